@@ -1,0 +1,183 @@
+import { nowMs } from '../util/clock.js';
+import { type Reference } from './reference.js';
+import { SpanContext } from './span-context.js';
+import type { Tracer } from './tracer.js';
+
+/** A tag value: what OpenTracing and the exporters accept. */
+export type TagValue = string | number | boolean;
+
+/** Tags keyed by name; a null-prototype object, since keys may come from users and headers. */
+export type Tags = Record<string, TagValue>;
+
+/** One structured log entry on a span (an OTLP event once exported). */
+export interface LogRecord {
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A timed operation. Recording spans keep what you set on them and are exported when finished;
+ * non-recording spans (unsampled traces) carry their context for propagation and record nothing.
+ */
+export class Span {
+  private _context: SpanContext;
+  private _name: string;
+  private _tags: Tags | null = null;
+  private _logs: LogRecord[] | null = null;
+  private _duration = -1;
+  private readonly _tracer: Tracer;
+  private readonly _recording: boolean;
+  /** Milliseconds since the epoch. */
+  readonly startTime: number;
+  /** The parent's span id, or '' for a root span. */
+  readonly parentSpanId: string;
+  /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
+  readonly references: readonly Reference[] | null;
+
+  /** @internal Spans are made by `Tracer.startSpan`. */
+  constructor(
+    tracer: Tracer,
+    name: string,
+    context: SpanContext,
+    parentSpanId: string,
+    startTime: number,
+    recording: boolean,
+    references: readonly Reference[] | null,
+  ) {
+    this._tracer = tracer;
+    this._name = name;
+    this._context = context;
+    this.parentSpanId = parentSpanId;
+    this.startTime = startTime;
+    this._recording = recording;
+    this.references = references;
+  }
+
+  /** The context to propagate or to use as a parent. */
+  context(): SpanContext {
+    return this._context;
+  }
+
+  /** The tracer that started this span. */
+  tracer(): Tracer {
+    return this._tracer;
+  }
+
+  /** Whether this span records data (its trace is sampled). */
+  isRecording(): boolean {
+    return this._recording;
+  }
+
+  /** Whether `finish()` has been called. */
+  isFinished(): boolean {
+    return this._duration >= 0;
+  }
+
+  get operationName(): string {
+    return this._name;
+  }
+
+  /** Duration in milliseconds; -1 until finished. */
+  get duration(): number {
+    return this._duration;
+  }
+
+  /** The tags set so far (do not mutate); an empty object when none. */
+  get tags(): Readonly<Tags> {
+    return this._tags ?? EMPTY_TAGS;
+  }
+
+  /** The logs recorded so far; an empty array when none. */
+  get logs(): readonly LogRecord[] {
+    return this._logs ?? EMPTY_LOGS;
+  }
+
+  setOperationName(name: string): this {
+    if (this._recording && this._duration < 0) this._name = String(name);
+    return this;
+  }
+
+  setTag(key: string, value: TagValue): this {
+    if (this._recording && this._duration < 0) {
+      (this._tags ??= Object.create(null) as Tags)[key] = value;
+    }
+    return this;
+  }
+
+  addTags(tags: Readonly<Record<string, TagValue>>): this {
+    if (this._recording && this._duration < 0 && tags !== null && typeof tags === 'object') {
+      const own = (this._tags ??= Object.create(null) as Tags);
+      for (const key of Object.keys(tags)) own[key] = tags[key]!;
+    }
+    return this;
+  }
+
+  /**
+   * Adds a structured log entry. `timestamp` is in milliseconds since the epoch (default: now).
+   * The fields are copied, so later changes to the object do not alter the span.
+   */
+  log(fields: Readonly<Record<string, unknown>>, timestamp?: number): this {
+    if (this._recording && this._duration < 0 && fields !== null && typeof fields === 'object') {
+      const copy: Record<string, unknown> = Object.create(null);
+      for (const key of Object.keys(fields)) copy[key] = fields[key];
+      (this._logs ??= []).push({ timestamp: typeof timestamp === 'number' ? timestamp : nowMs(), fields: copy });
+    }
+    return this;
+  }
+
+  /**
+   * Sets a baggage item. Baggage travels to every child span and, through `inject`, to every
+   * downstream service, so keep it small. Works on unsampled spans too.
+   */
+  setBaggageItem(key: string, value: string): this {
+    if (this._duration < 0) this._context = this._context.withBaggageItem(String(key), String(value));
+    return this;
+  }
+
+  getBaggageItem(key: string): string | undefined {
+    return this._context.getBaggageItem(key);
+  }
+
+  /** Ends the span; `finishTime` is in milliseconds since the epoch. A second call is ignored. */
+  finish(finishTime?: number): void {
+    if (this._duration >= 0) return;
+    if (!this._recording) {
+      this._duration = 0;
+      return;
+    }
+    const end = typeof finishTime === 'number' ? finishTime : nowMs();
+    this._duration = end >= this.startTime ? end - this.startTime : 0;
+    this._tracer._spanFinished(this);
+  }
+}
+
+const EMPTY_TAGS: Readonly<Tags> = Object.freeze(Object.create(null) as Tags);
+const EMPTY_LOGS: readonly LogRecord[] = Object.freeze([]) as readonly LogRecord[];
+
+/**
+ * Marks a span as failed the OpenTracing way: tag `error=true` and a log with
+ * `event: 'error'`, `error.kind`, `message` and `stack`.
+ */
+export function recordError(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
+  span.setTag('error', true);
+  const fields: Record<string, unknown> = { event: 'error' };
+  if (err instanceof Error) {
+    fields['error.kind'] = err.name;
+    fields.message = err.message;
+    if (typeof err.stack === 'string') fields.stack = err.stack;
+  } else {
+    fields['error.kind'] = typeof err;
+    fields.message = safeString(err);
+  }
+  span.log(fields);
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
+}

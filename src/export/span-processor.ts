@@ -1,0 +1,62 @@
+import type { Span } from '../api/span.js';
+
+/** Receives every finished, recording span. `onEnd` runs on the app's path: it must be cheap. */
+export interface SpanProcessor {
+  onEnd(span: Span): void;
+  /** Sends whatever is queued; resolves when done or given up. Never rejects. */
+  forceFlush(): Promise<void>;
+  /** Flushes and releases resources; later spans are dropped. Never rejects. */
+  shutdown(): Promise<void>;
+}
+
+/** Sends a batch of finished spans somewhere. */
+export interface SpanExporter {
+  /** Resolves when the batch is delivered or given up on; must not reject. */
+  export(spans: readonly Span[]): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Hands each span to the exporter as it finishes; for tests and the console, not for production load. */
+export class SimpleSpanProcessor implements SpanProcessor {
+  private pending = new Set<Promise<void>>();
+  private stopped = false;
+  constructor(private readonly exporter: SpanExporter) {}
+
+  onEnd(span: Span): void {
+    if (this.stopped) return;
+    const p = this.exporter.export([span]).catch(() => undefined);
+    this.pending.add(p);
+    void p.then(() => this.pending.delete(p));
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    await this.forceFlush();
+    await this.exporter.shutdown().catch(() => undefined);
+  }
+}
+
+/** Several processors as one. */
+export class MultiSpanProcessor implements SpanProcessor {
+  constructor(private readonly processors: readonly SpanProcessor[]) {}
+  onEnd(span: Span): void {
+    for (const p of this.processors) p.onEnd(span);
+  }
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.forceFlush()));
+  }
+  async shutdown(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.shutdown()));
+  }
+}
+
+/** Drops everything; the default when no exporter is configured. */
+export class NoopSpanProcessor implements SpanProcessor {
+  onEnd(): void {}
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}

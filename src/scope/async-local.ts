@@ -1,0 +1,54 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Span } from '../api/span.js';
+import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
+
+/**
+ * The default scope manager: the active span follows the flow of execution through `await`,
+ * promises, timers, `setImmediate`, `process.nextTick` and callbacks, and two requests in flight
+ * never see each other's span (each async path has its own store).
+ */
+export class AsyncLocalScopeManager implements ScopeManager {
+  private readonly storage = new AsyncLocalStorage<LinkedScope>();
+  private readonly restore = (scope: LinkedScope): void => {
+    // Only the flow that currently has this scope active goes back to the previous one; a scope
+    // closed out of order elsewhere is skipped over by `active()` instead.
+    if (this.storage.getStore() === scope) this.storage.enterWith(firstOpen(scope.previous) as LinkedScope);
+  };
+
+  active(): Scope | null {
+    return firstOpen(this.storage.getStore());
+  }
+
+  activate(span: Span, finishOnClose = true): Scope {
+    const scope = new LinkedScope(span, finishOnClose, firstOpen(this.storage.getStore()), this.restore);
+    this.storage.enterWith(scope);
+    return scope;
+  }
+
+  run<T>(span: Span, fn: () => T): T {
+    return this.storage.run(new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop), fn);
+  }
+
+  bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
+    if (typeof fn !== 'function') return fn;
+    const storage = this.storage;
+    const scope = new LinkedScope(span, false, null, noop);
+    const bound = function (this: unknown, ...args: never[]): unknown {
+      return storage.run(scope, () => fn.apply(this, args));
+    };
+    return preserveShape(bound, fn) as F;
+  }
+}
+
+function noop(): void {}
+
+/** Keeps `name` and `length` so a bound function looks like the original to frameworks. */
+export function preserveShape(wrapper: Function, original: Function): Function {
+  try {
+    Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
+    Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
+  } catch {
+    // Defining name/length is cosmetic; never fail over it.
+  }
+  return wrapper;
+}

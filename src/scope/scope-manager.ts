@@ -1,0 +1,55 @@
+import type { Span } from '../api/span.js';
+
+/**
+ * A span made active for a stretch of code. Close it when that code is done; with
+ * `finishOnClose` (the default) closing also finishes the span. Supports `using`.
+ */
+export interface Scope {
+  readonly span: Span;
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Keeps the active span for the current flow of execution. The active span is the implicit
+ * parent of new spans.
+ */
+export interface ScopeManager {
+  /** The active scope, or `null` when no span is active. */
+  active(): Scope | null;
+  /** Makes `span` active until the returned scope is closed. */
+  activate(span: Span, finishOnClose?: boolean): Scope;
+  /** Returns a function that runs `fn` with `span` active, for callbacks that lose context. */
+  bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F;
+  /** Runs `fn` with `span` active and returns what it returns; the span stays open. */
+  run<T>(span: Span, fn: () => T): T;
+}
+
+/** The shared shape of both scope managers' scopes: a link to the scope active before it. */
+export class LinkedScope implements Scope {
+  closed = false;
+  constructor(
+    readonly span: Span,
+    readonly finishOnClose: boolean,
+    readonly previous: LinkedScope | null,
+    private readonly onClose: (scope: LinkedScope) => void,
+  ) {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
+    if (this.finishOnClose) this.span.finish();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** The innermost scope on this chain that is still open. */
+export function firstOpen(scope: LinkedScope | null | undefined): LinkedScope | null {
+  let s = scope ?? null;
+  while (s !== null && s.closed) s = s.previous;
+  return s;
+}

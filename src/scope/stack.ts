@@ -1,0 +1,42 @@
+import type { Span } from '../api/span.js';
+import { preserveShape } from './async-local.js';
+import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
+
+/**
+ * A scope manager for synchronous code only: one stack per process. Cheaper than
+ * `AsyncLocalScopeManager`, but the active span does not follow `await` or callbacks.
+ */
+export class StackScopeManager implements ScopeManager {
+  private current: LinkedScope | null = null;
+  private readonly restore = (scope: LinkedScope): void => {
+    if (this.current === scope) this.current = firstOpen(scope.previous);
+  };
+
+  active(): Scope | null {
+    return firstOpen(this.current);
+  }
+
+  activate(span: Span, finishOnClose = true): Scope {
+    const scope = new LinkedScope(span, finishOnClose, firstOpen(this.current), this.restore);
+    this.current = scope;
+    return scope;
+  }
+
+  run<T>(span: Span, fn: () => T): T {
+    const scope = this.activate(span, false);
+    try {
+      return fn();
+    } finally {
+      scope.close();
+    }
+  }
+
+  bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
+    if (typeof fn !== 'function') return fn;
+    const manager = this;
+    const bound = function (this: unknown, ...args: never[]): unknown {
+      return manager.run(span, () => fn.apply(this, args));
+    };
+    return preserveShape(bound, fn) as F;
+  }
+}

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+/** The project root (where register.mjs lives), from dist/test/helpers. */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const REGISTER = path.join(ROOT, 'register.mjs');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node ...args` in a child process and collects its output; kills it after `timeoutMs`. */
+export function runNode(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; node?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.node ?? process.execPath, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...cleanEnv(), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The parent's environment without anything that would change how the child traces. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('TRACING_') || k.startsWith('OTEL_') || k === 'NODE_OPTIONS' || k.startsWith('TAP') || k === 'NODE_V8_COVERAGE') continue;
+    env[k] = v;
+  }
+  return env;
+}
