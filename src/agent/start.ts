@@ -1,20 +1,31 @@
 import { initGlobalTracer } from '../api/global.js';
 import { Tracer } from '../api/tracer.js';
-import { ConsoleSpanExporter } from '../export/console.js';
-import { SimpleSpanProcessor } from '../export/span-processor.js';
-import { describeError, log } from '../util/log.js';
+import { loadConfig } from '../config/load.js';
+import { createSpanProcessor } from '../export/pipeline.js';
+import { createPropagator } from '../propagation/factory.js';
+import { createSampler } from '../sampling/factory.js';
+import { describeError, log, setLogLevel } from '../util/log.js';
 
 let started: Tracer | null = null;
 
 /**
- * Starts the agent once per process: builds the tracer and registers it as the global tracer.
- * Never throws: a failure leaves the app running untraced, with one warning.
+ * Starts the agent once per process: reads the configuration, builds the tracer and registers it
+ * as the global tracer. Never throws: a failure leaves the app running untraced, with one warning.
  */
 export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
   if (started !== null) return started;
   try {
-    const exporter = env.TRACING_EXPORTER === 'console' ? new ConsoleSpanExporter() : null;
-    const tracer = new Tracer(exporter === null ? {} : { processor: new SimpleSpanProcessor(exporter) });
+    const { config, warnings } = loadConfig(env);
+    setLogLevel(config.logLevel);
+    for (const w of warnings) log.warn(w);
+    if (!config.enabled) return null;
+    const resource = { 'service.name': config.serviceName, ...config.tags };
+    const tracer = new Tracer({
+      sampler: createSampler(config.sampling),
+      propagator: createPropagator(config.propagation),
+      processor: createSpanProcessor(config.export, resource),
+      resource,
+    });
     initGlobalTracer(tracer);
     started = tracer;
     return tracer;
