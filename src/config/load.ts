@@ -188,11 +188,12 @@ function resolve(setting: Setting<unknown>, candidates: Candidate[], config: Con
   }
 }
 
-/** A batch larger than the queue could never fill: clamp it, once, and say so. */
+/** A batch larger than the queue could never fill: clamp it to the queue (saying so when the user set it). */
 function checkBatchBounds(config: Config, sources: Record<string, string>, warnings: string[]): void {
   const batch = config.export.batch;
   if (batch.maxExportBatchSize <= batch.maxQueueSize) return;
-  warnings.push(
+  // Only the user's own batch size deserves a warning; the default simply follows a smaller queue.
+  if (sources.TRACING_BATCH_SIZE !== 'default') warnings.push(
     `TRACING_BATCH_SIZE: ${batch.maxExportBatchSize} (from ${sources.TRACING_BATCH_SIZE}) is larger than the queue ` +
       `(TRACING_BATCH_QUEUE_SIZE=${batch.maxQueueSize}); expected at most the queue size; using ${batch.maxQueueSize}.`,
   );

@@ -50,12 +50,13 @@ export const booleanParser: Parser<boolean> = {
   },
 };
 
-/** A non-empty string (a name or a file path). */
+/** A non-empty string (a name or a file path); control characters would corrupt log lines and tags. */
 export const textParser: Parser<string> = {
-  expected: 'a non-empty string',
+  expected: 'a non-empty string without control characters',
   parse(raw) {
     const text = typeof raw === 'string' ? raw.trim() : null;
-    return text ? ok(text) : bad();
+    // eslint-disable-next-line no-control-regex
+    return text && !/[\u0000-\u001f\u007f]/.test(text) ? ok(text) : bad();
   },
 };
 
