@@ -55,7 +55,6 @@ export const textParser: Parser<string> = {
   expected: 'a non-empty string without control characters',
   parse(raw) {
     const text = typeof raw === 'string' ? raw.trim() : null;
-    // eslint-disable-next-line no-control-regex
     return text && !/[\u0000-\u001f\u007f]/.test(text) ? ok(text) : bad();
   },
 };
