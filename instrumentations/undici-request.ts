@@ -102,9 +102,14 @@ export function locationHeader(headers: unknown): string | null {
   return null;
 }
 
-/** Whether an error means the caller gave up (an `AbortSignal`, `controller.abort()`, a destroyed body). */
+/**
+ * Whether an error means the caller gave up: an `AbortSignal`/`controller.abort()` (an `AbortError`),
+ * or a cancel with a reason of the caller's own (`controller.abort('why')`, `body.cancel()`, fetch
+ * cancelling the body of a response that was garbage collected), which undici passes on as it is,
+ * not as an `Error`. Everything undici or the network raise is an `Error`.
+ */
 export function isAbort(err: unknown): boolean {
-  if (err === null || typeof err !== 'object') return false;
+  if (err === null || typeof err !== 'object') return true;
   const { name, code } = err as { name?: unknown; code?: unknown };
   return name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR';
 }
