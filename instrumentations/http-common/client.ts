@@ -1,0 +1,131 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
+import { recordError, type Span } from '../../src/api/span.js';
+import type { CarrierSetter } from '../../src/propagation/carrier.js';
+import { isTracingSuppressed } from '../../src/util/suppress.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { readHttpOptions } from './options.js';
+
+const CLIENT_SPAN = Symbol.for('acme.tracing.clientSpan');
+
+interface TracedClientRequest extends ClientRequest {
+  [CLIENT_SPAN]?: Span;
+}
+interface TracedIncoming extends IncomingMessage {
+  [CLIENT_SPAN]?: Span;
+}
+
+// setHeader replaces a header of the same name, so a caller's own traceparent is never duplicated.
+const requestSetter: CarrierSetter = {
+  set(carrier, name, value) {
+    (carrier as ClientRequest).setHeader(name, value);
+  },
+};
+
+/**
+ * Wraps `http.request`/`http.get` (and the https ones): the request is created by Node exactly as the
+ * caller asked, and only then do we start a client span and add our headers to it — so every call
+ * signature keeps working and the caller's options object is never touched.
+ */
+export function makeRequestWrapper(ctx: InstrumentationContext, component: 'http' | 'https') {
+  const tracer = ctx.tracer;
+  const options = readHttpOptions(ctx.config);
+  return function wrapRequest(original: (...args: unknown[]) => ClientRequest) {
+    return function requestWithTrace(this: unknown): ClientRequest {
+      const req = original.apply(this, arguments as unknown as unknown[]) as TracedClientRequest;
+      if (isTracingSuppressed()) return req;
+      try {
+        if (req === null || typeof req !== 'object' || req[CLIENT_SPAN] !== undefined) return req;
+        const method = req.method ?? 'GET';
+        const span = tracer.startSpan(method);
+        if (span.isRecording()) {
+          const hostHeader = req.getHeader('host');
+          const protocol = req.protocol ?? `${component}:`;
+          const authority = typeof hostHeader === 'string' ? hostHeader : req.host;
+          const { hostname, port } = splitHostPort(authority, protocol === 'https:' ? 443 : 80);
+          span.setTag('span.kind', 'client');
+          span.setTag('component', component);
+          span.setTag('http.method', method);
+          span.setTag('http.url', options.redactor.redact(`${protocol}//${authority}${req.path}`));
+          span.setTag('peer.hostname', hostname);
+          span.setTag('peer.port', port);
+          const service = options.peerServices[`${hostname}:${port}`] ?? options.peerServices[hostname];
+          if (service !== undefined) span.setTag('peer.service', service);
+        }
+        if (!req.headersSent) tracer.inject(span, FORMAT_HTTP_HEADERS, req, requestSetter);
+        req[CLIENT_SPAN] = span;
+      } catch (err) {
+        ctx.log.warnOnce('http-client', `http client tracing failed, request sent untraced: ${String(err)}`);
+      }
+      return req;
+    };
+  };
+}
+
+function splitHostPort(authority: string, defaultPort: number): { hostname: string; port: number } {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    const port = authority.slice(end + 2);
+    return { hostname: authority.slice(1, end), port: port === '' ? defaultPort : Number(port) };
+  }
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1) return { hostname: authority, port: defaultPort };
+  return { hostname: authority.slice(0, colon), port: Number(authority.slice(colon + 1)) || defaultPort };
+}
+
+/**
+ * Wraps `ClientRequest.prototype.emit` to follow a traced request's life without adding listeners
+ * to it: adding a 'response' listener would change Node's behaviour (a response nobody listens to
+ * is discarded), so we observe the events Node emits instead.
+ */
+export function wrapClientRequestEmit(original: (...args: unknown[]) => boolean) {
+  return function emitWithTrace(this: TracedClientRequest, event: unknown, arg?: unknown): boolean {
+    const span = this[CLIENT_SPAN];
+    if (span !== undefined && !span.isFinished()) observeClientEvent(this, span, event, arg);
+    return original.apply(this, arguments as unknown as unknown[]);
+  };
+}
+
+function observeClientEvent(req: TracedClientRequest, span: Span, event: unknown, arg: unknown): void {
+  try {
+    switch (event) {
+      case 'response': {
+        const res = arg as TracedIncoming;
+        const status = res.statusCode ?? 0;
+        span.setTag('http.status_code', status);
+        if (status >= 400) span.setTag('error', true);
+        res[CLIENT_SPAN] = span;
+        res.on('close', finishOnResponseClose);
+        break;
+      }
+      case 'error':
+        recordError(span, arg);
+        span.finish();
+        break;
+      case 'timeout':
+        span.setTag('error', true);
+        span.log({ event: 'timeout', message: 'request timed out' });
+        break;
+      case 'close':
+        // Closed with no response and no error: the caller aborted it.
+        if ((req as unknown as { res?: unknown }).res == null) {
+          span.setTag('error', true);
+          span.log({ event: 'error', 'error.kind': 'aborted', message: 'request aborted before a response arrived' });
+          span.finish();
+        }
+        break;
+    }
+  } catch {
+    // Observing must never change what the app sees.
+  }
+}
+
+function finishOnResponseClose(this: TracedIncoming): void {
+  const span = this[CLIENT_SPAN];
+  if (span === undefined || span.isFinished()) return;
+  if (!this.complete) {
+    span.setTag('error', true);
+    span.log({ event: 'error', 'error.kind': 'aborted', message: 'response closed before its body was complete' });
+  }
+  span.finish();
+}

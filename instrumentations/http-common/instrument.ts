@@ -1,0 +1,38 @@
+import type * as httpModule from 'node:http';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { makeRequestWrapper, wrapClientRequestEmit } from './client.js';
+import { makeServerEmitWrapper } from './server.js';
+
+type HttpLike = typeof httpModule;
+
+/** Patches a loaded `http` or `https` module: its Server's emit, request and get, and ClientRequest emit. */
+export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, protocol: 'http' | 'https'): void {
+  if (exports.Server?.prototype !== undefined) {
+    ctx.wrap(exports.Server.prototype, 'emit', makeServerEmitWrapper(ctx, protocol) as never);
+  }
+  const originalRequest = exports.request;
+  ctx.wrap(exports, 'request', makeRequestWrapper(ctx, protocol) as never);
+  // Node's own `get` ends the request before returning it, too early for our headers; this one goes
+  // through the wrapped `request` instead and ends it the same way.
+  ctx.wrap(exports, 'get', ((originalGet: Function) => function getWithTrace(this: unknown): unknown {
+    if (typeof exports.request !== 'function' || exports.request === originalRequest) return originalGet.apply(this, arguments);
+    const req = exports.request.apply(this, arguments as never);
+    req.end();
+    return req;
+  }) as never);
+  // https requests are http ClientRequests: one wrapper of their emit serves both modules.
+  const clientProto = (exports as { ClientRequest?: { prototype: object } }).ClientRequest?.prototype
+    ?? (require('node:http') as HttpLike).ClientRequest.prototype;
+  if (!(clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED]) {
+    (clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED] = true;
+    ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
+  }
+}
+
+export function unpatchHttpModule(exports: HttpLike, ctx: InstrumentationContext): void {
+  if (exports.Server?.prototype !== undefined) ctx.unwrap(exports.Server.prototype, 'emit');
+  ctx.unwrap(exports, 'request');
+  ctx.unwrap(exports, 'get');
+}
+
+const CLIENT_EMIT_WRAPPED = Symbol.for('acme.tracing.clientEmitWrapped');

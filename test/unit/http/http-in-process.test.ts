@@ -1,0 +1,175 @@
+import t from 'tap';
+import http = require('node:http');
+import type { AddressInfo } from 'node:net';
+import httpInstrumentation from '../../../instrumentations/http.js';
+import { testContext } from '../../helpers/instrumentation-context.js';
+import { suppressTracing } from '../../../src/util/suppress.js';
+
+const { ctx, tracer, exporter } = testContext({ ignorePaths: ['/health'], requestHeaders: ['x-request-id', 'authorization'] });
+httpInstrumentation.patch(http, ctx, httpInstrumentation.modules[0]!);
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = http.createServer(handler);
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port }));
+  });
+}
+
+function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  // The test plays an outside caller: its own requests are not traced.
+  return suppressTracing(() => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    }).on('error', reject);
+  }));
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+t.test('server span continues the caller\'s trace; the outgoing call carries it on with a new parent id', async (t) => {
+  exporter.reset();
+  const downstream = await listen((req, res) => res.end(JSON.stringify(req.headers)));
+  const front = await listen((req, res) => {
+    const active = tracer.activeSpan();
+    http.get({ host: '127.0.0.1', port: downstream.port, path: '/stock?token=s3cret&x=1' }, (r) => {
+      let body = '';
+      r.on('data', (d) => (body += d)).on('end', () => {
+        res.setHeader('x-active', active === null ? 'none' : active.context().spanId);
+        res.end(body);
+      });
+    });
+  });
+  const r = await get(front.port, '/orders/42?password=hunter2', {
+    traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, tracestate: 'rojo=00f067aa0ba902b7', 'x-request-id': 'abc', authorization: 'Bearer nope', 'x-service-name': 'web',
+  });
+  await settle();
+  const seen = JSON.parse(r.body) as Record<string, string>;
+  const spans = exporter.getFinishedSpans();
+  const server = spans.find((s) => s.tags['span.kind'] === 'server' && s.tags['http.url']?.toString().includes('/orders'))!;
+  const client = spans.find((s) => s.tags['span.kind'] === 'client')!;
+  t.ok(server && client, 'a server and a client span');
+  t.equal(server.context().traceId, TRACE);
+  t.equal(server.parentSpanId, '00f067aa0ba902b7');
+  t.equal(r.headers['x-active'], server.context().spanId, 'the server span is active in the handler');
+  t.equal(client.parentSpanId, server.context().spanId);
+  t.equal(seen.traceparent, `00-${TRACE}-${client.context().spanId}-01`, 'downstream got the client span as parent');
+  t.equal(seen.tracestate, 'rojo=00f067aa0ba902b7', 'tracestate passed on unchanged');
+  t.equal(server.operationName, 'GET');
+  t.match(server.tags, {
+    component: 'http', 'http.method': 'GET', 'http.status_code': 200, 'peer.ipv4': '127.0.0.1', 'peer.service': 'web',
+    'http.url': `http://127.0.0.1:${front.port}/orders/42?password=REDACTED`, 'http.request.header.x-request-id': 'abc',
+  });
+  t.equal(server.tags['http.request.header.authorization'], undefined, 'authorization is never captured');
+  t.type(server.tags['peer.port'], 'number');
+  t.match(client.tags, {
+    component: 'http', 'http.method': 'GET', 'http.status_code': 200, 'peer.hostname': '127.0.0.1', 'peer.port': downstream.port,
+    'http.url': `http://127.0.0.1:${downstream.port}/stock?token=REDACTED&x=1`,
+  });
+  front.server.close();
+  downstream.server.close();
+});
+
+t.test('an invalid traceparent starts a new trace and drops tracestate', async (t) => {
+  exporter.reset();
+  const svc = await listen((req, res) => res.end(String(tracer.activeSpan()?.context().traceState ?? '')));
+  const r = await get(svc.port, '/', { traceparent: `00-${TRACE.toUpperCase()}-00f067aa0ba902b7-01`, tracestate: 'rojo=1' });
+  await settle();
+  const [server] = exporter.getFinishedSpans();
+  t.not(server!.context().traceId, TRACE.toUpperCase().toLowerCase());
+  t.equal(server!.parentSpanId, '');
+  t.equal(r.body, '', 'the invalid parent\'s tracestate is not carried');
+  svc.server.close();
+});
+
+t.test('ignored paths get no span; 5xx marks an error; handler throw is recorded and passed through', async (t) => {
+  exporter.reset();
+  const svc = await listen((req, res) => {
+    if (req.url === '/boom') {
+      res.statusCode = 503;
+      res.end('down');
+      return;
+    }
+    res.end('ok');
+  });
+  await get(svc.port, '/health');
+  await get(svc.port, '/boom');
+  await settle();
+  const spans = exporter.getFinishedSpans();
+  t.equal(spans.length, 1, 'health check produced no span');
+  t.equal(spans[0]!.tags.error, true);
+  t.equal(spans[0]!.tags['http.status_code'], 503);
+  svc.server.close();
+});
+
+t.test('a client abort is recorded on the server span', async (t) => {
+  exporter.reset();
+  let closeServer: () => void = () => {};
+  const svc = await listen((req, res) => {
+    res.write('partial');
+    closeServer = () => res.end();
+  });
+  await suppressTracing(() => new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port: svc.port, path: '/slow' }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => {});
+  }));
+  await settle();
+  const server = exporter.getFinishedSpans().find((s) => s.tags['span.kind'] === 'server');
+  t.ok(server, 'server span finished when the client went away');
+  t.equal(server!.tags.error, true);
+  t.equal(server!.logs[0]!.fields['error.kind'], 'aborted');
+  closeServer();
+  svc.server.close();
+});
+
+t.test('client errors finish the span with error=true; suppressed requests make no span', async (t) => {
+  exporter.reset();
+  const closed = await listen(() => {});
+  const port = closed.port;
+  await new Promise<void>((r) => closed.server.close(() => r()));
+  await new Promise<void>((resolve) => {
+    http.get({ host: '127.0.0.1', port, path: '/' }).on('error', () => resolve());
+  });
+  const [span] = exporter.getFinishedSpans();
+  t.equal(span!.tags.error, true);
+  t.equal(span!.logs[0]!.fields['error.kind'], 'Error');
+  t.match(String(span!.logs[0]!.fields.message), /ECONNREFUSED/);
+
+  exporter.reset();
+  const svc = await listen((req, res) => res.end(String(req.headers.traceparent ?? 'none')));
+  const body = await suppressTracing(() => new Promise<string>((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: svc.port, path: '/', headers: { 'x-exporter': '1' } }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d)).on('end', () => resolve(b));
+    });
+    req.end();
+  }));
+  await settle();
+  t.equal(body, 'none', 'no context injected');
+  t.equal(exporter.getFinishedSpans().filter((s) => s.tags['span.kind'] === 'client').length, 0, 'no client span');
+  svc.server.close();
+});
+
+t.test('a response nobody listens to is still discarded, freeing the keep-alive socket', async (t) => {
+  exporter.reset();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const svc = await listen((req, res) => res.end('x'.repeat(100_000)));
+  for (let i = 0; i < 3; i++) {
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: svc.port, path: '/', agent });
+      req.on('close', () => resolve());
+      req.end();
+    });
+  }
+  await settle();
+  t.equal(exporter.getFinishedSpans().filter((s) => s.tags['span.kind'] === 'client').length, 3, 'three requests completed on one socket');
+  agent.destroy();
+  svc.server.close();
+});
