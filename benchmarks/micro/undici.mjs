@@ -4,14 +4,17 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 const require = createRequire(import.meta.url);
-const { Tracer, NoopSpanProcessor } = require('../../dist/src/index.js');
+const { Tracer } = require('../../dist/src/index.js');
 const { log } = require('../../dist/src/util/log.js');
 const { suppressTracing } = require('../../dist/src/util/suppress.js');
 const instrumentation = require('../../dist/instrumentations/undici.js');
 const { Pool } = require('undici7');
 
 const [rounds = 6, seconds = 2, concurrency = 16] = process.argv.slice(2).map(Number);
-const tracer = new Tracer({ processor: new NoopSpanProcessor() });
+// Counts finished spans, so the run shows the traced rounds really made one span per fetch.
+let finishedSpans = 0;
+const counting = { onEnd() { finishedSpans++; }, forceFlush: async () => {}, shutdown: async () => {} };
+const tracer = new Tracer({ processor: counting });
 const ctx = { tracer, config: {}, log, wrap() {}, unwrap() {}, moduleVersion: '' };
 
 const listen = (handler) => new Promise((resolve) => {
@@ -29,6 +32,7 @@ const load = new Pool(`http://127.0.0.1:${front.address().port}`, { connections:
 async function round(traced) {
   if (traced) instrumentation.fetchInstrumentation.start(ctx);
   let done = 0;
+  const spansBefore = finishedSpans;
   const until = performance.now() + seconds * 1000;
   // The load generator's own requests are npm undici ones, and untraced in both modes.
   const worker = () => suppressTracing(async () => {
@@ -39,6 +43,7 @@ async function round(traced) {
   });
   await Promise.all(Array.from({ length: concurrency }, worker));
   if (traced) instrumentation.fetchInstrumentation.stop();
+  if (traced && finishedSpans - spansBefore < done) throw new Error('fewer spans than fetches: the benchmark measures nothing');
   return done / seconds;
 }
 
