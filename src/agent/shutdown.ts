@@ -18,13 +18,29 @@ export interface ShutdownOptions {
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
+ * Listeners on `signal` that are the app's own: all but ours and those of `signal-exit`, a
+ * library many tools load that only watches for the exit and re-sends the signal when it is
+ * alone. Counting it as the app's would leave two listeners each waiting for the other, and the
+ * signal would be ignored. Its instances count themselves on a shared emitter (v4 on
+ * `globalThis`, v3 on `process`); we read that count the way it does.
+ */
+function appListenerCount(proc: NodeJS.Process, signal: NodeJS.Signals): number {
+  const g = globalThis as unknown as Record<symbol, { count?: unknown } | undefined>;
+  const p = proc as unknown as { __signal_exit_emitter__?: { count?: unknown } };
+  const v4 = g[Symbol.for('signal-exit emitter')]?.count;
+  const v3 = p.__signal_exit_emitter__?.count;
+  const passive = (typeof v4 === 'number' ? v4 : 0) + (typeof v3 === 'number' ? v3 : 0);
+  return Math.max(0, proc.listenerCount(signal) - 1 - passive);
+}
+
+/**
  * Makes spans survive the end of the process without ever holding the exit hostage:
  * - on `beforeExit` (the loop ran dry), flushes while a ref'd timer of at most `flushTimeoutMs`
  *   keeps the process up; once a flush misses that deadline it is not tried again;
  * - on SIGTERM/SIGINT, when the app has no listener of its own, flushes within the deadline, then
  *   removes its listeners and re-sends the signal, so the process ends exactly as it would have
  *   without the agent (killed by that signal). When the app has its own listener, the app decides
- *   how to end; the hook only starts a flush.
+ *   how to end; the hook only starts a flush. `signal-exit`'s listeners are not the app's own.
  * Returns a function that removes the hooks.
  */
 export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = {}): () => void {
@@ -57,7 +73,7 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
   }, undefined);
 
   const onSignal = (signal: NodeJS.Signals): void => guard('signal flush', () => {
-    if (proc.listenerCount(signal) > 1) {
+    if (appListenerCount(proc, signal) > 0) {
       void tracer.flush();
       return;
     }
