@@ -1,7 +1,6 @@
 import { ProtoWriter } from './protobuf-writer.js';
 import type { Attribute, MappedSpan } from './span-model.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
-import { msToNanos } from './time.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto,
 // resource/v1/resource.proto and collector/trace/v1/trace_service.proto.
@@ -76,12 +75,12 @@ function writeSpan(w: ProtoWriter, s: MappedSpan): void {
   if (s.parentSpanId !== '') w.hexBytes(SPAN_PARENT_SPAN_ID, s.parentSpanId);
   w.string(SPAN_NAME, s.name);
   w.uint32(SPAN_KIND, s.kind);
-  w.fixed64(SPAN_START, msToNanos(s.startMs));
-  w.fixed64(SPAN_END, msToNanos(s.startMs + s.durationMs));
+  w.nanosFromMs(SPAN_START, s.startMs);
+  w.nanosFromMs(SPAN_END, s.startMs + s.durationMs);
   for (const a of s.attributes) writeKeyValue(w, SPAN_ATTRIBUTES, a);
   for (const e of s.events) {
     const em = w.begin(SPAN_EVENTS);
-    w.fixed64(EVENT_TIME, msToNanos(e.timeMs));
+    w.nanosFromMs(EVENT_TIME, e.timeMs);
     w.string(EVENT_NAME, e.name);
     for (const a of e.attributes) writeKeyValue(w, EVENT_ATTRIBUTES, a);
     w.end(em);

@@ -102,6 +102,27 @@ export class ProtoWriter {
   /** A string field (written even when empty: callers skip optional empties themselves). */
   string(field: number, value: string): void {
     this.tag(field, WIRE_LENGTH_DELIMITED);
+    // Most keys and values are short ASCII: copying them by hand beats a native call per string.
+    const n = value.length;
+    if (n < 128) {
+      this.ensure(n + 1);
+      const start = this.pos;
+      const buf = this.buf;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        buf[start + 1 + i] = c;
+      }
+      if (ascii) {
+        buf[start] = n;
+        this.pos = start + 1 + n;
+        return;
+      }
+    }
     const len = Buffer.byteLength(value, 'utf8');
     this.rawVarint32(len);
     this.ensure(len);
@@ -114,7 +135,29 @@ export class ProtoWriter {
     this.tag(field, WIRE_LENGTH_DELIMITED);
     this.rawVarint32(len);
     this.ensure(len);
-    this.pos += this.buf.write(hex, this.pos, len, 'hex');
+    const buf = this.buf;
+    let at = this.pos;
+    for (let i = 0; i < len * 2; i += 2) buf[at++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
+    this.pos = at;
+  }
+
+  /** A fixed64 field holding `ms` milliseconds since the epoch as nanoseconds, without BigInt. */
+  nanosFromMs(field: number, ms: number): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
+    const whole = Math.floor(ms);
+    const frac = Math.round((ms - whole) * 1e6);
+    const high = Math.floor(whole / 2 ** 21);
+    const low = whole - high * 2 ** 21;
+    const a = high * 1e6; // times 2^21
+    let lo = (a % 2048) * 2 ** 21 + low * 1e6 + frac;
+    const carry = Math.floor(lo / 2 ** 32);
+    lo -= carry * 2 ** 32;
+    const hi = Math.floor(a / 2048) + carry;
+    this.buf.writeUInt32LE(lo, this.pos);
+    this.buf.writeUInt32LE(hi, this.pos + 4);
+    this.pos += 8;
   }
 
   /** Starts a nested message; pass the result to `end`. */
@@ -143,6 +186,10 @@ export class ProtoWriter {
     }
     this.buf[at] = v;
   }
+}
+
+function hexDigit(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
 }
 
 function varintSize(value: number): number {

@@ -95,3 +95,17 @@ t.test('OTLP/JSON uses hex ids, numeric enums and string int64s', async (t) => {
   t.same(r.attributes.find((kv: any) => kv.key === 'http.status_code').value, { intValue: '200' });
   t.same(body.resourceSpans[0].scopeSpans[0].spans[1].status, { code: 2, message: 'db down' });
 });
+
+t.test('nanosecond timestamps without BigInt match the exact BigInt computation', async (t) => {
+  const { ProtoWriter } = await import('../../../src/export/protobuf-writer.js');
+  const { msToNanos } = await import('../../../src/export/time.js');
+  const samples = [0, 1, 0.5, 1_700_000_000_000, 1_700_000_000_123.25, 4_102_444_800_000.75, 2 ** 32 / 1e6, 2 ** 21 * 2048 + 0.001];
+  for (let i = 0; i < 200; i++) samples.push(Math.random() * 4e12);
+  for (const ms of samples) {
+    const w = new ProtoWriter(16);
+    w.nanosFromMs(1, ms);
+    const got = w.finish().readBigUInt64LE(1);
+    if (got !== msToNanos(ms)) t.fail(`${ms}: ${got} != ${msToNanos(ms)}`);
+  }
+  t.pass(`${samples.length} timestamps agree`);
+});
