@@ -120,9 +120,10 @@ export class ConsoleSpanExporter implements SpanExporter {
       if (list === undefined) byTrace.set(mapped.traceId, [mapped]);
       else list.push(mapped);
     }
+    const service = spans.length === 0 ? '' : serviceNameOf(buildResource(spans[0]!.tracer().resource));
     for (const trace of byTrace.values()) {
       try {
-        this.write(renderTrace(trace, serviceNameOf(buildResource(spans[0]!.tracer().resource))).trimEnd());
+        this.write(renderTrace(trace, service).trimEnd());
       } catch {
         // A closed stderr must not take the app down.
       }
