@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { createSpanProcessor } from '../export/pipeline.js';
 import { createPropagator } from '../propagation/factory.js';
 import { createSampler } from '../sampling/factory.js';
+import { installShutdownHooks } from './shutdown.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
 
 let started: Tracer | null = null;
@@ -22,13 +23,15 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     log.info(describeConfig(config));
     if (!config.enabled) return null;
     const resource = { 'service.name': config.serviceName, ...config.tags };
+    const processor = createSpanProcessor(config.export, resource);
     const tracer = new Tracer({
       sampler: createSampler(config.sampling),
       propagator: createPropagator(config.propagation),
-      processor: createSpanProcessor(config.export, resource),
+      processor,
       resource,
     });
     initGlobalTracer(tracer);
+    installShutdownHooks(tracer, { processor });
     started = tracer;
     return tracer;
   } catch (err) {
