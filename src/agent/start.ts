@@ -22,7 +22,9 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     for (const w of warnings) log.warn(w);
     log.info(describeConfig(config));
     if (!config.enabled) return null;
-    const resource = { 'service.name': config.serviceName, ...config.tags };
+    const resource: Record<string, string | number | boolean> = { ...config.tags, 'service.name': config.serviceName };
+    if (config.serviceVersion !== '') resource['service.version'] = config.serviceVersion;
+    if (config.environment !== '') resource['deployment.environment'] = config.environment;
     const processor = createSpanProcessor(config.export, resource);
     const tracer = new Tracer({
       sampler: createSampler(config.sampling),
