@@ -5,6 +5,7 @@ import { createSpanProcessor } from '../export/pipeline.js';
 import { createPropagator } from '../propagation/factory.js';
 import { createSampler } from '../sampling/factory.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
+import { installHooks } from './hooks.js';
 
 let started: Tracer | null = null;
 
@@ -28,6 +29,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     });
     initGlobalTracer(tracer);
     started = tracer;
+    installHooks(config, tracer);
     return tracer;
   } catch (err) {
     log.warn(`could not start, the app runs untraced: ${describeError(err)}`);

@@ -46,5 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   // Placeholder until the configuration issue lands: just enough for the console demo.
   if (env.TRACING_EXPORTER === 'console' || env.TRACING_EXPORTER === 'none') config.export.exporters = [env.TRACING_EXPORTER];
   if (env.TRACING_SERVICE_NAME) config.serviceName = env.TRACING_SERVICE_NAME;
+  // Loader placeholder (superseded by the configuration issue): what the loader tests switch.
+  if (env.TRACING_ENABLED === 'false') config.enabled = false;
+  if (env.TRACING_DISABLED_INSTRUMENTATIONS) config.disabledInstrumentations = env.TRACING_DISABLED_INSTRUMENTATIONS.split(',').map((s) => s.trim());
+  if (env.TRACING_LOG_LEVEL === 'debug' || env.TRACING_LOG_LEVEL === 'info') config.logLevel = env.TRACING_LOG_LEVEL;
   return { config, warnings: [] };
 }
