@@ -77,7 +77,7 @@ function wantsImport(registry: InstrumentationRegistry, url: string, specifier: 
     if (asked.subpath === '' && registry.hasTarget(asked.name, '')) return true;
   }
   if (url.startsWith('node:')) return registry.hasTarget(url.slice(5), '');
-  if (!url.startsWith('file:') || !url.includes('/node_modules/')) return false;
+  if (!registry.hasFileTargets() || !url.startsWith('file:') || !url.includes('/node_modules/')) return false;
   const parts = splitPackagePath(fileURLToPath(url));
   return parts !== null && registry.hasTarget(parts.name, normalizeSubpath(parts.file));
 }

@@ -49,7 +49,7 @@ function warnIfAlreadyLoaded(targets: readonly HookTarget[]): void {
     if (loaded.some((file) => file.includes(marker))) {
       log.warnOnce(
         `preloaded:${t.name}`,
-        `${t.name} was loaded before the agent started and is not traced; start the agent first: node --import @acme/tracing-agent/register app.js`,
+        `${t.name} was loaded before the agent started and may be only partly traced; start the agent first: node --import @acme/tracing-agent/register app.js`,
       );
     }
   }

@@ -38,6 +38,7 @@ export class InstrumentationRegistry {
   private readonly byModule = new Map<string, InstrumentationEntry[]>();
   private readonly targets: HookTarget[] = [];
   private readonly targetKeys = new Set<string>();
+  private fileTargets = 0;
   private readonly definitions = new Map<string, Instrumentation | null>();
   private readonly disabled = new Set<string>();
   private readonly wraps = new Map<string, WrapRecord[]>();
@@ -108,6 +109,11 @@ export class InstrumentationRegistry {
     return this.targetKeys.has(`${name}\0${subpath}`);
   }
 
+  /** True when some target is a file inside a package (so resolved paths need a look). */
+  hasFileTargets(): boolean {
+    return this.fileTargets > 0;
+  }
+
   /** True when some enabled instrumentation wants `name` (cheap; called for every hooked load). */
   watches(name: string): boolean {
     return this.byModule.has(name);
@@ -168,6 +174,7 @@ export class InstrumentationRegistry {
         this.targetKeys.add(targetKey);
         this.targets.push(target);
         added.push(target);
+        if (target.subpath !== '') this.fileTargets++;
       }
     }
     return added;

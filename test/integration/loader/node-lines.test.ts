@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { ROOT } from '../../helpers/run-node.js';
+import { processScenarios } from './process-scenarios.js';
 import { loaderScenarios } from './scenarios.js';
 
 // The same cases on the Node lines whose ES-module hook differs from the one running the tests:
@@ -16,5 +17,8 @@ for (const line of ['22', '24']) {
     t.skip(`Node ${line}`, { diagnostic: true, skip: `no Node ${line} binary at ${node} (run: npm ci --prefix test/integration/loader/node-lines)` } as never);
     continue;
   }
-  t.test(`Node ${line}`, async (t) => loaderScenarios(t, node));
+  t.test(`Node ${line}`, async (t) => {
+    loaderScenarios(t, node);
+    processScenarios(t, node);
+  });
 }
