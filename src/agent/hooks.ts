@@ -25,6 +25,7 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
     hookRequire(registry, targets);
     const importHook = hookImport(registry, targets);
     registry.onTargetsAdded((added) => {
+      log.debug(`now also watching ${added.map(describeTarget).join(', ')}`);
       hookRequire(registry, added);
       return importHook.add(added);
     });
