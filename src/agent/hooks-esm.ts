@@ -1,6 +1,6 @@
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { describeError, log } from '../util/log.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
@@ -118,14 +118,10 @@ function registerOffThread(targets: readonly HookTarget[]): ImportHook {
       return new Promise<void>((resolve) => {
         waiting.push(resolve);
         port1.ref();
-        postTo(port1, names);
+        port1.postMessage(names);
       });
     },
   };
-}
-
-function postTo(port: MessagePort, names: string[]): void {
-  port.postMessage(names);
 }
 
 /**

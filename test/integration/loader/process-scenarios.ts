@@ -61,4 +61,13 @@ export function processScenarios(t: Test, node?: string): void {
     t.equal(r.stdout.trim(), 'still running');
     t.equal(countLines(r.stderr, /warn: opentracing was loaded before the agent started and may be only partly traced; start the agent first/), 1);
   });
+
+  t.test('code run with node -e under --require can require built-ins', async (t) => {
+    // On in-thread hooks, a require() without a parent module once resolved `module` as a file.
+    const r = await runFixture(node, ['--require', REGISTER_CJS, '-e', "require('module'); require('node:http'); console.log('ok')"], {
+      env: { TRACING_EXPORTER: 'none' },
+    });
+    t.equal(r.code, 0, 'exits 0', { stderr: r.stderr });
+    t.equal(r.stdout.trim(), 'ok');
+  });
 }
