@@ -14,7 +14,7 @@ const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 
 for (const line of ['22', '24']) {
   const node = path.join(BINARIES, `node${line}`, 'bin', 'node');
   if (process.platform !== 'linux' || process.arch !== 'x64' || !existsSync(node)) {
-    t.skip(`Node ${line}`, { diagnostic: true, skip: `no Node ${line} binary at ${node} (run: npm ci --prefix test/integration/loader/node-lines)` } as never);
+    t.test(`Node ${line}`, { skip: `no Node ${line} binary at ${node} (run: npm ci --prefix test/integration/loader/node-lines)` }, async () => {});
     continue;
   }
   t.test(`Node ${line}`, async (t) => {
