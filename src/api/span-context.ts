@@ -7,6 +7,26 @@ export const FLAG_RANDOM = 0x02;
 export type Baggage = Readonly<Record<string, string>>;
 
 /**
+ * W3C Baggage member properties (the `;k=v;flag` text after a value), per key, as received.
+ * Kept beside the baggage record rather than inside it so the record stays plain key→value and
+ * every context that shares the record (child spans share their parent's) shares the properties.
+ */
+const baggageProperties = new WeakMap<Baggage, Readonly<Record<string, string>>>();
+
+/**
+ * Attaches member properties to a baggage record (keys without properties are simply absent).
+ * The record must not be changed afterwards: contexts treat it as immutable.
+ */
+export function setBaggageProperties(baggage: Baggage, properties: Readonly<Record<string, string>>): void {
+  baggageProperties.set(baggage, properties);
+}
+
+/** The member properties attached to a baggage record, if any. */
+export function getBaggageProperties(baggage: Baggage): Readonly<Record<string, string>> | undefined {
+  return baggageProperties.get(baggage);
+}
+
+/**
  * What travels between spans and processes: trace id, span id, flags, vendor `tracestate`
  * and baggage. Immutable: baggage changes produce a new context.
  */
@@ -67,12 +87,35 @@ export class SpanContext {
     return b === null ? undefined : b[key];
   }
 
-  /** A copy with one baggage item set (or removed, when `value` is undefined). */
+  /** The W3C Baggage properties of one item (`a=1;b`), or undefined when it has none. */
+  getBaggageItemProperties(key: string): string | undefined {
+    const b = this.baggage;
+    if (b === null) return undefined;
+    const props = baggageProperties.get(b);
+    return props === undefined ? undefined : props[key];
+  }
+
+  /**
+   * A copy with one baggage item set (or removed, when `value` is undefined). Properties of the
+   * other items are kept; the changed item loses its own, since they described the old value.
+   */
   withBaggageItem(key: string, value: string | undefined): SpanContext {
     const next: Record<string, string> = Object.create(null);
     if (this.baggage !== null) Object.assign(next, this.baggage);
     if (value === undefined) delete next[key];
     else next[key] = value;
+    const props = this.baggage === null ? undefined : baggageProperties.get(this.baggage);
+    if (props !== undefined) {
+      const kept: Record<string, string> = Object.create(null);
+      let any = false;
+      for (const k of Object.keys(props)) {
+        if (k !== key) {
+          kept[k] = props[k]!;
+          any = true;
+        }
+      }
+      if (any) baggageProperties.set(next, kept);
+    }
     return new SpanContext(this.traceId, this.spanId, this.traceFlags, this.traceState, next, this.isRemote, this.extra);
   }
 }
