@@ -83,7 +83,7 @@ export const defaultGetter: CarrierGetter = {
     // Object.keys: a header that is simply absent (the common case) then allocates nothing.
     let found: string | readonly string[] | undefined;
     for (const k in obj) {
-      if (k.length === name.length && k !== name && k.toLowerCase() === name && hasOwn.call(obj, k)) {
+      if (k.length === name.length && (k.charCodeAt(0) | 0x20) === name.charCodeAt(0) && k !== name && k.toLowerCase() === name && hasOwn.call(obj, k)) {
         const v = toValue(obj[k]);
         if (v === undefined) continue;
         if (found === undefined) found = v;
@@ -144,8 +144,10 @@ export const defaultSetter: CarrierSetter = {
       return;
     }
     const obj = carrier as Record<string, unknown>;
+    // Drop the same header in another case; the length and first-letter checks skip nearly every key cheaply.
+    const first = name.charCodeAt(0);
     for (const k in obj) {
-      if (k !== name && k.length === name.length && hasOwn.call(obj, k) && k.toLowerCase() === name) delete obj[k];
+      if (k.length === name.length && (k.charCodeAt(0) | 0x20) === first && k !== name && hasOwn.call(obj, k) && k.toLowerCase() === name) delete obj[k];
     }
     // A key named "__proto__" must not change the prototype: define it as an own property instead.
     if (name === '__proto__') Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });

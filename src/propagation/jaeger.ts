@@ -89,6 +89,15 @@ function isHexRange(s: string, from: number, to: number, maxLength: number): boo
   return true;
 }
 
+/** No `%` and nothing beyond ASCII: the value needs no decoding (decoding also turns lone surrogates into U+FFFD). */
+function isPlainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 || c > 0x7f) return false;
+  }
+  return true;
+}
+
 /** `uberctx-*` headers as baggage items, within the same limits as W3C Baggage; null when none. */
 function extractJaegerBaggage(carrier: unknown, getter: CarrierGetter): Record<string, string> | null {
   let items: Record<string, string> | null = null;
@@ -104,7 +113,7 @@ function extractJaegerBaggage(carrier: unknown, getter: CarrierGetter): Record<s
     items ??= Object.create(null) as Record<string, string>;
     if (!(key in items)) members++;
     bytes += key.length + value.length;
-    items[key] = value.indexOf('%') === -1 ? value : percentDecode(value, 0, value.length);
+    items[key] = isPlainAscii(value) ? value : percentDecode(value, 0, value.length);
   }
   return items;
 }
