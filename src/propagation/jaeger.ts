@@ -1,4 +1,4 @@
-import { FLAG_SAMPLED, SpanContext } from '../api/span-context.js';
+import { createBaggage, FLAG_SAMPLED, SpanContext } from '../api/span-context.js';
 import { DEBUG_EXTRA, isDebug } from './b3.js';
 import type { CarrierGetter, CarrierSetter } from './carrier.js';
 import { percentDecode, percentEncode } from './percent-encoding.js';
@@ -110,7 +110,7 @@ function extractJaegerBaggage(carrier: unknown, getter: CarrierGetter): Record<s
     const value = joinHeader(raw);
     const key = name.slice(BAGGAGE_PREFIX.length);
     if (members >= MAX_BAGGAGE_MEMBERS || bytes + key.length + value.length > MAX_BAGGAGE_BYTES) continue;
-    items ??= Object.create(null) as Record<string, string>;
+    items ??= createBaggage();
     if (!(key in items)) members++;
     bytes += key.length + value.length;
     items[key] = isPlainAscii(value) ? value : percentDecode(value, 0, value.length);

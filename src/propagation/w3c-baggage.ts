@@ -1,4 +1,4 @@
-import { getBaggageProperties, setBaggageProperties, SpanContext, type Baggage } from '../api/span-context.js';
+import { createBaggage, getBaggageHeader, getBaggageProperties, setBaggageHeader, setBaggageProperties, SpanContext, type Baggage } from '../api/span-context.js';
 import type { CarrierGetter, CarrierSetter } from './carrier.js';
 import type { TextMapPropagator } from './propagator.js';
 import * as percent from './percent-encoding.js';
@@ -15,12 +15,6 @@ export const MAX_BAGGAGE_MEMBERS = 180;
 export const MAX_BAGGAGE_BYTES = 8192;
 
 /**
- * The header each baggage record was read from or last written as. Records are immutable and
- * shared by every span of a trace, so a service that calls out several times encodes once.
- */
-const headerCache = new WeakMap<Baggage, string>();
-
-/**
  * W3C Baggage: the `baggage` header, mapped onto span baggage items both ways, member properties
  * (`;k=v`) kept. Baggage is attached to the trace context an earlier format found; a `baggage`
  * header that arrives without any valid trace context is dropped (see docs/propagation.md).
@@ -35,10 +29,11 @@ export class W3CBaggagePropagator implements TextMapPropagator {
   inject(context: SpanContext, carrier: unknown, setter: CarrierSetter): void {
     const baggage = context.baggage;
     if (baggage === null) return;
-    let header = headerCache.get(baggage);
+    // Records are immutable and shared by every span of a trace: encode each one once.
+    let header = getBaggageHeader(baggage);
     if (header === undefined) {
       header = serializeBaggage(baggage);
-      headerCache.set(baggage, header);
+      setBaggageHeader(baggage, header);
     }
     if (header !== '') setter.set(carrier, BAGGAGE, header);
   }
@@ -57,7 +52,7 @@ export class W3CBaggagePropagator implements TextMapPropagator {
 export function withBaggage(into: SpanContext, items: Baggage): SpanContext {
   let baggage = items;
   if (into.baggage !== null) {
-    const merged: Record<string, string> = Object.create(null);
+    const merged = createBaggage();
     Object.assign(merged, into.baggage, items);
     const before = getBaggageProperties(into.baggage);
     const added = getBaggageProperties(items);
@@ -97,7 +92,7 @@ export function parseBaggage(header: string): Baggage | null {
       if (members >= MAX_BAGGAGE_MEMBERS || bytes + memberBytes > MAX_BAGGAGE_BYTES) clean = false;
       else if (parseMember(header, from, to)) {
         if (!member.clean) clean = false;
-        items ??= Object.create(null) as Record<string, string>;
+        items ??= createBaggage();
         const key = member.key;
         if (key in items) clean = false;
         else {
@@ -114,7 +109,7 @@ export function parseBaggage(header: string): Baggage | null {
   }
   if (items === null) return null;
   if (props !== null) setBaggageProperties(items, props);
-  if (clean) headerCache.set(items, header);
+  if (clean) setBaggageHeader(items, header);
   return items;
 }
 

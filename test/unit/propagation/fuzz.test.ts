@@ -98,7 +98,7 @@ function problem(ctx: SpanContext | null): string | null {
   if (!Number.isInteger(ctx.traceFlags) || ctx.traceFlags < 0 || ctx.traceFlags > 3) return `flags ${ctx.traceFlags}`;
   if (ctx.traceState !== '' && parseTraceState(ctx.traceState) !== ctx.traceState) return `tracestate ${ctx.traceState}`;
   if (ctx.baggage !== null) {
-    if (Object.getPrototypeOf(ctx.baggage) !== null) return 'baggage has a prototype';
+    if ((ctx.baggage as Record<string, unknown>).hasOwnProperty !== undefined && !Object.hasOwn(ctx.baggage, 'hasOwnProperty')) return 'baggage inherits from Object.prototype';
     for (const v of Object.values(ctx.baggage)) if (typeof v !== 'string') return 'baggage value not a string';
   }
   return null;
