@@ -104,8 +104,9 @@ export function parseB3Single(value: string): SpanContext | null {
 
 function extractMulti(carrier: unknown, getter: CarrierGetter): SpanContext | null {
   const rawTrace = getter.get(carrier, TRACE_ID);
+  if (typeof rawTrace !== 'string') return null;
   const rawSpan = getter.get(carrier, SPAN_ID);
-  if (typeof rawTrace !== 'string' || typeof rawSpan !== 'string') return null;
+  if (typeof rawSpan !== 'string') return null;
   const traceId = headerId(rawTrace, true);
   const spanId = traceId === null ? null : headerId(rawSpan, false);
   if (traceId === null || spanId === null) return null;

@@ -94,8 +94,11 @@ export function parseBaggage(header: string): Baggage | null {
         if (!member.clean) clean = false;
         items ??= createBaggage();
         const key = member.key;
-        if (key in items) clean = false;
+        // An array search rather than `key in items`: property lookups by fresh strings cost more
+        // than comparing a few short keys, and the member limit bounds the search.
+        if (seenKeys.indexOf(key) !== -1) clean = false;
         else {
+          seenKeys.push(key);
           members++;
           bytes += memberBytes;
         }
@@ -107,11 +110,15 @@ export function parseBaggage(header: string): Baggage | null {
     if (comma === n) break;
     pos = comma + 1;
   }
+  seenKeys.length = 0;
   if (items === null) return null;
   if (props !== null) setBaggageProperties(items, props);
   if (clean) setBaggageHeader(items, header);
   return items;
 }
+
+/** Keys of the header being parsed. */
+const seenKeys: string[] = [];
 
 /** The member parsed last; parsing is synchronous, so one object serves every call. */
 const member = { key: '', value: '', properties: '', clean: true };
