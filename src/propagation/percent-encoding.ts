@@ -24,6 +24,8 @@ export function percentDecode(s: string, from: number, to: number): string {
     decodedCanonically = false;
     return '';
   }
+  const ascii = decodeAscii(s, from, to);
+  if (ascii !== null) return ascii;
   let n = 0;
   let canonical = true;
   for (let i = from; i < to; i++) {
@@ -104,4 +106,38 @@ export function percentEncode(value: string): string {
     }
   }
   return out;
+}
+
+/**
+ * The common case without a detour through a Buffer: every character and every escape is ASCII.
+ * Returns null when a byte of 0x80 or more appears (UTF-8 decoding needed), else the decoded text,
+ * setting decodedCanonically as percentDecode does.
+ */
+function decodeAscii(s: string, from: number, to: number): string | null {
+  let out = '';
+  let run = from;
+  let canonical = true;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return null;
+    if (c !== 0x25) continue;
+    if (i + 2 >= to) {
+      canonical = false;
+      continue;
+    }
+    const hi = hexValue(s.charCodeAt(i + 1));
+    const lo = hexValue(s.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) {
+      canonical = false;
+      continue;
+    }
+    const b = hi * 16 + lo;
+    if (b >= 0x80) return null;
+    if ((isBaggageOctet(b) && b !== 0x25) || s.charCodeAt(i + 1) >= 0x61 || s.charCodeAt(i + 2) >= 0x61) canonical = false;
+    out += s.slice(run, i) + String.fromCharCode(b);
+    i += 2;
+    run = i + 1;
+  }
+  decodedCanonically = canonical;
+  return run === from ? s.slice(from, to) : out + s.slice(run, to);
 }

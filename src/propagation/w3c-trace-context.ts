@@ -82,9 +82,24 @@ export function parseTraceParent(value: string, traceState?: string | readonly s
   return new SpanContext(value.slice(start + 3, start + 35), value.slice(start + 36, start + 52), flags, state, null, true);
 }
 
-/** Keys and offsets of the members being parsed; parsing is synchronous, so one set serves all calls. */
-const memberKeys: string[] = [];
-const memberBounds = new Int32Array(MAX_TRACESTATE_MEMBERS * 2);
+/**
+ * Start, `=` and end offsets of the members kept so far; parsing is synchronous, so one array
+ * serves every call, and keys are compared in place rather than sliced out.
+ */
+const memberBounds = new Int32Array(MAX_TRACESTATE_MEMBERS * 3);
+
+/** Whether the key `s[from, eq)` equals the key of one of the first `kept` members. */
+function isRepeatedKey(s: string, from: number, eq: number, kept: number): boolean {
+  const length = eq - from;
+  for (let m = 0; m < kept; m++) {
+    const other = memberBounds[m * 3]!;
+    if (memberBounds[m * 3 + 1]! - other !== length) continue;
+    let i = 0;
+    while (i < length && s.charCodeAt(from + i) === s.charCodeAt(other + i)) i++;
+    if (i === length) return true;
+  }
+  return false;
+}
 
 /**
  * Validates a `tracestate` value (several headers are joined first) and returns it with optional
@@ -101,7 +116,6 @@ export function parseTraceState(value: string | readonly string[]): string {
   let count = 0;
   let kept = 0;
   let pos = 0;
-  memberKeys.length = 0;
   for (;;) {
     let comma = s.indexOf(',', pos);
     if (comma === -1) comma = n;
@@ -112,28 +126,23 @@ export function parseTraceState(value: string | readonly string[]): string {
       if (n !== 0) clean = false;
     } else {
       const eq = validMemberEquals(s, from, to);
-      if (eq < 0 || ++count > MAX_TRACESTATE_MEMBERS) {
-        memberKeys.length = 0;
-        return '';
-      }
+      if (eq < 0 || ++count > MAX_TRACESTATE_MEMBERS) return '';
       if (from !== pos || to !== comma) clean = false;
-      const key = s.slice(from, eq);
-      if (memberKeys.indexOf(key) !== -1) clean = false;
+      if (isRepeatedKey(s, from, eq, kept)) clean = false;
       else {
-        memberKeys.push(key);
-        memberBounds[kept * 2] = from;
-        memberBounds[kept * 2 + 1] = to;
+        memberBounds[kept * 3] = from;
+        memberBounds[kept * 3 + 1] = eq;
+        memberBounds[kept * 3 + 2] = to;
         kept++;
       }
     }
     if (comma === n) break;
     pos = comma + 1;
   }
-  memberKeys.length = 0;
   if (clean) return s;
   let out = '';
   for (let i = 0; i < kept; i++) {
-    const member = s.slice(memberBounds[i * 2]!, memberBounds[i * 2 + 1]!);
+    const member = s.slice(memberBounds[i * 3]!, memberBounds[i * 3 + 2]!);
     out = i === 0 ? member : out + ',' + member;
   }
   return out;
