@@ -182,6 +182,7 @@ t.test('tracestate: values are passed on unchanged', async (t) => {
 t.test('tracestate: a duplicated key keeps one entry (the first), never both', async (t) => {
   t.equal(tc({ traceparent: PARENT, tracestate: 'foo=1,foo=2' })?.traceState, 'foo=1');
   t.equal(tc({ traceparent: PARENT, tracestate: ['foo=1', 'bar=3', 'foo=1'] })?.traceState, 'foo=1,bar=3');
+  t.equal(tc({ traceparent: PARENT, tracestate: 'ab=1,ba=2,abc=3,ab@x=4' })?.traceState, 'ab=1,ba=2,abc=3,ab@x=4', 'similar keys are distinct');
 });
 
 t.test('tracestate: an invalid member discards the whole header', async (t) => {
