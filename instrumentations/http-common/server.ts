@@ -94,7 +94,8 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     req[SERVER_SPAN] = span;
     res[SERVER_SPAN] = span;
     if (span.isRecording()) {
-      (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
+      // Only when headers are to be captured: one more property on every response costs for nothing.
+      if (options.responseHeaders.length > 0) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
       res.on('close', finishServerSpan);
     }
     return span;
