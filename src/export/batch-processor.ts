@@ -55,7 +55,9 @@ export class BatchSpanProcessor implements SpanProcessor {
       return;
     }
     this.queue.push(span);
-    if (this.queue.length >= this.maxBatch) this.schedule(0);
+    // Exactly at a full batch: spans that keep arriving while that send is pending or in flight must
+    // not re-arm a timer each (afterExport schedules the next batch).
+    if (this.queue.length === this.maxBatch) this.schedule(0);
     else if (this.timer === null) this.schedule(this.delayMs);
   }
 
