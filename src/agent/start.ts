@@ -1,5 +1,6 @@
 import { initGlobalTracer } from '../api/global.js';
 import { Tracer } from '../api/tracer.js';
+import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
 import { createSpanProcessor } from '../export/pipeline.js';
 import { createPropagator } from '../propagation/factory.js';
@@ -18,6 +19,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     const { config, warnings } = loadConfig(env);
     setLogLevel(config.logLevel);
     for (const w of warnings) log.warn(w);
+    log.info(describeConfig(config));
     if (!config.enabled) return null;
     const resource = { 'service.name': config.serviceName, ...config.tags };
     const tracer = new Tracer({

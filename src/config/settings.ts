@@ -1,0 +1,357 @@
+import type { LogLevel } from '../util/log.js';
+import { INSTRUMENTATION_NAMES } from './instrumentation-names.js';
+import {
+  booleanParser,
+  enumParser,
+  headerKey,
+  hostKey,
+  mapParser,
+  nameListParser,
+  numberParser,
+  textParser,
+  urlParser,
+  type Parsed,
+  type Parser,
+} from './parse.js';
+import type { Config, ExporterName, OtlpProtocol, SamplerName } from './types.js';
+
+/**
+ * The table of every setting: its `TRACING_*` variable, its key in the `TRACING_CONFIG` file, its
+ * `OTEL_*` fallbacks, how it is parsed and where it lands in `Config`. `loadConfig` walks this table;
+ * the `config` command and docs/configuration.md follow it.
+ */
+
+/** What a fallback may look at: the environment and where earlier settings came from. */
+export interface ResolveContext {
+  env: NodeJS.ProcessEnv;
+  sources: Readonly<Record<string, string>>;
+}
+
+/** A standard `OTEL_*` variable read when the `TRACING_*` one is unset. */
+export interface Fallback<T> {
+  variable: string;
+  /** Only consulted when this holds (e.g. the sampler itself came from OTEL_TRACES_SAMPLER). */
+  when?(ctx: ResolveContext): boolean;
+  /** Reads the raw value; default `env[variable]`. */
+  read?(env: NodeJS.ProcessEnv): string | undefined;
+  parser: Parser<T>;
+}
+
+export interface Setting<T> {
+  variable: string;
+  /** The key for this setting in the `TRACING_CONFIG` file. */
+  fileKey: string;
+  parser: Parser<T>;
+  fallbacks?: readonly Fallback<T>[];
+  /** Secret values are never shown: not in warnings, not in the `config` command, not in logs. */
+  secret?: boolean;
+  /** Maps only: every valid source contributes, key by key, higher precedence winning per key. */
+  merge?: boolean;
+  get(config: Config): T;
+  set(config: Config, value: T): void;
+}
+
+function define<T>(setting: Setting<T>): Setting<T> {
+  return setting;
+}
+
+/** A parser whose result is mapped (e.g. OTEL names onto ours). */
+function mapped<A, B>(parser: Parser<A>, map: (a: A) => B, expected = parser.expected): Parser<B> {
+  return {
+    expected,
+    parse(raw): Parsed<B> {
+      const p = parser.parse(raw);
+      return p.ok ? (p.dropped === undefined ? { ok: true, value: map(p.value) } : { ok: true, value: map(p.value), dropped: p.dropped }) : p;
+    },
+  };
+}
+
+const EXPORTERS: readonly ExporterName[] = ['otlp', 'zipkin', 'console', 'file'];
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'ratio', 'parent_based', 'parent_based_ratio'];
+/** Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`). */
+export const PROPAGATION_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'];
+const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug'];
+
+/** OTEL_TRACES_SAMPLER values we honour, and what each means in our terms. */
+const OTEL_SAMPLERS: Readonly<Record<string, { sampler: SamplerName; rate?: number; ratioArg: boolean }>> = {
+  always_on: { sampler: 'always_on', ratioArg: false },
+  always_off: { sampler: 'always_off', ratioArg: false },
+  traceidratio: { sampler: 'ratio', ratioArg: true },
+  parentbased_always_on: { sampler: 'parent_based', rate: 1, ratioArg: false },
+  parentbased_always_off: { sampler: 'parent_based', rate: 0, ratioArg: false },
+  parentbased_traceidratio: { sampler: 'parent_based', ratioArg: true },
+};
+const otelSamplerParser = enumParser(Object.keys(OTEL_SAMPLERS), 'OTEL sampler');
+const samplerFromOtel = (ctx: ResolveContext): boolean => ctx.sources.TRACING_SAMPLER === 'OTEL_TRACES_SAMPLER';
+
+/** `OTEL_RESOURCE_ATTRIBUTES` as a map, for the service name, version and environment it may carry. */
+const resourceAttributes = mapParser<string>({ key: 'key' });
+function resourceAttribute(...keys: string[]): (env: NodeJS.ProcessEnv) => string | undefined {
+  return (env) => {
+    const raw = env.OTEL_RESOURCE_ATTRIBUTES;
+    if (raw === undefined) return undefined;
+    const parsed = resourceAttributes.parse(raw);
+    if (!parsed.ok) return undefined; // reported once, by TRACING_TAGS' fallback
+    for (const k of keys) if (parsed.value[k] !== undefined) return parsed.value[k];
+    return undefined;
+  };
+}
+/** Resource keys that have their own setting, so they never sit in `tags` where they would override it. */
+export const LIFTED_RESOURCE_KEYS: readonly string[] = ['service.name', 'service.version', 'deployment.environment', 'deployment.environment.name'];
+
+const level = enumParser(LOG_LEVELS, 'log level');
+const OTEL_LOG_LEVELS: Readonly<Record<string, LogLevel>> = { none: 'none', error: 'error', warn: 'warn', info: 'info', debug: 'debug', verbose: 'debug', all: 'debug' };
+
+const positiveInt = (max: number, unit = '') => numberParser(1, max, true, unit);
+
+/** Every setting, in the order the `config` command prints them. */
+export const SETTINGS: readonly Setting<any>[] = [
+  define<boolean>({
+    variable: 'TRACING_ENABLED',
+    fileKey: 'enabled',
+    parser: booleanParser,
+    fallbacks: [{ variable: 'OTEL_SDK_DISABLED', parser: mapped(booleanParser, (disabled) => !disabled) }],
+    get: (c) => c.enabled,
+    set: (c, v) => (c.enabled = v),
+  }),
+  define<string>({
+    variable: 'TRACING_SERVICE_NAME',
+    fileKey: 'serviceName',
+    parser: textParser,
+    fallbacks: [
+      { variable: 'OTEL_SERVICE_NAME', parser: textParser },
+      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.name'), parser: textParser },
+    ],
+    get: (c) => c.serviceName,
+    set: (c, v) => (c.serviceName = v),
+  }),
+  define<string>({
+    variable: 'TRACING_SERVICE_VERSION',
+    fileKey: 'serviceVersion',
+    parser: textParser,
+    fallbacks: [{ variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.version'), parser: textParser }],
+    get: (c) => c.serviceVersion,
+    set: (c, v) => (c.serviceVersion = v),
+  }),
+  define<string>({
+    variable: 'TRACING_ENVIRONMENT',
+    fileKey: 'environment',
+    parser: textParser,
+    fallbacks: [
+      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('deployment.environment.name', 'deployment.environment'), parser: textParser },
+    ],
+    get: (c) => c.environment,
+    set: (c, v) => (c.environment = v),
+  }),
+  define<Record<string, string | number | boolean>>({
+    variable: 'TRACING_TAGS',
+    fileKey: 'tags',
+    parser: mapParser({ key: 'key', scalars: true }),
+    merge: true,
+    fallbacks: [{ variable: 'OTEL_RESOURCE_ATTRIBUTES', parser: mapParser({ key: 'key' }) }],
+    get: (c) => c.tags as Record<string, string | number | boolean>,
+    set: (c, v) => (c.tags = v),
+  }),
+  define<string[]>({
+    variable: 'TRACING_EXPORTER',
+    fileKey: 'exporter',
+    parser: nameListParser(EXPORTERS, 'exporter', { none: { name: 'none', keep: true } }),
+    fallbacks: [{ variable: 'OTEL_TRACES_EXPORTER', parser: nameListParser(['otlp', 'zipkin', 'console'], 'exporter', { none: { name: 'none', keep: true } }) }],
+    get: (c) => [...c.export.exporters],
+    set: (c, v) => (c.export.exporters = v as ExporterName[]),
+  }),
+  define<OtlpProtocol>({
+    variable: 'TRACING_EXPORTER_PROTOCOL',
+    fileKey: 'exporterProtocol',
+    parser: enumParser(PROTOCOLS, 'protocol'),
+    fallbacks: [
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol (grpc is not supported)') },
+      { variable: 'OTEL_EXPORTER_OTLP_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol (grpc is not supported)') },
+    ],
+    get: (c) => c.export.protocol,
+    set: (c, v) => (c.export.protocol = v),
+  }),
+  define<string>({
+    variable: 'TRACING_ENDPOINT',
+    fileKey: 'endpoint',
+    parser: urlParser,
+    fallbacks: [
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', parser: urlParser },
+      // The generic endpoint is a base URL: the signal path is appended, as the OTLP exporter spec says.
+      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', parser: mapped(urlParser, (base) => `${base.replace(/\/+$/, '')}/v1/traces`) },
+    ],
+    get: (c) => c.export.endpoint,
+    set: (c, v) => (c.export.endpoint = v),
+  }),
+  define<string>({
+    variable: 'TRACING_ZIPKIN_ENDPOINT',
+    fileKey: 'zipkinEndpoint',
+    parser: urlParser,
+    fallbacks: [{ variable: 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', parser: urlParser }],
+    get: (c) => c.export.zipkinEndpoint,
+    set: (c, v) => (c.export.zipkinEndpoint = v),
+  }),
+  define<Record<string, string>>({
+    variable: 'TRACING_EXPORTER_HEADERS',
+    fileKey: 'exporterHeaders',
+    secret: true,
+    parser: mapParser({ key: 'header-name', normalizeKey: headerKey }),
+    fallbacks: [
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', parser: mapParser({ key: 'header-name', normalizeKey: headerKey }) },
+      { variable: 'OTEL_EXPORTER_OTLP_HEADERS', parser: mapParser({ key: 'header-name', normalizeKey: headerKey }) },
+    ],
+    get: (c) => c.export.headers as Record<string, string>,
+    set: (c, v) => (c.export.headers = v),
+  }),
+  define<'gzip' | 'none'>({
+    variable: 'TRACING_EXPORTER_COMPRESSION',
+    fileKey: 'exporterCompression',
+    parser: enumParser(['gzip', 'none'], 'compression'),
+    fallbacks: [
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', parser: enumParser(['gzip', 'none'], 'compression') },
+      { variable: 'OTEL_EXPORTER_OTLP_COMPRESSION', parser: enumParser(['gzip', 'none'], 'compression') },
+    ],
+    get: (c) => c.export.compression,
+    set: (c, v) => (c.export.compression = v),
+  }),
+  define<number>({
+    variable: 'TRACING_EXPORTER_TIMEOUT_MS',
+    fileKey: 'exporterTimeoutMs',
+    parser: positiveInt(600_000, 'milliseconds'),
+    fallbacks: [
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', parser: positiveInt(600_000, 'milliseconds') },
+      { variable: 'OTEL_EXPORTER_OTLP_TIMEOUT', parser: positiveInt(600_000, 'milliseconds') },
+    ],
+    get: (c) => c.export.timeoutMs,
+    set: (c, v) => (c.export.timeoutMs = v),
+  }),
+  define<'tree' | 'json'>({
+    variable: 'TRACING_CONSOLE_FORMAT',
+    fileKey: 'consoleFormat',
+    parser: enumParser(['tree', 'json'], 'console format'),
+    get: (c) => c.export.consoleFormat,
+    set: (c, v) => (c.export.consoleFormat = v),
+  }),
+  define<string>({
+    variable: 'TRACING_FILE',
+    fileKey: 'file',
+    parser: textParser,
+    get: (c) => c.export.file,
+    set: (c, v) => (c.export.file = v),
+  }),
+  define<number>({
+    variable: 'TRACING_BATCH_QUEUE_SIZE',
+    fileKey: 'batchQueueSize',
+    parser: positiveInt(1_000_000, 'spans'),
+    fallbacks: [{ variable: 'OTEL_BSP_MAX_QUEUE_SIZE', parser: positiveInt(1_000_000, 'spans') }],
+    get: (c) => c.export.batch.maxQueueSize,
+    set: (c, v) => (c.export.batch.maxQueueSize = v),
+  }),
+  define<number>({
+    variable: 'TRACING_BATCH_SIZE',
+    fileKey: 'batchSize',
+    parser: positiveInt(1_000_000, 'spans'),
+    fallbacks: [{ variable: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parser: positiveInt(1_000_000, 'spans') }],
+    get: (c) => c.export.batch.maxExportBatchSize,
+    set: (c, v) => (c.export.batch.maxExportBatchSize = v),
+  }),
+  define<number>({
+    variable: 'TRACING_BATCH_DELAY_MS',
+    fileKey: 'batchDelayMs',
+    parser: numberParser(0, 3_600_000, true, 'milliseconds'),
+    fallbacks: [{ variable: 'OTEL_BSP_SCHEDULE_DELAY', parser: numberParser(0, 3_600_000, true, 'milliseconds') }],
+    get: (c) => c.export.batch.scheduledDelayMs,
+    set: (c, v) => (c.export.batch.scheduledDelayMs = v),
+  }),
+  define<boolean>({
+    variable: 'TRACING_EXPORT_BAGGAGE',
+    fileKey: 'exportBaggage',
+    parser: booleanParser,
+    get: (c) => c.export.exportBaggage,
+    set: (c, v) => (c.export.exportBaggage = v),
+  }),
+  define<SamplerName>({
+    variable: 'TRACING_SAMPLER',
+    fileKey: 'sampler',
+    parser: enumParser(SAMPLERS, 'sampler'),
+    fallbacks: [{ variable: 'OTEL_TRACES_SAMPLER', parser: mapped(otelSamplerParser, (name) => OTEL_SAMPLERS[name]!.sampler) }],
+    get: (c) => c.sampling.sampler,
+    set: (c, v) => (c.sampling.sampler = v),
+  }),
+  define<number>({
+    variable: 'TRACING_SAMPLE_RATE',
+    fileKey: 'sampleRate',
+    parser: numberParser(0, 1, false),
+    fallbacks: [
+      {
+        variable: 'OTEL_TRACES_SAMPLER_ARG',
+        when: (ctx) => samplerFromOtel(ctx) && OTEL_SAMPLERS[ctx.env.OTEL_TRACES_SAMPLER!.trim().toLowerCase()]?.ratioArg === true,
+        parser: numberParser(0, 1, false),
+      },
+      {
+        // parentbased_always_off is "parent-based with roots never sampled": a rate of 0.
+        variable: 'OTEL_TRACES_SAMPLER',
+        when: samplerFromOtel,
+        parser: mapped(otelSamplerParser, (name) => OTEL_SAMPLERS[name]!.rate ?? 1),
+      },
+    ],
+    get: (c) => c.sampling.rate,
+    set: (c, v) => (c.sampling.rate = v),
+  }),
+  define<number>({
+    variable: 'TRACING_RATE_LIMIT',
+    fileKey: 'rateLimit',
+    parser: numberParser(0, Infinity, false, 'new traces per second; 0 = no limit'),
+    get: (c) => c.sampling.rateLimit,
+    set: (c, v) => (c.sampling.rateLimit = v),
+  }),
+  define<string[]>({
+    variable: 'TRACING_PROPAGATION',
+    fileKey: 'propagation',
+    parser: nameListParser(PROPAGATION_NAMES, 'propagation format', { none: { name: 'none', keep: false } }),
+    fallbacks: [{ variable: 'OTEL_PROPAGATORS', parser: nameListParser(PROPAGATION_NAMES, 'propagator', { none: { name: 'none', keep: false } }) }],
+    get: (c) => [...c.propagation],
+    set: (c, v) => (c.propagation = v),
+  }),
+  define<string[]>({
+    variable: 'TRACING_DISABLED_INSTRUMENTATIONS',
+    fileKey: 'disabledInstrumentations',
+    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true }),
+    get: (c) => [...c.disabledInstrumentations],
+    set: (c, v) => (c.disabledInstrumentations = v),
+  }),
+  define<string[] | null>({
+    variable: 'TRACING_ENABLED_INSTRUMENTATIONS',
+    fileKey: 'enabledInstrumentations',
+    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true }),
+    get: (c) => (c.enabledInstrumentations === null ? null : [...c.enabledInstrumentations]),
+    set: (c, v) => (c.enabledInstrumentations = v),
+  }),
+  define<Record<string, string>>({
+    variable: 'TRACING_PEER_SERVICES',
+    fileKey: 'peerServices',
+    parser: mapParser({ key: 'host[:port]', normalizeKey: hostKey }),
+    get: (c) => c.peerServices as Record<string, string>,
+    set: (c, v) => (c.peerServices = v),
+  }),
+  define<LogLevel>({
+    variable: 'TRACING_LOG_LEVEL',
+    fileKey: 'logLevel',
+    parser: level,
+    fallbacks: [
+      {
+        variable: 'OTEL_LOG_LEVEL',
+        parser: mapped(enumParser(Object.keys(OTEL_LOG_LEVELS), 'log level'), (l) => OTEL_LOG_LEVELS[l]!),
+      },
+    ],
+    get: (c) => c.logLevel,
+    set: (c, v) => (c.logLevel = v),
+  }),
+];
+
+/** The variable naming the JSON config file. Not a setting itself: it is read first. */
+export const CONFIG_FILE_VARIABLE = 'TRACING_CONFIG';
+
+/** Keys the config file accepts at its top level. */
+export const FILE_KEYS: readonly string[] = [...SETTINGS.map((s) => s.fileKey), 'instrumentations'];
