@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { createSpanProcessor } from '../export/pipeline.js';
 import { createPropagator } from '../propagation/factory.js';
 import { createSampler } from '../sampling/factory.js';
+import { installShutdownHooks } from './shutdown.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
 
 let started: Tracer | null = null;
@@ -21,14 +22,18 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     for (const w of warnings) log.warn(w);
     log.info(describeConfig(config));
     if (!config.enabled) return null;
-    const resource = { 'service.name': config.serviceName, ...config.tags };
+    const resource: Record<string, string | number | boolean> = { ...config.tags, 'service.name': config.serviceName };
+    if (config.serviceVersion !== '') resource['service.version'] = config.serviceVersion;
+    if (config.environment !== '') resource['deployment.environment'] = config.environment;
+    const processor = createSpanProcessor(config.export, resource);
     const tracer = new Tracer({
       sampler: createSampler(config.sampling),
       propagator: createPropagator(config.propagation),
-      processor: createSpanProcessor(config.export, resource),
+      processor,
       resource,
     });
     initGlobalTracer(tracer);
+    installShutdownHooks(tracer, { processor });
     started = tracer;
     return tracer;
   } catch (err) {

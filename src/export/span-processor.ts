@@ -7,6 +7,8 @@ export interface SpanProcessor {
   forceFlush(): Promise<void>;
   /** Flushes and releases resources; later spans are dropped. Never rejects. */
   shutdown(): Promise<void>;
+  /** Spans queued or being exported; lets shutdown hooks skip work when there is none. */
+  pendingCount?(): number;
 }
 
 /** Sends a batch of finished spans somewhere. */
@@ -38,6 +40,10 @@ export class SimpleSpanProcessor implements SpanProcessor {
     await this.forceFlush();
     await this.exporter.shutdown().catch(() => undefined);
   }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
 }
 
 /** Several processors as one. */
@@ -51,6 +57,11 @@ export class MultiSpanProcessor implements SpanProcessor {
   }
   async shutdown(): Promise<void> {
     await Promise.all(this.processors.map((p) => p.shutdown()));
+  }
+  pendingCount(): number {
+    let n = 0;
+    for (const p of this.processors) n += p.pendingCount?.() ?? 0;
+    return n;
   }
 }
 

@@ -1,0 +1,80 @@
+import type { Span } from '../api/span.js';
+import type { TagValue } from '../api/span.js';
+import { guard, log } from '../util/log.js';
+import { DropReporter } from './drop-reporter.js';
+import { HttpSender, type HttpSenderOptions } from './http-sender.js';
+import { buildResource } from './resource.js';
+import type { SpanExporter } from './span-processor.js';
+import { mapSpan, type Attribute, type MapOptions, type MappedSpan } from './span-model.js';
+
+/** Counters of an exporter, for tests, the `config` command and debugging. */
+export interface ExporterStats {
+  /** Spans the backend accepted. */
+  exportedSpans: number;
+  /** Spans given up on after the last try (or refused with a non-retryable status). */
+  droppedSpans: number;
+  /** HTTP requests made, retries included. */
+  requests: number;
+}
+
+/** Options shared by the OTLP and Zipkin exporters. */
+export interface HttpExporterOptions extends Omit<HttpSenderOptions, 'contentType'>, Partial<MapOptions> {
+  /** The tracer's resource (service name, version, user tags). */
+  resource?: Readonly<Record<string, TagValue>>;
+}
+
+/**
+ * Maps, encodes and POSTs batches. Subclasses choose the wire format; failures are counted and
+ * reported at most once a minute, never thrown.
+ */
+export abstract class HttpSpanExporter implements SpanExporter {
+  protected readonly resource: readonly Attribute[];
+  private readonly mapOptions: MapOptions;
+  private readonly sender: HttpSender;
+  private readonly drops: DropReporter;
+  private readonly counters: ExporterStats = { exportedSpans: 0, droppedSpans: 0, requests: 0 };
+
+  protected constructor(name: string, contentType: string, options: HttpExporterOptions) {
+    this.resource = buildResource(options.resource ?? {});
+    this.mapOptions = { exportBaggage: options.exportBaggage === true };
+    this.sender = new HttpSender({ ...options, contentType });
+    this.drops = new DropReporter(`${name} exporter (${this.sender.displayUrl})`);
+  }
+
+  /** Turns mapped spans into the request body. */
+  protected abstract encode(spans: readonly MappedSpan[]): Buffer;
+
+  async export(spans: readonly Span[]): Promise<void> {
+    if (spans.length === 0) return;
+    const body = guard('export encoding', () => {
+      const mapped: MappedSpan[] = new Array(spans.length);
+      for (let i = 0; i < spans.length; i++) mapped[i] = mapSpan(spans[i]!, this.mapOptions);
+      return this.encode(mapped);
+    }, null);
+    if (body === null) {
+      this.dropped(spans.length, 'could not encode the batch');
+      return;
+    }
+    const result = await this.sender.send(body);
+    this.counters.requests += result.attempts;
+    if (result.ok) {
+      this.counters.exportedSpans += spans.length;
+      if (result.attempts > 1) log.debug(`exported ${spans.length} span(s) after ${result.attempts} tries`);
+      return;
+    }
+    this.dropped(spans.length, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
+  }
+
+  stats(): Readonly<ExporterStats> {
+    return { ...this.counters };
+  }
+
+  async shutdown(): Promise<void> {
+    this.sender.shutdown();
+  }
+
+  private dropped(count: number, reason: string): void {
+    this.counters.droppedSpans += count;
+    this.drops.add(count, reason);
+  }
+}

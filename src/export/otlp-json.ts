@@ -1,0 +1,60 @@
+import type { Attribute, MappedSpan } from './span-model.js';
+import { SDK_NAME, SDK_VERSION } from './resource.js';
+import { msToNanos } from './time.js';
+
+type JsonAnyValue = { stringValue: string } | { boolValue: boolean } | { intValue: string } | { doubleValue: number | string };
+
+/**
+ * Encodes spans as OTLP/JSON (`application/json`): ids as hex, enums as numbers, 64-bit
+ * integers as decimal strings, as the OTLP/HTTP specification requires.
+ */
+export function encodeOtlpJson(spans: readonly MappedSpan[], resource: readonly Attribute[]): Buffer {
+  const body = {
+    resourceSpans: [
+      {
+        resource: { attributes: resource.map(jsonKeyValue) },
+        scopeSpans: [{ scope: { name: SDK_NAME, version: SDK_VERSION }, spans: spans.map(jsonSpan) }],
+      },
+    ],
+  };
+  return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
+function jsonSpan(s: MappedSpan): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    name: s.name,
+    kind: s.kind,
+    startTimeUnixNano: msToNanos(s.startMs).toString(),
+    endTimeUnixNano: msToNanos(s.startMs + s.durationMs).toString(),
+    attributes: s.attributes.map(jsonKeyValue),
+    flags: s.traceFlags & 0xff,
+  };
+  if (s.parentSpanId !== '') out.parentSpanId = s.parentSpanId;
+  if (s.traceState !== '') out.traceState = s.traceState;
+  if (s.events.length > 0) {
+    out.events = s.events.map((e) => ({ timeUnixNano: msToNanos(e.timeMs).toString(), name: e.name, attributes: e.attributes.map(jsonKeyValue) }));
+  }
+  if (s.links.length > 0) {
+    out.links = s.links.map((l) => {
+      const link: Record<string, unknown> = { traceId: l.traceId, spanId: l.spanId, attributes: l.attributes.map(jsonKeyValue) };
+      if (l.traceState !== '') link.traceState = l.traceState;
+      return link;
+    });
+  }
+  if (s.statusCode !== 0) out.status = s.statusMessage === '' ? { code: s.statusCode } : { code: s.statusCode, message: s.statusMessage };
+  return out;
+}
+
+function jsonKeyValue(a: Attribute): { key: string; value: JsonAnyValue } {
+  return { key: a.key, value: jsonAnyValue(a.value) };
+}
+
+function jsonAnyValue(v: string | number | boolean): JsonAnyValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Number.isSafeInteger(v)) return { intValue: String(v) };
+  // proto3 JSON spells non-finite doubles as strings; JSON.stringify would write null.
+  return { doubleValue: Number.isFinite(v) ? v : String(v) };
+}

@@ -1,0 +1,26 @@
+import type { OtlpProtocol } from '../config/types.js';
+import { HttpSpanExporter, type HttpExporterOptions } from './http-exporter.js';
+import { encodeOtlpJson } from './otlp-json.js';
+import { OtlpProtobufEncoder } from './otlp-protobuf.js';
+import type { MappedSpan } from './span-model.js';
+
+/** Options of the OTLP exporter. */
+export interface OtlpExporterOptions extends HttpExporterOptions {
+  /** `http/protobuf` (default) or `http/json`. */
+  protocol?: OtlpProtocol;
+}
+
+/** Sends spans over OTLP/HTTP to a Collector, Jaeger, Tempo or any OTLP receiver. */
+export class OtlpSpanExporter extends HttpSpanExporter {
+  private readonly protobuf: OtlpProtobufEncoder | null;
+
+  constructor(options: OtlpExporterOptions) {
+    const json = options.protocol === 'http/json';
+    super('otlp', json ? 'application/json' : 'application/x-protobuf', options);
+    this.protobuf = json ? null : new OtlpProtobufEncoder();
+  }
+
+  protected encode(spans: readonly MappedSpan[]): Buffer {
+    return this.protobuf === null ? encodeOtlpJson(spans, this.resource) : this.protobuf.encode(spans, this.resource);
+  }
+}

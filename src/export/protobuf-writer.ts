@@ -1,0 +1,201 @@
+// A minimal protobuf writer: just the wire types OTLP traces need. Nested messages are written in
+// place with a one-byte length placeholder that is widened afterwards, so there is no separate
+// sizing pass and no per-message buffer.
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_FIXED32 = 5;
+
+/** Appends protobuf fields to a growable buffer. Reusable: `reset()` keeps the memory. */
+export class ProtoWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialSize = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of what was written, safe to keep after the next `reset()`. */
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  private tag(field: number, wire: number): void {
+    this.rawVarint32((field << 3) | wire);
+  }
+
+  /** Writes an unsigned 32-bit varint (no field tag). */
+  private rawVarint32(value: number): void {
+    this.ensure(5);
+    let v = value >>> 0;
+    while (v > 127) {
+      this.buf[this.pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  /** A uint32 or enum field; zero is the default and is omitted. */
+  uint32(field: number, value: number): void {
+    if (value === 0) return;
+    this.tag(field, WIRE_VARINT);
+    this.rawVarint32(value);
+  }
+
+  bool(field: number, value: boolean): void {
+    this.tag(field, WIRE_VARINT);
+    this.rawVarint32(value ? 1 : 0);
+  }
+
+  /** An int64 field from a JS integer (negative numbers take ten bytes, as protobuf requires). */
+  int64(field: number, value: number): void {
+    this.tag(field, WIRE_VARINT);
+    if (value >= 0 && value <= 0x7fffffff) {
+      this.rawVarint32(value);
+      return;
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (v > 127n) {
+      this.buf[this.pos++] = Number(v & 127n) | 128;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  double(field: number, value: number): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  fixed64(field: number, value: bigint): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(value, this.pos);
+    this.pos += 8;
+  }
+
+  fixed32(field: number, value: number): void {
+    this.tag(field, WIRE_FIXED32);
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** A string field (written even when empty: callers skip optional empties themselves). */
+  string(field: number, value: string): void {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    // Most keys and values are short ASCII: copying them by hand beats a native call per string.
+    const n = value.length;
+    if (n < 128) {
+      this.ensure(n + 1);
+      const start = this.pos;
+      const buf = this.buf;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        buf[start + 1 + i] = c;
+      }
+      if (ascii) {
+        buf[start] = n;
+        this.pos = start + 1 + n;
+        return;
+      }
+    }
+    const len = Buffer.byteLength(value, 'utf8');
+    this.rawVarint32(len);
+    this.ensure(len);
+    this.pos += this.buf.write(value, this.pos, len, 'utf8');
+  }
+
+  /** A bytes field given as lower-case hex (trace and span ids). */
+  hexBytes(field: number, hex: string): void {
+    const len = hex.length >>> 1;
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.rawVarint32(len);
+    this.ensure(len);
+    const buf = this.buf;
+    let at = this.pos;
+    for (let i = 0; i < len * 2; i += 2) buf[at++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
+    this.pos = at;
+  }
+
+  /** A fixed64 field holding `ms` milliseconds since the epoch as nanoseconds, without BigInt. */
+  nanosFromMs(field: number, ms: number): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
+    const whole = Math.floor(ms);
+    const frac = Math.round((ms - whole) * 1e6);
+    const high = Math.floor(whole / 2 ** 21);
+    const low = whole - high * 2 ** 21;
+    const a = high * 1e6; // times 2^21
+    let lo = (a % 2048) * 2 ** 21 + low * 1e6 + frac;
+    const carry = Math.floor(lo / 2 ** 32);
+    lo -= carry * 2 ** 32;
+    const hi = Math.floor(a / 2048) + carry;
+    this.buf.writeUInt32LE(lo, this.pos);
+    this.buf.writeUInt32LE(hi, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** Starts a nested message; pass the result to `end`. */
+  begin(field: number): number {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Ends a nested message started at `mark`, writing its length. */
+  end(mark: number): void {
+    const len = this.pos - mark - 1;
+    if (len < 128) {
+      this.buf[mark] = len;
+      return;
+    }
+    const size = varintSize(len);
+    this.ensure(size - 1);
+    this.buf.copyWithin(mark + size, mark + 1, this.pos);
+    this.pos += size - 1;
+    let at = mark;
+    let v = len;
+    while (v > 127) {
+      this.buf[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    this.buf[at] = v;
+  }
+}
+
+function hexDigit(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+function varintSize(value: number): number {
+  if (value < 1 << 7) return 1;
+  if (value < 1 << 14) return 2;
+  if (value < 1 << 21) return 3;
+  if (value < 1 << 28) return 4;
+  return 5;
+}

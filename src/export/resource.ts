@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { hostname, type as osType } from 'node:os';
+import * as path from 'node:path';
+import type { TagValue } from '../api/span.js';
+import type { Attribute } from './span-model.js';
+
+/** Our SDK's name, as sent in `telemetry.sdk.name`. */
+export const SDK_NAME = '@acme/tracing-agent';
+
+/** Our package version, read once; `unknown` if package.json cannot be read. */
+export const SDK_VERSION: string = readOwnVersion();
+
+function readOwnVersion(): string {
+  // From dist/src/export (compiled) or src/export (ts): the package root is where package.json
+  // names us; walk up a few levels rather than hard-coding one layout.
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === SDK_NAME && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not here; keep walking
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+/**
+ * The resource sent with every batch: what the agent was given (service name, version,
+ * environment, user tags) over process and host basics, and our SDK identity, which always wins.
+ */
+export function buildResource(given: Readonly<Record<string, TagValue>>): readonly Attribute[] {
+  const merged: Record<string, TagValue> = Object.create(null);
+  merged['host.name'] = safe(hostname);
+  merged['os.type'] = safe(osType).toLowerCase();
+  merged['process.pid'] = process.pid;
+  merged['process.runtime.name'] = 'nodejs';
+  merged['process.runtime.version'] = process.versions.node;
+  for (const key of Object.keys(given)) {
+    const value = given[key];
+    if (value !== '' && value !== undefined) merged[key] = value;
+  }
+  merged['telemetry.sdk.name'] = SDK_NAME;
+  merged['telemetry.sdk.version'] = SDK_VERSION;
+  merged['telemetry.sdk.language'] = 'nodejs';
+  if (typeof merged['service.name'] !== 'string') merged['service.name'] = 'unknown_service:node';
+  return Object.keys(merged).map((key) => ({ key, value: merged[key]! }));
+}
+
+/** `service.name` from a built resource. */
+export function serviceNameOf(resource: readonly Attribute[]): string {
+  for (const a of resource) if (a.key === 'service.name') return String(a.value);
+  return 'unknown_service:node';
+}
+
+function safe(fn: () => string): string {
+  try {
+    return fn();
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,119 @@
+import t from 'tap';
+import { Tracer, type Span } from '../../../src/index.js';
+import { BatchSpanProcessor } from '../../../src/export/batch-processor.js';
+import type { SpanExporter } from '../../../src/export/span-processor.js';
+
+/** An exporter that records batches and can be held to simulate a slow backend. */
+class RecordingExporter implements SpanExporter {
+  batches: string[][] = [];
+  active = 0;
+  maxActive = 0;
+  hold: Promise<void> | null = null;
+  shutdowns = 0;
+  async export(spans: readonly Span[]): Promise<void> {
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    this.batches.push(spans.map((s) => s.operationName));
+    if (this.hold !== null) await this.hold;
+    this.active--;
+  }
+  async shutdown(): Promise<void> {
+    this.shutdowns++;
+  }
+}
+
+function tracerWith(processor: BatchSpanProcessor): Tracer {
+  return new Tracer({ processor });
+}
+
+t.test('spans wait for the scheduled delay, then go out as one batch', async (t) => {
+  const exporter = new RecordingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 30 });
+  const tracer = tracerWith(processor);
+  for (let i = 0; i < 3; i++) tracer.startSpan(`s${i}`).finish();
+  t.same(exporter.batches, [], 'nothing is exported on the request path');
+  await new Promise((r) => setTimeout(r, 80));
+  t.same(exporter.batches, [['s0', 's1', 's2']]);
+});
+
+t.test('a full batch is sent without waiting for the delay, in batches of at most maxExportBatchSize', async (t) => {
+  const exporter = new RecordingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxExportBatchSize: 4 });
+  const tracer = tracerWith(processor);
+  for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`).finish();
+  await new Promise((r) => setTimeout(r, 30));
+  t.same(exporter.batches.map((b) => b.length), [4, 4], 'full batches went out at once; the rest waits');
+  await processor.forceFlush();
+  t.same(exporter.batches.flat(), Array.from({ length: 10 }, (_, i) => `s${i}`), 'every span exactly once, in order');
+});
+
+t.test('the queue is bounded: overflow is dropped and counted, one export at a time', async (t) => {
+  const exporter = new RecordingExporter();
+  let release!: () => void;
+  exporter.hold = new Promise((r) => (release = r));
+  const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 10, maxExportBatchSize: 5, scheduledDelayMs: 0 });
+  const tracer = tracerWith(processor);
+  tracer.startSpan('first').finish();
+  await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100; i++) tracer.startSpan(`s${i}`).finish();
+  t.equal(processor.pendingCount(), 11, 'ten queued plus the one in flight');
+  t.equal(processor.droppedSpans, 90);
+  release();
+  exporter.hold = null;
+  await processor.forceFlush();
+  t.equal(exporter.maxActive, 1, 'never two exports at once');
+  t.equal(exporter.batches.flat().length, 11);
+  t.equal(processor.pendingCount(), 0);
+});
+
+t.test('forceFlush sends spans that finish while a batch is in flight', async (t) => {
+  const exporter = new RecordingExporter();
+  let release!: () => void;
+  exporter.hold = new Promise((r) => (release = r));
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000 });
+  const tracer = tracerWith(processor);
+  tracer.startSpan('a').finish();
+  const flushed = processor.forceFlush();
+  tracer.startSpan('b').finish();
+  setTimeout(() => {
+    exporter.hold = null;
+    release();
+  }, 10);
+  await flushed;
+  t.same(exporter.batches.flat(), ['a', 'b']);
+});
+
+t.test('an exporter that throws or rejects costs the batch, never the app', async (t) => {
+  const processor = new BatchSpanProcessor({
+    export(): Promise<void> {
+      throw new Error('encoder bug');
+    },
+    async shutdown() {},
+  }, { scheduledDelayMs: 0 });
+  const tracer = tracerWith(processor);
+  t.doesNotThrow(() => tracer.startSpan('x').finish());
+  await processor.forceFlush();
+  t.equal(processor.droppedSpans, 1);
+  t.equal(processor.pendingCount(), 0);
+});
+
+t.test('shutdown flushes, shuts the exporter down, and drops later spans', async (t) => {
+  const exporter = new RecordingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000 });
+  const tracer = tracerWith(processor);
+  tracer.startSpan('before').finish();
+  await processor.shutdown();
+  tracer.startSpan('after').finish();
+  await processor.forceFlush();
+  t.same(exporter.batches, [['before']]);
+  t.equal(exporter.shutdowns, 1);
+});
+
+t.test('the batch timer does not keep the process alive', async (t) => {
+  const exporter = new RecordingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000 });
+  tracerWith(processor).startSpan('x').finish();
+  const timer = (processor as unknown as { timer: NodeJS.Timeout }).timer;
+  t.equal(timer.hasRef(), false);
+  await processor.shutdown();
+});
