@@ -24,3 +24,5 @@ export type { SpanProcessor, SpanExporter } from './export/span-processor.js';
 export { SimpleSpanProcessor, MultiSpanProcessor, NoopSpanProcessor } from './export/span-processor.js';
 export { InMemorySpanExporter } from './export/memory.js';
 export { ConsoleSpanExporter } from './export/console.js';
+export { defineInstrumentation, type Instrumentation, type InstrumentationContext, type ModuleTarget } from './agent/instrumentation.js';
+export { registerInstrumentation } from './agent/register-instrumentation.js';

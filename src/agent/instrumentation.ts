@@ -1,41 +1,84 @@
 import type { Tracer } from '../api/tracer.js';
 import type { Logger } from '../util/log.js';
 
-/** A module an instrumentation patches, and the versions it supports (a `semver` range). */
+/**
+ * A module an instrumentation patches, and the versions it supports (a `semver` range).
+ *
+ * The loader checks the range before `patch` runs: a version outside it is skipped with one
+ * debug line, so an instrumentation never sees a version it did not claim.
+ */
 export interface ModuleTarget {
-  /** The package name (`express`) or built-in (`http`, matched with and without `node:`). */
+  /** The package name (`express`) or built-in (`http`; `node:http` is the same module). */
   name: string;
   /** A `semver` range; built-ins are matched against the running Node version. */
   versions: string;
-  /** A file inside the package to patch instead of its main entry (e.g. `lib/router/layer.js`). */
+  /**
+   * A file inside the package to patch instead of its main entry, relative to the package root
+   * (`lib/router/layer.js`). Matched whether the package loads it with `require` or `import`.
+   */
   file?: string;
 }
 
-/** What `patch`/`unpatch` receive: everything an instrumentation may use, nothing else. */
+/** What `patch`/`unpatch`/`start` receive: everything an instrumentation may use, nothing else. */
 export interface InstrumentationContext {
   tracer: Tracer;
   /** This instrumentation's options from the config file (`{}` when none). */
   config: Readonly<Record<string, unknown>>;
   log: Logger;
-  /** Replaces `target[name]` with `wrapper(original)`, keeping `name` and `length`; once per function. */
-  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): void;
-  /** Restores what `wrap` replaced. */
+  /**
+   * Replaces `target[name]` with `wrapper(original)`. The installed function keeps the original's
+   * `name` and `length`; a function that is already wrapped by the agent is left alone, and a
+   * missing or non-function property is skipped (debug line), so `patch` needs no checks of its own.
+   * Name the function your wrapper returns `<method>WithTrace` (`createServerWithTrace`).
+   * Returns true when it wrapped.
+   */
+  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): boolean;
+  /** Restores what `wrap` replaced (only if nobody wrapped on top of it since). */
   unwrap<T extends object, K extends keyof T>(target: T, name: K): void;
-  /** The version of the module being patched ('' when unknown). */
+  /** The version of the module being patched ('' in `start`, where no module is involved). */
   moduleVersion: string;
 }
 
-/** One instrumentation: declared in one file, loaded lazily, patched by the loader. */
+/**
+ * One instrumentation: declared in one file, loaded lazily, patched by the loader.
+ *
+ * The loader calls `patch` once per loaded instance of each module in `modules` whose version is
+ * in range, always with the plain module (what `require` returns; for an ES-module-only package,
+ * its namespace), inside a guard: if `patch` throws, every `wrap` it made is undone, the
+ * instrumentation is disabled for the rest of the process, and one warning is logged.
+ */
 export interface Instrumentation {
   /** The key users opt out with (`TRACING_DISABLED_INSTRUMENTATIONS=koa`). */
   name: string;
   modules: readonly ModuleTarget[];
-  /** Patches the module's exports in place (or returns a replacement). Runs inside a guard. */
+  /**
+   * Patches the module's exports in place. Returning a different object replaces the module for
+   * `require` and for ES-module default imports (rarely needed; patching in place is preferred).
+   */
   patch(exports: any, ctx: InstrumentationContext, target: ModuleTarget): unknown;
   unpatch?(exports: any, ctx: InstrumentationContext, target: ModuleTarget): void;
-  /** For instrumentations driven by diagnostics_channel: subscribe once when the agent starts. */
+  /**
+   * For instrumentations driven by `diagnostics_channel`: subscribe here. Called once when the agent
+   * starts, for entries declared with `subscribes: true` in the registry (see `InstrumentationEntry`).
+   */
   start?(ctx: InstrumentationContext): void;
+  /** Undoes `start` (unsubscribes). */
   stop?(): void;
+}
+
+/**
+ * A line in the lazy registry (`instrumentations/index.ts`): enough to set up the hooks without
+ * loading the instrumentation's code, which is only required when one of `modules` loads.
+ */
+export interface InstrumentationEntry {
+  /** Must equal the loaded instrumentation's `name`. */
+  name: string;
+  /** The module names the instrumentation declares in its `modules` (the loader hooks these). */
+  modules: readonly string[];
+  /** Returns the instrumentation; called at most once, synchronously, when it is first needed. */
+  load: () => Instrumentation;
+  /** Load at start-up and call `start()` (a `diagnostics_channel` subscriber needs no module load). */
+  subscribes?: boolean;
 }
 
 /** Identity helper that gives an instrumentation object its type. */

@@ -7,6 +7,7 @@ import { createPropagator } from '../propagation/factory.js';
 import { createSampler } from '../sampling/factory.js';
 import { installShutdownHooks } from './shutdown.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
+import { installHooks } from './hooks.js';
 
 let started: Tracer | null = null;
 
@@ -35,6 +36,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     initGlobalTracer(tracer);
     installShutdownHooks(tracer, { processor });
     started = tracer;
+    installHooks(config, tracer);
     return tracer;
   } catch (err) {
     log.warn(`could not start, the app runs untraced: ${describeError(err)}`);

@@ -7,6 +7,69 @@ export const FLAG_RANDOM = 0x02;
 export type Baggage = Readonly<Record<string, string>>;
 
 /**
+ * The object behind a baggage record: key → value own properties and nothing inherited (its
+ * prototype is an empty object with a null prototype, so `__proto__` and `constructor` are plain
+ * keys). Private fields, invisible to `Object.keys`, spread and `Object.assign`, carry the W3C
+ * member properties and the header the record was read from, so they follow the record into every
+ * child context that shares it, at the cost of a field read.
+ */
+class BaggageRecord {
+  #properties: Readonly<Record<string, string>> | undefined = undefined;
+  #header: string | undefined = undefined;
+
+  static properties(b: object): Readonly<Record<string, string>> | undefined {
+    return #properties in b ? (b as BaggageRecord).#properties : undefined;
+  }
+
+  static setProperties(b: object, props: Readonly<Record<string, string>>): boolean {
+    if (!(#properties in b)) return false;
+    (b as BaggageRecord).#properties = props;
+    return true;
+  }
+
+  static header(b: object): string | undefined {
+    return #header in b ? (b as BaggageRecord).#header : undefined;
+  }
+
+  static setHeader(b: object, header: string): void {
+    if (#header in b) (b as BaggageRecord).#header = header;
+  }
+}
+delete (BaggageRecord.prototype as { constructor?: unknown }).constructor;
+Object.setPrototypeOf(BaggageRecord.prototype, null);
+
+/** A new, empty, writable baggage record (fill it, then treat it as immutable). */
+export function createBaggage(): Record<string, string> {
+  return new BaggageRecord() as unknown as Record<string, string>;
+}
+
+/**
+ * W3C Baggage member properties (the `;k=v;flag` text after a value), per key, as received, for
+ * records made by `createBaggage` (other objects carry none).
+ */
+export function setBaggageProperties(baggage: Baggage, properties: Readonly<Record<string, string>>): void {
+  BaggageRecord.setProperties(baggage, properties);
+}
+
+/** The member properties attached to a baggage record, if any. */
+export function getBaggageProperties(baggage: Baggage): Readonly<Record<string, string>> | undefined {
+  return BaggageRecord.properties(baggage);
+}
+
+/**
+ * The `baggage` header text of a record, when one was stored: the record never changes, so a
+ * header read or written once serves every later injection of it.
+ */
+export function getBaggageHeader(baggage: Baggage): string | undefined {
+  return BaggageRecord.header(baggage);
+}
+
+/** Stores the header text for a record made by `createBaggage`. */
+export function setBaggageHeader(baggage: Baggage, header: string): void {
+  BaggageRecord.setHeader(baggage, header);
+}
+
+/**
  * What travels between spans and processes: trace id, span id, flags, vendor `tracestate`
  * and baggage. Immutable: baggage changes produce a new context.
  */
@@ -67,12 +130,35 @@ export class SpanContext {
     return b === null ? undefined : b[key];
   }
 
-  /** A copy with one baggage item set (or removed, when `value` is undefined). */
+  /** The W3C Baggage properties of one item (`a=1;b`), or undefined when it has none. */
+  getBaggageItemProperties(key: string): string | undefined {
+    const b = this.baggage;
+    if (b === null) return undefined;
+    const props = BaggageRecord.properties(b);
+    return props === undefined ? undefined : props[key];
+  }
+
+  /**
+   * A copy with one baggage item set (or removed, when `value` is undefined). Properties of the
+   * other items are kept; the changed item loses its own, since they described the old value.
+   */
   withBaggageItem(key: string, value: string | undefined): SpanContext {
-    const next: Record<string, string> = Object.create(null);
+    const next = createBaggage();
     if (this.baggage !== null) Object.assign(next, this.baggage);
     if (value === undefined) delete next[key];
     else next[key] = value;
+    const props = this.baggage === null ? undefined : BaggageRecord.properties(this.baggage);
+    if (props !== undefined) {
+      const kept: Record<string, string> = Object.create(null);
+      let any = false;
+      for (const k of Object.keys(props)) {
+        if (k !== key) {
+          kept[k] = props[k]!;
+          any = true;
+        }
+      }
+      if (any) BaggageRecord.setProperties(next, kept);
+    }
     return new SpanContext(this.traceId, this.spanId, this.traceFlags, this.traceState, next, this.isRemote, this.extra);
   }
 }

@@ -109,6 +109,11 @@ export interface ListOptions {
   none?: { name: string; keep: boolean };
   /** Whether an empty list is a valid value (e.g. "no instrumentation disabled"). */
   allowEmpty?: boolean;
+  /**
+   * Keep unknown names (still warned about): instrumentation names, because users can add their
+   * own with `registerInstrumentation`, which the configuration cannot know about.
+   */
+  keepUnknown?: boolean;
 }
 
 /**
@@ -116,6 +121,9 @@ export interface ListOptions {
  * known name) and the rest is kept, because one typo should not switch the whole setting back.
  * When nothing valid remains, the value is rejected and the next source applies.
  */
+/** What a user-registered instrumentation name can look like. */
+const NAME_LIKE = /^[a-z0-9@][a-z0-9@/._-]{0,63}$/;
+
 export function nameListParser(names: readonly string[], what: string, opts: ListOptions = {}): Parser<string[]> {
   const all = opts.none ? [...names, opts.none.name] : names;
   return {
@@ -126,7 +134,9 @@ export function nameListParser(names: readonly string[], what: string, opts: Lis
       const known: string[] = [];
       const unknown: string[] = [];
       for (const e of entries) (all.includes(e) ? known : unknown).push(e);
-      const problems = unknown.map((u) => `unknown ${what} "${u}"${didYouMean(u, all)}`);
+      const kept = opts.keepUnknown ? unknown.filter((u) => NAME_LIKE.test(u)) : [];
+      const problems = unknown.map((u) => `unknown ${what} "${u}"${didYouMean(u, all)}${kept.includes(u) ? ' (kept, in case it is one you registered yourself)' : ''}`);
+      known.push(...kept);
       const none = opts.none;
       if (none && known.includes(none.name)) {
         if (known.length > 1) {

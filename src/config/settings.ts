@@ -317,14 +317,14 @@ export const SETTINGS: readonly Setting<any>[] = [
   define<string[]>({
     variable: 'TRACING_DISABLED_INSTRUMENTATIONS',
     fileKey: 'disabledInstrumentations',
-    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true }),
+    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true, keepUnknown: true }),
     get: (c) => [...c.disabledInstrumentations],
     set: (c, v) => (c.disabledInstrumentations = v),
   }),
   define<string[] | null>({
     variable: 'TRACING_ENABLED_INSTRUMENTATIONS',
     fileKey: 'enabledInstrumentations',
-    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true }),
+    parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true, keepUnknown: true }),
     get: (c) => (c.enabledInstrumentations === null ? null : [...c.enabledInstrumentations]),
     set: (c, v) => (c.enabledInstrumentations = v),
   }),

@@ -1,4 +1,4 @@
-import { SpanContext } from '../api/span-context.js';
+import { createBaggage, SpanContext } from '../api/span-context.js';
 import { isValidSpanId, isValidTraceId } from '../util/ids.js';
 
 const VERSION = 0;
@@ -58,7 +58,7 @@ export function extractBinary(carrier: unknown): SpanContext | null {
     try {
       const parsed: unknown = JSON.parse(buf.toString('utf8', o, o + bagLen));
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-      baggage = Object.create(null) as Record<string, string>;
+      baggage = createBaggage();
       for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
         if (typeof v === 'string') baggage[k] = v;
       }

@@ -15,6 +15,8 @@ export interface CarrierSetter {
   set(carrier: unknown, name: string, value: string): void;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 interface HeadersLike {
   get(name: string): string | null;
   set(name: string, value: string): void;
@@ -76,11 +78,12 @@ export const defaultGetter: CarrierGetter = {
       return v === null ? undefined : v;
     }
     const obj = carrier as Record<string, unknown>;
-    if (Object.prototype.hasOwnProperty.call(obj, name)) return toValue(obj[name]);
-    // Plain objects written by hand may use any case ("Traceparent", "X-B3-TraceId").
+    if (hasOwn.call(obj, name)) return toValue(obj[name]);
+    // Plain objects written by hand may use any case ("Traceparent", "X-B3-TraceId"). for-in, not
+    // Object.keys: a header that is simply absent (the common case) then allocates nothing.
     let found: string | readonly string[] | undefined;
-    for (const k of Object.keys(obj)) {
-      if (k.length === name.length && k.toLowerCase() === name) {
+    for (const k in obj) {
+      if (k.length === name.length && (k.charCodeAt(0) | 0x20) === name.charCodeAt(0) && k !== name && k.toLowerCase() === name && hasOwn.call(obj, k)) {
         const v = toValue(obj[k]);
         if (v === undefined) continue;
         if (found === undefined) found = v;
@@ -141,10 +144,13 @@ export const defaultSetter: CarrierSetter = {
       return;
     }
     const obj = carrier as Record<string, unknown>;
-    for (const k of Object.keys(obj)) {
-      if (k !== name && k.length === name.length && k.toLowerCase() === name) delete obj[k];
+    // Drop the same header in another case; the length and first-letter checks skip nearly every key cheaply.
+    const first = name.charCodeAt(0);
+    for (const k in obj) {
+      if (k.length === name.length && (k.charCodeAt(0) | 0x20) === first && k !== name && hasOwn.call(obj, k) && k.toLowerCase() === name) delete obj[k];
     }
-    // defineProperty rather than assignment: a key named "__proto__" must not change the prototype.
-    Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+    // A key named "__proto__" must not change the prototype: define it as an own property instead.
+    if (name === '__proto__') Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+    else obj[name] = value;
   },
 };

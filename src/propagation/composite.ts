@@ -3,15 +3,18 @@ import type { CarrierGetter, CarrierSetter } from './carrier.js';
 import type { TextMapPropagator } from './propagator.js';
 
 /**
- * Several formats as one: `inject` writes every format; `extract` asks each in order and keeps
- * the first valid trace context, while baggage-only formats add their items to it.
+ * Several formats as one. `inject` writes every format. `extract` asks the id-carrying formats in
+ * the order given and keeps the first valid trace context; baggage-only formats then add their items
+ * to it, wherever they stand in the list.
  */
 export class CompositePropagator implements TextMapPropagator {
   private readonly propagators: readonly TextMapPropagator[];
+  private readonly extractors: readonly TextMapPropagator[];
   private readonly allFields: readonly string[];
 
   constructor(propagators: readonly TextMapPropagator[]) {
     this.propagators = propagators;
+    this.extractors = [...propagators.filter((p) => p.baggageOnly !== true), ...propagators.filter((p) => p.baggageOnly === true)];
     this.allFields = [...new Set(propagators.flatMap((p) => p.fields()))];
   }
 
@@ -20,15 +23,19 @@ export class CompositePropagator implements TextMapPropagator {
   }
 
   inject(context: SpanContext, carrier: unknown, setter: CarrierSetter): void {
-    for (const p of this.propagators) p.inject(context, carrier, setter);
+    const list = this.propagators;
+    for (let i = 0; i < list.length; i++) list[i]!.inject(context, carrier, setter);
   }
 
   extract(carrier: unknown, getter: CarrierGetter, into: SpanContext | null): SpanContext | null {
     let ctx = into;
-    for (const p of this.propagators) {
-      const next = p.extract(carrier, getter, ctx);
-      // A later id-carrying format must not replace the context an earlier one found.
-      if (ctx === null || next === null || next.traceId === ctx.traceId) ctx = next ?? ctx;
+    const list = this.extractors;
+    for (let i = 0; i < list.length; i++) {
+      const next = list[i]!.extract(carrier, getter, ctx);
+      // Once a context is found, a later format may add baggage to it but never replace its ids,
+      // whatever a propagator written elsewhere returns.
+      if (ctx === null) ctx = next;
+      else if (next !== null && next !== ctx && next.traceId === ctx.traceId && next.spanId === ctx.spanId) ctx = next;
     }
     return ctx;
   }

@@ -1,17 +1,49 @@
+import { B3Propagator } from './b3.js';
 import { CompositePropagator } from './composite.js';
+import { JaegerPropagator } from './jaeger.js';
 import type { TextMapPropagator } from './propagator.js';
 import { W3CBaggagePropagator } from './w3c-baggage.js';
 import { W3CTraceContextPropagator } from './w3c-trace-context.js';
 
-/** Names accepted in `TRACING_PROPAGATION`. */
-export const PROPAGATOR_NAMES: readonly string[] = ['tracecontext', 'baggage'];
+/**
+ * Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`, whose names they are):
+ * `tracecontext`, `baggage`, `b3` (one `b3` header on inject), `b3multi` (`X-B3-*` headers),
+ * `jaeger`, and `none` (propagate nothing).
+ */
+export const PROPAGATOR_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'];
 
-/** Builds one propagator from format names, in the order given. Unknown names are skipped. */
+function build(name: string): TextMapPropagator | null {
+  switch (name) {
+    case 'tracecontext':
+      return new W3CTraceContextPropagator();
+    case 'baggage':
+      return new W3CBaggagePropagator();
+    case 'b3':
+      return new B3Propagator({ single: true });
+    case 'b3multi':
+      return new B3Propagator({ single: false });
+    case 'jaeger':
+      return new JaegerPropagator();
+    default:
+      return null;
+  }
+}
+
+/**
+ * Builds one propagator from format names, in the order given: extraction takes the first valid
+ * trace context in that order, injection writes every format. Names are matched without regard to
+ * case or surrounding spaces; repeats count once; unknown names (and `none`) add nothing.
+ */
 export function createPropagator(names: readonly string[]): TextMapPropagator {
+  const seen = new Set<string>();
   const list: TextMapPropagator[] = [];
-  for (const name of names) {
-    if (name === 'tracecontext') list.push(new W3CTraceContextPropagator());
-    else if (name === 'baggage') list.push(new W3CBaggagePropagator());
+  for (const raw of names) {
+    if (typeof raw !== 'string') continue;
+    const name = raw.trim().toLowerCase();
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const p = build(name);
+    if (p !== null) list.push(p);
   }
   return new CompositePropagator(list);
 }

@@ -1,13 +1,12 @@
 import { Tracer } from '../../src/api/tracer.js';
 import { InMemorySpanExporter } from '../../src/export/memory.js';
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { unwrapMethod, wrapMethod } from '../../src/agent/wrap.js';
 import { log } from '../../src/util/log.js';
-
-const ORIGINAL = Symbol('original');
 
 /**
  * A context like the loader's, for unit tests that patch a module in-process:
- * a tracer recording into memory, and a wrap/unwrap that keep name and length.
+ * a tracer recording into memory, and the loader's own wrap/unwrap.
  */
 export function testContext(config: Record<string, unknown> = {}): { ctx: InstrumentationContext; tracer: Tracer; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
@@ -17,18 +16,8 @@ export function testContext(config: Record<string, unknown> = {}): { ctx: Instru
     config,
     log,
     moduleVersion: process.versions.node,
-    wrap(target, name, wrapper) {
-      const original = target[name] as unknown as Function;
-      const wrapped = wrapper(target[name]) as unknown as Function;
-      Object.defineProperty(wrapped, ORIGINAL, { value: original });
-      Object.defineProperty(wrapped, 'name', { value: original.name, configurable: true });
-      Object.defineProperty(wrapped, 'length', { value: original.length, configurable: true });
-      (target as Record<PropertyKey, unknown>)[name as PropertyKey] = wrapped;
-    },
-    unwrap(target, name) {
-      const current = target[name] as unknown as Record<symbol, unknown>;
-      if (current[ORIGINAL] !== undefined) (target as Record<PropertyKey, unknown>)[name as PropertyKey] = current[ORIGINAL];
-    },
+    wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper),
+    unwrap: (target, name) => unwrapMethod(target, name),
   };
   return { ctx, tracer, exporter };
 }

@@ -38,8 +38,8 @@ const rows: Row[] = [
   { variable: 'TRACING_SAMPLE_RATE', good: '0.25', expected: 0.25, bad: '1.5', accepted: /number from 0 to 1/, get: (c) => c.sampling.rate },
   { variable: 'TRACING_RATE_LIMIT', good: '0.5', expected: 0.5, bad: 'fast', accepted: /number 0 or more/, get: (c) => c.sampling.rateLimit },
   { variable: 'TRACING_PROPAGATION', good: 'b3multi,tracecontext,jaeger', expected: ['b3multi', 'tracecontext', 'jaeger'], bad: 'w3c', accepted: /tracecontext, baggage, b3, b3multi, jaeger/, get: (c) => c.propagation },
-  { variable: 'TRACING_DISABLED_INSTRUMENTATIONS', good: 'koa,http', expected: ['koa', 'http'], bad: 'mongodb', accepted: /http, https, undici, fetch, express, fastify, koa, hapi/, get: (c) => c.disabledInstrumentations },
-  { variable: 'TRACING_ENABLED_INSTRUMENTATIONS', good: 'express', expected: ['express'], bad: 'redis', accepted: /express/, get: (c) => c.enabledInstrumentations },
+  { variable: 'TRACING_DISABLED_INSTRUMENTATIONS', good: 'koa,http', expected: ['koa', 'http'], bad: 'not a name!', accepted: /http, https, undici, fetch, express, fastify, koa, hapi/, get: (c) => c.disabledInstrumentations },
+  { variable: 'TRACING_ENABLED_INSTRUMENTATIONS', good: 'express', expected: ['express'], bad: '$$$', accepted: /express/, get: (c) => c.enabledInstrumentations },
   { variable: 'TRACING_PEER_SERVICES', good: 'DB.internal=postgres,api:8080=billing', expected: { 'db.internal': 'postgres', 'api:8080': 'billing' }, bad: 'a b=c', accepted: /host\[:port\]=value/, get: (c) => ({ ...c.peerServices }) },
   { variable: 'TRACING_LOG_LEVEL', good: 'DEBUG', expected: 'debug', bad: 'verbose', accepted: /none, error, warn, info, debug/, get: (c) => c.logLevel },
 ];
@@ -86,10 +86,10 @@ t.test('unknown names get the closest known one', async (t) => {
 });
 
 t.test('a list keeps its known names and warns once about the unknown ones', async (t) => {
-  const r = load({ TRACING_DISABLED_INSTRUMENTATIONS: 'koa, exprss, mongodb, koa' });
-  t.same(r.config.disabledInstrumentations, ['koa']);
+  const r = load({ TRACING_DISABLED_INSTRUMENTATIONS: 'koa, exprss, mongodb, koa, bad name!' });
+  t.same(r.config.disabledInstrumentations, ['koa', 'exprss', 'mongodb'], 'unknown but name-like entries are kept: they may name an instrumentation the user registered');
   t.equal(r.warnings.length, 1);
-  t.match(r.warnings[0], /"exprss".*"express".*"mongodb"/);
+  t.match(r.warnings[0], /"exprss".*"express".*"mongodb".*"bad name!"/);
 });
 
 t.test('"none" switches exporting or propagation off, and only alone', async (t) => {

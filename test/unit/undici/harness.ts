@@ -17,13 +17,14 @@ export interface Traced {
   stop(): void;
 }
 
-/** The context the loader would hand `start()`; built by hand until the loader lands. */
+/** The context the loader hands `start()`. */
 export function makeContext(tracer: Tracer, config: Record<string, unknown> = {}): InstrumentationContext {
   return {
     tracer,
     config,
     log,
-    wrap() {},
+    // Subscribers patch nothing: a wrap here would be a bug.
+    wrap: () => false,
     unwrap() {},
     moduleVersion: '',
   };

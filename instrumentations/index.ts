@@ -1,0 +1,18 @@
+import type { InstrumentationEntry } from '../src/agent/instrumentation.js';
+
+/**
+ * Every instrumentation the agent ships, one line each. An entry names the modules to hook (a package,
+ * a built-in, or `package/path/to/file.js`) so the hooks can be set up without loading any
+ * instrumentation code; `load` runs only when one of those modules is first loaded. To add one:
+ *
+ *   { name: 'http', modules: ['http', 'https'], load: () => require('./http.js').default },
+ *
+ * `modules` must list the same modules as the instrumentation's own `modules`; a `diagnostics_channel`
+ * subscriber adds `subscribes: true` so its `start()` runs when the agent starts.
+ */
+export const instrumentations: readonly InstrumentationEntry[] = [
+  { name: 'http', modules: ['http'], load: () => require('./http.js').default },
+  { name: 'https', modules: ['https'], load: () => require('./https.js').default },
+  { name: 'undici', modules: [], load: () => require('./undici.js').default, subscribes: true },
+  { name: 'fetch', modules: [], load: () => require('./undici.js').fetchInstrumentation, subscribes: true },
+];

@@ -1,0 +1,62 @@
+import { syncBuiltinESMExports } from 'node:module';
+import * as path from 'node:path';
+import { describeError, log } from '../util/log.js';
+import { describeBuiltin, normalizeSubpath, packageVersion, type LoadedModule } from './module-info.js';
+import type { HookTarget, InstrumentationRegistry } from './registry.js';
+
+type OnRequire = (exports: unknown, name: string, basedir?: string) => unknown;
+type RitmHook = new (modules: string[], options: { internals: boolean }, onrequire: OnRequire) => unknown;
+
+/**
+ * The names require-in-the-middle matches: `pkg` for a package's entry, `pkg/lib/file` (its own
+ * normalization: no `.js`, no `/index`) for a file inside it, `http` for a built-in.
+ */
+function ritmNames(targets: readonly HookTarget[]): string[] {
+  return targets.map((t) => (t.subpath ? `${t.name}/${t.subpath}` : t.name));
+}
+
+/** What require-in-the-middle reported, as the registry matches it. */
+function describeRequired(name: string, basedir: string | undefined): LoadedModule {
+  if (basedir === undefined) return describeBuiltin(name);
+  const slash = name.startsWith('@') ? name.indexOf('/', name.indexOf('/') + 1) : name.indexOf('/');
+  const pkg = slash === -1 ? name : name.slice(0, slash);
+  return { name: pkg, subpath: slash === -1 ? '' : normalizeSubpath(name.slice(slash + 1)), version: packageVersion(basedir), builtin: false };
+}
+
+/**
+ * True while the module's own code is still running: a file inside the package required it back
+ * (a cycle), which happens first when the package itself was loaded by `import`. Its exports are
+ * incomplete, so it is left for the import hook, which sees the finished module.
+ */
+function stillLoading(mod: LoadedModule, name: string, basedir: string): boolean {
+  try {
+    const file = mod.subpath ? require.resolve(path.join(basedir, mod.subpath)) : require.resolve(name, { paths: [basedir] });
+    const cached = require.cache[file];
+    return cached !== undefined && !cached.loaded;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Hooks `require()` for the given targets. Each call adds one require-in-the-middle hook watching only
+ * those names, so modules nobody instruments pass through untouched.
+ */
+export function hookRequire(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
+  if (targets.length === 0) return;
+  const { Hook } = require('require-in-the-middle') as { Hook: RitmHook };
+  new Hook(ritmNames(targets), { internals: false }, (exports, name, basedir) => {
+    try {
+      const mod = describeRequired(name, basedir);
+      if (basedir !== undefined && stillLoading(mod, mod.subpath ? name : mod.name, basedir)) return exports;
+      const result = registry.onLoad(mod, exports);
+      // ES-module importers of a built-in read a copy of its exports; refresh it so
+      // `import { createServer } from 'node:http'` sees what `require('http')` now has.
+      if (mod.builtin) syncBuiltinESMExports();
+      return result;
+    } catch (err) {
+      log.warnOnce('hook:require', `internal error in the require hook, module left untouched: ${describeError(err)}`);
+      return exports;
+    }
+  });
+}

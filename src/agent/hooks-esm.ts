@@ -1,0 +1,166 @@
+import * as nodeModule from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { describeError, log } from '../util/log.js';
+import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
+import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
+
+/** How ES-module imports are hooked: in-thread (`module.registerHooks`), off-thread (`module.register`), or not at all. */
+export type EsmHookMode = 'sync' | 'async' | 'none';
+
+/** The installed import hook. */
+export interface ImportHook {
+  mode: EsmHookMode;
+  /** Widens what the hook intercepts; resolves once the loader will see the new targets. */
+  add(targets: readonly HookTarget[]): Promise<void>;
+}
+
+type Namespace = Record<string, unknown>;
+type IitmHookFn = (url: string, namespace: Namespace, specifier?: string, format?: string) => void;
+type ShouldInclude = (url: string, specifier: string) => boolean;
+interface SyncHooksModule {
+  supportsSyncHooks(): boolean;
+  register(options: { shouldInclude: ShouldInclude }): void;
+}
+
+/**
+ * Installs import-in-the-middle so ES-module imports of hooked modules reach the registry. Only
+ * modules the registry watches are wrapped; everything else in the app loads exactly as without us.
+ */
+export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
+  const iitm = require('import-in-the-middle') as { addHook(fn: IitmHookFn): void };
+  // Namespaces whose named exports are copies of a plain module: refreshed again when a failing
+  // instrumentation is disabled and its wraps undone, so named imports fall back to the originals too.
+  const copies: Array<[Namespace, Namespace]> = [];
+  iitm.addHook((url, namespace, specifier, format) => onImport(registry, copies, url, namespace, specifier, format));
+  registry.onDisable(() => {
+    for (const [namespace, plain] of copies) refreshNamedExports(namespace, plain);
+    nodeModule.syncBuiltinESMExports();
+  });
+
+  const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
+  if (typeof registerHooks === 'function') {
+    // Node lines that have module.registerHooks deprecate module.register (DEP0205 on 26). The synchronous
+    // loader needs the nullish-CommonJS-source fix (22.22.3+, 24.11.1+, 25.1+, 26+); releases in between
+    // fall through to module.register, which is not deprecated there.
+    const sync = require('import-in-the-middle/register-hooks.mjs') as SyncHooksModule;
+    if (sync.supportsSyncHooks()) {
+      sync.register({ shouldInclude: (url, specifier) => wantsImport(registry, url, specifier) });
+      (registerHooks as (hooks: { resolve: ResolveHook }) => void)({ resolve: keepBuiltinFormat });
+      return { mode: 'sync', add: () => Promise.resolve() };
+    }
+  }
+  if (typeof nodeModule.register !== 'function') {
+    log.warnOnce('hook:import', `this Node (${process.version}) cannot hook ES-module imports; only require() is traced`);
+    return { mode: 'none', add: () => Promise.resolve() };
+  }
+  return registerOffThread(targets);
+}
+
+type Resolved = { url: string; format?: string | null };
+type ResolveHook = (specifier: string, context: object, next: (specifier: string, context: object) => Resolved) => Resolved;
+
+/**
+ * import-in-the-middle's synchronous resolver takes a `require()` without a parent (code run by
+ * `node -e` under `--require`) for the entry point and labels a built-in `commonjs`, which makes Node
+ * read a file named `module` from disk. Registered after it, so it runs first and corrects the result.
+ */
+const keepBuiltinFormat: ResolveHook = (specifier, context, next) => {
+  const resolved = next(specifier, context);
+  return resolved.url.startsWith('node:') && resolved.format !== 'builtin' ? { ...resolved, format: 'builtin' } : resolved;
+};
+
+/** Synchronous path: decides per resolved module whether import-in-the-middle wraps it. */
+function wantsImport(registry: InstrumentationRegistry, url: string, specifier: string): boolean {
+  if (typeof specifier === 'string' && specifier !== '') {
+    const asked = parseModuleKey(specifier);
+    if (asked.subpath === '' && registry.hasTarget(asked.name, '')) return true;
+  }
+  if (url.startsWith('node:')) return registry.hasTarget(url.slice(5), '');
+  if (!registry.hasFileTargets() || !url.startsWith('file:') || !url.includes('/node_modules/')) return false;
+  const parts = splitPackagePath(fileURLToPath(url));
+  return parts !== null && registry.hasTarget(parts.name, normalizeSubpath(parts.file));
+}
+
+/** What the off-thread loader's `include` option takes for a target. */
+function includeEntry(target: HookTarget): string | RegExp {
+  if (target.subpath === '') return target.name;
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`/node_modules/${escape(target.name)}/${escape(target.subpath)}(/index)?(\\.[cm]?js)?$`);
+}
+
+/**
+ * Asynchronous path (Node without usable `registerHooks`): import-in-the-middle's loader on the
+ * loader thread, told what to include up front and, for later registrations, over a message port.
+ */
+function registerOffThread(targets: readonly HookTarget[]): ImportHook {
+  const { port1, port2 } = new MessageChannel();
+  const hookUrl = pathToFileURL(require.resolve('import-in-the-middle/hook.mjs')).href;
+  nodeModule.register(hookUrl, {
+    parentURL: pathToFileURL(__filename).href,
+    data: { addHookMessagePort: port2, include: targets.map(includeEntry) },
+    transferList: [port2],
+  });
+  const waiting: Array<() => void> = [];
+  port1.on('message', () => {
+    waiting.shift()?.();
+    // Only an outstanding request may keep the process alive (a preload awaiting it would
+    // otherwise exit with "unsettled top-level await"); idle, the port never holds the app open.
+    if (waiting.length === 0) port1.unref();
+  });
+  port1.unref();
+  return {
+    mode: 'async',
+    add(added) {
+      // The loader's message channel takes plain names only: a file target added at run time is
+      // matched when it is imported by its full specifier (`pkg/lib/file.js`).
+      const names = added.map((t) => (t.subpath === '' ? t.name : `${t.name}/${t.subpath}`));
+      return new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        port1.ref();
+        port1.postMessage(names);
+      });
+    },
+  };
+}
+
+/**
+ * Hands the registry the plain module and makes ES-module named imports see what it patched.
+ * For CommonJS and built-ins the plain module is `default` (what `require` returns) and each named
+ * export is a copy taken at import time, so the copies are refreshed; for ES-module-only packages
+ * the plain module is the namespace itself, whose writes re-bind the live exports.
+ */
+function onImport(registry: InstrumentationRegistry, copies: Array<[Namespace, Namespace]>, url: string, namespace: Namespace, specifier: string | undefined, format: string | undefined): void {
+  try {
+    const mod = describeImported(url, specifier);
+    if (mod === null || !registry.watches(mod.name)) return;
+    const viaDefault = mod.builtin || format === 'commonjs' || format === 'builtin';
+    const plain = viaDefault ? namespace.default : namespace;
+    const result = registry.onLoad(mod, plain);
+    if (!viaDefault || result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+    if (result !== plain) namespace.default = result;
+    refreshNamedExports(namespace, result as Namespace);
+    copies.push([namespace, result as Namespace]);
+    if (mod.builtin) nodeModule.syncBuiltinESMExports();
+  } catch (err) {
+    log.warnOnce('hook:import', `internal error in the import hook, module left untouched: ${describeError(err)}`);
+  }
+}
+
+function describeImported(url: string, specifier: string | undefined): LoadedModule | null {
+  if (url.startsWith('node:')) return describeBuiltin(url);
+  if (!url.startsWith('file:')) return null;
+  const parts = splitPackagePath(fileURLToPath(url));
+  if (parts === null) return null;
+  const asked = specifier ? parseModuleKey(specifier) : null;
+  const isEntry = asked !== null && asked.name === parts.name && asked.subpath === '';
+  return { name: parts.name, subpath: isEntry ? '' : normalizeSubpath(parts.file), version: packageVersion(parts.basedir), builtin: false };
+}
+
+function refreshNamedExports(namespace: Namespace, source: Namespace): void {
+  for (const key of Object.keys(namespace)) {
+    if (key === 'default' || !(key in source)) continue;
+    const value = source[key];
+    if (namespace[key] !== value) namespace[key] = value;
+  }
+}

@@ -1,0 +1,57 @@
+import * as path from 'node:path';
+import type { Tracer } from '../api/tracer.js';
+import type { Config } from '../config/types.js';
+import { instrumentations } from '../../instrumentations/index.js';
+import { describeError, log } from '../util/log.js';
+import { hookRequire } from './hooks-cjs.js';
+import { hookImport } from './hooks-esm.js';
+import { opentracingBridgeEntry } from './opentracing-bridge.js';
+import { registry, type HookTarget } from './registry.js';
+
+let installed = false;
+
+/**
+ * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`
+ * after the tracer is registered; never throws (a failure leaves the app untraced, with one warning).
+ */
+export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
+  if (installed) return;
+  installed = true;
+  try {
+    for (const entry of instrumentations) void registry.add(entry);
+    void registry.add(opentracingBridgeEntry);
+    const targets = registry.activate(config, tracer);
+    warnIfAlreadyLoaded(targets);
+    hookRequire(registry, targets);
+    const importHook = hookImport(registry, targets);
+    registry.onTargetsAdded((added) => {
+      log.debug(`now also watching ${added.map(describeTarget).join(', ')}`);
+      hookRequire(registry, added);
+      return importHook.add(added);
+    });
+    log.debug(`hooks installed: require, import (${importHook.mode}); watching ${targets.map(describeTarget).join(', ') || 'nothing yet'}`);
+  } catch (err) {
+    log.warn(`could not hook module loading, modules load untraced: ${describeError(err)}`);
+  }
+}
+
+function describeTarget(t: HookTarget): string {
+  return t.subpath ? `${t.name}/${t.subpath}` : t.name;
+}
+
+/**
+ * A package the app required before the agent started is not patched (its functions may already be
+ * held by the app); say so, so the user can move the agent to `--import`/`--require`.
+ */
+function warnIfAlreadyLoaded(targets: readonly HookTarget[]): void {
+  const loaded = Object.keys(require.cache);
+  for (const t of targets) {
+    const marker = `${path.sep}node_modules${path.sep}${t.name.split('/').join(path.sep)}${path.sep}`;
+    if (loaded.some((file) => file.includes(marker))) {
+      log.warnOnce(
+        `preloaded:${t.name}`,
+        `${t.name} was loaded before the agent started and may be only partly traced; start the agent first: node --import @acme/tracing-agent/register app.js`,
+      );
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Which module loaded, as the registry matches it against instrumentation targets. */
+export interface LoadedModule {
+  /** Package name (`express`, `@scope/pkg`) or built-in name without `node:`. */
+  name: string;
+  /** File inside the package, normalized by `normalizeSubpath`; '' for the package's entry. */
+  subpath: string;
+  /** Package version, or the Node version for built-ins; '' when unknown. */
+  version: string;
+  builtin: boolean;
+}
+
+const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
+const versions = new Map<string, string>();
+
+/** `node:http` → `http`; other names unchanged. */
+export function stripNodePrefix(name: string): string {
+  return name.startsWith('node:') ? name.slice(5) : name;
+}
+
+/**
+ * Normalizes a file inside a package so `require` (which reports `lib/x`) and `import` (which reports
+ * `lib/x.js`) agree: no leading `./`, forward slashes, no `.js`/`.cjs`/`.mjs`, no trailing `/index`.
+ */
+export function normalizeSubpath(file: string): string {
+  return file
+    .replace(/\\/g, '/')
+    .replace(/^\.?\//, '')
+    .replace(/\.(c|m)?js$/, '')
+    .replace(/(^|\/)index$/, '');
+}
+
+/** A built-in module: its version is the running Node's. */
+export function describeBuiltin(id: string): LoadedModule {
+  return { name: stripNodePrefix(id), subpath: '', version: process.versions.node, builtin: true };
+}
+
+/** Package name, root folder and file inside it, from an absolute path under `node_modules`. */
+export function splitPackagePath(filePath: string): { name: string; basedir: string; file: string } | null {
+  const at = filePath.lastIndexOf(NODE_MODULES);
+  if (at === -1) return null;
+  const rest = filePath.slice(at + NODE_MODULES.length).split(path.sep);
+  const nameParts = rest[0]?.startsWith('@') ? 2 : 1;
+  if (rest.length <= nameParts) return null;
+  const name = rest.slice(0, nameParts).join('/');
+  const basedir = filePath.slice(0, at + NODE_MODULES.length) + rest.slice(0, nameParts).join(path.sep);
+  return { name, basedir, file: rest.slice(nameParts).join('/') };
+}
+
+/** The `version` in `<basedir>/package.json`, read once per folder; '' when unreadable. */
+export function packageVersion(basedir: string): string {
+  let version = versions.get(basedir);
+  if (version === undefined) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(path.join(basedir, 'package.json'), 'utf8'));
+      const v = (parsed as { version?: unknown } | null)?.version;
+      version = typeof v === 'string' ? v : '';
+    } catch {
+      version = '';
+    }
+    versions.set(basedir, version);
+  }
+  return version;
+}

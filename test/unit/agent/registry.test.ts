@@ -1,0 +1,187 @@
+import t from 'tap';
+import { Tracer } from '../../../src/api/tracer.js';
+import type { Instrumentation, InstrumentationEntry } from '../../../src/agent/instrumentation.js';
+import { InstrumentationRegistry, parseModuleKey } from '../../../src/agent/registry.js';
+import { defaultConfig } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/types.js';
+
+function lib() {
+  return {
+    greet(name: string): string {
+      return `hello ${name}`;
+    },
+    other(): string {
+      return 'other';
+    },
+  };
+}
+
+function greetInstrumentation(overrides: Partial<Instrumentation> = {}): Instrumentation & { patched: number } {
+  const def = {
+    name: 'greeter',
+    modules: [{ name: 'lib', versions: '^1.0.0' }],
+    patched: 0,
+    patch(exports: ReturnType<typeof lib>, { wrap }: Parameters<Instrumentation['patch']>[1]) {
+      def.patched++;
+      wrap(exports, 'greet', (orig) => function greetWithTrace(this: unknown, name: string) {
+        return `${orig.call(this, name)} (traced)`;
+      });
+    },
+    ...overrides,
+  };
+  return def;
+}
+
+function entryOf(def: Instrumentation, counter = { loads: 0 }): InstrumentationEntry {
+  return {
+    name: def.name,
+    modules: def.modules.map((m) => m.name),
+    load: () => {
+      counter.loads++;
+      return def;
+    },
+  };
+}
+
+function activeRegistry(entries: InstrumentationEntry[], config: Partial<Config> = {}): InstrumentationRegistry {
+  const registry = new InstrumentationRegistry();
+  for (const e of entries) void registry.add(e);
+  registry.activate({ ...defaultConfig(), logLevel: 'none', ...config }, new Tracer());
+  return registry;
+}
+
+const mod = (version: string) => ({ name: 'lib', subpath: '', version, builtin: false });
+
+t.test('module keys name a package, a built-in or a file inside a package', async (t) => {
+  t.same(parseModuleKey('express'), { name: 'express', subpath: '' });
+  t.same(parseModuleKey('node:http'), { name: 'http', subpath: '' });
+  t.same(parseModuleKey('express/lib/router/layer.js'), { name: 'express', subpath: 'lib/router/layer' });
+  t.same(parseModuleKey('@hapi/hapi/lib/server.js'), { name: '@hapi/hapi', subpath: 'lib/server' });
+  t.same(parseModuleKey('pkg/lib/index.js'), { name: 'pkg', subpath: 'lib' });
+});
+
+t.test('an instrumentation is loaded only when its module loads, and patches each instance once', async (t) => {
+  const def = greetInstrumentation();
+  const counter = { loads: 0 };
+  const registry = activeRegistry([entryOf(def, counter)]);
+  t.equal(counter.loads, 0, 'nothing loaded at start');
+  t.ok(registry.watches('lib'));
+  t.notOk(registry.watches('unrelated'));
+  const a = lib();
+  t.equal(registry.onLoad(mod('1.4.0'), a), a, 'patched in place');
+  t.equal(registry.onLoad(mod('1.4.0'), a), a);
+  t.equal(def.patched, 1, 'same instance: once');
+  t.equal(a.greet('x'), 'hello x (traced)');
+  const b = lib();
+  registry.onLoad(mod('1.4.0'), b);
+  t.equal(def.patched, 2, 'a second copy of the package is a second instance');
+  t.equal(counter.loads, 1, 'loaded once');
+});
+
+t.test('a version outside the range is not patched', async (t) => {
+  const def = greetInstrumentation();
+  const registry = activeRegistry([entryOf(def)]);
+  const a = lib();
+  const original = a.greet;
+  registry.onLoad(mod('2.0.0'), a);
+  registry.onLoad(mod(''), a);
+  t.equal(a.greet, original);
+  t.equal(def.patched, 0);
+});
+
+t.test('configuration switches instrumentations off by name', async (t) => {
+  for (const config of [
+    { disabledInstrumentations: ['greeter'] },
+    { enabledInstrumentations: ['something-else'] },
+    { instrumentations: { greeter: false as const } },
+  ]) {
+    const def = greetInstrumentation();
+    const registry = activeRegistry([entryOf(def)], config);
+    const a = lib();
+    const original = a.greet;
+    registry.onLoad(mod('1.0.0'), a);
+    t.equal(a.greet, original, JSON.stringify(config));
+    t.notOk(registry.watches('lib'), 'its module is not even hooked');
+  }
+});
+
+t.test('per-instrumentation options from the config file reach patch', async (t) => {
+  let seen: unknown;
+  const def = greetInstrumentation({ patch: (_e, ctx) => void (seen = ctx.config) });
+  const registry = activeRegistry([entryOf(def)], { instrumentations: { greeter: { ignorePaths: ['/health'] } } });
+  registry.onLoad(mod('1.0.0'), lib());
+  t.same(seen, { peerServices: {}, ignorePaths: ['/health'] }, 'the file options, with the agent-wide peerServices map');
+});
+
+t.test('a throwing patch is undone, disabled for good, and later modules are left alone', async (t) => {
+  const def = greetInstrumentation({
+    patch(exports: ReturnType<typeof lib>, { wrap }) {
+      wrap(exports, 'greet', (orig) => function greetWithTrace(this: unknown, name: string) {
+        return orig.call(this, name);
+      });
+      throw new Error('boom');
+    },
+  });
+  const registry = activeRegistry([entryOf(def)]);
+  const a = lib();
+  const original = a.greet;
+  t.doesNotThrow(() => registry.onLoad(mod('1.0.0'), a));
+  t.equal(a.greet, original, 'the wrap it made before throwing is undone');
+  const b = lib();
+  const originalB = b.greet;
+  registry.onLoad(mod('1.0.0'), b);
+  t.equal(b.greet, originalB, 'disabled: the next instance is not touched');
+});
+
+t.test('an instrumentation that fails to load is disabled, the module untouched', async (t) => {
+  const registry = activeRegistry([
+    { name: 'broken', modules: ['lib'], load: () => { throw new Error('cannot load'); } },
+    { name: 'empty', modules: ['lib'], load: () => ({}) as Instrumentation },
+  ]);
+  const a = lib();
+  const original = a.greet;
+  t.equal(registry.onLoad(mod('1.0.0'), a), a);
+  t.equal(a.greet, original);
+});
+
+t.test('patch may return a replacement module', async (t) => {
+  const replacement = lib();
+  const registry = activeRegistry([entryOf(greetInstrumentation({ patch: () => replacement }))]);
+  const a = lib();
+  t.equal(registry.onLoad(mod('1.0.0'), a), replacement);
+  t.equal(registry.onLoad(mod('1.0.0'), a), replacement, 'the same replacement for the same instance');
+});
+
+t.test('a diagnostics_channel subscriber starts with the agent and is stopped on failure of its patch', async (t) => {
+  const events: string[] = [];
+  const def = greetInstrumentation({
+    start: () => void events.push('start'),
+    stop: () => void events.push('stop'),
+    patch: () => {
+      throw new Error('boom');
+    },
+  });
+  const registry = activeRegistry([{ ...entryOf(def), subscribes: true }]);
+  t.same(events, ['start'], 'started at activation, before any module loads');
+  registry.onLoad(mod('1.0.0'), lib());
+  t.same(events, ['start', 'stop'], 'disabled means unsubscribed');
+});
+
+t.test('instrumentations added after activation are reported to the hooks', async (t) => {
+  const registry = activeRegistry([]);
+  const added: string[] = [];
+  registry.onTargetsAdded((targets) => void added.push(...targets.map((x) => `${x.name}|${x.subpath}`)));
+  await registry.add({ name: 'late', modules: ['late-pkg', 'late-pkg/lib/x.js', 'node:http'], load: () => greetInstrumentation() });
+  t.same(added, ['late-pkg|', 'late-pkg|lib/x', 'http|']);
+  t.ok(registry.hasTarget('late-pkg', 'lib/x'));
+  t.ok(registry.hasFileTargets());
+});
+
+t.test('a name registered twice keeps the first', async (t) => {
+  const first = greetInstrumentation();
+  const second = greetInstrumentation();
+  const registry = activeRegistry([entryOf(first), entryOf(second)]);
+  registry.onLoad(mod('1.0.0'), lib());
+  t.equal(first.patched, 1);
+  t.equal(second.patched, 0);
+});
