@@ -1,5 +1,6 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { ROOT } from '../../helpers/run-node.js';
@@ -109,3 +110,21 @@ for (const fw of [frameworks[1]!, frameworks[3]!, frameworks[5]!, frameworks[6]!
     t.equal(plain?.attributes['http.route'], undefined);
   });
 }
+
+t.test('express middleware spans, switched on in the TRACING_CONFIG file', { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'frameworks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const configFile = path.join(dir, 'tracing.json');
+  writeFileSync(configFile, JSON.stringify({ instrumentations: { express: { middlewareSpans: true } } }));
+  const collector = await Collector.start();
+  t.teardown(() => collector.close());
+  const app = await startApp('express4', 'app.mjs', env(collector, { TRACING_CONFIG: configFile }));
+  t.equal((await app.get('/users/42')).status, 200);
+  await app.stop();
+  const spans = await collector.waitForSpans(2, 5000);
+  const server = serverSpan(spans, '/users/42');
+  const middleware = spans.filter((s) => s.parentSpanId === server?.spanId && s.name.startsWith('middleware - '));
+  t.same(middleware.map((s) => s.name), ['middleware - query', 'middleware - expressInit', 'middleware - <anonymous>'],
+    'express 4\'s own two middleware, then the route handler, each a child of the server span');
+  t.ok(middleware.every((s) => s.attributes.component === 'express'));
+});
