@@ -2,7 +2,7 @@ import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
 import { guard } from '../src/util/log.js';
-import { getServerSpan, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './framework-common/server-span.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './framework-common/server-span.js';
 import { joinTemplate, pathTemplate } from './framework-common/route-template.js';
 
 /*
@@ -116,10 +116,13 @@ function makeLayerWrapper(tracer: Tracer, options: FrameworkOptions, isError: bo
       const state = stateOf(req);
       if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const layer = this as Layer;
-      const span = guard('express layer', () => {
+      let span: Span | undefined;
+      try {
         if (isError) notePendingError(arguments[2], state.span, arguments[0]);
-        return enterLayer(tracer, options, state, layer, req, isError);
-      }, undefined);
+        span = enterLayer(tracer, options, state, layer, req, isError);
+      } catch (err) {
+        internalError('express layer', err);
+      }
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const args = arguments;
       return tracer.scopeManager.run(span, () => original.apply(layer, args as unknown as unknown[]));
@@ -188,10 +191,12 @@ function makeHandleWrapper(ctx: InstrumentationContext, options: FrameworkOption
       // Only the outermost router gets this: it is where an error nobody handled leaves the app.
       const done = out as AnyFunction;
       return original.call(this, req, res, function outWithTrace(this: unknown, err?: unknown): unknown {
-        guard('express done', () => {
+        try {
           endMiddlewareSpan.call(req as { [STATE]?: RequestState });
           if (err !== 'route' && err !== 'router') notePendingError(res, span, err);
-        }, undefined);
+        } catch (e) {
+          internalError('express done', e);
+        }
         return done.apply(this, arguments as unknown as unknown[]);
       });
     };

@@ -2,7 +2,7 @@ import diagnostics = require('node:diagnostics_channel');
 import semver = require('semver');
 import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
 import { guard } from '../src/util/log.js';
-import { getServerSpan, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
 
 /*
  * Fastify announces every instance it creates on the 'fastify.initialization' channel (4.x and
@@ -39,14 +39,17 @@ function routeOf(request: FastifyRequest): unknown {
 }
 
 function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () => void): void {
-  guard('fastify onRequest', () => {
+  try {
     const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
-    if (span === undefined || !span.isRecording()) return;
-    span.setTag('component', 'fastify');
-    const url = routeOf(request);
-    // The not-found handler has no route of its own: the span keeps the bare method.
-    if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
-  }, undefined);
+    if (span !== undefined && span.isRecording()) {
+      span.setTag('component', 'fastify');
+      const url = routeOf(request);
+      // The not-found handler has no route of its own: the span keeps the bare method.
+      if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
+    }
+  } catch (err) {
+    internalError('fastify onRequest', err);
+  }
   done();
 }
 

@@ -1,6 +1,6 @@
 import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import { guard } from '../src/util/log.js';
-import { getServerSpan, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
 
 /*
  * hapi exports only its Server, so this patches its Request class (lib/request.js):
@@ -28,14 +28,17 @@ function lookupWrapper(original: AnyFunction): AnyFunction {
   return function lookupWithTrace(this: unknown): unknown {
     const result = original.apply(this, arguments as unknown as unknown[]);
     const request = this as HapiRequest;
-    guard('hapi route', () => {
+    try {
       const span = serverSpanOf(request);
-      if (span === undefined || !span.isRecording()) return;
-      span.setTag('component', 'hapi');
-      const route = request._route;
-      if (route === undefined || route._special === true || typeof route.path !== 'string') return;
-      nameServerSpan(span, request.raw?.req?.method, route.path, 'hapi');
-    }, undefined);
+      if (span !== undefined && span.isRecording()) {
+        span.setTag('component', 'hapi');
+        const route = request._route;
+        // hapi's not-found route is "special" ('/{p*}'): it names nothing.
+        if (route !== undefined && route._special !== true && typeof route.path === 'string') nameServerSpan(span, request.raw?.req?.method, route.path, 'hapi');
+      }
+    } catch (err) {
+      internalError('hapi route', err);
+    }
     return result;
   };
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Span } from '../src/api/span.js';
 import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
 import { guard } from '../src/util/log.js';
-import { getServerSpan, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
 
 /*
  * Koa, and @koa/router through it:
@@ -31,14 +31,15 @@ const patchedContexts = new WeakMap<object, object>();
 
 /** Shared 'finish' listener (no per-request closure): `this` is the response. */
 function nameAfterMatchedRoute(this: { [KOA_CONTEXT]?: KoaContext }): void {
-  guard('koa route', () => {
+  try {
     const ctx = this[KOA_CONTEXT];
     this[KOA_CONTEXT] = undefined;
     const route = ctx?._matchedRoute;
     const span = ctx?.req === undefined ? undefined : getServerSpan(ctx.req);
-    if (span === undefined || route === undefined || route === null) return;
-    nameServerSpan(span, ctx!.method, String(route), 'koa');
-  }, undefined);
+    if (span !== undefined && route !== undefined && route !== null) nameServerSpan(span, ctx!.method, String(route), 'koa');
+  } catch (err) {
+    internalError('koa route', err);
+  }
 }
 
 function onerrorWrapper(original: AnyFunction): AnyFunction {
@@ -68,17 +69,20 @@ function patchContextPrototype(ctx: InstrumentationContext, app: unknown, owner:
 function makeHandleRequestWrapper(ctx: InstrumentationContext, owner: object) {
   return (original: AnyFunction): AnyFunction =>
     function handleRequestWithTrace(this: unknown, koaCtx: unknown): unknown {
-      guard('koa request', () => {
+      try {
         patchContextPrototype(ctx, this, owner);
         const c = koaCtx as KoaContext | null;
         const res = c?.res;
         const span: Span | undefined = c?.req === undefined ? undefined : getServerSpan(c.req);
-        if (span === undefined || !span.isRecording() || res === undefined || typeof res.once !== 'function') return;
-        span.setTag('component', 'koa');
-        res[KOA_CONTEXT] = c!;
-        // 'finish' comes before 'close', on which the http instrumentation finishes the span.
-        res.once('finish', nameAfterMatchedRoute);
-      }, undefined);
+        if (span !== undefined && span.isRecording() && res !== undefined && typeof res.once === 'function') {
+          span.setTag('component', 'koa');
+          res[KOA_CONTEXT] = c!;
+          // 'finish' comes before 'close', on which the http instrumentation finishes the span.
+          res.once('finish', nameAfterMatchedRoute);
+        }
+      } catch (err) {
+        internalError('koa request', err);
+      }
       return original.apply(this, arguments as unknown as unknown[]);
     };
 }

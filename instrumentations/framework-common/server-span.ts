@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Span } from '../../src/api/span.js';
 import { recordError } from '../../src/api/span.js';
-import { guard } from '../../src/util/log.js';
+import { describeError, guard, log } from '../../src/util/log.js';
 
 export { getServerSpan } from '../http-common/server.js';
 
@@ -48,6 +48,14 @@ function recordPendingError(this: ErrorCarryingResponse): void {
     if (span !== undefined && this.statusCode >= 500) recordError(span, this[PENDING_ERROR]);
     this[PENDING_ERROR] = undefined;
   }, undefined);
+}
+
+/**
+ * What `guard` logs, for the per-request paths that use try/catch instead (no closure per call):
+ * one warning per key for the life of the process, and the request carries on.
+ */
+export function internalError(key: string, err: unknown): void {
+  log.warnOnce(key, `internal error in ${key}, carrying on without it: ${describeError(err)}`);
 }
 
 /** Options every framework instrumentation reads from its section of the config file. */
