@@ -1,0 +1,1 @@
+// The start-up baseline: a script that does nothing.

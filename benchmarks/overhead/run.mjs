@@ -1,0 +1,257 @@
+// The overhead benchmark: every app under every agent, in interleaved rounds, then start-up times.
+// Usage (from the repository root): npm run bench
+//   quick: BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_STARTUP_RUNS=3 npm run bench
+// Settings are read from BENCH_* variables (see docs/benchmarks.md); results go to benchmarks/results/.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { AGENTS, repoRoot } from './agents.mjs';
+import { runLoad } from './load.mjs';
+import { choosePinning, pinSelf } from './pinning.mjs';
+import { cpuSeconds, rssBytes } from './process-stats.mjs';
+import { summarize, summarizeStartup, toMarkdown } from './report.mjs';
+import { startBackend, startSink } from './sink.mjs';
+import { startApp, timeEmptyScript } from './server.mjs';
+import { applySameAs, judgeCell } from './verdict.mjs';
+
+/** Each app, the path the load hits, and whether a request makes a downstream call. */
+const APPS = {
+  http: { path: '/', callsDownstream: false },
+  express: { path: '/users/42', callsDownstream: false },
+  fastify: { path: '/users/42', callsDownstream: false },
+  fetch: { path: '/', callsDownstream: true },
+};
+
+const DEFAULTS = { duration: 10, rounds: 3, warmup: 2, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
+
+function readSettings(env) {
+  const num = (name, fallback) => {
+    if (env[name] === undefined || env[name] === '') return fallback;
+    const n = Number(env[name]);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${env[name]} is not a non-negative number`);
+    return n;
+  };
+  const list = (name, all) => {
+    if (!env[name]) return all;
+    const wanted = env[name].split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = wanted.filter((w) => !all.includes(w));
+    if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${all.join(', ')}`);
+    return wanted;
+  };
+  const s = {
+    duration: num('BENCH_DURATION', DEFAULTS.duration),
+    rounds: Math.max(1, Math.floor(num('BENCH_ROUNDS', DEFAULTS.rounds))),
+    warmup: num('BENCH_WARMUP', DEFAULTS.warmup),
+    connections: Math.max(1, Math.floor(num('BENCH_CONNECTIONS', DEFAULTS.connections))),
+    startupRuns: Math.floor(num('BENCH_STARTUP_RUNS', DEFAULTS.startupRuns)),
+    verifyRequests: Math.max(1, Math.floor(num('BENCH_VERIFY_REQUESTS', DEFAULTS.verifyRequests))),
+    verifyTimeoutMs: num('BENCH_VERIFY_TIMEOUT_MS', DEFAULTS.verifyTimeoutMs),
+    apps: list('BENCH_APPS', Object.keys(APPS)),
+    // The baseline is always measured: every ratio needs it.
+    agents: ['none', ...list('BENCH_AGENTS', AGENTS.map((a) => a.id)).filter((a) => a !== 'none')],
+  };
+  const isDefault = Object.entries(DEFAULTS).every(([k, v]) => s[k] === v) && !env.BENCH_APPS && !env.BENCH_AGENTS;
+  s.out = env.BENCH_OUT || (isDefault ? 'latest' : 'quick');
+  return s;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+async function waitFor(predicate, timeoutMs) {
+  const end = performance.now() + timeoutMs;
+  while (!predicate() && performance.now() < end) await sleep(50);
+  return predicate();
+}
+
+async function runCell({ app, agent, round, settings, sink, backend, pinning }) {
+  const cell = { app, agent: agent.id, round, callsDownstream: APPS[app].callsDownstream, invalid: [] };
+  const missing = agent.missing();
+  if (missing) {
+    cell.invalid.push(missing);
+    return cell;
+  }
+  const ctx = { sinkUrl: sink.url, app };
+  const spansAtStart = sink.counts.spans;
+  let server;
+  try {
+    server = await startApp({
+      app,
+      agentArgs: agent.args(ctx),
+      env: { ...agent.env(ctx), BACKEND_URL: `${backend.url}/` },
+      cpu: pinning.server,
+    });
+  } catch (err) {
+    cell.invalid.push(`app did not start: ${err.message}`);
+    return cell;
+  }
+  try {
+    const url = `http://127.0.0.1:${server.port}${APPS[app].path}`;
+    const backendAtStart = { ...backend.counts };
+    let verifyOk = 0;
+    for (let i = 0; i < settings.verifyRequests; i++) {
+      try {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.ok) verifyOk++;
+      } catch { /* counted as a failed check request */ }
+    }
+    cell.verifyRequests = settings.verifyRequests;
+    cell.verifyOk = verifyOk;
+    cell.backendRequests = backend.counts.requests - backendAtStart.requests;
+    cell.backendTraced = backend.counts.traced - backendAtStart.traced;
+    if (agent.expects === 'spans') await waitFor(() => sink.counts.spans > spansAtStart, settings.verifyTimeoutMs);
+    cell.verifySpans = sink.counts.spans - spansAtStart;
+
+    if (settings.warmup > 0) await runLoad({ url, duration: settings.warmup, connections: settings.connections, cpu: pinning.load });
+    const cpuBefore = cpuSeconds(server.pid);
+    const spansBefore = sink.counts.spans;
+    cell.load = await runLoad({ url, duration: settings.duration, connections: settings.connections, cpu: pinning.load });
+    const cpuAfter = cpuSeconds(server.pid);
+    cell.rssBytes = rssBytes(server.pid);
+    const handled = Math.max(1, cell.load.requests);
+    cell.cpuUsPerRequest = cpuBefore != null && cpuAfter != null ? ((cpuAfter - cpuBefore) * 1e6) / handled : null;
+    cell.spansPerRequest = (sink.counts.spans - spansBefore) / handled;
+  } catch (err) {
+    cell.invalid.push(`measurement failed: ${err.message}`);
+  } finally {
+    await server.stop();
+  }
+  // Let the sink finish reading what the process sent before it was stopped.
+  await sleep(300);
+  cell.totalSpans = sink.counts.spans - spansAtStart;
+  if (cell.verifyRequests !== undefined) cell.invalid.push(...judgeCell({ ...cell, expects: agent.expects }));
+  return cell;
+}
+
+async function runStartup({ settings, agents, sink, backend, pinning }) {
+  const samples = [];
+  for (let run = 0; run < settings.startupRuns; run++) {
+    for (const agent of agents) {
+      const missing = agent.missing();
+      const ctx = { sinkUrl: sink.url, app: 'startup' };
+      for (const kind of ['empty', 'express']) {
+        if (missing) {
+          samples.push({ agent: agent.id, kind, ms: null, error: missing });
+          continue;
+        }
+        try {
+          let ms;
+          if (kind === 'empty') {
+            ms = await timeEmptyScript({ agentArgs: agent.args(ctx), env: agent.env(ctx), cpu: pinning.server });
+          } else {
+            const server = await startApp({
+              app: 'express', agentArgs: agent.args(ctx), env: { ...agent.env(ctx), BACKEND_URL: backend.url }, cpu: pinning.server,
+            });
+            ms = server.startMs;
+            await server.stop();
+          }
+          samples.push({ agent: agent.id, kind, ms });
+        } catch (err) {
+          samples.push({ agent: agent.id, kind, ms: null, error: err.message.slice(0, 200) });
+        }
+      }
+    }
+  }
+  return samples;
+}
+
+function packageVersion(name) {
+  try {
+    const path = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url));
+    return JSON.parse(readFileSync(path, 'utf8')).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function ourVersion() {
+  const pkg = JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8'));
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch { /* not a git checkout */ }
+  return `${pkg.version} (${commit})`;
+}
+
+async function main() {
+  const settings = readSettings(process.env);
+  const agents = AGENTS.filter((a) => settings.agents.includes(a.id));
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const pinning = choosePinning();
+  pinSelf(pinning.load);
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const sink = await startSink();
+  const backend = await startBackend();
+  log(`bench: ${settings.apps.length} apps × ${agents.length} agents × ${settings.rounds} rounds, ${settings.duration} s each`);
+
+  const cells = [];
+  let startupSamples = [];
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const app of settings.apps) {
+        for (const agent of agents) {
+          const cell = await runCell({ app, agent, round, settings, sink, backend, pinning });
+          cells.push(cell);
+          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s` : 'no load';
+          log(`round ${round} ${app} ${agent.id}: ${rps}${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`);
+        }
+      }
+    }
+    applySameAs(cells, agents);
+    log(`bench: start-up, ${settings.startupRuns} runs per agent`);
+    startupSamples = await runStartup({ settings, agents, sink, backend, pinning });
+  } finally {
+    await sink.close();
+    await backend.close();
+  }
+
+  const versions = {
+    '@acme/tracing-agent': ourVersion(),
+    '@opentelemetry/auto-instrumentations-node': packageVersion('@opentelemetry/auto-instrumentations-node'),
+    '@opentelemetry/sdk-node': packageVersion('@opentelemetry/sdk-node'),
+    'dd-trace': packageVersion('dd-trace'),
+    express: packageVersion('express'),
+    fastify: packageVersion('fastify'),
+    autocannon: packageVersion('autocannon'),
+  };
+  const meta = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: commandLine(settings),
+    node: process.version,
+    machine: {
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      cores,
+      memGb: Math.round(os.totalmem() / 2 ** 30),
+      platform: os.platform(),
+      release: os.release(),
+      loadAvgStart,
+      loadAvgEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    },
+    pinning,
+    settings,
+    versions,
+  };
+  const rows = summarize(cells, settings.apps, agents);
+  const startup = summarizeStartup(startupSamples, agents);
+  const markdown = toMarkdown({ meta, rows, startup });
+  const dir = fileURLToPath(new URL('../results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}${settings.out}.json`, JSON.stringify({ meta, rows, startup, sink: sink.counts, cells, startupSamples }, null, 2) + '\n');
+  writeFileSync(`${dir}${settings.out}.md`, markdown);
+  process.stdout.write(markdown);
+  log(`bench: wrote benchmarks/results/${settings.out}.md and .json`);
+}
+
+function commandLine(settings) {
+  const set = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v} `).join('');
+  return `${set}npm run bench`;
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});

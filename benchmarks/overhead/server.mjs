@@ -1,0 +1,86 @@
+// Starts one app under one agent as a child process and waits until it listens.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pinned } from './pinning.mjs';
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Environment of the parent without any tracing settings a developer may have exported. */
+export function cleanEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(TRACING_|OTEL_|DD_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export function appPath(app) {
+  return fileURLToPath(new URL(`./apps/${app}.mjs`, import.meta.url));
+}
+
+/**
+ * Spawns `node <agent flags> apps/<app>.mjs` (cwd: benchmarks/, so the peers' bare `--import`
+ * specifiers resolve) and resolves once it prints its port. Rejects with its stderr on failure.
+ */
+export function startApp({ app, agentArgs, env, cpu, timeoutMs = 30000 }) {
+  const started = performance.now();
+  const { command, args } = pinned(cpu, [...agentArgs, appPath(app)]);
+  const child = spawn(command, args, {
+    cwd: benchDir,
+    env: cleanEnv({ PORT: '0', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let settled = false;
+    const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      stop().then(() => reject(new Error(`${why}; stderr: ${stderr.trim().slice(-800)}`)));
+    };
+    child.once('error', (err) => fail(err.message));
+    exited.then(({ code, signal }) => fail(`exited (${code ?? signal}) before listening`));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = /listening on (\d+)/.exec(out);
+      if (match && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        child.stdout.resume();
+        resolve({
+          pid: child.pid,
+          port: Number(match[1]),
+          startMs: performance.now() - started,
+          stderr: () => stderr,
+          stop,
+        });
+      }
+    });
+  });
+}
+
+/** Runs `node <agent flags> apps/empty.mjs` to its exit and resolves with the wall time in ms. */
+export function timeEmptyScript({ agentArgs, env, cpu, timeoutMs = 30000 }) {
+  const started = performance.now();
+  const { command, args } = pinned(cpu, [...agentArgs, appPath('empty')]);
+  const child = spawn(command, args, { cwd: benchDir, env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`still running after ${timeoutMs} ms`)); }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(performance.now() - started);
+      else reject(new Error(`exit code ${code}; stderr: ${stderr.trim().slice(-800)}`));
+    });
+  });
+}
