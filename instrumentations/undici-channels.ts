@@ -220,7 +220,8 @@ function readSettings(ctx: InstrumentationContext): ComponentSettings {
     : [];
   return {
     tracer: ctx.tracer,
-    redactor: sensitive.length > 0 ? new UrlRedactor(sensitive) : new UrlRedactor(),
+    // A list, even an empty one (TRACING_REDACT_QUERY_PARAMS=none), replaces the default.
+    redactor: Array.isArray(config.sensitiveQueryParams) ? new UrlRedactor(sensitive) : new UrlRedactor(),
     peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
   };
 }

@@ -32,7 +32,8 @@ export function readHttpOptions(config: Readonly<Record<string, unknown>>): Http
     responseHeaders: stringList(config.responseHeaders).map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED.has(h)),
     peerServiceHeader: typeof config.peerServiceHeader === 'string' ? config.peerServiceHeader.toLowerCase() : 'x-service-name',
     peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
-    redactor: sensitive.length > 0 ? new UrlRedactor(sensitive) : new UrlRedactor(),
+    // A list, even an empty one (TRACING_REDACT_QUERY_PARAMS=none), replaces the default.
+    redactor: Array.isArray(config.sensitiveQueryParams) ? new UrlRedactor(sensitive) : new UrlRedactor(),
   };
 }
 

@@ -74,7 +74,10 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       span.setTag('component', protocol === 'https' ? 'https' : 'http');
       span.setTag('http.method', method);
       const host = typeof headers.host === 'string' ? headers.host : 'localhost';
-      span.setTag('http.url', options.redactor.redact(`${protocol}://${host}${req.url ?? '/'}`));
+      const target = req.url ?? '/';
+      // An absolute-form target (proxy requests) is a whole URL, credentials and all: redact it as one.
+      const url = target.charCodeAt(0) !== 47 /* / */ && target.includes('://') ? target : `${protocol}://${host}${target}`;
+      span.setTag('http.url', options.redactor.redact(url));
       const socket = req.socket;
       if (socket !== undefined && socket !== null) {
         const address = socket.remoteAddress;

@@ -35,6 +35,13 @@ export interface InstrumentationContext {
   wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): boolean;
   /** Restores what `wrap` replaced (only if nobody wrapped on top of it since). */
   unwrap<T extends object, K extends keyof T>(target: T, name: K): void;
+  /**
+   * Subscribes to a `diagnostics_channel` inside a guard. Node turns a subscriber's throw into an
+   * uncaught exception that ends the app; here it is caught instead, logged once, and the whole
+   * instrumentation is disabled (its subscriptions and wraps undone). Always provided by the loader
+   * (optional only so hand-made contexts in tests need not supply it).
+   */
+  subscribe?(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void;
   /** The version of the module being patched ('' in `start`, where no module is involved). */
   moduleVersion: string;
 }

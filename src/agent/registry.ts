@@ -42,6 +42,7 @@ export class InstrumentationRegistry {
   private readonly definitions = new Map<string, Instrumentation | null>();
   private readonly disabled = new Set<string>();
   private readonly wraps = new Map<string, WrapRecord[]>();
+  private readonly subscriptions = new Map<string, Array<{ channel: string; fn: (message: unknown, name: string | symbol) => void }>>();
   private readonly started: Instrumentation[] = [];
   // Module instance (its exports object) → instrumentation/target key → what patching returned.
   private readonly applied = new WeakMap<object, Map<string, unknown>>();
@@ -247,12 +248,29 @@ export class InstrumentationRegistry {
       tracer,
       // Settings every HTTP client instrumentation shares come from the agent's configuration; the
       // instrumentation's own options in the config file override them.
-      config: { peerServices: config.peerServices, ...(options === false || options === undefined ? {} : options) },
+      config: { peerServices: config.peerServices, sensitiveQueryParams: config.redactQueryParams, ...(options === false || options === undefined ? {} : options) },
       log,
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),
       unwrap: (target, name) => unwrapMethod(target, name),
+      subscribe: (channel, onMessage) => this.subscribe(def, channel, onMessage),
       moduleVersion,
     };
+  }
+
+  private subscribe(def: Instrumentation, channel: string, onMessage: (message: unknown, name: string | symbol) => void): void {
+    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+    const registry = this;
+    const guarded = function subscriberWithGuard(message: unknown, name: string | symbol): void {
+      try {
+        onMessage(message, name);
+      } catch (err) {
+        registry.disable(def, `instrumentation "${def.name}" failed in its ${channel} subscriber and is disabled: ${describeError(err)}`);
+      }
+    };
+    dc.subscribe(channel, guarded);
+    let list = this.subscriptions.get(def.name);
+    if (list === undefined) this.subscriptions.set(def.name, (list = []));
+    list.push({ channel, fn: guarded });
   }
 
   private startSubscriber(entry: InstrumentationEntry): void {
@@ -283,6 +301,9 @@ export class InstrumentationRegistry {
     log.warnOnce(`instrumentation:${def.name}`, message);
     undo(this.wraps.get(def.name) ?? []);
     this.wraps.delete(def.name);
+    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+    for (const { channel, fn } of this.subscriptions.get(def.name) ?? []) dc.unsubscribe(channel, fn);
+    this.subscriptions.delete(def.name);
     for (const listener of this.disableListeners) {
       try {
         listener();

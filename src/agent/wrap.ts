@@ -1,5 +1,5 @@
 import shimmer = require('shimmer');
-import { log } from '../util/log.js';
+import { describeError, log } from '../util/log.js';
 
 // Wrapper → the function it replaced. Lets `wrap` refuse to wrap its own wrapper twice (a module
 // loaded by two paths, or two instrumentations on one method) and `unwrap` know what is ours.
@@ -30,11 +30,9 @@ export function wrapMethod(target: object, name: PropertyKey, wrapper: (original
     return false;
   }
   if (originals.has(original)) return false;
-  const wrapped = wrapper(original);
-  if (typeof wrapped !== 'function') {
-    log.debug(`wrapper for ${String(name)} returned ${typeof wrapped}; left untouched`);
-    return false;
-  }
+  const guarded = guardWrapper(original, wrapper, String(name));
+  if (guarded === null) return false;
+  const wrapped = guarded;
   keepIdentity(wrapped, original);
   if (typeof holder.propertyIsEnumerable === 'function') {
     shimmer.wrap(holder, name as string, () => wrapped as never);
@@ -56,6 +54,74 @@ export function unwrapMethod(target: object, name: PropertyKey): void {
   if (typeof holder.propertyIsEnumerable === 'function') shimmer.unwrap(holder, name as string);
   else holder[name] = originals.get(current);
   if (holder[name] !== current) originals.delete(current);
+}
+
+const ORIGINAL_RAN = 1;
+const ORIGINAL_THREW = 2;
+
+/**
+ * Builds `wrapper(original)` so that a synchronous throw of the wrapper's own code never reaches the
+ * app: the wrapper gets a stand-in for `original` that remembers how its last call ended, and the
+ * installed function tells the wrapper's errors from the original's by that. An error of the
+ * original passes through unchanged (same object). An error of the wrapper is logged once and
+ * replaced by what the app would have got without it: the original's result when it already ran,
+ * else a call of the original. Returns null when the wrapper returns no function.
+ */
+function guardWrapper(original: Function, wrapper: (original: any) => any, name: string): Function | null {
+  let calls = 0;
+  let outcome = 0;
+  let lastValue: unknown;
+  const tracked = function (this: unknown): unknown {
+    calls++;
+    try {
+      lastValue = new.target === undefined ? original.apply(this, arguments) : Reflect.construct(original, arguments, new.target);
+      outcome = ORIGINAL_RAN;
+    } catch (err) {
+      lastValue = err;
+      outcome = ORIGINAL_THREW;
+    }
+    if (outcome === ORIGINAL_THREW) throw lastValue;
+    return lastValue;
+  };
+  if (original.prototype !== undefined) tracked.prototype = original.prototype;
+  const inner = wrapper(tracked);
+  if (typeof inner !== 'function') {
+    log.debug(`wrapper for ${name} returned ${typeof inner}; left untouched`);
+    return null;
+  }
+  const installed = function (this: unknown): unknown {
+    const before = calls;
+    try {
+      const result = new.target === undefined ? inner.apply(this, arguments) : Reflect.construct(inner, arguments, new.target);
+      lastValue = undefined;
+      return result;
+    } catch (err) {
+      if (calls !== before && outcome === ORIGINAL_THREW) {
+        const fromOriginal = lastValue;
+        lastValue = undefined;
+        if (err !== fromOriginal) log.warnOnce(`wrapper:${name}`, `the agent's wrapper of ${name} replaced an error of the original; the original's error is thrown instead`);
+        throw fromOriginal;
+      }
+      log.warnOnce(`wrapper:${name}`, `internal error in the agent's wrapper of ${name}, carrying on without it: ${describeError(err)}`);
+      if (calls === before) return new.target === undefined ? original.apply(this, arguments) : Reflect.construct(original, arguments, new.target);
+      const result = lastValue;
+      lastValue = undefined;
+      return result;
+    }
+  };
+  // Whatever the wrapper put on its function (statics, prototype) must be visible on the installed one.
+  for (const key of Reflect.ownKeys(inner)) {
+    if (key === 'name' || key === 'length' || key === 'arguments' || key === 'caller') continue;
+    const desc = Object.getOwnPropertyDescriptor(inner, key);
+    if (desc === undefined) continue;
+    try {
+      Object.defineProperty(installed, key, desc);
+    } catch {
+      // A non-configurable own property (prototype of a class): assign where we can.
+      if (key === 'prototype') (installed as { prototype: unknown }).prototype = desc.value;
+    }
+  }
+  return installed;
 }
 
 function keepIdentity(wrapped: Function, original: Function): void {

@@ -5,6 +5,7 @@ import type { Parsed } from './parse.js';
 import { CONFIG_FILE_VARIABLE, LIFTED_RESOURCE_KEYS, SETTINGS, type ResolveContext, type Setting } from './settings.js';
 import { describeValue } from './describe.js';
 import type { Config } from './types.js';
+import { DEFAULT_SENSITIVE_PARAMS } from '../util/redact.js';
 
 /** What loading produced: the configuration and one warning per bad value. */
 export interface LoadedConfig {
@@ -56,6 +57,7 @@ export function defaultConfig(): Config {
     enabledInstrumentations: null,
     instrumentations: {},
     peerServices: {},
+    redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],
     logLevel: 'warn',
   };
 }

@@ -105,6 +105,19 @@ const OTEL_LOG_LEVELS: Readonly<Record<string, LogLevel>> = { none: 'none', erro
 
 const positiveInt = (max: number, unit = '') => numberParser(1, max, true, unit);
 
+/** Query parameter names (fragments) to redact; `none` redacts nothing. Replaces the default list. */
+const queryParamListParser: Parser<string[]> = {
+  expected: 'a comma-separated list of query parameter names (or parts of names), or none',
+  parse(raw): Parsed<string[]> {
+    const entries = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+    if (entries === null || entries.some((e) => typeof e !== 'string')) return { ok: false };
+    const names = (entries as string[]).map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+    if (names.length === 1 && names[0] === 'none') return { ok: true, value: [] };
+    if (names.length === 0 || names.some((n) => !/^[^\s=&#,]+$/.test(n))) return { ok: false };
+    return { ok: true, value: names };
+  },
+};
+
 /** Every setting, in the order the `config` command prints them. */
 export const SETTINGS: readonly Setting<any>[] = [
   define<boolean>({
@@ -334,6 +347,13 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: mapParser({ key: 'host[:port]', normalizeKey: hostKey }),
     get: (c) => c.peerServices as Record<string, string>,
     set: (c, v) => (c.peerServices = v),
+  }),
+  define<string[]>({
+    variable: 'TRACING_REDACT_QUERY_PARAMS',
+    fileKey: 'redactQueryParams',
+    parser: queryParamListParser,
+    get: (c) => [...c.redactQueryParams],
+    set: (c, v) => (c.redactQueryParams = v),
   }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',

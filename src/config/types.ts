@@ -69,5 +69,10 @@ export interface Config {
   instrumentations: Readonly<Record<string, Readonly<Record<string, unknown>> | false>>;
   /** Host → `peer.service` for outgoing calls (`TRACING_PEER_SERVICES`, `host=service,...`). */
   peerServices: Readonly<Record<string, string>>;
+  /**
+   * Query parameter names (or parts of names, case-insensitive) whose values are replaced by
+   * `REDACTED` in recorded URLs (`TRACING_REDACT_QUERY_PARAMS`); default `DEFAULT_SENSITIVE_PARAMS`.
+   */
+  redactQueryParams: readonly string[];
   logLevel: LogLevel;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_SENSITIVE_PARAMS } from '../../../src/util/redact.js';
 import t from 'tap';
 import { Tracer } from '../../../src/api/tracer.js';
 import type { Instrumentation, InstrumentationEntry } from '../../../src/agent/instrumentation.js';
@@ -110,7 +111,7 @@ t.test('per-instrumentation options from the config file reach patch', async (t)
   const def = greetInstrumentation({ patch: (_e, ctx) => void (seen = ctx.config) });
   const registry = activeRegistry([entryOf(def)], { instrumentations: { greeter: { ignorePaths: ['/health'] } } });
   registry.onLoad(mod('1.0.0'), lib());
-  t.same(seen, { peerServices: {}, ignorePaths: ['/health'] }, 'the file options, with the agent-wide peerServices map');
+  t.same(seen, { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], ignorePaths: ['/health'] }, 'the file options, with the agent-wide peerServices map and redaction list');
 });
 
 t.test('a throwing patch is undone, disabled for good, and later modules are left alone', async (t) => {
