@@ -15,4 +15,8 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'https', modules: ['https'], load: () => require('./https.js').default },
   { name: 'undici', modules: [], load: () => require('./undici.js').default, subscribes: true },
   { name: 'fetch', modules: [], load: () => require('./undici.js').fetchInstrumentation, subscribes: true },
+  { name: 'express', modules: ['express'], load: () => require('./express.js').default },
+  { name: 'fastify', modules: ['fastify'], load: () => require('./fastify.js').default },
+  { name: 'koa', modules: ['koa'], load: () => require('./koa.js').default },
+  { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];
