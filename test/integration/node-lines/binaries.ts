@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import semver from 'semver';
 import { ROOT } from '../../helpers/run-node.js';
 
 /** Where `npm ci --prefix test/integration/loader/node-lines` puts the extra Node binaries. */
@@ -37,4 +38,12 @@ export function nodeLines(): NodeLine[] {
     }
   }
   return lines;
+}
+
+/**
+ * The hook mode docs/loader.md promises for a Node version: in-thread `registerHooks` from the
+ * releases that fixed nodejs/node#59929 on, the loader thread (`module.register`) before.
+ */
+export function promisedMode(version: string): 'sync' | 'async' {
+  return semver.satisfies(version, '^22.22.3 || >=24.11.1 <25 || >=25.1.0') ? 'sync' : 'async';
 }

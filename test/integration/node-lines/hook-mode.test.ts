@@ -2,18 +2,9 @@
 // deprecated module.register (DEP0205): the app runs with --throw-deprecation, so a deprecation
 // raised by the agent would fail the hook installation, and a preload counts the calls themselves.
 import t from 'tap';
-import semver from 'semver';
 import { REGISTER, runNode } from '../../helpers/run-node.js';
-import { nodeLines } from './binaries.js';
+import { nodeLines, promisedMode } from './binaries.js';
 import { fixture } from './run-app.js';
-
-/**
- * The hook mode docs/loader.md promises for a Node version: in-thread `registerHooks` from the
- * releases that fixed nodejs/node#59929 on, the loader thread (`module.register`) before.
- */
-function promisedMode(version: string): 'sync' | 'async' {
-  return semver.satisfies(version, '^22.22.3 || >=24.11.1 <25 || >=25.1.0') ? 'sync' : 'async';
-}
 
 for (const line of nodeLines()) {
   if (line.node === null) {
