@@ -1,5 +1,6 @@
 import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
+import { isModuleNamespaceObject } from 'node:util/types';
 import { describeError, log } from '../util/log.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, type LoadedModule } from './module-info.js';
 import type { HookTarget, InstrumentationRegistry } from './registry.js';
@@ -47,6 +48,13 @@ export function hookRequire(registry: InstrumentationRegistry, targets: readonly
   const { Hook } = require('require-in-the-middle') as { Hook: RitmHook };
   new Hook(ritmNames(targets), { internals: false }, (exports, name, basedir) => {
     try {
+      // require() of an ES module (unflagged from Node 20.19/22.12) returns its namespace, which
+      // cannot be written to: patching it would throw and disable the instrumentation for the whole
+      // process. Leave it to the import hook, which patches the module wherever it is imported.
+      if (isModuleNamespaceObject(exports)) {
+        log.debug(`not patching ${name} through require(): an ES module's namespace is read-only; its imports are patched`);
+        return exports;
+      }
       const mod = describeRequired(name, basedir);
       if (basedir !== undefined && stillLoading(mod, mod.subpath ? name : mod.name, basedir)) return exports;
       const result = registry.onLoad(mod, exports);
