@@ -1,10 +1,9 @@
-import * as nodeModule from 'node:module';
 import { syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
-import { debugPackageWanted } from '../config/debug-package.js';
 import { describeError, log } from '../util/log.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, type LoadedModule } from './module-info.js';
 import type { HookTarget, InstrumentationRegistry } from './registry.js';
+import { loadRequireInTheMiddle } from './require-in-the-middle.js';
 
 type OnRequire = (exports: unknown, name: string, basedir?: string) => unknown;
 type RitmHook = new (modules: string[], options: { internals: boolean }, onrequire: OnRequire) => unknown;
@@ -40,42 +39,13 @@ function stillLoading(mod: LoadedModule, name: string, basedir: string): boolean
   }
 }
 
-const silentDebug = Object.assign(() => undefined, { enabled: false });
-
-/**
- * Loads require-in-the-middle. It requires `debug` at load time, which costs 5-25 ms of start-up
- * (tty, util, supports-color) to print nothing unless `DEBUG` is set; so, when `DEBUG` is unset and
- * nothing has loaded that copy of `debug` yet, a silent stand-in is served for that one require and
- * taken out of the cache again, so the app's own `require('debug')` loads the real package as usual.
- */
-function loadRequireInTheMiddle(): { Hook: RitmHook } {
-  if (debugPackageWanted()) return require('require-in-the-middle') as { Hook: RitmHook };
-  let debugFile: string | null = null;
-  try {
-    debugFile = require.resolve('debug', { paths: [path.dirname(require.resolve('require-in-the-middle'))] });
-  } catch {
-    // Not resolvable from here: require-in-the-middle will find its own, at full cost.
-  }
-  if (debugFile === null || require.cache[debugFile] !== undefined) return require('require-in-the-middle') as { Hook: RitmHook };
-  const standIn = new nodeModule.Module(debugFile);
-  standIn.filename = debugFile;
-  standIn.exports = () => silentDebug;
-  standIn.loaded = true;
-  require.cache[debugFile] = standIn;
-  try {
-    return require('require-in-the-middle') as { Hook: RitmHook };
-  } finally {
-    if (require.cache[debugFile] === standIn) delete require.cache[debugFile];
-  }
-}
-
 /**
  * Hooks `require()` for the given targets. Each call adds one require-in-the-middle hook watching only
  * those names, so modules nobody instruments pass through untouched.
  */
 export function hookRequire(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
   if (targets.length === 0) return;
-  const { Hook } = loadRequireInTheMiddle();
+  const { Hook } = loadRequireInTheMiddle<{ Hook: RitmHook }>();
   new Hook(ritmNames(targets), { internals: false }, (exports, name, basedir) => {
     try {
       const mod = describeRequired(name, basedir);
