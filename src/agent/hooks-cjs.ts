@@ -4,6 +4,7 @@ import { isModuleNamespaceObject } from 'node:util/types';
 import { describeError, log } from '../util/log.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, type LoadedModule } from './module-info.js';
 import type { HookTarget, InstrumentationRegistry } from './registry.js';
+import { loadRequireInTheMiddle } from './require-in-the-middle.js';
 
 type OnRequire = (exports: unknown, name: string, basedir?: string) => unknown;
 type RitmHook = new (modules: string[], options: { internals: boolean }, onrequire: OnRequire) => unknown;
@@ -45,7 +46,7 @@ function stillLoading(mod: LoadedModule, name: string, basedir: string): boolean
  */
 export function hookRequire(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
   if (targets.length === 0) return;
-  const { Hook } = require('require-in-the-middle') as { Hook: RitmHook };
+  const { Hook } = loadRequireInTheMiddle<{ Hook: RitmHook }>();
   new Hook(ritmNames(targets), { internals: false }, (exports, name, basedir) => {
     try {
       // require() of an ES module (unflagged from Node 20.19/22.12) returns its namespace, which

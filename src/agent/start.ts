@@ -1,13 +1,31 @@
-import { initGlobalTracer } from '../api/global.js';
-import { Tracer } from '../api/tracer.js';
+import type { Tracer } from '../api/tracer.js';
 import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
-import { createSpanProcessor } from '../export/pipeline.js';
-import { createPropagator } from '../propagation/factory.js';
-import { createSampler } from '../sampling/factory.js';
-import { installShutdownHooks } from './shutdown.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
-import { installHooks } from './hooks.js';
+
+// Everything past the configuration is required only once tracing is known to be on: with
+// TRACING_ENABLED=false the agent loads the configuration and nothing else (see docs/performance.md).
+type Modules = {
+  global: typeof import('../api/global.js');
+  tracer: typeof import('../api/tracer.js');
+  pipeline: typeof import('../export/pipeline.js');
+  propagation: typeof import('../propagation/factory.js');
+  sampling: typeof import('../sampling/factory.js');
+  shutdown: typeof import('./shutdown.js');
+  hooks: typeof import('./hooks.js');
+};
+
+function loadTracingModules(): Modules {
+  return {
+    global: require('../api/global.js'),
+    tracer: require('../api/tracer.js'),
+    pipeline: require('../export/pipeline.js'),
+    propagation: require('../propagation/factory.js'),
+    sampling: require('../sampling/factory.js'),
+    shutdown: require('./shutdown.js'),
+    hooks: require('./hooks.js'),
+  };
+}
 
 let started: Tracer | null = null;
 
@@ -23,20 +41,21 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     for (const w of warnings) log.warn(w);
     log.info(describeConfig(config));
     if (!config.enabled) return null;
+    const m = loadTracingModules();
     const resource: Record<string, string | number | boolean> = { ...config.tags, 'service.name': config.serviceName };
     if (config.serviceVersion !== '') resource['service.version'] = config.serviceVersion;
     if (config.environment !== '') resource['deployment.environment'] = config.environment;
-    const processor = createSpanProcessor(config.export, resource);
-    const tracer = new Tracer({
-      sampler: createSampler(config.sampling),
-      propagator: createPropagator(config.propagation),
+    const processor = m.pipeline.createSpanProcessor(config.export, resource);
+    const tracer = new m.tracer.Tracer({
+      sampler: m.sampling.createSampler(config.sampling),
+      propagator: m.propagation.createPropagator(config.propagation),
       processor,
       resource,
     });
-    initGlobalTracer(tracer);
-    installShutdownHooks(tracer, { processor });
+    m.global.initGlobalTracer(tracer);
+    m.shutdown.installShutdownHooks(tracer, { processor });
     started = tracer;
-    installHooks(config, tracer);
+    m.hooks.installHooks(config, tracer);
     return tracer;
   } catch (err) {
     log.warn(`could not start, the app runs untraced: ${describeError(err)}`);

@@ -1,12 +1,14 @@
 import type { TagValue } from '../api/span.js';
 import type { ExportConfig } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
-import { BatchSpanProcessor } from './batch-processor.js';
-import { ConsoleTreeProcessor } from './console.js';
-import { JsonLinesExporter } from './json-lines.js';
-import { OtlpSpanExporter } from './otlp.js';
+import type { BatchSpanProcessor as BatchSpanProcessorType } from './batch-processor.js';
 import { MultiSpanProcessor, NoopSpanProcessor, type SpanProcessor } from './span-processor.js';
-import { ZipkinSpanExporter } from './zipkin.js';
+
+// Each exporter's code is required only when the configuration names it, so start-up does not pay
+// for the console, file and Zipkin code when only OTLP is on (or for any of it with `none`).
+function batching(): typeof BatchSpanProcessorType {
+  return (require('./batch-processor.js') as typeof import('./batch-processor.js')).BatchSpanProcessor;
+}
 
 /**
  * Builds the processor (queue, batching, exporters) the configuration asks for: one pipeline per
@@ -34,17 +36,25 @@ function buildOne(name: string, cfg: ExportConfig, resource: Readonly<Record<str
   const common = { resource, exportBaggage: cfg.exportBaggage };
   const http = { ...common, headers: cfg.headers, compression: cfg.compression, timeoutMs: cfg.timeoutMs };
   switch (name) {
-    case 'otlp':
-      return new BatchSpanProcessor(new OtlpSpanExporter({ ...http, url: cfg.endpoint, protocol: cfg.protocol }), cfg.batch);
-    case 'zipkin':
-      return new BatchSpanProcessor(new ZipkinSpanExporter({ ...http, url: cfg.zipkinEndpoint }), cfg.batch);
+    case 'otlp': {
+      const { OtlpSpanExporter } = require('./otlp.js') as typeof import('./otlp.js');
+      return new (batching())(new OtlpSpanExporter({ ...http, url: cfg.endpoint, protocol: cfg.protocol }), cfg.batch);
+    }
+    case 'zipkin': {
+      const { ZipkinSpanExporter } = require('./zipkin.js') as typeof import('./zipkin.js');
+      return new (batching())(new ZipkinSpanExporter({ ...http, url: cfg.zipkinEndpoint }), cfg.batch);
+    }
     case 'console':
       if (cfg.consoleFormat === 'json') {
-        return new BatchSpanProcessor(new JsonLinesExporter({ write: (text) => process.stderr.write(text) }, common), cfg.batch);
+        const { JsonLinesExporter } = require('./json-lines.js') as typeof import('./json-lines.js');
+        return new (batching())(new JsonLinesExporter({ write: (text) => process.stderr.write(text) }, common), cfg.batch);
       }
+      const { ConsoleTreeProcessor } = require('./console.js') as typeof import('./console.js');
       return new ConsoleTreeProcessor(common);
-    case 'file':
-      return new BatchSpanProcessor(new JsonLinesExporter({ file: cfg.file }, common), cfg.batch);
+    case 'file': {
+      const { JsonLinesExporter } = require('./json-lines.js') as typeof import('./json-lines.js');
+      return new (batching())(new JsonLinesExporter({ file: cfg.file }, common), cfg.batch);
+    }
     case 'none':
       return null;
     default:

@@ -1,9 +1,5 @@
-import { B3Propagator } from './b3.js';
 import { CompositePropagator } from './composite.js';
-import { JaegerPropagator } from './jaeger.js';
 import type { TextMapPropagator } from './propagator.js';
-import { W3CBaggagePropagator } from './w3c-baggage.js';
-import { W3CTraceContextPropagator } from './w3c-trace-context.js';
 
 /**
  * Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`, whose names they are):
@@ -12,18 +8,21 @@ import { W3CTraceContextPropagator } from './w3c-trace-context.js';
  */
 export const PROPAGATOR_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'];
 
+// A format's code is required only when it is configured (B3 and Jaeger are off by default).
+const load = <T>(file: string): T => require(file) as T;
+
 function build(name: string): TextMapPropagator | null {
   switch (name) {
     case 'tracecontext':
-      return new W3CTraceContextPropagator();
+      return new (load<typeof import('./w3c-trace-context.js')>('./w3c-trace-context.js').W3CTraceContextPropagator)();
     case 'baggage':
-      return new W3CBaggagePropagator();
+      return new (load<typeof import('./w3c-baggage.js')>('./w3c-baggage.js').W3CBaggagePropagator)();
     case 'b3':
-      return new B3Propagator({ single: true });
+      return new (load<typeof import('./b3.js')>('./b3.js').B3Propagator)({ single: true });
     case 'b3multi':
-      return new B3Propagator({ single: false });
+      return new (load<typeof import('./b3.js')>('./b3.js').B3Propagator)({ single: false });
     case 'jaeger':
-      return new JaegerPropagator();
+      return new (load<typeof import('./jaeger.js')>('./jaeger.js').JaegerPropagator)();
     default:
       return null;
   }

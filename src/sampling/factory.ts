@@ -1,7 +1,17 @@
 import type { SamplingConfig } from '../config/types.js';
-import { RateLimitingSampler } from './rate-limit.js';
-import { TraceIdRatioSampler } from './ratio.js';
+import type { RateLimitingSampler as RateLimitingSamplerType } from './rate-limit.js';
+import type { TraceIdRatioSampler as TraceIdRatioSamplerType } from './ratio.js';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler } from './sampler.js';
+
+// The ratio and rate-limiting samplers are required only when configured (neither is on by default).
+function ratio(rate: number): TraceIdRatioSamplerType {
+  const { TraceIdRatioSampler } = require('./ratio.js') as typeof import('./ratio.js');
+  return new TraceIdRatioSampler(rate);
+}
+function rateLimited(inner: Sampler, perSecond: number): RateLimitingSamplerType {
+  const { RateLimitingSampler } = require('./rate-limit.js') as typeof import('./rate-limit.js');
+  return new RateLimitingSampler(inner, perSecond);
+}
 
 /**
  * Builds the sampler the configuration names:
@@ -13,7 +23,7 @@ import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler } f
  */
 export function createSampler(cfg: SamplingConfig): Sampler {
   const rate = Number.isFinite(cfg.rate) ? Math.min(1, Math.max(0, cfg.rate)) : 1;
-  const rootRule = (): Sampler => (rate >= 1 ? new AlwaysOnSampler() : new TraceIdRatioSampler(rate));
+  const rootRule = (): Sampler => (rate >= 1 ? new AlwaysOnSampler() : ratio(rate));
   let sampler: Sampler;
   switch (cfg.sampler) {
     case 'always_off':
@@ -22,14 +32,14 @@ export function createSampler(cfg: SamplingConfig): Sampler {
       sampler = new AlwaysOnSampler();
       break;
     case 'ratio':
-      sampler = new TraceIdRatioSampler(rate);
+      sampler = ratio(rate);
       break;
     default:
       sampler = new ParentBasedSampler(rootRule());
   }
   if (Number.isFinite(cfg.rateLimit) && cfg.rateLimit > 0) {
-    if (sampler instanceof ParentBasedSampler) return new ParentBasedSampler(new RateLimitingSampler(rootRule(), cfg.rateLimit));
-    return new RateLimitingSampler(sampler, cfg.rateLimit);
+    if (sampler instanceof ParentBasedSampler) return new ParentBasedSampler(rateLimited(rootRule(), cfg.rateLimit));
+    return rateLimited(sampler, cfg.rateLimit);
   }
   return sampler;
 }
