@@ -104,14 +104,13 @@ function isRepeatedKey(s: string, from: number, eq: number, kept: number): boole
 /**
  * Validates a `tracestate` value (several headers are joined first) and returns it with optional
  * whitespace and empty members removed, values unchanged; '' when it is invalid.
- * Invalid: a member that breaks the key/value grammar, or more than 32 members.
- * A repeated key keeps its first (left-most) entry; later ones are dropped, as the specification
- * allows ("vendors MAY also discard duplicate keys") and its test suite expects.
+ * Invalid: a member that breaks the key/value grammar, more than 32 members, or a repeated key
+ * (the W3C test suite's `test_tracestate_duplicated_keys` expects such a header to be discarded).
  */
 export function parseTraceState(value: string | readonly string[]): string {
   const s = joinHeader(value);
   const n = s.length;
-  // Clean: no whitespace, empty members or duplicates to remove, so the input is the output.
+  // Clean: no whitespace or empty members to remove, so the input is the output.
   let clean = true;
   let count = 0;
   let kept = 0;
@@ -128,13 +127,11 @@ export function parseTraceState(value: string | readonly string[]): string {
       const eq = validMemberEquals(s, from, to);
       if (eq < 0 || ++count > MAX_TRACESTATE_MEMBERS) return '';
       if (from !== pos || to !== comma) clean = false;
-      if (isRepeatedKey(s, from, eq, kept)) clean = false;
-      else {
-        memberBounds[kept * 3] = from;
-        memberBounds[kept * 3 + 1] = eq;
-        memberBounds[kept * 3 + 2] = to;
-        kept++;
-      }
+      if (isRepeatedKey(s, from, eq, kept)) return '';
+      memberBounds[kept * 3] = from;
+      memberBounds[kept * 3 + 1] = eq;
+      memberBounds[kept * 3 + 2] = to;
+      kept++;
     }
     if (comma === n) break;
     pos = comma + 1;
