@@ -5,7 +5,7 @@ import type { SpanExporter, SpanProcessor } from './span-processor.js';
 import { mapSpan, SpanKind, StatusCode, type MapOptions, type MappedSpan } from './span-model.js';
 
 /** Tags worth a glance in a tree line; the full set goes to OTLP, file and JSON output. */
-const KEY_TAGS = ['http.method', 'http.route', 'http.url', 'http.status_code', 'db.type', 'db.statement', 'peer.service', 'message_bus.destination'];
+const KEY_TAGS = ['component', 'http.method', 'http.route', 'http.url', 'http.status_code', 'db.type', 'db.statement', 'peer.service', 'message_bus.destination'];
 const KIND_LABELS: Record<number, string> = { [SpanKind.SERVER]: 'server', [SpanKind.CLIENT]: 'client', [SpanKind.PRODUCER]: 'producer', [SpanKind.CONSUMER]: 'consumer' };
 
 /** Options of `ConsoleTreeProcessor`. */
