@@ -29,6 +29,7 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
     { name: '@koa/router', versions: '*' },
   ],
   hapi: [{ name: '@hapi/hapi', versions: '>=21 <22' }],
+  opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 
 /** One module line of the report. */
