@@ -248,7 +248,12 @@ export class InstrumentationRegistry {
       tracer,
       // Settings every HTTP client instrumentation shares come from the agent's configuration; the
       // instrumentation's own options in the config file override them.
-      config: { peerServices: config.peerServices, sensitiveQueryParams: config.redactQueryParams, ...(options === false || options === undefined ? {} : options) },
+      config: {
+        peerServices: config.peerServices,
+        sensitiveQueryParams: config.redactQueryParams,
+        dbStatement: config.dbStatement,
+        dbRootSpans: config.dbRootSpans,
+        ...(options === false || options === undefined ? {} : options) },
       log,
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),
       unwrap: (target, name) => unwrapMethod(target, name),

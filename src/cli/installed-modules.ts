@@ -29,6 +29,13 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
     { name: '@koa/router', versions: '*' },
   ],
   hapi: [{ name: '@hapi/hapi', versions: '>=21 <22' }],
+  pg: [
+    { name: 'pg', versions: '>=8 <9' },
+    { name: 'pg-pool', versions: '>=3 <4' },
+  ],
+  mysql2: [{ name: 'mysql2', versions: '>=3 <4' }],
+  ioredis: [{ name: 'ioredis', versions: '>=5 <7' }],
+  redis: [{ name: '@redis/client', versions: '>=1' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 

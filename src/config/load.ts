@@ -58,6 +58,8 @@ export function defaultConfig(): Config {
     instrumentations: {},
     peerServices: {},
     redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],
+    dbStatement: 'sanitized',
+    dbRootSpans: false,
     logLevel: 'warn',
   };
 }

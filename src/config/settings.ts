@@ -13,7 +13,9 @@ import {
   type Parsed,
   type Parser,
 } from './parse.js';
-import type { Config, ExporterName, OtlpProtocol, SamplerName } from './types.js';
+import type { Config, DbStatementMode, ExporterName, OtlpProtocol, SamplerName } from './types.js';
+
+const DB_STATEMENT_MODES: readonly DbStatementMode[] = ['sanitized', 'full', 'off'];
 
 /**
  * The table of every setting: its `TRACING_*` variable, its key in the `TRACING_CONFIG` file, its
@@ -354,6 +356,20 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: queryParamListParser,
     get: (c) => [...c.redactQueryParams],
     set: (c, v) => (c.redactQueryParams = v),
+  }),
+  define<DbStatementMode>({
+    variable: 'TRACING_DB_STATEMENT',
+    fileKey: 'dbStatement',
+    parser: enumParser(DB_STATEMENT_MODES, 'db.statement mode'),
+    get: (c) => c.dbStatement,
+    set: (c, v) => (c.dbStatement = v),
+  }),
+  define<boolean>({
+    variable: 'TRACING_DB_ROOT_SPANS',
+    fileKey: 'dbRootSpans',
+    parser: booleanParser,
+    get: (c) => c.dbRootSpans,
+    set: (c, v) => (c.dbRootSpans = v),
   }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',

@@ -38,6 +38,9 @@ export interface ExportConfig {
   exportBaggage: boolean;
 }
 
+/** What `db.statement` holds on database client spans. */
+export type DbStatementMode = 'sanitized' | 'full' | 'off';
+
 /** Which traces are recorded. */
 export interface SamplingConfig {
   /** `TRACING_SAMPLER`; default `parent_based`. */
@@ -74,5 +77,12 @@ export interface Config {
    * `REDACTED` in recorded URLs (`TRACING_REDACT_QUERY_PARAMS`); default `DEFAULT_SENSITIVE_PARAMS`.
    */
   redactQueryParams: readonly string[];
+  /**
+   * What database client spans record as `db.statement` (`TRACING_DB_STATEMENT`): `sanitized` (default;
+   * SQL literals replaced by `?`, Redis command and key only), `full` (as sent, may contain data), `off`.
+   */
+  dbStatement: DbStatementMode;
+  /** Whether a database call made outside any trace starts a trace of its own (`TRACING_DB_ROOT_SPANS`); default false. */
+  dbRootSpans: boolean;
   logLevel: LogLevel;
 }

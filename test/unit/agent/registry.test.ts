@@ -111,7 +111,11 @@ t.test('per-instrumentation options from the config file reach patch', async (t)
   const def = greetInstrumentation({ patch: (_e, ctx) => void (seen = ctx.config) });
   const registry = activeRegistry([entryOf(def)], { instrumentations: { greeter: { ignorePaths: ['/health'] } } });
   registry.onLoad(mod('1.0.0'), lib());
-  t.same(seen, { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], ignorePaths: ['/health'] }, 'the file options, with the agent-wide peerServices map and redaction list');
+  t.same(
+    seen,
+    { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], dbStatement: 'sanitized', dbRootSpans: false, ignorePaths: ['/health'] },
+    'the file options, with the agent-wide peerServices map, redaction list and database settings',
+  );
 });
 
 t.test('a throwing patch is undone, disabled for good, and later modules are left alone', async (t) => {

@@ -1,0 +1,79 @@
+import { recordError, type Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { DbStatementMode } from '../../src/config/types.js';
+import { isTracingSuppressed } from '../../src/util/suppress.js';
+
+/**
+ * What every database client instrumentation (pg, mysql2, ioredis, redis) shares: the options it
+ * reads, and how a query span starts and ends. The statement itself is made safe by the caller
+ * (`sql-statement.ts`, `redis-statement.ts`); this file only decides whether a span exists at all.
+ */
+
+/** The database options an instrumentation receives in `ctx.config`, validated. */
+export interface DbOptions {
+  statement: DbStatementMode;
+  rootSpans: boolean;
+  peerServices: Readonly<Record<string, string>>;
+}
+
+/** Reads `ctx.config`; anything malformed falls back to the safe default. */
+export function readDbOptions(config: Readonly<Record<string, unknown>>): DbOptions {
+  const mode = config.dbStatement;
+  const peer = config.peerServices;
+  return {
+    statement: mode === 'full' || mode === 'off' ? mode : 'sanitized',
+    rootSpans: config.dbRootSpans === true,
+    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
+  };
+}
+
+/** The tags a database client span carries (OpenTracing names); undefined values are not set. */
+export interface DbSpanTags {
+  component: string;
+  dbType: 'sql' | 'redis';
+  instance?: string | number | undefined;
+  user?: string | undefined;
+  /** Already made safe for `options.statement` by the caller; ignored when the mode is `off`. */
+  statement?: string | undefined;
+  hostname?: string | undefined;
+  port?: number | undefined;
+}
+
+/**
+ * Starts a client span for one query or command, child of the active span, or returns null when
+ * none should exist: tracing suppressed (the exporter's own work), or no active span and root spans
+ * for database calls are off (a pool's health checks and start-up queries then cost nothing).
+ */
+export function startDbSpan(tracer: Tracer, options: DbOptions, operation: string, tags: DbSpanTags): Span | null {
+  if (isTracingSuppressed()) return null;
+  if (!options.rootSpans && tracer.scopeManager.active() === null) return null;
+  const span = tracer.startSpan(operation);
+  if (!span.isRecording()) return span;
+  span.setTag('span.kind', 'client');
+  span.setTag('component', tags.component);
+  span.setTag('db.type', tags.dbType);
+  if (tags.instance !== undefined && tags.instance !== '') span.setTag('db.instance', tags.instance);
+  if (tags.user !== undefined && tags.user !== '') span.setTag('db.user', tags.user);
+  if (tags.statement !== undefined && options.statement !== 'off') span.setTag('db.statement', tags.statement);
+  if (tags.hostname !== undefined && tags.hostname !== '') {
+    span.setTag('peer.hostname', tags.hostname);
+    const service =
+      (tags.port !== undefined ? options.peerServices[`${tags.hostname}:${tags.port}`] : undefined) ?? options.peerServices[tags.hostname];
+    if (service !== undefined) span.setTag('peer.service', service);
+  }
+  if (tags.port !== undefined && Number.isFinite(tags.port)) span.setTag('peer.port', tags.port);
+  return span;
+}
+
+/**
+ * Finishes `span` once: with the error when there is one (`error=true`, kind, message, and the
+ * driver's error code as `db.error.code` when it has one). The error object is only read, never changed.
+ */
+export function finishDbSpan(span: Span, err?: unknown): void {
+  if (err !== undefined && err !== null) {
+    recordError(span, err);
+    const code = (err as { code?: unknown }).code;
+    if (span.isRecording() && (typeof code === 'string' || typeof code === 'number')) span.setTag('db.error.code', code);
+  }
+  span.finish();
+}
