@@ -18,5 +18,7 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'express', modules: ['express'], load: () => require('./express.js').default },
   { name: 'fastify', modules: ['fastify'], load: () => require('./fastify.js').default },
   { name: 'koa', modules: ['koa'], load: () => require('./koa.js').default },
+  { name: 'pg', modules: ['pg/lib/client.js', 'pg-pool'], load: () => require('./pg.js').default },
+  { name: 'mysql2', modules: ['mysql2/lib/connection.js', 'mysql2/lib/pool.js'], load: () => require('./mysql2.js').default },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];

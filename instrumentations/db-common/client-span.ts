@@ -77,3 +77,24 @@ export function finishDbSpan(span: Span, err?: unknown): void {
   }
   span.finish();
 }
+
+/**
+ * A callback to hand the driver in place of the app's `callback`: it finishes `span` with the error
+ * argument (first), then calls `callback` with the same `this` and arguments and returns what it
+ * returns — nothing of ours runs after it. With `parent`, the callback runs with that span active,
+ * so a driver that calls back from its socket's context (whichever request opened the connection)
+ * still gives the app its own request's context.
+ */
+export function finishingCallback<F extends (...args: any[]) => unknown>(tracer: Tracer, span: Span, parent: Span | null, callback: F): F {
+  const traced = function (this: unknown, err?: unknown): unknown {
+    if (!span.isFinished()) {
+      try {
+        finishDbSpan(span, err);
+      } catch {
+        // Recording must never stop the app's callback.
+      }
+    }
+    return callback.apply(this, arguments as unknown as unknown[]);
+  };
+  return (parent === null ? traced : tracer.scopeManager.bind(traced, parent)) as unknown as F;
+}
