@@ -2,7 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
-import { finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
+import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { describeSql } from './db-common/sql-statement.js';
 
 /*
@@ -184,7 +184,7 @@ function makeConnectWrapper(ctx: InstrumentationContext) {
       const active = tracer.scopeManager.active();
       if (active === null) return original.apply(this, arguments as unknown as unknown[]);
       // A waiting caller is called back from the release of another request's client: give it its own context.
-      return original.call(this, tracer.scopeManager.bind(callback as AnyFunction, active.span));
+      return original.call(this, callbackInScope(tracer, active.span, callback as AnyFunction));
     };
 }
 

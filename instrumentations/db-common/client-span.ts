@@ -86,7 +86,7 @@ export function finishDbSpan(span: Span, err?: unknown): void {
  * still gives the app its own request's context.
  */
 export function finishingCallback<F extends (...args: any[]) => unknown>(tracer: Tracer, span: Span, parent: Span | null, callback: F): F {
-  const traced = function (this: unknown, err?: unknown): unknown {
+  return function (this: unknown, err?: unknown): unknown {
     if (!span.isFinished()) {
       try {
         finishDbSpan(span, err);
@@ -94,7 +94,22 @@ export function finishingCallback<F extends (...args: any[]) => unknown>(tracer:
         // Recording must never stop the app's callback.
       }
     }
-    return callback.apply(this, arguments as unknown as unknown[]);
-  };
-  return (parent === null ? traced : tracer.scopeManager.bind(traced, parent)) as unknown as F;
+    if (parent === null) return callback.apply(this, arguments as unknown as unknown[]);
+    return callInScope(tracer, parent, callback, this, arguments as unknown as unknown[]);
+  } as F;
+}
+
+/**
+ * A callback that runs `callback` with `parent` active, for a driver that calls back from another
+ * context (a pool handing over a connection released by another request). Lighter than
+ * `scopeManager.bind`, which also copies the function's name and length: drivers only call it.
+ */
+export function callbackInScope<F extends (...args: any[]) => unknown>(tracer: Tracer, parent: Span, callback: F): F {
+  return function (this: unknown): unknown {
+    return callInScope(tracer, parent, callback, this, arguments as unknown as unknown[]);
+  } as F;
+}
+
+function callInScope(tracer: Tracer, parent: Span, callback: (...args: any[]) => unknown, self: unknown, args: unknown[]): unknown {
+  return tracer.scopeManager.run(parent, () => callback.apply(self, args));
 }
