@@ -124,6 +124,7 @@ for (const suite of suites) {
     await requireServer(suite.driver === 'pg' ? 'PostgreSQL' : 'MariaDB', suite.port);
     const db = await createDatabase(suite.driver);
     t.teardown(() => db.drop());
+    const invalidOutcomes = new Map<string, unknown>();
 
     for (const app of suite.apps) {
       t.test(`${app}: query spans under the server span, safe statements, context kept`, async (t) => {
@@ -135,6 +136,8 @@ for (const suite of suites) {
         // Concurrent callers of a one-connection pool: each waits for another request's release.
         const contended = await Promise.all([0, 1, 2].map(() => call(running, '/contended')));
         const patched = await call(running, '/patched');
+        const invalid = await call(running, '/invalid');
+        invalidOutcomes.set(app, invalid.body);
         await new Promise((r) => setTimeout(r, 50));
         t.equal(await running.stop(), 0, 'the app ends normally');
         const spans = collector.spans;
@@ -183,7 +186,11 @@ for (const suite of suites) {
         }
         t.equal(patched.body.own, false, 'the query method is wrapped while the instrumentation is on');
 
-        const known = new Set([...calls, ...contended, patched].map((c) => c.traceId));
+        const known = new Set([...calls, ...contended, patched, invalid].map((c) => c.traceId));
+        t.equal(invalid.status, 200);
+        for (const s of spansOf(spans, invalid.traceId).filter((x) => x.kind === KIND.client)) {
+          t.ok(BigInt(s.endTimeUnixNano) > 0n, `/invalid: ${s.name} was finished`);
+        }
         t.same(spans.filter((s) => !known.has(s.traceId)).map((s) => s.name), ['GET'], 'the start-up query made no span (only /shutdown is traced besides)');
         t.notOk(JSON.stringify(spans).includes(LITERAL_SECRET) || JSON.stringify(spans).includes(PARAM_SECRET), 'no secret in any span');
       });
@@ -227,9 +234,16 @@ for (const suite of suites) {
       });
       const patched = await call(running, '/patched');
       const queried = await call(running, '/callback');
+      const invalid = await call(running, '/invalid');
       await new Promise((r) => setTimeout(r, 50));
       t.equal(await running.stop(), 0);
       t.equal(patched.body.own, true, 'the prototype holds the unpatched function');
+      const { active: _a, ...untraced } = invalid.body;
+      for (const app of suite.apps) {
+        const { active: _b, ...traced } = invalidOutcomes.get(app) as Record<string, unknown>;
+        t.same(traced, untraced, `${app}: calls the driver rejects end the same way with the agent as without`);
+      }
+      t.ok(Object.values(untraced).some((o) => String(o).startsWith('threw') || String(o).startsWith('rejected')), 'and they do fail');
       t.equal(queried.status, 200, 'queries still work');
       t.ok(spansOf(collector.spans, queried.traceId).some((s) => s.kind === KIND.server), 'the request is still traced');
       t.same(collector.spans.filter((s) => s.kind === KIND.client), [], 'no query spans');
