@@ -2,6 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
+import type { DbStatementMode } from '../src/config/types.js';
 import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { describeSql } from './db-common/sql-statement.js';
 
@@ -35,7 +36,7 @@ interface Command {
 }
 
 /** Commands in emitter form whose span ends on their 'end' event. */
-const openCommands = new WeakMap<object, { span: Span; error: unknown }>();
+const openCommands = new WeakMap<object, { span: Span; mode: DbStatementMode; error: unknown }>();
 
 function stringOrUndefined(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -66,7 +67,7 @@ function commandEmitWithTrace(this: Command, event: unknown, arg?: unknown): unk
       else if (event === 'end') {
         openCommands.delete(this);
         delete this.emit;
-        finishDbSpan(call.span, call.error);
+        finishDbSpan(call.span, call.error, call.mode);
       }
     } catch {
       // Never in the way of the driver's own events.
@@ -76,14 +77,14 @@ function commandEmitWithTrace(this: Command, event: unknown, arg?: unknown): unk
   return emit.apply(this, arguments as unknown as unknown[]);
 }
 
-function observeCommand(command: unknown, span: Span): void {
+function observeCommand(command: unknown, span: Span, mode: DbStatementMode): void {
   const cmd = command as Command | null;
   if (cmd === null || typeof cmd !== 'object' || typeof cmd.emit !== 'function' || Object.prototype.hasOwnProperty.call(cmd, 'emit')) {
     // Not the command object we know: nothing to follow its end by.
     finishDbSpan(span);
     return;
   }
-  openCommands.set(cmd, { span, error: undefined });
+  openCommands.set(cmd, { span, mode, error: undefined });
   cmd.emit = commandEmitWithTrace;
 }
 
@@ -106,24 +107,24 @@ function makeCommandWrapper(ctx: InstrumentationContext) {
       const command = sql as Command;
       if (typeof command === 'object' && typeof command.on === 'function') {
         if (typeof command.onResult === 'function') {
-          command.onResult = finishingCallback(tracer, span, parent, command.onResult as AnyFunction);
+          command.onResult = finishingCallback(tracer, span, parent, command.onResult as AnyFunction, options.statement);
           return original.apply(this, arguments as unknown as unknown[]);
         }
         const result = original.apply(this, arguments as unknown as unknown[]);
-        observeCommand(command, span);
+        observeCommand(command, span, options.statement);
         return result;
       }
       let result: unknown;
       try {
-        if (typeof values === 'function') return original.call(this, sql, finishingCallback(tracer, span, parent, values as AnyFunction));
-        if (typeof callback === 'function') return original.call(this, sql, values, finishingCallback(tracer, span, parent, callback as AnyFunction));
+        if (typeof values === 'function') return original.call(this, sql, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
+        if (typeof callback === 'function') return original.call(this, sql, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));
         result = original.apply(this, arguments as unknown as unknown[]);
       } catch (err) {
         // Argument checks mysql2 makes before sending anything (bind values, a closed connection).
-        if (!span.isFinished()) finishDbSpan(span, err);
+        if (!span.isFinished()) finishDbSpan(span, err, options.statement);
         throw err;
       }
-      observeCommand(result, span);
+      observeCommand(result, span, options.statement);
       return result;
     };
 }

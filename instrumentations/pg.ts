@@ -2,6 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
+import type { DbStatementMode } from '../src/config/types.js';
 import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { describeSql } from './db-common/sql-statement.js';
 
@@ -40,6 +41,7 @@ interface Submittable {
 /** An open submittable's span and the methods we stood in for (own properties before, or absent). */
 interface SubmittableCall {
   span: Span;
+  mode: DbStatementMode;
   ready: PropertyDescriptor | undefined;
   error: PropertyDescriptor | undefined;
 }
@@ -85,7 +87,7 @@ function settleSubmittable(query: Submittable, err: unknown): SubmittableCall | 
     restore(query, 'handleReadyForQuery', call.ready);
     restore(query, 'handleError', call.error);
     // A callback handed over with the query may have finished it already.
-    if (!call.span.isFinished()) finishDbSpan(call.span, err);
+    if (!call.span.isFinished()) finishDbSpan(call.span, err, call.mode);
   } catch {
     // Never in the way of the driver's own handling.
   }
@@ -97,13 +99,13 @@ function restore(query: Submittable, name: 'handleReadyForQuery' | 'handleError'
   else Object.defineProperty(query, name, own);
 }
 
-function observeSubmittable(query: Submittable, span: Span): boolean {
+function observeSubmittable(query: Submittable, span: Span, mode: DbStatementMode): boolean {
   if (typeof query.handleReadyForQuery !== 'function' || typeof query.handleError !== 'function' || openSubmittables.has(query)) return false;
   const ready = Object.getOwnPropertyDescriptor(query, 'handleReadyForQuery');
   const error = Object.getOwnPropertyDescriptor(query, 'handleError');
   // Read-only own methods (a frozen object): leave it alone.
   if ((ready !== undefined && ready.writable !== true) || (error !== undefined && error.writable !== true)) return false;
-  openSubmittables.set(query, { span, ready, error });
+  openSubmittables.set(query, { span, mode, ready, error });
   query.handleReadyForQuery = readyForQueryWithTrace;
   query.handleError = handleErrorWithTrace;
   return true;
@@ -126,13 +128,13 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
         const text = request.text ?? request.cursor?.text;
         const span = startQuerySpan(tracer, options, this, text);
         if (span === null) return original.apply(this, arguments as unknown as unknown[]);
-        if (!observeSubmittable(request, span)) finishDbSpan(span);
+        if (!observeSubmittable(request, span, options.statement)) finishDbSpan(span);
         // pg adopts a callback passed next to a submittable that has none of its own.
         if (typeof values === 'function' && request.callback == null) {
-          return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction));
+          return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
         }
         if (typeof callback === 'function' && request.callback == null) {
-          return original.call(this, config, values, finishingCallback(tracer, span, parent, callback as AnyFunction));
+          return original.call(this, config, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));
         }
         return original.apply(this, arguments as unknown as unknown[]);
       }
@@ -141,21 +143,21 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
       const span = startQuerySpan(tracer, options, this, text);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof values === 'function') {
-        return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction));
+        return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
       }
       if (typeof callback === 'function') {
-        return original.call(this, config, values, finishingCallback(tracer, span, parent, callback as AnyFunction));
+        return original.call(this, config, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));
       }
       if (typeof config === 'object' && typeof request.callback === 'function') {
         // The callback inside the config object: hand pg a copy carrying ours (the app's object is untouched).
-        const copy = { ...(config as object), callback: finishingCallback(tracer, span, parent, request.callback as AnyFunction) };
+        const copy = { ...(config as object), callback: finishingCallback(tracer, span, parent, request.callback as AnyFunction, options.statement) };
         return original.call(this, copy, values);
       }
       let result: unknown;
       try {
         result = original.apply(this, arguments as unknown as unknown[]);
       } catch (err) {
-        finishDbSpan(span, err);
+        finishDbSpan(span, err, options.statement);
         throw err;
       }
       if (result === null || typeof result !== 'object' || typeof (result as Promise<unknown>).then !== 'function') {
@@ -169,7 +171,7 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
           return value;
         },
         (err: unknown) => {
-          finishDbSpan(span, err);
+          finishDbSpan(span, err, options.statement);
           throw err;
         },
       );

@@ -68,14 +68,52 @@ export function startDbSpan(tracer: Tracer, options: DbOptions, operation: strin
 /**
  * Finishes `span` once: with the error when there is one (`error=true`, kind, message, and the
  * driver's error code as `db.error.code` when it has one). The error object is only read, never changed.
+ *
+ * Database servers quote the offending value in their messages (`Incorrect integer value: 'secret'`,
+ * `invalid input syntax for type integer: "secret"`), so unless `mode` is `full` the quoted parts of
+ * the message (and of the stack's first line, which repeats it) are replaced by `?`.
  */
-export function finishDbSpan(span: Span, err?: unknown): void {
+export function finishDbSpan(span: Span, err?: unknown, mode: DbStatementMode = 'sanitized'): void {
   if (err !== undefined && err !== null) {
-    recordError(span, err);
+    if (mode === 'full' || !(err instanceof Error)) recordError(span, err);
+    else recordSanitizedError(span, err);
     const code = (err as { code?: unknown }).code;
     if (span.isRecording() && (typeof code === 'string' || typeof code === 'number')) span.setTag('db.error.code', code);
   }
   span.finish();
+}
+
+function recordSanitizedError(span: Span, err: Error): void {
+  if (!span.isRecording()) return;
+  span.setTag('error', true);
+  const message = sanitizeErrorMessage(String(err.message));
+  const fields: Record<string, unknown> = { event: 'error', 'error.kind': err.name, message };
+  const stack = err.stack;
+  if (typeof stack === 'string') {
+    // The frames are code locations; only the header (name and message) can hold data.
+    const frames = stack.indexOf('\n    at ');
+    fields.stack = `${err.name}: ${message}${frames === -1 ? '' : stack.slice(frames)}`;
+  }
+  span.log(fields);
+}
+
+const MAX_ERROR_MESSAGE = 1000;
+
+/** `message` with every run between single or double quotes replaced by `?` (unterminated: to the end). */
+export function sanitizeErrorMessage(message: string): string {
+  let out = '';
+  let from = 0;
+  const n = Math.min(message.length, MAX_ERROR_MESSAGE);
+  for (let i = 0; i < n; i++) {
+    const c = message.charCodeAt(i);
+    if (c !== 39 && c !== 34) continue;
+    const close = message.indexOf(c === 39 ? "'" : '"', i + 1);
+    out += message.slice(from, i) + '?';
+    i = close === -1 ? message.length : close;
+    from = i + 1;
+  }
+  if (from < n) out += message.slice(from, n);
+  return message.length > MAX_ERROR_MESSAGE && from <= n ? `${out}…` : out;
 }
 
 /**
@@ -85,11 +123,13 @@ export function finishDbSpan(span: Span, err?: unknown): void {
  * so a driver that calls back from its socket's context (whichever request opened the connection)
  * still gives the app its own request's context.
  */
-export function finishingCallback<F extends (...args: any[]) => unknown>(tracer: Tracer, span: Span, parent: Span | null, callback: F): F {
+export function finishingCallback<F extends (...args: any[]) => unknown>(
+  tracer: Tracer, span: Span, parent: Span | null, callback: F, mode: DbStatementMode = 'sanitized',
+): F {
   return function (this: unknown, err?: unknown): unknown {
     if (!span.isFinished()) {
       try {
-        finishDbSpan(span, err);
+        finishDbSpan(span, err, mode);
       } catch {
         // Recording must never stop the app's callback.
       }

@@ -138,6 +138,7 @@ for (const suite of suites) {
         const patched = await call(running, '/patched');
         const invalid = await call(running, '/invalid');
         invalidOutcomes.set(app, invalid.body);
+        const secretError = await call(running, '/secret-error');
         await new Promise((r) => setTimeout(r, 50));
         t.equal(await running.stop(), 0, 'the app ends normally');
         const spans = collector.spans;
@@ -186,7 +187,13 @@ for (const suite of suites) {
         }
         t.equal(patched.body.own, false, 'the query method is wrapped while the instrumentation is on');
 
-        const known = new Set([...calls, ...contended, patched, invalid].map((c) => c.traceId));
+        const known = new Set([...calls, ...contended, patched, invalid, secretError].map((c) => c.traceId));
+        const messages = secretError.body.messages as string[];
+        t.equal(messages.length, 2, '/secret-error: both queries failed');
+        t.ok(messages[0]!.includes(PARAM_SECRET) && messages[1]!.includes(LITERAL_SECRET), '/secret-error: the app got the server\'s messages unchanged');
+        const failed = spansOf(spans, secretError.traceId).filter((s) => s.kind === KIND.client);
+        t.same(failed.map((s) => s.status.code), [2, 2], '/secret-error: both spans are errors');
+        t.ok(failed.every((s) => JSON.stringify(s.events).includes('?')), '/secret-error: the logged message has the value replaced');
         t.equal(invalid.status, 200);
         for (const s of spansOf(spans, invalid.traceId).filter((x) => x.kind === KIND.client)) {
           t.ok(BigInt(s.endTimeUnixNano) > 0n, `/invalid: ${s.name} was finished`);
@@ -200,7 +207,7 @@ for (const suite of suites) {
       const receiver = await rawReceiver();
       t.teardown(() => receiver.close());
       const running = await startApp(fixturePath('db-sql', suite.apps[0]), { env: appEnv(db, receiver.url) });
-      for (const route of ['/callback', '/error', '/prepared']) t.equal((await call(running, route)).status, 200);
+      for (const route of ['/callback', '/error', '/prepared', '/secret-error']) t.equal((await call(running, route)).status, 200);
       await new Promise((r) => setTimeout(r, 50));
       t.equal(await running.stop(), 0);
       const raw = Buffer.concat(receiver.bodies);
