@@ -24,16 +24,22 @@ interface Expected {
 }
 
 interface Suite {
+  label: string;
   driver: 'pg' | 'mysql2';
+  /** Extra environment of every app run (the older mysql2 is an npm alias reached through symlinks). */
+  env?: NodeJS.ProcessEnv;
   apps: [string, string];
   port: number;
   /** The routes every main run calls, and the query spans each makes. */
   routes: Record<string, Expected>;
   errorCode: string;
+  /** The major.minor the app must report having loaded (mysql2 only). */
+  version?: RegExp;
 }
 
 const suites: Suite[] = [
   {
+    label: 'pg',
     driver: 'pg',
     apps: ['pg.cjs', 'pg.mjs'],
     port: postgres.port,
@@ -49,8 +55,29 @@ const suites: Suite[] = [
     },
   },
   {
+    label: 'mysql2',
     driver: 'mysql2',
     apps: ['mysql.cjs', 'mysql.mjs'],
+    version: /^3\.(2\d|[3-9]\d)\./,
+    port: mysql.port,
+    errorCode: 'ER_NO_SUCH_TABLE',
+    routes: {
+      '/callback': { names: ['SELECT users'], statements: ['SELECT id, name FROM users WHERE name <> ? AND name <> ? ORDER BY id'] },
+      '/promise': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT count(*) AS n FROM users WHERE id > ?', 'SELECT name FROM users WHERE id = ?'] },
+      '/stream': { names: ['SELECT users'], statements: ['SELECT id FROM users WHERE id > ? ORDER BY id'] },
+      '/emitter': { names: ['SELECT users'], statements: ['SELECT name FROM users ORDER BY id'] },
+      '/error': { names: ['SELECT missing_table'], statements: ['SELECT * FROM missing_table WHERE id = ?'] },
+      '/transaction': { names: ['START', 'INSERT orders', 'COMMIT'], statements: ['START TRANSACTION', 'INSERT INTO orders (item, qty) VALUES (?, ?)', 'COMMIT'] },
+      '/prepared': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT name FROM users WHERE id = ?', 'SELECT name FROM users WHERE id = ?'] },
+    },
+  },
+  {
+    // The last layout before mysql2 moved its classes into lib/base/ and published diagnostics channels.
+    label: 'mysql2 3.9',
+    driver: 'mysql2',
+    apps: ['mysql2-3.9/mysql.cjs', 'mysql2-3.9/mysql.mjs'],
+    env: { NODE_OPTIONS: '--preserve-symlinks --preserve-symlinks-main' },
+    version: /^3\.9\./,
     port: mysql.port,
     errorCode: 'ER_NO_SUCH_TABLE',
     routes: {
@@ -65,8 +92,9 @@ const suites: Suite[] = [
   },
 ];
 
-function appEnv(db: TestDatabase, endpoint: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function appEnv(suite: Suite, db: TestDatabase, endpoint: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
+    ...suite.env,
     TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_BATCH_DELAY_MS: '20',
     TRACING_PEER_SERVICES: `127.0.0.1:${postgres.port}=postgres,127.0.0.1:${mysql.port}=mariadb`,
     PG_PORT: String(postgres.port), PG_USER: postgres.user, PG_PASSWORD: postgres.password,
@@ -120,7 +148,7 @@ async function rawReceiver(): Promise<{ url: string; bodies: Buffer[]; close(): 
 }
 
 for (const suite of suites) {
-  t.test(suite.driver, async (t) => {
+  t.test(suite.label, async (t) => {
     await requireServer(suite.driver === 'pg' ? 'PostgreSQL' : 'MariaDB', suite.port);
     const db = await createDatabase(suite.driver);
     t.teardown(() => db.drop());
@@ -130,7 +158,7 @@ for (const suite of suites) {
       t.test(`${app}: query spans under the server span, safe statements, context kept`, async (t) => {
         const collector = await Collector.start();
         t.teardown(() => collector.close());
-        const running = await startApp(fixturePath('db-sql', app), { env: appEnv(db, collector.otlpUrl) });
+        const running = await startApp(fixturePath('db-sql', app), { env: appEnv(suite, db, collector.otlpUrl) });
         const calls: Call[] = [];
         for (const route of Object.keys(suite.routes)) calls.push(await call(running, route));
         // Concurrent callers of a one-connection pool: each waits for another request's release.
@@ -186,6 +214,7 @@ for (const suite of suites) {
           t.equal(queries[0]?.parentSpanId, server.spanId, '/contended: under its own server span');
         }
         t.equal(patched.body.own, false, 'the query method is wrapped while the instrumentation is on');
+        if (suite.version !== undefined) t.match(patched.body.version, suite.version, `${app}: the intended mysql2 version was loaded`);
 
         const known = new Set([...calls, ...contended, patched, invalid, secretError].map((c) => c.traceId));
         const messages = secretError.body.messages as string[];
@@ -206,7 +235,7 @@ for (const suite of suites) {
     t.test(`${suite.apps[0]}: no secret from a literal or a bound parameter in the raw payload`, async (t) => {
       const receiver = await rawReceiver();
       t.teardown(() => receiver.close());
-      const running = await startApp(fixturePath('db-sql', suite.apps[0]), { env: appEnv(db, receiver.url) });
+      const running = await startApp(fixturePath('db-sql', suite.apps[0]), { env: appEnv(suite, db, receiver.url) });
       for (const route of ['/callback', '/error', '/prepared', '/secret-error']) t.equal((await call(running, route)).status, 200);
       await new Promise((r) => setTimeout(r, 50));
       t.equal(await running.stop(), 0);
@@ -220,7 +249,7 @@ for (const suite of suites) {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const running = await startApp(fixturePath('db-sql', suite.apps[0]), {
-        env: appEnv(db, collector.otlpUrl, { TRACING_DB_STATEMENT: 'full', TRACING_DB_ROOT_SPANS: 'true' }),
+        env: appEnv(suite, db, collector.otlpUrl, { TRACING_DB_STATEMENT: 'full', TRACING_DB_ROOT_SPANS: 'true' }),
       });
       const traced = await call(running, '/callback');
       await new Promise((r) => setTimeout(r, 50));
@@ -237,7 +266,7 @@ for (const suite of suites) {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const running = await startApp(fixturePath('db-sql', suite.apps[0]), {
-        env: appEnv(db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: suite.driver }),
+        env: appEnv(suite, db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: suite.driver }),
       });
       const patched = await call(running, '/patched');
       const queried = await call(running, '/callback');
