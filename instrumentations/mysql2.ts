@@ -13,6 +13,7 @@ import { describeSql } from './db-common/sql-statement.js';
  * (`conn.query(sql).on('result', …)`, `.stream()`), or a query command a pool hands over
  * (`pool.query`). The app's callback runs in the caller's context; so does the callback of
  * `pool.getConnection`, even when the pool hands over a connection another request released.
+ * Statements from `prepare` get a span per `execute` too.
  * `db.statement` is made from the SQL text as the app wrote it, before mysql2 puts the values in.
  */
 
@@ -141,6 +142,60 @@ function makeGetConnectionWrapper(ctx: InstrumentationContext) {
     };
 }
 
+/**
+ * `conn.prepare(sql, callback)` hands over a statement whose `execute` goes straight to the
+ * connection's command queue, past `execute` of the connection: its class (not exported by mysql2)
+ * is patched the first time one arrives. The callback runs in the caller's context.
+ */
+function makePrepareWrapper(ctx: InstrumentationContext) {
+  const tracer = ctx.tracer;
+  const executeWrapper = makeStatementExecuteWrapper(ctx);
+  return (original: AnyFunction): AnyFunction =>
+    function prepareWithTrace(this: unknown, options: unknown, callback?: unknown): unknown {
+      if (typeof callback !== 'function') return original.apply(this, arguments as unknown as unknown[]);
+      const active = tracer.scopeManager.active();
+      const appCallback = active === null ? (callback as AnyFunction) : callbackInScope(tracer, active.span, callback as AnyFunction);
+      return original.call(this, options, function (this: unknown, err: unknown, statement: unknown): unknown {
+        if ((err === null || err === undefined) && statement !== null && typeof statement === 'object') {
+          const proto = ownerOf(Object.getPrototypeOf(statement) as object | null, 'execute');
+          // Already wrapped: `wrap` leaves it alone.
+          if (proto !== null) ctx.wrap(proto, 'execute', executeWrapper as never);
+        }
+        return appCallback.apply(this, arguments as unknown as unknown[]);
+      });
+    };
+}
+
+interface PreparedStatement {
+  query?: unknown;
+  _connection?: MysqlConnection;
+}
+
+/** `statement.execute([values][, callback])` of a statement from `prepare`. */
+function makeStatementExecuteWrapper(ctx: InstrumentationContext) {
+  const tracer = ctx.tracer;
+  const options = readDbOptions(ctx.config);
+  return (original: AnyFunction): AnyFunction =>
+    function executeWithTrace(this: PreparedStatement, values?: unknown, callback?: unknown): unknown {
+      const active = tracer.scopeManager.active();
+      if (active === null && !options.rootSpans) return original.apply(this, arguments as unknown as unknown[]);
+      const span = startQuerySpan(tracer, options, this?._connection ?? {}, this?.query);
+      if (span === null) return original.apply(this, arguments as unknown as unknown[]);
+      const parent = active === null ? null : active.span;
+      if (typeof values === 'function') return original.call(this, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
+      if (typeof callback === 'function') return original.call(this, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));
+      let result: unknown;
+      try {
+        result = original.apply(this, arguments as unknown as unknown[]);
+      } catch (err) {
+        finishDbSpan(span, err, options.statement);
+        throw err;
+      }
+      observeCommand(result, span, options.statement);
+      return result;
+    };
+}
+
 /** The object on `proto`'s chain that owns `name` (mysql2 moved its methods into base classes in 3.x). */
 function ownerOf(proto: object | null | undefined, name: string): Record<string, unknown> | null {
   let p = proto ?? null;
@@ -176,10 +231,12 @@ export default defineInstrumentation({
     if (connection !== null) ctx.wrap(connection, 'query', makeCommandWrapper(ctx) as never);
     const executor = ownerOf(proto, 'execute');
     if (executor !== null) ctx.wrap(executor, 'execute', makeCommandWrapper(ctx) as never);
+    const preparer = ownerOf(proto, 'prepare');
+    if (preparer !== null) ctx.wrap(preparer, 'prepare', makePrepareWrapper(ctx) as never);
   },
   unpatch(exports: ClassExport, ctx, target) {
     const proto = exports?.prototype;
-    for (const name of target.file === 'lib/pool.js' ? ['getConnection'] : ['query', 'execute']) {
+    for (const name of target.file === 'lib/pool.js' ? ['getConnection'] : ['query', 'execute', 'prepare']) {
       const owner = ownerOf(proto, name);
       if (owner !== null) ctx.unwrap(owner, name);
     }

@@ -69,6 +69,7 @@ const suites: Suite[] = [
       '/error': { names: ['SELECT missing_table'], statements: ['SELECT * FROM missing_table WHERE id = ?'] },
       '/transaction': { names: ['START', 'INSERT orders', 'COMMIT'], statements: ['START TRANSACTION', 'INSERT INTO orders (item, qty) VALUES (?, ?)', 'COMMIT'] },
       '/prepared': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT name FROM users WHERE id = ?', 'SELECT name FROM users WHERE id = ?'] },
+      '/prepare': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT name FROM users WHERE id = ?', 'SELECT name FROM users WHERE id = ?'] },
     },
   },
   {
@@ -88,6 +89,7 @@ const suites: Suite[] = [
       '/error': { names: ['SELECT missing_table'], statements: ['SELECT * FROM missing_table WHERE id = ?'] },
       '/transaction': { names: ['START', 'INSERT orders', 'COMMIT'], statements: ['START TRANSACTION', 'INSERT INTO orders (item, qty) VALUES (?, ?)', 'COMMIT'] },
       '/prepared': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT name FROM users WHERE id = ?', 'SELECT name FROM users WHERE id = ?'] },
+      '/prepare': { names: ['SELECT users', 'SELECT users'], statements: ['SELECT name FROM users WHERE id = ?', 'SELECT name FROM users WHERE id = ?'] },
     },
   },
 ];
