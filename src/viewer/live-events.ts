@@ -3,6 +3,7 @@
 // arrive), a comment line keeps idle connections alive through proxies, and a client that goes
 // away is forgotten at once.
 import type * as http from 'node:http';
+import { jsonText } from './json-text.js';
 import type { TraceSummary, TraceUpdate } from './model.js';
 import type { TraceStore } from './store.js';
 
@@ -43,7 +44,7 @@ export class LiveEvents {
   attach(req: http.IncomingMessage, res: http.ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     // The current stats at once, so a page that connects late shows the right numbers.
-    res.write(`retry: 2000\nevent: stats\ndata: ${JSON.stringify(this.store.stats())}\n\n`);
+    res.write(`retry: 2000\nevent: stats\ndata: ${jsonText(this.store.stats())}\n\n`);
     this.clients.add(res);
     const forget = (): void => {
       this.clients.delete(res);
@@ -85,11 +86,11 @@ export class LiveEvents {
       }
       this.changed.clear();
       const update: TraceUpdate = { traces, stats };
-      this.broadcast(`event: traces\ndata: ${JSON.stringify(update)}\n\n`);
+      this.broadcast(`event: traces\ndata: ${jsonText(update)}\n\n`);
     }
     if (this.evicted) {
       this.evicted = false;
-      this.broadcast(`event: stats\ndata: ${JSON.stringify(stats)}\n\n`);
+      this.broadcast(`event: stats\ndata: ${jsonText(stats)}\n\n`);
     }
   }
 

@@ -8,6 +8,7 @@ import type * as http from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { jsonText } from './json-text.js';
 import type { LiveEvents } from './live-events.js';
 import type { TraceResponse } from './model.js';
 import { toOtlpJson } from './otlp-json-encoder.js';
@@ -161,7 +162,7 @@ function sendAsset(res: http.ServerResponse, assetsDir: string, rel: string): vo
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  send(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(body)), extra);
+  send(res, status, 'application/json; charset=utf-8', Buffer.from(jsonText(body)), extra);
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: Buffer, extra: Record<string, string> = {}): void {
