@@ -134,9 +134,17 @@ function stringOf(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
-/** Ids are hex in OTLP/JSON; a sender writing upper case still means the same id. */
+const BASE64_ID = /^[A-Za-z0-9+/]{22}==$|^[A-Za-z0-9+/]{11}=$/;
+
+/**
+ * Ids are hex in OTLP/JSON (any case). Some senders use the generic protobuf JSON mapping, which
+ * writes bytes as base64; the lengths tell the two apart (a 16-byte id is 32 hex or 24 base64
+ * characters, an 8-byte id 16 or 12), so those ids are accepted too.
+ */
 function idOf(v: unknown): string {
-  return typeof v === 'string' ? v.toLowerCase() : '';
+  if (typeof v !== 'string') return '';
+  if (BASE64_ID.test(v)) return Buffer.from(v, 'base64').toString('hex');
+  return v.toLowerCase();
 }
 
 /** int64 as a number when exact, else the decimal string (values stay exact, as the sender wrote them). */

@@ -26,7 +26,7 @@ interface TraceEntry {
   /** Span names in this trace, with counts (for the operation filter). */
   readonly operations: Map<string, number>;
   readonly summary: TraceSummary;
-  /** Earliest end so far is not needed; the latest end is, for the duration. */
+  /** The latest end so far: with the earliest start, the trace's duration. */
   endMs: number;
   sorted: boolean;
 }
@@ -115,7 +115,7 @@ export class TraceStore {
     return entry.spans;
   }
 
-  /** Every span, oldest trace first (for tests and the file writer's compaction). */
+  /** Every span, oldest trace first (for the file's compaction). */
   *allSpans(): IterableIterator<ViewSpan> {
     for (const entry of this.traces.values()) yield* entry.spans;
   }

@@ -132,5 +132,8 @@ t.test('other content types 415, other paths 404, other methods 405', async (t) 
   const get = await request(v.otlpUrl);
   t.equal(get.status, 405);
   t.equal(get.headers.allow, 'POST');
+  const preflight = await request(v.otlpUrl, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  t.equal(preflight.status, 405, 'no CORS preflight: a web page cannot post JSON or protobuf here');
+  t.equal(preflight.headers['access-control-allow-origin'], undefined);
   t.equal((await postOtlp(v.otlpUrl, '{}', 'application/json')).status, 200, 'an empty request is fine');
 });
