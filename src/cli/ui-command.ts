@@ -2,7 +2,8 @@
 // default) and serves the page on its own port until Ctrl-C or SIGTERM.
 import { isLoopbackHost } from '../viewer/loopback.js';
 import { DEFAULT_MAX_SPANS } from '../viewer/store.js';
-import { DEFAULT_HOST, DEFAULT_OTLP_PORT, DEFAULT_WEB_PORT, ListenError, startViewer, type ViewerOptions } from '../viewer/viewer.js';
+import { describeError } from '../util/log.js';
+import { DEFAULT_HOST, DEFAULT_OTLP_PORT, DEFAULT_WEB_PORT, FileError, ListenError, startViewer, type ViewerOptions } from '../viewer/viewer.js';
 
 interface UiIo {
   stdout: (s: string) => void;
@@ -95,7 +96,8 @@ export async function runUiCommand(args: readonly string[], io: UiIo): Promise<n
   try {
     viewer = await startViewer({ ...options, warn: (m) => io.stderr(`tracing-agent ui: warning: ${m}\n`) });
   } catch (err) {
-    io.stderr(`tracing-agent ui: ${err instanceof ListenError ? err.message : (err as Error).message}\n`);
+    // ListenError and FileError say what happened and what to do; anything else is unexpected.
+    io.stderr(`tracing-agent ui: ${err instanceof ListenError || err instanceof FileError ? err.message : describeError(err)}\n`);
     return 1;
   }
   const host = options.host ?? DEFAULT_HOST;

@@ -51,7 +51,8 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
     if (pathname !== OTLP_TRACES_PATH) return plain(res, 404, `not found: this port receives OTLP traces at POST ${OTLP_TRACES_PATH}`);
     if (req.method !== 'POST') return plain(res, 405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
     const contentType = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-    const encoding: Encoding | null = contentType === 'application/x-protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
+    // `application/protobuf` is the registered name some senders use for the same bytes.
+    const encoding: Encoding | null = contentType === 'application/x-protobuf' || contentType === 'application/protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
     if (encoding === null) {
       options.store.countRejectedRequest();
       return status(res, 415, 'json', CODE_UNIMPLEMENTED, `unsupported content type "${contentType}": send application/x-protobuf or application/json`);

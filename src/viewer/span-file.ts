@@ -34,6 +34,9 @@ export async function loadSpanFile(file: string, store: TraceStore, warn: (messa
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let batch: ViewSpan[] = [];
   let lastBad = 0;
+  // Spans of one process share one resource; each line carries its own copy, so share them again
+  // (keyed by their JSON text) rather than keep 100,000 identical arrays.
+  const resources = new Map<string, ViewSpan['resource']>();
   for await (const line of lines) {
     report.lines++;
     if (line.trim() === '') continue;
@@ -43,6 +46,10 @@ export async function loadSpanFile(file: string, store: TraceStore, warn: (messa
       lastBad = report.lines;
       continue;
     }
+    const resourceKey = JSON.stringify(span.resource);
+    const shared = resources.get(resourceKey);
+    if (shared === undefined) resources.set(resourceKey, span.resource);
+    else span.resource = shared;
     batch.push(span);
     if (batch.length >= LOAD_BATCH) {
       report.loaded += store.add(batch).length;

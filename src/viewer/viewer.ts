@@ -52,7 +52,12 @@ export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
-/** Starts the viewer. Rejects with `ListenError` when a port cannot be bound. */
+/** The `--file` cannot be read or opened for appending. */
+export class FileError extends Error {
+  override readonly name = 'FileError';
+}
+
+/** Starts the viewer. Rejects with `ListenError` when a port cannot be bound, `FileError` for an unusable file. */
 export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> {
   const host = options.host ?? DEFAULT_HOST;
   const warn = options.warn ?? ((m: string) => process.stderr.write(`tracing-agent ui: warning: ${m}\n`));
@@ -60,8 +65,12 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   let loaded: LoadReport | null = null;
   let writer: SpanFileWriter | null = null;
   if (options.file !== undefined) {
-    loaded = await loadSpanFile(options.file, store, warn);
-    writer = new SpanFileWriter(options.file, warn);
+    try {
+      loaded = await loadSpanFile(options.file, store, warn);
+      writer = new SpanFileWriter(options.file, warn);
+    } catch (err) {
+      throw new FileError(`cannot use --file ${options.file}: ${(err as Error).message}`);
+    }
   }
   const events = new LiveEvents(store, options.events);
   const fileWriter = writer;

@@ -122,6 +122,7 @@ t.test('over the size limit: 413, also after gunzip (a zip bomb stops at the lim
 
 t.test('other content types 415, other paths 404, other methods 405', async (t) => {
   const v = await viewer(t);
+  t.equal((await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/protobuf')).status, 200, 'application/protobuf is the same bytes');
   const text = await postOtlp(v.otlpUrl, 'hello', 'text/plain');
   t.equal(text.status, 415);
   t.match(JSON.parse(text.body.toString()).message, /application\/x-protobuf or application\/json/);

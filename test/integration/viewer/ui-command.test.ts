@@ -83,6 +83,13 @@ t.test('a port in use: one clear line and exit code 1', async (t) => {
   t.match(r.stderr, new RegExp(`OTLP port ${port} on 127\\.0\\.0\\.1 is already in use.*--otlp-port`));
 });
 
+t.test('an unusable --file: one clear line and exit code 1', async (t) => {
+  const r = await runNode([CLI, 'ui', '--port', '0', '--otlp-port', '0', '--file', path.join(os.tmpdir(), 'no-such-dir-viewer', 'x', 'traces.jsonl')], { timeoutMs: 15_000 });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^tracing-agent ui: cannot use --file .*traces\.jsonl: ENOENT/);
+  t.equal(r.stderr.trim().split('\n').length, 1);
+});
+
 t.test('bad flags: usage and exit code 2; --help: usage and 0', async (t) => {
   for (const args of [['--bogus'], ['--port'], ['--port', 'abc'], ['--max-spans', '0'], ['--port', '70000'], ['--port', '5000', '--otlp-port', '5000'], ['--file']]) {
     const r = await runNode([CLI, 'ui', ...args], { timeoutMs: 15_000 });
