@@ -18,7 +18,9 @@ type Json = Record<string, unknown>;
 export function decodeOtlpJson(body: Buffer): DecodedRequest {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // A UTF-8 byte-order mark is not JSON, but some Windows tools write one.
+    const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+    parsed = JSON.parse(body.toString('utf8', start));
   } catch (err) {
     throw new MalformedJson(`invalid JSON: ${(err as Error).message}`);
   }

@@ -41,6 +41,7 @@ t.test('snake_case names, legacy instrumentationLibrarySpans, missing optional p
   t.equal(spans[0]!.startTimeUnixNano, '5');
   t.same(spans[0]!.events, []);
   t.same(decode('{}'), [], 'an empty request has no spans');
+  t.equal(decodeOtlpJson(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(req([{ traceId: TRACE, spanId: 'eee19b7ec3c1b174' }])))])).spans.length, 1, 'a UTF-8 BOM is skipped');
 });
 
 t.test('ids written as base64 (the generic protobuf JSON mapping) are accepted too', async (t) => {
