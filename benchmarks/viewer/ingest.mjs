@@ -2,7 +2,8 @@
 // exporter's encoder, POSTed over HTTP (keep-alive, a few in flight) to the viewer's receiver,
 // decoded and stored under the default 100,000-span bound (so eviction runs in the last rounds).
 // Also reports the decoder alone (no HTTP, no store), to show where the time goes.
-// Run: npm run build && node benchmarks/viewer/ingest.mjs [batches=400] [inFlight=4]
+// Run: npm run build && node --expose-gc benchmarks/viewer/ingest.mjs [batches=400] [inFlight=4]
+// (--expose-gc adds the heap the full store takes, per span.)
 import { createRequire } from 'node:module';
 import http from 'node:http';
 const require = createRequire(import.meta.url);
@@ -71,6 +72,8 @@ for (let round = 0; round < 3; round++) {
 }
 decodeRounds.sort((a, b) => a - b);
 
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
 const viewer = await startViewer({ port: 0, otlpPort: 0 });
 const url = new URL(viewer.otlpUrl);
 const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
@@ -97,6 +100,11 @@ const listStart = process.hrtime.bigint();
 viewer.store.list({});
 viewer.store.list({ service: 'orders-api', minDurationMs: 5 });
 const listMs = Number(process.hrtime.bigint() - listStart) / 1e6 / 2;
+let heapPerSpan = '';
+if (globalThis.gc) {
+  globalThis.gc();
+  heapPerSpan = `; heap ${Math.round((process.memoryUsage().heapUsed - heapBefore) / stats.spans)} bytes/span`;
+}
 agent.destroy();
 await viewer.close();
 
@@ -104,4 +112,4 @@ const spans = batches * BATCH;
 console.log(`node ${process.version}, ${batches} batches × ${BATCH} spans (${(bytes / batches / 1024).toFixed(0)} KiB each), ${inFlight} in flight`);
 console.log(`ingest over HTTP: ${Math.round(spans / seconds).toLocaleString('en-US')} spans/s (${seconds.toFixed(2)} s for ${spans.toLocaleString('en-US')} spans)`);
 console.log(`decoder alone:    ${Math.round(decodeRounds[1]).toLocaleString('en-US')} spans/s (median of 3)`);
-console.log(`store after: ${stats.spans.toLocaleString('en-US')} spans in ${stats.traces.toLocaleString('en-US')} traces, evicted ${stats.evictedTraces.toLocaleString('en-US')} traces; list at the bound: ${listMs.toFixed(1)} ms`);
+console.log(`store after: ${stats.spans.toLocaleString('en-US')} spans in ${stats.traces.toLocaleString('en-US')} traces, evicted ${stats.evictedTraces.toLocaleString('en-US')} traces; list at the bound: ${listMs.toFixed(1)} ms${heapPerSpan}`);

@@ -3,6 +3,7 @@
 // enums as numbers or names, 64-bit integers as strings or numbers, doubles as numbers or
 // "NaN"/"Infinity", bytes as base64, lowerCamelCase or original snake_case field names.
 import type { ViewAttribute, ViewEvent, ViewLink, ViewSpan, ViewValue } from './model.js';
+import { intern, internShort } from './intern.js';
 import type { DecodedRequest } from './otlp-protobuf-decoder.js';
 import { durationMsOf, hasErrorAttribute, kindName, nanosToMs, serviceOf, STATUS_ERROR } from './view-span.js';
 
@@ -52,7 +53,7 @@ function spanOf(s: Json, resource: ViewAttribute[], service: string, scope: { na
     traceId: idOf(field(s, 'traceId', 'trace_id')),
     spanId: idOf(field(s, 'spanId', 'span_id')),
     parentSpanId: idOf(field(s, 'parentSpanId', 'parent_span_id')),
-    name: stringOf(field(s, 'name', 'name')),
+    name: intern(stringOf(field(s, 'name', 'name'))),
     kind: kindName(field(s, 'kind', 'kind')),
     service,
     startMs: nanosToMs(startTimeUnixNano),
@@ -84,14 +85,14 @@ function attributesOf(owner: Json, camel: string, snake: string): ViewAttribute[
 function keyValueOf(kv: unknown, depth: number): ViewAttribute {
   const o = objectOf(kv, 'KeyValue');
   const value = field(o, 'value', 'value');
-  return { key: stringOf(field(o, 'key', 'key')), value: value === undefined || value === null ? null : anyValueOf(value, depth) };
+  return { key: intern(stringOf(field(o, 'key', 'key'))), value: value === undefined || value === null ? null : anyValueOf(value, depth) };
 }
 
 function anyValueOf(v: unknown, depth: number): ViewValue {
   if (depth > MAX_VALUE_DEPTH) throw new MalformedJson(`attribute values nested deeper than ${MAX_VALUE_DEPTH}`);
   const o = objectOf(v, 'AnyValue');
   let x = field(o, 'stringValue', 'string_value');
-  if (x !== undefined) return stringOf(x);
+  if (x !== undefined) return internShort(stringOf(x));
   x = field(o, 'boolValue', 'bool_value');
   if (x !== undefined) return x === true || x === 'true';
   x = field(o, 'intValue', 'int_value');

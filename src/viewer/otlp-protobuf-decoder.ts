@@ -4,6 +4,7 @@
 // its spans), so nested messages are remembered as readers and decoded once their context is known.
 import type { ViewAttribute, ViewEvent, ViewLink, ViewSpan, ViewValue } from './model.js';
 import { MalformedProtobuf, nanosPartsToMs, ProtoReader, uint64String, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf-reader.js';
+import { intern, internShort } from './intern.js';
 import { hasErrorAttribute, kindName, serviceOf, STATUS_ERROR } from './view-span.js';
 
 /** Spans read from one request; validation (ids) is the receiver's next step. */
@@ -120,7 +121,7 @@ function readSpan(r: ProtoReader, resource: ViewAttribute[], service: string, sc
         break;
       case 5:
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        name = r.string();
+        name = intern(r.string());
         break;
       case 6:
         r.expect(key, WIRE_VARINT);
@@ -266,7 +267,7 @@ function readKeyValue(r: ProtoReader, depth: number): ViewAttribute {
     switch (key >>> 3) {
       case 1:
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        k = r.string();
+        k = intern(r.string());
         break;
       case 2:
         r.expect(key, WIRE_LENGTH_DELIMITED);
@@ -286,10 +287,11 @@ function readAnyValue(r: ProtoReader, depth: number): ViewValue {
   while (r.more()) {
     const key = r.key();
     switch (key >>> 3) {
-      case 1:
+      case 1: {
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        value = r.string();
+        value = internShort(r.string());
         break;
+      }
       case 2:
         r.expect(key, WIRE_VARINT);
         value = r.bool();

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { intern, internShort } from './intern.js';
 import type { ViewSpan } from './model.js';
 import type { TraceStore } from './store.js';
 import { invalidReason } from './view-span.js';
@@ -50,6 +51,11 @@ export async function loadSpanFile(file: string, store: TraceStore, warn: (messa
     const shared = resources.get(resourceKey);
     if (shared === undefined) resources.set(resourceKey, span.resource);
     else span.resource = shared;
+    span.name = intern(span.name);
+    for (const a of span.attributes) {
+      a.key = intern(a.key);
+      if (typeof a.value === 'string') a.value = internShort(a.value);
+    }
     batch.push(span);
     if (batch.length >= LOAD_BATCH) {
       report.loaded += store.add(batch).length;

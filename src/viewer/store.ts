@@ -68,6 +68,8 @@ export class TraceStore {
       let entry = this.traces.get(span.traceId);
       if (entry === undefined) entry = this.createEntry(span);
       else if (entry.spanIds.has(span.spanId)) continue;
+      // Every span of a trace can share one copy of its id.
+      else span.traceId = entry.summary.traceId;
       // One trace alone at the bound: keep what we have rather than evicting the trace itself.
       if (entry.spans.length >= this.maxSpans) {
         this.evictedSpans++;
