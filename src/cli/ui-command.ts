@@ -106,7 +106,10 @@ export async function runUiCommand(args: readonly string[], io: UiIo): Promise<n
   }
   if (viewer.loaded !== null) {
     const l = viewer.loaded;
-    io.stdout(`Loaded ${l.loaded} spans from ${options.file}${l.compacted ? ' (file rewritten with what fits in --max-spans)' : ''}\n`);
+    const kept = viewer.store.stats();
+    const evicted = l.loaded - kept.spans;
+    const notes = [evicted > 0 ? `${evicted} older ones evicted by --max-spans` : '', l.skipped > 0 ? `${l.skipped} bad line(s) skipped` : '', l.compacted ? 'file rewritten with what was kept' : ''].filter((n) => n !== '');
+    io.stdout(`Loaded ${kept.spans} spans (${kept.traces} traces) from ${options.file}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}\n`);
   }
   io.stdout(`Traces: ${viewer.webUrl}\nOTLP:   ${viewer.otlpUrl} (protobuf or JSON; the agent's default endpoint)\nStop with Ctrl-C.\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

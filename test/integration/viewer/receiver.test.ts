@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { startViewer, type Viewer } from '../../../src/viewer/viewer.js';
@@ -137,4 +138,24 @@ t.test('other content types 415, other paths 404, other methods 405', async (t) 
   t.equal(preflight.status, 405, 'no CORS preflight: a web page cannot post JSON or protobuf here');
   t.equal(preflight.headers['access-control-allow-origin'], undefined);
   t.equal((await postOtlp(v.otlpUrl, '{}', 'application/json')).status, 200, 'an empty request is fine');
+});
+
+t.test('a sender that goes away mid-body or sends a torn gzip stream does not disturb the receiver', async (t) => {
+  const v = await viewer(t);
+  const url = new URL(v.otlpUrl);
+  await new Promise<void>((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      socket.write(`POST /v1/traces HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n`);
+      socket.write(Buffer.alloc(1000, 0x0a));
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 50);
+    });
+  });
+  const torn = gzipSync(Buffer.from(JSON.stringify({ resourceSpans: [] }))).subarray(0, 10);
+  t.equal((await postOtlp(v.otlpUrl, torn, 'application/json', { 'content-encoding': 'gzip' })).status, 400);
+  const ok = await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/x-protobuf');
+  t.equal(ok.status, 200);
+  t.equal(v.store.stats().spans, 1);
 });

@@ -65,7 +65,7 @@ t.test('prints both addresses; SIGTERM closes cleanly and the --file holds every
   t.equal(fs.readFileSync(file, 'utf8').trim().split('\n').length, 2);
 
   const second = await startUi(t, ['--file', file]);
-  t.match(second.stdout(), /Loaded 2 spans from/);
+  t.match(second.stdout(), /Loaded 2 spans \(1 traces\) from .*traces\.jsonl\n/);
   const trace = await getJson(`${second.webUrl}/api/traces/${TRACE}`);
   t.same(trace.spans.map((s: any) => s.name), ['one', 'two']);
   second.child.kill('SIGINT');
