@@ -23,7 +23,7 @@ function jsonRequest(spans: object[]): string {
 }
 
 async function viewer(t: Test, opts: Parameters<typeof startViewer>[0] = {}): Promise<Viewer> {
-  const v = await startViewer({ port: 0, otlpPort: 0, ...opts });
+  const v = await startViewer({ port: 0, otlpPort: 0, warn: () => {}, ...opts });
   t.teardown(() => v.close());
   return v;
 }
@@ -85,8 +85,9 @@ t.test('duplicates (same span id, another request) are ignored', async (t) => {
   t.equal(v.store.stats().spans, 1);
 });
 
-t.test('malformed bodies get 400 with a Status body, counted, and the receiver keeps working', async (t) => {
-  const v = await viewer(t);
+t.test('malformed bodies get 400 with a Status body, counted, reported, and the receiver keeps working', async (t) => {
+  const warnings: string[] = [];
+  const v = await viewer(t, { warn: (m) => warnings.push(m) });
   const badPb = await postOtlp(v.otlpUrl, Buffer.from([0x0a, 0xff, 0xff, 0x01]), 'application/x-protobuf');
   t.equal(badPb.status, 400);
   t.equal(badPb.headers['content-type'], 'application/x-protobuf');
@@ -100,6 +101,8 @@ t.test('malformed bodies get 400 with a Status body, counted, and the receiver k
   t.equal(badGzip.status, 400);
   t.match(JSON.parse(badGzip.body.toString()).message, /not valid gzip/);
   t.equal(v.store.stats().rejectedRequests, 4);
+  t.equal(warnings.length, 3, 'the first three refusals are reported, then at most one a minute');
+  t.match(warnings[0], /^refused an OTLP request \(400\): malformed protobuf ExportTraceServiceRequest/);
   const ok = await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/x-protobuf');
   t.equal(ok.status, 200, 'still receiving after the bad ones');
 });
