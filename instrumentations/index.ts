@@ -18,5 +18,6 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'express', modules: ['express'], load: () => require('./express.js').default },
   { name: 'fastify', modules: ['fastify'], load: () => require('./fastify.js').default },
   { name: 'koa', modules: ['koa'], load: () => require('./koa.js').default },
+  { name: 'ioredis', modules: ['ioredis'], load: () => require('./ioredis.js').default },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];
