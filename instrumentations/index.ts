@@ -19,5 +19,11 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'fastify', modules: ['fastify'], load: () => require('./fastify.js').default },
   { name: 'koa', modules: ['koa'], load: () => require('./koa.js').default },
   { name: 'ioredis', modules: ['ioredis'], load: () => require('./ioredis.js').default },
+  {
+    name: 'redis',
+    modules: ['@redis/client/dist/lib/commander.js', '@redis/client/dist/lib/client/index.js'],
+    load: () => require('./redis.js').default,
+    subscribes: true,
+  },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];

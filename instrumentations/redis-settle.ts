@@ -48,7 +48,8 @@ export function finishOnSettle(holder: Settleable, span: Span, errorOf: ((result
   };
 }
 
-function endOnce(span: Span, errorOf: ((result: unknown) => unknown) | undefined, value: unknown, err: unknown): void {
+/** Finishes `span` unless it already is, with the error `err` or the one `errorOf` finds in `value`; never throws. */
+export function endOnce(span: Span, errorOf: ((result: unknown) => unknown) | undefined, value: unknown, err: unknown): void {
   if (span.isFinished()) return;
   try {
     finishDbSpan(span, err ?? (errorOf !== undefined ? errorOf(value) : undefined));
@@ -60,11 +61,24 @@ function endOnce(span: Span, errorOf: ((result: unknown) => unknown) | undefined
 /** One line per command (`SET k`, `GET k`), each made safe like a single command's statement. */
 export function pipelineStatement(mode: DbStatementMode, commands: Iterable<readonly [string, readonly unknown[]]>, from = 0): string | undefined {
   if (mode === 'off') return undefined;
+  const lines: string[] = [];
+  for (const [operation, args] of commands) lines.push(redisStatement(mode, operation, args, from) ?? operation);
+  return joinStatementLines(lines);
+}
+
+/** Statements of a pipeline's commands, one per line, capped. */
+export function joinStatementLines(lines: readonly string[]): string {
   let out = '';
-  for (const [operation, args] of commands) {
-    const line = redisStatement(mode, operation, args, from) ?? operation;
+  for (const line of lines) {
     out = out === '' ? line : `${out}\n${line}`;
     if (out.length > PIPELINE_STATEMENT_CAP) return `${out.slice(0, PIPELINE_STATEMENT_CAP)}…`;
   }
   return out;
+}
+
+/** node-redis MULTI and pipeline replies carry a failed command's error in place of its reply. */
+export function firstErrorInReplies(result: unknown): unknown {
+  if (!Array.isArray(result)) return undefined;
+  for (const reply of result) if (reply instanceof Error) return reply;
+  return undefined;
 }
