@@ -27,6 +27,8 @@ const clients: Client[] = [
   { folder: 'ioredis5', component: 'ioredis', subscribeSpans: true, publishes: false, identity: () => ioredisIdentity('ioredis5') },
   { folder: 'ioredis6', component: 'ioredis', subscribeSpans: true, publishes: false, identity: () => ioredisIdentity('ioredis6') },
   { folder: 'redis4', component: 'redis', subscribeSpans: false, publishes: false, identity: () => nodeRedisIdentity('redis4') },
+  // 5.11 is the last 5.x that publishes nothing: the patched path of 5.x.
+  { folder: 'redis5-11', component: 'redis', subscribeSpans: false, publishes: false, identity: () => nodeRedisIdentity('redis5-11') },
   { folder: 'redis5', component: 'redis', subscribeSpans: false, publishes: true, identity: () => nodeRedisIdentity('redis5') },
   { folder: 'redis6', component: 'redis', subscribeSpans: false, publishes: true, identity: () => nodeRedisIdentity('redis6') },
 ];
