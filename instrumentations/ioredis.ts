@@ -3,7 +3,7 @@ import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import { readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { finishOnSettle, pipelineStatement } from './redis-settle.js';
+import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './redis-settle.js';
 
 /**
  * Client spans for ioredis 5 and 6: one span per command (`GET`), one per pipeline or `multi`
@@ -41,9 +41,19 @@ interface PipelineLike {
 // READONLY and the INFO ready check. They belong to the connection, not to whoever triggered it.
 const HANDSHAKE = new Set(['auth', 'hello', 'select', 'client', 'readonly', 'info']);
 
-// A command queued while offline is sent again once the connection is ready, and a reconnect resends
-// unanswered ones: one span per command, made on its first send (in the caller's context).
-const traced = new WeakSet<object>();
+// A pipeline's `exec` runs more than once for one pipeline (multi, cluster retries): one span, on the first.
+const tracedPipelines = new WeakSet<object>();
+
+/**
+ * A command queued while offline is sent again once the connection is ready, and a reconnect resends
+ * unanswered ones: one span per command, made on its first send (in the caller's context). A traced
+ * command carries our `resolveWithTrace` (see `finishOnSettle`); reading its name costs less per
+ * command than remembering every command in a WeakSet.
+ */
+function alreadyTraced(command: CommandLike): boolean {
+  const resolve = command.resolve;
+  return typeof resolve === 'function' && resolve.name === RESOLVE_WRAPPER_NAME;
+}
 
 export default defineInstrumentation({
   name: 'ioredis',
@@ -71,7 +81,7 @@ export default defineInstrumentation({
 function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
   return function sendCommandWithTrace(this: RedisLike, command: CommandLike, stream?: unknown): unknown {
     // A pipeline's commands come with its write stream: the pipeline's span covers them.
-    if (stream !== undefined || command === null || typeof command !== 'object' || traced.has(command)) {
+    if (stream !== undefined || command === null || typeof command !== 'object' || alreadyTraced(command)) {
       return original.apply(this, arguments);
     }
     const name = command.name;
@@ -79,10 +89,7 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
     const operation = redisOperationName(name);
     const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
     const span = startCommandSpan(tracer, options, this, operation, redisStatement(options.statement, operation, args));
-    if (span !== null) {
-      traced.add(command);
-      finishOnSettle(command, span, undefined);
-    }
+    if (span !== null) finishOnSettle(command, span, undefined);
     return original.apply(this, arguments);
   };
 }
@@ -90,7 +97,7 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
 function execWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
   return function execWithTrace(this: PipelineLike): unknown {
     // `multi().exec()` goes through here more than once (and a cluster retries): the first call counts.
-    if (this === null || typeof this !== 'object' || traced.has(this) || !Array.isArray(this._queue)) {
+    if (this === null || typeof this !== 'object' || tracedPipelines.has(this) || !Array.isArray(this._queue)) {
       return original.apply(this, arguments);
     }
     const queue = this._queue as CommandLike[];
@@ -102,7 +109,7 @@ function execWrapper(original: Function, tracer: Tracer, options: DbOptions): Fu
     const statement = options.statement === 'off' ? undefined : pipelineStatement(options.statement, commandsOf(queue, isMulti));
     const span = startCommandSpan(tracer, options, this.redis ?? {}, operation, statement);
     if (span !== null) {
-      traced.add(this);
+      tracedPipelines.add(this);
       if (span.isRecording()) span.setTag('db.redis.pipeline_length', length);
       finishOnSettle(this, span, firstPipelineError);
     }

@@ -12,6 +12,9 @@ import { redisStatement } from './db-common/redis-statement.js';
 /** Cap of a pipeline statement: a 10 000-command pipeline must not become a 10 000-line tag. */
 const PIPELINE_STATEMENT_CAP = 1024;
 
+/** The name of the function `finishOnSettle` installs as `resolve`: how a hooked holder is recognised. */
+export const RESOLVE_WRAPPER_NAME = 'resolveWithTrace';
+
 interface Settleable {
   resolve?: unknown;
   reject?: unknown;
