@@ -85,10 +85,10 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
       return original.apply(this, arguments);
     }
     const name = command.name;
-    if (typeof name !== 'string' || (this.status === 'connect' && HANDSHAKE.has(name))) return original.apply(this, arguments);
+    if (typeof name !== 'string' || (this?.status === 'connect' && HANDSHAKE.has(name))) return original.apply(this, arguments);
     const operation = redisOperationName(name);
     const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
-    const span = startCommandSpan(tracer, options, this, operation, redisStatement(options.statement, operation, args));
+    const span = startCommandSpan(tracer, options, this ?? {}, operation, redisStatement(options.statement, operation, args));
     if (span !== null) finishOnSettle(command, span, undefined);
     return original.apply(this, arguments);
   };

@@ -133,11 +133,15 @@ for (const client of clients) {
     });
   }
 
-  t.test(`${client.folder} with TRACING_DB_ROOT_SPANS=true and TRACING_DB_STATEMENT=full`, async (t) => {
+  t.test(`${client.folder} with TRACING_DB_ROOT_SPANS=true, TRACING_DB_STATEMENT=full and TRACING_PEER_SERVICES`, async (t) => {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
     const { prefix, secret } = fresh();
-    const app = await startApp(client.folder, 'app.cjs', appEnv(collector, prefix, secret, { TRACING_DB_ROOT_SPANS: 'true', TRACING_DB_STATEMENT: 'full' }));
+    const app = await startApp(client.folder, 'app.cjs', appEnv(collector, prefix, secret, {
+      TRACING_DB_ROOT_SPANS: 'true',
+      TRACING_DB_STATEMENT: 'full',
+      TRACING_PEER_SERVICES: `127.0.0.1:${redis.port}=session-cache`,
+    }));
     t.equal((await app.get('/work')).status, 200);
     await app.stop();
     const spans = await collector.waitForSpans(8, 5000);
@@ -148,6 +152,7 @@ for (const client of clients) {
     const set = childrenOf(spans, serverSpan(spans, '/work')).find((s) => s.name === 'SET');
     if (client.publishes) t.equal(set?.attributes['db.statement'], `SET ${prefix}:secret ?`, 'full statements are what the client publishes');
     else t.equal(set?.attributes['db.statement'], `SET ${prefix}:secret ${secret}`, 'full statements carry the values');
+    t.equal(set?.attributes['peer.service'], 'session-cache', 'peer.service from TRACING_PEER_SERVICES');
     t.notOk(JSON.stringify(spans).includes(redis.password), 'but never the password');
   });
 
