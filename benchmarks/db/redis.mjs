@@ -1,7 +1,9 @@
 // Redis GETs per second with the agent's Redis instrumentation off and on, interleaved in one process
 // (rounds alternate so drift hits both alike), always inside an active sampled span, as in a request.
 // ioredis 6 (patched) and node-redis 6 (diagnostics_channel), against the test Redis of
-// scripts/setup-test-env.sh. Run: npm run build && node benchmarks/db/redis.mjs [rounds=6] [seconds=1] [concurrency=1,16]
+// scripts/setup-test-env.sh. For node-redis, a third mode subscribes a do-nothing listener to the
+// library's own events: the part of the cost that is the library publishing, not the agent.
+// Run: npm run build && node benchmarks/db/redis.mjs [rounds=6] [seconds=1] [concurrency=1,16]
 import { createRequire } from 'node:module';
 import dc from 'node:diagnostics_channel';
 const require = createRequire(import.meta.url);
@@ -50,6 +52,15 @@ const clients = {
   },
   redis: {
     get: () => nodeRedis.get(key),
+    // @redis/client publishes only when someone listens: this is its own cost of publishing, with a
+    // subscriber that does nothing, to tell it from ours.
+    publishOnly: {
+      get: () => nodeRedis.get(key),
+      on: () => {
+        for (const event of ['start', 'end', 'asyncStart', 'asyncEnd', 'error']) ctx.subscribe(`tracing:node-redis:command:${event}`, () => {});
+      },
+      off: () => clients.redis.off(),
+    },
     on: () => redisInstrumentation.start(ctx),
     off: () => {
       redisInstrumentation.stop();
@@ -61,6 +72,12 @@ const clients = {
 
 async function round(client, traced, concurrency) {
   if (traced) client.on();
+  const result = await measureRound(client, concurrency);
+  if (traced) client.off();
+  return result;
+}
+
+async function measureRound(client, concurrency) {
   const spansBefore = finishedSpans;
   const cpuBefore = process.cpuUsage();
   let done = 0;
@@ -76,7 +93,6 @@ async function round(client, traced, concurrency) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   scope.close();
   parent.finish();
-  if (traced) client.off();
   const cpu = process.cpuUsage(cpuBefore);
   // CPU time per GET is steadier than throughput on a shared machine: other processes' load moves it less.
   return { perSecond: done / seconds, cpuMicros: (cpu.user + cpu.system) / done, spans: finishedSpans - spansBefore - 1, done };
@@ -92,6 +108,7 @@ for (const [name, client] of Object.entries(clients)) {
     const on = [];
     const cpuOff = [];
     const cpuOn = [];
+    const cpuPublish = [];
     let spanCheck = '';
     for (let r = 0; r < rounds; r++) {
       const plain = await round(client, false, concurrency);
@@ -100,6 +117,7 @@ for (const [name, client] of Object.entries(clients)) {
       const traced = await round(client, true, concurrency);
       on.push(traced.perSecond);
       cpuOn.push(traced.cpuMicros);
+      if (client.publishOnly !== undefined) cpuPublish.push((await round(client.publishOnly, true, concurrency)).cpuMicros);
       if (traced.spans !== traced.done) spanCheck = ` (spans ${traced.spans} ≠ GETs ${traced.done})`;
     }
     const ratio = median(on) / median(off);
@@ -111,6 +129,7 @@ for (const [name, client] of Object.entries(clients)) {
       ratio: ratio.toFixed(3) + spanCheck,
       'CPU µs/GET off': median(cpuOff).toFixed(1),
       'CPU µs/GET on': median(cpuOn).toFixed(1),
+      'CPU µs/GET library events only': cpuPublish.length > 0 ? median(cpuPublish).toFixed(1) : '-',
     });
   }
 }
