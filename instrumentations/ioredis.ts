@@ -3,6 +3,7 @@ import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import { readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
+import { wouldTrace } from './redis-client-info.js';
 import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './redis-settle.js';
 
 /**
@@ -85,7 +86,9 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
       return original.apply(this, arguments);
     }
     const name = command.name;
-    if (typeof name !== 'string' || (this?.status === 'connect' && HANDSHAKE.has(name))) return original.apply(this, arguments);
+    if (typeof name !== 'string' || (this?.status === 'connect' && HANDSHAKE.has(name)) || !wouldTrace(tracer, options)) {
+      return original.apply(this, arguments);
+    }
     const operation = redisOperationName(name);
     const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
     const span = startCommandSpan(tracer, options, this ?? {}, operation, redisStatement(options.statement, operation, args));
@@ -97,7 +100,7 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
 function execWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
   return function execWithTrace(this: PipelineLike): unknown {
     // `multi().exec()` goes through here more than once (and a cluster retries): the first call counts.
-    if (this === null || typeof this !== 'object' || tracedPipelines.has(this) || !Array.isArray(this._queue)) {
+    if (this === null || typeof this !== 'object' || tracedPipelines.has(this) || !Array.isArray(this._queue) || !wouldTrace(tracer, options)) {
       return original.apply(this, arguments);
     }
     const queue = this._queue as CommandLike[];

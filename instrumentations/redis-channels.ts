@@ -2,7 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import { readDbOptions, type DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { startNodeRedisSpan } from './redis-client-info.js';
+import { startNodeRedisSpanAt, wouldTrace } from './redis-client-info.js';
 import { endOnce, firstErrorInReplies, joinStatementLines } from './redis-settle.js';
 
 /**
@@ -61,6 +61,7 @@ export function stopChannels(): void {
 function onStart(message: TraceMessage, kind: 'command' | 'batch'): void {
   if (active === null || message === null || typeof message !== 'object') return;
   const { ctx, options } = active;
+  if (!wouldTrace(ctx.tracer, options)) return;
   // A pipeline's own commands: its batch span stands for them, they only add to its statement.
   if (kind === 'command' && message.batchMode !== undefined) {
     if (openPipeline !== null && typeof message.command === 'string' && Array.isArray(message.args)) {
@@ -78,11 +79,8 @@ function onStart(message: TraceMessage, kind: 'command' | 'batch'): void {
     operation = redisOperationName(message.command);
     statement = Array.isArray(message.args) ? redisStatement(options.statement, operation, message.args, 1) : operation;
   }
-  const port = typeof message.serverPort === 'number' ? message.serverPort : undefined;
-  const span = startNodeRedisSpan(ctx.tracer, options, operation, statement, {
-    socket: port === undefined && typeof message.serverAddress === 'string' ? { path: message.serverAddress } : { host: message.serverAddress, port },
-    database: message.database,
-  });
+  // A Unix socket is published as its path with no port: the path becomes peer.hostname.
+  const span = startNodeRedisSpanAt(ctx.tracer, options, operation, statement, message.serverAddress, message.serverPort, message.database);
   if (span === null) return;
   if (!span.isRecording()) {
     span.finish();

@@ -5,8 +5,9 @@ import { startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { endOnce } from './redis-settle.js';
 
 /**
- * What the node-redis (@redis/client) patches share: the tags read from a client's options, the
- * cheap "would a span exist?" check, and ending a span on the command's promise.
+ * The cheap "would a span exist?" check both Redis instrumentations make before any other work, and
+ * what the node-redis (@redis/client) paths share: tags from a client's options or a published event,
+ * and ending a span on the command's promise.
  */
 
 /** The options of a node-redis client (`client.options`), as far as tags need them. */
@@ -15,7 +16,7 @@ export interface NodeRedisOptions {
   database?: unknown;
 }
 
-/** Checked before any work on a command: no span outside a trace unless root spans are on. */
+/** Checked before any work on a command: no span outside a trace unless root spans are on, none while suppressed. */
 export function wouldTrace(tracer: Tracer, options: DbOptions): boolean {
   return !isTracingSuppressed() && (options.rootSpans || tracer.scopeManager.active() !== null);
 }
@@ -30,14 +31,26 @@ export function startNodeRedisSpan(
 ): Span | null {
   const socket = clientOptions?.socket ?? undefined;
   const path = typeof socket?.path === 'string' && socket.path !== '' ? socket.path : undefined;
-  const database = clientOptions?.database;
+  return startNodeRedisSpanAt(tracer, options, operation, statement, path ?? socket?.host, path !== undefined ? undefined : socket?.port ?? 6379, clientOptions?.database);
+}
+
+/** The same from loose values (a published event's fields), without building an options object. */
+export function startNodeRedisSpanAt(
+  tracer: Tracer,
+  options: DbOptions,
+  operation: string,
+  statement: string | undefined,
+  host: unknown,
+  port: unknown,
+  database: unknown,
+): Span | null {
   return startDbSpan(tracer, options, operation, {
     component: 'redis',
     dbType: 'redis',
     instance: typeof database === 'number' ? database : 0,
     statement,
-    hostname: path ?? (typeof socket?.host === 'string' ? socket.host : 'localhost'),
-    port: path !== undefined ? undefined : typeof socket?.port === 'number' ? socket.port : 6379,
+    hostname: typeof host === 'string' && host !== '' ? host : 'localhost',
+    port: typeof port === 'number' ? port : undefined,
   });
 }
 
