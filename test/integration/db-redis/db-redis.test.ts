@@ -133,6 +133,21 @@ for (const client of clients) {
     });
   }
 
+  t.test(`${client.folder}: the app's answers, errors included, are the same without the agent`, async (t) => {
+    const collector = await Collector.start();
+    t.teardown(() => collector.close());
+    const answers: string[] = [];
+    for (const agent of [false, true]) {
+      const { prefix, secret } = fresh();
+      const app = await startApp(client.folder, 'app.cjs', appEnv(collector, prefix, secret), agent);
+      const work = await app.get('/work');
+      await app.stop();
+      t.equal(work.status, 200, agent ? 'with the agent' : 'without the agent');
+      answers.push(work.body);
+    }
+    t.same(JSON.parse(answers[1]!), JSON.parse(answers[0]!), 'same values, same error class, message and own properties');
+  });
+
   t.test(`${client.folder} with TRACING_DB_ROOT_SPANS=true, TRACING_DB_STATEMENT=full and TRACING_PEER_SERVICES`, async (t) => {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
