@@ -20,5 +20,12 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'koa', modules: ['koa'], load: () => require('./koa.js').default },
   { name: 'pg', modules: ['pg/lib/client.js', 'pg-pool'], load: () => require('./pg.js').default },
   { name: 'mysql2', modules: ['mysql2/lib/connection.js', 'mysql2/lib/pool.js'], load: () => require('./mysql2.js').default },
+  { name: 'ioredis', modules: ['ioredis'], load: () => require('./ioredis.js').default },
+  {
+    name: 'redis',
+    modules: ['@redis/client/dist/lib/commander.js', '@redis/client/dist/lib/client/index.js'],
+    load: () => require('./redis.js').default,
+    subscribes: true,
+  },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];
