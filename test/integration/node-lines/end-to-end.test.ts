@@ -3,40 +3,11 @@
 // incoming request makes one global fetch and one http.get to a downstream server in this process
 // (which runs no agent). Proves that the hooks of each line (loader thread on 20, in-thread
 // registerHooks on 22.22.3+/24.11.1+/26) produce the same trace, and that the app exits by itself.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { KIND, newTraceId, send, spansOf } from '../http/fixture-process.js';
 import { nodeLines } from './binaries.js';
-import { fixture, startApp } from './run-app.js';
-
-/** What the downstream server saw, per path. */
-interface Downstream {
-  port: number;
-  traceparents: Map<string, string[]>;
-  close(): Promise<void>;
-}
-
-function startDownstream(): Promise<Downstream> {
-  const traceparents = new Map<string, string[]>();
-  const server = http.createServer((req, res) => {
-    const seen = traceparents.get(req.url ?? '') ?? [];
-    seen.push(String(req.headers.traceparent ?? ''));
-    traceparents.set(req.url ?? '', seen);
-    res.end('ok');
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({
-      port: (server.address() as AddressInfo).port,
-      traceparents,
-      close: () => new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      }),
-    }));
-  });
-}
+import { fixture, startApp, startDownstream } from './run-app.js';
 
 function one(spans: readonly ReceivedSpan[], pick: (s: ReceivedSpan) => boolean, what: string): ReceivedSpan {
   const found = spans.filter(pick);
