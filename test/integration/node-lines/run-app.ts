@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
 
@@ -17,12 +19,19 @@ export interface RunningApp {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean; endedAt: number }>;
 }
 
-/**
- * Starts `<node> --import register.mjs <file>` and waits for its `{"front": port}` line. The process
- * is killed after `lifetimeMs` at the latest, so a hang fails the test instead of stalling the suite.
- */
-export function startApp(node: string, file: string, env: NodeJS.ProcessEnv, lifetimeMs = 20_000): Promise<RunningApp> {
-  const child = spawn(node, ['--import', REGISTER, file], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** How the app is started. */
+export interface StartOptions {
+  /** Node options before the app file; the agent alone (`--import register.mjs`) unless given. */
+  preload?: readonly string[];
+  /** The process is killed after this long at the latest, so a hang fails the test instead of stalling the suite. */
+  lifetimeMs?: number;
+}
+
+/** Starts `<node> --import register.mjs <file>` (or the given preloads) and waits for its `{"front": port}` line. */
+export function startApp(node: string, file: string, env: NodeJS.ProcessEnv, opts: StartOptions = {}): Promise<RunningApp> {
+  const args = [...(opts.preload ?? ['--import', REGISTER]), file];
+  const lifetimeMs = opts.lifetimeMs ?? 20_000;
+  const child = spawn(node, args, { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let killed = false;
@@ -46,6 +55,44 @@ export function startApp(node: string, file: string, env: NodeJS.ProcessEnv, lif
       if (nl === -1) return;
       const { front } = JSON.parse(stdout.slice(0, nl)) as { front: number };
       resolve({ front, stderr: () => stderr, exited });
+    });
+  });
+}
+
+/** A server of the test process (no agent) the fixture apps call; records the traceparent it saw per path. */
+export interface Downstream {
+  port: number;
+  traceparents: Map<string, string[]>;
+  close(): Promise<void>;
+}
+
+export function startDownstream(): Promise<Downstream> {
+  const traceparents = new Map<string, string[]>();
+  const server = http.createServer((req, res) => {
+    const seen = traceparents.get(req.url ?? '') ?? [];
+    seen.push(String(req.headers.traceparent ?? ''));
+    traceparents.set(req.url ?? '', seen);
+    res.end('ok');
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({
+      port: (server.address() as AddressInfo).port,
+      traceparents,
+      close: () => new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+    }));
+  });
+}
+
+/** A loopback port nothing listens on (bound, then released): an exporter endpoint that is down. */
+export function deadPort(): Promise<number> {
+  const server = http.createServer();
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
     });
   });
 }

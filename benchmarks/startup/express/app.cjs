@@ -1,0 +1,12 @@
+// The express app whose start-up the benchmark times: load express, declare a route, listen on a
+// loopback port, then close and report memory. What a small service does before its first request.
+const express = require('express');
+
+const app = express();
+app.get('/hello/:name', (req, res) => res.json({ hello: req.params.name }));
+const server = app.listen(0, '127.0.0.1', () => {
+  server.close(() => {
+    const { rss, heapUsed } = process.memoryUsage();
+    console.log(JSON.stringify({ rss, heapUsed, maxRss: process.resourceUsage().maxRSS * 1024 }));
+  });
+});

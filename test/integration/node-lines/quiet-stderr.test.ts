@@ -1,0 +1,52 @@
+// The agent writes nothing to stderr at the default log level, on every Node line users run: users'
+// own tests assert an empty stderr, and a warning the user did not cause (DEP0205 for module.register on
+// Node 26, an ExperimentalWarning for the module hooks) makes the agent look broken. An ES-module and a
+// CommonJS app serve one request that makes a global fetch and an http.get, under
+// `--import ./register.mjs`, once exporting to a collector and once with the exporter's endpoint down.
+import t from 'tap';
+import { Collector } from '../../helpers/collector.js';
+import { send } from '../http/fixture-process.js';
+import { nodeLines } from './binaries.js';
+import { deadPort, fixture, startApp, startDownstream } from './run-app.js';
+
+// Relative, as users write it: the apps run with the project root as their working directory.
+const PRELOAD = ['--import', './register.mjs'];
+
+for (const line of nodeLines()) {
+  if (line.node === null) {
+    t.test(line.label, { skip: line.skip ?? 'not installed' }, async () => {});
+    continue;
+  }
+  const node = line.node;
+  t.test(`${line.label}: nothing on stderr at the default log level`, async (t) => {
+    const downstream = await startDownstream();
+    t.teardown(() => downstream.close());
+    const collector = await Collector.start();
+    t.teardown(() => collector.close());
+    const down = `http://127.0.0.1:${await deadPort()}`;
+
+    for (const app of ['app.mjs', 'app.cjs']) {
+      for (const [exporter, endpoint] of [['collector', collector.otlpUrl], ['endpoint down', down]] as const) {
+        t.test(`${app}, exporter to ${exporter}`, async (t) => {
+          const before = collector.spans.length;
+          // A short batch delay, so batches are sent (and, with the endpoint down, fail) while the app runs.
+          const running = await startApp(node, fixture(app), {
+            TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_BATCH_DELAY_MS: '50', DOWNSTREAM_PORT: String(downstream.port),
+          }, { preload: PRELOAD });
+          const reply = await send(running.front, { path: '/call' });
+          t.same(JSON.parse(reply.body), { fetch: 200, httpGet: 200 }, 'the app served, with both downstream calls');
+          // Give the exporter time for a failed send and its first retry before the app ends.
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          await send(running.front, { path: '/shutdown' });
+          const exit = await running.exited;
+          t.equal(exit.code, 0, 'the app exited by itself with code 0');
+          t.equal(running.stderr(), '', 'stderr is empty: no deprecation, no experimental warning, no agent line');
+          if (exporter === 'collector') {
+            await collector.waitForSpans(before + 3, 2_000).catch(() => undefined);
+            t.ok(collector.spans.length - before >= 3, 'and the agent was really on: the request\'s spans reached the collector');
+          }
+        });
+      }
+    }
+  });
+}
