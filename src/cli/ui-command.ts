@@ -1,0 +1,122 @@
+// `tracing-agent ui`: the local trace viewer. Receives OTLP on 4318 (where the agent sends by
+// default) and serves the page on its own port until Ctrl-C or SIGTERM.
+import { isLoopbackHost } from '../viewer/loopback.js';
+import { DEFAULT_MAX_SPANS } from '../viewer/store.js';
+import { DEFAULT_HOST, DEFAULT_OTLP_PORT, DEFAULT_WEB_PORT, ListenError, startViewer, type ViewerOptions } from '../viewer/viewer.js';
+
+interface UiIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const UI_USAGE = `Usage: tracing-agent ui [options]
+
+Receives traces over OTLP/HTTP and shows them in the browser.
+
+Options:
+  --port N         web page port (default ${DEFAULT_WEB_PORT}; 0 picks a free port)
+  --otlp-port N    OTLP/HTTP receiver port (default ${DEFAULT_OTLP_PORT}; 0 picks a free port)
+  --host ADDR      address to bind both ports to (default ${DEFAULT_HOST}; anything else exposes your traces)
+  --max-spans N    spans kept in memory; the oldest traces are evicted whole (default ${DEFAULT_MAX_SPANS})
+  --file F         also append spans to the JSON-lines file F and load it again on the next start
+  -h, --help       show this help
+`;
+
+/** The parsed options, or an error message for a bad command line. */
+export function parseUiArgs(args: readonly string[]): (ViewerOptions & { help?: boolean }) | string {
+  const out: ViewerOptions & { help?: boolean } = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-h' || arg === '--help') {
+      out.help = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    let value: string | undefined;
+    const takeValue = (): string | undefined => {
+      if (eq > 0 && arg.startsWith('--')) return arg.slice(eq + 1);
+      i++;
+      return args[i];
+    };
+    switch (name) {
+      case '--port':
+      case '--otlp-port': {
+        value = takeValue();
+        const port = Number(value);
+        if (value === undefined || value === '' || !Number.isInteger(port) || port < 0 || port > 65535) return `${name} needs a port number from 0 to 65535, got ${value === undefined ? 'nothing' : `"${value}"`}`;
+        if (name === '--port') out.port = port;
+        else out.otlpPort = port;
+        break;
+      }
+      case '--host':
+        value = takeValue();
+        if (value === undefined || value === '' || value.startsWith('--')) return `--host needs an address, e.g. ${DEFAULT_HOST}`;
+        out.host = value;
+        break;
+      case '--max-spans': {
+        value = takeValue();
+        const n = Number(value);
+        if (value === undefined || value === '' || !Number.isSafeInteger(n) || n < 1) return `--max-spans needs a whole number ≥ 1, got ${value === undefined ? 'nothing' : `"${value}"`}`;
+        out.maxSpans = n;
+        break;
+      }
+      case '--file':
+        value = takeValue();
+        if (value === undefined || value === '' || value.startsWith('--')) return '--file needs a file name, e.g. --file traces.jsonl';
+        out.file = value;
+        break;
+      default:
+        return `unknown option ${arg}`;
+    }
+  }
+  const web = out.port ?? DEFAULT_WEB_PORT;
+  const otlp = out.otlpPort ?? DEFAULT_OTLP_PORT;
+  if (web !== 0 && web === otlp) return `--port and --otlp-port must differ (both ${web})`;
+  return out;
+}
+
+/**
+ * `tracing-agent ui [options]`: runs until SIGINT/SIGTERM, then closes cleanly (the file's pending
+ * lines are written) and returns 0. Bad options: usage and 2. A port in use: one line and 1.
+ */
+export async function runUiCommand(args: readonly string[], io: UiIo): Promise<number> {
+  const parsed = parseUiArgs(args);
+  if (typeof parsed === 'string') {
+    io.stderr(`tracing-agent ui: ${parsed}\n\n${UI_USAGE}`);
+    return 2;
+  }
+  if (parsed.help === true) {
+    io.stdout(UI_USAGE);
+    return 0;
+  }
+  const { help: _help, ...options } = parsed;
+  let viewer;
+  try {
+    viewer = await startViewer({ ...options, warn: (m) => io.stderr(`tracing-agent ui: warning: ${m}\n`) });
+  } catch (err) {
+    io.stderr(`tracing-agent ui: ${err instanceof ListenError ? err.message : (err as Error).message}\n`);
+    return 1;
+  }
+  const host = options.host ?? DEFAULT_HOST;
+  if (!isLoopbackHost(host)) {
+    io.stderr(`tracing-agent ui: warning: listening on ${host}, not loopback: anyone who can reach these ports can read your traces and send spans.\n`);
+  }
+  if (viewer.loaded !== null) {
+    const l = viewer.loaded;
+    io.stdout(`Loaded ${l.loaded} spans from ${options.file}${l.compacted ? ' (file rewritten with what fits in --max-spans)' : ''}\n`);
+  }
+  io.stdout(`Traces: ${viewer.webUrl}\nOTLP:   ${viewer.otlpUrl} (protobuf or JSON; the agent's default endpoint)\nStop with Ctrl-C.\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  await viewer.close();
+  io.stdout(`Stopped (${signal}).\n`);
+  return 0;
+}

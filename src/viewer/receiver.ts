@@ -1,0 +1,172 @@
+// The OTLP/HTTP trace receiver: `POST /v1/traces` with protobuf or JSON, optionally gzip, answered
+// the way the OTLP/HTTP specification tells senders to expect: 200 with an
+// ExportTraceServiceResponse in the request's encoding (with partialSuccess when spans were
+// invalid), 400 with a google.rpc.Status for a body that cannot be decoded, 413 over the size
+// limit (checked again after gunzip, so a zip bomb stops at the limit), 415 for other types.
+import type * as http from 'node:http';
+import { gunzip } from 'node:zlib';
+import { ProtoWriter } from '../export/protobuf-writer.js';
+import { describeError } from '../util/log.js';
+import type { ViewSpan } from './model.js';
+import { decodeOtlpJson, MalformedJson } from './otlp-json-decoder.js';
+import { decodeOtlpProtobuf } from './otlp-protobuf-decoder.js';
+import { MalformedProtobuf } from './protobuf-reader.js';
+import type { TraceStore } from './store.js';
+import { invalidReason } from './view-span.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const OTLP_TRACES_PATH = '/v1/traces';
+
+// google.rpc.Code values used in Status bodies.
+const CODE_INVALID_ARGUMENT = 3;
+const CODE_RESOURCE_EXHAUSTED = 8;
+const CODE_UNIMPLEMENTED = 12;
+// After answering 413 we keep reading (so the sender sees the answer, not a reset) but only this much.
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
+
+export interface ReceiverOptions {
+  store: TraceStore;
+  /** Largest body accepted, compressed and uncompressed. */
+  maxBodyBytes?: number;
+  /** Called with the spans the store accepted (not duplicates), e.g. to append them to a file. */
+  onAccepted?: (spans: readonly ViewSpan[]) => void;
+}
+
+type Encoding = 'protobuf' | 'json';
+
+/** What the receiver concluded about one request (exported for tests of the answers). */
+export interface ReceiveResult {
+  status: number;
+  accepted: number;
+  rejected: number;
+  message: string;
+}
+
+/** Returns the request handler of the OTLP port. */
+export function createOtlpHandler(options: ReceiverOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const pathname = url.split('?', 1)[0];
+    if (pathname !== OTLP_TRACES_PATH) return plain(res, 404, `not found: this port receives OTLP traces at POST ${OTLP_TRACES_PATH}`);
+    if (req.method !== 'POST') return plain(res, 405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
+    const contentType = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    const encoding: Encoding | null = contentType === 'application/x-protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
+    if (encoding === null) {
+      options.store.countRejectedRequest();
+      return status(res, 415, 'json', CODE_UNIMPLEMENTED, `unsupported content type "${contentType}": send application/x-protobuf or application/json`);
+    }
+    const contentEncoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
+      options.store.countRejectedRequest();
+      return status(res, 415, encoding, CODE_UNIMPLEMENTED, `unsupported content encoding "${contentEncoding}": send gzip or none`);
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) return tooLarge(req, res, encoding, options.store, maxBodyBytes);
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        refused = true;
+        chunks.length = 0;
+        tooLarge(req, res, encoding, options.store, maxBodyBytes);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      // The sender went away mid-body: nothing to answer.
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (contentEncoding !== 'gzip') return answer(res, encoding, receive(raw, encoding, options));
+      gunzip(raw, { maxOutputLength: maxBodyBytes }, (err, body) => {
+        if (err === null) return answer(res, encoding, receive(body, encoding, options));
+        options.store.countRejectedRequest();
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          status(res, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${maxBodyBytes} bytes once decompressed`);
+        } else status(res, 400, encoding, CODE_INVALID_ARGUMENT, `body is not valid gzip: ${err.message}`);
+      });
+    });
+  };
+}
+
+/** Decodes, validates and stores one request body (already decompressed). */
+export function receive(body: Buffer, encoding: Encoding, options: ReceiverOptions): ReceiveResult {
+  let spans: ViewSpan[];
+  try {
+    spans = (encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(body)).spans;
+  } catch (err) {
+    options.store.countRejectedRequest();
+    const why = err instanceof MalformedProtobuf || err instanceof MalformedJson ? err.message : describeError(err);
+    return { status: 400, accepted: 0, rejected: 0, message: `malformed ${encoding === 'protobuf' ? 'protobuf' : 'JSON'} ExportTraceServiceRequest: ${why}` };
+  }
+  let rejected = 0;
+  let firstReason = '';
+  const valid: ViewSpan[] = [];
+  for (const span of spans) {
+    const reason = invalidReason(span);
+    if (reason === null) valid.push(span);
+    else {
+      rejected++;
+      if (firstReason === '') firstReason = reason;
+    }
+  }
+  const added = options.store.add(valid);
+  if (added.length > 0) options.onAccepted?.(added);
+  const message = rejected === 0 ? '' : `${rejected} span(s) rejected; first: ${firstReason}`;
+  return { status: 200, accepted: added.length, rejected, message };
+}
+
+function answer(res: http.ServerResponse, encoding: Encoding, result: ReceiveResult): void {
+  if (result.status !== 200) return status(res, result.status, encoding, CODE_INVALID_ARGUMENT, result.message);
+  if (encoding === 'json') {
+    const body = result.rejected === 0 ? {} : { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.message } };
+    return send(res, 200, 'application/json', Buffer.from(JSON.stringify(body)));
+  }
+  const w = new ProtoWriter(256);
+  if (result.rejected > 0) {
+    // ExportTraceServiceResponse.partial_success (1) { rejected_spans (1), error_message (2) }
+    const m = w.begin(1);
+    w.int64(1, result.rejected);
+    w.string(2, result.message);
+    w.end(m);
+  }
+  send(res, 200, 'application/x-protobuf', w.finish());
+}
+
+/** A google.rpc.Status body (code, message) in the request's encoding. */
+function status(res: http.ServerResponse, httpStatus: number, encoding: Encoding, code: number, message: string, extra: Record<string, string> = {}): void {
+  if (encoding === 'json') return send(res, httpStatus, 'application/json', Buffer.from(JSON.stringify({ code, message })), extra);
+  const w = new ProtoWriter(256);
+  w.uint32(1, code);
+  w.string(2, message);
+  send(res, httpStatus, 'application/x-protobuf', w.finish(), extra);
+}
+
+function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, store: TraceStore, limit: number): void {
+  store.countRejectedRequest();
+  status(res, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${limit} bytes`, { connection: 'close' });
+  let discarded = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARD_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
+function plain(res: http.ServerResponse, httpStatus: number, message: string, extra: Record<string, string> = {}): void {
+  send(res, httpStatus, 'application/json', Buffer.from(JSON.stringify({ code: httpStatus === 404 ? 5 : CODE_UNIMPLEMENTED, message })), extra);
+}
+
+function send(res: http.ServerResponse, httpStatus: number, type: string, body: Buffer, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(httpStatus, { 'content-type': type, 'content-length': String(body.length), 'x-content-type-options': 'nosniff', ...extra });
+  res.end(body);
+}

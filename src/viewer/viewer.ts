@@ -1,0 +1,132 @@
+// Starts the whole viewer: store (optionally loaded from and saved to a file), the OTLP receiver on
+// one port and the web page and API on another. Used by `tracing-agent ui` and by tests.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { suppressTracing } from '../util/suppress.js';
+import { LiveEvents, type LiveEventsOptions } from './live-events.js';
+import { createOtlpHandler, DEFAULT_MAX_BODY_BYTES, OTLP_TRACES_PATH } from './receiver.js';
+import { createWebHandler } from './server.js';
+import { loadSpanFile, SpanFileWriter, type LoadReport } from './span-file.js';
+import { DEFAULT_MAX_SPANS, TraceStore } from './store.js';
+
+export const DEFAULT_WEB_PORT = 16686;
+export const DEFAULT_OTLP_PORT = 4318;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export interface ViewerOptions {
+  /** Web port; 0 picks a free one. Default 16686. */
+  port?: number;
+  /** OTLP/HTTP port; 0 picks a free one. Default 4318. */
+  otlpPort?: number;
+  /** Address both ports bind to. Default 127.0.0.1. */
+  host?: string;
+  /** The store's bound, in spans. Default 100,000. */
+  maxSpans?: number;
+  /** A JSON-lines file spans are appended to and loaded from. */
+  file?: string;
+  /** Largest OTLP body, compressed or not. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Where index.html and assets/ are. Default dist/viewer-page. */
+  pageDir?: string;
+  /** Live-event timing (tests shorten it). */
+  events?: LiveEventsOptions;
+  /** Where warnings go (bad lines in the file, write failures). Default: stderr. */
+  warn?: (message: string) => void;
+}
+
+/** A running viewer. */
+export interface Viewer {
+  /** `http://<host>:<port>` of the page. */
+  webUrl: string;
+  /** `http://<host>:<port>/v1/traces`: give it to an OTLP exporter as its traces endpoint. */
+  otlpUrl: string;
+  store: TraceStore;
+  /** What loading `file` found (null without a file). */
+  loaded: LoadReport | null;
+  /** Stops both ports, ends live streams and writes the file's pending lines. */
+  close(): Promise<void>;
+}
+
+/** The port is taken, or the address cannot be bound: the message says which and what to do. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Starts the viewer. Rejects with `ListenError` when a port cannot be bound. */
+export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`tracing-agent ui: warning: ${m}\n`));
+  const store = new TraceStore(options.maxSpans ?? DEFAULT_MAX_SPANS);
+  let loaded: LoadReport | null = null;
+  let writer: SpanFileWriter | null = null;
+  if (options.file !== undefined) {
+    loaded = await loadSpanFile(options.file, store, warn);
+    writer = new SpanFileWriter(options.file, warn);
+  }
+  const events = new LiveEvents(store, options.events);
+  const fileWriter = writer;
+  const otlpHandler = createOtlpHandler({
+    store,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    onAccepted: fileWriter === null ? undefined : (spans) => fileWriter.append(spans),
+  });
+  const webHandler = createWebHandler({ store, events, pageDir: options.pageDir, host });
+  // Created and bound inside suppressTracing: connections inherit that context, so if the viewer
+  // runs under the agent by accident its own requests are not traced (and never loop back into it).
+  const otlpServer = suppressTracing(() => http.createServer(otlpHandler));
+  const webServer = suppressTracing(() => http.createServer(webHandler));
+  try {
+    await listen(otlpServer, options.otlpPort ?? DEFAULT_OTLP_PORT, host, 'OTLP');
+    await listen(webServer, options.port ?? DEFAULT_WEB_PORT, host, 'web');
+  } catch (err) {
+    events.close();
+    otlpServer.close();
+    webServer.close();
+    await fileWriter?.close();
+    throw err;
+  }
+  // Bound to every interface: print the loopback address, which a browser here can always open.
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const urlHost = shown.includes(':') ? `[${shown}]` : shown;
+  let closing: Promise<void> | null = null;
+  return {
+    webUrl: `http://${urlHost}:${(webServer.address() as AddressInfo).port}`,
+    otlpUrl: `http://${urlHost}:${(otlpServer.address() as AddressInfo).port}${OTLP_TRACES_PATH}`,
+    store,
+    loaded,
+    close() {
+      closing ??= (async () => {
+        events.close();
+        await Promise.all([stop(otlpServer), stop(webServer)]);
+        await fileWriter?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: http.Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EADDRINUSE') reject(new ListenError(`${what} port ${port} on ${host} is already in use (another viewer or collector?); choose another with --${what === 'OTLP' ? 'otlp-port' : 'port'}`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ListenError(`cannot bind ${what} port to ${host}: no such local address`));
+      else if (err.code === 'EACCES') reject(new ListenError(`not allowed to bind ${what} port ${port} on ${host}`));
+      else reject(new ListenError(`cannot listen on ${host}:${port} (${what}): ${err.message}`));
+    };
+    server.once('error', onError);
+    suppressTracing(() =>
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      }),
+    );
+  });
+}
+
+function stop(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
