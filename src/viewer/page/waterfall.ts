@@ -200,7 +200,8 @@ export class Waterfall {
     pooled.swatch.style.background = color;
     pooled.name.textContent = span.name;
     pooled.name.title = span.name;
-    pooled.service.textContent = span.service;
+    // The kind tells apart same-named spans (an HTTP server span and the client span under it).
+    pooled.service.textContent = span.kind === 'unspecified' || span.kind === 'internal' ? span.service : `${span.service} · ${span.kind}`;
     pooled.orphan.hidden = !orphan;
     pooled.errorBadge.hidden = !span.error;
 
