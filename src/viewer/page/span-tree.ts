@@ -30,7 +30,10 @@ export function buildSpanTree(spans: readonly ViewSpan[]): SpanTree {
   const n = spans.length;
   const byStart = new Int32Array(n);
   for (let i = 0; i < n; i++) byStart[i] = i;
-  byStart.sort((a, b) => spans[a]!.startMs - spans[b]!.startMs || a - b);
+  // The server sends spans in start order: check that in one pass before paying for a sort.
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = spans[i - 1]!.startMs <= spans[i]!.startMs;
+  if (!sorted) byStart.sort((a, b) => spans[a]!.startMs - spans[b]!.startMs || a - b);
 
   const indexOfId = new Map<string, number>();
   for (let k = 0; k < n; k++) {

@@ -73,11 +73,12 @@ export class Waterfall {
   render(): void {
     this.framePending = false;
     const count = this.visible.length;
-    this.spacer.style.height = `${count * ROW_HEIGHT}px`;
+    const height = `${count * ROW_HEIGHT}px`;
+    if (this.spacer.style.height !== height) this.spacer.style.height = height;
     const top = this.scroller.scrollTop;
-    const height = this.scroller.clientHeight || 600;
+    const viewport = this.scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(count, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    const last = Math.min(count, Math.ceil((top + viewport) / ROW_HEIGHT) + OVERSCAN);
     const needed = last - first;
     while (this.pool.length < needed) this.pool.push(this.createRow());
     for (let k = 0; k < this.pool.length; k++) {
