@@ -3,7 +3,7 @@
 import type { TraceListResponse, TraceSummary } from '../model.js';
 import { listTraces, type LiveUpdates } from './api.js';
 import { clear, el } from './dom.js';
-import { formatDuration, formatStart, serviceColor } from './format.js';
+import { formatDuration, formatStart, isTraceId, serviceColor } from './format.js';
 import type { View, ViewContext } from './view.js';
 
 /** The filter fields, named as the query parameters of `GET /api/traces`. */
@@ -18,7 +18,7 @@ export function showTraceList(main: HTMLElement, context: ViewContext, live: Liv
   const minDuration = el('input', { name: 'minDurationMs', type: 'number', min: 0, step: 'any', placeholder: 'ms' });
   const errors = el('input', { name: 'errors', type: 'checkbox' });
   const tag = el('input', { name: 'tag', type: 'text', placeholder: 'http.status_code=500', spellcheck: 'false' });
-  const traceId = el('input', { name: 'traceId', type: 'text', placeholder: 'trace id (4+ hex)', spellcheck: 'false', class: 'mono' });
+  const traceId = el('input', { name: 'traceId', type: 'text', placeholder: 'trace id (4+ hex; Enter opens)', spellcheck: 'false', class: 'mono' });
   setSelect(service, [], params.get('service') ?? '');
   setSelect(operation, [], params.get('operation') ?? '');
   minDuration.value = params.get('minDurationMs') ?? '';
@@ -33,6 +33,8 @@ export function showTraceList(main: HTMLElement, context: ViewContext, live: Liv
     el('label', null, 'Tag key=value', tag),
     el('label', null, 'Trace id', traceId),
     el('label', { class: 'inline' }, errors, 'Errors only'),
+    // Lets Enter submit the form (and open a whole trace id) without a visible button.
+    el('button', { type: 'submit', hidden: true }),
   );
   const summary = el('div', { class: 'list-summary' }, 'Loading…');
   const body = el('tbody');
@@ -106,7 +108,12 @@ export function showTraceList(main: HTMLElement, context: ViewContext, live: Liv
   };
   form.addEventListener('input', changed);
   form.addEventListener('change', changed);
-  form.addEventListener('submit', (event) => event.preventDefault());
+  // Enter on a whole trace id opens that trace: the quickest way from a log line to its waterfall.
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = traceId.value.trim().toLowerCase();
+    if (isTraceId(id)) context.navigate(`/trace/${id}`);
+  });
 
   const unsubscribe = live.subscribe({ traces: () => void load() });
   void load();

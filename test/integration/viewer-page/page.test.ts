@@ -141,6 +141,23 @@ t.test('opening a saved OTLP JSON file shows its trace without uploading it', as
   t.match(await page.locator('main .problem').textContent(), 'no "resourceSpans"', 'a wrong file says what is wrong');
 });
 
+t.test('filters live in the address; Enter on a whole trace id opens it', async (t) => {
+  const { page } = browser;
+  await page.goto(`${viewer.webUrl}/?errors=1&service=frontend`);
+  t.equal(await page.locator('input[name=errors]').isChecked(), true, 'errors only, from the address');
+  t.equal(await page.locator('select[name=service]').inputValue(), 'frontend', 'service, from the address');
+  await page.fill('input[name=minDurationMs]', '25');
+  await page.waitForURL(/minDurationMs=25/);
+  t.match(page.url(), /errors=1/, 'the other filters stay in the address');
+  await page.fill('input[name=traceId]', orphanTrace);
+  await page.press('input[name=traceId]', 'Enter');
+  await page.waitForURL(`**/trace/${orphanTrace}`);
+  await page.locator('.span-row:not([hidden])').first().waitFor();
+  await page.goBack();
+  await page.waitForURL(/minDurationMs=25/);
+  t.equal(await page.locator('input[name=minDurationMs]').inputValue(), '25', 'Back restores the filtered list');
+});
+
 t.test('the page raised no errors', async (t) => {
   t.same(browser.pageErrors.filter((e) => !e.includes('/api/events')), []);
 });
