@@ -3,7 +3,6 @@
 // viewer's `ui` command can be added beside `config` with one line.
 import { didYouMean } from '../config/suggest.js';
 import { runConfigCommand } from './config-command.js';
-import { runUiCommand } from './ui-command.js';
 
 type Command = (args: readonly string[], io: CommandIo) => number | Promise<number>;
 
@@ -16,7 +15,8 @@ interface CommandIo {
 
 const COMMANDS: Readonly<Record<string, { summary: string; run: Command }>> = {
   config: { summary: 'print the resolved configuration, where each value came from, and which installed modules would be traced (--json for JSON)', run: runConfigCommand },
-  ui: { summary: 'receive traces over OTLP (port 4318) and show them in the browser (tracing-agent ui --help)', run: runUiCommand },
+  // Loaded on use: `config` should not pay for the viewer's servers.
+  ui: { summary: 'receive traces over OTLP (port 4318) and show them in the browser (tracing-agent ui --help)', run: (args, io) => (require('./ui-command.js') as typeof import('./ui-command.js')).runUiCommand(args, io) },
 };
 
 function usage(): string {

@@ -2,7 +2,8 @@
 // default) and serves the page on its own port until Ctrl-C or SIGTERM.
 import { isLoopbackHost } from '../viewer/loopback.js';
 import { DEFAULT_MAX_SPANS } from '../viewer/store.js';
-import { DEFAULT_HOST, DEFAULT_OTLP_PORT, DEFAULT_WEB_PORT, ListenError, startViewer, type ViewerOptions } from '../viewer/viewer.js';
+import { describeError } from '../util/log.js';
+import { DEFAULT_HOST, DEFAULT_OTLP_PORT, DEFAULT_WEB_PORT, FileError, ListenError, startViewer, type ViewerOptions } from '../viewer/viewer.js';
 
 interface UiIo {
   stdout: (s: string) => void;
@@ -95,7 +96,8 @@ export async function runUiCommand(args: readonly string[], io: UiIo): Promise<n
   try {
     viewer = await startViewer({ ...options, warn: (m) => io.stderr(`tracing-agent ui: warning: ${m}\n`) });
   } catch (err) {
-    io.stderr(`tracing-agent ui: ${err instanceof ListenError ? err.message : (err as Error).message}\n`);
+    // ListenError and FileError say what happened and what to do; anything else is unexpected.
+    io.stderr(`tracing-agent ui: ${err instanceof ListenError || err instanceof FileError ? err.message : describeError(err)}\n`);
     return 1;
   }
   const host = options.host ?? DEFAULT_HOST;
@@ -104,7 +106,10 @@ export async function runUiCommand(args: readonly string[], io: UiIo): Promise<n
   }
   if (viewer.loaded !== null) {
     const l = viewer.loaded;
-    io.stdout(`Loaded ${l.loaded} spans from ${options.file}${l.compacted ? ' (file rewritten with what fits in --max-spans)' : ''}\n`);
+    const kept = viewer.store.stats();
+    const evicted = l.loaded - kept.spans;
+    const notes = [evicted > 0 ? `${evicted} older ones evicted by --max-spans` : '', l.skipped > 0 ? `${l.skipped} bad line(s) skipped` : '', l.compacted ? 'file rewritten with what was kept' : ''].filter((n) => n !== '');
+    io.stdout(`Loaded ${kept.spans} spans (${kept.traces} traces) from ${options.file}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}\n`);
   }
   io.stdout(`Traces: ${viewer.webUrl}\nOTLP:   ${viewer.otlpUrl} (protobuf or JSON; the agent's default endpoint)\nStop with Ctrl-C.\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -3,6 +3,7 @@
 // enums as numbers or names, 64-bit integers as strings or numbers, doubles as numbers or
 // "NaN"/"Infinity", bytes as base64, lowerCamelCase or original snake_case field names.
 import type { ViewAttribute, ViewEvent, ViewLink, ViewSpan, ViewValue } from './model.js';
+import { intern, internShort } from './intern.js';
 import type { DecodedRequest } from './otlp-protobuf-decoder.js';
 import { durationMsOf, hasErrorAttribute, kindName, nanosToMs, serviceOf, STATUS_ERROR } from './view-span.js';
 
@@ -18,7 +19,9 @@ type Json = Record<string, unknown>;
 export function decodeOtlpJson(body: Buffer): DecodedRequest {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // A UTF-8 byte-order mark is not JSON, but some Windows tools write one.
+    const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+    parsed = JSON.parse(body.toString('utf8', start));
   } catch (err) {
     throw new MalformedJson(`invalid JSON: ${(err as Error).message}`);
   }
@@ -50,7 +53,7 @@ function spanOf(s: Json, resource: ViewAttribute[], service: string, scope: { na
     traceId: idOf(field(s, 'traceId', 'trace_id')),
     spanId: idOf(field(s, 'spanId', 'span_id')),
     parentSpanId: idOf(field(s, 'parentSpanId', 'parent_span_id')),
-    name: stringOf(field(s, 'name', 'name')),
+    name: intern(stringOf(field(s, 'name', 'name'))),
     kind: kindName(field(s, 'kind', 'kind')),
     service,
     startMs: nanosToMs(startTimeUnixNano),
@@ -82,14 +85,14 @@ function attributesOf(owner: Json, camel: string, snake: string): ViewAttribute[
 function keyValueOf(kv: unknown, depth: number): ViewAttribute {
   const o = objectOf(kv, 'KeyValue');
   const value = field(o, 'value', 'value');
-  return { key: stringOf(field(o, 'key', 'key')), value: value === undefined || value === null ? null : anyValueOf(value, depth) };
+  return { key: intern(stringOf(field(o, 'key', 'key'))), value: value === undefined || value === null ? null : anyValueOf(value, depth) };
 }
 
 function anyValueOf(v: unknown, depth: number): ViewValue {
   if (depth > MAX_VALUE_DEPTH) throw new MalformedJson(`attribute values nested deeper than ${MAX_VALUE_DEPTH}`);
   const o = objectOf(v, 'AnyValue');
   let x = field(o, 'stringValue', 'string_value');
-  if (x !== undefined) return stringOf(x);
+  if (x !== undefined) return internShort(stringOf(x));
   x = field(o, 'boolValue', 'bool_value');
   if (x !== undefined) return x === true || x === 'true';
   x = field(o, 'intValue', 'int_value');
@@ -134,9 +137,17 @@ function stringOf(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
-/** Ids are hex in OTLP/JSON; a sender writing upper case still means the same id. */
+const BASE64_ID = /^[A-Za-z0-9+/]{22}==$|^[A-Za-z0-9+/]{11}=$/;
+
+/**
+ * Ids are hex in OTLP/JSON (any case). Some senders use the generic protobuf JSON mapping, which
+ * writes bytes as base64; the lengths tell the two apart (a 16-byte id is 32 hex or 24 base64
+ * characters, an 8-byte id 16 or 12), so those ids are accepted too.
+ */
 function idOf(v: unknown): string {
-  return typeof v === 'string' ? v.toLowerCase() : '';
+  if (typeof v !== 'string') return '';
+  if (BASE64_ID.test(v)) return Buffer.from(v, 'base64').toString('hex');
+  return v.toLowerCase();
 }
 
 /** int64 as a number when exact, else the decimal string (values stay exact, as the sender wrote them). */

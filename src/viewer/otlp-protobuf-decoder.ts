@@ -3,8 +3,9 @@
 // protos it imports. Fields may come in any order (the resource after its spans, the scope after
 // its spans), so nested messages are remembered as readers and decoded once their context is known.
 import type { ViewAttribute, ViewEvent, ViewLink, ViewSpan, ViewValue } from './model.js';
-import { MalformedProtobuf, ProtoReader, uint64String, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf-reader.js';
-import { hasErrorAttribute, kindName, nanosToMs, serviceOf, STATUS_ERROR } from './view-span.js';
+import { MalformedProtobuf, nanosPartsToMs, ProtoReader, uint64String, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf-reader.js';
+import { intern, internShort } from './intern.js';
+import { hasErrorAttribute, kindName, serviceOf, STATUS_ERROR } from './view-span.js';
 
 /** Spans read from one request; validation (ids) is the receiver's next step. */
 export interface DecodedRequest {
@@ -14,7 +15,11 @@ export interface DecodedRequest {
 // AnyValue nests (arrays, kvlists); a hostile body could nest deep enough to blow the stack.
 const MAX_VALUE_DEPTH = 32;
 const TWO_POW_32 = 2 ** 32;
-const NO_ATTRIBUTES: ViewAttribute[] = [];
+const NO_ATTRIBUTES = Object.freeze([]) as unknown as ViewAttribute[];
+// Most spans have no events or links: one shared empty list each, rather than two arrays per span
+// kept for as long as the store holds it. Frozen, so a stray push fails loudly instead of leaking.
+const NO_EVENTS = Object.freeze([]) as unknown as ViewEvent[];
+const NO_LINKS = Object.freeze([]) as unknown as ViewLink[];
 
 /** Decodes a protobuf body; throws `MalformedProtobuf` when it is not a valid request. */
 export function decodeOtlpProtobuf(buf: Buffer): DecodedRequest {
@@ -116,7 +121,7 @@ function readSpan(r: ProtoReader, resource: ViewAttribute[], service: string, sc
         break;
       case 5:
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        name = r.string();
+        name = intern(r.string());
         break;
       case 6:
         r.expect(key, WIRE_VARINT);
@@ -167,7 +172,6 @@ function readSpan(r: ProtoReader, resource: ViewAttribute[], service: string, sc
     }
   }
   const durationNs = (endHi - startHi) * TWO_POW_32 + (endLo - startLo);
-  const startTimeUnixNano = uint64String(startLo, startHi);
   return {
     traceId,
     spanId,
@@ -175,16 +179,15 @@ function readSpan(r: ProtoReader, resource: ViewAttribute[], service: string, sc
     name,
     kind: kindName(kind),
     service,
-    // Through the exact decimal: hi * 2^32 + lo as a double would round away sub-microseconds.
-    startMs: nanosToMs(startTimeUnixNano),
+    startMs: nanosPartsToMs(startLo, startHi),
     durationMs: durationNs > 0 ? durationNs / 1e6 : 0,
-    startTimeUnixNano,
+    startTimeUnixNano: uint64String(startLo, startHi),
     endTimeUnixNano: uint64String(endLo, endHi),
     error: statusCode === STATUS_ERROR || hasErrorAttribute(attributes),
     statusMessage,
     attributes,
-    events: events ?? [],
-    links: links ?? [],
+    events: events ?? NO_EVENTS,
+    links: links ?? NO_LINKS,
     resource,
     scope,
   };
@@ -214,7 +217,7 @@ function readEvent(r: ProtoReader): ViewEvent {
         r.skip(key & 7);
     }
   }
-  return { timeMs: nanosToMs(uint64String(lo, hi)), name, attributes };
+  return { timeMs: nanosPartsToMs(lo, hi), name, attributes };
 }
 
 function readLink(r: ProtoReader): ViewLink {
@@ -264,7 +267,7 @@ function readKeyValue(r: ProtoReader, depth: number): ViewAttribute {
     switch (key >>> 3) {
       case 1:
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        k = r.string();
+        k = intern(r.string());
         break;
       case 2:
         r.expect(key, WIRE_LENGTH_DELIMITED);
@@ -284,10 +287,11 @@ function readAnyValue(r: ProtoReader, depth: number): ViewValue {
   while (r.more()) {
     const key = r.key();
     switch (key >>> 3) {
-      case 1:
+      case 1: {
         r.expect(key, WIRE_LENGTH_DELIMITED);
-        value = r.string();
+        value = internShort(r.string());
         break;
+      }
       case 2:
         r.expect(key, WIRE_VARINT);
         value = r.bool();

@@ -179,8 +179,21 @@ export function int64FromParts(lo: number, hi: number): number | string {
   return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
-/** An unsigned 64-bit integer (fixed64 nanoseconds) from its halves, as an exact decimal string. */
+// 2^32 = 4294 * 10^6 + 967296: splitting the high word this way keeps every step an exact double.
+const HI_MILLIONS = 4294;
+const HI_REST = 967296;
+
+/** An unsigned 64-bit integer (fixed64 nanoseconds) from its halves, as an exact decimal string, without BigInt. */
 export function uint64String(lo: number, hi: number): string {
   if (hi < 0x200000) return String(hi * TWO_POW_32 + lo);
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  const r = hi * HI_REST + lo;
+  const millions = hi * HI_MILLIONS + Math.floor(r / 1e6);
+  const rest = String(r % 1e6);
+  return `${millions}${'000000'.slice(rest.length)}${rest}`;
+}
+
+/** fixed64 nanoseconds (as halves) → milliseconds, whole part exact, fraction to double precision. */
+export function nanosPartsToMs(lo: number, hi: number): number {
+  const r = hi * HI_REST + lo;
+  return hi * HI_MILLIONS + Math.floor(r / 1e6) + (r % 1e6) / 1e6;
 }

@@ -30,6 +30,8 @@ export interface ReceiverOptions {
   maxBodyBytes?: number;
   /** Called with the spans the store accepted (not duplicates), e.g. to append them to a file. */
   onAccepted?: (spans: readonly ViewSpan[]) => void;
+  /** Called when a request is refused (400, 413, 415), so the user can see why a sender's spans are missing. */
+  onRefused?: (status: number, message: string) => void;
 }
 
 type Encoding = 'protobuf' | 'json';
@@ -51,18 +53,13 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
     if (pathname !== OTLP_TRACES_PATH) return plain(res, 404, `not found: this port receives OTLP traces at POST ${OTLP_TRACES_PATH}`);
     if (req.method !== 'POST') return plain(res, 405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
     const contentType = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-    const encoding: Encoding | null = contentType === 'application/x-protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
-    if (encoding === null) {
-      options.store.countRejectedRequest();
-      return status(res, 415, 'json', CODE_UNIMPLEMENTED, `unsupported content type "${contentType}": send application/x-protobuf or application/json`);
-    }
+    // `application/protobuf` is the registered name some senders use for the same bytes.
+    const encoding: Encoding | null = contentType === 'application/x-protobuf' || contentType === 'application/protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
+    if (encoding === null) return refuse(res, options, 415, 'json', CODE_UNIMPLEMENTED, `unsupported content type "${contentType}": send application/x-protobuf or application/json`);
     const contentEncoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
-      options.store.countRejectedRequest();
-      return status(res, 415, encoding, CODE_UNIMPLEMENTED, `unsupported content encoding "${contentEncoding}": send gzip or none`);
-    }
+    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') return refuse(res, options, 415, encoding, CODE_UNIMPLEMENTED, `unsupported content encoding "${contentEncoding}": send gzip or none`);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBodyBytes) return tooLarge(req, res, encoding, options.store, maxBodyBytes);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) return tooLarge(req, res, encoding, options, maxBodyBytes);
 
     const chunks: Buffer[] = [];
     let size = 0;
@@ -73,7 +70,7 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
       if (size > maxBodyBytes) {
         refused = true;
         chunks.length = 0;
-        tooLarge(req, res, encoding, options.store, maxBodyBytes);
+        tooLarge(req, res, encoding, options, maxBodyBytes);
         return;
       }
       chunks.push(chunk);
@@ -84,13 +81,12 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
     req.on('end', () => {
       if (refused) return;
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (contentEncoding !== 'gzip') return answer(res, encoding, receive(raw, encoding, options));
+      if (contentEncoding !== 'gzip') return answer(res, encoding, receive(raw, encoding, options), options);
       gunzip(raw, { maxOutputLength: maxBodyBytes }, (err, body) => {
-        if (err === null) return answer(res, encoding, receive(body, encoding, options));
-        options.store.countRejectedRequest();
+        if (err === null) return answer(res, encoding, receive(body, encoding, options), options);
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-          status(res, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${maxBodyBytes} bytes once decompressed`);
-        } else status(res, 400, encoding, CODE_INVALID_ARGUMENT, `body is not valid gzip: ${err.message}`);
+          refuse(res, options, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${maxBodyBytes} bytes once decompressed`);
+        } else refuse(res, options, 400, encoding, CODE_INVALID_ARGUMENT, `body is not valid gzip: ${err.message}`);
       });
     });
   };
@@ -102,7 +98,6 @@ export function receive(body: Buffer, encoding: Encoding, options: ReceiverOptio
   try {
     spans = (encoding === 'protobuf' ? decodeOtlpProtobuf(body) : decodeOtlpJson(body)).spans;
   } catch (err) {
-    options.store.countRejectedRequest();
     const why = err instanceof MalformedProtobuf || err instanceof MalformedJson ? err.message : describeError(err);
     return { status: 400, accepted: 0, rejected: 0, message: `malformed ${encoding === 'protobuf' ? 'protobuf' : 'JSON'} ExportTraceServiceRequest: ${why}` };
   }
@@ -123,8 +118,8 @@ export function receive(body: Buffer, encoding: Encoding, options: ReceiverOptio
   return { status: 200, accepted: added.length, rejected, message };
 }
 
-function answer(res: http.ServerResponse, encoding: Encoding, result: ReceiveResult): void {
-  if (result.status !== 200) return status(res, result.status, encoding, CODE_INVALID_ARGUMENT, result.message);
+function answer(res: http.ServerResponse, encoding: Encoding, result: ReceiveResult, options: ReceiverOptions): void {
+  if (result.status !== 200) return refuse(res, options, result.status, encoding, CODE_INVALID_ARGUMENT, result.message);
   if (encoding === 'json') {
     const body = result.rejected === 0 ? {} : { partialSuccess: { rejectedSpans: String(result.rejected), errorMessage: result.message } };
     return send(res, 200, 'application/json', Buffer.from(JSON.stringify(body)));
@@ -149,9 +144,15 @@ function status(res: http.ServerResponse, httpStatus: number, encoding: Encoding
   send(res, httpStatus, 'application/x-protobuf', w.finish(), extra);
 }
 
-function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, store: TraceStore, limit: number): void {
-  store.countRejectedRequest();
-  status(res, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${limit} bytes`, { connection: 'close' });
+/** Answers a refused request: counted in the stats, reported, and a Status body in the request's encoding. */
+function refuse(res: http.ServerResponse, options: ReceiverOptions, httpStatus: number, encoding: Encoding, code: number, message: string, extra: Record<string, string> = {}): void {
+  options.store.countRejectedRequest();
+  options.onRefused?.(httpStatus, message);
+  status(res, httpStatus, encoding, code, message, extra);
+}
+
+function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, options: ReceiverOptions, limit: number): void {
+  refuse(res, options, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${limit} bytes`, { connection: 'close' });
   let discarded = 0;
   req.removeAllListeners('data');
   req.on('data', (chunk: Buffer) => {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { intern, internShort } from './intern.js';
 import type { ViewSpan } from './model.js';
 import type { TraceStore } from './store.js';
 import { invalidReason } from './view-span.js';
@@ -34,6 +35,9 @@ export async function loadSpanFile(file: string, store: TraceStore, warn: (messa
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let batch: ViewSpan[] = [];
   let lastBad = 0;
+  // Spans of one process share one resource; each line carries its own copy, so share them again
+  // (keyed by their JSON text) rather than keep 100,000 identical arrays.
+  const resources = new Map<string, ViewSpan['resource']>();
   for await (const line of lines) {
     report.lines++;
     if (line.trim() === '') continue;
@@ -42,6 +46,15 @@ export async function loadSpanFile(file: string, store: TraceStore, warn: (messa
       report.skipped++;
       lastBad = report.lines;
       continue;
+    }
+    const resourceKey = JSON.stringify(span.resource);
+    const shared = resources.get(resourceKey);
+    if (shared === undefined) resources.set(resourceKey, span.resource);
+    else span.resource = shared;
+    span.name = intern(span.name);
+    for (const a of span.attributes) {
+      a.key = intern(a.key);
+      if (typeof a.value === 'string') a.value = internShort(a.value);
     }
     batch.push(span);
     if (batch.length >= LOAD_BATCH) {

@@ -26,7 +26,7 @@ interface TraceEntry {
   /** Span names in this trace, with counts (for the operation filter). */
   readonly operations: Map<string, number>;
   readonly summary: TraceSummary;
-  /** Earliest end so far is not needed; the latest end is, for the duration. */
+  /** The latest end so far: with the earliest start, the trace's duration. */
   endMs: number;
   sorted: boolean;
 }
@@ -68,6 +68,8 @@ export class TraceStore {
       let entry = this.traces.get(span.traceId);
       if (entry === undefined) entry = this.createEntry(span);
       else if (entry.spanIds.has(span.spanId)) continue;
+      // Every span of a trace can share one copy of its id.
+      else span.traceId = entry.summary.traceId;
       // One trace alone at the bound: keep what we have rather than evicting the trace itself.
       if (entry.spans.length >= this.maxSpans) {
         this.evictedSpans++;
@@ -115,7 +117,7 @@ export class TraceStore {
     return entry.spans;
   }
 
-  /** Every span, oldest trace first (for tests and the file writer's compaction). */
+  /** Every span, oldest trace first (for the file's compaction). */
   *allSpans(): IterableIterator<ViewSpan> {
     for (const entry of this.traces.values()) yield* entry.spans;
   }

@@ -52,7 +52,12 @@ export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
-/** Starts the viewer. Rejects with `ListenError` when a port cannot be bound. */
+/** The `--file` cannot be read or opened for appending. */
+export class FileError extends Error {
+  override readonly name = 'FileError';
+}
+
+/** Starts the viewer. Rejects with `ListenError` when a port cannot be bound, `FileError` for an unusable file. */
 export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> {
   const host = options.host ?? DEFAULT_HOST;
   const warn = options.warn ?? ((m: string) => process.stderr.write(`tracing-agent ui: warning: ${m}\n`));
@@ -60,8 +65,12 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   let loaded: LoadReport | null = null;
   let writer: SpanFileWriter | null = null;
   if (options.file !== undefined) {
-    loaded = await loadSpanFile(options.file, store, warn);
-    writer = new SpanFileWriter(options.file, warn);
+    try {
+      loaded = await loadSpanFile(options.file, store, warn);
+      writer = new SpanFileWriter(options.file, warn);
+    } catch (err) {
+      throw new FileError(`cannot use --file ${options.file}: ${(err as Error).message}`);
+    }
   }
   const events = new LiveEvents(store, options.events);
   const fileWriter = writer;
@@ -69,6 +78,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
     store,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     onAccepted: fileWriter === null ? undefined : (spans) => fileWriter.append(spans),
+    onRefused: throttledRefusals(warn),
   });
   const webHandler = createWebHandler({ store, events, pageDir: options.pageDir, host });
   // Created and bound inside suppressTracing: connections inherit that context, so if the viewer
@@ -102,6 +112,27 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Reports refused requests through `warn` (a misconfigured sender otherwise sees its spans vanish
+ * with no word on this side): the first few, then at most one a minute with how many were not shown.
+ */
+function throttledRefusals(warn: (message: string) => void, everyMs = 60_000): (status: number, message: string) => void {
+  let shown = 0;
+  let lastAt = 0;
+  let quiet = 0;
+  return (status, message) => {
+    const now = Date.now();
+    if (shown >= 3 && now - lastAt < everyMs) {
+      quiet++;
+      return;
+    }
+    shown++;
+    lastAt = now;
+    warn(`refused an OTLP request (${status}): ${message}${quiet > 0 ? ` (and ${quiet} more since the last report)` : ''}`);
+    quiet = 0;
   };
 }
 

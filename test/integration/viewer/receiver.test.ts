@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { startViewer, type Viewer } from '../../../src/viewer/viewer.js';
@@ -22,7 +23,7 @@ function jsonRequest(spans: object[]): string {
 }
 
 async function viewer(t: Test, opts: Parameters<typeof startViewer>[0] = {}): Promise<Viewer> {
-  const v = await startViewer({ port: 0, otlpPort: 0, ...opts });
+  const v = await startViewer({ port: 0, otlpPort: 0, warn: () => {}, ...opts });
   t.teardown(() => v.close());
   return v;
 }
@@ -84,8 +85,9 @@ t.test('duplicates (same span id, another request) are ignored', async (t) => {
   t.equal(v.store.stats().spans, 1);
 });
 
-t.test('malformed bodies get 400 with a Status body, counted, and the receiver keeps working', async (t) => {
-  const v = await viewer(t);
+t.test('malformed bodies get 400 with a Status body, counted, reported, and the receiver keeps working', async (t) => {
+  const warnings: string[] = [];
+  const v = await viewer(t, { warn: (m) => warnings.push(m) });
   const badPb = await postOtlp(v.otlpUrl, Buffer.from([0x0a, 0xff, 0xff, 0x01]), 'application/x-protobuf');
   t.equal(badPb.status, 400);
   t.equal(badPb.headers['content-type'], 'application/x-protobuf');
@@ -99,6 +101,8 @@ t.test('malformed bodies get 400 with a Status body, counted, and the receiver k
   t.equal(badGzip.status, 400);
   t.match(JSON.parse(badGzip.body.toString()).message, /not valid gzip/);
   t.equal(v.store.stats().rejectedRequests, 4);
+  t.equal(warnings.length, 3, 'the first three refusals are reported, then at most one a minute');
+  t.match(warnings[0], /^refused an OTLP request \(400\): malformed protobuf ExportTraceServiceRequest/);
   const ok = await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/x-protobuf');
   t.equal(ok.status, 200, 'still receiving after the bad ones');
 });
@@ -122,6 +126,7 @@ t.test('over the size limit: 413, also after gunzip (a zip bomb stops at the lim
 
 t.test('other content types 415, other paths 404, other methods 405', async (t) => {
   const v = await viewer(t);
+  t.equal((await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/protobuf')).status, 200, 'application/protobuf is the same bytes');
   const text = await postOtlp(v.otlpUrl, 'hello', 'text/plain');
   t.equal(text.status, 415);
   t.match(JSON.parse(text.body.toString()).message, /application\/x-protobuf or application\/json/);
@@ -132,5 +137,28 @@ t.test('other content types 415, other paths 404, other methods 405', async (t) 
   const get = await request(v.otlpUrl);
   t.equal(get.status, 405);
   t.equal(get.headers.allow, 'POST');
+  const preflight = await request(v.otlpUrl, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  t.equal(preflight.status, 405, 'no CORS preflight: a web page cannot post JSON or protobuf here');
+  t.equal(preflight.headers['access-control-allow-origin'], undefined);
   t.equal((await postOtlp(v.otlpUrl, '{}', 'application/json')).status, 200, 'an empty request is fine');
+});
+
+t.test('a sender that goes away mid-body or sends a torn gzip stream does not disturb the receiver', async (t) => {
+  const v = await viewer(t);
+  const url = new URL(v.otlpUrl);
+  await new Promise<void>((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      socket.write(`POST /v1/traces HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n`);
+      socket.write(Buffer.alloc(1000, 0x0a));
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 50);
+    });
+  });
+  const torn = gzipSync(Buffer.from(JSON.stringify({ resourceSpans: [] }))).subarray(0, 10);
+  t.equal((await postOtlp(v.otlpUrl, torn, 'application/json', { 'content-encoding': 'gzip' })).status, 400);
+  const ok = await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/x-protobuf');
+  t.equal(ok.status, 200);
+  t.equal(v.store.stats().spans, 1);
 });

@@ -41,6 +41,16 @@ t.test('snake_case names, legacy instrumentationLibrarySpans, missing optional p
   t.equal(spans[0]!.startTimeUnixNano, '5');
   t.same(spans[0]!.events, []);
   t.same(decode('{}'), [], 'an empty request has no spans');
+  t.equal(decodeOtlpJson(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(req([{ traceId: TRACE, spanId: 'eee19b7ec3c1b174' }])))])).spans.length, 1, 'a UTF-8 BOM is skipped');
+});
+
+t.test('ids written as base64 (the generic protobuf JSON mapping) are accepted too', async (t) => {
+  const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+  const spans = decode(req([{ traceId: b64(TRACE), spanId: b64('eee19b7ec3c1b174'), parentSpanId: b64('eee19b7ec3c1b173'), name: 'x', links: [{ traceId: b64(TRACE), spanId: b64('0102030405060708') }] }]));
+  t.equal(spans[0]!.traceId, TRACE);
+  t.equal(spans[0]!.spanId, 'eee19b7ec3c1b174');
+  t.equal(spans[0]!.parentSpanId, 'eee19b7ec3c1b173');
+  t.equal(spans[0]!.links[0]!.spanId, '0102030405060708');
 });
 
 t.test('an error=true attribute (OpenTracing style) marks the span an error', async (t) => {

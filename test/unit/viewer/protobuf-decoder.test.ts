@@ -192,3 +192,19 @@ function varintBytes(v: number): number[] {
   out.push(v);
   return out;
 }
+
+t.test('fixed64 nanoseconds → exact decimal and milliseconds, across the whole range', async (t) => {
+  const { uint64String, nanosPartsToMs } = await import('../../../src/viewer/protobuf-reader.js');
+  let seed = 7;
+  const rand32 = (): number => (seed = (seed * 1103515245 + 12345) >>> 0);
+  const cases: [number, number][] = [[0, 0], [1, 0], [0xffffffff, 0x1fffff], [0, 0x200000], [0xffffffff, 0xffffffff], [999999, 0x17b2a9e5]];
+  for (let i = 0; i < 200; i++) cases.push([rand32(), rand32()]);
+  for (const [lo, hi] of cases) {
+    const exact = (BigInt(hi) << 32n) | BigInt(lo);
+    t.equal(uint64String(lo, hi), exact.toString(), `${hi}:${lo}`);
+    // Within double precision of the exact value (a few ulps), wherever in the range.
+    const ms = nanosPartsToMs(lo, hi);
+    const error = Math.abs(ms - Number(exact / 1000n) / 1000);
+    t.ok(error <= Math.max(ms * 2 ** -50, 1e-3), `ms of ${hi}:${lo} off by ${error}`);
+  }
+});
