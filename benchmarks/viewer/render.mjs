@@ -118,6 +118,27 @@ const context = await chromium.launchPersistentContext(profile, {
 const page = context.pages()[0] ?? (await context.newPage());
 page.setDefaultTimeout(60_000);
 
+// Times each animation-frame callback (the waterfall draws its rows in one) and the style and
+// layout it causes, forced right after: the page's own cost per frame, apart from paint and from
+// time the renderer waits for a core (long tasks count both).
+await page.addInitScript(() => {
+  const raf = window.requestAnimationFrame.bind(window);
+  window.__frameCosts = [];
+  window.requestAnimationFrame = (callback) => raf((timestamp) => {
+    const start = performance.now();
+    callback(timestamp);
+    const scripted = performance.now();
+    void document.body.offsetHeight;
+    const costs = window.__frameCosts;
+    const last = costs[costs.length - 1];
+    // Callbacks of one frame share its timestamp: add them up into one entry per frame.
+    if (last && last[2] === timestamp) {
+      last[0] += scripted - start;
+      last[1] += performance.now() - scripted;
+    } else costs.push([scripted - start, performance.now() - scripted, timestamp]);
+  });
+});
+
 const loads = [];
 for (let run = 0; run < RUNS; run++) {
   await page.goto('about:blank');
@@ -149,6 +170,7 @@ const scroll = await page.evaluate(async () => {
   observer.observe({ type: 'longtask' });
   const scroller = document.querySelector('.rows');
   const frames = [];
+  window.__frameCosts.length = 0;
   let last = await new Promise((r) => requestAnimationFrame(r));
   while (scroller.scrollTop + scroller.clientHeight < scroller.scrollHeight - 1) {
     scroller.scrollTop += scroller.clientHeight;
@@ -159,7 +181,7 @@ const scroll = await page.evaluate(async () => {
   await new Promise((r) => setTimeout(r, 100));
   observer.disconnect();
   const lastRow = [...document.querySelectorAll('.span-row:not([hidden])')].at(-1)?.getAttribute('data-row');
-  return { frames, longTasks, lastRow: Number(lastRow), rowsInDom: document.querySelectorAll('.span-row').length };
+  return { costs: window.__frameCosts.slice(), frames, longTasks, lastRow: Number(lastRow), rowsInDom: document.querySelectorAll('.span-row').length };
 });
 
 // Collapse all / expand all on the whole trace.
@@ -180,12 +202,16 @@ await viewer.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const ms = (x) => `${x.toFixed(1)} ms`;
-console.log(`viewer page, ${spans.length.toLocaleString('en')}-span trace (${SERVICES.length} services, max depth ${maxDepth}), headless Chromium ${context.browser()?.version() ?? ''}`.trim());
+const load = (await import('node:os')).loadavg()[0].toFixed(1);
+console.log(`viewer page, ${spans.length.toLocaleString('en')}-span trace (${SERVICES.length} services, max depth ${maxDepth}), headless Chromium; machine load average ${load} on ${(await import('node:os')).availableParallelism()} cores`);
 console.log(`  navigation → page script running: median ${ms(median(loads.map((l) => l.scriptStart)))}`);
 console.log(`  trace request → first byte (server builds the JSON): median ${ms(median(loads.map((l) => l.responseStart - l.requestStart)))}; body ${(loads[0].bodyBytes / 1e6).toFixed(1)} MB, last byte at ${ms(median(loads.map((l) => l.responseEnd)))}`);
 console.log(`  navigation → trace JSON parsed: median ${ms(median(loads.map((l) => l.fetched)))} over ${RUNS} loads`);
 console.log(`  navigation → first rows drawn:  median ${ms(median(loads.map((l) => l.firstRows)))}, worst ${ms(Math.max(...loads.map((l) => l.firstRows)))} (painted: median ${ms(median(loads.map((l) => l.painted)))})`);
 console.log(`  row elements in the DOM: ${loads[0].rowsInDom} after load, ${scroll.rowsInDom} after scrolling`);
 console.log(`  scroll top → bottom: ${scroll.frames.length} frames, frame time median ${ms(median(scroll.frames))}, p95 ${ms(pct(scroll.frames, 0.95))}, max ${ms(Math.max(...scroll.frames))}; reached row ${scroll.lastRow + 1}`);
+const scripts = scroll.costs.map((c) => c[0]);
+const layouts = scroll.costs.map((c) => c[1]);
+console.log(`  per frame while scrolling: script (rows drawn) median ${ms(median(scripts))}, p95 ${ms(pct(scripts, 0.95))}; style+layout median ${ms(median(layouts))}, p95 ${ms(pct(layouts, 0.95))}`);
 console.log(`  long tasks (> 50 ms) while scrolling: ${scroll.longTasks.length}${scroll.longTasks.length ? `, longest ${ms(Math.max(...scroll.longTasks))}` : ''}`);
 console.log(`  collapse all: ${ms(toggles.collapseAll)}, expand all: ${ms(toggles.expandAll)} (click to next frame)`);
