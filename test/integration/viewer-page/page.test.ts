@@ -21,6 +21,10 @@ const orphanRoot = viewSpan(orphanTrace, 'GET /orders', { service: 'frontend', s
 const orphanChild = viewSpan(orphanTrace, 'SELECT orders', { service: 'db', parent: orphanRoot, startMs: T0 + 1010, durationMs: 20 });
 const orphan = viewSpan(orphanTrace, 'late work', { service: 'worker', parent: 'deadbeefdeadbeef', startMs: T0 + 1030, durationMs: 30 });
 const orphanKid = viewSpan(orphanTrace, 'late child', { service: 'worker', parent: orphan, startMs: T0 + 1040, durationMs: 5 });
+orphanKid.links = [
+  { traceId: xssTrace, spanId: xssRoot.spanId, attributes: [{ key: 'why', value: 'follows from' }] },
+  { traceId: 'd'.repeat(32), spanId: '00000000000000dd', attributes: [] },
+];
 
 // Trace 3: 3,000 spans, a chain 1,000 deep plus wide fan-out: rows must be virtualised.
 const bigTrace = 'c'.repeat(32);
@@ -69,6 +73,24 @@ t.test('a span whose parent never arrived is shown, marked, with its subtree', a
   t.same(seen, [['GET /orders', '0', false], ['SELECT orders', '1', false], ['late work', '0', true], ['late child', '1', false]]);
   t.equal(await rows.nth(2).locator('.badge.orphan').isVisible(), true, '"missing parent" shown on the row');
   t.match(await page.locator('.trace-head').textContent(), '1 missing parent');
+});
+
+t.test('details: links open known traces; ids copy to the clipboard', async (t) => {
+  const { page, context } = browser;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: viewer.webUrl });
+  await page.goto(`${viewer.webUrl}/trace/${orphanTrace}`);
+  await page.locator('.span-row:not([hidden])', { hasText: 'late child' }).click();
+  const links = page.locator('aside.detail .link');
+  await links.first().locator('a').waitFor();
+  t.equal(await links.first().locator('a').getAttribute('href'), `/trace/${xssTrace}`, 'a link to a trace the viewer holds is a link');
+  t.match(await links.first().textContent(), 'whyfollows from', 'with its attributes');
+  t.equal(await links.nth(1).locator('a').count(), 0, 'a link to an unknown trace stays text');
+  await page.locator('td[data-id="span id"] button.copy').click();
+  await page.locator('td[data-id="span id"] button.copy', { hasText: 'Copied' }).waitFor();
+  t.equal(await page.evaluate('navigator.clipboard.readText()'), orphanKid.spanId, 'the span id was copied');
+  await links.first().locator('a').click();
+  await page.waitForURL(`**/trace/${xssTrace}`);
+  t.equal(await page.locator('.span-row:not([hidden]) .span-name').first().textContent(), XSS, 'the link opened the linked trace');
 });
 
 t.test('collapse hides a subtree; expand all brings it back', async (t) => {
