@@ -15,7 +15,9 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(assets, { recursive: true });
 // Every module is announced in the page's head, so the browser fetches them in parallel instead of
 // discovering them one import level at a time.
-const modules = readdirSync(compiled).filter((file) => file.endsWith('.js')).sort();
+// Only modules with a source today: the staging folder may still hold one that was renamed away.
+const sources = new Set(readdirSync(source).filter((file) => file.endsWith('.ts')).map((file) => file.replace(/\.ts$/, '.js')));
+const modules = readdirSync(compiled).filter((file) => sources.has(file)).sort();
 const preload = modules.filter((file) => file !== 'app.js').map((file) => `  <link rel="modulepreload" href="/assets/${file}">`).join('\n');
 const html = readFileSync(join(source, 'index.html'), 'utf8').replace('  <!-- modulepreload -->', preload);
 writeFileSync(join(out, 'index.html'), html);

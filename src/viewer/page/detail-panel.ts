@@ -2,7 +2,7 @@
 import type { ViewAttribute, ViewSpan } from '../model.js';
 import { clear, copyButton, el } from './dom.js';
 import { formatDuration, valueText } from './format.js';
-import { serviceChip } from './list-view.js';
+import { serviceChip } from './service-chip.js';
 
 /** How the panel learns whether a linked trace can be opened. */
 export interface LinkResolver {

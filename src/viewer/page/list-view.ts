@@ -3,7 +3,8 @@
 import type { TraceListResponse, TraceSummary } from '../model.js';
 import { listTraces, type LiveUpdates } from './api.js';
 import { clear, el } from './dom.js';
-import { formatDuration, formatStart, isTraceId, serviceColor } from './format.js';
+import { formatDuration, formatStart, isTraceId } from './format.js';
+import { serviceChip } from './service-chip.js';
 import type { View, ViewContext } from './view.js';
 
 /** The filter fields, named as the query parameters of `GET /api/traces`. */
@@ -146,13 +147,6 @@ function traceRow(trace: TraceSummary, context: ViewContext): HTMLTableRowElemen
     context.navigate(href);
   });
   return row;
-}
-
-/** A service name with its colour swatch. */
-export function serviceChip(service: string): HTMLSpanElement {
-  const swatch = el('span', { class: 'swatch' });
-  swatch.style.background = serviceColor(service);
-  return el('span', { class: 'service-chip', 'data-service': service }, swatch, service);
 }
 
 /** Replaces a select's options, keeping its first ("All …") option and the selected value. */

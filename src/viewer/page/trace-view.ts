@@ -6,7 +6,7 @@ import { ApiError, getOtlpText, getTrace, otlpUrl, traceKnown, type LiveUpdates 
 import { clear, copyButton, copyText, el } from './dom.js';
 import { showSpanDetail } from './detail-panel.js';
 import { formatDuration, formatStart } from './format.js';
-import { serviceChip } from './list-view.js';
+import { serviceChip } from './service-chip.js';
 import { buildSpanTree } from './span-tree.js';
 import type { View, ViewContext } from './view.js';
 import { Waterfall } from './waterfall.js';
