@@ -9,6 +9,7 @@ import type { TraceStore } from './store.js';
 
 export const DEFAULT_COALESCE_MS = 250;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 export interface LiveEventsOptions {
   coalesceMs?: number;
@@ -97,7 +98,12 @@ export class LiveEvents {
   private broadcast(frame: string): void {
     for (const res of this.clients) {
       if (res.destroyed || res.writableEnded) this.clients.delete(res);
-      else res.write(frame);
+      else if (res.writableLength > MAX_BACKLOG_BYTES) {
+        // A client that stopped reading (a suspended tab) would make us buffer without end; drop
+        // it, and EventSource reconnects and reloads the list when it wakes.
+        this.clients.delete(res);
+        res.destroy();
+      } else res.write(frame);
     }
   }
 }

@@ -15,12 +15,15 @@ import type { TraceStore } from './store.js';
 import { invalidReason } from './view-span.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 export const OTLP_TRACES_PATH = '/v1/traces';
 
 // google.rpc.Code values used in Status bodies.
 const CODE_INVALID_ARGUMENT = 3;
 const CODE_RESOURCE_EXHAUSTED = 8;
 const CODE_UNIMPLEMENTED = 12;
+const CODE_UNAVAILABLE = 14;
+const CODE_INTERNAL = 13;
 // After answering 413 we keep reading (so the sender sees the answer, not a reset) but only this much.
 const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 
@@ -28,6 +31,11 @@ export interface ReceiverOptions {
   store: TraceStore;
   /** Largest body accepted, compressed and uncompressed. */
   maxBodyBytes?: number;
+  /**
+   * Bytes all requests together may hold while their bodies arrive. Past it, a request is answered
+   * 503 with Retry-After (OTLP senders retry those), so many large bodies at once cannot exhaust memory.
+   */
+  maxInFlightBytes?: number;
   /** Called with the spans the store accepted (not duplicates), e.g. to append them to a file. */
   onAccepted?: (spans: readonly ViewSpan[]) => void;
   /** Called when a request is refused (400, 413, 415), so the user can see why a sender's spans are missing. */
@@ -47,6 +55,8 @@ export interface ReceiveResult {
 /** Returns the request handler of the OTLP port. */
 export function createOtlpHandler(options: ReceiverOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+  let inFlight = 0;
   return (req, res) => {
     const url = req.url ?? '/';
     const pathname = url.split('?', 1)[0];
@@ -64,26 +74,49 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    let held = 0;
+    const release = (): void => {
+      inFlight -= held;
+      held = 0;
+    };
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
       if (size > maxBodyBytes) {
         refused = true;
         chunks.length = 0;
+        release();
         tooLarge(req, res, encoding, options, maxBodyBytes);
         return;
       }
+      if (inFlight + chunk.length > maxInFlightBytes) {
+        refused = true;
+        chunks.length = 0;
+        release();
+        busy(req, res, encoding, options);
+        return;
+      }
+      inFlight += chunk.length;
+      held += chunk.length;
       chunks.push(chunk);
     });
     req.on('error', () => {
       // The sender went away mid-body: nothing to answer.
     });
+    // However the request ends (answered, refused, aborted), its bytes stop counting.
+    req.on('close', release);
     req.on('end', () => {
       if (refused) return;
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (contentEncoding !== 'gzip') return answer(res, encoding, receive(raw, encoding, options), options);
+      chunks.length = 0;
+      if (contentEncoding !== 'gzip') {
+        settle(res, encoding, options, () => receive(raw, encoding, options));
+        release();
+        return;
+      }
       gunzip(raw, { maxOutputLength: maxBodyBytes }, (err, body) => {
-        if (err === null) return answer(res, encoding, receive(body, encoding, options), options);
+        release();
+        if (err === null) return settle(res, encoding, options, () => receive(body, encoding, options));
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
           refuse(res, options, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${maxBodyBytes} bytes once decompressed`);
         } else refuse(res, options, 400, encoding, CODE_INVALID_ARGUMENT, `body is not valid gzip: ${err.message}`);
@@ -116,6 +149,18 @@ export function receive(body: Buffer, encoding: Encoding, options: ReceiverOptio
   if (added.length > 0) options.onAccepted?.(added);
   const message = rejected === 0 ? '' : `${rejected} span(s) rejected; first: ${firstReason}`;
   return { status: 200, accepted: added.length, rejected, message };
+}
+
+/** Answers with what `work` concluded; a bug of ours becomes a 500 for this request, never a crashed viewer. */
+function settle(res: http.ServerResponse, encoding: Encoding, options: ReceiverOptions, work: () => ReceiveResult): void {
+  let result: ReceiveResult;
+  try {
+    result = work();
+  } catch (err) {
+    options.onRefused?.(500, `internal error: ${describeError(err)}`);
+    return status(res, 500, encoding, CODE_INTERNAL, `internal error in the viewer: ${describeError(err)}`);
+  }
+  answer(res, encoding, result, options);
 }
 
 function answer(res: http.ServerResponse, encoding: Encoding, result: ReceiveResult, options: ReceiverOptions): void {
@@ -153,6 +198,11 @@ function refuse(res: http.ServerResponse, options: ReceiverOptions, httpStatus: 
 
 function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, options: ReceiverOptions, limit: number): void {
   refuse(res, options, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${limit} bytes`, { connection: 'close' });
+  discard(req);
+}
+
+/** Reads and drops the rest of a refused body, so the sender sees our answer rather than a reset (up to a cap). */
+function discard(req: http.IncomingMessage): void {
   let discarded = 0;
   req.removeAllListeners('data');
   req.on('data', (chunk: Buffer) => {
@@ -160,6 +210,11 @@ function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, encoding:
     if (discarded > MAX_DISCARD_BYTES) req.destroy();
   });
   req.resume();
+}
+
+function busy(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, options: ReceiverOptions): void {
+  refuse(res, options, 503, encoding, CODE_UNAVAILABLE, 'too many large requests at once; retry shortly', { 'retry-after': '1', connection: 'close' });
+  discard(req);
 }
 
 function plain(res: http.ServerResponse, httpStatus: number, message: string, extra: Record<string, string> = {}): void {

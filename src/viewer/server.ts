@@ -8,6 +8,7 @@ import type * as http from 'node:http';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { describeError } from '../util/log.js';
 import { jsonText } from './json-text.js';
 import type { LiveEvents } from './live-events.js';
 import type { TraceResponse } from './model.js';
@@ -57,7 +58,7 @@ export function createWebHandler(options: WebOptions): (req: http.IncomingMessag
   const pageDir = path.resolve(options.pageDir ?? DEFAULT_PAGE_DIR);
   const assetsDir = path.join(pageDir, 'assets');
   const hostAllowed = hostGuard(options.host);
-  return (req, res) => {
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (!hostAllowed(req.headers.host)) return json(res, 403, { error: 'Host header not allowed: open the viewer by the address it printed' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: `method ${req.method} not allowed` }, { allow: 'GET, HEAD' });
     let url: URL;
@@ -74,6 +75,14 @@ export function createWebHandler(options: WebOptions): (req: http.IncomingMessag
     const m = /^\/api\/traces\/([^/]+)(\/otlp)?$/.exec(p);
     if (m !== null) return sendTrace(res, options.store, m[1]!.toLowerCase(), m[2] !== undefined);
     json(res, 404, { error: `not found: ${p}` });
+  };
+  return (req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      // A bug of ours answers this one request with a 500; the viewer and its traces stay up.
+      json(res, 500, { error: `internal error in the viewer: ${describeError(err)}` });
+    }
   };
 }
 

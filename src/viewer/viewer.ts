@@ -26,6 +26,8 @@ export interface ViewerOptions {
   file?: string;
   /** Largest OTLP body, compressed or not. Default 16 MiB. */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once before new ones get 503. Default 64 MiB. */
+  maxInFlightBytes?: number;
   /** Where index.html and assets/ are. Default dist/viewer-page. */
   pageDir?: string;
   /** Live-event timing (tests shorten it). */
@@ -77,6 +79,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   const otlpHandler = createOtlpHandler({
     store,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxInFlightBytes: options.maxInFlightBytes,
     onAccepted: fileWriter === null ? undefined : (spans) => fileWriter.append(spans),
     onRefused: throttledRefusals(warn),
   });

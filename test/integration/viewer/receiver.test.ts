@@ -162,3 +162,22 @@ t.test('a sender that goes away mid-body or sends a torn gzip stream does not di
   t.equal(ok.status, 200);
   t.equal(v.store.stats().spans, 1);
 });
+
+t.test('many large bodies at once: past the in-flight budget a request gets 503 + Retry-After, and the budget frees up', async (t) => {
+  const v = await viewer(t, { maxBodyBytes: 1024 * 1024, maxInFlightBytes: 100 * 1024 });
+  const url = new URL(v.otlpUrl);
+  // A sender that is slow to finish its body holds 80 KiB of the budget.
+  const slow = net.connect(Number(url.port), url.hostname);
+  await new Promise<void>((r) => slow.once('connect', () => r()));
+  slow.write(`POST /v1/traces HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${90 * 1024}\r\n\r\n`);
+  slow.write(Buffer.alloc(80 * 1024));
+  await new Promise((r) => setTimeout(r, 100));
+  const busy = await postOtlp(v.otlpUrl, Buffer.alloc(40 * 1024, 0x0a), 'application/x-protobuf');
+  t.equal(busy.status, 503);
+  t.equal(busy.headers['retry-after'], '1');
+  slow.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const ok = await postOtlp(v.otlpUrl, encodeOfficial(request1(['00f067aa0ba902b7'])), 'application/x-protobuf');
+  t.equal(ok.status, 200, 'the aborted request gave its bytes back');
+  for (let i = 0; i < 5; i++) t.equal((await postOtlp(v.otlpUrl, Buffer.concat([encodeOfficial(request1(['00f067aa0ba902b8'])), Buffer.alloc(60 * 1024)]), 'application/x-protobuf')).status, 400, 'finished requests give theirs back too');
+});

@@ -170,3 +170,16 @@ t.test('SSE: heartbeat comments; a stats event after evictions', async (t) => {
   await new Promise((r) => setTimeout(r, 120));
   t.ok(sse.comments.includes(': ping'), 'heartbeat comment line');
 });
+
+t.test('a bug while answering is a 500 for that request; the viewer stays up', async (t) => {
+  const v = await viewer(t);
+  const original = v.store.list.bind(v.store);
+  v.store.list = () => {
+    throw new Error('boom');
+  };
+  const r = await request(`${v.webUrl}/api/traces`);
+  t.equal(r.status, 500);
+  t.match(JSON.parse(r.body.toString()).error, /internal error in the viewer: Error: boom/);
+  v.store.list = original;
+  t.equal((await request(`${v.webUrl}/api/traces`)).status, 200);
+});

@@ -53,3 +53,29 @@ t.test('a client that disconnects is forgotten; with no clients, changes cost no
   store.add([makeSpan(1, 1)]);
   t.equal((events as unknown as { flushTimer: unknown }).flushTimer, null, 'no timer armed without listeners');
 });
+
+t.test('a client that stopped reading is dropped once its backlog is large, not buffered for ever', async (t) => {
+  const store = new TraceStore(100);
+  const events = new LiveEvents(store, { coalesceMs: 10, heartbeatMs: 60_000 });
+  t.teardown(() => events.close());
+  const { EventEmitter } = await import('node:events');
+  const frames: string[] = [];
+  const stuck = Object.assign(new EventEmitter(), {
+    writableLength: 0,
+    destroyed: false,
+    writableEnded: false,
+    writeHead: () => stuck,
+    write: (frame: string) => frames.push(frame),
+    end: () => {},
+    destroy: () => {
+      stuck.destroyed = true;
+    },
+  });
+  events.attach(new EventEmitter() as any, stuck as any, {});
+  store.add([makeSpan(1, 1)]);
+  t.ok(await until(() => frames.some((f) => f.startsWith('event: traces'))), 'a reading client gets updates');
+  stuck.writableLength = 5 * 1024 * 1024;
+  store.add([makeSpan(1, 2)]);
+  t.ok(await until(() => stuck.destroyed), 'dropped once 4 MiB are waiting');
+  t.equal(events.clientCount, 0);
+});
