@@ -163,6 +163,14 @@ for (let run = 0; run < RUNS; run++) {
   }));
 }
 
+// A Chromium trace of the scroll: for each long task, the renderer thread's own CPU time (tdur) next
+// to its wall time (dur) tells our work apart from time spent waiting for a core on a busy machine.
+const cdp = await context.newCDPSession(page);
+const traceEvents = [];
+cdp.on('Tracing.dataCollected', (event) => traceEvents.push(...event.value));
+const traceDone = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+
 // Scroll top to bottom, a screenful per frame, recording frame gaps and long tasks.
 const scroll = await page.evaluate(async () => {
   const longTasks = [];
@@ -183,6 +191,13 @@ const scroll = await page.evaluate(async () => {
   const lastRow = [...document.querySelectorAll('.span-row:not([hidden])')].at(-1)?.getAttribute('data-row');
   return { costs: window.__frameCosts.slice(), frames, longTasks, lastRow: Number(lastRow), rowsInDom: document.querySelectorAll('.span-row').length };
 });
+
+await cdp.send('Tracing.end');
+await traceDone;
+const frameEvent = traceEvents.find((e) => e.name === 'FireAnimationFrame');
+const mainThreadTasks = traceEvents.filter((e) => e.name === 'RunTask' && e.pid === frameEvent?.pid && e.tid === frameEvent?.tid);
+const longByWall = mainThreadTasks.filter((e) => e.dur > 50_000);
+const longByCpu = mainThreadTasks.filter((e) => (e.tdur ?? 0) > 50_000);
 
 // Collapse all / expand all on the whole trace.
 const toggles = await page.evaluate(async () => {
@@ -214,4 +229,5 @@ const scripts = scroll.costs.map((c) => c[0]);
 const layouts = scroll.costs.map((c) => c[1]);
 console.log(`  per frame while scrolling: script (rows drawn) median ${ms(median(scripts))}, p95 ${ms(pct(scripts, 0.95))}; style+layout median ${ms(median(layouts))}, p95 ${ms(pct(layouts, 0.95))}`);
 console.log(`  long tasks (> 50 ms) while scrolling: ${scroll.longTasks.length}${scroll.longTasks.length ? `, longest ${ms(Math.max(...scroll.longTasks))}` : ''}`);
+console.log(`  the renderer's main thread while scrolling (Chromium trace): ${longByWall.length} tasks over 50 ms of wall time, their CPU time at most ${ms(Math.max(0, ...longByWall.map((e) => (e.tdur ?? 0) / 1000)))}; tasks over 50 ms of CPU time: ${longByCpu.length}`);
 console.log(`  collapse all: ${ms(toggles.collapseAll)}, expand all: ${ms(toggles.expandAll)} (click to next frame)`);
