@@ -66,6 +66,7 @@ export class Waterfall {
     this.element = el('div', { class: 'waterfall' }, axis, this.scroller);
     this.scroller.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
     this.scroller.addEventListener('click', (event) => this.onClick(event));
+    this.scroller.addEventListener('keydown', (event) => this.onKey(event));
     window.addEventListener('resize', this.onResize);
   }
 
@@ -149,6 +150,18 @@ export class Waterfall {
     const row = Number(rowElement.dataset['row']);
     if (target.closest('.toggle')) this.toggle(row);
     else this.select(row);
+  }
+
+  /** Up/Down move the selection, Left collapses, Right expands: the tree without a mouse. */
+  private onKey(event: KeyboardEvent): void {
+    const position = this.selectedRow < 0 ? -1 : this.visible.indexOf(this.selectedRow);
+    let handled = true;
+    if (event.key === 'ArrowDown') this.select(this.visible[Math.min(this.visible.length - 1, position + 1)]!);
+    else if (event.key === 'ArrowUp') this.select(this.visible[Math.max(0, position - 1)]!);
+    else if ((event.key === 'ArrowLeft' || event.key === 'ArrowRight') && position >= 0) {
+      if ((this.collapsed[this.selectedRow] === 1) === (event.key === 'ArrowRight')) this.toggle(this.selectedRow);
+    } else handled = false;
+    if (handled) event.preventDefault();
   }
 
   private createRow(): PooledRow {

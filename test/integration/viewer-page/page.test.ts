@@ -102,6 +102,12 @@ t.test('collapse hides a subtree; expand all brings it back', async (t) => {
   const names = () => rows.evaluateAll((els) => els.map((e) => e.querySelector('.span-name')!.textContent));
   t.same(await names(), ['GET /orders', 'late work', 'late child']);
   t.equal(await rows.first().getAttribute('aria-expanded'), 'false');
+  await page.locator('.rows').focus();
+  await page.keyboard.press('ArrowDown'); // selects the first row
+  await page.keyboard.press('ArrowRight'); // expands it again
+  t.same(await names(), ['GET /orders', 'SELECT orders', 'late work', 'late child'], 'the keyboard expands the selected row');
+  await page.keyboard.press('ArrowDown');
+  t.equal(await page.locator('aside.detail h2').textContent(), 'SELECT orders', 'ArrowDown selects the next row and shows its details');
   await page.click('button[data-action=collapse-all]');
   t.same(await names(), ['GET /orders', 'late work']);
   await page.click('button[data-action=expand-all]');
