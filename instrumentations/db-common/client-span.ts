@@ -14,16 +14,20 @@ export interface DbOptions {
   statement: DbStatementMode;
   rootSpans: boolean;
   peerServices: Readonly<Record<string, string>>;
+  /** False when `peerServices` is empty: spans then skip the lookup (and its `host:port` string). */
+  hasPeerServices: boolean;
 }
 
 /** Reads `ctx.config`; anything malformed falls back to the safe default. */
 export function readDbOptions(config: Readonly<Record<string, unknown>>): DbOptions {
   const mode = config.dbStatement;
   const peer = config.peerServices;
+  const peerServices = peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {};
   return {
     statement: mode === 'full' || mode === 'off' ? mode : 'sanitized',
     rootSpans: config.dbRootSpans === true,
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
+    peerServices,
+    hasPeerServices: Object.keys(peerServices).length > 0,
   };
 }
 
@@ -57,12 +61,16 @@ export function startDbSpan(tracer: Tracer, options: DbOptions, operation: strin
   if (tags.statement !== undefined && options.statement !== 'off') span.setTag('db.statement', tags.statement);
   if (tags.hostname !== undefined && tags.hostname !== '') {
     span.setTag('peer.hostname', tags.hostname);
-    const service =
-      (tags.port !== undefined ? options.peerServices[`${tags.hostname}:${tags.port}`] : undefined) ?? options.peerServices[tags.hostname];
+    const service = options.hasPeerServices ? peerServiceOf(options.peerServices, tags.hostname, tags.port) : undefined;
     if (service !== undefined) span.setTag('peer.service', service);
   }
   if (tags.port !== undefined && Number.isFinite(tags.port)) span.setTag('peer.port', tags.port);
   return span;
+}
+
+/** The configured name of the service at `hostname:port`, else at `hostname`. */
+function peerServiceOf(services: Readonly<Record<string, string>>, hostname: string, port: number | undefined): string | undefined {
+  return (port !== undefined ? services[`${hostname}:${port}`] : undefined) ?? services[hostname];
 }
 
 /**

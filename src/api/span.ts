@@ -6,8 +6,18 @@ import type { Tracer } from './tracer.js';
 /** A tag value: what OpenTracing and the exporters accept. */
 export type TagValue = string | number | boolean;
 
-/** Tags keyed by name; a null-prototype object, since keys may come from users and headers. */
+/** Tags keyed by name; no `Object.prototype` in the chain, since keys may come from users and headers. */
 export type Tags = Record<string, TagValue>;
+
+/**
+ * The store behind a span's tags. An empty, frozen, null-prototype object as prototype gives what
+ * `Object.create(null)` gives (`__proto__`, `constructor` or `toString` as keys are plain own
+ * properties) while V8 keeps the object in fast mode: `Object.create(null)` starts in dictionary
+ * mode, which made every `setTag` a hash insert and every export walk a hash table (about 3× slower
+ * per span for the 8 tags of a database span, measured with benchmarks/db/span-micro.mjs).
+ */
+const TagStore = function TagStore(this: Tags): void {} as unknown as new () => Tags;
+TagStore.prototype = Object.freeze(Object.create(null) as object) as Tags;
 
 /** One structured log entry on a span (an OTLP event once exported). */
 export interface LogRecord {
@@ -100,14 +110,14 @@ export class Span {
 
   setTag(key: string, value: TagValue): this {
     if (this._recording && this._duration < 0) {
-      (this._tags ??= Object.create(null) as Tags)[key] = value;
+      (this._tags ??= new TagStore())[key] = value;
     }
     return this;
   }
 
   addTags(tags: Readonly<Record<string, TagValue>>): this {
     if (this._recording && this._duration < 0 && tags !== null && typeof tags === 'object') {
-      const own = (this._tags ??= Object.create(null) as Tags);
+      const own = (this._tags ??= new TagStore());
       for (const key of Object.keys(tags)) own[key] = tags[key]!;
     }
     return this;

@@ -56,3 +56,22 @@ t.test('finishingCallback: finishes first, then calls with the same this and arg
   });
   t.throws(() => (throwing as (err: unknown) => unknown)(null), boom, 'the app\'s throw passes through unchanged');
 });
+
+t.test('startDbSpan: peer.service by host:port, else by host, absent when none is configured', async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: exporter });
+  const tagsAt = (peerServices: unknown, hostname: string, port?: number) => {
+    const options = readDbOptions({ dbRootSpans: true, peerServices });
+    startDbSpan(tracer, options, 'GET', { component: 'test', dbType: 'redis', hostname, port })!.finish();
+    return exporter.getFinishedSpans().at(-1)!.tags;
+  };
+  const services = { 'db.local:6380': 'cache', 'db.local': 'main-db' };
+  t.equal(tagsAt(services, 'db.local', 6380)['peer.service'], 'cache');
+  t.equal(tagsAt(services, 'db.local', 5432)['peer.service'], 'main-db');
+  t.equal(tagsAt(services, 'db.local')['peer.service'], 'main-db');
+  t.equal(tagsAt(services, 'other', 6380)['peer.service'], undefined);
+  const plain = tagsAt(undefined, 'db.local', 6380);
+  t.equal('peer.service' in plain, false);
+  t.equal(plain['peer.hostname'], 'db.local');
+  t.equal(plain['peer.port'], 6380);
+});
