@@ -74,12 +74,15 @@ async function parent() {
 
   // `pgOff`: the agent loaded with the pg instrumentation switched off, which tells the cost of the
   // query spans apart from what the agent costs any app (its async context tracking).
+  // `noExport` (only with SQL_BENCH_NO_EXPORT=1): query spans made but not exported
+  // (TRACING_EXPORTER=none), which tells the span work apart from mapping, encoding and sending.
   const procs = { plain: await start(false), pgOff: await start(true, { TRACING_DISABLED_INSTRUMENTATIONS: 'pg' }), traced: await start(true) };
+  if (process.env.SQL_BENCH_NO_EXPORT === '1') procs.noExport = await start(true, { TRACING_EXPORTER: 'none' });
   const names = Object.keys(procs);
   // One warm-up round each (JIT, pool connections), not counted.
   for (const name of names) await round(procs[name]);
-  const results = { plain: [], pgOff: [], traced: [] };
-  const cpu = { plain: [], pgOff: [], traced: [] };
+  const results = Object.fromEntries(names.map((name) => [name, []]));
+  const cpu = Object.fromEntries(names.map((name) => [name, []]));
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
@@ -102,4 +105,7 @@ async function parent() {
   const [cpuPlain, cpuOff, cpuTraced] = [median(cpu.plain), median(cpu.pgOff), median(cpu.traced)];
   console.log(`app CPU per query (medians): no agent ${cpuPlain.toFixed(1)} µs, agent with pg off ${cpuOff.toFixed(1)} µs, agent ${cpuTraced.toFixed(1)} µs`);
   console.log(`  cost ratios: agent / no agent ${(cpuPlain / cpuTraced).toFixed(3)}; query spans alone (agent / agent with pg off) ${(cpuOff / cpuTraced).toFixed(3)}`);
+  if (procs.noExport !== undefined) {
+    console.log(`agent, no export median ${fmt(median(results.noExport))}   app CPU per query ${median(cpu.noExport).toFixed(1)} µs`);
+  }
 }

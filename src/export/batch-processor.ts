@@ -104,7 +104,10 @@ export class BatchSpanProcessor implements SpanProcessor {
     if (this.inFlight !== null || this.queue.length === 0) return;
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
-    this.inFlightSize = batch.length;
+    // Only the count outlives this call: the spans can be collected once the exporter has encoded
+    // them, instead of surviving (and being promoted by the GC) for the whole network round trip.
+    const size = batch.length;
+    this.inFlightSize = size;
     let exported: Promise<void>;
     try {
       exported = this.exporter.export(batch);
@@ -114,7 +117,7 @@ export class BatchSpanProcessor implements SpanProcessor {
     this.inFlight = exported.then(
       () => this.afterExport(),
       (err: unknown) => {
-        this.drops.add(batch.length, `exporter failed: ${describeError(err)}`);
+        this.drops.add(size, `exporter failed: ${describeError(err)}`);
         this.afterExport();
       },
     );

@@ -44,25 +44,33 @@ export abstract class HttpSpanExporter implements SpanExporter {
   /** Turns mapped spans into the request body. */
   protected abstract encode(spans: readonly MappedSpan[]): Buffer;
 
-  async export(spans: readonly Span[]): Promise<void> {
-    if (spans.length === 0) return;
+  export(spans: readonly Span[]): Promise<void> {
+    const count = spans.length;
+    if (count === 0) return Promise.resolve();
     const body = guard('export encoding', () => {
-      const mapped: MappedSpan[] = new Array(spans.length);
-      for (let i = 0; i < spans.length; i++) mapped[i] = mapSpan(spans[i]!, this.mapOptions);
+      const mapped: MappedSpan[] = new Array(count);
+      for (let i = 0; i < count; i++) mapped[i] = mapSpan(spans[i]!, this.mapOptions);
       return this.encode(mapped);
     }, null);
     if (body === null) {
-      this.dropped(spans.length, 'could not encode the batch');
-      return;
+      this.dropped(count, 'could not encode the batch');
+      return Promise.resolve();
     }
+    // Sent by a separate async function that never sees `spans`: a suspended async function keeps
+    // its arguments alive, and the spans would then survive the whole round trip (and get promoted
+    // to the old generation) instead of dying young once encoded.
+    return this.send(body, count);
+  }
+
+  private async send(body: Buffer, count: number): Promise<void> {
     const result = await this.sender.send(body);
     this.counters.requests += result.attempts;
     if (result.ok) {
-      this.counters.exportedSpans += spans.length;
-      if (result.attempts > 1) log.debug(`exported ${spans.length} span(s) after ${result.attempts} tries`);
+      this.counters.exportedSpans += count;
+      if (result.attempts > 1) log.debug(`exported ${count} span(s) after ${result.attempts} tries`);
       return;
     }
-    this.dropped(spans.length, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
+    this.dropped(count, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
   }
 
   stats(): Readonly<ExporterStats> {
