@@ -3,7 +3,7 @@ import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import { readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { wouldTrace } from './redis-client-info.js';
+import { traceParent, wouldTrace } from './redis-client-info.js';
 import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './redis-settle.js';
 
 /**
@@ -86,12 +86,12 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
       return original.apply(this, arguments);
     }
     const name = command.name;
-    if (typeof name !== 'string' || (this?.status === 'connect' && HANDSHAKE.has(name)) || !wouldTrace(tracer, options)) {
-      return original.apply(this, arguments);
-    }
+    if (typeof name !== 'string' || (this?.status === 'connect' && HANDSHAKE.has(name))) return original.apply(this, arguments);
+    const parent = traceParent(tracer, options);
+    if (parent === undefined) return original.apply(this, arguments);
     const operation = redisOperationName(name);
     const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
-    const span = startCommandSpan(tracer, options, this ?? {}, operation, redisStatement(options.statement, operation, args));
+    const span = startCommandSpan(tracer, options, this ?? {}, operation, redisStatement(options.statement, operation, args), parent);
     if (span !== null) finishOnSettle(command, span, undefined);
     return original.apply(this, arguments);
   };
@@ -144,7 +144,9 @@ function firstPipelineError(result: unknown): unknown {
   return undefined;
 }
 
-function startCommandSpan(tracer: Tracer, options: DbOptions, redis: RedisLike, operation: string, statement: string | undefined): Span | null {
+function startCommandSpan(
+  tracer: Tracer, options: DbOptions, redis: RedisLike, operation: string, statement: string | undefined, parent?: Span | null,
+): Span | null {
   const opts = redis.options ?? {};
   const path = typeof opts.path === 'string' && opts.path !== '' ? opts.path : undefined;
   const select = redis.condition?.select ?? opts.db ?? 0;
@@ -155,5 +157,5 @@ function startCommandSpan(tracer: Tracer, options: DbOptions, redis: RedisLike, 
     statement,
     hostname: path ?? (typeof opts.host === 'string' ? opts.host : 'localhost'),
     port: path !== undefined ? undefined : typeof opts.port === 'number' ? opts.port : Number(opts.port ?? 6379),
-  });
+  }, parent);
 }

@@ -43,7 +43,7 @@ function stringOrUndefined(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function startQuerySpan(tracer: Tracer, options: DbOptions, conn: MysqlConnection, text: unknown): Span | null {
+function startQuerySpan(tracer: Tracer, options: DbOptions, conn: MysqlConnection, text: unknown, parent: Span | null): Span | null {
   const { operation, statement } = describeSql(text, 'mysql', options.statement);
   const config = conn.config;
   const port = config?.port;
@@ -55,7 +55,7 @@ function startQuerySpan(tracer: Tracer, options: DbOptions, conn: MysqlConnectio
     statement,
     hostname: stringOrUndefined(config?.host),
     port: typeof port === 'number' ? port : typeof port === 'string' ? Number(port) : undefined,
-  });
+  }, parent);
 }
 
 // One shared stand-in for an emitter-form command's `emit` (no closure per query): notes the
@@ -101,7 +101,7 @@ function makeCommandWrapper(ctx: InstrumentationContext) {
       }
       const parent = active === null ? null : active.span;
       const text = typeof sql === 'object' ? (sql as Command).sql : sql;
-      const span = startQuerySpan(tracer, options, this, text);
+      const span = startQuerySpan(tracer, options, this, text, parent);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
 
       // A command built by the pool (`pool.query`) or by `mysql.createQuery`: it carries its callback.
@@ -179,9 +179,9 @@ function makeStatementExecuteWrapper(ctx: InstrumentationContext) {
     function executeWithTrace(this: PreparedStatement, values?: unknown, callback?: unknown): unknown {
       const active = tracer.scopeManager.active();
       if (active === null && !options.rootSpans) return original.apply(this, arguments as unknown as unknown[]);
-      const span = startQuerySpan(tracer, options, this?._connection ?? {}, this?.query);
-      if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       const parent = active === null ? null : active.span;
+      const span = startQuerySpan(tracer, options, this?._connection ?? {}, this?.query, parent);
+      if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof values === 'function') return original.call(this, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
       if (typeof callback === 'function') return original.call(this, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));
       let result: unknown;

@@ -51,7 +51,7 @@ function stringOrUndefined(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function startQuerySpan(tracer: Tracer, options: DbOptions, client: PgClient, text: unknown): Span | null {
+function startQuerySpan(tracer: Tracer, options: DbOptions, client: PgClient, text: unknown, parent: Span | null): Span | null {
   const { operation, statement } = describeSql(text, 'postgres', options.statement);
   const params = client.connectionParameters;
   const port = params?.port;
@@ -63,7 +63,7 @@ function startQuerySpan(tracer: Tracer, options: DbOptions, client: PgClient, te
     statement,
     hostname: stringOrUndefined(params?.host),
     port: typeof port === 'number' ? port : typeof port === 'string' ? Number(port) : undefined,
-  });
+  }, parent);
 }
 
 // Shared stand-ins for a submittable's two completion methods (no closure per query): finish the
@@ -126,7 +126,7 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
 
       if (typeof request.submit === 'function') {
         const text = request.text ?? request.cursor?.text;
-        const span = startQuerySpan(tracer, options, this, text);
+        const span = startQuerySpan(tracer, options, this, text, parent);
         if (span === null) return original.apply(this, arguments as unknown as unknown[]);
         if (!observeSubmittable(request, span, options.statement)) finishDbSpan(span);
         // pg adopts a callback passed next to a submittable that has none of its own.
@@ -140,7 +140,7 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
       }
 
       const text = typeof config === 'string' ? config : request.text;
-      const span = startQuerySpan(tracer, options, this, text);
+      const span = startQuerySpan(tracer, options, this, text, parent);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof values === 'function') {
         return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));

@@ -2,7 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import { readDbOptions, type DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { startNodeRedisSpanAt, wouldTrace } from './redis-client-info.js';
+import { startNodeRedisSpanAt, traceParent } from './redis-client-info.js';
 import { endOnce, firstErrorInReplies, joinStatementLines } from './redis-settle.js';
 
 /**
@@ -61,7 +61,8 @@ export function stopChannels(): void {
 function onStart(message: TraceMessage, kind: 'command' | 'batch'): void {
   if (active === null || message === null || typeof message !== 'object') return;
   const { ctx, options } = active;
-  if (!wouldTrace(ctx.tracer, options)) return;
+  const parent = traceParent(ctx.tracer, options);
+  if (parent === undefined) return;
   // A pipeline's own commands: its batch span stands for them, they only add to its statement.
   if (kind === 'command' && message.batchMode !== undefined) {
     if (openPipeline !== null && typeof message.command === 'string' && Array.isArray(message.args)) {
@@ -80,7 +81,7 @@ function onStart(message: TraceMessage, kind: 'command' | 'batch'): void {
     statement = Array.isArray(message.args) ? redisStatement(options.statement, operation, message.args, 1) : operation;
   }
   // A Unix socket is published as its path with no port: the path becomes peer.hostname.
-  const span = startNodeRedisSpanAt(ctx.tracer, options, operation, statement, message.serverAddress, message.serverPort, message.database);
+  const span = startNodeRedisSpanAt(ctx.tracer, options, operation, statement, message.serverAddress, message.serverPort, message.database, parent);
   if (span === null) return;
   if (!span.isRecording()) {
     span.finish();

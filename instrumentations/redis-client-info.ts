@@ -21,6 +21,17 @@ export function wouldTrace(tracer: Tracer, options: DbOptions): boolean {
   return !isTracingSuppressed() && (options.rootSpans || tracer.scopeManager.active() !== null);
 }
 
+/**
+ * `wouldTrace` that also hands over what it looked up: the parent for the command's span (null for
+ * a root span), or undefined when no span should exist. Saves `startDbSpan` a second async-context read.
+ */
+export function traceParent(tracer: Tracer, options: DbOptions): Span | null | undefined {
+  if (isTracingSuppressed()) return undefined;
+  const scope = tracer.scopeManager.active();
+  if (scope !== null) return scope.span;
+  return options.rootSpans ? null : undefined;
+}
+
 /** Starts a node-redis client span with the tags its client options give. */
 export function startNodeRedisSpan(
   tracer: Tracer,
@@ -28,10 +39,11 @@ export function startNodeRedisSpan(
   operation: string,
   statement: string | undefined,
   clientOptions: NodeRedisOptions | undefined,
+  parent?: Span | null,
 ): Span | null {
   const socket = clientOptions?.socket ?? undefined;
   const path = typeof socket?.path === 'string' && socket.path !== '' ? socket.path : undefined;
-  return startNodeRedisSpanAt(tracer, options, operation, statement, path ?? socket?.host, path !== undefined ? undefined : socket?.port ?? 6379, clientOptions?.database);
+  return startNodeRedisSpanAt(tracer, options, operation, statement, path ?? socket?.host, path !== undefined ? undefined : socket?.port ?? 6379, clientOptions?.database, parent);
 }
 
 /** The same from loose values (a published event's fields), without building an options object. */
@@ -43,6 +55,7 @@ export function startNodeRedisSpanAt(
   host: unknown,
   port: unknown,
   database: unknown,
+  parent?: Span | null,
 ): Span | null {
   return startDbSpan(tracer, options, operation, {
     component: 'redis',
@@ -51,7 +64,7 @@ export function startNodeRedisSpanAt(
     statement,
     hostname: typeof host === 'string' && host !== '' ? host : 'localhost',
     port: typeof port === 'number' ? port : undefined,
-  });
+  }, parent);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { InstrumentationContext } from '../src/agent/instrumentation.js';
 import type { Tracer } from '../src/api/tracer.js';
 import type { DbOptions } from './db-common/client-span.js';
 import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { endWithPromise, startNodeRedisSpan, wouldTrace, type NodeRedisOptions } from './redis-client-info.js';
+import { endWithPromise, startNodeRedisSpan, traceParent, wouldTrace, type NodeRedisOptions } from './redis-client-info.js';
 import { firstErrorInReplies, pipelineStatement } from './redis-settle.js';
 
 /**
@@ -70,7 +70,8 @@ export function unpatchCommanderV1(commander: Record<string, unknown>, unwrap: U
 
 function commandsExecutorWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
   return function commandsExecutorWithTrace(this: ClientLike): unknown {
-    if (!wouldTrace(tracer, options)) return original.apply(this, arguments);
+    const parent = traceParent(tracer, options);
+    if (parent === undefined) return original.apply(this, arguments);
     capturing = true;
     captured = undefined;
     let result: unknown;
@@ -83,7 +84,7 @@ function commandsExecutorWrapper(original: Function, tracer: Tracer, options: Db
     captured = undefined;
     if (args === undefined || args.length === 0) return result;
     const operation = redisOperationName(String(args[0]));
-    const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options);
+    const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
     return span === null ? result : endWithPromise(result, span);
   };
 }
@@ -98,11 +99,11 @@ export function patchClient(RedisClient: { prototype?: object } | undefined, tra
   wrap(proto, 'sendCommand', (original) =>
     function sendCommandWithTrace(this: ClientLike, args: unknown, commandOptions?: { isolated?: unknown }): unknown {
       // 1.x re-sends an `isolated` command through an isolated client's sendCommand: one span only.
-      if (!Array.isArray(args) || args.length === 0 || commandOptions?.isolated === false || !wouldTrace(tracer, options)) {
-        return original.apply(this, arguments);
-      }
+      if (!Array.isArray(args) || args.length === 0 || commandOptions?.isolated === false) return original.apply(this, arguments);
+      const parent = traceParent(tracer, options);
+      if (parent === undefined) return original.apply(this, arguments);
       const operation = redisOperationName(String(args[0]));
-      const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options);
+      const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
       const result = original.apply(this, arguments);
       return span === null ? result : endWithPromise(result, span);
     });

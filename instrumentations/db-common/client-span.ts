@@ -44,27 +44,31 @@ export interface DbSpanTags {
 }
 
 /**
- * Starts a client span for one query or command, child of the active span, or returns null when
- * none should exist: tracing suppressed (the exporter's own work), or no active span and root spans
- * for database calls are off (a pool's health checks and start-up queries then cost nothing).
+ * Starts a client span for one query or command, child of the active span (or of `parent` when the
+ * caller has already looked it up: null for none), or returns null when none should exist: tracing
+ * suppressed (the exporter's own work), or no active span and root spans for database calls are off
+ * (a pool's health checks and start-up queries then cost nothing).
  */
-export function startDbSpan(tracer: Tracer, options: DbOptions, operation: string, tags: DbSpanTags): Span | null {
+export function startDbSpan(tracer: Tracer, options: DbOptions, operation: string, tags: DbSpanTags, parent?: Span | null): Span | null {
   if (isTracingSuppressed()) return null;
-  if (!options.rootSpans && tracer.scopeManager.active() === null) return null;
-  const span = tracer.startSpan(operation);
-  if (!span.isRecording()) return span;
-  span.setTag('span.kind', 'client');
-  span.setTag('component', tags.component);
-  span.setTag('db.type', tags.dbType);
-  if (tags.instance !== undefined && tags.instance !== '') span.setTag('db.instance', tags.instance);
-  if (tags.user !== undefined && tags.user !== '') span.setTag('db.user', tags.user);
-  if (tags.statement !== undefined && options.statement !== 'off') span.setTag('db.statement', tags.statement);
+  // A caller that already looked the active span up passes it: each lookup reads async context.
+  const active = parent !== undefined ? parent : (tracer.scopeManager.active()?.span ?? null);
+  if (!options.rootSpans && active === null) return null;
+  const span = active === null ? tracer.startSpan(operation) : tracer.startSpan(operation, { childOf: active });
+  const own = span._writableTags();
+  if (own === null) return span;
+  own['span.kind'] = 'client';
+  own.component = tags.component;
+  own['db.type'] = tags.dbType;
+  if (tags.instance !== undefined && tags.instance !== '') own['db.instance'] = tags.instance;
+  if (tags.user !== undefined && tags.user !== '') own['db.user'] = tags.user;
+  if (tags.statement !== undefined && options.statement !== 'off') own['db.statement'] = tags.statement;
   if (tags.hostname !== undefined && tags.hostname !== '') {
-    span.setTag('peer.hostname', tags.hostname);
+    own['peer.hostname'] = tags.hostname;
     const service = options.hasPeerServices ? peerServiceOf(options.peerServices, tags.hostname, tags.port) : undefined;
-    if (service !== undefined) span.setTag('peer.service', service);
+    if (service !== undefined) own['peer.service'] = service;
   }
-  if (tags.port !== undefined && Number.isFinite(tags.port)) span.setTag('peer.port', tags.port);
+  if (tags.port !== undefined && Number.isFinite(tags.port)) own['peer.port'] = tags.port;
   return span;
 }
 

@@ -115,6 +115,17 @@ export class Span {
     return this;
   }
 
+  /**
+   * @internal The object this span keeps its tags in, or null when the span records nothing or is
+   * finished. For the agent's own hot paths that set a fixed list of tags right after `startSpan`:
+   * there each property write stays monomorphic, where the store inside `setTag` is shared by every
+   * caller and every key. Values written here must be tag values (string, number, boolean).
+   */
+  _writableTags(): Tags | null {
+    if (!this._recording || this._duration >= 0) return null;
+    return (this._tags ??= new TagStore());
+  }
+
   addTags(tags: Readonly<Record<string, TagValue>>): this {
     if (this._recording && this._duration < 0 && tags !== null && typeof tags === 'object') {
       const own = (this._tags ??= new TagStore());
