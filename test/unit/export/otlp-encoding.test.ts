@@ -85,6 +85,19 @@ t.test('large batches (buffer growth, multi-byte lengths) decode intact', async 
   t.equal(out[399].attributes.find((kv: any) => kv.key === 'payload').value.stringValue.length, 3990);
 });
 
+t.test('spans of every length class (one, two and three length bytes) decode intact, in order', async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: exporter });
+  // Nested lengths are written after the message: one that needs more bytes than reserved moves it.
+  const sizes = [0, 20, 100, 5000, 16_300, 16_400, 20_000, 70_000, 10];
+  for (const size of sizes) tracer.startSpan(`op-${size}`, { tags: { payload: 'p'.repeat(size) } }).finish();
+  const spans = exporter.getFinishedSpans().map((s) => mapSpan(s, { exportBaggage: false }));
+  const out = decode(new OtlpProtobufEncoder().encode(spans, buildResource({ 'service.name': 'shop' }))).resourceSpans[0].scopeSpans[0].spans;
+  t.same(out.map((s: any) => s.name), sizes.map((size) => `op-${size}`));
+  t.same(out.map((s: any) => s.attributes[0].value.stringValue.length), sizes);
+  t.same(out.map((s: any) => hex(s.spanId)), exporter.getFinishedSpans().map((s) => s.context().spanId));
+});
+
 t.test('OTLP/JSON uses hex ids, numeric enums and string int64s', async (t) => {
   const { spans, root } = sample();
   const body = JSON.parse(encodeOtlpJson(spans, buildResource({ 'service.name': 'shop' })).toString());
