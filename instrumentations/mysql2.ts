@@ -3,8 +3,8 @@ import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import type { DbStatementMode } from '../src/config/types.js';
-import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
-import { describeSql } from './db-common/sql-statement.js';
+import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
+import { startSqlSpan } from './db-common/sql-span.js';
 
 /*
  * mysql2 3, patched on every version (see docs/db.md for why its diagnostics_channel events, published
@@ -39,23 +39,8 @@ interface Command {
 /** Commands in emitter form whose span ends on their 'end' event. */
 const openCommands = new WeakMap<object, { span: Span; mode: DbStatementMode; error: unknown }>();
 
-function stringOrUndefined(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
 function startQuerySpan(tracer: Tracer, options: DbOptions, conn: MysqlConnection, text: unknown, parent: Span | null): Span | null {
-  const { operation, statement } = describeSql(text, 'mysql', options.statement);
-  const config = conn.config;
-  const port = config?.port;
-  return startDbSpan(tracer, options, operation, {
-    component: 'mysql2',
-    dbType: 'sql',
-    instance: stringOrUndefined(config?.database),
-    user: stringOrUndefined(config?.user),
-    statement,
-    hostname: stringOrUndefined(config?.host),
-    port: typeof port === 'number' ? port : typeof port === 'string' ? Number(port) : undefined,
-  }, parent);
+  return startSqlSpan(tracer, options, 'mysql2', 'mysql', conn.config, text, parent);
 }
 
 // One shared stand-in for an emitter-form command's `emit` (no closure per query): notes the

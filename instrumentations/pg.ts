@@ -3,8 +3,8 @@ import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import type { DbStatementMode } from '../src/config/types.js';
-import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
-import { describeSql } from './db-common/sql-statement.js';
+import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
+import { startSqlSpan } from './db-common/sql-span.js';
 
 /*
  * pg 8 (node-postgres), which publishes no diagnostics_channel events, so it is patched:
@@ -47,23 +47,8 @@ interface SubmittableCall {
 }
 const openSubmittables = new WeakMap<object, SubmittableCall>();
 
-function stringOrUndefined(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
 function startQuerySpan(tracer: Tracer, options: DbOptions, client: PgClient, text: unknown, parent: Span | null): Span | null {
-  const { operation, statement } = describeSql(text, 'postgres', options.statement);
-  const params = client.connectionParameters;
-  const port = params?.port;
-  return startDbSpan(tracer, options, operation, {
-    component: 'pg',
-    dbType: 'sql',
-    instance: stringOrUndefined(params?.database),
-    user: stringOrUndefined(params?.user),
-    statement,
-    hostname: stringOrUndefined(params?.host),
-    port: typeof port === 'number' ? port : typeof port === 'string' ? Number(port) : undefined,
-  }, parent);
+  return startSqlSpan(tracer, options, 'pg', 'postgres', client.connectionParameters, text, parent);
 }
 
 // Shared stand-ins for a submittable's two completion methods (no closure per query): finish the

@@ -1,0 +1,48 @@
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import { startDbSpan, type DbOptions } from './client-span.js';
+import { describeSql, type SqlDialect } from './sql-statement.js';
+
+/**
+ * Where a SQL driver keeps its connection settings (pg's `connectionParameters`, mysql2's `config`):
+ * read defensively, since they are the driver's internals and a field may be missing or of another type.
+ */
+export interface SqlConnectionSettings {
+  database?: unknown;
+  user?: unknown;
+  host?: unknown;
+  port?: unknown;
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Starts the client span of one SQL query (or returns null when none should exist; see `startDbSpan`). */
+export function startSqlSpan(
+  tracer: Tracer,
+  options: DbOptions,
+  component: 'pg' | 'mysql2',
+  dialect: SqlDialect,
+  settings: SqlConnectionSettings | undefined,
+  sql: unknown,
+  parent: Span | null,
+): Span | null {
+  const { operation, statement } = describeSql(sql, dialect, options.statement);
+  const port = settings?.port;
+  return startDbSpan(
+    tracer,
+    options,
+    operation,
+    {
+      component,
+      dbType: 'sql',
+      instance: text(settings?.database),
+      user: text(settings?.user),
+      statement,
+      hostname: text(settings?.host),
+      port: typeof port === 'number' ? port : typeof port === 'string' ? Number(port) : undefined,
+    },
+    parent,
+  );
+}
