@@ -4,7 +4,7 @@ import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import type { DbStatementMode } from '../src/config/types.js';
 import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
-import { startSqlSpan } from './db-common/sql-span.js';
+import { makePoolCheckoutWrapper, startSqlSpan } from './db-common/sql-span.js';
 
 /*
  * mysql2 3, patched on every version (see docs/db.md for why its diagnostics_channel events, published
@@ -115,18 +115,6 @@ function makeCommandWrapper(ctx: InstrumentationContext) {
     };
 }
 
-function makeGetConnectionWrapper(ctx: InstrumentationContext) {
-  const tracer = ctx.tracer;
-  return (original: AnyFunction): AnyFunction =>
-    function getConnectionWithTrace(this: unknown, callback?: unknown): unknown {
-      if (typeof callback !== 'function') return original.apply(this, arguments as unknown as unknown[]);
-      const active = tracer.scopeManager.active();
-      if (active === null) return original.apply(this, arguments as unknown as unknown[]);
-      // A queued caller is called back from another request's release: give it its own context.
-      return original.call(this, callbackInScope(tracer, active.span, callback as AnyFunction));
-    };
-}
-
 /**
  * `conn.prepare(sql, callback)` hands over a statement whose `execute` goes straight to the
  * connection's command queue, past `execute` of the connection: its class (not exported by mysql2)
@@ -209,7 +197,7 @@ export default defineInstrumentation({
     const proto = exports?.prototype;
     if (target.file === 'lib/pool.js') {
       const pool = ownerOf(proto, 'getConnection');
-      if (pool !== null) ctx.wrap(pool, 'getConnection', makeGetConnectionWrapper(ctx) as never);
+      if (pool !== null) ctx.wrap(pool, 'getConnection', makePoolCheckoutWrapper(ctx) as never);
       return;
     }
     const connection = ownerOf(proto, 'query');

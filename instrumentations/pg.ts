@@ -3,8 +3,8 @@ import { defineInstrumentation } from '../src/agent/instrumentation.js';
 import type { Span } from '../src/api/span.js';
 import type { Tracer } from '../src/api/tracer.js';
 import type { DbStatementMode } from '../src/config/types.js';
-import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
-import { startSqlSpan } from './db-common/sql-span.js';
+import { finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
+import { makePoolCheckoutWrapper, startSqlSpan } from './db-common/sql-span.js';
 
 /*
  * pg 8 (node-postgres), which publishes no diagnostics_channel events, so it is patched:
@@ -163,18 +163,6 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
     };
 }
 
-function makeConnectWrapper(ctx: InstrumentationContext) {
-  const tracer = ctx.tracer;
-  return (original: AnyFunction): AnyFunction =>
-    function connectWithTrace(this: unknown, callback?: unknown): unknown {
-      if (typeof callback !== 'function') return original.apply(this, arguments as unknown as unknown[]);
-      const active = tracer.scopeManager.active();
-      if (active === null) return original.apply(this, arguments as unknown as unknown[]);
-      // A waiting caller is called back from the release of another request's client: give it its own context.
-      return original.call(this, callbackInScope(tracer, active.span, callback as AnyFunction));
-    };
-}
-
 export default defineInstrumentation({
   name: 'pg',
   modules: [
@@ -185,7 +173,7 @@ export default defineInstrumentation({
     const proto = (exports as { prototype?: Record<string, unknown> } | null)?.prototype;
     if (proto === undefined || proto === null) return;
     if (target.name === 'pg') ctx.wrap(proto, 'query', makeQueryWrapper(ctx) as never);
-    else ctx.wrap(proto, 'connect', makeConnectWrapper(ctx) as never);
+    else ctx.wrap(proto, 'connect', makePoolCheckoutWrapper(ctx) as never);
   },
   unpatch(exports: unknown, ctx, target) {
     const proto = (exports as { prototype?: Record<string, unknown> } | null)?.prototype;

@@ -1,6 +1,7 @@
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/api/span.js';
 import type { Tracer } from '../../src/api/tracer.js';
-import { startDbSpan, type DbOptions } from './client-span.js';
+import { callbackInScope, startDbSpan, type DbOptions } from './client-span.js';
 import { describeSql, type SqlDialect } from './sql-statement.js';
 
 /**
@@ -45,4 +46,22 @@ export function startSqlSpan(
     },
     parent,
   );
+}
+
+type AnyFunction = (this: any, ...args: any[]) => unknown;
+
+/**
+ * Wraps a pool's checkout (`pg` `pool.connect(cb)`, mysql2 `pool.getConnection(cb)`): a waiting
+ * caller is called back from the release of another request's connection, so its callback is given
+ * back its own context. Promise forms and calls outside a trace pass straight through.
+ */
+export function makePoolCheckoutWrapper(ctx: InstrumentationContext) {
+  const tracer = ctx.tracer;
+  return (original: AnyFunction): AnyFunction =>
+    function poolCheckoutWithTrace(this: unknown, callback?: unknown): unknown {
+      if (typeof callback !== 'function') return original.apply(this, arguments as unknown as unknown[]);
+      const active = tracer.scopeManager.active();
+      if (active === null) return original.apply(this, arguments as unknown as unknown[]);
+      return original.call(this, callbackInScope(tracer, active.span, callback as AnyFunction));
+    };
 }
