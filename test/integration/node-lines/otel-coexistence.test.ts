@@ -8,7 +8,7 @@
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { KIND, newTraceId, send, spansOf } from '../http/fixture-process.js';
-import { deadPort, fixture, startApp, startDownstream, type Downstream } from './run-app.js';
+import { downEndpoint, fixture, startApp, startDownstream, type Downstream } from './run-app.js';
 
 const OTEL = ['--import', '@opentelemetry/auto-instrumentations-node/register'];
 const OURS = ['--import', './register.mjs'];
@@ -53,7 +53,9 @@ function one(spans: readonly ReceivedSpan[], pick: (s: ReceivedSpan) => boolean)
 t.test('OpenTelemetry\'s auto-instrumentations and ours in one process', async (t) => {
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const otelEndpoint = `http://127.0.0.1:${await deadPort()}`;
+  const otelDown = await downEndpoint();
+  t.teardown(() => otelDown.close());
+  const otelEndpoint = otelDown.url;
 
   for (const app of ['app.cjs', 'app.mjs']) {
     t.test(app, async (t) => {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { Collector } from '../../helpers/collector.js';
 import { send } from '../http/fixture-process.js';
 import { nodeLines } from './binaries.js';
-import { deadPort, fixture, startApp, startDownstream } from './run-app.js';
+import { downEndpoint, fixture, startApp, startDownstream } from './run-app.js';
 
 // Relative, as users write it: the apps run with the project root as their working directory.
 const PRELOAD = ['--import', './register.mjs'];
@@ -23,7 +23,9 @@ for (const line of nodeLines()) {
     t.teardown(() => downstream.close());
     const collector = await Collector.start();
     t.teardown(() => collector.close());
-    const down = `http://127.0.0.1:${await deadPort()}`;
+    const downServer = await downEndpoint();
+    t.teardown(() => downServer.close());
+    const down = downServer.url;
 
     for (const app of ['app.mjs', 'app.cjs']) {
       for (const [exporter, endpoint] of [['collector', collector.otlpUrl], ['endpoint down', down]] as const) {

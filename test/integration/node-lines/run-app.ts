@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
@@ -86,13 +87,23 @@ export function startDownstream(): Promise<Downstream> {
   });
 }
 
-/** A loopback port nothing listens on (bound, then released): an exporter endpoint that is down. */
-export function deadPort(): Promise<number> {
-  const server = http.createServer();
+/** An exporter endpoint that is down, held until `close()`. */
+export interface DownEndpoint {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback endpoint that drops every connection before answering: to an exporter, a backend that is
+ * down. The port stays bound until `close()`; a port that was merely released could be taken by
+ * another test's server meanwhile, which would then answer (an HTTP 404 instead of a dead endpoint).
+ */
+export function downEndpoint(): Promise<DownEndpoint> {
+  const server = net.createServer((socket) => socket.destroy());
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((done) => server.close(() => done())) });
     });
   });
 }
