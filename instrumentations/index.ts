@@ -27,5 +27,10 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     load: () => require('./redis.js').default,
     subscribes: true,
   },
+  {
+    name: 'amqplib',
+    modules: ['amqplib/lib/channel.js', 'amqplib/lib/channel_model.js', 'amqplib/lib/callback_model.js', 'amqplib/lib/connect.js'],
+    load: () => require('./messaging/amqplib.js').default,
+  },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
 ];

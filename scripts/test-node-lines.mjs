@@ -19,10 +19,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'undici', 'frameworks', 'export', 'node-lines'];
+const SUITES = ['loader', 'http', 'undici', 'frameworks', 'export', 'node-lines', 'messaging'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
-const EXCLUDED = new Set([path.join('loader', 'node-lines.test.js')]);
+// The amqplib edge cases test the instrumentation's logic, not how a line loads it: the two-process
+// messaging suites (CommonJS and ES-module apps) cover the loader on every line.
+const EXCLUDED = new Set([
+  path.join('loader', 'node-lines.test.js'),
+  path.join('messaging', 'amqplib-0-10-edges.test.js'),
+  path.join('messaging', 'amqplib-2-edges.test.js'),
+]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;
 

@@ -253,6 +253,7 @@ export class InstrumentationRegistry {
         sensitiveQueryParams: config.redactQueryParams,
         dbStatement: config.dbStatement,
         dbRootSpans: config.dbRootSpans,
+        messagingRootSpans: config.messagingRootSpans,
         ...(options === false || options === undefined ? {} : options) },
       log,
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),

@@ -60,6 +60,7 @@ export function defaultConfig(): Config {
     redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],
     dbStatement: 'sanitized',
     dbRootSpans: false,
+    messagingRootSpans: false,
     logLevel: 'warn',
   };
 }

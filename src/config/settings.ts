@@ -371,6 +371,13 @@ export const SETTINGS: readonly Setting<any>[] = [
     get: (c) => c.dbRootSpans,
     set: (c, v) => (c.dbRootSpans = v),
   }),
+  define<boolean>({
+    variable: 'TRACING_MESSAGING_ROOT_SPANS',
+    fileKey: 'messagingRootSpans',
+    parser: booleanParser,
+    get: (c) => c.messagingRootSpans,
+    set: (c, v) => (c.messagingRootSpans = v),
+  }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',
     fileKey: 'logLevel',

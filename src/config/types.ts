@@ -84,5 +84,7 @@ export interface Config {
   dbStatement: DbStatementMode;
   /** Whether a database call made outside any trace starts a trace of its own (`TRACING_DB_ROOT_SPANS`); default false. */
   dbRootSpans: boolean;
+  /** Whether a message published outside any trace starts a trace of its own (`TRACING_MESSAGING_ROOT_SPANS`); default false. */
+  messagingRootSpans: boolean;
   logLevel: LogLevel;
 }

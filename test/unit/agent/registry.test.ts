@@ -113,8 +113,8 @@ t.test('per-instrumentation options from the config file reach patch', async (t)
   registry.onLoad(mod('1.0.0'), lib());
   t.same(
     seen,
-    { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], dbStatement: 'sanitized', dbRootSpans: false, ignorePaths: ['/health'] },
-    'the file options, with the agent-wide peerServices map, redaction list and database settings',
+    { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], dbStatement: 'sanitized', dbRootSpans: false, messagingRootSpans: false, ignorePaths: ['/health'] },
+    'the file options, with the agent-wide peerServices map, redaction list, database and messaging settings',
   );
 });
 
