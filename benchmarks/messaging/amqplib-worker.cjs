@@ -14,7 +14,7 @@ const seconds = Number(process.env.SECONDS ?? 2);
 const concurrency = Number(process.env.CONCURRENCY ?? 8);
 const body = Buffer.alloc(256, 120);
 
-(async () => {
+async function main() {
   // Without noDelay, Nagle's algorithm and delayed ACKs hold each small frame for ~40 ms: the
   // benchmark would measure TCP timers, not the client.
   const connection = await amqp.connect(url, { noDelay: true });
@@ -42,7 +42,15 @@ const body = Buffer.alloc(256, 120);
   process.stdout.write(`${JSON.stringify({ roundTrips: count, seconds: elapsed, cpuUs: cpu.user + cpu.system })}\n`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   await connection.close();
-})().catch((err) => {
+}
+
+// IN_SPAN=1 runs the loop inside an active span, as in an app whose requests are traced: Node's
+// async context tracking is then on whether or not amqplib is instrumented, so the difference
+// between the agent with amqplib off and on is the instrumentation's own cost.
+const run = process.env.IN_SPAN === '1'
+  ? () => require(path.join(__dirname, '..', '..', 'dist', 'src', 'index.js')).globalTracer().startActiveSpan('bench', () => main())
+  : main;
+run().catch((err) => {
   process.stderr.write(`bench worker failed: ${err.stack}\n`);
   process.exit(1);
 });
