@@ -117,17 +117,28 @@ function messageTags(own: Tags, properties: MessageLike['properties'], content: 
 /**
  * Writes our context into the message's headers without touching the app's: amqplib builds the
  * headers it sends as `Object.create(appHeaders)`, so ours become own properties of that object and
- * the app's object is never changed. A header the app set itself (any case) is kept and ours skipped.
+ * the app's object is never changed. A header the app set itself (any case) is kept and ours skipped:
+ * `appHeaderNames` holds the app's names, lower-cased, for the one publish being injected.
  */
+let appHeaderNames: string[] | null = null;
 const headersSetter: CarrierSetter = {
   set(carrier, name, value) {
-    const headers = carrier as Record<string, unknown>;
-    for (const key in headers) {
-      if (key.length === name.length && key.toLowerCase() === name) return;
-    }
-    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+    if (appHeaderNames !== null && appHeaderNames.includes(name)) return;
+    (carrier as Record<string, unknown>)[name] = value;
   },
 };
+
+function injectHeaders(tracer: Tracer, span: Span, headers: object): void {
+  let names: string[] | null = null;
+  // for-in: the app's headers are the prototype of amqplib's object (and any own ones it added).
+  for (const key in headers) (names ??= []).push(key.toLowerCase());
+  appHeaderNames = names;
+  try {
+    tracer.inject(span, FORMAT_TEXT_MAP, headers, headersSetter);
+  } finally {
+    appHeaderNames = null;
+  }
+}
 
 /**
  * Starts the producer span of one publish, child of `parent`, or of nothing when `parent` is null
@@ -151,7 +162,7 @@ export function startProducerSpan(
     messageTags(own, properties, content);
   }
   const headers = properties.headers;
-  if (headers !== null && typeof headers === 'object') tracer.inject(span, FORMAT_TEXT_MAP, headers, headersSetter);
+  if (headers !== null && typeof headers === 'object') injectHeaders(tracer, span, headers);
   return span;
 }
 
