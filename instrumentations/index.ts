@@ -28,4 +28,9 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     subscribes: true,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
+  {
+    name: 'graphql',
+    modules: ['graphql/execution/execute.js', 'graphql/language/parser.js', 'graphql/validation/validate.js'],
+    load: () => require('./graphql/graphql.js').default,
+  },
 ];
