@@ -33,4 +33,9 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     load: () => require('./messaging/amqplib.js').default,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./frameworks/hapi.js').default },
+  {
+    name: 'graphql',
+    modules: ['graphql/execution/execute.js', 'graphql/language/parser.js', 'graphql/validation/validate.js'],
+    load: () => require('./graphql/graphql.js').default,
+  },
 ];
