@@ -4,7 +4,7 @@ import type { Tracer } from '../../src/api/tracer.js';
 import { isTracingSuppressed } from '../../src/util/suppress.js';
 import {
   BASIC_ACK, BASIC_NACK, BASIC_REJECT, CHANNEL_CLOSE, channelState, existingState, fail, readAmqpOptions,
-  settle, settleByFrame, settleOnClose, startConsumerSpan, startProducerSpan, type AmqpOptions, type ConfirmSlot, type MessageLike, type PeerInfo,
+  settle, settleByFrame, settleOnClose, startConsumerSpan, startProducerSpan, type AmqpOptions, type ChannelState, type ConfirmSlot, type MessageLike, type PeerInfo,
 } from './amqp-spans.js';
 
 /**
@@ -32,6 +32,7 @@ const CONNECT: ModuleTarget = { name: 'amqplib', versions: VERSIONS, file: 'lib/
 
 // `Function`: wrappers pass `arguments` through untouched, which typed signatures would not allow.
 type AnyFunction = Function;
+type Log = InstrumentationContext['log'];
 
 interface ChannelLike {
   connection?: object;
@@ -75,8 +76,8 @@ function patchModel(exports: any, ctx: InstrumentationContext, options: AmqpOpti
   const tracer = ctx.tracer;
   const confirmProto = exports?.ConfirmChannel?.prototype as Record<string, AnyFunction> | undefined;
   if (confirmProto !== undefined) ctx.wrap(confirmProto, 'publish', (original) => confirmPublishWrapper(original, tracer, options));
-  ctx.wrap(proto, 'consume', (original) => consumeWrapper(original, tracer));
-  ctx.wrap(proto, 'get', (original) => (promises ? promiseGetWrapper(original, tracer) : callbackGetWrapper(original, tracer)));
+  ctx.wrap(proto, 'consume', (original) => consumeWrapper(original, tracer, ctx.log));
+  ctx.wrap(proto, 'get', (original) => (promises ? promiseGetWrapper(original, tracer, ctx.log) : callbackGetWrapper(original, tracer, ctx.log)));
 }
 
 // --- producing -----------------------------------------------------------------------------------
@@ -255,11 +256,11 @@ export function peerFromUrl(url: unknown, options: AmqpOptions): PeerInfo | unde
 
 // --- consuming -----------------------------------------------------------------------------------
 
-function consumeWrapper(original: AnyFunction, tracer: Tracer): AnyFunction {
+function consumeWrapper(original: AnyFunction, tracer: Tracer, log: Log): AnyFunction {
   return function consumeWithTrace(this: ChannelLike, queue: unknown, callback: unknown, options: unknown): unknown {
     if (typeof callback !== 'function' || this === null || typeof this !== 'object') return original.apply(this, arguments);
     const args = Array.prototype.slice.call(arguments) as unknown[];
-    args[1] = consumerCallback(tracer, this, queue, callback as AnyFunction, noAckOf(options));
+    args[1] = consumerCallback(tracer, log, this, queue, callback as AnyFunction, noAckOf(options));
     return original.apply(this, args);
   };
 }
@@ -273,20 +274,29 @@ function noAckOf(options: unknown): boolean {
  * (see `sendImmediatelyWrapper`), or — with `noAck`, where nothing will be settled — when the callback
  * returns (when the promise it returns settles). `null` (the broker cancelled the consumer) passes through.
  */
-function consumerCallback(tracer: Tracer, channel: ChannelLike, queue: unknown, callback: AnyFunction, noAck: boolean): AnyFunction {
+function consumerCallback(tracer: Tracer, log: Log, channel: ChannelLike, queue: unknown, callback: AnyFunction, noAck: boolean): AnyFunction {
   return function consumeCallbackWithTrace(this: unknown, message: unknown): unknown {
     if (message === null || typeof message !== 'object' || isTracingSuppressed()) return callback.apply(this, arguments);
-    const span = startConsumerSpan(tracer, message as MessageLike, queue, 'process', null, peerOf(channel));
+    // Called by amqplib, outside the guard `wrap` puts around our wrappers: a failure of ours must
+    // still hand the app its message.
+    let span: Span;
+    let state: ChannelState | undefined;
     const tag = (message as MessageLike).fields?.deliveryTag;
-    const state = noAck ? undefined : channelState(channel);
-    if (state !== undefined && typeof tag === 'number') state.unsettled.set(tag, span);
+    try {
+      span = startConsumerSpan(tracer, message as MessageLike, queue, 'process', null, peerOf(channel));
+      state = noAck ? undefined : channelState(channel);
+      if (state !== undefined && typeof tag === 'number') state.unsettled.set(tag, span);
+    } catch (err) {
+      log.warnOnce('amqplib-consume', `amqplib: a message is processed untraced: ${String(err)}`);
+      return callback.apply(this, arguments);
+    }
     return runInSpan(tracer, span, callback, this, arguments as unknown as unknown[], state, tag, noAck);
   };
 }
 
 function runInSpan(
   tracer: Tracer, span: Span, callback: AnyFunction, self: unknown, args: unknown[],
-  state: ReturnType<typeof channelState> | undefined, tag: unknown, noAck: boolean,
+  state: ChannelState | undefined, tag: unknown, noAck: boolean,
 ): unknown {
   let result: unknown;
   try {
@@ -315,7 +325,7 @@ function getOptions(options: unknown): boolean {
   return noAckOf(options);
 }
 
-function promiseGetWrapper(original: AnyFunction, tracer: Tracer): AnyFunction {
+function promiseGetWrapper(original: AnyFunction, tracer: Tracer, log: Log): AnyFunction {
   return function getWithTrace(this: ChannelLike, queue: unknown, options: unknown): unknown {
     const result = original.apply(this, arguments);
     if (this === null || typeof this !== 'object' || result === null || typeof result !== 'object' || typeof (result as Promise<unknown>).then !== 'function') return result;
@@ -323,13 +333,19 @@ function promiseGetWrapper(original: AnyFunction, tracer: Tracer): AnyFunction {
     const noAck = getOptions(options);
     // `then` without a rejection handler: a failure reaches the app as the same rejection.
     return (result as Promise<unknown>).then((message) => {
-      if (message !== null && typeof message === 'object' && !isTracingSuppressed()) startGetSpan(tracer, channel, message as MessageLike, queue, noAck);
+      if (message !== null && typeof message === 'object' && !isTracingSuppressed()) {
+        try {
+          startGetSpan(tracer, channel, message as MessageLike, queue, noAck);
+        } catch (err) {
+          log.warnOnce('amqplib-get', `amqplib: a message from get is untraced: ${String(err)}`);
+        }
+      }
       return message;
     });
   };
 }
 
-function callbackGetWrapper(original: AnyFunction, tracer: Tracer): AnyFunction {
+function callbackGetWrapper(original: AnyFunction, tracer: Tracer, log: Log): AnyFunction {
   return function getWithTrace(this: ChannelLike, queue: unknown, options: unknown, callback: unknown): unknown {
     if (typeof callback !== 'function' || this === null || typeof this !== 'object') return original.apply(this, arguments);
     const channel = this;
@@ -340,8 +356,15 @@ function callbackGetWrapper(original: AnyFunction, tracer: Tracer): AnyFunction 
       if (err !== null && err !== undefined || message === null || typeof message !== 'object' || isTracingSuppressed()) {
         return parent === null ? cb.apply(this, arguments) : tracer.scopeManager.run(parent, () => cb.apply(this, arguments as unknown as unknown[]));
       }
-      const span = startGetSpan(tracer, channel, message as MessageLike, queue, noAck, parent, false);
-      const state = noAck ? undefined : channelState(channel);
+      let span: Span;
+      let state: ChannelState | undefined;
+      try {
+        span = startGetSpan(tracer, channel, message as MessageLike, queue, noAck, parent, false);
+        state = noAck ? undefined : channelState(channel);
+      } catch (err) {
+        log.warnOnce('amqplib-get', `amqplib: a message from get is untraced: ${String(err)}`);
+        return cb.apply(this, arguments);
+      }
       return runInSpan(tracer, span, cb, this, arguments as unknown as unknown[], state, (message as MessageLike).fields?.deliveryTag, noAck);
     });
   };
