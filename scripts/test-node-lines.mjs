@@ -24,7 +24,7 @@ const SUITES = ['loader', 'http', 'undici', 'frameworks', 'graphql', 'export', '
 // on every other line, which their own runs here already cover.
 // graphql: graphql 16 and Apollo on express carry the per-line risk (how graphql's CommonJS files load under
 // each line's import hook); graphql 15 and standalone Apollo load the same way, so they run on the default line only.
-// The amqplib edge cases test the instrumentation's logic, not how a line loads it: the two-process
+// The amqplib edge cases and settings test the instrumentation's logic, not how a line loads it: the two-process
 // messaging suites (CommonJS and ES-module apps) cover the loader on every line.
 const EXCLUDED = new Set([
   path.join('loader', 'node-lines.test.js'),
@@ -32,6 +32,7 @@ const EXCLUDED = new Set([
   path.join('graphql', 'apollo-standalone.test.js'),
   path.join('messaging', 'amqplib-0-10-edges.test.js'),
   path.join('messaging', 'amqplib-2-edges.test.js'),
+  path.join('messaging', 'amqplib-2-settings.test.js'),
 ]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;

@@ -219,12 +219,13 @@ export function amqplibSuite(folder: string, pkg: string): void {
 /** Starts the one-process edge app of `folder` and runs `routes` in order; returns the replies and the spans. */
 async function runEdge(folder: string, ext: string, routes: readonly string[], extra: NodeJS.ProcessEnv = {}) {
   const collector = await Collector.start();
+  const downstream = await startDownstream();
   const queue = `tracing-test-${randomBytes(6).toString('hex')}`;
   const secret = `secret-body-${randomBytes(8).toString('hex')}`;
   try {
     const app = await startFixtureApp(FIXTURES, folder, `edge.${ext}`, {
       TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50',
-      AMQP_URL: rabbitmq.url, AMQP_QUEUE: queue, AMQP_SECRET: secret, ...extra,
+      AMQP_URL: rabbitmq.url, AMQP_QUEUE: queue, AMQP_SECRET: secret, DOWNSTREAM_PORT: String(downstream.port), ...extra,
     });
     const replies: Record<string, { status: number; body: any }> = {};
     for (const route of routes) {
@@ -235,6 +236,7 @@ async function runEdge(folder: string, ext: string, routes: readonly string[], e
     return { replies, stderr, spans: [...collector.spans], exported: Buffer.concat(collector.bodies).toString('latin1'), queue, secret };
   } finally {
     await collector.close();
+    await downstream.close();
   }
 }
 
@@ -244,7 +246,7 @@ export function amqplibEdgeSuite(folder: string): void {
 
   for (const ext of ['cjs', 'mjs']) {
     t.test(`${folder} ${ext}: nacks, settlements, closes and bad headers are recorded`, async (t) => {
-      const routes = ['/broker-nack', '/all-up-to', '/broker-close', '/no-ack', '/malformed', '/headers', '/outside'];
+      const routes = ['/broker-nack', '/all-up-to', '/broker-close', '/no-ack', '/malformed', '/headers', '/callback-get', '/outside'];
       const { replies, stderr, spans, exported, queue, secret } = await runEdge(folder, ext, routes);
       t.equal(stderr, '', 'nothing on stderr');
       for (const route of routes) t.equal(replies[route]?.status, 200, `${route} answers: ${JSON.stringify(replies[route]?.body)}`);
@@ -284,6 +286,13 @@ export function amqplibEdgeSuite(folder: string): void {
       t.ok(replies['/headers']?.body.headers.includes('traceparent'), 'the context travels in the headers');
       t.ok(replies['/headers']?.body.headers.includes('x-app'), "beside the app's own");
 
+      t.same(replies['/callback-get']?.body, { got: true });
+      const cbGetProducer = under('/callback-get').find((s) => s.kind === PRODUCER);
+      const cbGet = spans.find((s) => s.kind === CONSUMER && s.parentSpanId === cbGetProducer?.spanId);
+      t.equal(cbGet?.name, `receive ${queue}-cbget`, 'callback API get: a consumer span, child of the producer span');
+      t.equal(cbGet?.attributes['messaging.rabbitmq.outcome'], 'ack');
+      t.ok(spans.some((s) => s.kind === CLIENT && s.parentSpanId === cbGet?.spanId), 'its callback runs in it: the call it makes on a later tick is a child');
+
       t.equal(replies['/outside']?.body.id, 'outside');
       t.notOk(spans.some((s) => s.kind === PRODUCER && s.name === `publish ${queue}-outside`), 'a publish outside any trace makes no span by default');
       t.equal(spans.find((s) => s.kind === CONSUMER && s.name === `process ${queue}-outside`)?.parentSpanId, '', 'its consumer starts the trace');
@@ -292,12 +301,25 @@ export function amqplibEdgeSuite(folder: string): void {
     });
   }
 
+}
+
+/** The settings (root spans, propagation formats, opt-out): read by code that does not depend on the amqplib version. */
+export function amqplibSettingsSuite(folder: string): void {
+  t.before(() => requireServer('RabbitMQ', rabbitmq.port));
+
   t.test(`${folder}: TRACING_MESSAGING_ROOT_SPANS=true makes a publish outside any trace start one`, async (t) => {
     const { replies, spans, queue } = await runEdge(folder, 'cjs', ['/outside'], { TRACING_MESSAGING_ROOT_SPANS: 'true' });
     t.equal(replies['/outside']?.status, 200);
     const producer = spans.find((s) => s.kind === PRODUCER && s.name === `publish ${queue}-outside`);
     t.equal(producer?.parentSpanId, '', 'a root producer span');
     t.equal(spans.find((s) => s.kind === CONSUMER && s.name === `process ${queue}-outside`)?.parentSpanId, producer?.spanId, 'continued by its consumer');
+  });
+
+  t.test(`${folder}: every configured propagation format goes into the headers`, async (t) => {
+    const { replies, stderr } = await runEdge(folder, 'cjs', ['/headers'], { TRACING_PROPAGATION: 'tracecontext,b3multi,jaeger' });
+    t.equal(stderr, '');
+    const headers = replies['/headers']?.body.headers as string[];
+    for (const name of ['traceparent', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-sampled', 'uber-trace-id', 'x-app']) t.ok(headers.includes(name), name);
   });
 
   t.test(`${folder}: TRACING_DISABLED_INSTRUMENTATIONS=amqplib switches it off`, async (t) => {
