@@ -28,4 +28,7 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     subscribes: true,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
+  { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
+  { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
 ];

@@ -371,6 +371,13 @@ export const SETTINGS: readonly Setting<any>[] = [
     get: (c) => c.dbRootSpans,
     set: (c, v) => (c.dbRootSpans = v),
   }),
+  define<boolean>({
+    variable: 'TRACING_LOGS_INJECTION',
+    fileKey: 'logsInjection',
+    parser: booleanParser,
+    get: (c) => c.logs.injection,
+    set: (c, v) => (c.logs.injection = v),
+  }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',
     fileKey: 'logLevel',
