@@ -157,6 +157,54 @@ export function logsSuite(family: Family): void {
   }
 
   const latest = family.folders[family.folders.length - 1]!;
+  for (const protocol of ['http/protobuf', 'http/json']) {
+    t.test(`${latest}: TRACING_LOGS_EXPORTER=otlp (${protocol}) sends the records as OTLP logs beside their spans`, async (tt) => {
+      const collector = await Collector.start();
+      tt.teardown(() => collector.close());
+      const dir = tempDir(tt);
+      const requests = ['r1', 'r2', 'r3'].map((id) => ({ id, traceId: randomBytes(16).toString('hex') }));
+      const arrived = (): boolean => requests.every((r) => collector.logs.some((l) => l.attributes.req_id === r.id && l.attributes.phase === 'promise'));
+      const { stderr } = await runApp(
+        latest,
+        'app.cjs',
+        {
+          TRACING_EXPORTER: 'otlp',
+          TRACING_EXPORTER_PROTOCOL: protocol,
+          TRACING_ENDPOINT: collector.otlpUrl,
+          TRACING_BATCH_DELAY_MS: '50',
+          TRACING_SERVICE_NAME: 'logs-fixture',
+          TRACING_LOGS_EXPORTER: 'otlp',
+        },
+        dir,
+        requests.map((r) => ({ id: r.id, headers: { traceparent: traceparent(r.traceId) } })),
+        true,
+        true,
+        async () => {
+          await collector.waitForSpans(3);
+          const deadline = Date.now() + 10_000;
+          while (!arrived() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        },
+      );
+      tt.equal(stderr, '', 'the agent wrote nothing to stderr');
+      tt.same(collector.decodeErrors, [], 'every payload decoded with the official definitions');
+      tt.ok(collector.requests.some((r) => r.path === '/v1/logs'), 'sent to /v1/logs on the trace endpoint base');
+      const logs = collector.logs;
+      tt.ok(logs.length > 0 && logs.every((l) => l.protocol === (protocol === 'http/json' ? 'otlp-json' : 'otlp-protobuf')), `records arrived as ${protocol}`);
+      tt.ok(logs.every((l) => l.resource['service.name'] === 'logs-fixture' && l.scope.name === family.name), 'the spans\' resource, the logger as scope');
+      for (const req of requests) {
+        const server = collector.spans.find((s) => s.kind === SERVER && s.traceId === req.traceId);
+        const mine = logs.filter((l) => l.attributes.req_id === req.id);
+        tt.same(PHASES.filter((p) => !mine.some((l) => l.attributes.phase === p)), [], `${req.id}: records of every phase arrived`);
+        tt.same(mine.filter((l) => l.traceId !== req.traceId || l.spanId !== server?.spanId || l.flags !== 1).map((l) => l.body), [], `${req.id}: every record carries its request's trace and server span`);
+        const warn = mine.find((l) => l.attributes.level_test === 'warn');
+        tt.equal(warn?.severityNumber, 13, `${req.id}: warn maps to severity 13`);
+        tt.equal(warn?.body, 'level warn', `${req.id}: the message is the body`);
+      }
+      const outside = logs.filter((l) => l.attributes.req_id === 'startup');
+      tt.ok(outside.length > 0 && outside.every((l) => l.traceId === '' && l.spanId === ''), 'records outside a trace arrive without ids');
+    });
+  }
+
   t.test(`${latest}: TRACING_LOGS_INJECTION=false and opting out of "${family.name}" leave the output byte-identical to a run without the agent`, async (tt) => {
     const requests = [{ id: 'r1', headers: { traceparent: traceparent(randomBytes(16).toString('hex')) } }, { id: 'r2' }];
     const runs: Record<string, string> = {};
