@@ -1,5 +1,6 @@
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
+import { nowMs } from '../util/clock.js';
 import { describeError, log } from '../util/log.js';
 import type { Instrumentation, InstrumentationContext, InstrumentationEntry, LogRecordData, ModuleTarget } from './instrumentation.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
@@ -261,6 +262,7 @@ export class InstrumentationRegistry {
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),
       unwrap: (target, name) => unwrapMethod(target, name),
       subscribe: (channel, onMessage) => this.subscribe(def, channel, onMessage),
+      now: nowMs,
       moduleVersion,
       logs: { injection: config.logs.injection, emit: emitLog },
     };
