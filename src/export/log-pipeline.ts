@@ -1,6 +1,7 @@
 import type { LogRecordData } from '../agent/instrumentation.js';
 import type { TagValue } from '../api/span.js';
 import type { ExportConfig, LogsConfig } from '../config/types.js';
+import { log } from '../util/log.js';
 import { BatchProcessor } from './batch-processor.js';
 import { logsUrlFor, OtlpLogExporter, type QueuedLogRecord } from './otlp-logs.js';
 
@@ -20,6 +21,10 @@ export interface LogPipeline {
  */
 export function createLogPipeline(logs: LogsConfig, cfg: ExportConfig, resource: Readonly<Record<string, TagValue>>): LogPipeline | null {
   if (logs.exporter !== 'otlp') return null;
+  if (cfg.protocol === 'grpc') {
+    log.warn('TRACING_LOGS_EXPORTER=otlp sends over OTLP/HTTP only (http/protobuf or http/json), not with TRACING_EXPORTER_PROTOCOL=grpc: log records are not exported');
+    return null;
+  }
   const exporter = new OtlpLogExporter({
     url: logsUrlFor(cfg.endpoint),
     protocol: cfg.protocol,
