@@ -39,4 +39,7 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     ],
     load: () => require('./graphql/graphql.js').default,
   },
+  { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
+  { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
 ];

@@ -40,6 +40,9 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
     { name: 'graphql', versions: '>=15 <17' },
     { name: '@graphql-tools/executor', versions: '>=1 <3' },
   ],
+  pino: [{ name: 'pino', versions: '>=7 <11' }],
+  winston: [{ name: 'winston', versions: '>=3 <4' }],
+  bunyan: [{ name: 'bunyan', versions: '>=1 <2' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 
