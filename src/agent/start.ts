@@ -53,7 +53,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
       resource,
     });
     m.global.initGlobalTracer(tracer);
-    m.shutdown.installShutdownHooks(tracer, { processor });
+    m.shutdown.installShutdownHooks(tracer, { processor, exitTimeoutMs: config.export.exitTimeoutMs });
     started = tracer;
     m.hooks.installHooks(config, tracer);
     return tracer;

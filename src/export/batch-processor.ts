@@ -28,19 +28,21 @@ export class BatchSpanProcessor implements SpanProcessor {
   private readonly maxQueueSize: number;
   private readonly maxBatch: number;
   private readonly delayMs: number;
+  /** Shared with the exporter when it has one, so the pipeline warns in one line. */
   private readonly drops: DropReporter;
+  private ownDrops = 0;
   private readonly sendNow = (): void => this.exportNext();
 
   constructor(private readonly exporter: SpanExporter, options: BatchOptions = {}) {
     this.maxQueueSize = atLeastOne(options.maxQueueSize, 2048);
     this.maxBatch = Math.min(this.maxQueueSize, atLeastOne(options.maxExportBatchSize, 512));
     this.delayMs = typeof options.scheduledDelayMs === 'number' && options.scheduledDelayMs >= 0 ? options.scheduledDelayMs : 1000;
-    this.drops = new DropReporter('span queue');
+    this.drops = exporter.drops ?? new DropReporter('span queue');
   }
 
-  /** Spans dropped because the queue was full (or arrived after shutdown). */
+  /** Spans dropped because the queue was full or the exporter threw (the exporter counts its own). */
   get droppedSpans(): number {
-    return this.drops.dropped;
+    return this.ownDrops;
   }
 
   /** Spans held: queued plus the batch being exported. */
@@ -51,7 +53,11 @@ export class BatchSpanProcessor implements SpanProcessor {
   onEnd(span: Span): void {
     if (this.stopped) return;
     if (this.queue.length >= this.maxQueueSize) {
-      this.drops.add(1, `the queue is full (${this.maxQueueSize} spans); the exporter cannot keep up`);
+      const outage = this.exporter.outage?.() ?? null;
+      this.ownDrops++;
+      this.drops.add(1, outage === null
+        ? `the queue was full (${this.maxQueueSize} spans): the exporter could not keep up`
+        : `the queue was full (${this.maxQueueSize} spans) because ${outage}`);
       return;
     }
     this.queue.push(span);
@@ -61,8 +67,10 @@ export class BatchSpanProcessor implements SpanProcessor {
     else if (this.timer === null) this.schedule(this.delayMs);
   }
 
-  async forceFlush(): Promise<void> {
+  async forceFlush(exitDeadline?: number): Promise<void> {
     this.clearTimer();
+    // Before waiting on the batch in flight: one waiting for its next try gets its exit try now.
+    if (exitDeadline !== undefined) this.exporter.beginExit?.(exitDeadline);
     // Loop rather than drain once: spans may keep finishing while a batch is in flight.
     while (this.inFlight !== null || this.queue.length > 0) {
       if (this.inFlight === null) this.exportNext();
@@ -117,6 +125,7 @@ export class BatchSpanProcessor implements SpanProcessor {
     this.inFlight = exported.then(
       () => this.afterExport(),
       (err: unknown) => {
+        this.ownDrops += size;
         this.drops.add(size, `exporter failed: ${describeError(err)}`);
         this.afterExport();
       },

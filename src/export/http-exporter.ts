@@ -31,7 +31,8 @@ export abstract class HttpSpanExporter implements SpanExporter {
   protected readonly resource: readonly Attribute[];
   private readonly mapOptions: MapOptions;
   private readonly sender: HttpSender;
-  private readonly drops: DropReporter;
+  /** Shared with the batch processor in front of it, so a pipeline warns in one line. */
+  readonly drops: DropReporter;
   private readonly counters: ExporterStats = { exportedSpans: 0, droppedSpans: 0, requests: 0 };
 
   protected constructor(name: string, contentType: string, options: HttpExporterOptions) {
@@ -39,6 +40,8 @@ export abstract class HttpSpanExporter implements SpanExporter {
     this.mapOptions = { exportBaggage: options.exportBaggage === true };
     this.sender = new HttpSender({ ...options, contentType });
     this.drops = new DropReporter(`${name} exporter (${this.sender.displayUrl})`);
+    const delivery = this.sender.delivery;
+    this.drops.status = () => delivery.outageTiming();
   }
 
   /** Turns mapped spans into the request body. */
@@ -70,7 +73,18 @@ export abstract class HttpSpanExporter implements SpanExporter {
       if (result.attempts > 1) log.debug(`exported ${count} span(s) after ${result.attempts} tries`);
       return;
     }
-    this.dropped(count, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
+    const tries = result.attempts === 0 ? 'not tried' : `${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`;
+    this.dropped(count, `${result.reason} (${tries})`);
+  }
+
+  /** The process is ending: one bounded try per batch from now on (see `Delivery.beginExit`). */
+  beginExit(deadline: number): void {
+    this.sender.beginExit(deadline);
+  }
+
+  /** Why the collector is not being reached, or null when it is. */
+  outage(): string | null {
+    return this.sender.delivery.outage();
   }
 
   stats(): Readonly<ExporterStats> {

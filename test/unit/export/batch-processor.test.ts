@@ -41,6 +41,9 @@ t.test('a full batch is sent without waiting for the delay, in batches of at mos
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxExportBatchSize: 4 });
   const tracer = tracerWith(processor);
   for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`).finish();
+  // A few timer turns, however busy the machine (a fixed 30 ms was sometimes too short here); the
+  // scheduled delay is a minute, so anything sent by then was sent for being a full batch.
+  for (let waited = 0; exporter.batches.length < 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 30));
   t.same(exporter.batches.map((b) => b.length), [4, 4], 'full batches went out at once; the rest waits');
   await processor.forceFlush();
