@@ -65,6 +65,16 @@ export abstract class HttpSpanExporter implements SpanExporter {
     return this.send(body, count);
   }
 
+  /** Sends a body encoded elsewhere (an encoder of the batch processor); see `export`. */
+  protected sendEncoded(body: Buffer, count: number): Promise<void> {
+    if (count === 0) return Promise.resolve();
+    if (body.length === 0) {
+      this.dropped(count, 'could not encode the batch');
+      return Promise.resolve();
+    }
+    return this.send(body, count);
+  }
+
   private async send(body: Buffer, count: number): Promise<void> {
     const result = await this.sender.send(body);
     this.counters.requests += result.attempts;

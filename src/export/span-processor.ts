@@ -15,6 +15,25 @@ export interface SpanProcessor {
   pendingCount?(): number;
 }
 
+/** A batch already encoded by the exporter that will send it: the whole request body. */
+export interface EncodedBatch {
+  readonly count: number;
+  readonly bytes: Buffer;
+}
+
+/**
+ * Encodes each span as it finishes into the open batch, so a finished span is garbage at once
+ * instead of an object graph that waits (and gets promoted by the GC) until its batch is sent.
+ */
+export interface SpanBatchEncoder {
+  /** Spans in the open batch. */
+  readonly openCount: number;
+  /** Encodes `span` into the open batch; when it throws, the open batch is as it was. */
+  append(span: Span): void;
+  /** Closes the open batch (a new one begins) and returns it. */
+  seal(): EncodedBatch;
+}
+
 /** Sends a batch of finished spans somewhere. */
 export interface SpanExporter {
   /** Resolves when the batch is delivered or given up on; must not reject. */
@@ -26,6 +45,10 @@ export interface SpanExporter {
   outage?(): string | null;
   /** The exporter's drop counter, which a processor in front of it reports its own drops to. */
   readonly drops?: DropReporter;
+  /** An encoder for `exportEncoded`, or null when this exporter takes spans only through `export`. */
+  createEncoder?(): SpanBatchEncoder | null;
+  /** Sends a batch made by this exporter's encoder; same contract as `export`. */
+  exportEncoded?(batch: EncodedBatch): Promise<void>;
 }
 
 /** Hands each span to the exporter as it finishes; for tests and the console, not for production load. */

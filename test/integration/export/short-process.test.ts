@@ -25,7 +25,8 @@ function run(agent: boolean, env: Record<string, string>, signal?: NodeJS.Signal
   return new Promise((resolve, reject) => {
     const args = agent ? ['--import', REGISTER, SCRIPT] : [SCRIPT];
     const child = spawn(process.execPath, args, {
-      env: { ...cleanEnv(), TRACING_SERVICE_NAME: 'short-script', ...env },
+      // The documented default exit deadline (500 ms), not the test helpers' longer one.
+      env: { ...cleanEnv(), TRACING_EXIT_TIMEOUT_MS: '500', TRACING_SERVICE_NAME: 'short-script', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
