@@ -3,8 +3,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { suppressTracing } from '../util/suppress.js';
-import { Delivery, type AttemptOutcome, type DeliveryOptions, type DeliveryResult, type Transport } from './delivery.js';
+import { suppressTracingSync } from '../util/suppress.js';
+import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -16,7 +16,7 @@ const requestHttps = https.request;
 const plainEmit = EventEmitter.prototype.emit;
 
 /** How an HTTP exporter reaches its backend. */
-export interface HttpSenderOptions extends Omit<DeliveryOptions, 'now'> {
+export interface HttpSenderOptions extends RetryOptions {
   url: string;
   contentType: string;
   /** Extra headers (auth). Secret: never logged, never part of an error message. */
@@ -24,53 +24,86 @@ export interface HttpSenderOptions extends Omit<DeliveryOptions, 'now'> {
   compression?: 'gzip' | 'none';
 }
 
-/** What one `send` came to. */
-export interface SendResult extends DeliveryResult {
-  /** The last HTTP status, 0 when no response came (network error, timeout, not tried). */
-  status: number;
-}
+export type { SendResult } from './retry.js';
 
 /**
- * One POST per attempt over a keep-alive connection to the collector, classified for `Delivery`.
- * Sockets are unref'd, so an export in progress never keeps the process alive.
+ * POSTs payloads over a keep-alive connection, with the shared retry and exit policy (`Retrier`).
+ * Uses the `http`/`https` functions as they were before any patch, inside `suppressTracingSync`, so the
+ * agent never traces its own exports; its sockets and timers are unref'd, so an export in progress
+ * never keeps the process alive.
  */
-export class HttpTransport implements Transport {
+export class HttpSender implements PayloadSender {
+  /** The endpoint without credentials or query, for log lines. */
   readonly displayUrl: string;
-  /** The status of the last answer, 0 when none came. */
-  lastStatus = 0;
   private readonly url: URL;
   private readonly request: typeof http.request;
   private readonly agent: http.Agent;
   private readonly baseHeaders: Record<string, string>;
+  private readonly gzip: boolean;
+  private readonly retrier: Retrier;
 
-  constructor(url: string, contentType: string, headers: Readonly<Record<string, string>> = {}, gzipped = false) {
-    this.url = new URL(url);
+  constructor(options: HttpSenderOptions) {
+    this.url = new URL(options.url);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`unsupported exporter URL scheme ${this.url.protocol}`);
     this.displayUrl = `${this.url.protocol}//${this.url.host}${this.url.pathname}`;
     const secure = this.url.protocol === 'https:';
     this.request = secure ? requestHttps : requestHttp;
     this.agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 2 });
-    this.baseHeaders = { ...headers, 'content-type': contentType };
-    if (gzipped) this.baseHeaders['content-encoding'] = 'gzip';
+    this.gzip = options.compression === 'gzip';
+    this.retrier = new Retrier({ ...options, timeoutMs: positive(options.timeoutMs, 10_000) }, this.displayUrl);
+    this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
+    if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
   }
 
-  attempt(body: Uint8Array, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
+  /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
+  async send(payload: Buffer): Promise<SendResult> {
+    let body = payload;
+    if (this.gzip) {
+      try {
+        body = await gzipAsync(payload);
+      } catch (err) {
+        return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
+      }
+    }
+    return this.retrier.run((timeoutMs, cutOff) => this.attempt(body, timeoutMs, cutOff));
+  }
+
+  beginExit(deadline: number): void {
+    this.retrier.beginExit(deadline);
+  }
+
+  outage(): string | null {
+    return this.retrier.outage();
+  }
+
+  outageTiming(): string | null {
+    return this.retrier.outageTiming();
+  }
+
+  /** Stops retrying (a try in progress finishes) and closes idle sockets. */
+  shutdown(): void {
+    this.retrier.stop();
+    this.agent.destroy();
+  }
+
+  private attempt(body: Buffer, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let settled = false;
-      const finish = (outcome: AttemptOutcome, status: number): void => {
+      const finish = (outcome: AttemptOutcome): void => {
         if (settled) return;
         settled = true;
-        this.lastStatus = status;
         resolve(outcome);
       };
-      suppressTracing(() => {
+      // No answer at all (refused, DNS, reset, timeout, cut off at the exit deadline).
+      const unreachable = (reason: string): void => finish({ ok: false, retryable: true, unreachable: true, status: 0, reason });
+      suppressTracingSync(() => {
         let req: http.ClientRequest;
         try {
-          const headers = { ...this.baseHeaders, 'content-length': String(body.byteLength) };
+          const headers = { ...this.baseHeaders, 'content-length': String(body.length) };
           req = this.request(this.url, { method: 'POST', agent: this.agent, headers });
           req.emit = plainEmit;
         } catch (err) {
-          finish({ kind: 'unreachable', reason: `request failed: ${(err as Error).message}` }, 0);
+          unreachable(`request failed: ${(err as Error).message}`);
           return;
         }
         const onCutOff = (): void => {
@@ -80,15 +113,17 @@ export class HttpTransport implements Transport {
         else cutOff.addEventListener('abort', onCutOff, { once: true });
         req.on('socket', unrefSocket);
         req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        req.on('error', (err: NodeJS.ErrnoException) => {
+        req.on('error', (err) => {
           cutOff.removeEventListener('abort', onCutOff);
-          finish({ kind: 'unreachable', reason: err.message }, 0);
+          unreachable(err.message);
         });
         req.on('response', (res) => {
           const status = res.statusCode ?? 0;
+          const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
           const settle = (): void => {
             cutOff.removeEventListener('abort', onCutOff);
-            finish(classify(status, res.headers['retry-after']), status);
+            const ok = status >= 200 && status < 300;
+            finish({ ok, retryable: status === 429 || status >= 500, status, reason: ok ? '' : `HTTP ${status}`, retryAfterMs });
           };
           res.on('error', settle);
           res.on('end', settle);
@@ -97,60 +132,6 @@ export class HttpTransport implements Transport {
         req.end(body);
       });
     });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
-function classify(status: number, retryAfter: string | string[] | undefined): AttemptOutcome {
-  if (status >= 200 && status < 300) return { kind: 'delivered' };
-  if (status === 429 || status >= 500) return { kind: 'retryable', reason: `HTTP ${status}`, retryAfterMs: parseRetryAfter(retryAfter) };
-  return { kind: 'rejected', reason: `HTTP ${status}` };
-}
-
-/**
- * POSTs payloads (gzipped once when asked) through a `Delivery`: bounded retries, a collector that
- * stays down probed with backoff, and a bounded, one-try exit. Runs inside `suppressTracing` on
- * the unpatched `http` functions, so the agent never traces its own exports.
- */
-export class HttpSender {
-  readonly displayUrl: string;
-  readonly delivery: Delivery;
-  private readonly transport: HttpTransport;
-  private readonly gzip: boolean;
-
-  constructor(options: HttpSenderOptions) {
-    this.gzip = options.compression === 'gzip';
-    this.transport = new HttpTransport(options.url, options.contentType, options.headers, this.gzip);
-    this.displayUrl = this.transport.displayUrl;
-    this.delivery = new Delivery(this.transport, options);
-  }
-
-  /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
-  async send(payload: Buffer): Promise<SendResult> {
-    let body: Buffer = payload;
-    if (this.gzip) {
-      try {
-        body = await gzipAsync(payload);
-      } catch (err) {
-        return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
-      }
-    }
-    this.transport.lastStatus = 0;
-    const result = await this.delivery.send(body);
-    return { ...result, status: result.attempts === 0 ? 0 : this.transport.lastStatus };
-  }
-
-  /** See `Delivery.beginExit`. */
-  beginExit(deadline: number): void {
-    this.delivery.beginExit(deadline);
-  }
-
-  /** Stops retrying (a try in progress finishes) and closes idle sockets. */
-  shutdown(): void {
-    this.delivery.close();
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Span, TagValue } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
+import { guard } from '../util/log.js';
+import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
 import { ProtoWriter } from './protobuf-writer.js';
 import { kindFromTag, mapLog, type Attribute, type MappedSpan } from './span-model.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
@@ -247,4 +249,38 @@ function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
   else w.double(ANY_DOUBLE, v);
   w.end(any);
   w.end(kv);
+}
+
+/**
+ * The open batch of an OTLP/protobuf pipeline: span messages appended to one reused buffer as spans
+ * finish; `seal` puts the resource and scope around them in one allocation, byte for byte what
+ * `OtlpProtobufEncoder.encode` makes of the same spans.
+ */
+export class OtlpBatchEncoder implements SpanBatchEncoder {
+  openCount = 0;
+  private readonly writer = new ProtoWriter();
+
+  constructor(
+    private readonly envelope: { resourceField: Buffer; scopeField: Buffer },
+    private readonly exportBaggage: boolean,
+  ) {}
+
+  append(span: Span): void {
+    const mark = this.writer.length;
+    try {
+      writeFinishedSpan(this.writer, span, this.exportBaggage);
+    } catch (err) {
+      this.writer.truncate(mark);
+      throw err;
+    }
+    this.openCount++;
+  }
+
+  seal(): EncodedBatch {
+    const count = this.openCount;
+    const bytes = guard('export encoding', () => wrapEncodedSpans(this.envelope, this.writer.view()), Buffer.alloc(0));
+    this.writer.reset();
+    this.openCount = 0;
+    return { count, bytes };
+  }
 }

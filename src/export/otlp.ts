@@ -1,17 +1,14 @@
 import type { OtlpProtocol } from '../config/types.js';
 import { HttpSpanExporter, type HttpExporterOptions } from './http-exporter.js';
 import { encodeOtlpJson } from './otlp-json.js';
-import type { Span } from '../api/span.js';
-import { guard } from '../util/log.js';
-import { encodeEnvelope, OtlpProtobufEncoder, wrapEncodedSpans, writeFinishedSpan } from './otlp-protobuf.js';
-import { ProtoWriter } from './protobuf-writer.js';
+import { encodeEnvelope, OtlpBatchEncoder, OtlpProtobufEncoder } from './otlp-protobuf.js';
 import type { MappedSpan } from './span-model.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
 
 /** Options of the OTLP exporter. */
 export interface OtlpExporterOptions extends HttpExporterOptions {
-  /** `http/protobuf` (default) or `http/json`. */
-  protocol?: OtlpProtocol;
+  /** `http/protobuf` (default) or `http/json` (`grpc` has its own exporter, `OtlpGrpcSpanExporter`). */
+  protocol?: Exclude<OtlpProtocol, 'grpc'>;
 }
 
 /** Sends spans over OTLP/HTTP to a Collector, Jaeger, Tempo or any OTLP receiver. */
@@ -37,39 +34,5 @@ export class OtlpSpanExporter extends HttpSpanExporter {
 
   exportEncoded(batch: EncodedBatch): Promise<void> {
     return this.sendEncoded(batch.bytes, batch.count);
-  }
-}
-
-/**
- * The open batch of an OTLP/protobuf pipeline: span messages appended to one reused buffer as spans
- * finish; `seal` puts the resource and scope around them in one allocation, byte for byte what
- * `OtlpProtobufEncoder.encode` makes of the same spans.
- */
-export class OtlpBatchEncoder implements SpanBatchEncoder {
-  openCount = 0;
-  private readonly writer = new ProtoWriter();
-
-  constructor(
-    private readonly envelope: { resourceField: Buffer; scopeField: Buffer },
-    private readonly exportBaggage: boolean,
-  ) {}
-
-  append(span: Span): void {
-    const mark = this.writer.length;
-    try {
-      writeFinishedSpan(this.writer, span, this.exportBaggage);
-    } catch (err) {
-      this.writer.truncate(mark);
-      throw err;
-    }
-    this.openCount++;
-  }
-
-  seal(): EncodedBatch {
-    const count = this.openCount;
-    const bytes = guard('export encoding', () => wrapEncodedSpans(this.envelope, this.writer.view()), Buffer.alloc(0));
-    this.writer.reset();
-    this.openCount = 0;
-    return { count, bytes };
   }
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Tracer, InMemorySpanExporter, Tags, recordError, followsFrom, childOf } from '../../../src/index.js';
 import { mapSpan } from '../../../src/export/span-model.js';
 import { OtlpProtobufEncoder, encodeEnvelope } from '../../../src/export/otlp-protobuf.js';
-import { OtlpBatchEncoder } from '../../../src/export/otlp.js';
+import { OtlpBatchEncoder } from '../../../src/export/otlp-protobuf.js';
 import { buildResource } from '../../../src/export/resource.js';
 import type { Span } from '../../../src/api/span.js';
 
