@@ -33,4 +33,7 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     modules: ['graphql/execution/execute.js', 'graphql/language/parser.js', 'graphql/validation/validate.js'],
     load: () => require('./graphql/graphql.js').default,
   },
+  { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
+  { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
 ];

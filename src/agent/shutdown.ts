@@ -55,9 +55,9 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
   const processor = opts.processor;
   // With a deadline the exporters make one try per batch, cut off at the deadline, and drop the rest
   // at once when the collector refuses or cannot be resolved: the exit costs a connection attempt.
-  const flush = (): Promise<void> => {
+  const flush = (exiting = true): Promise<void> => {
     if (typeof processor?.forceFlush !== 'function') return tracer.flush();
-    return processor.forceFlush(Date.now() + deadline).catch(() => undefined);
+    return processor.forceFlush(exiting ? Date.now() + deadline : undefined).catch(() => undefined);
   };
   let flushing = false;
   let gaveUp = false;
@@ -89,7 +89,7 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
   const onSignal = (signal: NodeJS.Signals): void => guard('signal flush', () => {
     if (appListenerCount(proc, signal) > 0) {
       // The app decides how (and how fast) it ends; the flush keeps the running-time rules.
-      void tracer.flush();
+      void flush(false);
       return;
     }
     if (signalled) {

@@ -1,7 +1,7 @@
 import type { Span } from '../api/span.js';
 import { describeError, log } from '../util/log.js';
 import { DropReporter } from './drop-reporter.js';
-import type { EncodedBatch, SpanBatchEncoder, SpanExporter, SpanProcessor } from './span-processor.js';
+import type { EncodedBatch, SpanExporter, SpanProcessor } from './span-processor.js';
 
 /** Bounds and timing of a `BatchSpanProcessor`. */
 export interface BatchOptions {
@@ -13,8 +13,35 @@ export interface BatchOptions {
   scheduledDelayMs?: number;
 }
 
+/** Encodes each item as it arrives into the open batch (see `SpanBatchEncoder`). */
+export interface BatchEncoder<T> {
+  /** Items in the open batch. */
+  readonly openCount: number;
+  /** Encodes `item` into the open batch; when it throws, the open batch is as it was. */
+  append(item: T): void;
+  /** Closes the open batch (a new one begins) and returns it. */
+  seal(): EncodedBatch;
+}
+
+/** What a `BatchProcessor` hands its batches to. */
+export interface BatchExporter<T> {
+  /** Resolves when the batch is delivered or given up on; must not reject. */
+  export(items: readonly T[]): Promise<void>;
+  shutdown(): Promise<void>;
+  /** The process is ending: from now on, one try per batch that ends by `deadline` (`Date.now()` time). */
+  beginExit?(deadline: number): void;
+  /** Why the backend is not being reached right now, or null; makes queue-full warnings say why. */
+  outage?(): string | null;
+  /** The exporter's drop counter, which the processor in front of it reports its own drops to. */
+  readonly drops?: DropReporter;
+  /** An encoder for `exportEncoded`, or null when this exporter takes items only through `export`. */
+  createEncoder?(): BatchEncoder<T> | null;
+  /** Sends a batch made by this exporter's encoder; same contract as `export`. */
+  exportEncoded?(batch: EncodedBatch): Promise<void>;
+}
+
 /**
- * Queues finished spans and hands them to the exporter in batches, off the request path.
+ * Queues finished spans (or log records) and hands them to the exporter in batches, off the request path.
  * Memory is bounded: at most `maxQueueSize` spans queued plus one batch in flight; the rest are
  * dropped and counted. One export runs at a time, so a slow backend slows exporting, not the app.
  * The timer is unref'd: a queued span never keeps the process alive.
@@ -22,10 +49,10 @@ export interface BatchOptions {
  * With an exporter that has an encoder (OTLP/protobuf), each span is encoded into the open batch
  * as it finishes and only bytes are queued; with any other, the spans themselves are.
  */
-export class BatchSpanProcessor implements SpanProcessor {
-  /** Spans waiting, for exporters without an encoder. */
-  private queue: Span[] = [];
-  private readonly encoder: SpanBatchEncoder | null;
+export class BatchProcessor<T> {
+  /** Items waiting, for exporters without an encoder. */
+  private queue: T[] = [];
+  private readonly encoder: BatchEncoder<T> | null;
   /** Full batches waiting, for exporters with an encoder; the open one is in the encoder. */
   private sealed: EncodedBatch[] = [];
   private sealedCount = 0;
@@ -41,15 +68,16 @@ export class BatchSpanProcessor implements SpanProcessor {
   private ownDrops = 0;
   private readonly sendNow = (): void => this.exportNext();
 
-  constructor(private readonly exporter: SpanExporter, options: BatchOptions = {}) {
+  /** `what` names the items in drop reports (`span`, `log record`). */
+  constructor(private readonly exporter: BatchExporter<T>, options: BatchOptions = {}, private readonly what = 'span') {
     this.maxQueueSize = atLeastOne(options.maxQueueSize, 2048);
     this.maxBatch = Math.min(this.maxQueueSize, atLeastOne(options.maxExportBatchSize, 512));
     this.delayMs = typeof options.scheduledDelayMs === 'number' && options.scheduledDelayMs >= 0 ? options.scheduledDelayMs : 1000;
-    this.drops = exporter.drops ?? new DropReporter('span queue');
+    this.drops = exporter.drops ?? new DropReporter(`${what} queue`, undefined, undefined, what);
     this.encoder = typeof exporter.exportEncoded === 'function' ? exporter.createEncoder?.() ?? null : null;
   }
 
-  /** Spans dropped because the queue was full or the exporter threw (the exporter counts its own). */
+  /** Items dropped because the queue was full or the exporter threw (the exporter counts its own). */
   get droppedSpans(): number {
     return this.ownDrops;
   }
@@ -59,22 +87,22 @@ export class BatchSpanProcessor implements SpanProcessor {
     return this.queued() + this.inFlightSize;
   }
 
-  onEnd(span: Span): void {
+  onEnd(item: T): void {
     if (this.stopped) return;
     if (this.queued() >= this.maxQueueSize) {
       const outage = this.exporter.outage?.() ?? null;
       this.dropped(1, outage === null
-        ? `the queue was full (${this.maxQueueSize} spans): the exporter could not keep up`
-        : `the queue was full (${this.maxQueueSize} spans) because ${outage}`);
+        ? `the queue was full (${this.maxQueueSize} ${this.what}s): the exporter could not keep up`
+        : `the queue was full (${this.maxQueueSize} ${this.what}s) because ${outage}`);
       return;
     }
     const encoder = this.encoder;
     let waiting: number;
     if (encoder !== null) {
       try {
-        encoder.append(span);
+        encoder.append(item);
       } catch (err) {
-        this.dropped(1, `could not encode the span: ${describeError(err)}`);
+        this.dropped(1, `could not encode the ${this.what}: ${describeError(err)}`);
         return;
       }
       waiting = encoder.openCount;
@@ -84,7 +112,7 @@ export class BatchSpanProcessor implements SpanProcessor {
         this.sealedCount += batch.count;
       }
     } else {
-      this.queue.push(span);
+      this.queue.push(item);
       waiting = this.queue.length;
     }
     // Exactly at a full batch: spans that keep arriving while that send is pending or in flight must
@@ -187,6 +215,13 @@ export class BatchSpanProcessor implements SpanProcessor {
     const waiting = this.queued();
     if (waiting >= this.maxBatch || this.sealed.length > 0) this.schedule(0);
     else if (waiting > 0 && this.timer === null) this.schedule(this.delayMs);
+  }
+}
+
+/** The span pipeline's processor: a `BatchProcessor` of spans. */
+export class BatchSpanProcessor extends BatchProcessor<Span> implements SpanProcessor {
+  constructor(exporter: SpanExporter, options: BatchOptions = {}) {
+    super(exporter, options, 'span');
   }
 }
 
