@@ -28,4 +28,5 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     subscribes: true,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./frameworks/hapi.js').default },
+  { name: 'grpc', modules: ['@grpc/grpc-js/build/src/client.js', '@grpc/grpc-js/build/src/server.js'], load: () => require('./grpc/grpc-js.js').default },
 ];
