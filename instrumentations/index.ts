@@ -28,5 +28,13 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     subscribes: true,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./frameworks/hapi.js').default },
+  {
+    name: 'graphql',
+    modules: ['graphql/execution/execute.js', 'graphql/language/parser.js', 'graphql/validation/validate.js'],
+    load: () => require('./graphql/graphql.js').default,
+  },
+  { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
+  { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
   { name: 'grpc', modules: ['@grpc/grpc-js/build/src/client.js', '@grpc/grpc-js/build/src/server.js'], load: () => require('./grpc/grpc-js.js').default },
 ];
