@@ -22,12 +22,14 @@ const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
 const SUITES = ['loader', 'http', 'undici', 'frameworks', 'graphql', 'export', 'node-lines'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
-// graphql: graphql 16 and Apollo on express carry the per-line risk (how graphql's CommonJS files load under
-// each line's import hook); graphql 15 and standalone Apollo load the same way, so they run on the default line only.
+// graphql: graphql 16 and Apollo 5 on express carry the per-line risk (how graphql's CommonJS files load under
+// each line's import hook); the other graphql apps load the same way, so they run on the default line only.
 const EXCLUDED = new Set([
   path.join('loader', 'node-lines.test.js'),
   path.join('graphql', 'graphql15.test.js'),
   path.join('graphql', 'apollo-standalone.test.js'),
+  path.join('graphql', 'apollo4-express.test.js'),
+  path.join('graphql', 'yoga.test.js'),
 ]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;
