@@ -34,6 +34,8 @@ export const KINDS: AppKind[] = [
   { label: 'graphql 16 via graphql-http', folder: 'graphql16', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 200 },
   { label: 'Apollo Server 5 on express', folder: 'apollo5', env: { APOLLO_MODE: 'express' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 400 },
   { label: 'Apollo Server 5 standalone', folder: 'apollo5', env: { APOLLO_MODE: 'standalone' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 400 },
+  { label: 'Apollo Server 4 on express 4', folder: 'apollo4', env: { APOLLO_MODE: 'express', APOLLO_EXPRESS: 'builtin' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 200 },
+  { label: 'GraphQL Yoga 5 (@graphql-tools/executor)', folder: 'yoga', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 400 },
 ];
 
 const GET_USER = `query GetUser($id: ID!, $note: String) {
