@@ -5,7 +5,6 @@ import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
 import { hookImport } from './hooks-esm.js';
-import { opentracingBridgeEntry } from '../../instrumentations/opentracing/opentracing.js';
 import { registry, type HookTarget } from './registry.js';
 
 let installed = false;
@@ -26,7 +25,6 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
   installed = true;
   try {
     for (const entry of instrumentations) void registry.add(entry);
-    void registry.add(opentracingBridgeEntry);
     const targets = registry.activate(config, tracer);
     warnIfAlreadyLoaded(targets);
     hookRequire(registry, targets);
@@ -40,6 +38,11 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
   } catch (err) {
     log.warn(`could not hook module loading, modules load untraced: ${describeError(err)}`);
   }
+}
+
+/** Takes back every wrap and subscription of every instrumentation (the process is ending). */
+export function stopInstrumentations(): void {
+  registry.stopAll();
 }
 
 function describeTarget(t: HookTarget): string {
