@@ -21,5 +21,20 @@ export const instrumentations: readonly RegistryEntry[] = [
   { name: 'ioredis', kind: 'patch', modules: [{ name: 'ioredis', versions: '>=5 <7' }], load: () => require('./redis/ioredis.js').default },
   // Every @redis/client is claimed: >= 5.12 publishes on diagnostics_channel (subscribed), older ones are patched.
   { name: 'redis', kind: 'patch+subscribe', modules: [{ name: '@redis/client', versions: '>=1', file: 'dist/lib/commander.js' }, { name: '@redis/client', versions: '>=1', file: 'dist/lib/client/index.js' }], load: () => require('./redis/redis.js').default },
+  {
+    name: 'graphql',
+    kind: 'patch',
+    modules: [
+      { name: 'graphql', versions: '>=15 <17', file: 'execution/execute.js' },
+      { name: 'graphql', versions: '>=15 <17', file: 'language/parser.js' },
+      { name: 'graphql', versions: '>=15 <17', file: 'validation/validate.js' },
+      { name: '@graphql-tools/executor', versions: '>=1 <3', file: 'cjs/execution/execute.js' },
+      { name: '@graphql-tools/executor', versions: '>=1 <3', file: 'esm/execution/execute.js' },
+    ],
+    load: () => require('./graphql/graphql.js').default,
+  },
+  { name: 'pino', kind: 'patch', modules: [{ name: 'pino', versions: '>=7 <11', file: 'lib/tools.js' }], load: () => require('./logs/pino.js').default },
+  { name: 'winston', kind: 'patch', modules: [{ name: 'winston', versions: '>=3 <4', file: 'lib/winston/logger.js' }], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', kind: 'patch', modules: [{ name: 'bunyan', versions: '>=1 <2' }], load: () => require('./logs/bunyan.js').default },
   { name: 'opentracing', kind: 'patch', modules: [{ name: 'opentracing', versions: '>=0.13.0 <1' }], load: () => require('./opentracing/opentracing.js').default },
 ];

@@ -1,10 +1,11 @@
 import type { Span } from '../api/span.js';
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
+import { nowMs } from '../util/clock.js';
 import { describeError, guard, log } from '../util/log.js';
 import { UrlRedactor } from '../util/redact.js';
 import { isTracingSuppressed } from '../util/suppress.js';
-import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext } from './instrumentation.js';
+import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogsKit } from './instrumentation.js';
 import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
 /*
@@ -30,7 +31,11 @@ export function buildAgentSettings(config: Pick<Config, 'peerServices' | 'redact
 export interface AgentRuntime {
   tracer: Tracer;
   settings: AgentSettings;
+  /** Logs injection and the logs exporter's queue; default: injection on, no exporter. */
+  logs?: LogsKit;
 }
+
+const NO_LOGS_EXPORT: LogsKit = { injection: true, emit: null };
 
 /**
  * One instrumentation switched on in this process: its code, its options (read once), and the
@@ -76,6 +81,8 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
       settings,
       log,
       moduleVersion,
+      now: nowMs,
+      logs: this.runtime.logs ?? NO_LOGS_EXPORT,
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, this.wraps),
       subscribe: (channel, onMessage) => this.subscribe(channel, onMessage),
       guard,

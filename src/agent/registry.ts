@@ -2,7 +2,7 @@ import type { Tracer } from '../api/tracer.js';
 import { isInstrumentationEnabled } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
-import type { InstrumentationCode, ModuleTarget, RegistryEntry } from './instrumentation.js';
+import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
 import { buildAgentSettings, InstrumentationRun, type AgentRuntime } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
 
@@ -84,10 +84,13 @@ export class InstrumentationRegistry {
     }
   }
 
-  /** Switches the registry on with the agent's config and tracer; returns the targets to hook. */
-  activate(config: Readonly<Config>, tracer: Tracer): readonly HookTarget[] {
+  /**
+   * Switches the registry on with the agent's config and tracer (and the logs exporter's queue, when
+   * one is on); returns the targets to hook.
+   */
+  activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, tracer, settings: buildAgentSettings(config) };
+    this.active = { config, tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);

@@ -60,6 +60,7 @@ export function defaultConfig(): Config {
     redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],
     dbStatement: 'sanitized',
     dbRootSpans: false,
+    logs: { injection: true, exporter: 'none' },
     logLevel: 'warn',
   };
 }

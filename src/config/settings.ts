@@ -13,9 +13,10 @@ import {
   type Parsed,
   type Parser,
 } from './parse.js';
-import type { Config, DbStatementMode, ExporterName, OtlpProtocol, SamplerName } from './types.js';
+import type { Config, DbStatementMode, ExporterName, LogsExporterName, OtlpProtocol, SamplerName } from './types.js';
 
 const DB_STATEMENT_MODES: readonly DbStatementMode[] = ['sanitized', 'full', 'off'];
+const LOGS_EXPORTERS: readonly LogsExporterName[] = ['otlp', 'none'];
 
 /**
  * The table of every setting: its `TRACING_*` variable, its key in the `TRACING_CONFIG` file, its
@@ -375,6 +376,21 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: booleanParser,
     get: (c) => c.dbRootSpans,
     set: (c, v) => (c.dbRootSpans = v),
+  }),
+  define<boolean>({
+    variable: 'TRACING_LOGS_INJECTION',
+    fileKey: 'logsInjection',
+    parser: booleanParser,
+    get: (c) => c.logs.injection,
+    set: (c, v) => (c.logs.injection = v),
+  }),
+  define<LogsExporterName>({
+    variable: 'TRACING_LOGS_EXPORTER',
+    fileKey: 'logsExporter',
+    parser: enumParser(LOGS_EXPORTERS, 'logs exporter'),
+    fallbacks: [{ variable: 'OTEL_LOGS_EXPORTER', parser: enumParser(LOGS_EXPORTERS, 'logs exporter') }],
+    get: (c) => c.logs.exporter,
+    set: (c, v) => (c.logs.exporter = v),
   }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',

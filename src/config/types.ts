@@ -41,6 +41,20 @@ export interface ExportConfig {
   exportBaggage: boolean;
 }
 
+/** Where log records go besides the app's own output. */
+export type LogsExporterName = 'otlp' | 'none';
+
+/** What the logger instrumentations do with the records of pino, winston and bunyan. */
+export interface LogsConfig {
+  /**
+   * Add `trace_id`, `span_id` and `trace_flags` to each record written while a span is active
+   * (`TRACING_LOGS_INJECTION`); default true.
+   */
+  injection: boolean;
+  /** `TRACING_LOGS_EXPORTER`: `otlp` also sends the records as OTLP logs; default `none`. */
+  exporter: LogsExporterName;
+}
+
 /** What `db.statement` holds on database client spans. */
 export type DbStatementMode = 'sanitized' | 'full' | 'off';
 
@@ -87,5 +101,7 @@ export interface Config {
   dbStatement: DbStatementMode;
   /** Whether a database call made outside any trace starts a trace of its own (`TRACING_DB_ROOT_SPANS`); default false. */
   dbRootSpans: boolean;
+  /** The logger instrumentations (pino, winston, bunyan). */
+  logs: LogsConfig;
   logLevel: LogLevel;
 }

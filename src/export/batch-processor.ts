@@ -13,14 +13,21 @@ export interface BatchOptions {
   scheduledDelayMs?: number;
 }
 
+/** What a `BatchProcessor` hands its batches to. */
+export interface BatchExporter<T> {
+  /** Resolves when the batch is delivered or given up on; must not reject. */
+  export(items: readonly T[]): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
 /**
- * Queues finished spans and hands them to the exporter in batches, off the request path.
+ * Queues finished spans (or log records) and hands them to the exporter in batches, off the request path.
  * Memory is bounded: at most `maxQueueSize` spans queued plus one batch in flight; the rest are
  * dropped and counted. One export runs at a time, so a slow backend slows exporting, not the app.
  * The timer is unref'd: a queued span never keeps the process alive.
  */
-export class BatchSpanProcessor implements SpanProcessor {
-  private queue: Span[] = [];
+export class BatchProcessor<T> {
+  private queue: T[] = [];
   private inFlight: Promise<void> | null = null;
   private inFlightSize = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -31,11 +38,12 @@ export class BatchSpanProcessor implements SpanProcessor {
   private readonly drops: DropReporter;
   private readonly sendNow = (): void => this.exportNext();
 
-  constructor(private readonly exporter: SpanExporter, options: BatchOptions = {}) {
+  /** `what` names the items in drop reports (`span`, `log record`). */
+  constructor(private readonly exporter: BatchExporter<T>, options: BatchOptions = {}, private readonly what = 'span') {
     this.maxQueueSize = atLeastOne(options.maxQueueSize, 2048);
     this.maxBatch = Math.min(this.maxQueueSize, atLeastOne(options.maxExportBatchSize, 512));
     this.delayMs = typeof options.scheduledDelayMs === 'number' && options.scheduledDelayMs >= 0 ? options.scheduledDelayMs : 1000;
-    this.drops = new DropReporter('span queue');
+    this.drops = new DropReporter(`${what} queue`);
   }
 
   /** Spans dropped because the queue was full (or arrived after shutdown). */
@@ -48,13 +56,13 @@ export class BatchSpanProcessor implements SpanProcessor {
     return this.queue.length + this.inFlightSize;
   }
 
-  onEnd(span: Span): void {
+  onEnd(item: T): void {
     if (this.stopped) return;
     if (this.queue.length >= this.maxQueueSize) {
-      this.drops.add(1, `the queue is full (${this.maxQueueSize} spans); the exporter cannot keep up`);
+      this.drops.add(1, `the queue is full (${this.maxQueueSize} ${this.what}s); the exporter cannot keep up`);
       return;
     }
-    this.queue.push(span);
+    this.queue.push(item);
     // Exactly at a full batch: spans that keep arriving while that send is pending or in flight must
     // not re-arm a timer each (afterExport schedules the next batch).
     if (this.queue.length === this.maxBatch) this.schedule(0);
@@ -129,6 +137,13 @@ export class BatchSpanProcessor implements SpanProcessor {
     if (this.stopped) return;
     if (this.queue.length >= this.maxBatch) this.schedule(0);
     else if (this.queue.length > 0 && this.timer === null) this.schedule(this.delayMs);
+  }
+}
+
+/** The span pipeline's processor: a `BatchProcessor` of spans. */
+export class BatchSpanProcessor extends BatchProcessor<Span> implements SpanProcessor {
+  constructor(exporter: SpanExporter, options: BatchOptions = {}) {
+    super(exporter, options, 'span');
   }
 }
 
