@@ -36,5 +36,6 @@ export const instrumentations: readonly RegistryEntry[] = [
   { name: 'pino', kind: 'patch', modules: [{ name: 'pino', versions: '>=7 <11', file: 'lib/tools.js' }], load: () => require('./logs/pino.js').default },
   { name: 'winston', kind: 'patch', modules: [{ name: 'winston', versions: '>=3 <4', file: 'lib/winston/logger.js' }], load: () => require('./logs/winston.js').default },
   { name: 'bunyan', kind: 'patch', modules: [{ name: 'bunyan', versions: '>=1 <2' }], load: () => require('./logs/bunyan.js').default },
+  { name: 'grpc', kind: 'patch', modules: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/client.js' }, { name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/server.js' }], load: () => require('./grpc/grpc-js.js').default },
   { name: 'opentracing', kind: 'patch', modules: [{ name: 'opentracing', versions: '>=0.13.0 <1' }], load: () => require('./opentracing/opentracing.js').default },
 ];

@@ -61,11 +61,19 @@ function asJsonWrapper(original: AsJson, tracer: Tracer, kit: LogsKit): AsJson {
   };
 }
 
+// The three fields as JSON, made once per span: a request's log lines all share its span.
+const fieldsBySpan = new WeakMap<SpanContext, string>();
+
 /** The line with the three fields added before its closing brace. */
 function withTraceFields(line: string, context: SpanContext): string {
   const close = line.lastIndexOf('}');
   if (close <= 0) return line;
-  return `${line.slice(0, close)},"trace_id":"${context.traceId}","span_id":"${context.spanId}","trace_flags":"${flagsText(context)}"${line.slice(close)}`;
+  let fields = fieldsBySpan.get(context);
+  if (fields === undefined) {
+    fields = `,"trace_id":"${context.traceId}","span_id":"${context.spanId}","trace_flags":"${flagsText(context)}"`;
+    fieldsBySpan.set(context, fields);
+  }
+  return line.slice(0, close) + fields + line.slice(close);
 }
 
 function userSetTraceId(logger: Logger, obj: unknown, symbols: PinoSymbols): boolean {

@@ -55,12 +55,12 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
       resource,
     });
     m.global.initGlobalTracer(tracer);
-    if (logs === null) m.shutdown.installShutdownHooks(tracer, { processor });
-    else {
-      // Exit flushes log records with the spans, under the same deadline.
-      const both = { flush: () => Promise.all([tracer.flush(), logs.forceFlush()]).then(() => undefined) };
-      m.shutdown.installShutdownHooks(both, { processor: { pendingCount: () => (processor.pendingCount?.() ?? 0) + logs.pendingCount() } });
-    }
+    // Exit flushes log records with the spans, under the same deadline.
+    const flushed = logs === null ? processor : {
+      pendingCount: () => (processor.pendingCount?.() ?? 0) + logs.pendingCount(),
+      forceFlush: (exitDeadline?: number) => Promise.all([processor.forceFlush(exitDeadline), logs.forceFlush(exitDeadline)]).then(() => undefined),
+    };
+    m.shutdown.installShutdownHooks(tracer, { processor: flushed, exitTimeoutMs: config.export.exitTimeoutMs });
     started = tracer;
     m.hooks.installHooks(config, tracer, logs === null ? null : logs.emit);
     return tracer;

@@ -247,6 +247,16 @@ export const SETTINGS: readonly Setting<any>[] = [
     get: (c) => c.export.timeoutMs,
     set: (c, v) => (c.export.timeoutMs = v),
   }),
+  // No OTEL_* fallback: OTEL_BSP_EXPORT_TIMEOUT and OTEL_EXPORTER_OTLP_TIMEOUT bound each export
+  // while the process runs (30 s / 10 s by default); taking them for the exit would hold every short
+  // process that long. The specification has no exit or shutdown deadline.
+  define<number>({
+    variable: 'TRACING_EXIT_TIMEOUT_MS',
+    fileKey: 'exitTimeoutMs',
+    parser: numberParser(0, 60_000, true, 'milliseconds'),
+    get: (c) => c.export.exitTimeoutMs,
+    set: (c, v) => (c.export.exitTimeoutMs = v),
+  }),
   define<'tree' | 'json'>({
     variable: 'TRACING_CONSOLE_FORMAT',
     fileKey: 'consoleFormat',

@@ -24,6 +24,11 @@ export interface ExportConfig {
   compression: 'gzip' | 'none';
   /** Per-request timeout (`TRACING_EXPORTER_TIMEOUT_MS`); default 10000. */
   timeoutMs: number;
+  /**
+   * The longest the process exit waits for the last spans (`TRACING_EXIT_TIMEOUT_MS`); default 500.
+   * Within it each batch gets one try; a refused connection or DNS failure ends the flush at once.
+   */
+  exitTimeoutMs: number;
   /** `TRACING_CONSOLE_FORMAT`: `tree` (default) or `json`. */
   consoleFormat: 'tree' | 'json';
   /** JSON-lines file for the `file` exporter (`TRACING_FILE`); default `traces.jsonl`. */

@@ -9,7 +9,8 @@ import { logsUrlFor, OtlpLogExporter, type QueuedLogRecord } from './otlp-logs.j
 export interface LogPipeline {
   /** Queues one record (cheap, bounded, never throws): what the logger instrumentations call. */
   emit(record: LogRecordData): void;
-  forceFlush(): Promise<void>;
+  /** With `exitDeadline` (a `Date.now()` time): the process is ending, see `SpanProcessor.forceFlush`. */
+  forceFlush(exitDeadline?: number): Promise<void>;
   shutdown(): Promise<void>;
   pendingCount(): number;
 }
@@ -42,7 +43,7 @@ export function createLogPipeline(logs: LogsConfig, cfg: ExportConfig, resource:
         // Never into the app's log call.
       }
     },
-    forceFlush: () => processor.forceFlush(),
+    forceFlush: (exitDeadline) => processor.forceFlush(exitDeadline),
     shutdown: () => processor.shutdown(),
     pendingCount: () => processor.pendingCount(),
   };

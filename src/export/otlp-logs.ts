@@ -39,7 +39,8 @@ export class OtlpLogExporter implements BatchExporter<QueuedLogRecord> {
   private readonly resource: readonly Attribute[];
   private readonly sender: HttpSender;
   private readonly protobuf: OtlpLogsProtobufEncoder | null;
-  private readonly drops: DropReporter;
+  /** Shared with the batch processor in front of it, so the pipeline warns in one line. */
+  readonly drops: DropReporter;
   private readonly counters: LogExporterStats = { exportedRecords: 0, droppedRecords: 0, requests: 0 };
 
   constructor(options: OtlpLogExporterOptions) {
@@ -47,7 +48,9 @@ export class OtlpLogExporter implements BatchExporter<QueuedLogRecord> {
     this.resource = buildResource(options.resource ?? {});
     this.sender = new HttpSender({ ...options, contentType: json ? 'application/json' : 'application/x-protobuf' });
     this.protobuf = json ? null : new OtlpLogsProtobufEncoder();
-    this.drops = new DropReporter(`otlp logs exporter (${this.sender.displayUrl})`);
+    this.drops = new DropReporter(`otlp logs exporter (${this.sender.displayUrl})`, undefined, undefined, 'log record');
+    const sender = this.sender;
+    this.drops.status = () => sender.outageTiming();
   }
 
   export(items: readonly QueuedLogRecord[]): Promise<void> {
@@ -73,7 +76,18 @@ export class OtlpLogExporter implements BatchExporter<QueuedLogRecord> {
       if (result.attempts > 1) log.debug(`exported ${count} log record(s) after ${result.attempts} tries`);
       return;
     }
-    this.dropped(count, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
+    const tries = result.attempts === 0 ? 'not tried' : `${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`;
+    this.dropped(count, `${result.reason} (${tries})`);
+  }
+
+  /** The process is ending: one bounded try per batch from now on (see `Retrier.beginExit`). */
+  beginExit(deadline: number): void {
+    this.sender.beginExit(deadline);
+  }
+
+  /** Why the collector is not being reached, or null when it is. */
+  outage(): string | null {
+    return this.sender.outage();
   }
 
   stats(): Readonly<LogExporterStats> {
