@@ -6,9 +6,9 @@
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { Tracer } = require('../../dist/src/index.js');
-const { log } = require('../../dist/src/util/log.js');
-const { wrapMethod, unwrapMethod } = require('../../dist/src/agent/wrap.js');
-const instrumentation = require('../../dist/instrumentations/messaging/amqplib.js').default;
+const { InstrumentationRun, buildAgentSettings } = require('../../dist/src/agent/kit.js');
+const { defaultConfig } = require('../../dist/src/config/load.js');
+const { instrumentations } = require('../../dist/instrumentations/index.js');
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // By path: amqplib 2's `exports` map hides its lib/ files from require.
@@ -20,15 +20,16 @@ const defs = require(path.join(LIB, 'defs.js'));
 const [rounds = 6, iterations = 50000] = process.argv.slice(2, 4).map(Number);
 let finished = 0;
 const tracer = new Tracer({ processor: { onEnd() { finished++; }, forceFlush: async () => {}, shutdown: async () => {} } });
-let wraps = [];
-const ctx = {
-  tracer, log, moduleVersion: require(path.join(LIB, '..', 'package.json')).version, config: {},
-  wrap: (target, name, wrapper) => { const ok = wrapMethod(target, name, wrapper); if (ok) wraps.push([target, name]); return ok; },
-  unwrap: unwrapMethod,
+// The instrumentation run as the loader runs it: same context builder, same undo.
+const declared = instrumentations.find((d) => d.name === 'amqplib');
+const run = new InstrumentationRun('amqplib', declared.load(), { tracer, settings: buildAgentSettings(defaultConfig()) });
+const version = require(path.join(LIB, '..', 'package.json')).version;
+const target = (file) => declared.modules.find((m) => m.file === file);
+const on = () => {
+  run.code.patch(channelModule, run.context(version), target('lib/channel.js'));
+  run.code.patch(model, run.context(version), target('lib/channel_model.js'));
 };
-const [CHANNEL, PROMISE_MODEL] = instrumentation.modules;
-const on = () => { instrumentation.patch(channelModule, ctx, CHANNEL); instrumentation.patch(model, ctx, PROMISE_MODEL); };
-const off = () => { for (const [target, name] of wraps.reverse()) unwrapMethod(target, name); wraps = []; };
+const off = () => run.undo();
 
 // A connection that accepts everything and sends nothing.
 const connection = { sendMessage() { return true; }, sendMethod() { return true; }, freshChannel() { return 1; }, on() {} };

@@ -1,7 +1,6 @@
-import { FORMAT_TEXT_MAP } from '../../src/api/formats.js';
-import { recordError, type Span, type Tags } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { CarrierSetter } from '../../src/propagation/carrier.js';
+import {
+  FORMAT_TEXT_MAP, recordError, writableTags, type AgentSettings, type CarrierSetter, type Span, type TagMap as Tags, type Tracer,
+} from '../../src/agent/instrumentation.js';
 
 /**
  * The spans of the amqplib instrumentation: a producer span per published message, a consumer span
@@ -51,12 +50,15 @@ export interface AmqpOptions {
   peerServices: Readonly<Record<string, string>>;
 }
 
-/** Reads `ctx.config`; anything malformed falls back to the default. */
-export function readAmqpOptions(config: Readonly<Record<string, unknown>>): AmqpOptions {
-  const peer = config.peerServices;
+/**
+ * The options `ctx.options` holds: the agent-wide settings, unless this instrumentation's section of
+ * the config file sets its own `messagingRootSpans` or `peerServices`; anything malformed is ignored.
+ */
+export function readAmqpOptions(raw: Readonly<Record<string, unknown>>, settings: Pick<AgentSettings, 'peerServices' | 'messagingRootSpans'>): AmqpOptions {
+  const peer = raw.peerServices;
   return {
-    rootSpans: config.messagingRootSpans === true,
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
+    rootSpans: typeof raw.messagingRootSpans === 'boolean' ? raw.messagingRootSpans : settings.messagingRootSpans,
+    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices,
   };
 }
 
@@ -152,7 +154,7 @@ export function startProducerSpan(
   const routingKey = text(fields.routingKey) ?? '';
   const name = operationName('publish', exchange !== '' ? exchange : routingKey);
   const span = parent === null ? tracer.startSpan(name, { ignoreActiveSpan: true }) : tracer.startSpan(name, { childOf: parent });
-  const own = span._writableTags();
+  const own = writableTags(span);
   if (own !== null) {
     commonTags(own, peer, 'producer');
     own['messaging.operation.type'] = 'send';
@@ -184,7 +186,7 @@ export function startConsumerSpan(
   const carried = headers !== null && typeof headers === 'object' ? tracer.extract(FORMAT_TEXT_MAP, headers) : null;
   const parent = carried ?? fallbackParent;
   const span = parent === null ? tracer.startSpan(name, { ignoreActiveSpan: true }) : tracer.startSpan(name, { childOf: parent });
-  const own = span._writableTags();
+  const own = writableTags(span);
   if (own !== null) {
     commonTags(own, peer, 'consumer');
     own['messaging.operation.type'] = operation;
@@ -205,7 +207,7 @@ export type Outcome = 'ack' | 'nack' | 'reject' | 'auto_ack' | 'channel_closed' 
 
 export function settle(span: Span, outcome: Outcome, requeue?: boolean): void {
   if (span.isFinished()) return;
-  const own = span._writableTags();
+  const own = writableTags(span);
   if (own !== null) {
     own['messaging.rabbitmq.outcome'] = outcome;
     if (requeue !== undefined) own['messaging.rabbitmq.requeue'] = requeue;

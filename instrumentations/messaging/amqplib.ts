@@ -1,7 +1,6 @@
-import { defineInstrumentation, type InstrumentationContext, type ModuleTarget } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import {
+  defineInstrumentation, isTracingSuppressed, type InstrumentationContext, type Logger, type Span, type Tracer,
+} from '../../src/agent/instrumentation.js';
 import {
   BASIC_ACK, BASIC_NACK, BASIC_REJECT, CHANNEL_CLOSE, channelState, existingState, fail, readAmqpOptions,
   settle, settleByFrame, settleOnClose, startConsumerSpan, startProducerSpan, type AmqpOptions, type ChannelState, type ConfirmSlot, type MessageLike, type PeerInfo,
@@ -24,15 +23,9 @@ import {
  * Opt out with `TRACING_DISABLED_INSTRUMENTATIONS=amqplib`.
  */
 
-const VERSIONS = '>=0.10 <3';
-const CHANNEL: ModuleTarget = { name: 'amqplib', versions: VERSIONS, file: 'lib/channel.js' };
-const PROMISE_MODEL: ModuleTarget = { name: 'amqplib', versions: VERSIONS, file: 'lib/channel_model.js' };
-const CALLBACK_MODEL: ModuleTarget = { name: 'amqplib', versions: VERSIONS, file: 'lib/callback_model.js' };
-const CONNECT: ModuleTarget = { name: 'amqplib', versions: VERSIONS, file: 'lib/connect.js' };
-
-// `Function`: wrappers pass `arguments` through untouched, which typed signatures would not allow.
 type AnyFunction = Function;
-type Log = InstrumentationContext['log'];
+type Log = Logger;
+type AmqpContext = InstrumentationContext<AmqpOptions>;
 
 interface ChannelLike {
   connection?: object;
@@ -46,19 +39,29 @@ function peerOf(channel: ChannelLike | null | undefined): PeerInfo | undefined {
   return connection !== undefined && connection !== null ? peers.get(connection) : undefined;
 }
 
-export default defineInstrumentation({
-  name: 'amqplib',
-  modules: [CHANNEL, PROMISE_MODEL, CALLBACK_MODEL, CONNECT],
+// Declared in instrumentations/index.ts: amqplib >=0.10 <3, files lib/channel.js, lib/channel_model.js,
+// lib/callback_model.js and lib/connect.js.
+export default defineInstrumentation<AmqpOptions>({
+  options: readAmqpOptions,
   patch(exports, ctx, target) {
-    const options = readAmqpOptions(ctx.config);
-    if (target === CHANNEL) patchChannel(exports, ctx, options);
-    else if (target === CONNECT) ctx.wrap(exports as { connect: AnyFunction }, 'connect', (original) => connectWrapper(original, ctx.tracer, options));
-    else patchModel(exports, ctx, options, target === PROMISE_MODEL);
+    switch (target.file) {
+      case 'lib/channel.js':
+        patchChannel(exports, ctx);
+        break;
+      case 'lib/connect.js':
+        ctx.wrap(exports as { connect: AnyFunction }, 'connect', (original) => connectWrapper(original, ctx.tracer, ctx.options));
+        break;
+      case 'lib/channel_model.js':
+      case 'lib/callback_model.js':
+        patchModel(exports, ctx, target.file === 'lib/channel_model.js');
+        break;
+    }
     return exports;
   },
 });
 
-function patchChannel(exports: any, ctx: InstrumentationContext, options: AmqpOptions): void {
+function patchChannel(exports: any, ctx: AmqpContext): void {
+  const options = ctx.options;
   const proto = exports?.Channel?.prototype as Record<string, AnyFunction> | undefined;
   if (proto === undefined) return;
   const tracer = ctx.tracer;
@@ -70,7 +73,8 @@ function patchChannel(exports: any, ctx: InstrumentationContext, options: AmqpOp
   ctx.wrap(proto, 'closeBecause', (original) => closeBecauseWrapper(original, tracer));
 }
 
-function patchModel(exports: any, ctx: InstrumentationContext, options: AmqpOptions, promises: boolean): void {
+function patchModel(exports: any, ctx: AmqpContext, promises: boolean): void {
+  const options = ctx.options;
   const proto = exports?.Channel?.prototype as Record<string, AnyFunction> | undefined;
   if (proto === undefined) return;
   const tracer = ctx.tracer;

@@ -74,12 +74,14 @@ t.test('ack/nack/reject frames end the right spans, allUpTo and *All included', 
 });
 
 t.test('the broker address comes from the URL, never its credentials', async (t) => {
-  const options = readAmqpOptions({ peerServices: { 'rabbit.internal': 'rabbitmq' } });
+  const settings = { peerServices: { 'rabbit.internal': 'rabbitmq' }, messagingRootSpans: false };
+  const options = readAmqpOptions({}, settings);
   t.same(peerFromUrl('amqp://user:secret@rabbit.internal/vhost', options), { hostname: 'rabbit.internal', port: 5672, service: 'rabbitmq' });
   t.same(peerFromUrl('amqps://u:p@[::1]:5700', options), { hostname: '::1', port: 5700, service: undefined });
   t.same(peerFromUrl({ protocol: 'amqp', hostname: 'h', port: 1234, username: 'u', password: 'p' }, options), { hostname: 'h', port: 1234, service: undefined });
   t.same(peerFromUrl(undefined, options), { hostname: 'localhost', port: 5672, service: undefined });
   t.equal(peerFromUrl('not a url', options), undefined);
-  t.equal(readAmqpOptions({}).rootSpans, false, 'root spans are off by default');
-  t.equal(readAmqpOptions({ messagingRootSpans: true }).rootSpans, true);
+  t.equal(options.rootSpans, false, 'root spans follow TRACING_MESSAGING_ROOT_SPANS');
+  t.equal(readAmqpOptions({}, { ...settings, messagingRootSpans: true }).rootSpans, true);
+  t.equal(readAmqpOptions({ messagingRootSpans: false }, { ...settings, messagingRootSpans: true }).rootSpans, false, 'the file section wins');
 });
