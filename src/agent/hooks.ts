@@ -3,6 +3,7 @@ import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
+import { checkForUnpluggedBundle, listenForBundledModules } from './bundled.js';
 import { hookRequire } from './hooks-cjs.js';
 import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
@@ -29,6 +30,8 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
     const targets = registry.activate(config, tracer, emitLog);
     warnIfAlreadyLoaded(targets);
     hookRequire(registry, targets);
+    listenForBundledModules(registry);
+    checkForUnpluggedBundle(registry);
     const importHook = hookImport(registry, targets);
     registry.onTargetsAdded((added) => {
       log.debug(`now also watching ${added.map(describeTarget).join(', ')}`);
