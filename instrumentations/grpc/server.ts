@@ -1,10 +1,8 @@
 // Server spans for every handler registered on a grpc-js `Server` (addService calls `register` for
 // each method), and for calls to methods nobody registered.
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { Span } from '../../src/api/span.js';
-import { describeError } from '../../src/util/log.js';
-import { CallContext, CANCELLED, codeOfError, DEADLINE_EXCEEDED, describeMethod, finishWithStatus, INTERNAL, isServerError, hostPortOf, metadataMapGetter, OK, UNIMPLEMENTED, UNKNOWN } from './rpc.js';
+import { describeError, FORMAT_HTTP_HEADERS, type Span } from '../../src/agent/instrumentation.js';
+import { CallContext, CANCELLED, codeOfError, DEADLINE_EXCEEDED, describeMethod, finishWithStatus, hostPortOf, INTERNAL, isServerError, metadataMapGetter, OK, UNIMPLEMENTED, UNKNOWN } from './rpc.js';
 
 type AnyFn = (...args: any[]) => any;
 
