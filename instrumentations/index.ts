@@ -28,4 +28,10 @@ export const instrumentations: readonly InstrumentationEntry[] = [
     subscribes: true,
   },
   { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./hapi.js').default },
+  {
+    name: 'opentelemetry',
+    modules: ['@opentelemetry/api', 'next/dist/compiled/@opentelemetry/api/index.js'],
+    load: () => require('./opentelemetry/api.js').default,
+    quietIfPreloaded: true,
+  },
 ];

@@ -6,7 +6,7 @@ import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
 import { hookImport } from './hooks-esm.js';
 import { opentracingBridgeEntry } from './opentracing-bridge.js';
-import { registry, type HookTarget } from './registry.js';
+import { parseModuleKey, registry, type HookTarget } from './registry.js';
 
 let installed = false;
 
@@ -28,7 +28,9 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
     for (const entry of instrumentations) void registry.add(entry);
     void registry.add(opentracingBridgeEntry);
     const targets = registry.activate(config, tracer);
-    warnIfAlreadyLoaded(targets);
+    const quiet = new Set<string>();
+    for (const entry of instrumentations) if (entry.quietIfPreloaded) for (const key of entry.modules) quiet.add(parseModuleKey(key).name);
+    warnIfAlreadyLoaded(targets.filter((t) => !quiet.has(t.name)));
     hookRequire(registry, targets);
     const importHook = hookImport(registry, targets);
     registry.onTargetsAdded((added) => {

@@ -86,6 +86,12 @@ export interface InstrumentationEntry {
   load: () => Instrumentation;
   /** Load at start-up and call `start()` (a `diagnostics_channel` subscriber needs no module load). */
   subscribes?: boolean;
+  /**
+   * Its modules loaded before the agent started are no reason to warn: the instrumentation does not
+   * need to see them load (the OpenTelemetry API, loaded first by an OpenTelemetry SDK that then stays
+   * in charge).
+   */
+  quietIfPreloaded?: boolean;
 }
 
 /** Identity helper that gives an instrumentation object its type. */

@@ -37,6 +37,10 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
   ioredis: [{ name: 'ioredis', versions: '>=5 <7' }],
   redis: [{ name: '@redis/client', versions: '>=1' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
+  opentelemetry: [
+    { name: '@opentelemetry/api', versions: '>=1.0.0 <2' },
+    { name: 'next', versions: '>=13.4.0' },
+  ],
 };
 
 /** One module line of the report. */

@@ -1,5 +1,5 @@
 import { ProtoWriter } from './protobuf-writer.js';
-import type { Attribute, MappedSpan } from './span-model.js';
+import type { ArrayElement, Attribute, AttributeValue, MappedSpan } from './span-model.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto,
@@ -40,6 +40,8 @@ const ANY_STRING = 1;
 const ANY_BOOL = 2;
 const ANY_INT = 3;
 const ANY_DOUBLE = 4;
+const ANY_ARRAY = 5;
+const ARRAY_VALUES = 1;
 
 /**
  * Encodes spans as an `ExportTraceServiceRequest` (OTLP/HTTP with `application/x-protobuf`).
@@ -55,16 +57,47 @@ export class OtlpProtobufEncoder {
     const res = w.begin(RESOURCE_SPANS_RESOURCE);
     for (const a of resource) writeKeyValue(w, RESOURCE_ATTRIBUTES, a);
     w.end(res);
-    const ss = w.begin(RESOURCE_SPANS_SCOPE_SPANS);
-    const scope = w.begin(SCOPE_SPANS_SCOPE);
-    w.string(SCOPE_NAME, SDK_NAME);
-    w.string(SCOPE_VERSION, SDK_VERSION);
-    w.end(scope);
-    for (const span of spans) writeSpan(w, span);
-    w.end(ss);
+    const groups = groupByScope(spans);
+    if (groups === null) writeScopeSpans(w, SDK_NAME, SDK_VERSION, spans);
+    else for (const g of groups.values()) writeScopeSpans(w, g.name || SDK_NAME, g.name === '' ? SDK_VERSION : g.version, g.spans);
     w.end(rs);
     return w.finish();
   }
+}
+
+/** Spans of one instrumentation scope. */
+export interface ScopeGroup {
+  name: string;
+  version: string;
+  spans: MappedSpan[];
+}
+
+/**
+ * Groups spans by instrumentation scope, in order of first appearance; null when every span is the
+ * agent's own (the common case: no map, one scope).
+ */
+export function groupByScope(spans: readonly MappedSpan[]): Map<string, ScopeGroup> | null {
+  let i = 0;
+  while (i < spans.length && spans[i]!.scopeName === '') i++;
+  if (i === spans.length) return null;
+  const groups = new Map<string, ScopeGroup>();
+  for (const s of spans) {
+    const key = `${s.scopeName}\0${s.scopeVersion}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { name: s.scopeName, version: s.scopeVersion, spans: [] }));
+    g.spans.push(s);
+  }
+  return groups;
+}
+
+function writeScopeSpans(w: ProtoWriter, name: string, version: string, spans: readonly MappedSpan[]): void {
+  const ss = w.begin(RESOURCE_SPANS_SCOPE_SPANS);
+  const scope = w.begin(SCOPE_SPANS_SCOPE);
+  w.string(SCOPE_NAME, name);
+  if (version !== '') w.string(SCOPE_VERSION, version);
+  w.end(scope);
+  for (const span of spans) writeSpan(w, span);
+  w.end(ss);
 }
 
 function writeSpan(w: ProtoWriter, s: MappedSpan): void {
@@ -107,12 +140,22 @@ function writeSpan(w: ProtoWriter, s: MappedSpan): void {
 function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
   const kv = w.begin(field);
   w.string(KEY_VALUE_KEY, a.key);
-  const any = w.begin(KEY_VALUE_VALUE);
-  const v = a.value;
+  writeAnyValue(w, KEY_VALUE_VALUE, a.value);
+  w.end(kv);
+}
+
+function writeAnyValue(w: ProtoWriter, field: number, v: AttributeValue | ArrayElement): void {
+  const any = w.begin(field);
   if (typeof v === 'string') w.string(ANY_STRING, v);
   else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
-  else if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
-  else w.double(ANY_DOUBLE, v);
+  else if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
+    else w.double(ANY_DOUBLE, v);
+  } else if (v !== null) {
+    const arr = w.begin(ANY_ARRAY);
+    for (const item of v) writeAnyValue(w, ARRAY_VALUES, item);
+    w.end(arr);
+  }
+  // null (a hole in an array): an empty AnyValue, as OpenTelemetry's own encoder writes it.
   w.end(any);
-  w.end(kv);
 }
