@@ -104,8 +104,10 @@ function isRepeatedKey(s: string, from: number, eq: number, kept: number): boole
 /**
  * Validates a `tracestate` value (several headers are joined first) and returns it with optional
  * whitespace and empty members removed, values unchanged; '' when it is invalid.
- * Invalid: a member that breaks the key/value grammar, more than 32 members, or a repeated key
- * (the W3C test suite's `test_tracestate_duplicated_keys` expects such a header to be discarded).
+ * Invalid: a member that breaks the key/value grammar, or more than 32 members.
+ * A repeated key is not a reason to lose the vendors' state: the first occurrence of each key is
+ * kept and later ones are dropped (the W3C test suite's `test_tracestate_duplicated_keys` expects
+ * the header passed on, as it came or with duplicates removed).
  */
 export function parseTraceState(value: string | readonly string[]): string {
   const s = joinHeader(value);
@@ -127,11 +129,14 @@ export function parseTraceState(value: string | readonly string[]): string {
       const eq = validMemberEquals(s, from, to);
       if (eq < 0 || ++count > MAX_TRACESTATE_MEMBERS) return '';
       if (from !== pos || to !== comma) clean = false;
-      if (isRepeatedKey(s, from, eq, kept)) return '';
-      memberBounds[kept * 3] = from;
-      memberBounds[kept * 3 + 1] = eq;
-      memberBounds[kept * 3 + 2] = to;
-      kept++;
+      if (isRepeatedKey(s, from, eq, kept)) {
+        clean = false;
+      } else {
+        memberBounds[kept * 3] = from;
+        memberBounds[kept * 3 + 1] = eq;
+        memberBounds[kept * 3 + 2] = to;
+        kept++;
+      }
     }
     if (comma === n) break;
     pos = comma + 1;

@@ -1,17 +1,17 @@
 import * as diagnostics from 'node:diagnostics_channel';
-import type { InstrumentationContext } from '../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../src/api/formats.js';
-import type { SpanContext } from '../src/api/span-context.js';
-import { recordError, type Span } from '../src/api/span.js';
-import { Tags } from '../src/api/tags.js';
-import type { Tracer } from '../src/api/tracer.js';
-import type { CarrierSetter } from '../src/propagation/carrier.js';
-import { describeError, log } from '../src/util/log.js';
-import { UrlRedactor } from '../src/util/redact.js';
-import { isTracingSuppressed } from '../src/util/suppress.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
+import type { SpanContext } from '../../src/api/span-context.js';
+import { recordError, type Span } from '../../src/api/span.js';
+import { Tags } from '../../src/api/tags.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { CarrierSetter } from '../../src/propagation/carrier.js';
+import { describeError, log } from '../../src/util/log.js';
+import { UrlRedactor } from '../../src/util/redact.js';
+import { isTracingSuppressed } from '../../src/util/suppress.js';
 import {
   hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl, type UndiciRequest,
-} from './undici-request.js';
+} from './request.js';
 
 /**
  * Client spans for every request undici makes — Node's bundled copy behind the global `fetch` and any

@@ -1,5 +1,5 @@
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import { patchHttpModule, unpatchHttpModule } from './http-common/instrument.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { patchHttpModule, unpatchHttpModule } from './instrument.js';
 
 /** Server spans for `http.Server`, client spans and injected context for `http.request`/`http.get`. */
 export default defineInstrumentation({

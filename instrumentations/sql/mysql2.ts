@@ -1,10 +1,10 @@
-import type { InstrumentationContext } from '../src/agent/instrumentation.js';
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import type { Span } from '../src/api/span.js';
-import type { Tracer } from '../src/api/tracer.js';
-import type { DbStatementMode } from '../src/config/types.js';
-import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
-import { makePoolCheckoutWrapper, startSqlSpan } from './db-common/sql-span.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { DbStatementMode } from '../../src/config/types.js';
+import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
 
 /*
  * mysql2 3, patched on every version (see docs/db.md for why its diagnostics_channel events, published

@@ -1,10 +1,10 @@
-import type { InstrumentationContext } from '../src/agent/instrumentation.js';
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import type { Span } from '../src/api/span.js';
-import type { Tracer } from '../src/api/tracer.js';
-import type { DbStatementMode } from '../src/config/types.js';
-import { finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from './db-common/client-span.js';
-import { makePoolCheckoutWrapper, startSqlSpan } from './db-common/sql-span.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { DbStatementMode } from '../../src/config/types.js';
+import { finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
 
 /*
  * pg 8 (node-postgres), which publishes no diagnostics_channel events, so it is patched:

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { Span } from '../src/api/span.js';
-import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
-import { guard } from '../src/util/log.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import type { Span } from '../../src/api/span.js';
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
  * Koa, and @koa/router through it:

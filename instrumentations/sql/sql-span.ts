@@ -1,7 +1,7 @@
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/api/span.js';
 import type { Tracer } from '../../src/api/tracer.js';
-import { callbackInScope, startDbSpan, type DbOptions } from './client-span.js';
+import { callbackInScope, startDbSpan, type DbOptions } from '../db-common/client-span.js';
 import { describeSql, type SqlDialect } from './sql-statement.js';
 
 /**

@@ -1,5 +1,5 @@
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import { patchHttpModule, unpatchHttpModule } from './http-common/instrument.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { patchHttpModule, unpatchHttpModule } from './instrument.js';
 
 /** Server spans for `https.Server`, client spans and injected context for `https.request`/`https.get`. */
 export default defineInstrumentation({

@@ -1,8 +1,8 @@
 import diagnostics = require('node:diagnostics_channel');
 import semver = require('semver');
-import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
-import { guard } from '../src/util/log.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
  * Fastify announces every instance it creates on the 'fastify.initialization' channel (4.x and

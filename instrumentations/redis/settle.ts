@@ -1,8 +1,8 @@
-import type { Span } from '../src/api/span.js';
-import type { DbStatementMode } from '../src/config/types.js';
-import { describeError, log } from '../src/util/log.js';
-import { finishDbSpan } from './db-common/client-span.js';
-import { redisStatement } from './db-common/redis-statement.js';
+import type { Span } from '../../src/api/span.js';
+import type { DbStatementMode } from '../../src/config/types.js';
+import { describeError, log } from '../../src/util/log.js';
+import { finishDbSpan } from '../db-common/client-span.js';
+import { redisStatement } from './statement.js';
 
 /**
  * Helpers the ioredis and node-redis instrumentations share: ending a span when a command settles,

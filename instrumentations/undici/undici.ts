@@ -1,5 +1,5 @@
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import { disableComponent, enableComponent } from './undici-channels.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { disableComponent, enableComponent } from './channels.js';
 
 /**
  * Client spans for the npm `undici` package — `request`, `stream`, `pipeline`, `connect`/`upgrade` and

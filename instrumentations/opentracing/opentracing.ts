@@ -1,4 +1,4 @@
-import { defineInstrumentation, type InstrumentationEntry } from './instrumentation.js';
+import { defineInstrumentation, type InstrumentationEntry } from '../../src/agent/instrumentation.js';
 
 /**
  * Makes our tracer the `opentracing` package's global tracer as soon as the app loads that

@@ -1,8 +1,8 @@
-import type { Span } from '../src/api/span.js';
-import type { Tracer } from '../src/api/tracer.js';
-import { isTracingSuppressed } from '../src/util/suppress.js';
-import { startDbSpan, type DbOptions } from './db-common/client-span.js';
-import { endOnce } from './redis-settle.js';
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import { isTracingSuppressed } from '../../src/util/suppress.js';
+import { startDbSpan, type DbOptions } from '../db-common/client-span.js';
+import { endOnce } from './settle.js';
 
 /**
  * The cheap "would a span exist?" check both Redis instrumentations make before any other work, and

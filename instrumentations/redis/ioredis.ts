@@ -1,10 +1,10 @@
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import type { Span } from '../src/api/span.js';
-import type { Tracer } from '../src/api/tracer.js';
-import { readDbOptions, startDbSpan, type DbOptions } from './db-common/client-span.js';
-import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { traceParent, wouldTrace } from './redis-client-info.js';
-import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './redis-settle.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import { readDbOptions, startDbSpan, type DbOptions } from '../db-common/client-span.js';
+import { redisOperationName, redisStatement } from './statement.js';
+import { traceParent, wouldTrace } from './client-info.js';
+import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './settle.js';
 
 /**
  * Client spans for ioredis 5 and 6: one span per command (`GET`), one per pipeline or `multi`

@@ -1,9 +1,9 @@
-import type { InstrumentationContext } from '../src/agent/instrumentation.js';
-import type { Tracer } from '../src/api/tracer.js';
-import type { DbOptions } from './db-common/client-span.js';
-import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { endWithPromise, startNodeRedisSpan, traceParent, wouldTrace, type NodeRedisOptions } from './redis-client-info.js';
-import { firstErrorInReplies, pipelineStatement } from './redis-settle.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { DbOptions } from '../db-common/client-span.js';
+import { redisOperationName, redisStatement } from './statement.js';
+import { endWithPromise, startNodeRedisSpan, traceParent, wouldTrace, type NodeRedisOptions } from './client-info.js';
+import { firstErrorInReplies, pipelineStatement } from './settle.js';
 
 /**
  * Patches for the @redis/client versions that publish no `diagnostics_channel` events: 1.x (redis@4)

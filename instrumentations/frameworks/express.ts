@@ -1,9 +1,9 @@
-import type { Span } from '../src/api/span.js';
-import type { Tracer } from '../src/api/tracer.js';
-import { defineInstrumentation, type InstrumentationContext } from '../src/agent/instrumentation.js';
-import { guard } from '../src/util/log.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './framework-common/server-span.js';
-import { joinTemplate, pathTemplate } from './framework-common/route-template.js';
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './server-span.js';
+import { joinTemplate, pathTemplate } from './route-template.js';
 
 /*
  * How express is traced without touching anything it hands around:

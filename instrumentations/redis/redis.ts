@@ -1,8 +1,8 @@
 import semver = require('semver');
-import { defineInstrumentation, type ModuleTarget } from '../src/agent/instrumentation.js';
-import { readDbOptions } from './db-common/client-span.js';
-import { startChannels, stopChannels } from './redis-channels.js';
-import { patchClient, patchCommanderV1, unpatchClient, unpatchCommanderV1 } from './redis-patch.js';
+import { defineInstrumentation, type ModuleTarget } from '../../src/agent/instrumentation.js';
+import { readDbOptions } from '../db-common/client-span.js';
+import { startChannels, stopChannels } from './channels.js';
+import { patchClient, patchCommanderV1, unpatchClient, unpatchCommanderV1 } from './patch.js';
 
 /**
  * Client spans for node-redis (`redis` 4, 5 and 6, through `@redis/client` 1.x, 5.x and 6.x): one
@@ -10,8 +10,8 @@ import { patchClient, patchCommanderV1, unpatchClient, unpatchCommanderV1 } from
  * `db.redis.pipeline_length`); a pipeline's commands make no span of their own.
  *
  * @redis/client ≥ 5.12 publishes its commands on `diagnostics_channel`: those versions are traced
- * by subscribing (`redis-channels.ts`), nothing is patched. Older versions are patched
- * (`redis-patch.ts`). Opt out with `TRACING_DISABLED_INSTRUMENTATIONS=redis`.
+ * by subscribing (`channels.ts`), nothing is patched. Older versions are patched
+ * (`patch.ts`). Opt out with `TRACING_DISABLED_INSTRUMENTATIONS=redis`.
  */
 
 // Every version is claimed (`>=1`, as the config command reports); `patch` leaves alone the ones

@@ -1,6 +1,6 @@
-import { defineInstrumentation } from '../src/agent/instrumentation.js';
-import { guard } from '../src/util/log.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError } from './framework-common/server-span.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
  * hapi exports only its Server, so this patches its Request class (lib/request.js):

@@ -1,9 +1,9 @@
-import type { InstrumentationContext } from '../src/agent/instrumentation.js';
-import type { Span } from '../src/api/span.js';
-import { readDbOptions, type DbOptions } from './db-common/client-span.js';
-import { redisOperationName, redisStatement } from './db-common/redis-statement.js';
-import { startNodeRedisSpanAt, traceParent } from './redis-client-info.js';
-import { endOnce, firstErrorInReplies, joinStatementLines } from './redis-settle.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/api/span.js';
+import { readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import { redisOperationName, redisStatement } from './statement.js';
+import { startNodeRedisSpanAt, traceParent } from './client-info.js';
+import { endOnce, firstErrorInReplies, joinStatementLines } from './settle.js';
 
 /**
  * Client spans for @redis/client ≥ 5.12, from the `diagnostics_channel` tracing channels it

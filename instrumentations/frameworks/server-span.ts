@@ -3,7 +3,7 @@ import type { Span } from '../../src/api/span.js';
 import { recordError } from '../../src/api/span.js';
 import { describeError, guard, log } from '../../src/util/log.js';
 
-export { getServerSpan } from '../http-common/server.js';
+export { getServerSpan } from '../http/server.js';
 
 /**
  * Renames a request's server span after the route the framework matched: `GET /users/:id`,
