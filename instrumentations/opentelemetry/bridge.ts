@@ -32,6 +32,11 @@ export class SpanBridge {
     return f;
   }
 
+  /** The face a span already has, if any (no allocation). */
+  existingFace(span: Span): BridgeSpan | undefined {
+    return this.faces.get(span);
+  }
+
   /** A non-recording span of ours that carries `context` (a remote parent, a foreign span's context). */
   standIn(context: SpanContext): Span {
     return new Span(this.tracer, '', context, '', 0, false, null);

@@ -28,10 +28,10 @@ export class BridgeSpan implements otel.Span {
     /** OpenTelemetry SpanKind (0 internal … 4 consumer). */
     private readonly kind: number,
     /**
-     * The agent's own server span this span is a direct child of, when this one is a SERVER span too
-     * (Next.js's request span): the route it learns is the request's route, so it is handed up.
+     * The agent's own server span of the request this span belongs to (started in it, directly or below
+     * other OpenTelemetry spans); null outside a request. A route learnt here is the request's route.
      */
-    private readonly localServer: Span | null,
+    readonly localServer: Span | null,
   ) {}
 
   spanContext(): otel.SpanContext {
@@ -51,7 +51,7 @@ export class BridgeSpan implements otel.Span {
   setAttribute(key: string, value: otel.SpanAttributeValue): this {
     if (!this.isRecording()) return this;
     setSpanAttribute(this.span, key, value);
-    if (key === 'http.route' && this.localServer !== null && typeof value === 'string') handRouteUp(this.localServer, value);
+    if (this.localServer !== null && typeof value === 'string' && isRouteKey(key, this.kind)) handRouteUp(this.localServer, value);
     return this;
   }
 
@@ -176,7 +176,17 @@ export function toOurContext(sc: otel.SpanContext): SpanContext | null {
 /** The invalid span context (all-zero ids, not sampled): what a suppressed or failed start gets. */
 export const INVALID_CONTEXT = new SpanContext(INVALID_TRACE_ID, INVALID_SPAN_ID, 0);
 
-function handRouteUp(server: Span, route: string): void {
+/**
+ * Attributes that name the request's route: `http.route` on a SERVER span (the semantic convention),
+ * and `next.route`, which Next.js sets on its render and route-handler spans while the request is
+ * served (its request span only gets `http.route` after the response is sent, too late for ours).
+ */
+export function isRouteKey(key: string, kind: number): boolean {
+  return key === 'next.route' || (key === 'http.route' && kind === KIND_SERVER);
+}
+
+/** Names our server span after a route an OpenTelemetry span of the request learnt. */
+export function handRouteUp(server: Span, route: string): void {
   // A framework instrumentation of ours that already named the request keeps its name.
   if (!server.isRecording() || server.isFinished() || server.tags['http.route'] !== undefined) return;
   const method = server.tags['http.method'];
@@ -184,9 +194,9 @@ function handRouteUp(server: Span, route: string): void {
   server.setTag('http.route', route);
 }
 
-/** True for our span of a request (the http instrumentation's server span). */
-export function isOurServerSpan(span: Span, kind: number): boolean {
-  return kind === KIND_SERVER && span.isRecording() && !span.context().isRemote && span.tags['span.kind'] === 'server';
+/** True for our span of a request (the http instrumentation's server span, not one started through the API). */
+export function isOurServerSpan(span: Span): boolean {
+  return span._extras === null && span.isRecording() && !span.context().isRemote && span.tags['span.kind'] === 'server';
 }
 
 /** The context `context.active()` reports for a span of ours with nothing else set: the span and its baggage. */

@@ -4,7 +4,9 @@ import { isTracingSuppressed } from '../../src/util/suppress.js';
 import type { SpanBridge } from './bridge.js';
 import type { BridgeContextManager } from './context-manager.js';
 import { isSuppressedContext, SPAN_KEY } from './context.js';
-import { BridgeSpan, isOurServerSpan, linkRecord } from './span.js';
+import { BridgeSpan, handRouteUp, isOurServerSpan, isRouteKey, linkRecord } from './span.js';
+
+const ROUTE_KEYS = ['http.route', 'next.route'] as const;
 import { setSpanAttribute, toEpochMs } from './values.js';
 
 // OpenTelemetry SpanKind (INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4) → our `span.kind` tag.
@@ -54,10 +56,16 @@ export class BridgeTracer implements otel.Tracer {
         }
       }
     }
-    const localServer = parent !== null && isOurServerSpan(parent, kind) ? parent : null;
+    const localServer = parent === null ? null : isOurServerSpan(parent) ? parent : (this.bridge.existingFace(parent)?.localServer ?? null);
     const face = this.bridge.face(span, kind, localServer);
     // A route among the start attributes goes up as one set later would.
-    if (localServer !== null && typeof opts.attributes?.['http.route'] === 'string') face.setAttribute('http.route', opts.attributes['http.route']);
+    const attributes = opts.attributes;
+    if (localServer !== null && attributes !== null && typeof attributes === 'object') {
+      for (const key of ROUTE_KEYS) {
+        const route = attributes[key];
+        if (typeof route === 'string' && isRouteKey(key, kind)) handRouteUp(localServer, route);
+      }
+    }
     return face;
   }
 
