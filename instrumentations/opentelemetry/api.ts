@@ -1,6 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import { defineInstrumentation, type InstrumentationContext, type ModuleTarget } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/api/tracer.js';
+import { defineInstrumentation, type InstrumentationContext, type Tracer } from '../../src/agent/instrumentation.js';
 import { SpanBridge } from './bridge.js';
 import { BridgeContextManager } from './context-manager.js';
 import { BridgePropagator } from './propagator.js';
@@ -177,20 +176,12 @@ function stepAside(version: string, ctx: InstrumentationContext): void {
   ctx.log.info('the app registered its own OpenTelemetry SDK: it is in charge of OpenTelemetry spans from now on (the agent stopped serving @opentelemetry/api)');
 }
 
-const MODULES: readonly ModuleTarget[] = [
-  { name: '@opentelemetry/api', versions: '>=1.0.0 <2' },
-  // Next.js ships the API compiled into itself and uses it when the app has no @opentelemetry/api.
-  { name: 'next', versions: '>=13.4.0', file: 'dist/compiled/@opentelemetry/api/index.js' },
-];
-
 /**
  * Serves the OpenTelemetry API (`@opentelemetry/api` 1.x, and the copy compiled into Next.js) with
  * the agent's tracer, scope manager and propagators when no OpenTelemetry SDK is registered:
  * OpenTelemetry spans become our spans, in our traces, exported by our pipeline.
  */
 const opentelemetryApi = defineInstrumentation({
-  name: 'opentelemetry',
-  modules: MODULES,
   patch(exports: unknown, ctx, target) {
     if (!isApiCopy(exports)) {
       ctx.log.debug(`${target.name}${target.file ? `/${target.file}` : ''} does not look like @opentelemetry/api 1.x; left alone`);

@@ -1,5 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import { createBaggage, getBaggageProperties, setBaggageProperties, type Baggage } from '../../src/api/span-context.js';
+import { createBaggage, getBaggageProperties, setBaggageProperties, type Baggage } from '../../src/agent/instrumentation.js';
 
 // The API marks entry metadata with this symbol (`baggageEntryMetadataFromString`).
 const METADATA_TYPE = Symbol.for('BaggageEntryMetadata');

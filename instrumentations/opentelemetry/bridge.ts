@@ -1,7 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import { SpanContext } from '../../src/api/span-context.js';
-import { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
+import { nonRecordingSpan, SpanContext, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { BAGGAGE_KEY, SPAN_KEY } from './context.js';
 import { BridgeBaggage, baggageToRecord, sameBaggage } from './baggage.js';
 import { BridgeSpan, INVALID_CONTEXT, toOurContext } from './span.js';
@@ -39,7 +37,7 @@ export class SpanBridge {
 
   /** A non-recording span of ours that carries `context` (a remote parent, a foreign span's context). */
   standIn(context: SpanContext): Span {
-    return new Span(this.tracer, '', context, '', 0, false, null);
+    return nonRecordingSpan(this.tracer, context);
   }
 
   /** The OpenTelemetry face of a context extracted from a carrier. */

@@ -1,7 +1,6 @@
 import type * as otel from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Span } from '../../src/api/span.js';
-import { isTracingSuppressed, suppressTracing } from '../../src/util/suppress.js';
+import { isTracingSuppressed, suppressTracing, type Span } from '../../src/agent/instrumentation.js';
 import type { SpanBridge } from './bridge.js';
 import { BAGGAGE_KEY, isSuppressedContext, ROOT, SPAN_KEY, SUPPRESS_TRACING_KEY } from './context.js';
 import { baggageFromRecord } from './baggage.js';

@@ -1,5 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import { defaultGetter, type CarrierGetter, type CarrierSetter } from '../../src/propagation/carrier.js';
+import { defaultGetter, type CarrierGetter, type CarrierSetter } from '../../src/agent/instrumentation.js';
 import type { SpanBridge } from './bridge.js';
 import { BAGGAGE_KEY, isSuppressedContext, SPAN_KEY } from './context.js';
 import { baggageFromRecord } from './baggage.js';

@@ -1,6 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import { FLAG_SAMPLED, SpanContext } from '../../src/api/span-context.js';
-import type { Span, SpanExtras } from '../../src/api/span.js';
+import { FLAG_SAMPLED, SpanContext, type Span, type SpanExtras } from '../../src/agent/instrumentation.js';
 import { BAGGAGE_KEY, ROOT, SPAN_KEY } from './context.js';
 import { baggageFromRecord } from './baggage.js';
 import { BridgeTraceState, copyAttributes, serializeTraceState, setSpanAttribute, toEpochMs } from './values.js';

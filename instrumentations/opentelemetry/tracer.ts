@@ -1,6 +1,5 @@
 import type * as otel from '@opentelemetry/api';
-import type { TagValue } from '../../src/api/span.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import { isTracingSuppressed, type TagValue } from '../../src/agent/instrumentation.js';
 import type { SpanBridge } from './bridge.js';
 import type { BridgeContextManager } from './context-manager.js';
 import { isSuppressedContext, SPAN_KEY } from './context.js';

@@ -1,7 +1,6 @@
 import type * as otel from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
-import type { Span } from '../../src/api/span.js';
-import { nowMs } from '../../src/util/clock.js';
+import { nowMs, type Span } from '../../src/agent/instrumentation.js';
 
 /**
  * OpenTelemetry's `TimeInput` in milliseconds since the epoch, as our spans keep time: an

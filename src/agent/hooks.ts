@@ -4,9 +4,9 @@ import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
+import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
-import { opentracingBridgeEntry } from '../../instrumentations/opentracing/opentracing.js';
-import { parseModuleKey, registry, type HookTarget } from './registry.js';
+import { registry, type HookTarget } from './registry.js';
 
 let installed = false;
 
@@ -21,15 +21,13 @@ const IMPORT_HOOK_PATH = {
  * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`
  * after the tracer is registered; never throws (a failure leaves the app untraced, with one warning).
  */
-export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
+export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): void {
   if (installed) return;
   installed = true;
   try {
     for (const entry of instrumentations) void registry.add(entry);
-    void registry.add(opentracingBridgeEntry);
-    const targets = registry.activate(config, tracer);
-    const quiet = new Set<string>();
-    for (const entry of instrumentations) if (entry.quietIfPreloaded) for (const key of entry.modules) quiet.add(parseModuleKey(key).name);
+    const targets = registry.activate(config, tracer, emitLog);
+    const quiet = new Set(instrumentations.filter((d) => d.quietIfPreloaded === true).flatMap((d) => d.modules.map((m) => m.name)));
     warnIfAlreadyLoaded(targets.filter((t) => !quiet.has(t.name)));
     hookRequire(registry, targets);
     const importHook = hookImport(registry, targets);
@@ -42,6 +40,11 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
   } catch (err) {
     log.warn(`could not hook module loading, modules load untraced: ${describeError(err)}`);
   }
+}
+
+/** Takes back every wrap and subscription of every instrumentation (the process is ending). */
+export function stopInstrumentations(): void {
+  registry.stopAll();
 }
 
 function describeTarget(t: HookTarget): string {
