@@ -42,4 +42,5 @@ export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
   { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
   { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
+  { name: 'grpc', modules: ['@grpc/grpc-js/build/src/client.js', '@grpc/grpc-js/build/src/server.js'], load: () => require('./grpc/grpc-js.js').default },
 ];

@@ -43,6 +43,7 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
   pino: [{ name: 'pino', versions: '>=7 <11' }],
   winston: [{ name: 'winston', versions: '>=3 <4' }],
   bunyan: [{ name: 'bunyan', versions: '>=1 <2' }],
+  grpc: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 
