@@ -1,12 +1,12 @@
 import type * as httpModule from 'node:http';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { makeRequestWrapper, wrapClientRequestEmit } from './client.js';
+import type { HttpContext } from './options.js';
 import { makeServerEmitWrapper } from './server.js';
 
 type HttpLike = typeof httpModule;
 
 /** Patches a loaded `http` or `https` module: its Server's emit, request and get, and ClientRequest emit. */
-export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, protocol: 'http' | 'https'): void {
+export function patchHttpModule(exports: HttpLike, ctx: HttpContext, protocol: 'http' | 'https'): void {
   if (exports.Server?.prototype !== undefined) {
     ctx.wrap(exports.Server.prototype, 'emit', makeServerEmitWrapper(ctx, protocol) as never);
   }
@@ -20,19 +20,9 @@ export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, 
     req.end();
     return req;
   }) as never);
-  // https requests are http ClientRequests: one wrapper of their emit serves both modules.
+  // https requests are http ClientRequests: one wrapper of their emit serves both modules (`wrap`
+  // leaves an agent wrapper alone, so whichever of http and https loads second wraps nothing here).
   const clientProto = (exports as { ClientRequest?: { prototype: object } }).ClientRequest?.prototype
     ?? (require('node:http') as HttpLike).ClientRequest.prototype;
-  if (!(clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED]) {
-    (clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED] = true;
-    ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
-  }
+  ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
 }
-
-export function unpatchHttpModule(exports: HttpLike, ctx: InstrumentationContext): void {
-  if (exports.Server?.prototype !== undefined) ctx.unwrap(exports.Server.prototype, 'emit');
-  ctx.unwrap(exports, 'request');
-  ctx.unwrap(exports, 'get');
-}
-
-const CLIENT_EMIT_WRAPPED = Symbol.for('acme.tracing.clientEmitWrapped');

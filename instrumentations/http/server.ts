@@ -1,12 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Span } from '../../src/api/span.js';
-import { recordError } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { CarrierGetter } from '../../src/propagation/carrier.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { isIgnoredPath, readHttpOptions, type HttpOptions } from './options.js';
+import { FORMAT_HTTP_HEADERS, recordError, type CarrierGetter, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
 
@@ -41,12 +35,13 @@ const incomingGetter: CarrierGetter = {
  * whole handler. Nothing is added to the request or response that the app can observe except a
  * symbol-keyed property and one 'close' listener on the response.
  */
-export function makeServerEmitWrapper(ctx: InstrumentationContext, protocol: 'http' | 'https') {
+export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'https') {
   const tracer = ctx.tracer;
-  const options = readHttpOptions(ctx.config);
+  const options = ctx.options;
+  const isSuppressed = ctx.isSuppressed;
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
     return function emitWithTrace(this: unknown, event: unknown, req?: unknown, res?: unknown): boolean {
-      if (event !== 'request' || isTracingSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
+      if (event !== 'request' || isSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
       const span = startServerSpan(tracer, options, protocol, req as TracedRequest, res as TracedResponse);
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const args = arguments;
