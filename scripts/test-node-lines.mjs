@@ -26,10 +26,11 @@ const SUITES = ['loader', 'http', 'undici', 'frameworks', 'graphql', 'logs', 'ex
 // each line's import hook); the other graphql apps load the same way, so they run on the default line only.
 // logs: pino 9/10 (a file inside the package hooked under an ES-module import, transports in worker threads
 // that inherit --import) and winston (a file target too) carry the per-line risk; pino 7/8 and bunyan load
-// the same way, so they run on the default line only.
+// the same way, and the export does not depend on the line, so they run on the default line only.
 const EXCLUDED = new Set([
   path.join('logs', 'pino-7-8.test.js'),
   path.join('logs', 'bunyan.test.js'),
+  path.join('logs', 'pino-export.test.js'),
   path.join('loader', 'node-lines.test.js'),
   path.join('graphql', 'graphql15.test.js'),
   path.join('graphql', 'apollo-standalone.test.js'),
