@@ -89,6 +89,8 @@ export interface AgentSettings {
   readonly dbStatement: DbStatementMode;
   /** Whether a database call outside any trace starts one (`TRACING_DB_ROOT_SPANS`). */
   readonly dbRootSpans: boolean;
+  /** Whether a message published outside any trace starts one (`TRACING_MESSAGING_ROOT_SPANS`). */
+  readonly messagingRootSpans: boolean;
   /** A redactor for another list of parameter names (a per-instrumentation `sensitiveQueryParams`). */
   redactorFor(sensitiveParams: readonly string[]): UrlRedactor;
 }
