@@ -19,7 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'undici', 'frameworks', 'export', 'node-lines'];
+const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'export', 'node-lines'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
 const EXCLUDED = new Set([path.join('loader', 'node-lines.test.js')]);
