@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 
 /**
- * Where the test database servers listen, as `scripts/setup-test-env.sh` starts them (same defaults,
+ * Where the test database and message-broker servers listen, as `scripts/setup-test-env.sh` starts them (same defaults,
  * same environment overrides). Test suites create their own database or key prefix and remove it.
  */
 export const postgres = {
@@ -23,6 +23,18 @@ export const redis = {
   host: '127.0.0.1',
   port: Number(process.env.TEST_REDIS_PORT ?? 63799),
   password: 'acme-redis-pass',
+} as const;
+
+/** RabbitMQ (AMQP 0-9-1); `url` is what `amqplib.connect` takes. */
+export const rabbitmq = {
+  host: '127.0.0.1',
+  port: Number(process.env.TEST_AMQP_PORT ?? 56729),
+  user: 'acme',
+  password: 'acme-amqp-pass',
+  vhost: '/',
+  get url(): string {
+    return `amqp://${this.user}:${this.password}@${this.host}:${this.port}/${encodeURIComponent(this.vhost)}`;
+  },
 } as const;
 
 /**
