@@ -13,7 +13,7 @@ import type { InstrumentationEntry } from '../src/agent/instrumentation.js';
 export const instrumentations: readonly InstrumentationEntry[] = [
   { name: 'http', modules: ['http'], load: () => require('./http.js').default },
   { name: 'https', modules: ['https'], load: () => require('./https.js').default },
-  { name: 'undici', modules: [], load: () => require('./undici.js').default, subscribes: true },
+  { name: 'undici', modules: ['undici/lib/api/api-request.js'], load: () => require('./undici.js').default, subscribes: true },
   { name: 'fetch', modules: [], load: () => require('./undici.js').fetchInstrumentation, subscribes: true },
   { name: 'express', modules: ['express'], load: () => require('./express.js').default },
   { name: 'fastify', modules: ['fastify'], load: () => require('./fastify.js').default },

@@ -2,7 +2,7 @@ import type * as httpModule from 'node:http';
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { makeRequestWrapper, wrapClientRequestEmit } from './client.js';
 import { makeResponseEmitWrapper, makeServerEmitWrapper } from './server.js';
-import { makeMessageEmitWrapper } from './message-scope.js';
+import { makeScopedEmitWrapper } from '../../src/scope/emitter-scope.js';
 
 type HttpLike = typeof httpModule;
 
@@ -30,15 +30,15 @@ export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, 
   }
   // https's requests and responses are http's IncomingMessage and ServerResponse: wrapped once for both.
   const http = (exports.IncomingMessage !== undefined ? exports : require('node:http')) as HttpLike;
-  wrapEmitOnce(ctx, http.IncomingMessage?.prototype, makeMessageEmitWrapper(ctx.tracer));
+  wrapEmitOnce(ctx, http.IncomingMessage?.prototype, makeScopedEmitWrapper(ctx.tracer));
   wrapEmitOnce(ctx, http.ServerResponse?.prototype, makeResponseEmitWrapper(ctx.tracer));
 }
 
 function wrapEmitOnce(ctx: InstrumentationContext, proto: object | undefined, wrapper: unknown): void {
   const marks = proto as Record<symbol, boolean> | undefined;
   // An own mark: a subclass's prototype must not be skipped over its parent's mark.
-  if (marks === undefined || Object.prototype.hasOwnProperty.call(marks, MESSAGE_EMIT_WRAPPED)) return;
-  marks[MESSAGE_EMIT_WRAPPED] = true;
+  if (marks === undefined || Object.prototype.hasOwnProperty.call(marks, SCOPED_EMIT_WRAPPED)) return;
+  marks[SCOPED_EMIT_WRAPPED] = true;
   ctx.wrap(proto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapper as never);
 }
 
@@ -49,4 +49,4 @@ export function unpatchHttpModule(exports: HttpLike, ctx: InstrumentationContext
 }
 
 const CLIENT_EMIT_WRAPPED = Symbol.for('acme.tracing.clientEmitWrapped');
-const MESSAGE_EMIT_WRAPPED = Symbol.for('acme.tracing.messageEmitWrapped');
+const SCOPED_EMIT_WRAPPED = Symbol.for('acme.tracing.messageEmitWrapped');

@@ -8,17 +8,17 @@ import type { CarrierGetter } from '../../src/propagation/carrier.js';
 import { isTracingSuppressed } from '../../src/util/suppress.js';
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, readHttpOptions, type HttpOptions } from './options.js';
-import { MESSAGE_SCOPE } from './message-scope.js';
+import { EMITTER_SCOPE } from '../../src/scope/emitter-scope.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
 
 interface TracedResponse extends ServerResponse {
   [SERVER_SPAN]?: Span;
-  [MESSAGE_SCOPE]?: Scope;
+  [EMITTER_SCOPE]?: Scope;
 }
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
-  [MESSAGE_SCOPE]?: Scope;
+  [EMITTER_SCOPE]?: Scope;
 }
 
 /**
@@ -46,7 +46,7 @@ const incomingGetter: CarrierGetter = {
  * symbol-keyed properties (no listener: the response's 'close' is watched in its `emit`).
  *
  * The handler's scope is kept on the request and the response, so that their events, whichever tick
- * they fire on, run in it again (see message-scope.ts).
+ * they fire on, run in it again (see src/scope/emitter-scope.ts).
  */
 export function makeServerEmitWrapper(ctx: InstrumentationContext, protocol: 'http' | 'https') {
   const tracer = ctx.tracer;
@@ -65,8 +65,8 @@ export function makeServerEmitWrapper(ctx: InstrumentationContext, protocol: 'ht
           return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
         }
         const scope = manager.newScope(span);
-        (req as TracedRequest)[MESSAGE_SCOPE] = scope;
-        (res as TracedResponse)[MESSAGE_SCOPE] = scope;
+        (req as TracedRequest)[EMITTER_SCOPE] = scope;
+        (res as TracedResponse)[EMITTER_SCOPE] = scope;
         return manager.callIn(scope, original, this, arguments);
       } catch (err) {
         recordError(span, err);
@@ -122,7 +122,7 @@ const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
 
 /**
  * Wraps `ServerResponse.prototype.emit`: a traced response's events run in the request's scope (see
- * message-scope.ts), and its 'close' finishes the server span before any listener of the app runs.
+ * src/scope/emitter-scope.ts), and its 'close' finishes the server span before any listener of the app runs.
  * Watching 'close' here rather than adding a listener keeps `listenerCount('close')`, `listeners`
  * and `rawListeners` exactly what the app would see without the agent, and costs no listener array.
  */
@@ -130,7 +130,7 @@ export function makeResponseEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
     return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
       if (event === 'close') finishServerSpan(this);
-      const scope = this[MESSAGE_SCOPE];
+      const scope = this[EMITTER_SCOPE];
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
