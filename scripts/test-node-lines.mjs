@@ -19,10 +19,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'export', 'node-lines'];
+const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'export', 'node-lines'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
-const EXCLUDED = new Set([path.join('loader', 'node-lines.test.js')]);
+// graphql: graphql 16 and Apollo on express carry the per-line risk (how graphql's CommonJS files load under
+// each line's import hook); graphql 15 and standalone Apollo load the same way, so they run on the default line only.
+const EXCLUDED = new Set([
+  path.join('loader', 'node-lines.test.js'),
+  path.join('graphql', 'graphql15.test.js'),
+  path.join('graphql', 'apollo-standalone.test.js'),
+]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;
 

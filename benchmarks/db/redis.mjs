@@ -10,8 +10,8 @@ const require = createRequire(import.meta.url);
 const { Tracer } = require('../../dist/src/index.js');
 const { log } = require('../../dist/src/util/log.js');
 const { wrapMethod, unwrapMethod } = require('../../dist/src/agent/wrap.js');
-const ioredisInstrumentation = require('../../dist/instrumentations/ioredis.js').default;
-const redisInstrumentation = require('../../dist/instrumentations/redis.js').default;
+const ioredisInstrumentation = require('../../dist/instrumentations/redis/ioredis.js').default;
+const redisInstrumentation = require('../../dist/instrumentations/redis/redis.js').default;
 const Redis = require('ioredis6');
 const { createClient } = require('redis6');
 

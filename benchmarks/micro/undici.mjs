@@ -7,7 +7,7 @@ const require = createRequire(import.meta.url);
 const { Tracer } = require('../../dist/src/index.js');
 const { log } = require('../../dist/src/util/log.js');
 const { suppressTracing } = require('../../dist/src/util/suppress.js');
-const instrumentation = require('../../dist/instrumentations/undici.js');
+const instrumentation = require('../../dist/instrumentations/undici/undici.js');
 const { Pool } = require('undici7');
 
 const [rounds = 6, seconds = 2, concurrency = 16] = process.argv.slice(2).map(Number);

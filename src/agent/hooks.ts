@@ -5,7 +5,7 @@ import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
 import { hookImport } from './hooks-esm.js';
-import { opentracingBridgeEntry } from './opentracing-bridge.js';
+import { opentracingBridgeEntry } from '../../instrumentations/opentracing/opentracing.js';
 import { registry, type HookTarget } from './registry.js';
 
 let installed = false;

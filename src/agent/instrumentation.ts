@@ -42,6 +42,12 @@ export interface InstrumentationContext {
    * (optional only so hand-made contexts in tests need not supply it).
    */
   subscribe?(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void;
+  /**
+   * The agent's clock: milliseconds since the epoch, sub-millisecond, monotonic (what spans are
+   * timed with), for `startTime`/`finish(time)` of spans whose start is known only afterwards.
+   * Always provided by the loader (optional only so hand-made contexts in tests need not supply it).
+   */
+  now?(): number;
   /** The version of the module being patched ('' in `start`, where no module is involved). */
   moduleVersion: string;
 }

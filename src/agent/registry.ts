@@ -1,5 +1,6 @@
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
+import { nowMs } from '../util/clock.js';
 import { describeError, log } from '../util/log.js';
 import type { Instrumentation, InstrumentationContext, InstrumentationEntry, ModuleTarget } from './instrumentation.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
@@ -258,6 +259,7 @@ export class InstrumentationRegistry {
       wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),
       unwrap: (target, name) => unwrapMethod(target, name),
       subscribe: (channel, onMessage) => this.subscribe(def, channel, onMessage),
+      now: nowMs,
       moduleVersion,
     };
   }

@@ -36,6 +36,7 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
   mysql2: [{ name: 'mysql2', versions: '>=3 <4' }],
   ioredis: [{ name: 'ioredis', versions: '>=5 <7' }],
   redis: [{ name: '@redis/client', versions: '>=1' }],
+  graphql: [{ name: 'graphql', versions: '>=15 <17' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 

@@ -3,7 +3,7 @@ import { readConfigFile, type ReadFile } from './file.js';
 import { INSTRUMENTATION_NAMES } from './instrumentation-names.js';
 import type { Parsed } from './parse.js';
 import { CONFIG_FILE_VARIABLE, LIFTED_RESOURCE_KEYS, SETTINGS, type ResolveContext, type Setting } from './settings.js';
-import { describeValue } from './describe.js';
+import { describeValue, redactUrl } from './describe.js';
 import type { Config } from './types.js';
 import { DEFAULT_SENSITIVE_PARAMS } from '../util/redact.js';
 
@@ -97,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   const app = (): AppPackage | null => (appPackage === undefined ? (appPackage = findAppPackage(cwd, options.mainScript ?? process.argv[1], options.readFile)) : appPackage);
 
   for (const setting of SETTINGS) {
-    const ctx: ResolveContext = { env, sources };
+    const ctx: ResolveContext = { env, sources, config };
     const candidates = candidatesFor(setting, ctx, file.values, file.path, fileLabel);
     if (setting.variable === 'TRACING_SERVICE_NAME' || setting.variable === 'TRACING_SERVICE_VERSION') {
       candidates.push({
@@ -119,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
 
   checkBatchBounds(config, sources, warnings);
+  applyGrpcEndpoint(config, sources, warnings);
   applyInstrumentationFile(config, file.instrumentations, sources, file.path);
   return { config, warnings, sources, configFile: file.path };
 }
@@ -202,6 +203,33 @@ function checkBatchBounds(config: Config, sources: Record<string, string>, warni
       `(TRACING_BATCH_QUEUE_SIZE=${batch.maxQueueSize}); expected at most the queue size; using ${batch.maxQueueSize}.`,
   );
   batch.maxExportBatchSize = batch.maxQueueSize;
+}
+
+/** The default OTLP/gRPC endpoint: a Collector's gRPC port. */
+export const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
+
+/**
+ * Over gRPC the default endpoint is the Collector's port 4317. A path is not used by gRPC; an OTLP/HTTP
+ * one (`/v1/traces`) most likely means the endpoint of the other protocol (port 4318), which would
+ * fail every export: say so once.
+ */
+function applyGrpcEndpoint(config: Config, sources: Record<string, string>, warnings: string[]): void {
+  if (config.export.protocol !== 'grpc') return;
+  if (sources.TRACING_ENDPOINT === 'default') {
+    config.export.endpoint = DEFAULT_GRPC_ENDPOINT;
+    return;
+  }
+  let path = '/';
+  try {
+    path = new URL(config.export.endpoint).pathname;
+  } catch {
+    return;
+  }
+  if (/\/v1\/traces\/?$/.test(path)) warnings.push(
+    `TRACING_ENDPOINT: ${JSON.stringify(redactUrl(config.export.endpoint))} (from ${sources.TRACING_ENDPOINT}) is an OTLP/HTTP traces URL, but ` +
+      `TRACING_EXPORTER_PROTOCOL is grpc (from ${sources.TRACING_EXPORTER_PROTOCOL}); expected the collector's gRPC address, e.g. ${DEFAULT_GRPC_ENDPOINT}; ` +
+      'the path is ignored and gRPC calls go to its host and port.',
+  );
 }
 
 /**

@@ -23,10 +23,12 @@ const DB_STATEMENT_MODES: readonly DbStatementMode[] = ['sanitized', 'full', 'of
  * the `config` command and docs/configuration.md follow it.
  */
 
-/** What a fallback may look at: the environment and where earlier settings came from. */
+/** What a fallback may look at: the environment, and the earlier settings' values and sources. */
 export interface ResolveContext {
   env: NodeJS.ProcessEnv;
   sources: Readonly<Record<string, string>>;
+  /** The configuration as resolved so far (settings above this one in the table). */
+  config: Readonly<Config>;
 }
 
 /** A standard `OTEL_*` variable read when the `TRACING_*` one is unset. */
@@ -69,7 +71,8 @@ function mapped<A, B>(parser: Parser<A>, map: (a: A) => B, expected = parser.exp
 }
 
 const EXPORTERS: readonly ExporterName[] = ['otlp', 'zipkin', 'console', 'file'];
-const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+const overGrpc = (ctx: ResolveContext): boolean => ctx.config.export.protocol === 'grpc';
 const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'ratio', 'parent_based', 'parent_based_ratio'];
 /** Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`). */
 export const PROPAGATION_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'];
@@ -181,8 +184,8 @@ export const SETTINGS: readonly Setting<any>[] = [
     fileKey: 'exporterProtocol',
     parser: enumParser(PROTOCOLS, 'protocol'),
     fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol (grpc is not supported)') },
-      { variable: 'OTEL_EXPORTER_OTLP_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol (grpc is not supported)') },
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol') },
+      { variable: 'OTEL_EXPORTER_OTLP_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol') },
     ],
     get: (c) => c.export.protocol,
     set: (c, v) => (c.export.protocol = v),
@@ -193,8 +196,10 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: urlParser,
     fallbacks: [
       { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', parser: urlParser },
-      // The generic endpoint is a base URL: the signal path is appended, as the OTLP exporter spec says.
-      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', parser: mapped(urlParser, (base) => `${base.replace(/\/+$/, '')}/v1/traces`) },
+      // The generic endpoint is a base URL: the signal path is appended, as the OTLP exporter spec says;
+      // over gRPC it is used as is (a gRPC call has its own path).
+      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', when: (ctx) => !overGrpc(ctx), parser: mapped(urlParser, (base) => `${base.replace(/\/+$/, '')}/v1/traces`) },
+      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', when: overGrpc, parser: urlParser },
     ],
     get: (c) => c.export.endpoint,
     set: (c, v) => (c.export.endpoint = v),

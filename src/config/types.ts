@@ -2,16 +2,19 @@ import type { LogLevel } from '../util/log.js';
 import type { TagValue } from '../api/span.js';
 
 export type ExporterName = 'otlp' | 'zipkin' | 'console' | 'file' | 'none';
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type SamplerName = 'always_on' | 'always_off' | 'ratio' | 'parent_based' | 'parent_based_ratio';
 
 /** Where finished spans go and how they get there. */
 export interface ExportConfig {
   /** One or more exporters (`TRACING_EXPORTER`, comma list); default `['otlp']`. */
   exporters: readonly ExporterName[];
-  /** `TRACING_EXPORTER_PROTOCOL`; default `http/protobuf`. */
+  /** `TRACING_EXPORTER_PROTOCOL`: `http/protobuf` (default), `http/json` or `grpc`. */
   protocol: OtlpProtocol;
-  /** OTLP traces URL (`TRACING_ENDPOINT`); default `http://localhost:4318/v1/traces`. */
+  /**
+   * OTLP traces URL (`TRACING_ENDPOINT`); default `http://localhost:4318/v1/traces`, or
+   * `http://localhost:4317` with the `grpc` protocol (whose calls use only the scheme, host and port).
+   */
   endpoint: string;
   /** Zipkin v2 URL (`TRACING_ZIPKIN_ENDPOINT`); default `http://localhost:9411/api/v2/spans`. */
   zipkinEndpoint: string;

@@ -3,6 +3,7 @@ import type { TagValue } from '../api/span.js';
 import { guard, log } from '../util/log.js';
 import { DropReporter } from './drop-reporter.js';
 import { HttpSender, type HttpSenderOptions } from './http-sender.js';
+import type { PayloadSender } from './retry.js';
 import { buildResource } from './resource.js';
 import type { SpanExporter } from './span-processor.js';
 import { mapSpan, type Attribute, type MapOptions, type MappedSpan } from './span-model.js';
@@ -17,27 +18,29 @@ export interface ExporterStats {
   requests: number;
 }
 
-/** Options shared by the OTLP and Zipkin exporters. */
+/** Options shared by the OTLP (HTTP and gRPC) and Zipkin exporters. */
 export interface HttpExporterOptions extends Omit<HttpSenderOptions, 'contentType'>, Partial<MapOptions> {
   /** The tracer's resource (service name, version, user tags). */
   resource?: Readonly<Record<string, TagValue>>;
 }
 
 /**
- * Maps, encodes and POSTs batches. Subclasses choose the wire format; failures are counted and
- * reported at most once a minute, never thrown.
+ * Maps, encodes and sends batches. Subclasses choose the wire format and, when it is not an HTTP POST
+ * of the given content type, the transport; failures are counted and reported at most once a minute,
+ * never thrown.
  */
 export abstract class HttpSpanExporter implements SpanExporter {
   protected readonly resource: readonly Attribute[];
   private readonly mapOptions: MapOptions;
-  private readonly sender: HttpSender;
+  private readonly sender: PayloadSender;
   private readonly drops: DropReporter;
   private readonly counters: ExporterStats = { exportedSpans: 0, droppedSpans: 0, requests: 0 };
 
-  protected constructor(name: string, contentType: string, options: HttpExporterOptions) {
+  /** `transport`: the content type to POST with, or a sender of its own (OTLP/gRPC). */
+  protected constructor(name: string, transport: string | PayloadSender, options: HttpExporterOptions) {
     this.resource = buildResource(options.resource ?? {});
     this.mapOptions = { exportBaggage: options.exportBaggage === true };
-    this.sender = new HttpSender({ ...options, contentType });
+    this.sender = typeof transport === 'string' ? new HttpSender({ ...options, contentType: transport }) : transport;
     this.drops = new DropReporter(`${name} exporter (${this.sender.displayUrl})`);
   }
 
@@ -66,8 +69,11 @@ export abstract class HttpSpanExporter implements SpanExporter {
     const result = await this.sender.send(body);
     this.counters.requests += result.attempts;
     if (result.ok) {
-      this.counters.exportedSpans += count;
-      if (result.attempts > 1) log.debug(`exported ${count} span(s) after ${result.attempts} tries`);
+      const rejected = Math.min(count, result.rejected?.spans ?? 0);
+      this.counters.exportedSpans += count - rejected;
+      if (result.attempts > 1) log.debug(`exported ${count - rejected} span(s) after ${result.attempts} tries`);
+      // A partial success is final (retrying would not help): the rejected spans are dropped, and said so.
+      if (rejected > 0) this.dropped(rejected, `the backend rejected them${result.rejected!.message === '' ? '' : `: ${result.rejected!.message}`}`);
       return;
     }
     this.dropped(count, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);

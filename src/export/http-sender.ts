@@ -3,11 +3,12 @@ import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { suppressTracing } from '../util/suppress.js';
+import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
 /** How an HTTP exporter reaches its backend. */
-export interface HttpSenderOptions {
+export interface HttpSenderOptions extends RetryOptions {
   url: string;
   contentType: string;
   /** Extra headers (auth). Secret: never logged, never part of an error message. */
@@ -15,41 +16,23 @@ export interface HttpSenderOptions {
   compression?: 'gzip' | 'none';
   /** Per-attempt timeout; a backend that stops answering costs at most this per try. */
   timeoutMs?: number;
-  /** Tries per batch, the first included. Default 5. */
-  maxAttempts?: number;
-  /** First retry delay; doubled each retry, with jitter. Default 500 ms. */
-  initialBackoffMs?: number;
-  /** Upper bound of one delay, `Retry-After` included. Default 30 s. */
-  maxBackoffMs?: number;
 }
 
-/** What one `send` came to. */
-export interface SendResult {
-  ok: boolean;
-  attempts: number;
-  /** The last HTTP status, 0 when no response came (network error, timeout). */
-  status: number;
-  /** Why it failed, safe to log (no headers, no credentials). */
-  reason: string;
-}
+export type { SendResult } from './retry.js';
 
 /**
  * POSTs payloads with bounded retries. Uses Node's `http`/`https` directly, inside
  * `suppressTracing`, so the agent never traces its own exports; its sockets and timers are
  * unref'd, so an export in progress never keeps the process alive.
  */
-export class HttpSender {
+export class HttpSender implements PayloadSender {
   private readonly url: URL;
   private readonly transport: typeof http | typeof https;
   private readonly agent: http.Agent;
   private readonly baseHeaders: Record<string, string>;
   private readonly gzip: boolean;
   private readonly timeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly wakeups = new Set<() => void>();
-  private stopped = false;
+  private readonly retrier: Retrier;
   /** The endpoint without credentials or query, for log lines. */
   readonly displayUrl: string;
 
@@ -61,9 +44,7 @@ export class HttpSender {
     this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 2 });
     this.gzip = options.compression === 'gzip';
     this.timeoutMs = positive(options.timeoutMs, 10_000);
-    this.maxAttempts = Math.max(1, Math.floor(positive(options.maxAttempts, 5)));
-    this.initialBackoffMs = positive(options.initialBackoffMs, 500);
-    this.maxBackoffMs = positive(options.maxBackoffMs, 30_000);
+    this.retrier = new Retrier(options);
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
     if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
   }
@@ -78,50 +59,23 @@ export class HttpSender {
         return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
       }
     }
-    let attempt = 0;
-    let backoff = this.initialBackoffMs;
-    for (;;) {
-      attempt++;
-      const outcome = await this.attempt(body);
-      if (outcome.status >= 200 && outcome.status < 300) return { ok: true, attempts: attempt, status: outcome.status, reason: '' };
-      const retryable = outcome.status === 0 || outcome.status === 429 || outcome.status >= 500;
-      if (!retryable || attempt >= this.maxAttempts || this.stopped) {
-        return { ok: false, attempts: attempt, status: outcome.status, reason: outcome.reason };
-      }
-      const jittered = backoff * (0.8 + Math.random() * 0.4);
-      const delay = Math.min(this.maxBackoffMs, Math.max(jittered, outcome.retryAfterMs));
-      await this.sleep(delay);
-      backoff = Math.min(this.maxBackoffMs, backoff * 2);
-    }
+    return this.retrier.run(() => this.attempt(body));
   }
 
   /** Stops retrying (a try in progress finishes) and closes idle sockets. */
   shutdown(): void {
-    this.stopped = true;
-    for (const wake of this.wakeups) wake();
+    this.retrier.stop();
     this.agent.destroy();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeups.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.wakeups.add(done);
-    });
-  }
-
-  private attempt(body: Buffer): Promise<{ status: number; reason: string; retryAfterMs: number }> {
+  private attempt(body: Buffer): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let settled = false;
       const finish = (status: number, reason: string, retryAfterMs = 0): void => {
         if (settled) return;
         settled = true;
-        resolve({ status, reason, retryAfterMs });
+        const ok = status >= 200 && status < 300;
+        resolve({ ok, retryable: status === 0 || status === 429 || status >= 500, status, reason: ok ? '' : reason, retryAfterMs });
       };
       suppressTracing(() => {
         let req: http.ClientRequest;
@@ -161,8 +115,4 @@ export function parseRetryAfter(value: string | string[] | undefined): number {
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
-}
-
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
 }

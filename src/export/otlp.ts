@@ -6,8 +6,8 @@ import type { MappedSpan } from './span-model.js';
 
 /** Options of the OTLP exporter. */
 export interface OtlpExporterOptions extends HttpExporterOptions {
-  /** `http/protobuf` (default) or `http/json`. */
-  protocol?: OtlpProtocol;
+  /** `http/protobuf` (default) or `http/json` (`grpc` has its own exporter, `OtlpGrpcSpanExporter`). */
+  protocol?: Exclude<OtlpProtocol, 'grpc'>;
 }
 
 /** Sends spans over OTLP/HTTP to a Collector, Jaeger, Tempo or any OTLP receiver. */

@@ -37,6 +37,10 @@ function buildOne(name: string, cfg: ExportConfig, resource: Readonly<Record<str
   const http = { ...common, headers: cfg.headers, compression: cfg.compression, timeoutMs: cfg.timeoutMs };
   switch (name) {
     case 'otlp': {
+      if (cfg.protocol === 'grpc') {
+        const { OtlpGrpcSpanExporter } = require('./otlp-grpc.js') as typeof import('./otlp-grpc.js');
+        return new (batching())(new OtlpGrpcSpanExporter({ ...http, url: cfg.endpoint }), cfg.batch);
+      }
       const { OtlpSpanExporter } = require('./otlp.js') as typeof import('./otlp.js');
       return new (batching())(new OtlpSpanExporter({ ...http, url: cfg.endpoint, protocol: cfg.protocol }), cfg.batch);
     }

@@ -38,8 +38,11 @@ export interface ReceiverOptions {
   maxInFlightBytes?: number;
   /** Called with the spans the store accepted (not duplicates), e.g. to append them to a file. */
   onAccepted?: (spans: readonly ViewSpan[]) => void;
-  /** Called when a request is refused (400, 413, 415), so the user can see why a sender's spans are missing. */
-  onRefused?: (status: number, message: string) => void;
+  /**
+   * Called when a request is refused (HTTP 400, 413, 415; `gRPC INVALID_ARGUMENT` ... on the gRPC port), so the
+   * user can see why a sender's spans are missing.
+   */
+  onRefused?: (status: number | string, message: string) => void;
 }
 
 type Encoding = 'protobuf' | 'json';

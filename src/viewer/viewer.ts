@@ -1,16 +1,18 @@
 // Starts the whole viewer: store (optionally loaded from and saved to a file), the OTLP receiver on
 // one port and the web page and API on another. Used by `tracing-agent ui` and by tests.
 import * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { suppressTracing } from '../util/suppress.js';
 import { LiveEvents, type LiveEventsOptions } from './live-events.js';
-import { createOtlpHandler, DEFAULT_MAX_BODY_BYTES, OTLP_TRACES_PATH } from './receiver.js';
+import { createOtlpHandler, DEFAULT_MAX_BODY_BYTES, OTLP_TRACES_PATH, type ReceiverOptions } from './receiver.js';
 import { createWebHandler } from './server.js';
 import { loadSpanFile, SpanFileWriter, type LoadReport } from './span-file.js';
 import { DEFAULT_MAX_SPANS, TraceStore } from './store.js';
 
 export const DEFAULT_WEB_PORT = 16686;
 export const DEFAULT_OTLP_PORT = 4318;
+export const DEFAULT_OTLP_GRPC_PORT = 4317;
 export const DEFAULT_HOST = '127.0.0.1';
 
 export interface ViewerOptions {
@@ -18,6 +20,11 @@ export interface ViewerOptions {
   port?: number;
   /** OTLP/HTTP port; 0 picks a free one. Default 4318. */
   otlpPort?: number;
+  /**
+   * OTLP/gRPC port; 0 picks a free one. Default: none (the `ui` command asks for 4317). `node:http2` is
+   * loaded only when it is set.
+   */
+  otlpGrpcPort?: number | null;
   /** Address both ports bind to. Default 127.0.0.1. */
   host?: string;
   /** The store's bound, in spans. Default 100,000. */
@@ -42,6 +49,8 @@ export interface Viewer {
   webUrl: string;
   /** `http://<host>:<port>/v1/traces`: give it to an OTLP exporter as its traces endpoint. */
   otlpUrl: string;
+  /** `http://<host>:<port>` of the OTLP/gRPC receiver (an exporter's endpoint with protocol grpc), or null when off. */
+  otlpGrpcUrl: string | null;
   store: TraceStore;
   /** What loading `file` found (null without a file). */
   loaded: LoadReport | null;
@@ -52,6 +61,10 @@ export interface Viewer {
 /** The port is taken, or the address cannot be bound: the message says which and what to do. */
 export class ListenError extends Error {
   override readonly name = 'ListenError';
+  /** The port that was taken, when that was the problem. */
+  constructor(message: string, readonly portInUse: number | null = null) {
+    super(message);
+  }
 }
 
 /** The `--file` cannot be read or opened for appending. */
@@ -76,24 +89,29 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   }
   const events = new LiveEvents(store, options.events);
   const fileWriter = writer;
-  const otlpHandler = createOtlpHandler({
+  const receiverOptions: ReceiverOptions = {
     store,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxInFlightBytes: options.maxInFlightBytes,
     onAccepted: fileWriter === null ? undefined : (spans) => fileWriter.append(spans),
     onRefused: throttledRefusals(warn),
-  });
+  };
+  const otlpHandler = createOtlpHandler(receiverOptions);
   const webHandler = createWebHandler({ store, events, pageDir: options.pageDir, host });
   // Created and bound inside suppressTracing: connections inherit that context, so if the viewer
   // runs under the agent by accident its own requests are not traced (and never loop back into it).
   const otlpServer = suppressTracing(() => http.createServer(otlpHandler));
   const webServer = suppressTracing(() => http.createServer(webHandler));
+  const grpcPort = options.otlpGrpcPort ?? null;
+  const grpcServer = grpcPort === null ? null : suppressTracing(() => createGrpcServer({ ...receiverOptions }));
   try {
     await listen(otlpServer, options.otlpPort ?? DEFAULT_OTLP_PORT, host, 'OTLP');
+    if (grpcServer !== null) await listen(grpcServer.server, grpcPort!, host, 'OTLP/gRPC');
     await listen(webServer, options.port ?? DEFAULT_WEB_PORT, host, 'web');
   } catch (err) {
     events.close();
     otlpServer.close();
+    await grpcServer?.stop();
     webServer.close();
     await fileWriter?.close();
     throw err;
@@ -105,12 +123,13 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   return {
     webUrl: `http://${urlHost}:${(webServer.address() as AddressInfo).port}`,
     otlpUrl: `http://${urlHost}:${(otlpServer.address() as AddressInfo).port}${OTLP_TRACES_PATH}`,
+    otlpGrpcUrl: grpcServer === null ? null : `http://${urlHost}:${(grpcServer.server.address() as AddressInfo).port}`,
     store,
     loaded,
     close() {
       closing ??= (async () => {
         events.close();
-        await Promise.all([stop(otlpServer), stop(webServer)]);
+        await Promise.all([stop(otlpServer), stop(webServer), grpcServer?.stop()]);
         await fileWriter?.close();
       })();
       return closing;
@@ -122,7 +141,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
  * Reports refused requests through `warn` (a misconfigured sender otherwise sees its spans vanish
  * with no word on this side): the first few, then at most one a minute with how many were not shown.
  */
-function throttledRefusals(warn: (message: string) => void, everyMs = 60_000): (status: number, message: string) => void {
+function throttledRefusals(warn: (message: string) => void, everyMs = 60_000): (status: number | string, message: string) => void {
   let shown = 0;
   let lastAt = 0;
   let quiet = 0;
@@ -139,10 +158,10 @@ function throttledRefusals(warn: (message: string) => void, everyMs = 60_000): (
   };
 }
 
-function listen(server: http.Server, port: number, host: string, what: string): Promise<void> {
+function listen(server: http.Server | http2.Http2Server, port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EADDRINUSE') reject(new ListenError(`${what} port ${port} on ${host} is already in use (another viewer or collector?); choose another with --${what === 'OTLP' ? 'otlp-port' : 'port'}`));
+      if (err.code === 'EADDRINUSE') reject(new ListenError(`${what} port ${port} on ${host} is already in use (another viewer or collector?); choose another with --${what === 'OTLP' ? 'otlp-port' : what === 'OTLP/gRPC' ? 'otlp-grpc-port' : 'port'}`, port));
       else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ListenError(`cannot bind ${what} port to ${host}: no such local address`));
       else if (err.code === 'EACCES') reject(new ListenError(`not allowed to bind ${what} port ${port} on ${host}`));
       else reject(new ListenError(`cannot listen on ${host}:${port} (${what}): ${err.message}`));
@@ -163,4 +182,33 @@ function stop(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/**
+ * The OTLP/gRPC port: a plaintext HTTP/2 server (gRPC clients speak HTTP/2 with prior knowledge).
+ * `node:http2` and the receiver are required here, so a viewer without the gRPC port never loads them.
+ * `stop` also ends open sessions: gRPC clients keep their connection, which would hold `close` forever.
+ */
+function createGrpcServer(receiverOptions: ReceiverOptions): { server: http2.Http2Server; stop(): Promise<void> } {
+  const h2 = require('node:http2') as typeof http2;
+  const { createOtlpGrpcHandler } = require('./grpc-receiver.js') as typeof import('./grpc-receiver.js');
+  const server = h2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    session.on('error', () => {});
+  });
+  // A bad client (garbage instead of the HTTP/2 preface, a protocol error) ends its session, not the viewer.
+  server.on('sessionError', () => {});
+  server.on('stream', createOtlpGrpcHandler(receiverOptions));
+  return {
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+      }),
+  };
 }

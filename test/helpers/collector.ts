@@ -11,7 +11,7 @@ export type ReceivedValue = string | number | boolean;
 
 /** One OTLP span as received, flattened with its resource and scope. */
 export interface ReceivedSpan {
-  protocol: 'otlp-protobuf' | 'otlp-json';
+  protocol: 'otlp-protobuf' | 'otlp-json' | 'otlp-grpc';
   traceId: string;
   spanId: string;
   /** '' for a root span. */
@@ -87,7 +87,7 @@ interface OfficialCodec {
 }
 
 let codec: OfficialCodec | null = null;
-function officialRequestCodec(): OfficialCodec {
+export function officialRequestCodec(): OfficialCodec {
   if (codec === null) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
@@ -270,33 +270,40 @@ export class Collector {
   }
 
   private addOtlp(req: OtlpRequest, protocol: ReceivedSpan['protocol']): void {
-    for (const rs of req.resourceSpans ?? []) {
-      const resource = attributesOf(rs.resource?.attributes);
-      for (const ss of rs.scopeSpans ?? []) {
-        const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
-        for (const s of ss.spans ?? []) {
-          this.spans.push({
-            protocol,
-            traceId: hexOf(s.traceId),
-            spanId: hexOf(s.spanId),
-            parentSpanId: hexOf(s.parentSpanId),
-            traceState: s.traceState ?? '',
-            name: s.name ?? '',
-            kind: s.kind ?? 0,
-            startTimeUnixNano: String(s.startTimeUnixNano ?? '0'),
-            endTimeUnixNano: String(s.endTimeUnixNano ?? '0'),
-            attributes: attributesOf(s.attributes),
-            events: (s.events ?? []).map((e) => ({ name: e.name ?? '', timeUnixNano: String(e.timeUnixNano ?? '0'), attributes: attributesOf(e.attributes) })),
-            links: (s.links ?? []).map((l) => ({ traceId: hexOf(l.traceId), spanId: hexOf(l.spanId), attributes: attributesOf(l.attributes) })),
-            status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
-            flags: s.flags ?? 0,
-            resource,
-            scope,
-          });
-        }
+    for (const span of flattenOtlpRequest(req, protocol)) this.spans.push(span);
+  }
+}
+
+/** The spans of a decoded ExportTraceServiceRequest (protobufjs object or OTLP/JSON), flattened. */
+export function flattenOtlpRequest(req: OtlpRequest, protocol: ReceivedSpan['protocol']): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (const rs of req.resourceSpans ?? []) {
+    const resource = attributesOf(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
+      for (const s of ss.spans ?? []) {
+        out.push({
+          protocol,
+          traceId: hexOf(s.traceId),
+          spanId: hexOf(s.spanId),
+          parentSpanId: hexOf(s.parentSpanId),
+          traceState: s.traceState ?? '',
+          name: s.name ?? '',
+          kind: s.kind ?? 0,
+          startTimeUnixNano: String(s.startTimeUnixNano ?? '0'),
+          endTimeUnixNano: String(s.endTimeUnixNano ?? '0'),
+          attributes: attributesOf(s.attributes),
+          events: (s.events ?? []).map((e) => ({ name: e.name ?? '', timeUnixNano: String(e.timeUnixNano ?? '0'), attributes: attributesOf(e.attributes) })),
+          links: (s.links ?? []).map((l) => ({ traceId: hexOf(l.traceId), spanId: hexOf(l.spanId), attributes: attributesOf(l.attributes) })),
+          status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
+          flags: s.flags ?? 0,
+          resource,
+          scope,
+        });
       }
     }
   }
+  return out;
 }
 
 // The OTLP request shape shared by protobufjs's toObject and OTLP/JSON (ids: bytes or hex).
@@ -305,7 +312,7 @@ interface OtlpKeyValue {
   key: string;
   value?: { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number | string };
 }
-interface OtlpRequest {
+export interface OtlpRequest {
   resourceSpans?: {
     resource?: { attributes?: OtlpKeyValue[] };
     scopeSpans?: {

@@ -5,13 +5,11 @@
 // parameter; TRACING_DB_STATEMENT=full with TRACING_DB_ROOT_SPANS=true; the opt-out.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { postgres, mysql, requireServer } from '../../helpers/db-servers.js';
 import { fixturePath, KIND, newTraceId, send, spansOf, startApp, type RunningApp } from '../http/fixture-process.js';
 import { createDatabase, type TestDatabase } from './databases.js';
+import { rawReceiver } from '../../helpers/raw-receiver.js';
 
 const PARENT = '00f067aa0ba902b7';
 const LITERAL_SECRET = `lit-${randomBytes(6).toString('hex')}`;
@@ -127,27 +125,6 @@ function byStart(a: ReceivedSpan, b: ReceivedSpan): number {
   return Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano));
 }
 
-/** Receives exports and keeps each body as sent (gunzipped), for searching the raw bytes. */
-async function rawReceiver(): Promise<{ url: string; bodies: Buffer[]; close(): Promise<void> }> {
-  const bodies: Buffer[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      const body = Buffer.concat(chunks);
-      bodies.push(req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body);
-      res.writeHead(200, { 'content-type': String(req.headers['content-type'] ?? 'application/json') }).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
-    bodies,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
 
 for (const suite of suites) {
   t.test(suite.label, async (t) => {

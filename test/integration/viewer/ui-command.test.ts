@@ -25,7 +25,7 @@ interface Running {
 /** Starts `tracing-agent ui` on free ports and waits for its start-up lines. */
 function startUi(t: Test, args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'ui', '--port', '0', '--otlp-port', '0', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'ui', '--port', '0', '--otlp-port', '0', '--otlp-grpc-port', '0', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
@@ -77,7 +77,7 @@ t.test('a port in use: one clear line and exit code 1', async (t) => {
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   t.teardown(() => blocker.close());
   const port = (blocker.address() as net.AddressInfo).port;
-  const r = await runNode([CLI, 'ui', '--port', '0', '--otlp-port', String(port)], { timeoutMs: 15_000 });
+  const r = await runNode([CLI, 'ui', '--port', '0', '--otlp-port', String(port), '--otlp-grpc-port', '0'], { timeoutMs: 15_000 });
   t.equal(r.code, 1);
   t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   t.match(r.stderr, new RegExp(`OTLP port ${port} on 127\\.0\\.0\\.1 is already in use.*--otlp-port`));
@@ -91,7 +91,7 @@ t.test('an unusable --file: one clear line and exit code 1', async (t) => {
 });
 
 t.test('bad flags: usage and exit code 2; --help: usage and 0', async (t) => {
-  for (const args of [['--bogus'], ['--port'], ['--port', 'abc'], ['--max-spans', '0'], ['--port', '70000'], ['--port', '5000', '--otlp-port', '5000'], ['--file']]) {
+  for (const args of [['--bogus'], ['--port'], ['--port', 'abc'], ['--max-spans', '0'], ['--port', '70000'], ['--port', '5000', '--otlp-port', '5000'], ['--file'], ['--otlp-grpc-port', 'x'], ['--otlp-grpc-port', '5000', '--port', '5000']]) {
     const r = await runNode([CLI, 'ui', ...args], { timeoutMs: 15_000 });
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, /Usage: tracing-agent ui/);
@@ -105,6 +105,8 @@ t.test('bad flags: usage and exit code 2; --help: usage and 0', async (t) => {
 
 t.test('option parsing and the exposure check', async (t) => {
   t.same(parseUiArgs(['--port=8080', '--otlp-port', '4319', '--host', '::1', '--max-spans', '500', '--file', 'x.jsonl']), { port: 8080, otlpPort: 4319, host: '::1', maxSpans: 500, file: 'x.jsonl' });
+  t.same(parseUiArgs(['--otlp-grpc-port', '4417']), { otlpGrpcPort: 4417 });
+  t.same(parseUiArgs(['--otlp-grpc-port=off']), { otlpGrpcPort: null });
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) t.ok(isLoopbackHost(h), h);
   for (const h of ['0.0.0.0', '::', '192.168.1.4', 'example.com']) t.notOk(isLoopbackHost(h), h);
 });
@@ -120,4 +122,34 @@ t.test('started under the agent by accident, the viewer does not trace its own r
   t.match(ui.stderr(), /\[tracing-agent\] info:/, 'the agent did start in the viewer process');
   t.same(collector.spans.filter((s) => s.resource['service.name'] === 'viewer-itself').map((s) => s.name), [], 'no spans from the viewer process');
   t.same(collector.decodeErrors, []);
+});
+
+t.test('the OTLP/gRPC port: printed, taken explicitly is an error, its default taken is a warning and the viewer runs', async (t) => {
+  const ui = await startUi(t, []);
+  t.match(ui.stdout(), /OTLP\/gRPC: http:\/\/127\.0\.0\.1:\d+ /);
+  ui.child.kill('SIGTERM');
+  t.equal((await ui.exited).code, 0);
+
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  t.teardown(() => blocker.close());
+  const port = (blocker.address() as net.AddressInfo).port;
+  const r = await runNode([CLI, 'ui', '--port', '0', '--otlp-port', '0', '--otlp-grpc-port', String(port)], { timeoutMs: 15_000 });
+  t.equal(r.code, 1);
+  t.match(r.stderr, new RegExp(`OTLP/gRPC port ${port} on 127\\.0\\.0\\.1 is already in use.*--otlp-grpc-port`));
+
+  // The default port (4317) held here, or by anything else on this machine: either way it is taken.
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.once('error', () => r()).listen(4317, '127.0.0.1', () => r()));
+  t.teardown(() => holder.close());
+  const child = spawn(process.execPath, [CLI, 'ui', '--port', '0', '--otlp-port', '0'], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('Stop with')) resolve(); }));
+  t.match(err, /warning: OTLP\/gRPC port 4317 on 127\.0\.0\.1 is already in use.*--otlp-grpc-port/);
+  t.notMatch(out, /OTLP\/gRPC:/, 'no gRPC line');
+  child.kill('SIGTERM');
+  t.equal(await new Promise((r) => child.on('exit', r)), 0);
 });

@@ -101,9 +101,32 @@ t.test('other OTEL fallbacks: compression, timeout, batch, zipkin, log level', a
     [r.config.export.compression, r.config.export.timeoutMs, r.config.export.batch, r.config.export.zipkinEndpoint, r.config.logLevel],
     ['gzip', 3000, { maxQueueSize: 4096, maxExportBatchSize: 256, scheduledDelayMs: 200 }, 'http://z:9411/api/v2/spans', 'debug'],
   );
-  const grpc = load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-  t.match(grpc.warnings[0], /^OTEL_EXPORTER_OTLP_PROTOCOL: unknown protocol \(grpc is not supported\) "grpc"/);
-  t.equal(grpc.config.export.protocol, 'http/protobuf');
+  const bad = load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' });
+  t.match(bad.warnings[0], /^OTEL_EXPORTER_OTLP_PROTOCOL: unknown protocol "thrift"/);
+  t.equal(bad.config.export.protocol, 'http/protobuf');
+});
+
+t.test('grpc: the Operator\'s variables select OTLP/gRPC to the collector\'s port 4317, the generic endpoint used as is', async (t) => {
+  const operator = load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.observability:4317' });
+  t.same(operator.warnings, []);
+  t.equal(operator.config.export.protocol, 'grpc');
+  t.equal(operator.config.export.endpoint, 'http://collector.observability:4317', 'no /v1/traces appended over gRPC');
+  t.equal(operator.sources.TRACING_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const byDefault = load({ TRACING_EXPORTER_PROTOCOL: 'grpc' });
+  t.same(byDefault.warnings, []);
+  t.equal(byDefault.config.export.endpoint, 'http://localhost:4317', 'the default endpoint is the gRPC port');
+  t.equal(load({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).config.export.protocol, 'grpc', 'the traces variable wins');
+  t.equal(load({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otlp.example:443' }).config.export.endpoint, 'https://otlp.example:443');
+  // The HTTP protocols keep appending the signal path.
+  t.equal(load({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).config.export.endpoint, 'http://c:4318/v1/traces');
+});
+
+t.test('grpc with an OTLP/HTTP traces URL: one warning naming both variables; the host and port are used', async (t) => {
+  const r = load({ TRACING_EXPORTER_PROTOCOL: 'grpc', TRACING_ENDPOINT: 'http://user:pw@collector:4318/v1/traces' });
+  t.equal(r.warnings.length, 1);
+  t.match(r.warnings[0], /^TRACING_ENDPOINT: .*is an OTLP\/HTTP traces URL, but TRACING_EXPORTER_PROTOCOL is grpc .*expected the collector's gRPC address, e\.g\. http:\/\/localhost:4317/);
+  t.notMatch(r.warnings[0], /pw/, 'credentials are not shown');
+  t.equal(r.config.export.endpoint, 'http://user:pw@collector:4318/v1/traces');
 });
 
 t.test('a bad TRACING_* value with a good OTEL_* one: one warning, and the OTEL value applies', async (t) => {

@@ -23,7 +23,7 @@ const rows: Row[] = [
   { variable: 'TRACING_ENVIRONMENT', good: 'prod', expected: 'prod', bad: 'pr\tod', accepted: /non-empty/, get: (c) => c.environment },
   { variable: 'TRACING_TAGS', good: 'team=payments, tier = gold', expected: { team: 'payments', tier: 'gold' }, bad: 'team', accepted: /key=value pairs/, get: (c) => ({ ...c.tags }) },
   { variable: 'TRACING_EXPORTER', good: 'zipkin, console', expected: ['zipkin', 'console'], bad: 'jagger', accepted: /otlp, zipkin, console, file, none/, get: (c) => c.export.exporters },
-  { variable: 'TRACING_EXPORTER_PROTOCOL', good: 'HTTP/JSON', expected: 'http/json', bad: 'grpc', accepted: /http\/protobuf, http\/json/, get: (c) => c.export.protocol },
+  { variable: 'TRACING_EXPORTER_PROTOCOL', good: 'HTTP/JSON', expected: 'http/json', bad: 'grpc-web', accepted: /http\/protobuf, http\/json, grpc/, get: (c) => c.export.protocol },
   { variable: 'TRACING_ENDPOINT', good: 'https://otel.example:4318/v1/traces', expected: 'https://otel.example:4318/v1/traces', bad: 'ftp://x', accepted: /http:\/\/ or https:\/\/ URL/, get: (c) => c.export.endpoint },
   { variable: 'TRACING_ZIPKIN_ENDPOINT', good: 'http://zipkin:9411/api/v2/spans', expected: 'http://zipkin:9411/api/v2/spans', bad: 'not a url', accepted: /URL/, get: (c) => c.export.zipkinEndpoint },
   { variable: 'TRACING_EXPORTER_COMPRESSION', good: 'gzip', expected: 'gzip', bad: 'brotli', accepted: /gzip, none/, get: (c) => c.export.compression },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as path from 'node:path';
-import instrumentation from '../../../instrumentations/ioredis.js';
+import instrumentation from '../../../instrumentations/redis/ioredis.js';
 import { redis, requireServer } from '../../helpers/db-servers.js';
 import { testContext } from '../../helpers/instrumentation-context.js';
 import { ROOT } from '../../helpers/run-node.js';

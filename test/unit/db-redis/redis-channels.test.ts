@@ -1,6 +1,6 @@
 import t from 'tap';
 import dc from 'node:diagnostics_channel';
-import { startChannels, stopChannels } from '../../../instrumentations/redis-channels.js';
+import { startChannels, stopChannels } from '../../../instrumentations/redis/channels.js';
 import { testContext } from '../../helpers/instrumentation-context.js';
 
 // The @redis/client ≥ 5.12 path, driven by the same tracing channels the library publishes on, so each

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { redisOperationName, redisStatement } from '../../../instrumentations/db-common/redis-statement.js';
+import { redisOperationName, redisStatement } from '../../../instrumentations/redis/statement.js';
 
 t.test('sanitized: the command and its key, never a value', async (t) => {
   t.equal(redisStatement('sanitized', 'SET', ['user:1', 's3cret-value', 'EX', 10]), 'SET user:1');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   capStatement, describeSql, MAX_STATEMENT_LENGTH, sanitizeSql, sqlOperationName, TRUNCATED_MARK,
-} from '../../../instrumentations/db-common/sql-statement.js';
+} from '../../../instrumentations/sql/sql-statement.js';
 
 const pg = (sql: string): string => sanitizeSql(sql, 'postgres');
 const my = (sql: string): string => sanitizeSql(sql, 'mysql');

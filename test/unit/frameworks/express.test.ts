@@ -1,6 +1,6 @@
 import t from 'tap';
 import http = require('node:http');
-import expressInstrumentation from '../../../instrumentations/express.js';
+import expressInstrumentation from '../../../instrumentations/frameworks/express.js';
 import { errorLog, frameworkContext, onLoopback, request, serverSpanOf, exporter, tracer } from './harness.js';
 
 // Both majors, side by side (npm aliases), patched in-process the way the loader would.

@@ -1,7 +1,7 @@
 import t from 'tap';
 import http = require('node:http');
 import diagnostics = require('node:diagnostics_channel');
-import fastifyInstrumentation from '../../../instrumentations/fastify.js';
+import fastifyInstrumentation from '../../../instrumentations/frameworks/fastify.js';
 import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
 
 fastifyInstrumentation.patch(require('fastify5'), frameworkContext(), fastifyInstrumentation.modules[0]!);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import http = require('node:http');
-import hapiInstrumentation from '../../../instrumentations/hapi.js';
+import hapiInstrumentation from '../../../instrumentations/frameworks/hapi.js';
 import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
 
 // The instrumentation targets hapi's Request class (its `file`), as the loader would hand it over.

@@ -1,6 +1,6 @@
 import http = require('node:http');
 import type { AddressInfo } from 'node:net';
-import httpInstrumentation from '../../../instrumentations/http.js';
+import httpInstrumentation from '../../../instrumentations/http/http.js';
 import type { InstrumentationContext } from '../../../src/agent/instrumentation.js';
 import type { Span } from '../../../src/api/span.js';
 import { suppressTracing } from '../../../src/util/suppress.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import http = require('node:http');
-import koaInstrumentation from '../../../instrumentations/koa.js';
+import koaInstrumentation from '../../../instrumentations/frameworks/koa.js';
 import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
 
 const Router = require('@koa/router');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import http = require('node:http');
 import type { AddressInfo } from 'node:net';
-import httpInstrumentation from '../../../instrumentations/http.js';
+import httpInstrumentation from '../../../instrumentations/http/http.js';
 import { testContext } from '../../helpers/instrumentation-context.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
 

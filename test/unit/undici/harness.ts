@@ -5,7 +5,7 @@ import { InMemorySpanExporter } from '../../../src/export/memory.js';
 import type { Span } from '../../../src/api/span.js';
 import { Tracer, type TracerOptions } from '../../../src/api/tracer.js';
 import { log } from '../../../src/util/log.js';
-import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici.js';
+import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici/undici.js';
 
 /** A tracer whose finished spans land in memory, with the instrumentations started on it. */
 export interface Traced {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl } from '../../../instrumentations/undici-request.js';
+import { hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl } from '../../../instrumentations/undici/request.js';
 
 t.test('headers are found in every shape undici has used', async (t) => {
   t.ok(hasHeader('host: a\r\nTraceParent: x\r\n', 'traceparent'), 'early 5.x: a header block string, any case');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import http = require('node:http');
-import httpInstrumentation from '../../../instrumentations/http.js';
-import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici.js';
+import httpInstrumentation from '../../../instrumentations/http/http.js';
+import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici/undici.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
 import { testContext } from '../../helpers/instrumentation-context.js';
 import { parentIdOf, startServer } from './harness.js';

@@ -1,0 +1,244 @@
+import type { Span } from '../../src/api/span.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './server-span.js';
+import { joinTemplate, pathTemplate } from './route-template.js';
+
+/*
+ * How express is traced without touching anything it hands around:
+ * - Router `handle` (the entry of every router and app): the outermost call of a request keeps
+ *   a small state on the request and sees the error, if any, that leaves the app.
+ * - Router `use`: the layers it adds get their mount template as a symbol-keyed property.
+ * - Layer `handle_request`/`handleRequest` and `handle_error`/`handleError` (found on the first
+ *   layer, as express does not export Layer): a mount layer records its template; a route layer
+ *   renames the server span after mounts + route; error handlers see the error in flight.
+ * Handlers, `next`, `req` and `res` are never replaced.
+ */
+
+const STATE = Symbol('acme.tracing.express');
+const MOUNT_TEMPLATE = Symbol('acme.tracing.expressMount');
+const LAYER_PATCHED = Symbol.for('acme.tracing.expressLayerPatched');
+
+/** A mount point the request went through: its template, and how long req.baseUrl was there. */
+interface Mount {
+  baseLength: number;
+  template: string;
+}
+
+interface RequestState {
+  span: Span;
+  mounts: Mount[] | null;
+  /** The open middleware span (option `middlewareSpans`), ended when the next layer starts. */
+  middlewareSpan: Span | null;
+}
+
+interface Layer {
+  handle?: unknown;
+  name?: unknown;
+  route?: { path?: unknown };
+  method?: unknown;
+  [MOUNT_TEMPLATE]?: string;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+type Req = { [STATE]?: RequestState; baseUrl?: unknown; method?: unknown } | null | undefined;
+
+/** Layer prototypes this process patched, per express module, for `unpatch`. */
+const patchedLayers = new WeakMap<object, object[]>();
+
+function stateOf(req: unknown): RequestState | undefined {
+  return req !== null && typeof req === 'object' ? (req as { [STATE]?: RequestState })[STATE] : undefined;
+}
+
+function baseLength(req: Req): number {
+  const base = req?.baseUrl;
+  return typeof base === 'string' ? base.length : 0;
+}
+
+/** Drops the mounts the request is no longer under (deeper than, or siblings at, `keepBelow`). */
+function truncateMounts(mounts: Mount[], keepUpTo: number): void {
+  while (mounts.length > 0 && mounts[mounts.length - 1]!.baseLength > keepUpTo) mounts.pop();
+}
+
+function composedRoute(state: RequestState, req: Req, routePath: unknown): string {
+  let prefix = '';
+  const mounts = state.mounts;
+  if (mounts !== null) {
+    truncateMounts(mounts, baseLength(req));
+    for (const m of mounts) prefix += m.template;
+  }
+  return joinTemplate(prefix, pathTemplate(routePath));
+}
+
+/** Bookkeeping when a layer starts; returns the middleware span to activate, if any. */
+function enterLayer(tracer: Tracer, options: FrameworkOptions, state: RequestState, layer: Layer, req: Req, isError: boolean): Span | undefined {
+  if (state.middlewareSpan !== null) {
+    state.middlewareSpan.finish();
+    state.middlewareSpan = null;
+  }
+  const template = layer[MOUNT_TEMPLATE];
+  if (template !== undefined) {
+    const mounts = (state.mounts ??= []);
+    const here = baseLength(req);
+    truncateMounts(mounts, here - 1);
+    mounts.push({ baseLength: here, template });
+  }
+  const route = layer.route;
+  if (route !== undefined && route !== null && !isError) {
+    nameServerSpan(state.span, req?.method, composedRoute(state, req, route.path), 'express');
+  }
+  if (!options.middlewareSpans || (route !== undefined && route !== null)) return undefined;
+  const handle = layer.handle;
+  if (typeof handle !== 'function' || typeof (handle as { handle?: unknown }).handle === 'function') return undefined; // routers and apps
+  if ((handle.length === 4) !== isError) return undefined; // express skips it without calling it
+  // Route handlers are layers of their own (inside the route), so they get a span here too.
+  const span = tracer.startSpan(`middleware - ${String(layer.name ?? '<anonymous>')}`, { childOf: state.span });
+  span.setTag('component', 'express');
+  state.middlewareSpan = span;
+  return span;
+}
+
+/** Shared response listener: ends a middleware span the app never moved past. */
+function endMiddlewareSpan(this: { [STATE]?: RequestState }): void {
+  const state = this[STATE];
+  if (state?.middlewareSpan) {
+    state.middlewareSpan.finish();
+    state.middlewareSpan = null;
+  }
+}
+
+function makeLayerWrapper(tracer: Tracer, options: FrameworkOptions, isError: boolean) {
+  const reqIndex = isError ? 1 : 0;
+  return (original: AnyFunction): AnyFunction =>
+    function layerWithTrace(this: unknown): unknown {
+      const req = arguments[reqIndex] as Req;
+      const state = stateOf(req);
+      if (state === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const layer = this as Layer;
+      let span: Span | undefined;
+      try {
+        if (isError) notePendingError(arguments[2], state.span, arguments[0]);
+        span = enterLayer(tracer, options, state, layer, req, isError);
+      } catch (err) {
+        internalError('express layer', err);
+      }
+      if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const args = arguments;
+      return tracer.scopeManager.run(span, () => original.apply(layer, args as unknown as unknown[]));
+    };
+}
+
+function patchLayerPrototype(ctx: InstrumentationContext, options: FrameworkOptions, layer: unknown, owner: object): void {
+  if (layer === null || typeof layer !== 'object') return;
+  const proto = Object.getPrototypeOf(layer) as Record<string | symbol, unknown> | null;
+  if (proto === null || proto[LAYER_PATCHED] === true) return;
+  // express 4 names them handle_request/handle_error; router 2 (express 5) handleRequest/handleError.
+  const requestKey = typeof proto.handleRequest === 'function' ? 'handleRequest' : typeof proto.handle_request === 'function' ? 'handle_request' : undefined;
+  const errorKey = typeof proto.handleError === 'function' ? 'handleError' : typeof proto.handle_error === 'function' ? 'handle_error' : undefined;
+  if (requestKey === undefined || errorKey === undefined) {
+    ctx.log.debug(`express: layer shape not recognised (version ${ctx.moduleVersion}); routes are not named`);
+    return;
+  }
+  Object.defineProperty(proto, LAYER_PATCHED, { value: true, configurable: true });
+  ctx.wrap(proto, requestKey, makeLayerWrapper(ctx.tracer, options, false) as never);
+  ctx.wrap(proto, errorKey, makeLayerWrapper(ctx.tracer, options, true) as never);
+  let list = patchedLayers.get(owner);
+  if (list === undefined) patchedLayers.set(owner, (list = []));
+  list.push(proto);
+}
+
+/** `use` and `route` add layers: tag mounts with their template, and find the Layer prototype. */
+function makeStackWrapper(ctx: InstrumentationContext, options: FrameworkOptions, owner: object, isUse: boolean) {
+  return (original: AnyFunction): AnyFunction =>
+    function stackWithTrace(this: unknown): unknown {
+      const stack = (this as { stack?: unknown } | null)?.stack;
+      const before = Array.isArray(stack) ? stack.length : -1;
+      const result = original.apply(this, arguments as unknown as unknown[]);
+      if (before >= 0) {
+        const first = arguments[0];
+        guard('express use', () => {
+          const layers = stack as Layer[];
+          if (layers.length > before) patchLayerPrototype(ctx, options, layers[layers.length - 1], owner);
+          const template = isUse ? pathTemplate(first) : undefined;
+          if (template === undefined) return;
+          for (let i = before; i < layers.length; i++) {
+            const layer = layers[i];
+            if (layer !== null && typeof layer === 'object') layer[MOUNT_TEMPLATE] = template;
+          }
+        }, undefined);
+      }
+      return result;
+    };
+}
+
+function makeHandleWrapper(ctx: InstrumentationContext, options: FrameworkOptions) {
+  return (original: AnyFunction): AnyFunction =>
+    function handleWithTrace(this: unknown, req: unknown, res: unknown, out: unknown): unknown {
+      if (typeof out !== 'function' || req === null || typeof req !== 'object' || stateOf(req) !== undefined) {
+        return original.apply(this, arguments as unknown as unknown[]);
+      }
+      const span = getServerSpan(req);
+      if (span === undefined || !span.isRecording()) return original.apply(this, arguments as unknown as unknown[]);
+      const state: RequestState = { span, mounts: null, middlewareSpan: null };
+      (req as { [STATE]?: RequestState })[STATE] = state;
+      span.setTag('component', 'express');
+      if (options.middlewareSpans && res !== null && typeof res === 'object' && typeof (res as { once?: unknown }).once === 'function') {
+        (res as { [STATE]?: RequestState })[STATE] = state;
+        (res as { once(e: string, f: () => void): void }).once('finish', endMiddlewareSpan);
+        (res as { once(e: string, f: () => void): void }).once('close', endMiddlewareSpan);
+      }
+      // Only the outermost router gets this: it is where an error nobody handled leaves the app.
+      const done = out as AnyFunction;
+      return original.call(this, req, res, function outWithTrace(this: unknown, err?: unknown): unknown {
+        try {
+          endMiddlewareSpan.call(req as { [STATE]?: RequestState });
+          if (err !== 'route' && err !== 'router') notePendingError(res, span, err);
+        } catch (e) {
+          internalError('express done', e);
+        }
+        return done.apply(this, arguments as unknown as unknown[]);
+      });
+    };
+}
+
+function routerPrototype(Router: unknown): Record<string, unknown> | undefined {
+  if (typeof Router !== 'function') return undefined;
+  // express 5's Router (the `router` package) is a class; express 4's is the prototype object itself.
+  const proto = (Router as { prototype?: Record<string, unknown> }).prototype;
+  if (proto !== undefined && typeof proto.handle === 'function') return proto;
+  const own = Router as unknown as Record<string, unknown>;
+  return typeof own.handle === 'function' ? own : undefined;
+}
+
+/** Names express's server spans after the matched route and records the errors that reach its router. */
+export default defineInstrumentation({
+  name: 'express',
+  modules: [{ name: 'express', versions: '>=4 <6' }],
+  patch(express, ctx) {
+    const proto = routerPrototype(express?.Router);
+    if (proto === undefined) {
+      ctx.log.debug(`express ${ctx.moduleVersion}: no Router found, left untouched`);
+      return;
+    }
+    const options = readFrameworkOptions(ctx.config);
+    ctx.wrap(proto, 'handle', makeHandleWrapper(ctx, options) as never);
+    ctx.wrap(proto, 'use', makeStackWrapper(ctx, options, express, true) as never);
+    ctx.wrap(proto, 'route', makeStackWrapper(ctx, options, express, false) as never);
+  },
+  unpatch(express, ctx) {
+    const proto = routerPrototype(express?.Router);
+    if (proto === undefined) return;
+    ctx.unwrap(proto, 'handle');
+    ctx.unwrap(proto, 'use');
+    ctx.unwrap(proto, 'route');
+    for (const layerProto of patchedLayers.get(express) ?? []) {
+      const p = layerProto as Record<string | symbol, unknown>;
+      for (const key of ['handleRequest', 'handle_request', 'handleError', 'handle_error']) {
+        if (typeof p[key] === 'function') ctx.unwrap(p, key);
+      }
+      delete p[LAYER_PATCHED];
+    }
+    patchedLayers.delete(express);
+  },
+});

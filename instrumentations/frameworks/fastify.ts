@@ -1,0 +1,91 @@
+import diagnostics = require('node:diagnostics_channel');
+import semver = require('semver');
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/util/log.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
+
+/*
+ * Fastify announces every instance it creates on the 'fastify.initialization' channel (4.x and
+ * 5.x), so nothing of fastify's is wrapped: each new instance gets two root hooks, which fastify
+ * applies to every plugin and route, prefixes included.
+ * - onRequest: the route is matched by then; the server span is renamed after its template.
+ * - onError: sees every error on its way to the error handler (thrown, rejected, reply.send(err));
+ *   it is recorded if the answer is a 5xx, whoever wrote it.
+ */
+
+const VERSIONS = '>=4 <6';
+const CHANNEL = 'fastify.initialization';
+
+interface FastifyRequest {
+  raw?: object;
+  method?: unknown;
+  routeOptions?: { url?: unknown };
+  routerPath?: unknown;
+}
+interface FastifyReply {
+  raw?: object;
+}
+interface FastifyInstance {
+  version?: unknown;
+  addHook?(name: string, fn: Function): unknown;
+}
+
+let subscriber: ((message: unknown) => void) | null = null;
+
+function routeOf(request: FastifyRequest): unknown {
+  // routeOptions arrived in 4.10; reading routerPath on later versions prints a deprecation warning.
+  const options = request.routeOptions;
+  return options !== undefined ? options.url : request.routerPath;
+}
+
+function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () => void): void {
+  try {
+    const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
+    if (span !== undefined && span.isRecording()) {
+      span.setTag('component', 'fastify');
+      const url = routeOf(request);
+      // The not-found handler has no route of its own: the span keeps the bare method.
+      if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
+    }
+  } catch (err) {
+    internalError('fastify onRequest', err);
+  }
+  done();
+}
+
+function onErrorWithTrace(request: FastifyRequest, reply: FastifyReply, error: unknown, done: () => void): void {
+  guard('fastify onError', () => {
+    const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
+    if (span !== undefined) notePendingError(reply.raw, span, error);
+  }, undefined);
+  done();
+}
+
+function instrumentInstance(ctx: InstrumentationContext, message: unknown): void {
+  const app = (message as { fastify?: FastifyInstance } | null)?.fastify;
+  if (app === undefined || app === null || typeof app.addHook !== 'function') return;
+  const version = typeof app.version === 'string' ? app.version : '';
+  if (semver.valid(version) === null || !semver.satisfies(version, VERSIONS)) {
+    ctx.log.debug(`fastify ${version || '(unknown version)'} is outside ${VERSIONS}: left untouched`);
+    return;
+  }
+  app.addHook('onRequest', onRequestWithTrace);
+  app.addHook('onError', onErrorWithTrace);
+}
+
+/** Names fastify's server spans after the route (plugin prefixes included) and records its errors. */
+export default defineInstrumentation({
+  name: 'fastify',
+  modules: [{ name: 'fastify', versions: VERSIONS }],
+  patch(_fastify, ctx) {
+    // Both majors publish on the same channel: one subscription serves every copy loaded.
+    if (subscriber !== null) return;
+    subscriber = (message) => guard('fastify instance', () => instrumentInstance(ctx, message), undefined);
+    diagnostics.subscribe(CHANNEL, subscriber);
+  },
+  unpatch() {
+    if (subscriber === null) return;
+    diagnostics.unsubscribe(CHANNEL, subscriber);
+    subscriber = null;
+  },
+});

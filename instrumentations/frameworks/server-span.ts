@@ -1,0 +1,69 @@
+import type { ServerResponse } from 'node:http';
+import type { Span } from '../../src/api/span.js';
+import { recordError } from '../../src/api/span.js';
+import { describeError, guard, log } from '../../src/util/log.js';
+
+export { getServerSpan } from '../http/server.js';
+
+/**
+ * Renames a request's server span after the route the framework matched: `GET /users/:id`,
+ * tagged `http.route` with the template (never the raw path) and `component` with the framework.
+ */
+export function nameServerSpan(span: Span, method: unknown, route: string, component: string): void {
+  if (!span.isRecording()) return;
+  span.setOperationName(typeof method === 'string' ? `${method} ${route}` : route);
+  span.setTag('http.route', route);
+  span.setTag('component', component);
+}
+
+const PENDING_ERROR = Symbol('acme.tracing.pendingError');
+const PENDING_SPAN = Symbol('acme.tracing.pendingErrorSpan');
+
+interface ErrorCarryingResponse extends ServerResponse {
+  [PENDING_ERROR]?: unknown;
+  [PENDING_SPAN]?: Span;
+}
+
+/**
+ * Remembers an error a framework saw on its way through a request. Whether it was a failure is
+ * decided by the answer: a response of 500 or more records it on the server span (error=true and a
+ * log with kind, message and stack); an error the app turned into a 4xx is the client's, not ours.
+ * The latest error wins, so one that an error handler replaced is reported as the replacement.
+ */
+export function notePendingError(res: unknown, span: Span, err: unknown): void {
+  if (!span.isRecording() || err === undefined || err === null) return;
+  if (res === null || typeof res !== 'object' || typeof (res as ServerResponse).once !== 'function') return;
+  const r = res as ErrorCarryingResponse;
+  const first = r[PENDING_SPAN] === undefined;
+  r[PENDING_ERROR] = err;
+  r[PENDING_SPAN] = span;
+  // 'finish' comes before 'close', on which the http instrumentation finishes the span.
+  if (first) r.once('finish', recordPendingError);
+}
+
+/** One shared listener (no per-request closure): `this` is the response. */
+function recordPendingError(this: ErrorCarryingResponse): void {
+  guard('framework error recording', () => {
+    const span = this[PENDING_SPAN];
+    if (span !== undefined && this.statusCode >= 500) recordError(span, this[PENDING_ERROR]);
+    this[PENDING_ERROR] = undefined;
+  }, undefined);
+}
+
+/**
+ * What `guard` logs, for the per-request paths that use try/catch instead (no closure per call):
+ * one warning per key for the life of the process, and the request carries on.
+ */
+export function internalError(key: string, err: unknown): void {
+  log.warnOnce(key, `internal error in ${key}, carrying on without it: ${describeError(err)}`);
+}
+
+/** Options every framework instrumentation reads from its section of the config file. */
+export interface FrameworkOptions {
+  /** One span per middleware (and route handler), a child of the server span. Off by default. */
+  middlewareSpans: boolean;
+}
+
+export function readFrameworkOptions(config: Readonly<Record<string, unknown>>): FrameworkOptions {
+  return { middlewareSpans: config.middlewareSpans === true };
+}

@@ -1,0 +1,133 @@
+import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { finishOperation, noteParsed, noteSyntaxError, noteValidated, readExecuteArgs, startOperation, type GraphqlTracing } from './operation.js';
+import { readGraphqlOptions } from './options.js';
+import { wrapSchemaResolvers } from './resolvers.js';
+
+/*
+ * graphql-js 15 and 16, which publish no diagnostics_channel events (17 does): the three files that
+ * define `execute`, `parse` and `validate` are patched where they are defined, so every way of
+ * reaching them sees the wrapper — `require('graphql')` (whose index re-exports them through
+ * getters), `graphql/execution/execute.js` imported directly (as servers do), graphql's own
+ * `graphql()`, and the ES-module build (`.mjs` files, matched by the same targets).
+ * Apollo Server 4 and 5, GraphQL Yoga, mercurius and graphql-http all call these functions.
+ */
+
+const VERSIONS = '>=15 <17';
+const EXECUTE = 'execution/execute.js';
+const PARSER = 'language/parser.js';
+const VALIDATE = 'validation/validate.js';
+
+let shared: GraphqlTracing | null = null;
+
+function tracing(ctx: InstrumentationContext): GraphqlTracing {
+  if (shared === null || shared.tracer !== ctx.tracer) {
+    shared = { tracer: ctx.tracer, options: readGraphqlOptions(ctx.config, ctx.log), now: ctx.now ?? Date.now, log: ctx.log };
+  }
+  return shared;
+}
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function internalError(g: GraphqlTracing, where: string, err: unknown): void {
+  g.log.warnOnce(`graphql:${where}`, `internal error in the graphql instrumentation (${where}), carrying on without it: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+function executeWrapper(g: GraphqlTracing) {
+  return (original: AnyFunction): AnyFunction =>
+    function executeWithTrace(this: unknown): unknown {
+      let op: ReturnType<typeof startOperation> = null;
+      try {
+        const args = readExecuteArgs(arguments);
+        if (args !== null) {
+          if (g.options.resolverSpans) wrapSchemaResolvers(g, args.schema);
+          op = startOperation(g, args);
+        }
+      } catch (err) {
+        internalError(g, 'execute', err);
+        op = null;
+      }
+      if (op === null) return original.apply(this, arguments as unknown as unknown[]);
+      const operation = op;
+      const self = this;
+      const argv = arguments;
+      let result: unknown;
+      try {
+        result = g.tracer.scopeManager.run(operation.span, () => original.apply(self, argv as unknown as unknown[]));
+      } catch (err) {
+        finishOperation(g, operation, err, true);
+        throw err;
+      }
+      if (isThenable(result)) {
+        Promise.resolve(result).then(
+          (value) => finishOperation(g, operation, value, false),
+          (err: unknown) => finishOperation(g, operation, err, true),
+        );
+      } else {
+        finishOperation(g, operation, result, false);
+      }
+      return result;
+    };
+}
+
+function parseWrapper(g: GraphqlTracing) {
+  return (original: AnyFunction): AnyFunction =>
+    function parseWithTrace(this: unknown, source: unknown): unknown {
+      const start = g.now();
+      let document: unknown;
+      try {
+        document = original.apply(this, arguments as unknown as unknown[]);
+      } catch (err) {
+        try {
+          noteSyntaxError(g, source, start, err);
+        } catch (own) {
+          internalError(g, 'parse', own);
+        }
+        throw err;
+      }
+      try {
+        noteParsed(g, document, start);
+      } catch (own) {
+        internalError(g, 'parse', own);
+      }
+      return document;
+    };
+}
+
+function validateWrapper(g: GraphqlTracing) {
+  return (original: AnyFunction): AnyFunction =>
+    function validateWithTrace(this: unknown, schema: unknown, document: unknown): unknown {
+      const start = g.now();
+      try {
+        if (g.options.resolverSpans) wrapSchemaResolvers(g, schema);
+      } catch (own) {
+        internalError(g, 'validate', own);
+      }
+      const errors = original.apply(this, arguments as unknown as unknown[]);
+      try {
+        noteValidated(g, document, start, errors);
+      } catch (own) {
+        internalError(g, 'validate', own);
+      }
+      return errors;
+    };
+}
+
+/** Operation spans for graphql-js 15 and 16, with optional resolver spans. */
+export default defineInstrumentation({
+  name: 'graphql',
+  modules: [
+    { name: 'graphql', versions: VERSIONS, file: EXECUTE },
+    { name: 'graphql', versions: VERSIONS, file: PARSER },
+    { name: 'graphql', versions: VERSIONS, file: VALIDATE },
+  ],
+  patch(exports, ctx, target) {
+    const g = tracing(ctx);
+    if (target.file === EXECUTE) ctx.wrap(exports, 'execute', executeWrapper(g) as never);
+    else if (target.file === PARSER) ctx.wrap(exports, 'parse', parseWrapper(g) as never);
+    else if (target.file === VALIDATE) ctx.wrap(exports, 'validate', validateWrapper(g) as never);
+  },
+});

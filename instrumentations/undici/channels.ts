@@ -1,0 +1,250 @@
+import * as diagnostics from 'node:diagnostics_channel';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
+import type { SpanContext } from '../../src/api/span-context.js';
+import { recordError, type Span } from '../../src/api/span.js';
+import { Tags } from '../../src/api/tags.js';
+import type { Tracer } from '../../src/api/tracer.js';
+import type { CarrierSetter } from '../../src/propagation/carrier.js';
+import { describeError, log } from '../../src/util/log.js';
+import { UrlRedactor } from '../../src/util/redact.js';
+import { isTracingSuppressed } from '../../src/util/suppress.js';
+import {
+  hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl, type UndiciRequest,
+} from './request.js';
+
+/**
+ * Client spans for every request undici makes — Node's bundled copy behind the global `fetch` and any
+ * npm copy alike — driven by undici's own `diagnostics_channel` events. Channels are process-wide by
+ * name and each request is published by the one undici copy that sends it, so one subscriber sees
+ * every request exactly once, whichever copies are loaded.
+ */
+
+/** `fetch` (global or npm `undici.fetch`) or `undici` (request, stream, pipeline, dispatchers). */
+export type UndiciComponent = 'fetch' | 'undici';
+
+/** What one component traces with; built once when it starts, read per request. */
+interface ComponentSettings {
+  tracer: Tracer;
+  redactor: UrlRedactor;
+  peerServices: Readonly<Record<string, string>>;
+}
+
+interface CreateMessage { request: UndiciRequest }
+interface HeadersMessage { request: UndiciRequest; response?: { statusCode?: unknown; headers?: unknown } }
+interface ErrorMessage { request: UndiciRequest; error: unknown }
+
+const CHANNEL_CREATE = 'undici:request:create';
+const CHANNEL_HEADERS = 'undici:request:headers';
+const CHANNEL_TRAILERS = 'undici:request:trailers';
+const CHANNEL_ERROR = 'undici:request:error';
+
+/** Set on a span whose request the caller aborted (with `error=true`, since the call did not complete). */
+export const TAG_ABORTED = 'http.aborted';
+
+const components: Record<UndiciComponent, ComponentSettings | null> = { fetch: null, undici: null };
+let subscribed = false;
+
+/** One traced request: its span, and the parent it was started under (for redirect hops). */
+interface ClientCall {
+  span: Span;
+  parent: SpanContext | null;
+  /** Where a 3xx response points (absolute), until the response completes. */
+  redirectTo: string | null;
+}
+
+/** Request → its call. Weak, so a request undici drops takes its entry with it. */
+const openCalls = new WeakMap<object, ClientCall>();
+
+/**
+ * The safety net for a response whose body is never read and whose request undici never ends: when
+ * the request object is garbage collected, its span is finished then (see docs/undici.md).
+ */
+const abandoned = new FinalizationRegistry<Span>((span) => {
+  try {
+    if (span.isFinished()) return;
+    span.log({ event: 'abandoned', message: 'the request was garbage collected before its response ended' });
+    span.finish();
+  } catch (err) {
+    internalError('undici gc', err);
+  }
+});
+
+// undici's own redirect handler (`maxRedirections`, the redirect interceptor) sends the next hop
+// from inside the previous response's completion, that is in the socket's async context, which
+// belongs to whichever request opened the connection. For that one synchronous stretch, the hop's
+// parent is taken from the redirected request instead: hops are siblings, as with fetch.
+let hopUrl: string | null = null;
+let hopParent: SpanContext | null = null;
+const clearHop = (): void => {
+  hopUrl = null;
+  hopParent = null;
+};
+
+/** Adds each propagation header unless the caller already set one of that name. */
+const requestSetter: CarrierSetter = {
+  set(carrier, name, value) {
+    const request = carrier as UndiciRequest;
+    if (typeof request.addHeader === 'function' && !hasHeader(request.headers, name)) request.addHeader(name, value);
+  },
+};
+
+function internalError(key: string, err: unknown): void {
+  log.warnOnce(key, `internal error in ${key}, the request goes on untraced: ${describeError(err)}`);
+}
+
+function onCreate(message: unknown): void {
+  if (isTracingSuppressed()) return;
+  const request = (message as CreateMessage | null)?.request;
+  if (request === null || typeof request !== 'object') return;
+  const component: UndiciComponent = isFetchRequest(request) ? 'fetch' : 'undici';
+  const settings = components[component];
+  if (settings === null) return;
+  try {
+    startClientSpan(request, component, settings);
+  } catch (err) {
+    internalError('undici request', err);
+  }
+}
+
+function startClientSpan(request: UndiciRequest, component: UndiciComponent, settings: ComponentSettings): void {
+  const tracer = settings.tracer;
+  const method = typeof request.method === 'string' ? request.method : 'GET';
+  const url = requestUrl(request);
+  let parent: SpanContext | null;
+  let span: Span;
+  if (hopUrl !== null && sameUrl(url, hopUrl)) {
+    parent = hopParent;
+    clearHop();
+    span = parent === null ? tracer.startSpan(method, { ignoreActiveSpan: true }) : tracer.startSpan(method, { childOf: parent });
+  } else {
+    const active = tracer.activeSpan();
+    parent = active === null ? null : active.context();
+    span = tracer.startSpan(method);
+  }
+  if (span.isRecording()) {
+    span.setTag(Tags.SPAN_KIND, Tags.SPAN_KIND_RPC_CLIENT);
+    span.setTag(Tags.COMPONENT, component);
+    span.setTag(Tags.HTTP_METHOD, method);
+    span.setTag(Tags.HTTP_URL, settings.redactor.redact(url));
+    const peer = parseOrigin(request.origin);
+    if (peer !== null) {
+      span.setTag(Tags.PEER_HOSTNAME, peer.hostname);
+      span.setTag(Tags.PEER_PORT, peer.port);
+      const service = settings.peerServices[`${peer.hostname}:${peer.port}`] ?? settings.peerServices[peer.hostname];
+      if (typeof service === 'string') span.setTag(Tags.PEER_SERVICE, service);
+    }
+  }
+  tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
+  openCalls.set(request, { span, parent, redirectTo: null });
+  abandoned.register(request, span, request);
+}
+
+function sameUrl(sent: string, expected: string): boolean {
+  if (sent === expected) return true;
+  try {
+    return new URL(sent).href === expected;
+  } catch {
+    return false;
+  }
+}
+
+function onHeaders(message: unknown): void {
+  const request = (message as HeadersMessage | null)?.request;
+  if (request === null || typeof request !== 'object') return;
+  const call = openCalls.get(request);
+  if (call === undefined) return;
+  try {
+    const response = (message as HeadersMessage).response;
+    const status = response?.statusCode;
+    if (typeof status !== 'number') return;
+    call.span.setTag(Tags.HTTP_STATUS_CODE, status);
+    if (status >= 400) call.span.setTag(Tags.ERROR, true);
+    else if (status >= 300) call.redirectTo = redirectTarget(request, response!.headers);
+  } catch (err) {
+    internalError('undici response', err);
+  }
+}
+
+function redirectTarget(request: UndiciRequest, headers: unknown): string | null {
+  const location = locationHeader(headers);
+  if (location === null) return null;
+  try {
+    return new URL(location, requestUrl(request)).href;
+  } catch {
+    return null;
+  }
+}
+
+function onTrailers(message: unknown): void {
+  const request = (message as CreateMessage | null)?.request;
+  if (request === null || typeof request !== 'object') return;
+  const call = openCalls.get(request);
+  if (call === undefined) return;
+  openCalls.delete(request);
+  abandoned.unregister(request);
+  if (call.redirectTo !== null) {
+    // undici's redirect handler dispatches the hop right after this event, in the same stretch of
+    // synchronous code; fetch sends its hop a few promise turns later, in the caller's context anyway.
+    hopUrl = call.redirectTo;
+    hopParent = call.parent;
+    queueMicrotask(clearHop);
+  }
+  call.span.finish();
+}
+
+function onError(message: unknown): void {
+  const request = (message as ErrorMessage | null)?.request;
+  if (request === null || typeof request !== 'object') return;
+  const call = openCalls.get(request);
+  if (call === undefined) return;
+  openCalls.delete(request);
+  abandoned.unregister(request);
+  try {
+    const error = (message as ErrorMessage).error;
+    recordError(call.span, error);
+    // An abort is the caller giving up, not the server failing: say so, so it can be told apart.
+    if (isAbort(error)) call.span.setTag(TAG_ABORTED, true);
+  } catch (err) {
+    internalError('undici error', err);
+  }
+  call.span.finish();
+}
+
+/** Reads this component's options: `peerServices` (host or host:port → name), `sensitiveQueryParams`. */
+function readSettings(ctx: InstrumentationContext): ComponentSettings {
+  const config = ctx.config ?? {};
+  const peer = config.peerServices;
+  const sensitive = Array.isArray(config.sensitiveQueryParams)
+    ? config.sensitiveQueryParams.filter((p): p is string => typeof p === 'string')
+    : [];
+  return {
+    tracer: ctx.tracer,
+    // A list, even an empty one (TRACING_REDACT_QUERY_PARAMS=none), replaces the default.
+    redactor: Array.isArray(config.sensitiveQueryParams) ? new UrlRedactor(sensitive) : new UrlRedactor(),
+    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
+  };
+}
+
+/** Starts tracing one component; subscribes to undici's channels on the first call. */
+export function enableComponent(component: UndiciComponent, ctx: InstrumentationContext): void {
+  components[component] = readSettings(ctx);
+  if (subscribed) return;
+  diagnostics.subscribe(CHANNEL_CREATE, onCreate);
+  diagnostics.subscribe(CHANNEL_HEADERS, onHeaders);
+  diagnostics.subscribe(CHANNEL_TRAILERS, onTrailers);
+  diagnostics.subscribe(CHANNEL_ERROR, onError);
+  subscribed = true;
+}
+
+/** Stops tracing one component; unsubscribes when none is left. Spans already open still finish. */
+export function disableComponent(component: UndiciComponent): void {
+  components[component] = null;
+  if (!subscribed || components.fetch !== null || components.undici !== null) return;
+  // Spans still open get no more events; the garbage-collection safety net finishes them.
+  diagnostics.unsubscribe(CHANNEL_CREATE, onCreate);
+  diagnostics.unsubscribe(CHANNEL_HEADERS, onHeaders);
+  diagnostics.unsubscribe(CHANNEL_TRAILERS, onTrailers);
+  diagnostics.unsubscribe(CHANNEL_ERROR, onError);
+  subscribed = false;
+}

@@ -1,0 +1,10 @@
+// graphql 16 served by graphql-http, as .cjs and .mjs, under the agent: the scenarios of suite.ts (one file per kind of app, so
+// each stays well inside tap's timeout on a loaded machine).
+import t from 'tap';
+import { KINDS, runKinds, runPrivacyAndOptOut, suiteDatabase } from './suite.js';
+
+t.test('graphql 16 served by graphql-http', async (t) => {
+  const db = await suiteDatabase(t);
+  runKinds(t, db, KINDS.filter((k) => k.folder === 'graphql16'));
+  runPrivacyAndOptOut(t, db);
+});
