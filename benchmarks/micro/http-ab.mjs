@@ -51,7 +51,8 @@ async function child(app, connections) {
     const before = process.cpuUsage();
     const count = await load(port, app, connections, msg.ms);
     const used = process.cpuUsage(before);
-    process.send({ count, cpuUs: (used.user + used.system) / count });
+    // A round that completed nothing (the machine starved it) has no figure.
+    process.send({ count, cpuUs: count > 0 ? (used.user + used.system) / count : NaN });
   });
   process.send({ ready: true });
 }
@@ -151,12 +152,13 @@ async function parent() {
     for (const proc of Object.values(procs)) proc.send({ cmd: 'stop' });
     // On a shared machine CPU time itself inflates (steal, cache and SMT contention): the fastest of
     // many short rounds is the least disturbed figure; the median is printed beside it.
-    for (const [label, pick] of [['fastest', (xs) => Math.min(...xs)], ['median', median]]) {
+    for (const [label, pickAll] of [['fastest', (xs) => Math.min(...xs)], ['median', median]]) {
+      const pick = (xs) => pickAll(xs.filter((x) => !Number.isNaN(x)));
       const base = pick(cpu['no agent']);
       console.log(`${app}: ${label} CPU per request (app + its load): ${names.map((n) => `${n} ${pick(cpu[n]).toFixed(2)} µs${n === 'no agent' ? '' : ` (agent +${(pick(cpu[n]) - base).toFixed(2)})`}`).join(', ')}; B − A ${(pick(cpu.B) - pick(cpu.A)).toFixed(2)} µs`);
     }
     // Paired per round: the same minutes of machine weather for A and B.
-    const diffs = cpu.A.map((x, i) => cpu.B[i] - x);
+    const diffs = cpu.A.map((x, i) => cpu.B[i] - x).filter((d) => !Number.isNaN(d));
     console.log(`${app}: B − A paired by round: median ${median(diffs).toFixed(2)} µs`);
   }
   console.log(`exported ${(exportedBytes / 1e6).toFixed(1)} MB in all`);
