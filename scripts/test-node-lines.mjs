@@ -19,15 +19,22 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'export', 'node-lines'];
+const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
-// graphql: graphql 16 and Apollo on express carry the per-line risk (how graphql's CommonJS files load under
-// each line's import hook); graphql 15 and standalone Apollo load the same way, so they run on the default line only.
+// graphql: graphql 16 and Apollo 5 on express carry the per-line risk (how graphql's CommonJS files load under
+// each line's import hook); the other graphql apps load the same way, so they run on the default line only.
+// logs: pino 9/10 (a file inside the package hooked under an ES-module import, transports in worker threads
+// that inherit --import) and winston (a file target too) carry the per-line risk; pino 7/8 and bunyan load
+// the same way, so they run on the default line only.
 const EXCLUDED = new Set([
+  path.join('logs', 'pino-7-8.test.js'),
+  path.join('logs', 'bunyan.test.js'),
   path.join('loader', 'node-lines.test.js'),
   path.join('graphql', 'graphql15.test.js'),
   path.join('graphql', 'apollo-standalone.test.js'),
+  path.join('graphql', 'apollo4-express.test.js'),
+  path.join('graphql', 'yoga.test.js'),
 ]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;

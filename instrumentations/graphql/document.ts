@@ -98,6 +98,8 @@ const byDocument = new WeakMap<object, string | null>();
 /** The same query text parsed again (servers that do not cache documents); bounded, oldest out first. */
 const bySource = new Map<string, string | null>();
 const SOURCE_CACHE_SIZE = 256;
+/** Longer sources are not cached by text (256 of them could hold a lot of memory); their document object still is. */
+const MAX_CACHED_SOURCE = 16_384;
 /** Longest text recorded; a bigger document is cut, marked with a trailing `…`. */
 export const MAX_DOCUMENT_LENGTH = 8192;
 
@@ -117,8 +119,10 @@ export function redactedDocument(document: unknown): string | null {
     if (known !== undefined) text = known;
     else {
       text = redact(document as DocumentNode, body);
-      if (bySource.size >= SOURCE_CACHE_SIZE) bySource.delete(bySource.keys().next().value as string);
-      bySource.set(body, text);
+      if (body.length <= MAX_CACHED_SOURCE) {
+        if (bySource.size >= SOURCE_CACHE_SIZE) bySource.delete(bySource.keys().next().value as string);
+        bySource.set(body, text);
+      }
     }
   }
   byDocument.set(document, text);

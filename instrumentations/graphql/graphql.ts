@@ -9,11 +9,18 @@ import { wrapSchemaResolvers } from './resolvers.js';
  * reaching them sees the wrapper — `require('graphql')` (whose index re-exports them through
  * getters), `graphql/execution/execute.js` imported directly (as servers do), graphql's own
  * `graphql()`, and the ES-module build (`.mjs` files, matched by the same targets).
- * Apollo Server 4 and 5, GraphQL Yoga, mercurius and graphql-http all call these functions.
+ * Apollo Server 4 and 5, mercurius and graphql-http call these functions; GraphQL Yoga calls graphql's
+ * parse and validate and @graphql-tools/executor's execute, patched likewise.
  */
 
 const VERSIONS = '>=15 <17';
 const EXECUTE = 'execution/execute.js';
+// GraphQL Yoga (3 and later) executes with @graphql-tools/executor, a fork of graphql-js's execute
+// (same arguments, same resolver calls), not with graphql-js's own: its execute is patched the same way.
+const TOOLS_EXECUTOR = '@graphql-tools/executor';
+const TOOLS_VERSIONS = '>=1 <3';
+const TOOLS_EXECUTE_CJS = 'cjs/execution/execute.js';
+const TOOLS_EXECUTE_ESM = 'esm/execution/execute.js';
 const PARSER = 'language/parser.js';
 const VALIDATE = 'validation/validate.js';
 
@@ -116,17 +123,19 @@ function validateWrapper(g: GraphqlTracing) {
     };
 }
 
-/** Operation spans for graphql-js 15 and 16, with optional resolver spans. */
+/** Operation spans for graphql-js 15 and 16 (and @graphql-tools/executor), with optional resolver spans. */
 export default defineInstrumentation({
   name: 'graphql',
   modules: [
     { name: 'graphql', versions: VERSIONS, file: EXECUTE },
     { name: 'graphql', versions: VERSIONS, file: PARSER },
     { name: 'graphql', versions: VERSIONS, file: VALIDATE },
+    { name: TOOLS_EXECUTOR, versions: TOOLS_VERSIONS, file: TOOLS_EXECUTE_CJS },
+    { name: TOOLS_EXECUTOR, versions: TOOLS_VERSIONS, file: TOOLS_EXECUTE_ESM },
   ],
   patch(exports, ctx, target) {
     const g = tracing(ctx);
-    if (target.file === EXECUTE) ctx.wrap(exports, 'execute', executeWrapper(g) as never);
+    if (target.file === EXECUTE || target.file === TOOLS_EXECUTE_CJS || target.file === TOOLS_EXECUTE_ESM) ctx.wrap(exports, 'execute', executeWrapper(g) as never);
     else if (target.file === PARSER) ctx.wrap(exports, 'parse', parseWrapper(g) as never);
     else if (target.file === VALIDATE) ctx.wrap(exports, 'validate', validateWrapper(g) as never);
   },

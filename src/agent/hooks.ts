@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
+import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
 import { opentracingBridgeEntry } from '../../instrumentations/opentracing/opentracing.js';
 import { registry, type HookTarget } from './registry.js';
@@ -21,13 +22,13 @@ const IMPORT_HOOK_PATH = {
  * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`
  * after the tracer is registered; never throws (a failure leaves the app untraced, with one warning).
  */
-export function installHooks(config: Readonly<Config>, tracer: Tracer): void {
+export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): void {
   if (installed) return;
   installed = true;
   try {
     for (const entry of instrumentations) void registry.add(entry);
     void registry.add(opentracingBridgeEntry);
-    const targets = registry.activate(config, tracer);
+    const targets = registry.activate(config, tracer, emitLog);
     warnIfAlreadyLoaded(targets);
     hookRequire(registry, targets);
     const importHook = hookImport(registry, targets);

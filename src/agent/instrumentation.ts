@@ -19,6 +19,39 @@ export interface ModuleTarget {
   file?: string;
 }
 
+/**
+ * One record of an app's logger, handed to the logs exporter (`TRACING_LOGS_EXPORTER=otlp`) by a
+ * logger instrumentation. Built only when that exporter is on.
+ */
+export interface LogRecordData {
+  /** When the logger stamped the record, in milliseconds since the epoch. */
+  timeMs: number;
+  /** OpenTelemetry severity number (1 trace … 21 fatal); 0 when the level is unknown. */
+  severityNumber: number;
+  /** The logger's own name for the level (`info`, `warn`, …). */
+  severityText: string;
+  /** The message. */
+  body: string;
+  /** The record's other fields, as the logger would write them (nested values are sent as JSON text). */
+  attributes: Readonly<Record<string, unknown>>;
+  /** 32 hex of the span active when the record was written; '' outside a trace. */
+  traceId: string;
+  /** 16 hex; '' outside a trace. */
+  spanId: string;
+  /** W3C trace-flags byte; 0 outside a trace. */
+  traceFlags: number;
+  /** The logging library (`pino`), sent as the instrumentation scope. */
+  scope: string;
+}
+
+/** What a logger instrumentation needs besides the tracer. */
+export interface LogsKit {
+  /** `TRACING_LOGS_INJECTION`: add `trace_id`, `span_id`, `trace_flags` to records written in a span. */
+  injection: boolean;
+  /** Queues a record for the logs exporter (bounded, never throws); null when no logs exporter is on. */
+  emit: ((record: LogRecordData) => void) | null;
+}
+
 /** What `patch`/`unpatch`/`start` receive: everything an instrumentation may use, nothing else. */
 export interface InstrumentationContext {
   tracer: Tracer;
@@ -50,6 +83,8 @@ export interface InstrumentationContext {
   now?(): number;
   /** The version of the module being patched ('' in `start`, where no module is involved). */
   moduleVersion: string;
+  /** For logger instrumentations (always provided by the loader; optional for hand-made test contexts). */
+  logs?: LogsKit;
 }
 
 /**

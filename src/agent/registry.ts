@@ -2,7 +2,7 @@ import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { nowMs } from '../util/clock.js';
 import { describeError, log } from '../util/log.js';
-import type { Instrumentation, InstrumentationContext, InstrumentationEntry, ModuleTarget } from './instrumentation.js';
+import type { Instrumentation, InstrumentationContext, InstrumentationEntry, LogRecordData, ModuleTarget } from './instrumentation.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
 import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
@@ -48,7 +48,7 @@ export class InstrumentationRegistry {
   // Module instance (its exports object) → instrumentation/target key → what patching returned.
   private readonly applied = new WeakMap<object, Map<string, unknown>>();
   private readonly reportedSkips = new Set<string>();
-  private active: { tracer: Tracer; config: Readonly<Config> } | null = null;
+  private active: { tracer: Tracer; config: Readonly<Config>; emitLog: ((record: LogRecordData) => void) | null } | null = null;
   private listener: TargetsListener | null = null;
   private readonly disableListeners: Array<() => void> = [];
 
@@ -74,10 +74,13 @@ export class InstrumentationRegistry {
     }
   }
 
-  /** Switches the registry on with the agent's config and tracer; returns the targets to hook. */
-  activate(config: Readonly<Config>, tracer: Tracer): readonly HookTarget[] {
+  /**
+   * Switches the registry on with the agent's config and tracer (and the logs exporter's queue, when
+   * one is on); returns the targets to hook.
+   */
+  activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, tracer };
+    this.active = { config, tracer, emitLog };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);
@@ -243,7 +246,7 @@ export class InstrumentationRegistry {
   }
 
   private context(def: Instrumentation, moduleVersion: string, record: WrapRecord[]): InstrumentationContext {
-    const { tracer, config } = this.active!;
+    const { tracer, config, emitLog } = this.active!;
     const options = config.instrumentations[def.name];
     return {
       tracer,
@@ -261,6 +264,7 @@ export class InstrumentationRegistry {
       subscribe: (channel, onMessage) => this.subscribe(def, channel, onMessage),
       now: nowMs,
       moduleVersion,
+      logs: { injection: config.logs.injection, emit: emitLog },
     };
   }
 

@@ -7,15 +7,20 @@ export interface Flushable {
 
 /** Options of `installShutdownHooks`. */
 export interface ShutdownOptions {
-  /** Reports spans still queued, so `beforeExit` does nothing (and re-arms nothing) when idle. */
-  processor?: { pendingCount?(): number };
-  /** The longest an exit waits for the flush. Default 2000 ms. */
-  flushTimeoutMs?: number;
+  /**
+   * Reports spans still queued, so `beforeExit` does nothing (and re-arms nothing) when idle; its
+   * `forceFlush(deadline)` tells the exporters the process is ending (one bounded try per batch).
+   */
+  processor?: { pendingCount?(): number; forceFlush?(exitDeadline?: number): Promise<void> };
+  /** The longest an exit waits for the flush (`TRACING_EXIT_TIMEOUT_MS`). Default 500 ms. */
+  exitTimeoutMs?: number;
   /** The process to hook; for tests. */
   process?: NodeJS.Process;
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** Past the exit deadline, time for the exporters to count and report what they dropped. */
+const EXIT_GRACE_MS = 50;
 
 /**
  * Listeners on `signal` that are the app's own: all but ours and those of `signal-exit`, a
@@ -35,8 +40,9 @@ function appListenerCount(proc: NodeJS.Process, signal: NodeJS.Signals): number 
 
 /**
  * Makes spans survive the end of the process without ever holding the exit hostage:
- * - on `beforeExit` (the loop ran dry), flushes while a ref'd timer of at most `flushTimeoutMs`
- *   keeps the process up; once a flush misses that deadline it is not tried again;
+ * - on `beforeExit` (the loop ran dry), flushes while a ref'd timer of at most `exitTimeoutMs`
+ *   keeps the process up; each batch gets one try that ends by then, and a refused connection or DNS
+ *   failure drops the rest at once; once a flush misses that deadline it is not tried again;
  * - on SIGTERM/SIGINT, when the app has no listener of its own, flushes within the deadline, then
  *   removes its listeners and re-sends the signal, so the process ends exactly as it would have
  *   without the agent (killed by that signal). When the app has its own listener, the app decides
@@ -45,7 +51,14 @@ function appListenerCount(proc: NodeJS.Process, signal: NodeJS.Signals): number 
  */
 export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = {}): () => void {
   const proc = opts.process ?? process;
-  const deadline = typeof opts.flushTimeoutMs === 'number' && opts.flushTimeoutMs >= 0 ? opts.flushTimeoutMs : 2000;
+  const deadline = typeof opts.exitTimeoutMs === 'number' && opts.exitTimeoutMs >= 0 ? opts.exitTimeoutMs : 500;
+  const processor = opts.processor;
+  // With a deadline the exporters make one try per batch, cut off at the deadline, and drop the rest
+  // at once when the collector refuses or cannot be resolved: the exit costs a connection attempt.
+  const flush = (exiting = true): Promise<void> => {
+    if (typeof processor?.forceFlush !== 'function') return tracer.flush();
+    return processor.forceFlush(exiting ? Date.now() + deadline : undefined).catch(() => undefined);
+  };
   let flushing = false;
   let gaveUp = false;
   let flushedOnce = false;
@@ -61,12 +74,13 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
     if (flushing || gaveUp || signalled || pending() === 0) return;
     flushing = true;
     flushedOnce = true;
-    // Export sockets are unref'd; this timer is what keeps the loop alive for the flush.
+    // Export sockets are unref'd; this timer is what keeps the loop alive for the flush. The exporters
+    // end their tries at the deadline themselves; the few ms after it let them count what they dropped.
     const keepAlive = setTimeout(() => {
       gaveUp = true;
       flushing = false;
-    }, deadline);
-    void tracer.flush().then(() => {
+    }, deadline + EXIT_GRACE_MS);
+    void flush().then(() => {
       clearTimeout(keepAlive);
       flushing = false;
     });
@@ -74,7 +88,8 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
 
   const onSignal = (signal: NodeJS.Signals): void => guard('signal flush', () => {
     if (appListenerCount(proc, signal) > 0) {
-      void tracer.flush();
+      // The app decides how (and how fast) it ends; the flush keeps the running-time rules.
+      void flush(false);
       return;
     }
     if (signalled) {
@@ -83,9 +98,9 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
       return;
     }
     signalled = true;
-    const timer = setTimeout(() => end(signal), deadline);
+    const timer = setTimeout(() => end(signal), deadline + EXIT_GRACE_MS);
     timer.unref();
-    void tracer.flush().then(() => {
+    void flush().then(() => {
       clearTimeout(timer);
       end(signal);
     });

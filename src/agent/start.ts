@@ -46,6 +46,8 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     if (config.serviceVersion !== '') resource['service.version'] = config.serviceVersion;
     if (config.environment !== '') resource['deployment.environment'] = config.environment;
     const processor = m.pipeline.createSpanProcessor(config.export, resource);
+    // Required only when asked for: most apps send no logs through the agent.
+    const logs = config.logs.exporter === 'none' ? null : (require('../export/log-pipeline.js') as typeof import('../export/log-pipeline.js')).createLogPipeline(config.logs, config.export, resource);
     const tracer = new m.tracer.Tracer({
       sampler: m.sampling.createSampler(config.sampling),
       propagator: m.propagation.createPropagator(config.propagation),
@@ -53,9 +55,14 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
       resource,
     });
     m.global.initGlobalTracer(tracer);
-    m.shutdown.installShutdownHooks(tracer, { processor });
+    // Exit flushes log records with the spans, under the same deadline.
+    const flushed = logs === null ? processor : {
+      pendingCount: () => (processor.pendingCount?.() ?? 0) + logs.pendingCount(),
+      forceFlush: (exitDeadline?: number) => Promise.all([processor.forceFlush(exitDeadline), logs.forceFlush(exitDeadline)]).then(() => undefined),
+    };
+    m.shutdown.installShutdownHooks(tracer, { processor: flushed, exitTimeoutMs: config.export.exitTimeoutMs });
     started = tracer;
-    m.hooks.installHooks(config, tracer);
+    m.hooks.installHooks(config, tracer, logs === null ? null : logs.emit);
     return tracer;
   } catch (err) {
     log.warn(`could not start, the app runs untraced: ${describeError(err)}`);

@@ -36,7 +36,14 @@ export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly Su
   mysql2: [{ name: 'mysql2', versions: '>=3 <4' }],
   ioredis: [{ name: 'ioredis', versions: '>=5 <7' }],
   redis: [{ name: '@redis/client', versions: '>=1' }],
-  graphql: [{ name: 'graphql', versions: '>=15 <17' }],
+  graphql: [
+    { name: 'graphql', versions: '>=15 <17' },
+    { name: '@graphql-tools/executor', versions: '>=1 <3' },
+  ],
+  pino: [{ name: 'pino', versions: '>=7 <11' }],
+  winston: [{ name: 'winston', versions: '>=3 <4' }],
+  bunyan: [{ name: 'bunyan', versions: '>=1 <2' }],
+  grpc: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2' }],
   opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
 };
 

@@ -5,7 +5,7 @@ import type { Config } from './types.js';
  * (`TRACING_DISABLED_INSTRUMENTATIONS`, `TRACING_ENABLED_INSTRUMENTATIONS`, the config file).
  * The one list the configuration, the loader and the `config` command share.
  */
-export const INSTRUMENTATION_NAMES = ['http', 'https', 'undici', 'fetch', 'express', 'fastify', 'koa', 'hapi', 'pg', 'mysql2', 'ioredis', 'redis', 'graphql', 'opentracing'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'https', 'undici', 'fetch', 'express', 'fastify', 'koa', 'hapi', 'pg', 'mysql2', 'ioredis', 'redis', 'graphql', 'pino', 'winston', 'bunyan', 'grpc', 'opentracing'] as const;
 
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 

@@ -46,6 +46,7 @@ export function defaultConfig(): Config {
       headers: {},
       compression: 'none',
       timeoutMs: 10_000,
+      exitTimeoutMs: 500,
       consoleFormat: 'tree',
       file: 'traces.jsonl',
       batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMs: 1000 },
@@ -60,6 +61,7 @@ export function defaultConfig(): Config {
     redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],
     dbStatement: 'sanitized',
     dbRootSpans: false,
+    logs: { injection: true, exporter: 'none' },
     logLevel: 'warn',
   };
 }

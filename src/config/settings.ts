@@ -13,9 +13,10 @@ import {
   type Parsed,
   type Parser,
 } from './parse.js';
-import type { Config, DbStatementMode, ExporterName, OtlpProtocol, SamplerName } from './types.js';
+import type { Config, DbStatementMode, ExporterName, LogsExporterName, OtlpProtocol, SamplerName } from './types.js';
 
 const DB_STATEMENT_MODES: readonly DbStatementMode[] = ['sanitized', 'full', 'off'];
+const LOGS_EXPORTERS: readonly LogsExporterName[] = ['otlp', 'none'];
 
 /**
  * The table of every setting: its `TRACING_*` variable, its key in the `TRACING_CONFIG` file, its
@@ -246,6 +247,16 @@ export const SETTINGS: readonly Setting<any>[] = [
     get: (c) => c.export.timeoutMs,
     set: (c, v) => (c.export.timeoutMs = v),
   }),
+  // No OTEL_* fallback: OTEL_BSP_EXPORT_TIMEOUT and OTEL_EXPORTER_OTLP_TIMEOUT bound each export
+  // while the process runs (30 s / 10 s by default); taking them for the exit would hold every short
+  // process that long. The specification has no exit or shutdown deadline.
+  define<number>({
+    variable: 'TRACING_EXIT_TIMEOUT_MS',
+    fileKey: 'exitTimeoutMs',
+    parser: numberParser(0, 60_000, true, 'milliseconds'),
+    get: (c) => c.export.exitTimeoutMs,
+    set: (c, v) => (c.export.exitTimeoutMs = v),
+  }),
   define<'tree' | 'json'>({
     variable: 'TRACING_CONSOLE_FORMAT',
     fileKey: 'consoleFormat',
@@ -375,6 +386,21 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: booleanParser,
     get: (c) => c.dbRootSpans,
     set: (c, v) => (c.dbRootSpans = v),
+  }),
+  define<boolean>({
+    variable: 'TRACING_LOGS_INJECTION',
+    fileKey: 'logsInjection',
+    parser: booleanParser,
+    get: (c) => c.logs.injection,
+    set: (c, v) => (c.logs.injection = v),
+  }),
+  define<LogsExporterName>({
+    variable: 'TRACING_LOGS_EXPORTER',
+    fileKey: 'logsExporter',
+    parser: enumParser(LOGS_EXPORTERS, 'logs exporter'),
+    fallbacks: [{ variable: 'OTEL_LOGS_EXPORTER', parser: enumParser(LOGS_EXPORTERS, 'logs exporter') }],
+    get: (c) => c.logs.exporter,
+    set: (c, v) => (c.logs.exporter = v),
   }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',

@@ -24,6 +24,11 @@ export interface ExportConfig {
   compression: 'gzip' | 'none';
   /** Per-request timeout (`TRACING_EXPORTER_TIMEOUT_MS`); default 10000. */
   timeoutMs: number;
+  /**
+   * The longest the process exit waits for the last spans (`TRACING_EXIT_TIMEOUT_MS`); default 500.
+   * Within it each batch gets one try; a refused connection or DNS failure ends the flush at once.
+   */
+  exitTimeoutMs: number;
   /** `TRACING_CONSOLE_FORMAT`: `tree` (default) or `json`. */
   consoleFormat: 'tree' | 'json';
   /** JSON-lines file for the `file` exporter (`TRACING_FILE`); default `traces.jsonl`. */
@@ -39,6 +44,20 @@ export interface ExportConfig {
   };
   /** Export span baggage as attributes (`TRACING_EXPORT_BAGGAGE`); default false. */
   exportBaggage: boolean;
+}
+
+/** Where log records go besides the app's own output. */
+export type LogsExporterName = 'otlp' | 'none';
+
+/** What the logger instrumentations do with the records of pino, winston and bunyan. */
+export interface LogsConfig {
+  /**
+   * Add `trace_id`, `span_id` and `trace_flags` to each record written while a span is active
+   * (`TRACING_LOGS_INJECTION`); default true.
+   */
+  injection: boolean;
+  /** `TRACING_LOGS_EXPORTER`: `otlp` also sends the records as OTLP logs; default `none`. */
+  exporter: LogsExporterName;
 }
 
 /** What `db.statement` holds on database client spans. */
@@ -87,5 +106,7 @@ export interface Config {
   dbStatement: DbStatementMode;
   /** Whether a database call made outside any trace starts a trace of its own (`TRACING_DB_ROOT_SPANS`); default false. */
   dbRootSpans: boolean;
+  /** The logger instrumentations (pino, winston, bunyan). */
+  logs: LogsConfig;
   logLevel: LogLevel;
 }

@@ -1,7 +1,7 @@
 import type { Span } from '../api/span.js';
 import { describeError, log } from '../util/log.js';
 import { DropReporter } from './drop-reporter.js';
-import type { SpanExporter, SpanProcessor } from './span-processor.js';
+import type { EncodedBatch, SpanExporter, SpanProcessor } from './span-processor.js';
 
 /** Bounds and timing of a `BatchSpanProcessor`. */
 export interface BatchOptions {
@@ -13,14 +13,49 @@ export interface BatchOptions {
   scheduledDelayMs?: number;
 }
 
+/** Encodes each item as it arrives into the open batch (see `SpanBatchEncoder`). */
+export interface BatchEncoder<T> {
+  /** Items in the open batch. */
+  readonly openCount: number;
+  /** Encodes `item` into the open batch; when it throws, the open batch is as it was. */
+  append(item: T): void;
+  /** Closes the open batch (a new one begins) and returns it. */
+  seal(): EncodedBatch;
+}
+
+/** What a `BatchProcessor` hands its batches to. */
+export interface BatchExporter<T> {
+  /** Resolves when the batch is delivered or given up on; must not reject. */
+  export(items: readonly T[]): Promise<void>;
+  shutdown(): Promise<void>;
+  /** The process is ending: from now on, one try per batch that ends by `deadline` (`Date.now()` time). */
+  beginExit?(deadline: number): void;
+  /** Why the backend is not being reached right now, or null; makes queue-full warnings say why. */
+  outage?(): string | null;
+  /** The exporter's drop counter, which the processor in front of it reports its own drops to. */
+  readonly drops?: DropReporter;
+  /** An encoder for `exportEncoded`, or null when this exporter takes items only through `export`. */
+  createEncoder?(): BatchEncoder<T> | null;
+  /** Sends a batch made by this exporter's encoder; same contract as `export`. */
+  exportEncoded?(batch: EncodedBatch): Promise<void>;
+}
+
 /**
- * Queues finished spans and hands them to the exporter in batches, off the request path.
+ * Queues finished spans (or log records) and hands them to the exporter in batches, off the request path.
  * Memory is bounded: at most `maxQueueSize` spans queued plus one batch in flight; the rest are
  * dropped and counted. One export runs at a time, so a slow backend slows exporting, not the app.
  * The timer is unref'd: a queued span never keeps the process alive.
+ *
+ * With an exporter that has an encoder (OTLP/protobuf), each span is encoded into the open batch
+ * as it finishes and only bytes are queued; with any other, the spans themselves are.
  */
-export class BatchSpanProcessor implements SpanProcessor {
-  private queue: Span[] = [];
+export class BatchProcessor<T> {
+  /** Items waiting, for exporters without an encoder. */
+  private queue: T[] = [];
+  private readonly encoder: BatchEncoder<T> | null;
+  /** Full batches waiting, for exporters with an encoder; the open one is in the encoder. */
+  private sealed: EncodedBatch[] = [];
+  private sealedCount = 0;
   private inFlight: Promise<void> | null = null;
   private inFlightSize = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -28,43 +63,70 @@ export class BatchSpanProcessor implements SpanProcessor {
   private readonly maxQueueSize: number;
   private readonly maxBatch: number;
   private readonly delayMs: number;
+  /** Shared with the exporter when it has one, so the pipeline warns in one line. */
   private readonly drops: DropReporter;
+  private ownDrops = 0;
   private readonly sendNow = (): void => this.exportNext();
 
-  constructor(private readonly exporter: SpanExporter, options: BatchOptions = {}) {
+  /** `what` names the items in drop reports (`span`, `log record`). */
+  constructor(private readonly exporter: BatchExporter<T>, options: BatchOptions = {}, private readonly what = 'span') {
     this.maxQueueSize = atLeastOne(options.maxQueueSize, 2048);
     this.maxBatch = Math.min(this.maxQueueSize, atLeastOne(options.maxExportBatchSize, 512));
     this.delayMs = typeof options.scheduledDelayMs === 'number' && options.scheduledDelayMs >= 0 ? options.scheduledDelayMs : 1000;
-    this.drops = new DropReporter('span queue');
+    this.drops = exporter.drops ?? new DropReporter(`${what} queue`, undefined, undefined, what);
+    this.encoder = typeof exporter.exportEncoded === 'function' ? exporter.createEncoder?.() ?? null : null;
   }
 
-  /** Spans dropped because the queue was full (or arrived after shutdown). */
+  /** Items dropped because the queue was full or the exporter threw (the exporter counts its own). */
   get droppedSpans(): number {
-    return this.drops.dropped;
+    return this.ownDrops;
   }
 
   /** Spans held: queued plus the batch being exported. */
   pendingCount(): number {
-    return this.queue.length + this.inFlightSize;
+    return this.queued() + this.inFlightSize;
   }
 
-  onEnd(span: Span): void {
+  onEnd(item: T): void {
     if (this.stopped) return;
-    if (this.queue.length >= this.maxQueueSize) {
-      this.drops.add(1, `the queue is full (${this.maxQueueSize} spans); the exporter cannot keep up`);
+    if (this.queued() >= this.maxQueueSize) {
+      const outage = this.exporter.outage?.() ?? null;
+      this.dropped(1, outage === null
+        ? `the queue was full (${this.maxQueueSize} ${this.what}s): the exporter could not keep up`
+        : `the queue was full (${this.maxQueueSize} ${this.what}s) because ${outage}`);
       return;
     }
-    this.queue.push(span);
+    const encoder = this.encoder;
+    let waiting: number;
+    if (encoder !== null) {
+      try {
+        encoder.append(item);
+      } catch (err) {
+        this.dropped(1, `could not encode the ${this.what}: ${describeError(err)}`);
+        return;
+      }
+      waiting = encoder.openCount;
+      if (waiting >= this.maxBatch) {
+        const batch = encoder.seal();
+        this.sealed.push(batch);
+        this.sealedCount += batch.count;
+      }
+    } else {
+      this.queue.push(item);
+      waiting = this.queue.length;
+    }
     // Exactly at a full batch: spans that keep arriving while that send is pending or in flight must
     // not re-arm a timer each (afterExport schedules the next batch).
-    if (this.queue.length === this.maxBatch) this.schedule(0);
+    if (waiting === this.maxBatch) this.schedule(0);
     else if (this.timer === null) this.schedule(this.delayMs);
   }
 
-  async forceFlush(): Promise<void> {
+  async forceFlush(exitDeadline?: number): Promise<void> {
     this.clearTimer();
+    // Before waiting on the batch in flight: one waiting for its next try gets its exit try now.
+    if (exitDeadline !== undefined) this.exporter.beginExit?.(exitDeadline);
     // Loop rather than drain once: spans may keep finishing while a batch is in flight.
-    while (this.inFlight !== null || this.queue.length > 0) {
+    while (this.inFlight !== null || this.queued() > 0) {
       if (this.inFlight === null) this.exportNext();
       const current = this.inFlight;
       if (current === null) break;
@@ -84,6 +146,15 @@ export class BatchSpanProcessor implements SpanProcessor {
     }
   }
 
+  private queued(): number {
+    return this.encoder === null ? this.queue.length : this.sealedCount + this.encoder.openCount;
+  }
+
+  private dropped(count: number, reason: string): void {
+    this.ownDrops += count;
+    this.drops.add(count, reason);
+  }
+
   private schedule(delayMs: number): void {
     if (this.timer !== null) {
       if (delayMs !== 0) return;
@@ -101,23 +172,37 @@ export class BatchSpanProcessor implements SpanProcessor {
 
   private exportNext(): void {
     this.timer = null;
-    if (this.inFlight !== null || this.queue.length === 0) return;
-    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
-    // Only the count outlives this call: the spans can be collected once the exporter has encoded
-    // them, instead of surviving (and being promoted by the GC) for the whole network round trip.
-    const size = batch.length;
-    this.inFlightSize = size;
+    if (this.inFlight !== null || this.queued() === 0) return;
+    let size = 0;
     let exported: Promise<void>;
     try {
-      exported = this.exporter.export(batch);
+      if (this.encoder !== null) {
+        let batch: EncodedBatch;
+        if (this.sealed.length > 0) {
+          batch = this.sealed.shift()!;
+          this.sealedCount -= batch.count;
+        } else {
+          batch = this.encoder.seal();
+        }
+        size = batch.count;
+        this.inFlightSize = size;
+        exported = this.exporter.exportEncoded!(batch);
+      } else {
+        const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+        this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+        // Only the count outlives this call: the spans can be collected once the exporter has encoded
+        // them, instead of surviving (and being promoted by the GC) for the whole network round trip.
+        size = batch.length;
+        this.inFlightSize = size;
+        exported = this.exporter.export(batch);
+      }
     } catch (err) {
       exported = Promise.reject(err);
     }
     this.inFlight = exported.then(
       () => this.afterExport(),
       (err: unknown) => {
-        this.drops.add(size, `exporter failed: ${describeError(err)}`);
+        this.dropped(size, `exporter failed: ${describeError(err)}`);
         this.afterExport();
       },
     );
@@ -127,8 +212,16 @@ export class BatchSpanProcessor implements SpanProcessor {
     this.inFlight = null;
     this.inFlightSize = 0;
     if (this.stopped) return;
-    if (this.queue.length >= this.maxBatch) this.schedule(0);
-    else if (this.queue.length > 0 && this.timer === null) this.schedule(this.delayMs);
+    const waiting = this.queued();
+    if (waiting >= this.maxBatch || this.sealed.length > 0) this.schedule(0);
+    else if (waiting > 0 && this.timer === null) this.schedule(this.delayMs);
+  }
+}
+
+/** The span pipeline's processor: a `BatchProcessor` of spans. */
+export class BatchSpanProcessor extends BatchProcessor<Span> implements SpanProcessor {
+  constructor(exporter: SpanExporter, options: BatchOptions = {}) {
+    super(exporter, options, 'span');
   }
 }
 

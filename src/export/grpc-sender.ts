@@ -64,7 +64,7 @@ export class GrpcSender implements PayloadSender {
     this.displayUrl = `${this.origin} (gRPC ${this.path})`;
     this.gzip = options.compression === 'gzip';
     this.timeoutMs = positive(options.timeoutMs, 10_000);
-    this.retrier = new Retrier(options);
+    this.retrier = new Retrier({ ...options, timeoutMs: this.timeoutMs }, this.displayUrl);
     const headers: http2.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       const key = name.toLowerCase();
@@ -95,7 +95,19 @@ export class GrpcSender implements PayloadSender {
       }
     }
     const frame = frameMessage(message, this.gzip);
-    return this.retrier.run(() => this.attempt(frame));
+    return this.retrier.run((timeoutMs, cutOff) => this.attempt(frame, timeoutMs, cutOff));
+  }
+
+  beginExit(deadline: number): void {
+    this.retrier.beginExit(deadline);
+  }
+
+  outage(): string | null {
+    return this.retrier.outage();
+  }
+
+  outageTiming(): string | null {
+    return this.retrier.outageTiming();
   }
 
   /** Stops retrying (a try in progress finishes) and closes the connection once it is idle. */
@@ -123,32 +135,44 @@ export class GrpcSender implements PayloadSender {
     return session;
   }
 
-  private attempt(frame: Buffer): Promise<AttemptOutcome> {
+  private attempt(frame: Buffer, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let settled = false;
       let timer: NodeJS.Timeout | null = null;
+      let onCutOff: (() => void) | null = null;
       const finish = (outcome: AttemptOutcome): void => {
         if (settled) return;
         settled = true;
         if (timer !== null) clearTimeout(timer);
+        if (onCutOff !== null) cutOff.removeEventListener('abort', onCutOff);
         resolve(outcome);
       };
       const fail = (code: number, detail: string, retryAfterMs = 0, hasRetryInfo = false): void =>
         finish({ ok: false, retryable: isRetryableGrpcCode(code, hasRetryInfo), status: code, reason: `gRPC ${grpcCodeName(code)}${detail === '' ? '' : `: ${detail}`}`, retryAfterMs });
+      // No answer at all (refused, DNS, reset, deadline, cut off at the exit deadline): at exit this
+      // ends the flush for every other batch too.
+      const unreachable = (code: number, detail: string): void =>
+        finish({ ok: false, retryable: true, unreachable: true, status: code, reason: `gRPC ${grpcCodeName(code)}: ${detail}` });
       suppressTracing(() => {
         let stream: http2.ClientHttp2Stream;
         try {
-          stream = this.connection().request({ ...this.baseHeaders, 'grpc-timeout': formatGrpcTimeout(this.timeoutMs) });
+          stream = this.connection().request({ ...this.baseHeaders, 'grpc-timeout': formatGrpcTimeout(timeoutMs) });
         } catch (err) {
           // Node's message may quote a header value (a secret): only its code is safe to show.
           fail(GrpcCode.INTERNAL, `request failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
           return;
         }
         timer = setTimeout(() => {
-          fail(GrpcCode.DEADLINE_EXCEEDED, `no answer within ${this.timeoutMs} ms`);
+          unreachable(GrpcCode.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
           stream.close(http2.constants.NGHTTP2_CANCEL);
-        }, this.timeoutMs);
+        }, timeoutMs);
         timer.unref();
+        onCutOff = () => {
+          unreachable(GrpcCode.DEADLINE_EXCEEDED, 'no answer before the exit deadline');
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+        };
+        if (cutOff.aborted) onCutOff();
+        else cutOff.addEventListener('abort', onCutOff, { once: true });
 
         let httpStatus = 0;
         let headerStatus: http2.IncomingHttpHeaders | null = null;
@@ -165,7 +189,7 @@ export class GrpcSender implements PayloadSender {
           size += chunk.length;
           if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
         });
-        stream.on('error', (err: NodeJS.ErrnoException) => fail(GrpcCode.UNAVAILABLE, connectionProblem(err)));
+        stream.on('error', (err: NodeJS.ErrnoException) => unreachable(GrpcCode.UNAVAILABLE, connectionProblem(err)));
         stream.on('close', () => {
           const meta = trailers ?? headerStatus;
           if (meta === null) {

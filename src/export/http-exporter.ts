@@ -33,7 +33,8 @@ export abstract class HttpSpanExporter implements SpanExporter {
   protected readonly resource: readonly Attribute[];
   private readonly mapOptions: MapOptions;
   private readonly sender: PayloadSender;
-  private readonly drops: DropReporter;
+  /** Shared with the batch processor in front of it, so a pipeline warns in one line. */
+  readonly drops: DropReporter;
   private readonly counters: ExporterStats = { exportedSpans: 0, droppedSpans: 0, requests: 0 };
 
   /** `transport`: the content type to POST with, or a sender of its own (OTLP/gRPC). */
@@ -42,6 +43,8 @@ export abstract class HttpSpanExporter implements SpanExporter {
     this.mapOptions = { exportBaggage: options.exportBaggage === true };
     this.sender = typeof transport === 'string' ? new HttpSender({ ...options, contentType: transport }) : transport;
     this.drops = new DropReporter(`${name} exporter (${this.sender.displayUrl})`);
+    const sender = this.sender;
+    this.drops.status = () => sender.outageTiming?.() ?? null;
   }
 
   /** Turns mapped spans into the request body. */
@@ -65,6 +68,16 @@ export abstract class HttpSpanExporter implements SpanExporter {
     return this.send(body, count);
   }
 
+  /** Sends a body encoded elsewhere (an encoder of the batch processor); see `export`. */
+  protected sendEncoded(body: Buffer, count: number): Promise<void> {
+    if (count === 0) return Promise.resolve();
+    if (body.length === 0) {
+      this.dropped(count, 'could not encode the batch');
+      return Promise.resolve();
+    }
+    return this.send(body, count);
+  }
+
   private async send(body: Buffer, count: number): Promise<void> {
     const result = await this.sender.send(body);
     this.counters.requests += result.attempts;
@@ -76,7 +89,18 @@ export abstract class HttpSpanExporter implements SpanExporter {
       if (rejected > 0) this.dropped(rejected, `the backend rejected them${result.rejected!.message === '' ? '' : `: ${result.rejected!.message}`}`);
       return;
     }
-    this.dropped(count, `${result.reason} after ${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`);
+    const tries = result.attempts === 0 ? 'not tried' : `${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`;
+    this.dropped(count, `${result.reason} (${tries})`);
+  }
+
+  /** The process is ending: one bounded try per batch from now on (see `Retrier.beginExit`). */
+  beginExit(deadline: number): void {
+    this.sender.beginExit?.(deadline);
+  }
+
+  /** Why the collector is not being reached, or null when it is. */
+  outage(): string | null {
+    return this.sender.outage?.() ?? null;
   }
 
   stats(): Readonly<ExporterStats> {

@@ -1,11 +1,19 @@
+import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { suppressTracing } from '../util/suppress.js';
+import { suppressTracingSync } from '../util/suppress.js';
 import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
 const gzipAsync = promisify(gzip);
+
+// Captured when the exporter loads, which start() does before any instrumentation patches `http`:
+// the exporter's own requests then never run through our wrappers (request, get, ClientRequest's
+// emit) at all, instead of running them only to be told that tracing is suppressed.
+const requestHttp = http.request;
+const requestHttps = https.request;
+const plainEmit = EventEmitter.prototype.emit;
 
 /** How an HTTP exporter reaches its backend. */
 export interface HttpSenderOptions extends RetryOptions {
@@ -14,37 +22,35 @@ export interface HttpSenderOptions extends RetryOptions {
   /** Extra headers (auth). Secret: never logged, never part of an error message. */
   headers?: Readonly<Record<string, string>>;
   compression?: 'gzip' | 'none';
-  /** Per-attempt timeout; a backend that stops answering costs at most this per try. */
-  timeoutMs?: number;
 }
 
 export type { SendResult } from './retry.js';
 
 /**
- * POSTs payloads with bounded retries. Uses Node's `http`/`https` directly, inside
- * `suppressTracing`, so the agent never traces its own exports; its sockets and timers are
- * unref'd, so an export in progress never keeps the process alive.
+ * POSTs payloads over a keep-alive connection, with the shared retry and exit policy (`Retrier`).
+ * Uses the `http`/`https` functions as they were before any patch, inside `suppressTracingSync`, so the
+ * agent never traces its own exports; its sockets and timers are unref'd, so an export in progress
+ * never keeps the process alive.
  */
 export class HttpSender implements PayloadSender {
+  /** The endpoint without credentials or query, for log lines. */
+  readonly displayUrl: string;
   private readonly url: URL;
-  private readonly transport: typeof http | typeof https;
+  private readonly request: typeof http.request;
   private readonly agent: http.Agent;
   private readonly baseHeaders: Record<string, string>;
   private readonly gzip: boolean;
-  private readonly timeoutMs: number;
   private readonly retrier: Retrier;
-  /** The endpoint without credentials or query, for log lines. */
-  readonly displayUrl: string;
 
   constructor(options: HttpSenderOptions) {
     this.url = new URL(options.url);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`unsupported exporter URL scheme ${this.url.protocol}`);
     this.displayUrl = `${this.url.protocol}//${this.url.host}${this.url.pathname}`;
-    this.transport = this.url.protocol === 'https:' ? https : http;
-    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 2 });
+    const secure = this.url.protocol === 'https:';
+    this.request = secure ? requestHttps : requestHttp;
+    this.agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 2 });
     this.gzip = options.compression === 'gzip';
-    this.timeoutMs = positive(options.timeoutMs, 10_000);
-    this.retrier = new Retrier(options);
+    this.retrier = new Retrier({ ...options, timeoutMs: positive(options.timeoutMs, 10_000) }, this.displayUrl);
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
     if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
   }
@@ -59,7 +65,19 @@ export class HttpSender implements PayloadSender {
         return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
       }
     }
-    return this.retrier.run(() => this.attempt(body));
+    return this.retrier.run((timeoutMs, cutOff) => this.attempt(body, timeoutMs, cutOff));
+  }
+
+  beginExit(deadline: number): void {
+    this.retrier.beginExit(deadline);
+  }
+
+  outage(): string | null {
+    return this.retrier.outage();
+  }
+
+  outageTiming(): string | null {
+    return this.retrier.outageTiming();
   }
 
   /** Stops retrying (a try in progress finishes) and closes idle sockets. */
@@ -68,32 +86,47 @@ export class HttpSender implements PayloadSender {
     this.agent.destroy();
   }
 
-  private attempt(body: Buffer): Promise<AttemptOutcome> {
+  private attempt(body: Buffer, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let settled = false;
-      const finish = (status: number, reason: string, retryAfterMs = 0): void => {
+      const finish = (outcome: AttemptOutcome): void => {
         if (settled) return;
         settled = true;
-        const ok = status >= 200 && status < 300;
-        resolve({ ok, retryable: status === 0 || status === 429 || status >= 500, status, reason: ok ? '' : reason, retryAfterMs });
+        resolve(outcome);
       };
-      suppressTracing(() => {
+      // No answer at all (refused, DNS, reset, timeout, cut off at the exit deadline).
+      const unreachable = (reason: string): void => finish({ ok: false, retryable: true, unreachable: true, status: 0, reason });
+      suppressTracingSync(() => {
         let req: http.ClientRequest;
         try {
           const headers = { ...this.baseHeaders, 'content-length': String(body.length) };
-          req = this.transport.request(this.url, { method: 'POST', agent: this.agent, headers });
+          req = this.request(this.url, { method: 'POST', agent: this.agent, headers });
+          req.emit = plainEmit;
         } catch (err) {
-          finish(0, `request failed: ${(err as Error).message}`);
+          unreachable(`request failed: ${(err as Error).message}`);
           return;
         }
+        const onCutOff = (): void => {
+          req.destroy(new Error('no answer before the exit deadline'));
+        };
+        if (cutOff.aborted) onCutOff();
+        else cutOff.addEventListener('abort', onCutOff, { once: true });
         req.on('socket', unrefSocket);
-        req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-        req.on('error', (err) => finish(0, err.message));
+        req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', (err) => {
+          cutOff.removeEventListener('abort', onCutOff);
+          unreachable(err.message);
+        });
         req.on('response', (res) => {
           const status = res.statusCode ?? 0;
           const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-          res.on('error', () => finish(status, `HTTP ${status}`, retryAfterMs));
-          res.on('end', () => finish(status, `HTTP ${status}`, retryAfterMs));
+          const settle = (): void => {
+            cutOff.removeEventListener('abort', onCutOff);
+            const ok = status >= 200 && status < 300;
+            finish({ ok, retryable: status === 429 || status >= 500, status, reason: ok ? '' : `HTTP ${status}`, retryAfterMs });
+          };
+          res.on('error', settle);
+          res.on('end', settle);
           res.resume();
         });
         req.end(body);

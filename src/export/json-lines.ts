@@ -19,7 +19,7 @@ export interface JsonLinesOptions extends Partial<MapOptions> {
 export class JsonLinesExporter implements SpanExporter {
   private readonly service: string;
   private readonly mapOptions: MapOptions;
-  private readonly drops: DropReporter;
+  readonly drops: DropReporter;
 
   constructor(private readonly sink: LineSink, options: JsonLinesOptions = {}) {
     this.service = serviceNameOf(buildResource(options.resource ?? {}));

@@ -20,6 +20,21 @@ export class ProtoWriter {
     this.pos = 0;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Forgets everything written after `length` (to take back a half-written message). */
+  truncate(length: number): void {
+    if (length >= 0 && length < this.pos) this.pos = length;
+  }
+
+  /** What was written, without a copy: valid only until the next write or `reset()`. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** A copy of what was written, safe to keep after the next `reset()`. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));

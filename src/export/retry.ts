@@ -1,15 +1,22 @@
-// The retry loop every network exporter shares (OTLP/HTTP, Zipkin, OTLP/gRPC): bounded tries,
-// exponential backoff with jitter, a server-given delay honoured up to the cap, and a stop switch
-// that wakes a sleeping retry at once so shutdown never waits out a backoff.
+// The delivery policy every network exporter shares (OTLP/HTTP, Zipkin, OTLP/gRPC, and any sender of
+// logs): bounded tries with a backoff shared by all payloads, so a collector that stays down is
+// probed rather than hit by every batch; a server-given delay honoured up to the cap; and an exit
+// mode that never holds the process for a collector that is not there. A transport supplies one
+// classified try; this module knows nothing of HTTP or gRPC.
 
 /** Bounds of the retry loop. */
 export interface RetryOptions {
   /** Tries per batch, the first included. Default 5. */
   maxAttempts?: number;
-  /** First retry delay; doubled each retry, with jitter. Default 500 ms. */
+  /** First delay after a failure; doubled per consecutive failure, with jitter. Default 500 ms. */
   initialBackoffMs?: number;
-  /** Upper bound of one delay, a server-given one included. Default 30 s. */
+  /**
+   * Upper bound of one delay, a server-given one included: a collector that stays down is probed
+   * this often, and spans reach it at most this long after it is back. Default 10 s.
+   */
   maxBackoffMs?: number;
+  /** Deadline of one try while the process runs. Default 10 s. */
+  timeoutMs?: number;
 }
 
 /** What one try came to, in the transport's own terms. */
@@ -17,6 +24,11 @@ export interface AttemptOutcome {
   ok: boolean;
   /** Whether the transport's rules allow another try (network error, 429/5xx, UNAVAILABLE, ...). */
   retryable: boolean;
+  /**
+   * No answer at all: connection refused, DNS failure, unreachable network, reset before an answer,
+   * or none within the deadline. At exit this ends the flush: the other payloads are not tried.
+   */
+  unreachable?: boolean;
   /** The protocol's status: the HTTP status, or the gRPC status code; 0 when no answer came (HTTP). */
   status: number;
   /** Why it failed, safe to log (no headers, no credentials). */
@@ -30,6 +42,7 @@ export interface AttemptOutcome {
 /** What one `send` came to. */
 export interface SendResult {
   ok: boolean;
+  /** Tries made for this payload (0 when it was dropped without one). */
   attempts: number;
   /** The last status (see `AttemptOutcome.status`). */
   status: number;
@@ -47,51 +60,187 @@ export interface PayloadSender {
   send(payload: Buffer): Promise<SendResult>;
   /** Stops retrying (a try in progress finishes) and closes idle connections. */
   shutdown(): void;
+  /** The process is ending (see `Retrier.beginExit`). */
+  beginExit?(deadline: number): void;
+  /** Why the collector is not being reached, or null (see `Retrier.outage`). */
+  outage?(): string | null;
+  /** How long the outage has lasted and when the next try goes, or null. */
+  outageTiming?(): string | null;
 }
 
-/** Runs tries until one succeeds, one fails for good, the tries are used up, or `stop()` is called. */
+/**
+ * One try of a transport: give up after `timeoutMs`, or at once when `cutOff` aborts (the exit
+ * deadline came); either is `unreachable`. Never rejects.
+ */
+export type Attempt = (timeoutMs: number, cutOff: AbortSignal) => Promise<AttemptOutcome>;
+
+/**
+ * Runs tries until one succeeds, one fails for good, the tries are used up, or `stop()` is called.
+ * The backoff is shared by every payload, not restarted per batch: after a failure nothing is sent
+ * before the next try time, and while the collector is down one try at a time probes it, so it sees
+ * one request per backoff interval however many batches wait. The first answer resets it.
+ *
+ * At exit (`beginExit`), each payload gets one try that ends by the deadline; once the collector has
+ * proven unreachable during the exit, every other payload is dropped at once, untried. Sleeps use
+ * unref'd timers: nothing here holds the event loop.
+ */
 export class Retrier {
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly timeoutMs: number;
+  private consecutiveFailures = 0;
+  private nextTryAt = 0;
+  private downSince = -1;
+  private lastFailure = '';
+  private exitDeadline = Infinity;
+  /** Set when the collector did not answer during the exit: the rest is dropped without a try. */
+  private exitFailure: string | null = null;
+  /** Settles when the latest try has (its outcome recorded). */
+  private probe: Promise<void> | null = null;
   private readonly wakeups = new Set<() => void>();
+  /** Tries in progress, so the exit can cut them off at its deadline. */
+  private readonly inProgress = new Set<AbortController>();
   private stopped = false;
 
-  constructor(options: RetryOptions = {}) {
+  /** `where`: the endpoint without credentials, for the outage sentence. `now`: a clock, for tests. */
+  constructor(options: RetryOptions = {}, private readonly where = 'the collector', private readonly now: () => number = Date.now) {
     this.maxAttempts = Math.max(1, Math.floor(positive(options.maxAttempts, 5)));
     this.initialBackoffMs = positive(options.initialBackoffMs, 500);
-    this.maxBackoffMs = positive(options.maxBackoffMs, 30_000);
+    this.maxBackoffMs = Math.max(this.initialBackoffMs, positive(options.maxBackoffMs, 10_000));
+    this.timeoutMs = positive(options.timeoutMs, 10_000);
   }
 
   get isStopped(): boolean {
     return this.stopped;
   }
 
-  async run(attemptOnce: () => Promise<AttemptOutcome>): Promise<SendResult> {
-    let attempt = 0;
-    let backoff = this.initialBackoffMs;
+  /**
+   * The process is ending: from now on each payload gets one try that ends by `deadline` (a
+   * `Date.now()` time); payloads waiting for a retry try once now; tries in progress are cut off at
+   * the deadline. Calling it again only ever moves the deadline earlier.
+   */
+  beginExit(deadline: number): void {
+    if (deadline < this.exitDeadline) this.exitDeadline = deadline;
+    for (const wake of [...this.wakeups]) wake();
+    for (const controller of this.inProgress) cutOffAt(controller, this.exitDeadline - this.now());
+  }
+
+  /**
+   * Why the collector is not being reached, or null when it is; stable while the outage lasts, so
+   * drop counts can be grouped by it: "the collector at URL is not answering (connect ECONNREFUSED ...)".
+   */
+  outage(): string | null {
+    if (this.downSince < 0) return null;
+    return `the collector at ${this.where} is not answering (${this.lastFailure})`;
+  }
+
+  /** How long the outage has lasted and when the next try goes; null when there is none, or at exit. */
+  outageTiming(): string | null {
+    if (this.downSince < 0 || this.exiting()) return null;
+    const t = this.now();
+    return `no payload taken for ${seconds(t - this.downSince)}, next try in ${seconds(Math.max(0, this.nextTryAt - t))}`;
+  }
+
+  async run(attemptOnce: Attempt): Promise<SendResult> {
+    let attempts = 0;
     for (;;) {
-      attempt++;
-      const outcome = await attemptOnce();
-      if (outcome.ok) {
-        const result: SendResult = { ok: true, attempts: attempt, status: outcome.status, reason: '' };
-        if (outcome.rejected !== undefined) result.rejected = outcome.rejected;
-        return result;
+      // While the collector is down (and during the exit), one try at a time probes it; the others
+      // wait for its outcome instead of each knocking on a closed port.
+      if (this.probe !== null && (this.downSince >= 0 || this.exiting())) {
+        await this.probe;
+        continue;
       }
-      if (!outcome.retryable || attempt >= this.maxAttempts || this.stopped) {
-        return { ok: false, attempts: attempt, status: outcome.status, reason: outcome.reason };
+      if (this.exiting()) return this.tryAtExit(attemptOnce, attempts);
+      const wait = this.nextTryAt - this.now();
+      if (wait > 0) {
+        if (this.stopped) return { ok: false, attempts, status: 0, reason: `not sent: the exporter stopped while ${this.lastFailure}` };
+        await this.sleep(wait);
+        continue; // the exit may have begun meanwhile
       }
-      const jittered = backoff * (0.8 + Math.random() * 0.4);
-      const delay = Math.min(this.maxBackoffMs, Math.max(jittered, outcome.retryAfterMs ?? 0));
-      await this.sleep(delay);
-      backoff = Math.min(this.maxBackoffMs, backoff * 2);
+      attempts++;
+      const outcome = await this.attempt(attemptOnce, this.timeoutMs);
+      if (outcome.ok || !outcome.retryable) {
+        // It answered: the collector is there (a refusal concerns this payload only).
+        this.recovered();
+        return result(outcome, attempts);
+      }
+      this.failed(outcome.reason, outcome.retryAfterMs ?? 0);
+      if (this.exiting()) {
+        // Started before the exit and ended (or was cut off) during it: that was its one try.
+        if (outcome.unreachable === true) this.exitFailure ??= outcome.reason;
+        return { ok: false, attempts, status: outcome.status, reason: `at exit: ${outcome.reason}` };
+      }
+      if (attempts >= this.maxAttempts || this.stopped) return result(outcome, attempts);
     }
   }
 
-  /** No more retries after the current one; a sleeping retry wakes now for its last try. */
+  /** No more retries after the current one; a sleeping retry wakes now and gives up. */
   stop(): void {
     this.stopped = true;
-    for (const wake of this.wakeups) wake();
+    for (const wake of [...this.wakeups]) wake();
+  }
+
+  private exiting(): boolean {
+    return this.exitDeadline !== Infinity;
+  }
+
+  private async tryAtExit(attemptOnce: Attempt, earlier: number): Promise<SendResult> {
+    if (this.exitFailure !== null) return { ok: false, attempts: earlier, status: 0, reason: `at exit: ${this.exitFailure}` };
+    const left = Math.floor(this.exitDeadline - this.now());
+    if (left <= 0) return { ok: false, attempts: earlier, status: 0, reason: 'at exit: the exit deadline passed before this batch could be sent' };
+    const outcome = await this.attempt(attemptOnce, Math.min(this.timeoutMs, left));
+    const attempts = earlier + 1;
+    if (outcome.ok) {
+      this.recovered();
+      return result(outcome, attempts);
+    }
+    if (outcome.unreachable === true) {
+      this.exitFailure = outcome.reason;
+      this.failed(outcome.reason, 0);
+    }
+    // An answering collector that says "not now" at exit: no time to wait for it.
+    return { ok: false, attempts, status: outcome.status, reason: `at exit: ${outcome.reason}` };
+  }
+
+  private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
+    const controller = new AbortController();
+    this.inProgress.add(controller);
+    // A timer of our own at the deadline: a transport's idle timeout may fire late on a busy loop.
+    const cutOff = this.exiting() ? cutOffAt(controller, this.exitDeadline - this.now()) : null;
+    const attempt = this.runAttempt(attemptOnce, timeoutMs, controller, cutOff);
+    const probe = attempt.then(() => {
+      if (this.probe === probe) this.probe = null;
+    });
+    this.probe = probe;
+    return attempt;
+  }
+
+  private async runAttempt(attemptOnce: Attempt, timeoutMs: number, controller: AbortController, cutOff: NodeJS.Timeout | null): Promise<AttemptOutcome> {
+    try {
+      return await attemptOnce(timeoutMs, controller.signal);
+    } catch (err) {
+      return { ok: false, retryable: true, unreachable: true, status: 0, reason: `send failed: ${(err as Error)?.message ?? String(err)}` };
+    } finally {
+      if (cutOff !== null) clearTimeout(cutOff);
+      this.inProgress.delete(controller);
+    }
+  }
+
+  private recovered(): void {
+    this.consecutiveFailures = 0;
+    this.nextTryAt = 0;
+    this.downSince = -1;
+  }
+
+  private failed(reason: string, retryAfterMs: number): void {
+    const t = this.now();
+    if (this.downSince < 0) this.downSince = t;
+    this.lastFailure = reason;
+    const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.consecutiveFailures, 30));
+    this.consecutiveFailures++;
+    const jittered = base * (0.8 + Math.random() * 0.4);
+    this.nextTryAt = t + Math.min(this.maxBackoffMs, Math.max(jittered, retryAfterMs));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -106,6 +255,26 @@ export class Retrier {
       this.wakeups.add(done);
     });
   }
+}
+
+function result(outcome: AttemptOutcome, attempts: number): SendResult {
+  const r: SendResult = { ok: outcome.ok, attempts, status: outcome.status, reason: outcome.ok ? '' : outcome.reason };
+  if (outcome.rejected !== undefined) r.rejected = outcome.rejected;
+  return r;
+}
+
+function cutOffAt(controller: AbortController, ms: number): NodeJS.Timeout | null {
+  if (ms <= 0) {
+    controller.abort();
+    return null;
+  }
+  const timer = setTimeout(() => controller.abort(), ms);
+  timer.unref();
+  return timer;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 export function positive(value: number | undefined, fallback: number): number {

@@ -166,7 +166,7 @@ const EXCEPTION_FIELDS: Readonly<Record<string, string>> = {
   stack: 'exception.stacktrace',
 };
 
-function mapLog(fields: Readonly<Record<string, unknown>>, timeMs: number): MappedEvent {
+export function mapLog(fields: Readonly<Record<string, unknown>>, timeMs: number): MappedEvent {
   const named = fields.event;
   const isError = named === 'error';
   const name = isError ? 'exception' : typeof named === 'string' && named !== '' ? named : 'log';

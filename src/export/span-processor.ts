@@ -1,14 +1,37 @@
 import type { Span } from '../api/span.js';
+import type { DropReporter } from './drop-reporter.js';
 
 /** Receives every finished, recording span. `onEnd` runs on the app's path: it must be cheap. */
 export interface SpanProcessor {
   onEnd(span: Span): void;
-  /** Sends whatever is queued; resolves when done or given up. Never rejects. */
-  forceFlush(): Promise<void>;
+  /**
+   * Sends whatever is queued; resolves when done or given up. Never rejects. With `exitDeadline`
+   * (a `Date.now()` time) the process is ending: one bounded try per batch, nothing after the deadline.
+   */
+  forceFlush(exitDeadline?: number): Promise<void>;
   /** Flushes and releases resources; later spans are dropped. Never rejects. */
   shutdown(): Promise<void>;
   /** Spans queued or being exported; lets shutdown hooks skip work when there is none. */
   pendingCount?(): number;
+}
+
+/** A batch already encoded by the exporter that will send it: the whole request body. */
+export interface EncodedBatch {
+  readonly count: number;
+  readonly bytes: Buffer;
+}
+
+/**
+ * Encodes each span as it finishes into the open batch, so a finished span is garbage at once
+ * instead of an object graph that waits (and gets promoted by the GC) until its batch is sent.
+ */
+export interface SpanBatchEncoder {
+  /** Spans in the open batch. */
+  readonly openCount: number;
+  /** Encodes `span` into the open batch; when it throws, the open batch is as it was. */
+  append(span: Span): void;
+  /** Closes the open batch (a new one begins) and returns it. */
+  seal(): EncodedBatch;
 }
 
 /** Sends a batch of finished spans somewhere. */
@@ -16,6 +39,16 @@ export interface SpanExporter {
   /** Resolves when the batch is delivered or given up on; must not reject. */
   export(spans: readonly Span[]): Promise<void>;
   shutdown(): Promise<void>;
+  /** The process is ending: from now on, one try per batch that ends by `deadline` (`Date.now()` time). */
+  beginExit?(deadline: number): void;
+  /** Why the backend is not being reached right now, or null; makes queue-full warnings say why. */
+  outage?(): string | null;
+  /** The exporter's drop counter, which a processor in front of it reports its own drops to. */
+  readonly drops?: DropReporter;
+  /** An encoder for `exportEncoded`, or null when this exporter takes spans only through `export`. */
+  createEncoder?(): SpanBatchEncoder | null;
+  /** Sends a batch made by this exporter's encoder; same contract as `export`. */
+  exportEncoded?(batch: EncodedBatch): Promise<void>;
 }
 
 /** Hands each span to the exporter as it finishes; for tests and the console, not for production load. */
@@ -31,7 +64,8 @@ export class SimpleSpanProcessor implements SpanProcessor {
     void p.then(() => this.pending.delete(p));
   }
 
-  async forceFlush(): Promise<void> {
+  async forceFlush(exitDeadline?: number): Promise<void> {
+    if (exitDeadline !== undefined) this.exporter.beginExit?.(exitDeadline);
     await Promise.all([...this.pending]);
   }
 
@@ -52,8 +86,8 @@ export class MultiSpanProcessor implements SpanProcessor {
   onEnd(span: Span): void {
     for (const p of this.processors) p.onEnd(span);
   }
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.processors.map((p) => p.forceFlush()));
+  async forceFlush(exitDeadline?: number): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.forceFlush(exitDeadline)));
   }
   async shutdown(): Promise<void> {
     await Promise.all(this.processors.map((p) => p.shutdown()));

@@ -55,6 +55,25 @@ export interface ViewSpan {
   scope: { name: string; version: string };
 }
 
+/** One OTLP log record of a trace (records without a trace are not kept). */
+export interface ViewLogRecord {
+  traceId: string;
+  /** '' when the record names no span. */
+  spanId: string;
+  /** The record's time, else when it was observed (ms since epoch). */
+  timeMs: number;
+  /** OTLP severity number (1 trace … 21 fatal); 0 unknown. */
+  severityNumber: number;
+  severityText: string;
+  /** The body as text (non-string bodies as JSON). */
+  body: string;
+  attributes: ViewAttribute[];
+  /** `service.name` of the record's resource. */
+  service: string;
+  /** The instrumentation scope (the logging library). */
+  scope: string;
+}
+
 /** One row of the trace list. */
 export interface TraceSummary {
   traceId: string;
@@ -99,10 +118,11 @@ export interface TraceListResponse {
   operations: string[];
 }
 
-/** `GET /api/traces/:traceId` (404 with `{ error }` when unknown). Spans in start order. */
+/** `GET /api/traces/:traceId` (404 with `{ error }` when unknown). Spans in start order, log records in time order. */
 export interface TraceResponse {
   traceId: string;
   spans: ViewSpan[];
+  logs: ViewLogRecord[];
 }
 
 /**
@@ -125,5 +145,5 @@ export interface TraceUpdate {
  *   GET /api/traces/:traceId  TraceResponse
  *   GET /api/traces/:traceId/otlp   the trace as OTLP JSON (ExportTraceServiceRequest), as a download
  *   GET /api/events           SSE stream of TraceUpdate
- * OTLP port: POST /v1/traces (application/x-protobuf or application/json, optionally gzip).
+ * OTLP port: POST /v1/traces and POST /v1/logs (application/x-protobuf or application/json, optionally gzip).
  */

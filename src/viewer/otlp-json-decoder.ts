@@ -78,7 +78,7 @@ function linkOf(l: Json): ViewLink {
   return { traceId: idOf(field(l, 'traceId', 'trace_id')), spanId: idOf(field(l, 'spanId', 'span_id')), attributes: attributesOf(l, 'attributes', 'attributes') };
 }
 
-function attributesOf(owner: Json, camel: string, snake: string): ViewAttribute[] {
+export function attributesOf(owner: Json, camel: string, snake: string): ViewAttribute[] {
   return listOf(owner, camel, snake).map((kv) => keyValueOf(kv, 0));
 }
 
@@ -88,7 +88,7 @@ function keyValueOf(kv: unknown, depth: number): ViewAttribute {
   return { key: intern(stringOf(field(o, 'key', 'key'))), value: value === undefined || value === null ? null : anyValueOf(value, depth) };
 }
 
-function anyValueOf(v: unknown, depth: number): ViewValue {
+export function anyValueOf(v: unknown, depth: number): ViewValue {
   if (depth > MAX_VALUE_DEPTH) throw new MalformedJson(`attribute values nested deeper than ${MAX_VALUE_DEPTH}`);
   const o = objectOf(v, 'AnyValue');
   let x = field(o, 'stringValue', 'string_value');
@@ -115,17 +115,17 @@ function anyValueOf(v: unknown, depth: number): ViewValue {
   return null;
 }
 
-function field(o: Json, camel: string, snake: string): unknown {
+export function field(o: Json, camel: string, snake: string): unknown {
   const v = o[camel];
   return v !== undefined ? v : o[snake];
 }
 
-function objectOf(v: unknown, what: string): Json {
+export function objectOf(v: unknown, what: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MalformedJson(`${what} must be an object`);
   return v as Json;
 }
 
-function listOf(o: Json, camel: string, snake: string, legacy?: string): unknown[] {
+export function listOf(o: Json, camel: string, snake: string, legacy?: string): unknown[] {
   let v = field(o, camel, snake);
   if (v === undefined && legacy !== undefined) v = o[legacy];
   if (v === undefined || v === null) return [];
@@ -133,7 +133,7 @@ function listOf(o: Json, camel: string, snake: string, legacy?: string): unknown
   return v;
 }
 
-function stringOf(v: unknown): string {
+export function stringOf(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
@@ -144,14 +144,14 @@ const BASE64_ID = /^[A-Za-z0-9+/]{22}==$|^[A-Za-z0-9+/]{11}=$/;
  * writes bytes as base64; the lengths tell the two apart (a 16-byte id is 32 hex or 24 base64
  * characters, an 8-byte id 16 or 12), so those ids are accepted too.
  */
-function idOf(v: unknown): string {
+export function idOf(v: unknown): string {
   if (typeof v !== 'string') return '';
   if (BASE64_ID.test(v)) return Buffer.from(v, 'base64').toString('hex');
   return v.toLowerCase();
 }
 
 /** int64 as a number when exact, else the decimal string (values stay exact, as the sender wrote them). */
-function intOf(v: unknown): number | string {
+export function intOf(v: unknown): number | string {
   if (typeof v === 'number') return v;
   const s = stringOf(v);
   const n = Number(s);
@@ -159,7 +159,7 @@ function intOf(v: unknown): number | string {
 }
 
 /** A uint64 nanosecond time as an exact decimal string ('0' when absent or not a number). */
-function nanosOf(v: unknown): string {
+export function nanosOf(v: unknown): string {
   if (typeof v === 'string') return /^\d{1,20}$/.test(v) ? v.replace(/^0+(?=\d)/, '') : '0';
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Number.isSafeInteger(v) ? String(v) : BigInt(Math.trunc(v)).toString();
   return '0';

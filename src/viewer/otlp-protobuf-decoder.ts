@@ -77,7 +77,7 @@ function readScopeSpans(r: ProtoReader, resource: ViewAttribute[], service: stri
   // Spans read before the scope field share the same object, so they see its values too.
 }
 
-function readScope(r: ProtoReader, scope: { name: string; version: string }): void {
+export function readScope(r: ProtoReader, scope: { name: string; version: string }): void {
   while (r.more()) {
     const key = r.key();
     const field = key >>> 3;
@@ -247,7 +247,7 @@ function readLink(r: ProtoReader): ViewLink {
 }
 
 /** The repeated KeyValue `field` of a message (Resource.attributes is field 1). */
-function readAttributesOf(r: ProtoReader, field: number): ViewAttribute[] {
+export function readAttributesOf(r: ProtoReader, field: number): ViewAttribute[] {
   const out: ViewAttribute[] = [];
   while (r.more()) {
     const key = r.key();
@@ -259,7 +259,7 @@ function readAttributesOf(r: ProtoReader, field: number): ViewAttribute[] {
   return out;
 }
 
-function readKeyValue(r: ProtoReader, depth: number): ViewAttribute {
+export function readKeyValue(r: ProtoReader, depth: number): ViewAttribute {
   let k = '';
   let value: ViewValue = null;
   while (r.more()) {
@@ -280,7 +280,7 @@ function readKeyValue(r: ProtoReader, depth: number): ViewAttribute {
   return { key: k, value };
 }
 
-function readAnyValue(r: ProtoReader, depth: number): ViewValue {
+export function readAnyValue(r: ProtoReader, depth: number): ViewValue {
   if (depth > MAX_VALUE_DEPTH) throw new MalformedProtobuf(`attribute values nested deeper than ${MAX_VALUE_DEPTH}`);
   let value: ViewValue = null;
   // A oneof: the last field on the wire wins, as protobuf specifies.

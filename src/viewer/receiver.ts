@@ -12,11 +12,14 @@ import { decodeOtlpJson, MalformedJson } from './otlp-json-decoder.js';
 import { decodeOtlpProtobuf } from './otlp-protobuf-decoder.js';
 import { MalformedProtobuf } from './protobuf-reader.js';
 import type { TraceStore } from './store.js';
+import type { LogStore } from './log-store.js';
+import { decodeOtlpLogsJson, decodeOtlpLogsProtobuf } from './otlp-logs-decoder.js';
 import { invalidReason } from './view-span.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 export const OTLP_TRACES_PATH = '/v1/traces';
+export const OTLP_LOGS_PATH = '/v1/logs';
 
 // google.rpc.Code values used in Status bodies.
 const CODE_INVALID_ARGUMENT = 3;
@@ -29,6 +32,8 @@ const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 
 export interface ReceiverOptions {
   store: TraceStore;
+  /** Where `POST /v1/logs` records go; without it that path is not served. */
+  logs?: LogStore;
   /** Largest body accepted, compressed and uncompressed. */
   maxBodyBytes?: number;
   /**
@@ -63,7 +68,9 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
   return (req, res) => {
     const url = req.url ?? '/';
     const pathname = url.split('?', 1)[0];
-    if (pathname !== OTLP_TRACES_PATH) return plain(res, 404, `not found: this port receives OTLP traces at POST ${OTLP_TRACES_PATH}`);
+    const signal = pathname === OTLP_TRACES_PATH ? 'traces' : pathname === OTLP_LOGS_PATH && options.logs !== undefined ? 'logs' : null;
+    if (signal === null) return plain(res, 404, `not found: this port receives OTLP traces at POST ${OTLP_TRACES_PATH}${options.logs ? ` and logs at POST ${OTLP_LOGS_PATH}` : ''}`);
+    const work = signal === 'traces' ? receive : receiveLogs;
     if (req.method !== 'POST') return plain(res, 405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
     const contentType = String(req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
     // `application/protobuf` is the registered name some senders use for the same bytes.
@@ -113,13 +120,13 @@ export function createOtlpHandler(options: ReceiverOptions): (req: http.Incoming
       const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       chunks.length = 0;
       if (contentEncoding !== 'gzip') {
-        settle(res, encoding, options, () => receive(raw, encoding, options));
+        settle(res, encoding, options, () => work(raw, encoding, options));
         release();
         return;
       }
       gunzip(raw, { maxOutputLength: maxBodyBytes }, (err, body) => {
         release();
-        if (err === null) return settle(res, encoding, options, () => receive(body, encoding, options));
+        if (err === null) return settle(res, encoding, options, () => work(body, encoding, options));
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
           refuse(res, options, 413, encoding, CODE_RESOURCE_EXHAUSTED, `body is over the limit of ${maxBodyBytes} bytes once decompressed`);
         } else refuse(res, options, 400, encoding, CODE_INVALID_ARGUMENT, `body is not valid gzip: ${err.message}`);
@@ -152,6 +159,22 @@ export function receive(body: Buffer, encoding: Encoding, options: ReceiverOptio
   if (added.length > 0) options.onAccepted?.(added);
   const message = rejected === 0 ? '' : `${rejected} span(s) rejected; first: ${firstReason}`;
   return { status: 200, accepted: added.length, rejected, message };
+}
+
+/**
+ * Decodes and stores one `ExportLogsServiceRequest` body. Records without a trace are accepted and
+ * not kept (the viewer shows records beside their spans); none is "rejected" for it.
+ */
+export function receiveLogs(body: Buffer, encoding: Encoding, options: ReceiverOptions): ReceiveResult {
+  let records;
+  try {
+    records = encoding === 'protobuf' ? decodeOtlpLogsProtobuf(body) : decodeOtlpLogsJson(body);
+  } catch (err) {
+    const why = err instanceof MalformedProtobuf || err instanceof MalformedJson ? err.message : describeError(err);
+    return { status: 400, accepted: 0, rejected: 0, message: `malformed ${encoding === 'protobuf' ? 'protobuf' : 'JSON'} ExportLogsServiceRequest: ${why}` };
+  }
+  const kept = options.logs?.add(records) ?? 0;
+  return { status: 200, accepted: kept, rejected: 0, message: '' };
 }
 
 /** Answers with what `work` concluded; a bug of ours becomes a 500 for this request, never a crashed viewer. */

@@ -15,6 +15,7 @@ import type { TraceResponse } from './model.js';
 import { toOtlpJson } from './otlp-json-encoder.js';
 import { PLACEHOLDER_PAGE } from './placeholder-page.js';
 import { MAX_LIST_LIMIT, type TraceQuery, type TraceStore } from './store.js';
+import type { LogStore } from './log-store.js';
 
 /** `dist/viewer-page/` beside the compiled `dist/src/viewer/`: where the page build puts index.html and assets/. */
 export const DEFAULT_PAGE_DIR = path.resolve(__dirname, '..', '..', 'viewer-page');
@@ -46,6 +47,8 @@ const TRACE_ID_PREFIX = /^[0-9a-f]{4,32}$/;
 
 export interface WebOptions {
   store: TraceStore;
+  /** Log records shown with their trace; none when absent. */
+  logs?: LogStore;
   events: LiveEvents;
   /** The folder holding index.html and assets/. */
   pageDir?: string;
@@ -73,7 +76,7 @@ export function createWebHandler(options: WebOptions): (req: http.IncomingMessag
     if (p === '/api/traces') return listTraces(res, options.store, url.searchParams);
     if (p === '/api/events') return options.events.attach(req, res, SECURITY_HEADERS);
     const m = /^\/api\/traces\/([^/]+)(\/otlp)?$/.exec(p);
-    if (m !== null) return sendTrace(res, options.store, m[1]!.toLowerCase(), m[2] !== undefined);
+    if (m !== null) return sendTrace(res, options.store, options.logs, m[1]!.toLowerCase(), m[2] !== undefined);
     json(res, 404, { error: `not found: ${p}` });
   };
   return (req, res) => {
@@ -133,12 +136,12 @@ export function parseQuery(params: URLSearchParams): TraceQuery | string {
   return q;
 }
 
-function sendTrace(res: http.ServerResponse, store: TraceStore, traceId: string, asOtlp: boolean): void {
+function sendTrace(res: http.ServerResponse, store: TraceStore, logs: LogStore | undefined, traceId: string, asOtlp: boolean): void {
   if (!TRACE_ID.test(traceId)) return json(res, 400, { error: 'a trace id is 32 hex characters' });
   const spans = store.spans(traceId);
   if (spans === undefined) return json(res, 404, { error: `trace ${traceId} is not in the viewer (never received, or evicted)` });
   if (!asOtlp) {
-    const body: TraceResponse = { traceId, spans: [...spans] };
+    const body: TraceResponse = { traceId, spans: [...spans], logs: logs === undefined ? [] : [...logs.forTrace(traceId)] };
     return json(res, 200, body);
   }
   json(res, 200, toOtlpJson(spans), { 'content-disposition': `attachment; filename="trace-${traceId}.otlp.json"` });

@@ -9,6 +9,7 @@ import { createOtlpHandler, DEFAULT_MAX_BODY_BYTES, OTLP_TRACES_PATH, type Recei
 import { createWebHandler } from './server.js';
 import { loadSpanFile, SpanFileWriter, type LoadReport } from './span-file.js';
 import { DEFAULT_MAX_SPANS, TraceStore } from './store.js';
+import { LogStore } from './log-store.js';
 
 export const DEFAULT_WEB_PORT = 16686;
 export const DEFAULT_OTLP_PORT = 4318;
@@ -52,6 +53,8 @@ export interface Viewer {
   /** `http://<host>:<port>` of the OTLP/gRPC receiver (an exporter's endpoint with protocol grpc), or null when off. */
   otlpGrpcUrl: string | null;
   store: TraceStore;
+  /** Log records received on `/v1/logs`, by trace (not saved to `file`). */
+  logs: LogStore;
   /** What loading `file` found (null without a file). */
   loaded: LoadReport | null;
   /** Stops both ports, ends live streams and writes the file's pending lines. */
@@ -77,6 +80,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   const host = options.host ?? DEFAULT_HOST;
   const warn = options.warn ?? ((m: string) => process.stderr.write(`tracing-agent ui: warning: ${m}\n`));
   const store = new TraceStore(options.maxSpans ?? DEFAULT_MAX_SPANS);
+  const logs = new LogStore();
   let loaded: LoadReport | null = null;
   let writer: SpanFileWriter | null = null;
   if (options.file !== undefined) {
@@ -91,13 +95,14 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   const fileWriter = writer;
   const receiverOptions: ReceiverOptions = {
     store,
+    logs,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxInFlightBytes: options.maxInFlightBytes,
     onAccepted: fileWriter === null ? undefined : (spans) => fileWriter.append(spans),
     onRefused: throttledRefusals(warn),
   };
   const otlpHandler = createOtlpHandler(receiverOptions);
-  const webHandler = createWebHandler({ store, events, pageDir: options.pageDir, host });
+  const webHandler = createWebHandler({ store, logs, events, pageDir: options.pageDir, host });
   // Created and bound inside suppressTracing: connections inherit that context, so if the viewer
   // runs under the agent by accident its own requests are not traced (and never loop back into it).
   const otlpServer = suppressTracing(() => http.createServer(otlpHandler));
@@ -125,6 +130,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
     otlpUrl: `http://${urlHost}:${(otlpServer.address() as AddressInfo).port}${OTLP_TRACES_PATH}`,
     otlpGrpcUrl: grpcServer === null ? null : `http://${urlHost}:${(grpcServer.server.address() as AddressInfo).port}`,
     store,
+    logs,
     loaded,
     close() {
       closing ??= (async () => {

@@ -32,6 +32,24 @@ export interface ReceivedSpan {
   scope: { name: string; version: string };
 }
 
+/** One OTLP log record as received (official decoding for protobuf), flattened with its resource and scope. */
+export interface ReceivedLog {
+  protocol: 'otlp-protobuf' | 'otlp-json';
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  /** The body's string value ('' when absent or not a string). */
+  body: string;
+  attributes: Record<string, ReceivedValue>;
+  /** '' when the record carries no trace. */
+  traceId: string;
+  spanId: string;
+  flags: number;
+  resource: Record<string, ReceivedValue>;
+  scope: { name: string; version: string };
+}
+
 /** One Zipkin v2 span as received (the JSON object, unchanged). */
 export interface ReceivedZipkinSpan {
   traceId: string;
@@ -96,12 +114,24 @@ export function officialRequestCodec(): OfficialCodec {
   return codec;
 }
 
+let logsCodec: OfficialCodec | null = null;
+function officialLogsCodec(): OfficialCodec {
+  if (logsCodec === null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+    logsCodec = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest as OfficialCodec;
+  }
+  return logsCodec;
+}
+
 /** A running receiver. Start with `Collector.start()`, stop with `close()`. */
 export class Collector {
   /** OTLP spans received, in arrival order. */
   readonly spans: ReceivedSpan[] = [];
   /** Zipkin spans received, in arrival order. */
   readonly zipkinSpans: ReceivedZipkinSpan[] = [];
+  /** OTLP log records received (`/v1/logs`), in arrival order. */
+  readonly logs: ReceivedLog[] = [];
   /** Every request, failed ones included. */
   readonly requests: ReceivedRequest[] = [];
   /** Bodies that could not be decoded, with the reason; a test should expect none. */
@@ -152,6 +182,11 @@ export class Collector {
     return this.waitFor(() => this.spans.length >= count, timeoutMs, () => `${this.spans.length} of ${count} OTLP spans`).then(() => this.spans);
   }
 
+  /** Resolves with the OTLP log records once at least `count` arrived; rejects after `timeoutMs`. */
+  waitForLogs(count: number, timeoutMs = 5000): Promise<ReceivedLog[]> {
+    return this.waitFor(() => this.logs.length >= count, timeoutMs, () => `${this.logs.length} of ${count} OTLP log records`).then(() => this.logs);
+  }
+
   /** Resolves with the Zipkin spans once at least `count` arrived; rejects after `timeoutMs`. */
   waitForZipkinSpans(count: number, timeoutMs = 5000): Promise<ReceivedZipkinSpan[]> {
     return this.waitFor(() => this.zipkinSpans.length >= count, timeoutMs, () => `${this.zipkinSpans.length} of ${count} Zipkin spans`).then(() => this.zipkinSpans);
@@ -166,6 +201,7 @@ export class Collector {
   reset(): void {
     this.spans.length = 0;
     this.zipkinSpans.length = 0;
+    this.logs.length = 0;
     this.requests.length = 0;
     this.decodeErrors.length = 0;
   }
@@ -252,6 +288,16 @@ export class Collector {
         for (const s of JSON.parse(body.toString('utf8')) as ReceivedZipkinSpan[]) this.zipkinSpans.push(s);
         return 202;
       }
+      if (record.path === '/v1/logs') {
+        if (record.contentType.startsWith('application/x-protobuf')) {
+          const c = officialLogsCodec();
+          const obj = c.toObject(c.decode(body), { longs: String, enums: Number, bytes: Buffer, defaults: false, arrays: true });
+          this.addOtlpLogs(obj as OtlpLogsRequest, 'otlp-protobuf');
+        } else if (record.contentType.startsWith('application/json')) {
+          this.addOtlpLogs(JSON.parse(body.toString('utf8')) as OtlpLogsRequest, 'otlp-json');
+        } else return 415;
+        return 200;
+      }
       if (record.path === '/v1/traces') {
         if (record.contentType.startsWith('application/x-protobuf')) {
           const c = officialRequestCodec();
@@ -266,6 +312,31 @@ export class Collector {
     } catch (err) {
       this.decodeErrors.push(`${record.path} ${record.contentType}: ${(err as Error).message}`);
       return 400;
+    }
+  }
+
+  private addOtlpLogs(req: OtlpLogsRequest, protocol: ReceivedLog['protocol']): void {
+    for (const rl of req.resourceLogs ?? []) {
+      const resource = attributesOf(rl.resource?.attributes);
+      for (const sl of rl.scopeLogs ?? []) {
+        const scope = { name: sl.scope?.name ?? '', version: sl.scope?.version ?? '' };
+        for (const r of sl.logRecords ?? []) {
+          this.logs.push({
+            protocol,
+            timeUnixNano: String(r.timeUnixNano ?? '0'),
+            observedTimeUnixNano: String(r.observedTimeUnixNano ?? '0'),
+            severityNumber: r.severityNumber ?? 0,
+            severityText: r.severityText ?? '',
+            body: r.body?.stringValue ?? '',
+            attributes: attributesOf(r.attributes),
+            traceId: hexOf(r.traceId),
+            spanId: hexOf(r.spanId),
+            flags: r.flags ?? 0,
+            resource,
+            scope,
+          });
+        }
+      }
     }
   }
 
@@ -324,6 +395,19 @@ export interface OtlpRequest {
         events?: { name?: string; timeUnixNano?: string | number; attributes?: OtlpKeyValue[] }[];
         links?: { traceId?: Id; spanId?: Id; attributes?: OtlpKeyValue[] }[];
         status?: { code?: number; message?: string };
+      }[];
+    }[];
+  }[];
+}
+
+interface OtlpLogsRequest {
+  resourceLogs?: {
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeLogs?: {
+      scope?: { name?: string; version?: string };
+      logRecords?: {
+        timeUnixNano?: string | number; observedTimeUnixNano?: string | number; severityNumber?: number; severityText?: string;
+        body?: { stringValue?: string }; attributes?: OtlpKeyValue[]; traceId?: Id; spanId?: Id; flags?: number;
       }[];
     }[];
   }[];

@@ -33,12 +33,20 @@ export function runNode(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
   });
 }
 
-/** The parent's environment without anything that would change how the child traces. */
+/**
+ * The parent's environment without anything that would change how the child traces, plus one
+ * setting for this shared, loaded test machine: children that end by themselves flush their last
+ * spans to an in-test collector at exit, and that collector runs in this (busy) test process, so it
+ * may take longer than the default exit deadline (500 ms) to answer. Tests of the deadline itself set
+ * `TRACING_EXIT_TIMEOUT_MS` explicitly (test/integration/export/short-process.test.ts,
+ * test/reliability/shutdown.test.ts).
+ */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('TRACING_') || k.startsWith('OTEL_') || k === 'NODE_OPTIONS' || k.startsWith('TAP') || k === 'NODE_V8_COVERAGE') continue;
     env[k] = v;
   }
+  env.TRACING_EXIT_TIMEOUT_MS = '5000';
   return env;
 }

@@ -1,7 +1,8 @@
 // The detail panel of the selected span: ids, timing, status, tags, events, links, resource, scope.
-import type { ViewAttribute, ViewSpan } from '../model.js';
+import type { ViewAttribute, ViewLogRecord, ViewSpan } from '../model.js';
 import { clear, copyButton, el } from './dom.js';
 import { formatDuration, valueText } from './format.js';
+import { logRecordList } from './log-records.js';
 import { serviceChip } from './service-chip.js';
 
 /** How the panel learns whether a linked trace can be opened. */
@@ -10,8 +11,11 @@ export interface LinkResolver {
   resolve(traceId: string): Promise<string | null>;
 }
 
-/** Fills `panel` with the details of `span`; `traceStartMs` anchors the relative times. */
-export function showSpanDetail(panel: HTMLElement, span: ViewSpan, traceStartMs: number, links: LinkResolver): void {
+/**
+ * Fills `panel` with the details of `span`; `traceStartMs` anchors the relative times; `logs` are the
+ * log records written while the span was active, in time order.
+ */
+export function showSpanDetail(panel: HTMLElement, span: ViewSpan, traceStartMs: number, links: LinkResolver, logs: readonly ViewLogRecord[] = []): void {
   clear(panel);
   panel.append(
     el('h2', { class: 'detail-name' }, span.name || '(no name)'),
@@ -26,6 +30,8 @@ export function showSpanDetail(panel: HTMLElement, span: ViewSpan, traceStartMs:
     idTable(span),
     el('h3', null, `Tags (${span.attributes.length})`),
     attributeTable(span.attributes, 'detail-tags'),
+    el('h3', null, `Log records (${logs.length})`),
+    logRecordList(logs, traceStartMs, 'detail-logs'),
   );
 
   panel.append(el('h3', null, `Events / logs (${span.events.length})`));

@@ -1,11 +1,12 @@
 // The trace page: header with the trace's facts and actions, service legend, waterfall and the
 // detail panel of the clicked span. Shows a trace from the server (/trace/<id>) or one read from a
 // local OTLP JSON file.
-import type { TraceSummary, ViewSpan } from '../model.js';
+import type { TraceSummary, ViewLogRecord, ViewSpan } from '../model.js';
 import { ApiError, getOtlpText, getTrace, otlpUrl, traceKnown, type LiveUpdates } from './api.js';
 import { clear, copyButton, copyText, el } from './dom.js';
 import { showSpanDetail } from './detail-panel.js';
 import { formatDuration, formatStart } from './format.js';
+import { logRecordList } from './log-records.js';
 import { serviceChip } from './service-chip.js';
 import { buildSpanTree } from './span-tree.js';
 import type { View, ViewContext } from './view.js';
@@ -28,7 +29,8 @@ export function showServerTrace(main: HTMLElement, traceId: string, context: Vie
       shown?.dispose();
       clear(main);
       shownCount = response.spans.length;
-      shown = renderTrace(main, response.spans, { traceId, fromFile: null });
+      // An older viewer (or a stand-in) may answer without `logs`.
+      shown = renderTrace(main, response.spans, { traceId, fromFile: null }, response.logs ?? []);
     } catch (error) {
       if (disposed) return;
       status.className = 'problem';
@@ -83,7 +85,7 @@ interface TraceView extends View {
   offerRefresh(newSpans: number, refresh: () => void): void;
 }
 
-function renderTrace(main: HTMLElement, spans: readonly ViewSpan[], source: TraceSource): TraceView {
+function renderTrace(main: HTMLElement, spans: readonly ViewSpan[], source: TraceSource, logs: readonly ViewLogRecord[] = []): TraceView {
   const tree = buildSpanTree(spans);
   const root = spans[tree.spanOfRow[0] ?? 0];
   const errors = spans.reduce((n, s) => n + (s.error ? 1 : 0), 0);
@@ -118,7 +120,17 @@ function renderTrace(main: HTMLElement, spans: readonly ViewSpan[], source: Trac
   const resolver = {
     resolve: async (traceId: string): Promise<string | null> => (await traceKnown(traceId)) ? `/trace/${traceId}` : null,
   };
-  const waterfall = new Waterfall(tree, (span) => showSpanDetail(detail, span, tree.startMs, resolver));
+  const logsBySpan = new Map<string, ViewLogRecord[]>();
+  for (const record of logs) {
+    let list = logsBySpan.get(record.spanId);
+    if (!list) logsBySpan.set(record.spanId, (list = []));
+    list.push(record);
+  }
+  const waterfall = new Waterfall(tree, (span) => showSpanDetail(detail, span, tree.startMs, resolver, logsBySpan.get(span.spanId) ?? []));
+  const spanNames = new Map(spans.map((s) => [s.spanId, s.name] as const));
+  const traceLogs = logs.length === 0 ? null : el('section', { class: 'trace-logs', 'aria-label': 'Log records of the trace' },
+    el('h2', null, `Log records (${logs.length})`),
+    logRecordList(logs, tree.startMs, 'trace-log-list', (spanId) => spanNames.get(spanId) ?? (spanId ? `span ${spanId}` : '(no span)')));
 
   let fileNote: HTMLElement | null = null;
   if (source.fromFile) {
@@ -133,7 +145,7 @@ function renderTrace(main: HTMLElement, spans: readonly ViewSpan[], source: Trac
       }
     }
   }
-  main.append(head, legend, ...(fileNote ? [fileNote] : []), el('div', { class: 'trace-body' }, waterfall.element, detail));
+  main.append(head, legend, ...(fileNote ? [fileNote] : []), el('div', { class: 'trace-body' }, waterfall.element, detail), ...(traceLogs ? [traceLogs] : []));
   waterfall.render();
   performance.mark('viewer:first-rows');
   return {

@@ -77,7 +77,7 @@ t.test('an app that simply ends gets its spans flushed on beforeExit', async (t)
 t.test('a backend that never answers holds the exit no longer than the flush deadline', async (t) => {
   const collector = await Collector.start({ fault: { hang: true } });
   t.teardown(() => collector.close());
-  const r = await run({ MODE: 'agent', END: 'natural', SPANS: '5', FLUSH_TIMEOUT_MS: '300', COLLECTOR_URL: collector.otlpUrl });
+  const r = await run({ MODE: 'agent', END: 'natural', SPANS: '5', EXIT_TIMEOUT_MS: '300', COLLECTOR_URL: collector.otlpUrl });
   t.equal(r.code, 0, r.stderr);
   // The exporter's own timeout is 10 s; ending well before it shows the deadline, not the timeout, ruled.
   t.ok(r.ms < 8000, `exited after ${r.ms} ms`);
@@ -88,7 +88,7 @@ t.test('an unreachable backend does not delay the exit past the deadline either'
   const collector = await Collector.start();
   const url = collector.otlpUrl;
   await collector.close();
-  const r = await run({ MODE: 'agent', END: 'signal', SPANS: '2', FLUSH_TIMEOUT_MS: '300', COLLECTOR_URL: url }, 'SIGTERM');
+  const r = await run({ MODE: 'agent', END: 'signal', SPANS: '2', EXIT_TIMEOUT_MS: '300', COLLECTOR_URL: url }, 'SIGTERM');
   t.same({ code: r.code, signal: r.signal }, { code: null, signal: 'SIGTERM' });
   t.ok(r.ms < 8000, `exited after ${r.ms} ms`);
 });

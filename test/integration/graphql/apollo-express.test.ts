@@ -5,5 +5,5 @@ import { KINDS, runKinds, suiteDatabase } from './suite.js';
 
 t.test('Apollo Server 5 on express 5', async (t) => {
   const db = await suiteDatabase(t);
-  runKinds(t, db, KINDS.filter((k) => k.env?.APOLLO_MODE === 'express'));
+  runKinds(t, db, KINDS.filter((k) => k.folder === 'apollo5' && k.env?.APOLLO_MODE === 'express'));
 });

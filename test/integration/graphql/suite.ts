@@ -14,6 +14,8 @@ import { createDatabase, type TestDatabase } from '../db-sql/databases.js';
 import { rawReceiver } from '../../helpers/raw-receiver.js';
 
 const PARENT = '00f067aa0ba902b7';
+// Apollo takes seconds to start on a loaded machine (the helper's default is 15 s).
+const START_TIMEOUT_MS = 60_000;
 const LITERAL_SECRET = `lit-${randomBytes(6).toString('hex')}`;
 const PARAM_SECRET = `param-${randomBytes(6).toString('hex')}`;
 
@@ -34,6 +36,8 @@ export const KINDS: AppKind[] = [
   { label: 'graphql 16 via graphql-http', folder: 'graphql16', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 200 },
   { label: 'Apollo Server 5 on express', folder: 'apollo5', env: { APOLLO_MODE: 'express' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 400 },
   { label: 'Apollo Server 5 standalone', folder: 'apollo5', env: { APOLLO_MODE: 'standalone' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 400 },
+  { label: 'Apollo Server 4 on express 4', folder: 'apollo4', env: { APOLLO_MODE: 'express', APOLLO_EXPRESS: 'builtin' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 200 },
+  { label: 'GraphQL Yoga 5 (@graphql-tools/executor)', folder: 'yoga', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 400 },
 ];
 
 const GET_USER = `query GetUser($id: ID!, $note: String) {
@@ -127,7 +131,7 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
       t.test(`${kind.label}, ${file}: operation spans, errors, context under concurrency`, async (t) => {
         const collector = await Collector.start();
         t.teardown(() => collector.close());
-        const app = await startApp(fixturePath('graphql', `${kind.folder}/${file}`), { env: appEnv(kind, db, collector.otlpUrl) });
+        const app = await startApp(fixturePath('graphql', `${kind.folder}/${file}`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl) });
         const first = await post(app, GET_USER, { id: '1', note: PARAM_SECRET });
         const anonymous = await post(app, '{ hello }');
         const mutation = await post(app, 'mutation CreateOrder($item: String!) { createOrder(item: $item, qty: 2) { id item } }', { item: PARAM_SECRET });
@@ -195,7 +199,7 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const config = writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } });
-      const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
+      const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
       const first = await post(app, GET_USER, { id: '1', note: PARAM_SECRET });
       const concurrent = await Promise.all([0, 1, 2].map(() => post(app, GET_USER, { id: '1' })));
       const many = await post(app, MANY);
@@ -226,7 +230,7 @@ export function runPrivacyAndOptOut(t: Test, db: TestDatabase): void {
     const receiver = await rawReceiver();
     t.teardown(() => receiver.close());
     const kind = KINDS[1]!;
-    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { env: appEnv(kind, db, receiver.url, { TRACING_CONFIG: writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } }) }) });
+    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, receiver.url, { TRACING_CONFIG: writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } }) }) });
     t.equal((await post(app, GET_USER, { id: '1', note: PARAM_SECRET })).status, 200);
     await post(app, `query Broken { user(id: "${LITERAL_SECRET}" { name } }`);
     await post(app, `query Invalid { users(count: "${LITERAL_SECRET}") { id } }`);
@@ -243,7 +247,7 @@ export function runPrivacyAndOptOut(t: Test, db: TestDatabase): void {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
     const kind = KINDS[1]!;
-    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { env: appEnv(kind, db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: 'graphql' }) });
+    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: 'graphql' }) });
     const call = await post(app, GET_USER, { id: '1' });
     await new Promise((r) => setTimeout(r, 50));
     t.equal(await app.stop(), 0);

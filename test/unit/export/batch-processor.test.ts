@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Tracer, type Span } from '../../../src/index.js';
 import { BatchSpanProcessor } from '../../../src/export/batch-processor.js';
-import type { SpanExporter } from '../../../src/export/span-processor.js';
+import type { EncodedBatch, SpanBatchEncoder, SpanExporter } from '../../../src/export/span-processor.js';
 
 /** An exporter that records batches and can be held to simulate a slow backend. */
 class RecordingExporter implements SpanExporter {
@@ -41,6 +41,9 @@ t.test('a full batch is sent without waiting for the delay, in batches of at mos
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxExportBatchSize: 4 });
   const tracer = tracerWith(processor);
   for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`).finish();
+  // A few timer turns, however busy the machine (a fixed 30 ms was sometimes too short here); the
+  // scheduled delay is a minute, so anything sent by then was sent for being a full batch.
+  for (let waited = 0; exporter.batches.length < 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 30));
   t.same(exporter.batches.map((b) => b.length), [4, 4], 'full batches went out at once; the rest waits');
   await processor.forceFlush();
@@ -116,4 +119,51 @@ t.test('the batch timer does not keep the process alive', async (t) => {
   const timer = (processor as unknown as { timer: NodeJS.Timeout }).timer;
   t.equal(timer.hasRef(), false);
   await processor.shutdown();
+});
+
+/** An exporter that encodes spans as they finish (as OTLP/protobuf does) and records each batch's count. */
+class EncodingExporter extends RecordingExporter {
+  readonly encodedBatches: number[] = [];
+  createEncoder(): SpanBatchEncoder {
+    let open: string[] = [];
+    return {
+      get openCount() {
+        return open.length;
+      },
+      append(span: Span) {
+        if (span.operationName === 'unencodable') throw new Error('cannot encode');
+        open.push(span.operationName);
+      },
+      seal(): EncodedBatch {
+        const names = open;
+        open = [];
+        return { count: names.length, bytes: Buffer.from(names.join(',')) };
+      },
+    };
+  }
+  async exportEncoded(batch: EncodedBatch): Promise<void> {
+    await this.hold;
+    this.encodedBatches.push(batch.count);
+    this.batches.push(batch.bytes.toString().split(','));
+  }
+}
+
+t.test('with an encoding exporter: spans are encoded as they finish, batched, bounded and counted the same way', async (t) => {
+  const exporter = new EncodingExporter();
+  let release!: () => void;
+  exporter.hold = new Promise((r) => (release = r));
+  const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 10, maxExportBatchSize: 4, scheduledDelayMs: 60_000 });
+  const tracer = tracerWith(processor);
+  for (let i = 0; i < 4; i++) tracer.startSpan(`s${i}`).finish();
+  for (let waited = 0; processor.pendingCount() === 4 && exporter.encodedBatches.length === 0 && waited < 50; waited++) await new Promise((r) => setTimeout(r, 10));
+  // The first full batch is in flight (held); ten more fit in the queue, the rest is dropped.
+  for (let i = 4; i < 20; i++) tracer.startSpan(`s${i}`).finish();
+  tracer.startSpan('unencodable').finish();
+  t.equal(processor.pendingCount(), 14, 'one batch in flight plus a full queue');
+  t.equal(processor.droppedSpans, 7, 'six over the bound and one that could not be encoded');
+  release();
+  await processor.forceFlush();
+  t.same(exporter.encodedBatches, [4, 4, 4, 2], 'full batches of four, then the open one');
+  t.same(exporter.batches.flat(), Array.from({ length: 14 }, (_, i) => `s${i}`), 'in order, each once');
+  t.equal(processor.pendingCount(), 0);
 });

@@ -67,26 +67,43 @@ t.test('headers and gzip reach the backend; headers never appear in failure reas
   t.notMatch(failed.reason, /s3cret/);
 });
 
-t.test('exports run with tracing suppressed and on unref\'d sockets', async (t) => {
+t.test('exports never run through wrappers of http.request, http.get or ClientRequest emit, even ones installed later', async (t) => {
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  // Stand in for an instrumentation: patch http.request the way a wrapper would, and record
-  // what it would see.
+  // Stand in for an instrumentation that patches after the exporter loaded (start() loads the
+  // exporter before any hook): record every call that reaches a wrapper.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const httpModule = require('node:http') as typeof import('node:http');
-  const original = httpModule.request;
-  const seen: { suppressed: boolean; refed: boolean }[] = [];
+  const originalRequest = httpModule.request;
+  const originalGet = httpModule.get;
+  const proto = httpModule.ClientRequest.prototype as unknown as { emit: (...a: unknown[]) => boolean };
+  const hadOwnEmit = Object.prototype.hasOwnProperty.call(proto, 'emit');
+  const originalEmit = proto.emit;
+  const seen: string[] = [];
   httpModule.request = function requestWithProbe(this: unknown, ...args: unknown[]) {
-    const suppressed = isTracingSuppressed();
-    const req = (original as (...a: unknown[]) => import('node:http').ClientRequest).apply(this, args);
-    req.on('socket', (socket) => setImmediate(() => seen.push({ suppressed, refed: (socket as unknown as { _handle?: { hasRef?(): boolean } })._handle?.hasRef?.() ?? true })));
-    return req;
-  } as typeof original;
+    seen.push(`request (suppressed: ${isTracingSuppressed()})`);
+    return (originalRequest as (...a: unknown[]) => import('node:http').ClientRequest).apply(this, args);
+  } as typeof originalRequest;
+  httpModule.get = function getWithProbe(this: unknown, ...args: unknown[]) {
+    seen.push('get');
+    return (originalGet as (...a: unknown[]) => import('node:http').ClientRequest).apply(this, args);
+  } as typeof originalGet;
+  proto.emit = function emitWithProbe(this: unknown, ...args: unknown[]) {
+    seen.push(`emit ${String(args[0])}`);
+    return originalEmit.apply(this, args);
+  };
   t.teardown(() => {
-    httpModule.request = original;
+    httpModule.request = originalRequest;
+    httpModule.get = originalGet;
+    if (hadOwnEmit) proto.emit = originalEmit;
+    else delete (proto as { emit?: unknown }).emit;
   });
   const sender = new HttpSender({ ...fast, url: collector.zipkinUrl, contentType: 'application/json' });
   t.equal((await sender.send(Buffer.from('[]'))).ok, true);
+  t.equal(collector.requests.length, 1, 'the export reached the collector');
+  t.same(seen, [], 'no wrapper saw the export');
   t.equal(isTracingSuppressed(), false, 'suppression does not leak out to the caller');
-  t.same(seen, [{ suppressed: true, refed: false }]);
+  // The probe itself works: an ordinary request goes through it.
+  await new Promise<void>((resolve) => httpModule.get(collector.zipkinUrl, (res) => res.resume().on('end', resolve)));
+  t.ok(seen.includes('get'), 'the probe sees ordinary requests');
 });

@@ -4,6 +4,7 @@ import t from 'tap';
 import { redactedDocument, selectOperation, sniffOperation } from '../../../instrumentations/graphql/document.js';
 import { redactMessage, requestValues } from '../../../instrumentations/graphql/errors.js';
 import { collapsedPath } from '../../../instrumentations/graphql/resolvers.js';
+import { readGraphqlOptions } from '../../../instrumentations/graphql/options.js';
 
 const majors = { 15: require('graphql15') as typeof import('graphql'), 16: require('graphql') as typeof import('graphql') };
 
@@ -70,4 +71,20 @@ t.test('list positions collapse, the depth limit counts fields only', async (t) 
   t.equal(collapsedPath(path(['users', 3, 'posts', 0, 'title']), 5), 'users.*.posts.*.title');
   t.equal(collapsedPath(path(['users', 3, 'posts']), 2), 'users.*.posts');
   t.equal(collapsedPath(path(['users', 3, 'posts']), 1), null);
+});
+
+t.test('options: a wrong value warns once, naming the option and what it accepts, and the default is used', async (t) => {
+  const warnings: string[] = [];
+  const log = { debug() {}, info() {}, warn() {}, error() {}, warnOnce: (_key: string, msg: string) => warnings.push(msg) } as never;
+  t.same(readGraphqlOptions({}, log), { resolverSpans: false, resolverDepth: 5, document: 'redacted', variables: false, renameServerSpan: true }, 'defaults');
+  t.same(
+    readGraphqlOptions({ resolverSpans: true, resolverDepth: 3, document: 'off', variables: true, renameServerSpan: false }, log),
+    { resolverSpans: true, resolverDepth: 3, document: 'off', variables: true, renameServerSpan: false },
+  );
+  t.same(warnings, [], 'no warning for valid values');
+  t.same(readGraphqlOptions({ resolverSpans: 'yes', resolverDepth: 0, document: 'raw' }, log), { resolverSpans: false, resolverDepth: 5, document: 'redacted', variables: false, renameServerSpan: true });
+  t.equal(warnings.length, 3);
+  t.match(warnings[0], /instrumentations\.graphql\.resolverDepth = 0 .*accepted: a whole number from 1 to 100/);
+  t.match(warnings[1], /instrumentations\.graphql\.document = "raw" .*accepted: redacted, full, off/);
+  t.match(warnings[2], /instrumentations\.graphql\.resolverSpans = "yes" .*accepted: true or false/);
 });

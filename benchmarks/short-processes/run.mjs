@@ -1,0 +1,143 @@
+// Issue 21's benchmark: a batch of short processes started the way a test runner starts them, with
+// the agent in NODE_OPTIONS, against no agent. Variants, interleaved round by round:
+//   no agent | agent, TRACING_EXPORTER=none (start-up only) | agent + collector up | agent + collector down
+// "collector down" is a loopback port nothing listens on (connections refused), the default case of
+// a laptop or CI runner without a collector. Reports the median over rounds of the batch's wall time
+// (and its ratio to no agent), and per process the median CPU time (all threads, start-up included)
+// and the median exit time (last act of the script to its 'exit' event).
+// Usage: node benchmarks/short-processes/run.mjs [--processes 20] [--rounds 5] [--jobs 1] [--node /path/to/node]
+//                                               [--before /path/to/another/build]
+// --before adds the collector up/down variants for another checkout of the agent (built, with its
+// register.mjs), to compare two builds in one run.
+// Run `npm run build` first (the agent is loaded from dist/).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1];
+};
+const processes = Math.max(1, Number(arg('processes', '20')) || 20);
+const rounds = Math.max(1, Number(arg('rounds', '5')) || 5);
+const jobs = Math.max(1, Number(arg('jobs', '1')) || 1);
+const node = arg('node', process.execPath);
+const register = path.join(root, 'register.mjs');
+if (!existsSync(path.join(root, 'dist', 'src', 'agent', 'start.js'))) {
+  console.error('build first: npm run build');
+  process.exit(1);
+}
+
+// The collector: answers every OTLP request with 200 and counts what it got.
+let received = 0;
+const collector = http.createServer((req, res) => {
+  req.on('data', (c) => (received += c.length));
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+await new Promise((r) => collector.listen(0, '127.0.0.1', r));
+const upUrl = `http://127.0.0.1:${collector.address().port}/v1/traces`;
+// A port that refuses: bound by a server that does not accept... Node cannot hold one unlistened,
+// so take a free port and release it; on loopback nothing else is likely to take it for minutes.
+const probe = net.createServer();
+await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+const downUrl = `http://127.0.0.1:${probe.address().port}/v1/traces`;
+await new Promise((r) => probe.close(r));
+
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRACING_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
+const agentOptions = `--import ${register}`;
+const variants = [
+  { name: 'no agent', env: {} },
+  { name: 'agent, exporter none (start-up only)', env: { NODE_OPTIONS: agentOptions, TRACING_EXPORTER: 'none' } },
+  { name: 'agent + collector up', env: { NODE_OPTIONS: agentOptions, TRACING_ENDPOINT: upUrl } },
+  { name: 'agent + collector down (refused)', env: { NODE_OPTIONS: agentOptions, TRACING_ENDPOINT: downUrl } },
+];
+const before = arg('before', null);
+if (before !== null) {
+  const options = `--import ${path.resolve(before, 'register.mjs')}`;
+  variants.push(
+    { name: 'before: agent + collector up', env: { NODE_OPTIONS: options, TRACING_ENDPOINT: upUrl } },
+    { name: 'before: agent + collector down (refused)', env: { NODE_OPTIONS: options, TRACING_ENDPOINT: downUrl } },
+  );
+}
+
+function runOne(env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [path.join(here, 'job.cjs')], {
+      env: { ...baseEnv, TRACING_SERVICE_NAME: 'short-process', ...env },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
+    let report = '';
+    let stderr = '';
+    child.stdio[3].setEncoding('utf8').on('data', (d) => (report += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`job exited ${code}: ${stderr}`));
+      try {
+        resolve({ ...JSON.parse(report), warned: stderr.includes('warn') });
+      } catch {
+        reject(new Error(`no report from the job: ${stderr}`));
+      }
+    });
+  });
+}
+
+async function runBatch(env) {
+  const started = performance.now();
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < processes) {
+      next++;
+      results.push(await runOne(env));
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  return { wallMs: performance.now() - started, results };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const samples = new Map(variants.map((v) => [v.name, { wall: [], cpu: [], exit: [], warned: 0 }]));
+const load = [];
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order each round, so no variant always runs first (or right after another).
+  const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+  for (const v of order) {
+    const batch = await runBatch(v.env);
+    const s = samples.get(v.name);
+    s.wall.push(batch.wallMs);
+    for (const r of batch.results) {
+      s.cpu.push(r.cpuMs);
+      s.exit.push(r.exitMs);
+      if (r.warned) s.warned++;
+    }
+  }
+  load.push(os.loadavg()[0]);
+  process.stderr.write(`round ${round + 1}/${rounds} done (load average ${os.loadavg()[0].toFixed(1)})\n`);
+}
+collector.close();
+
+const base = median(samples.get('no agent').wall);
+console.log(`Node ${node === process.execPath ? process.version : node}; ${processes} processes per batch, ${jobs} at a time, ${rounds} interleaved rounds; load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`);
+console.log('');
+console.log('| variant | batch wall ms (median) | × no agent | CPU ms per process (median) | exit ms per process (median) | processes that warned |');
+console.log('|---|---|---|---|---|---|');
+for (const v of variants) {
+  const s = samples.get(v.name);
+  const wall = median(s.wall);
+  console.log(`| ${v.name} | ${wall.toFixed(0)} | ${(wall / base).toFixed(2)} | ${median(s.cpu).toFixed(1)} | ${median(s.exit).toFixed(1)} | ${s.warned} of ${s.cpu.length} |`);
+}
+console.log('');
+console.log(`collector received ${received} bytes`);
+console.log('');

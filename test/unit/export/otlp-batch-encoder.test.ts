@@ -1,0 +1,77 @@
+import t from 'tap';
+import { Tracer, InMemorySpanExporter, Tags, recordError, followsFrom, childOf } from '../../../src/index.js';
+import { mapSpan } from '../../../src/export/span-model.js';
+import { OtlpProtobufEncoder, encodeEnvelope } from '../../../src/export/otlp-protobuf.js';
+import { OtlpBatchEncoder } from '../../../src/export/otlp-protobuf.js';
+import { buildResource } from '../../../src/export/resource.js';
+import type { Span } from '../../../src/api/span.js';
+
+// Spans encoded one by one as they finish must give the very bytes the batch encoder (the one the
+// official-definition tests decode) gives for the same spans: same fields, same order, same lengths.
+
+function variedSpans(n: number): Span[] {
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  for (let i = 0; i < n; i++) {
+    const root = tracer.startSpan(`GET /orders/${i}`, { tags: { [Tags.SPAN_KIND]: 'server', 'http.status_code': 200 + i, ratio: i / 7, big: 2 ** 40 + i, neg: -i, ok: i % 2 === 0 } });
+    root.setBaggageItem('tenant', `t${i}`);
+    const child = tracer.startSpan('query', { childOf: root, tags: { [Tags.SPAN_KIND]: 'client', 'db.statement': 'é'.repeat(i % 200) + 'x'.repeat((i * 37) % 300) } });
+    if (i % 3 === 0) recordError(child, new Error(`boom ${i}`));
+    child.log({ event: 'retry', attempt: i, detail: { nested: true } });
+    child.finish();
+    const linked = tracer.startSpan('follow', { references: [followsFrom(root.context()), childOf(child.context())] });
+    linked.setTag('error', 'true');
+    linked.finish();
+    root.finish();
+  }
+  const ctx = tracer.extract('http_headers', {
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
+  });
+  tracer.startSpan('remote child', { childOf: ctx }).finish();
+  tracer.startSpan('no tags at all').finish();
+  return [...memory.getFinishedSpans()];
+}
+
+for (const exportBaggage of [false, true]) {
+  t.test(`span by span equals the batch encoding, byte for byte (exportBaggage ${exportBaggage})`, async (t) => {
+    const spans = variedSpans(60);
+    const resource = buildResource({ 'service.name': 'shop', 'service.version': '1.2.3' });
+    const expected = new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage })), resource);
+    const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), exportBaggage);
+    for (const s of spans) encoder.append(s);
+    t.equal(encoder.openCount, spans.length);
+    const batch = encoder.seal();
+    t.equal(batch.count, spans.length);
+    t.ok(batch.bytes.length > 20_000, `a batch with multi-byte lengths (${batch.bytes.length} bytes)`);
+    t.ok(batch.bytes.equals(expected), 'identical bytes');
+    t.equal(encoder.openCount, 0, 'a new batch begins');
+
+    // The next batch reuses the buffer and still comes out right.
+    for (const s of spans.slice(0, 5)) encoder.append(s);
+    const again = encoder.seal();
+    t.ok(again.bytes.equals(new OtlpProtobufEncoder().encode(spans.slice(0, 5).map((s) => mapSpan(s, { exportBaggage })), resource)));
+  });
+}
+
+t.test('an empty resource and a one-span batch', async (t) => {
+  const spans = variedSpans(1).slice(0, 1);
+  const resource = buildResource({});
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  encoder.append(spans[0]!);
+  t.ok(encoder.seal().bytes.equals(new OtlpProtobufEncoder().encode([mapSpan(spans[0]!, { exportBaggage: false })], resource)));
+});
+
+t.test('a span that cannot be encoded leaves the open batch as it was', async (t) => {
+  const spans = variedSpans(2);
+  const resource = buildResource({ 'service.name': 'shop' });
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  encoder.append(spans[0]!);
+  const broken = Object.create(spans[1]!) as Span;
+  Object.defineProperty(broken, 'references', { get: () => [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] });
+  t.throws(() => encoder.append(broken), /bad reference/);
+  encoder.append(spans[2]!);
+  t.equal(encoder.openCount, 2);
+  const expected = new OtlpProtobufEncoder().encode([spans[0]!, spans[2]!].map((s) => mapSpan(s, { exportBaggage: false })), resource);
+  t.ok(encoder.seal().bytes.equals(expected), 'only the two good spans, intact');
+});
