@@ -9,10 +9,10 @@ import type { Scope, ScopeManager } from '../../src/scope/scope-manager.js';
  * the caller's callback (and resolves its promise) in the caller's context — its `RequestHandler` is an
  * `AsyncResource` made in that context — but not the body's events.
  *
- * So, once undici has made the body (`RequestHandler.prototype.onHeaders`, in every major 5–7), the
- * caller's scope is read in the handler's own async scope and put on the body, and the body class's
- * `emit` re-enters it (see src/scope/emitter-scope.ts): listeners untouched, nothing allocated for a
- * call made outside any trace.
+ * So, once undici has made the body (`RequestHandler.prototype.onHeaders`, in every major 5–7; a later
+ * one without it is left alone), the caller's scope is read in the handler's own async scope and put
+ * on the body, and the body class's `emit` re-enters it (see src/scope/emitter-scope.ts): listeners
+ * untouched, nothing allocated for a call made outside any trace.
  */
 
 interface RequestHandlerLike {

@@ -14,7 +14,7 @@ const undiciInstrumentation = defineInstrumentation({
   // Every undici that publishes `undici:request:*` (all of 5.x and later) is traced without patching;
   // the subscription starts with the agent, whether or not the package is ever loaded. The one patch:
   // `request` bodies' events run in their caller's context (see body.ts).
-  modules: [{ name: 'undici', versions: '>=5 <8', file: 'lib/api/api-request.js' }],
+  modules: [{ name: 'undici', versions: '>=5', file: 'lib/api/api-request.js' }],
   patch(exports, ctx) {
     patchRequestHandler(exports, ctx);
     return exports;
