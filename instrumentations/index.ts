@@ -1,46 +1,52 @@
-import type { InstrumentationEntry } from '../src/agent/instrumentation.js';
+import type { RegistryEntry } from '../src/agent/instrumentation.js';
 
 /**
- * Every instrumentation the agent ships, one line each. An entry names the modules to hook (a package,
- * a built-in, or `package/path/to/file.js`) so the hooks can be set up without loading any
- * instrumentation code; `load` runs only when one of those modules is first loaded. To add one:
- *
- *   { name: 'http', modules: ['http', 'https'], load: () => require('./http/http.js').default },
- *
- * `modules` must list the same modules as the instrumentation's own `modules`; a `diagnostics_channel`
- * subscriber adds `subscribes: true` so its `start()` runs when the agent starts.
+ * Every instrumentation the agent ships, one line each: its declaration (the only place its name,
+ * modules, version ranges and kind are written) and how to load its code. The loader's hooks, the
+ * names the configuration accepts and the `config` command's table are derived from these lines;
+ * `load` runs only when one of the modules loads (`patch`) or when the agent starts (`subscribe`).
+ * Adding an instrumentation is one file plus one line here (docs/architecture.md).
  */
-export const instrumentations: readonly InstrumentationEntry[] = [
-  { name: 'http', modules: ['http'], load: () => require('./http/http.js').default },
-  { name: 'https', modules: ['https'], load: () => require('./http/https.js').default },
-  { name: 'undici', modules: ['undici/lib/api/api-request.js'], load: () => require('./undici/undici.js').default, subscribes: true },
-  { name: 'fetch', modules: [], load: () => require('./undici/undici.js').fetchInstrumentation, subscribes: true },
-  { name: 'express', modules: ['express'], load: () => require('./frameworks/express.js').default },
-  { name: 'fastify', modules: ['fastify'], load: () => require('./frameworks/fastify.js').default },
-  { name: 'koa', modules: ['koa'], load: () => require('./frameworks/koa.js').default },
-  { name: 'pg', modules: ['pg/lib/client.js', 'pg-pool'], load: () => require('./sql/pg.js').default },
-  { name: 'mysql2', modules: ['mysql2/lib/connection.js', 'mysql2/lib/pool.js'], load: () => require('./sql/mysql2.js').default },
-  { name: 'ioredis', modules: ['ioredis'], load: () => require('./redis/ioredis.js').default },
-  {
-    name: 'redis',
-    modules: ['@redis/client/dist/lib/commander.js', '@redis/client/dist/lib/client/index.js'],
-    load: () => require('./redis/redis.js').default,
-    subscribes: true,
-  },
-  { name: 'hapi', modules: ['@hapi/hapi/lib/request.js'], load: () => require('./frameworks/hapi.js').default },
+export const instrumentations: readonly RegistryEntry[] = [
+  { name: 'http', kind: 'patch', modules: [{ name: 'http', versions: '*' }], load: () => require('./http/http.js').default },
+  { name: 'https', kind: 'patch', modules: [{ name: 'https', versions: '*' }], load: () => require('./http/https.js').default },
+  { name: 'undici', kind: 'patch+subscribe', modules: [{ name: 'undici', versions: '>=5', file: 'lib/api/api-request.js' }], load: () => require('./undici/undici.js').default },
+  { name: 'fetch', kind: 'subscribe', modules: [{ name: 'fetch', versions: '*', reportOnly: true }], load: () => require('./undici/fetch.js').default },
+  { name: 'express', kind: 'patch', modules: [{ name: 'express', versions: '>=4 <6' }], load: () => require('./frameworks/express.js').default },
+  { name: 'fastify', kind: 'patch', modules: [{ name: 'fastify', versions: '>=4 <6' }], load: () => require('./frameworks/fastify.js').default },
+  { name: 'koa', kind: 'patch', modules: [{ name: 'koa', versions: '>=2 <4' }, { name: '@koa/router', versions: '*', reportOnly: true }], load: () => require('./frameworks/koa.js').default },
+  { name: 'hapi', kind: 'patch', modules: [{ name: '@hapi/hapi', versions: '>=21 <22', file: 'lib/request.js' }], load: () => require('./frameworks/hapi.js').default },
+  { name: 'pg', kind: 'patch', modules: [{ name: 'pg', versions: '>=8 <9', file: 'lib/client.js' }, { name: 'pg-pool', versions: '>=3 <4' }], load: () => require('./sql/pg.js').default },
+  { name: 'mysql2', kind: 'patch', modules: [{ name: 'mysql2', versions: '>=3 <4', file: 'lib/connection.js' }, { name: 'mysql2', versions: '>=3 <4', file: 'lib/pool.js' }], load: () => require('./sql/mysql2.js').default },
+  { name: 'ioredis', kind: 'patch', modules: [{ name: 'ioredis', versions: '>=5 <7' }], load: () => require('./redis/ioredis.js').default },
+  // Every @redis/client is claimed: >= 5.12 publishes on diagnostics_channel (subscribed), older ones are patched.
+  { name: 'redis', kind: 'patch+subscribe', modules: [{ name: '@redis/client', versions: '>=1', file: 'dist/lib/commander.js' }, { name: '@redis/client', versions: '>=1', file: 'dist/lib/client/index.js' }], load: () => require('./redis/redis.js').default },
   {
     name: 'graphql',
+    kind: 'patch',
     modules: [
-      'graphql/execution/execute.js',
-      'graphql/language/parser.js',
-      'graphql/validation/validate.js',
-      '@graphql-tools/executor/cjs/execution/execute.js',
-      '@graphql-tools/executor/esm/execution/execute.js',
+      { name: 'graphql', versions: '>=15 <17', file: 'execution/execute.js' },
+      { name: 'graphql', versions: '>=15 <17', file: 'language/parser.js' },
+      { name: 'graphql', versions: '>=15 <17', file: 'validation/validate.js' },
+      { name: '@graphql-tools/executor', versions: '>=1 <3', file: 'cjs/execution/execute.js' },
+      { name: '@graphql-tools/executor', versions: '>=1 <3', file: 'esm/execution/execute.js' },
     ],
     load: () => require('./graphql/graphql.js').default,
   },
-  { name: 'pino', modules: ['pino/lib/tools.js'], load: () => require('./logs/pino.js').default },
-  { name: 'winston', modules: ['winston/lib/winston/logger.js'], load: () => require('./logs/winston.js').default },
-  { name: 'bunyan', modules: ['bunyan'], load: () => require('./logs/bunyan.js').default },
-  { name: 'grpc', modules: ['@grpc/grpc-js/build/src/client.js', '@grpc/grpc-js/build/src/server.js'], load: () => require('./grpc/grpc-js.js').default },
+  { name: 'pino', kind: 'patch', modules: [{ name: 'pino', versions: '>=7 <11', file: 'lib/tools.js' }], load: () => require('./logs/pino.js').default },
+  { name: 'winston', kind: 'patch', modules: [{ name: 'winston', versions: '>=3 <4', file: 'lib/winston/logger.js' }], load: () => require('./logs/winston.js').default },
+  { name: 'bunyan', kind: 'patch', modules: [{ name: 'bunyan', versions: '>=1 <2' }], load: () => require('./logs/bunyan.js').default },
+  { name: 'grpc', kind: 'patch', modules: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/client.js' }, { name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/server.js' }], load: () => require('./grpc/grpc-js.js').default },
+  {
+    name: 'amqplib',
+    kind: 'patch',
+    modules: [
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/channel.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/channel_model.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/callback_model.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/connect.js' },
+    ],
+    load: () => require('./messaging/amqplib.js').default,
+  },
+  { name: 'opentracing', kind: 'patch', modules: [{ name: 'opentracing', versions: '>=0.13.0 <1' }], load: () => require('./opentracing/opentracing.js').default },
 ];

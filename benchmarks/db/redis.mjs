@@ -5,13 +5,11 @@
 // library's own events: the part of the cost that is the library publishing, not the agent.
 // Run: npm run build && node benchmarks/db/redis.mjs [rounds=6] [seconds=1] [concurrency=1,16]
 import { createRequire } from 'node:module';
-import dc from 'node:diagnostics_channel';
 const require = createRequire(import.meta.url);
 const { Tracer } = require('../../dist/src/index.js');
-const { log } = require('../../dist/src/util/log.js');
-const { wrapMethod, unwrapMethod } = require('../../dist/src/agent/wrap.js');
-const ioredisInstrumentation = require('../../dist/instrumentations/redis/ioredis.js').default;
-const redisInstrumentation = require('../../dist/instrumentations/redis/redis.js').default;
+const { InstrumentationRun, buildAgentSettings } = require('../../dist/src/agent/kit.js');
+const { defaultConfig } = require('../../dist/src/config/load.js');
+const { instrumentations } = require('../../dist/instrumentations/index.js');
 const Redis = require('ioredis6');
 const { createClient } = require('redis6');
 
@@ -24,19 +22,12 @@ const password = 'acme-redis-pass';
 let finishedSpans = 0;
 const counting = { onEnd() { finishedSpans++; }, forceFlush: async () => {}, shutdown: async () => {} };
 const tracer = new Tracer({ processor: counting });
-let subscriptions = [];
-const ctx = {
-  tracer,
-  config: {},
-  log,
-  moduleVersion: '',
-  wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper),
-  unwrap: (target, name) => unwrapMethod(target, name),
-  subscribe(channel, onMessage) {
-    dc.subscribe(channel, onMessage);
-    subscriptions.push([channel, onMessage]);
-  },
-};
+// Each instrumentation run as the loader runs it: same context builder, same undo.
+const runtime = { tracer, settings: buildAgentSettings(defaultConfig()) };
+const declared = (name) => instrumentations.find((d) => d.name === name);
+const ioredisRun = new InstrumentationRun('ioredis', declared('ioredis').load(), runtime);
+const redisRun = new InstrumentationRun('redis', declared('redis').load(), runtime);
+const publishOnlyRun = new InstrumentationRun('publish-only', {}, runtime);
 
 const key = `bench:${process.pid}`;
 const ioredis = new Redis({ host: '127.0.0.1', port, password });
@@ -47,8 +38,8 @@ await ioredis.set(key, 'x'.repeat(64));
 const clients = {
   ioredis: {
     get: () => ioredis.get(key),
-    on: () => ioredisInstrumentation.patch(Redis, { ...ctx, moduleVersion: require('ioredis6/package.json').version }, ioredisInstrumentation.modules[0]),
-    off: () => ioredisInstrumentation.unpatch(Redis, ctx, ioredisInstrumentation.modules[0]),
+    on: () => ioredisRun.code.patch(Redis, ioredisRun.context(require('ioredis6/package.json').version), declared('ioredis').modules[0]),
+    off: () => ioredisRun.undo(),
   },
   redis: {
     get: () => nodeRedis.get(key),
@@ -57,16 +48,16 @@ const clients = {
     publishOnly: {
       get: () => nodeRedis.get(key),
       on: () => {
+        const ctx = publishOnlyRun.context('');
         for (const event of ['start', 'end', 'asyncStart', 'asyncEnd', 'error']) ctx.subscribe(`tracing:node-redis:command:${event}`, () => {});
       },
-      off: () => clients.redis.off(),
+      off: () => publishOnlyRun.undo(),
     },
-    on: () => redisInstrumentation.start(ctx),
-    off: () => {
-      redisInstrumentation.stop();
-      for (const [channel, onMessage] of subscriptions) dc.unsubscribe(channel, onMessage);
-      subscriptions = [];
+    on: () => {
+      require('../../dist/instrumentations/redis/channels.js').stopChannels();
+      redisRun.code.start(redisRun.context(''));
     },
+    off: () => redisRun.undo(),
   },
 };
 

@@ -19,7 +19,16 @@ const BATCH = 512;
 let batch = [];
 const processor = { onEnd(span) { if (batch.push(span) === BATCH) batch = []; }, forceFlush: async () => {}, shutdown: async () => {} };
 const tracer = new Tracer({ processor });
-const options = readDbOptions({});
+// Builds before the agent-wide settings (src/agent/kit.js) read everything from the first argument.
+const settings = (() => {
+  try {
+    const { buildAgentSettings } = require(path.join(dist, 'src/agent/kit.js'));
+    return buildAgentSettings(require(path.join(dist, 'src/config/load.js')).defaultConfig());
+  } catch {
+    return undefined;
+  }
+})();
+const options = readDbOptions({}, settings);
 const tags = { component: 'pg', dbType: 'sql', instance: 'postgres', user: 'acme', statement: 'SELECT 1', hostname: '127.0.0.1', port: 54329 };
 tracer.scopeManager.activate(tracer.startSpan('request'), false);
 const startFinish = () => finishDbSpan(startDbSpan(tracer, options, 'SELECT', tags));

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 const require = createRequire(import.meta.url);
 const { Tracer } = require('../../dist/src/index.js');
-const { log } = require('../../dist/src/util/log.js');
 const { suppressTracing } = require('../../dist/src/util/suppress.js');
-const instrumentation = require('../../dist/instrumentations/undici/undici.js');
+const { InstrumentationRun, buildAgentSettings } = require('../../dist/src/agent/kit.js');
+const { defaultConfig } = require('../../dist/src/config/load.js');
+const { instrumentations } = require('../../dist/instrumentations/index.js');
 const { Pool } = require('undici7');
 
 const [rounds = 6, seconds = 2, concurrency = 16] = process.argv.slice(2).map(Number);
@@ -15,7 +16,8 @@ const [rounds = 6, seconds = 2, concurrency = 16] = process.argv.slice(2).map(Nu
 let finishedSpans = 0;
 const counting = { onEnd() { finishedSpans++; }, forceFlush: async () => {}, shutdown: async () => {} };
 const tracer = new Tracer({ processor: counting });
-const ctx = { tracer, config: {}, log, wrap() {}, unwrap() {}, moduleVersion: '' };
+// `fetch` run as the loader runs it: same context builder, same undo.
+const fetchRun = new InstrumentationRun('fetch', instrumentations.find((d) => d.name === 'fetch').load(), { tracer, settings: buildAgentSettings(defaultConfig()) });
 
 const listen = (handler) => new Promise((resolve) => {
   const server = http.createServer(handler);
@@ -30,7 +32,7 @@ const front = await listen(async (req, res) => {
 const load = new Pool(`http://127.0.0.1:${front.address().port}`, { connections: concurrency });
 
 async function round(traced) {
-  if (traced) instrumentation.fetchInstrumentation.start(ctx);
+  if (traced) fetchRun.code.start(fetchRun.context(''));
   let done = 0;
   const spansBefore = finishedSpans;
   const until = performance.now() + seconds * 1000;
@@ -42,7 +44,7 @@ async function round(traced) {
     }
   });
   await Promise.all(Array.from({ length: concurrency }, worker));
-  if (traced) instrumentation.fetchInstrumentation.stop();
+  if (traced) fetchRun.undo();
   if (traced && finishedSpans - spansBefore < done) throw new Error('fewer spans than fetches: the benchmark measures nothing');
   return done / seconds;
 }

@@ -1,7 +1,7 @@
-import { recordError, type Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { DbStatementMode } from '../../src/config/types.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import {
+  isTracingSuppressed, peerServiceOf, recordError, writableTags,
+  type AgentSettings, type DbStatementMode, type InstrumentationContext, type Span, type Tracer,
+} from '../../src/agent/instrumentation.js';
 
 /**
  * What every database client instrumentation (pg, mysql2, ioredis, redis) shares: the options it
@@ -9,7 +9,7 @@ import { isTracingSuppressed } from '../../src/util/suppress.js';
  * (`sql-statement.ts`, `redis-statement.ts`); this file only decides whether a span exists at all.
  */
 
-/** The database options an instrumentation receives in `ctx.config`, validated. */
+/** The database options every database instrumentation reads (its `ctx.options`), validated. */
 export interface DbOptions {
   statement: DbStatementMode;
   rootSpans: boolean;
@@ -18,14 +18,20 @@ export interface DbOptions {
   hasPeerServices: boolean;
 }
 
-/** Reads `ctx.config`; anything malformed falls back to the safe default. */
-export function readDbOptions(config: Readonly<Record<string, unknown>>): DbOptions {
+/** The context a database instrumentation's code receives. */
+export type DbContext = InstrumentationContext<DbOptions>;
+
+/**
+ * The agent-wide database settings, unless the instrumentation's section of the config file sets
+ * its own `dbStatement`, `dbRootSpans` or `peerServices`; anything malformed there is ignored.
+ */
+export function readDbOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): DbOptions {
   const mode = config.dbStatement;
   const peer = config.peerServices;
-  const peerServices = peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {};
+  const peerServices = peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices;
   return {
-    statement: mode === 'full' || mode === 'off' ? mode : 'sanitized',
-    rootSpans: config.dbRootSpans === true,
+    statement: mode === 'full' || mode === 'off' || mode === 'sanitized' ? mode : settings.dbStatement,
+    rootSpans: typeof config.dbRootSpans === 'boolean' ? config.dbRootSpans : settings.dbRootSpans,
     peerServices,
     hasPeerServices: Object.keys(peerServices).length > 0,
   };
@@ -55,7 +61,7 @@ export function startDbSpan(tracer: Tracer, options: DbOptions, operation: strin
   const active = parent !== undefined ? parent : (tracer.scopeManager.active()?.span ?? null);
   if (!options.rootSpans && active === null) return null;
   const span = active === null ? tracer.startSpan(operation) : tracer.startSpan(operation, { childOf: active });
-  const own = span._writableTags();
+  const own = writableTags(span);
   if (own === null) return span;
   own['span.kind'] = 'client';
   own.component = tags.component;
@@ -70,11 +76,6 @@ export function startDbSpan(tracer: Tracer, options: DbOptions, operation: strin
   }
   if (tags.port !== undefined && Number.isFinite(tags.port)) own['peer.port'] = tags.port;
   return span;
-}
-
-/** The configured name of the service at `hostname:port`, else at `hostname`. */
-function peerServiceOf(services: Readonly<Record<string, string>>, hostname: string, port: number | undefined): string | undefined {
-  return (port !== undefined ? services[`${hostname}:${port}`] : undefined) ?? services[hostname];
 }
 
 /**

@@ -1,8 +1,8 @@
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { guard } from '../../src/util/log.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkOptions } from './server-span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { guard } from '../../src/agent/instrumentation.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkContext, type FrameworkOptions } from './server-span.js';
 import { joinTemplate, pathTemplate } from './route-template.js';
 
 /*
@@ -18,7 +18,6 @@ import { joinTemplate, pathTemplate } from './route-template.js';
 
 const STATE = Symbol('acme.tracing.express');
 const MOUNT_TEMPLATE = Symbol('acme.tracing.expressMount');
-const LAYER_PATCHED = Symbol.for('acme.tracing.expressLayerPatched');
 
 /** A mount point the request went through: its template, and how long req.baseUrl was there. */
 interface Mount {
@@ -43,9 +42,6 @@ interface Layer {
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 type Req = { [STATE]?: RequestState; baseUrl?: unknown; method?: unknown } | null | undefined;
-
-/** Layer prototypes this process patched, per express module, for `unpatch`. */
-const patchedLayers = new WeakMap<object, object[]>();
 
 function stateOf(req: unknown): RequestState | undefined {
   return req !== null && typeof req === 'object' ? (req as { [STATE]?: RequestState })[STATE] : undefined;
@@ -129,10 +125,11 @@ function makeLayerWrapper(tracer: Tracer, options: FrameworkOptions, isError: bo
     };
 }
 
-function patchLayerPrototype(ctx: InstrumentationContext, options: FrameworkOptions, layer: unknown, owner: object): void {
+function patchLayerPrototype(ctx: FrameworkContext, options: FrameworkOptions, layer: unknown): void {
   if (layer === null || typeof layer !== 'object') return;
   const proto = Object.getPrototypeOf(layer) as Record<string | symbol, unknown> | null;
-  if (proto === null || proto[LAYER_PATCHED] === true) return;
+  // Called on every `use`/`route` (app set-up, not requests): `wrap` leaves an agent wrapper alone.
+  if (proto === null) return;
   // express 4 names them handle_request/handle_error; router 2 (express 5) handleRequest/handleError.
   const requestKey = typeof proto.handleRequest === 'function' ? 'handleRequest' : typeof proto.handle_request === 'function' ? 'handle_request' : undefined;
   const errorKey = typeof proto.handleError === 'function' ? 'handleError' : typeof proto.handle_error === 'function' ? 'handle_error' : undefined;
@@ -140,16 +137,12 @@ function patchLayerPrototype(ctx: InstrumentationContext, options: FrameworkOpti
     ctx.log.debug(`express: layer shape not recognised (version ${ctx.moduleVersion}); routes are not named`);
     return;
   }
-  Object.defineProperty(proto, LAYER_PATCHED, { value: true, configurable: true });
   ctx.wrap(proto, requestKey, makeLayerWrapper(ctx.tracer, options, false) as never);
   ctx.wrap(proto, errorKey, makeLayerWrapper(ctx.tracer, options, true) as never);
-  let list = patchedLayers.get(owner);
-  if (list === undefined) patchedLayers.set(owner, (list = []));
-  list.push(proto);
 }
 
 /** `use` and `route` add layers: tag mounts with their template, and find the Layer prototype. */
-function makeStackWrapper(ctx: InstrumentationContext, options: FrameworkOptions, owner: object, isUse: boolean) {
+function makeStackWrapper(ctx: FrameworkContext, options: FrameworkOptions, isUse: boolean) {
   return (original: AnyFunction): AnyFunction =>
     function stackWithTrace(this: unknown): unknown {
       const stack = (this as { stack?: unknown } | null)?.stack;
@@ -159,7 +152,7 @@ function makeStackWrapper(ctx: InstrumentationContext, options: FrameworkOptions
         const first = arguments[0];
         guard('express use', () => {
           const layers = stack as Layer[];
-          if (layers.length > before) patchLayerPrototype(ctx, options, layers[layers.length - 1], owner);
+          if (layers.length > before) patchLayerPrototype(ctx, options, layers[layers.length - 1]);
           const template = isUse ? pathTemplate(first) : undefined;
           if (template === undefined) return;
           for (let i = before; i < layers.length; i++) {
@@ -172,7 +165,7 @@ function makeStackWrapper(ctx: InstrumentationContext, options: FrameworkOptions
     };
 }
 
-function makeHandleWrapper(ctx: InstrumentationContext, options: FrameworkOptions) {
+function makeHandleWrapper(ctx: FrameworkContext, options: FrameworkOptions) {
   return (original: AnyFunction): AnyFunction =>
     function handleWithTrace(this: unknown, req: unknown, res: unknown, out: unknown): unknown {
       if (typeof out !== 'function' || req === null || typeof req !== 'object' || stateOf(req) !== undefined) {
@@ -212,33 +205,17 @@ function routerPrototype(Router: unknown): Record<string, unknown> | undefined {
 }
 
 /** Names express's server spans after the matched route and records the errors that reach its router. */
-export default defineInstrumentation({
-  name: 'express',
-  modules: [{ name: 'express', versions: '>=4 <6' }],
+export default defineInstrumentation<FrameworkOptions>({
+  options: readFrameworkOptions,
   patch(express, ctx) {
     const proto = routerPrototype(express?.Router);
     if (proto === undefined) {
       ctx.log.debug(`express ${ctx.moduleVersion}: no Router found, left untouched`);
       return;
     }
-    const options = readFrameworkOptions(ctx.config);
+    const options = ctx.options;
     ctx.wrap(proto, 'handle', makeHandleWrapper(ctx, options) as never);
-    ctx.wrap(proto, 'use', makeStackWrapper(ctx, options, express, true) as never);
-    ctx.wrap(proto, 'route', makeStackWrapper(ctx, options, express, false) as never);
-  },
-  unpatch(express, ctx) {
-    const proto = routerPrototype(express?.Router);
-    if (proto === undefined) return;
-    ctx.unwrap(proto, 'handle');
-    ctx.unwrap(proto, 'use');
-    ctx.unwrap(proto, 'route');
-    for (const layerProto of patchedLayers.get(express) ?? []) {
-      const p = layerProto as Record<string | symbol, unknown>;
-      for (const key of ['handleRequest', 'handle_request', 'handleError', 'handle_error']) {
-        if (typeof p[key] === 'function') ctx.unwrap(p, key);
-      }
-      delete p[LAYER_PATCHED];
-    }
-    patchedLayers.delete(express);
+    ctx.wrap(proto, 'use', makeStackWrapper(ctx, options, true) as never);
+    ctx.wrap(proto, 'route', makeStackWrapper(ctx, options, false) as never);
   },
 });

@@ -1,7 +1,6 @@
-import diagnostics = require('node:diagnostics_channel');
 import semver = require('semver');
 import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { guard } from '../../src/util/log.js';
+import { guard } from '../../src/agent/instrumentation.js';
 import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
@@ -13,7 +12,6 @@ import { getServerSpan, internalError, nameServerSpan, notePendingError } from '
  *   it is recorded if the answer is a 5xx, whoever wrote it.
  */
 
-const VERSIONS = '>=4 <6';
 const CHANNEL = 'fastify.initialization';
 
 interface FastifyRequest {
@@ -30,7 +28,8 @@ interface FastifyInstance {
   addHook?(name: string, fn: Function): unknown;
 }
 
-let subscriber: ((message: unknown) => void) | null = null;
+// Every fastify copy publishes on the same channel: the first copy's `patch` subscribes for all.
+let subscribed = false;
 
 function routeOf(request: FastifyRequest): unknown {
   // routeOptions arrived in 4.10; reading routerPath on later versions prints a deprecation warning.
@@ -61,12 +60,12 @@ function onErrorWithTrace(request: FastifyRequest, reply: FastifyReply, error: u
   done();
 }
 
-function instrumentInstance(ctx: InstrumentationContext, message: unknown): void {
+function instrumentInstance(ctx: InstrumentationContext, versions: string, message: unknown): void {
   const app = (message as { fastify?: FastifyInstance } | null)?.fastify;
   if (app === undefined || app === null || typeof app.addHook !== 'function') return;
   const version = typeof app.version === 'string' ? app.version : '';
-  if (semver.valid(version) === null || !semver.satisfies(version, VERSIONS)) {
-    ctx.log.debug(`fastify ${version || '(unknown version)'} is outside ${VERSIONS}: left untouched`);
+  if (semver.valid(version) === null || !semver.satisfies(version, versions)) {
+    ctx.log.debug(`fastify ${version || '(unknown version)'} is outside ${versions}: left untouched`);
     return;
   }
   app.addHook('onRequest', onRequestWithTrace);
@@ -75,17 +74,10 @@ function instrumentInstance(ctx: InstrumentationContext, message: unknown): void
 
 /** Names fastify's server spans after the route (plugin prefixes included) and records its errors. */
 export default defineInstrumentation({
-  name: 'fastify',
-  modules: [{ name: 'fastify', versions: VERSIONS }],
-  patch(_fastify, ctx) {
-    // Both majors publish on the same channel: one subscription serves every copy loaded.
-    if (subscriber !== null) return;
-    subscriber = (message) => guard('fastify instance', () => instrumentInstance(ctx, message), undefined);
-    diagnostics.subscribe(CHANNEL, subscriber);
-  },
-  unpatch() {
-    if (subscriber === null) return;
-    diagnostics.unsubscribe(CHANNEL, subscriber);
-    subscriber = null;
+  patch(_fastify, ctx, target) {
+    if (subscribed) return;
+    subscribed = true;
+    // Any copy may publish, in range or not: each instance is checked against the declared range.
+    ctx.subscribe(CHANNEL, (message) => ctx.guard('fastify instance', () => instrumentInstance(ctx, target.versions, message), undefined));
   },
 });

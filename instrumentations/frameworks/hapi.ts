@@ -1,5 +1,5 @@
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
-import { guard } from '../../src/util/log.js';
+import { guard } from '../../src/agent/instrumentation.js';
 import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
@@ -58,8 +58,6 @@ function setResponseWrapper(original: AnyFunction): AnyFunction {
 
 /** Names hapi's server spans after the route template and records the errors it answers with a 5xx. */
 export default defineInstrumentation({
-  name: 'hapi',
-  modules: [{ name: '@hapi/hapi', versions: '>=21 <22', file: 'lib/request.js' }],
   patch(Request, ctx) {
     const proto = Request?.prototype;
     if (proto === undefined || typeof proto._lookup !== 'function' || typeof proto._setResponse !== 'function') {
@@ -68,11 +66,5 @@ export default defineInstrumentation({
     }
     ctx.wrap(proto, '_lookup', lookupWrapper as never);
     ctx.wrap(proto, '_setResponse', setResponseWrapper as never);
-  },
-  unpatch(Request, ctx) {
-    const proto = Request?.prototype;
-    if (proto === undefined) return;
-    ctx.unwrap(proto, '_lookup');
-    ctx.unwrap(proto, '_setResponse');
   },
 });

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { Span } from '../../src/api/span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
 import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { guard } from '../../src/util/log.js';
+import { guard } from '../../src/agent/instrumentation.js';
 import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
 
 /*
@@ -16,6 +16,8 @@ import { getServerSpan, internalError, nameServerSpan, notePendingError } from '
  */
 
 const KOA_CONTEXT = Symbol('acme.tracing.koaContext');
+// Checked on every request before patching the context prototype: a symbol read is cheaper than
+// asking `wrap` (a WeakMap lookup) each time.
 const ONERROR_PATCHED = Symbol.for('acme.tracing.koaOnerrorPatched');
 
 interface KoaContext {
@@ -25,9 +27,6 @@ interface KoaContext {
   _matchedRoute?: unknown;
 }
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
-
-/** Context prototypes patched per koa module, for `unpatch`. */
-const patchedContexts = new WeakMap<object, object>();
 
 /** Shared 'finish' listener (no per-request closure): `this` is the response. */
 function nameAfterMatchedRoute(this: { [KOA_CONTEXT]?: KoaContext }): void {
@@ -55,7 +54,7 @@ function onerrorWrapper(original: AnyFunction): AnyFunction {
   };
 }
 
-function patchContextPrototype(ctx: InstrumentationContext, app: unknown, owner: object): void {
+function patchContextPrototype(ctx: InstrumentationContext, app: unknown): void {
   const appContext = (app as { context?: object } | null)?.context;
   if (appContext === undefined || appContext === null) return;
   // app.context is Object.create(koa's context module): patch the module's object, shared by all apps.
@@ -63,14 +62,13 @@ function patchContextPrototype(ctx: InstrumentationContext, app: unknown, owner:
   if (proto === null || proto[ONERROR_PATCHED] === true || typeof proto.onerror !== 'function') return;
   Object.defineProperty(proto, ONERROR_PATCHED, { value: true, configurable: true });
   ctx.wrap(proto, 'onerror', onerrorWrapper as never);
-  patchedContexts.set(owner, proto);
 }
 
-function makeHandleRequestWrapper(ctx: InstrumentationContext, owner: object) {
+function makeHandleRequestWrapper(ctx: InstrumentationContext) {
   return (original: AnyFunction): AnyFunction =>
     function handleRequestWithTrace(this: unknown, koaCtx: unknown): unknown {
       try {
-        patchContextPrototype(ctx, this, owner);
+        patchContextPrototype(ctx, this);
         const c = koaCtx as KoaContext | null;
         const res = c?.res;
         const span: Span | undefined = c?.req === undefined ? undefined : getServerSpan(c.req);
@@ -89,24 +87,12 @@ function makeHandleRequestWrapper(ctx: InstrumentationContext, owner: object) {
 
 /** Names koa's server spans after the @koa/router route and records the errors koa answers. */
 export default defineInstrumentation({
-  name: 'koa',
-  modules: [{ name: 'koa', versions: '>=2 <4' }],
   patch(Koa, ctx) {
     const proto = (Koa?.default ?? Koa)?.prototype;
     if (proto === undefined || typeof proto.handleRequest !== 'function') {
       ctx.log.debug(`koa ${ctx.moduleVersion}: no Application#handleRequest, left untouched`);
       return;
     }
-    ctx.wrap(proto, 'handleRequest', makeHandleRequestWrapper(ctx, Koa) as never);
-  },
-  unpatch(Koa, ctx) {
-    const proto = (Koa?.default ?? Koa)?.prototype;
-    if (proto !== undefined) ctx.unwrap(proto, 'handleRequest');
-    const contextProto = patchedContexts.get(Koa) as Record<string | symbol, unknown> | undefined;
-    if (contextProto !== undefined) {
-      ctx.unwrap(contextProto, 'onerror');
-      delete contextProto[ONERROR_PATCHED];
-      patchedContexts.delete(Koa);
-    }
+    ctx.wrap(proto, 'handleRequest', makeHandleRequestWrapper(ctx) as never);
   },
 });

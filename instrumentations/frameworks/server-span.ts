@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { Span } from '../../src/api/span.js';
-import { recordError } from '../../src/api/span.js';
-import { describeError, guard, log } from '../../src/util/log.js';
+import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import { recordError } from '../../src/agent/instrumentation.js';
+import { describeError, guard, log } from '../../src/agent/instrumentation.js';
 
 export { getServerSpan } from '../http/server.js';
 
@@ -63,6 +64,9 @@ export interface FrameworkOptions {
   /** One span per middleware (and route handler), a child of the server span. Off by default. */
   middlewareSpans: boolean;
 }
+
+/** The context a framework instrumentation's code receives. */
+export type FrameworkContext = InstrumentationContext<FrameworkOptions>;
 
 export function readFrameworkOptions(config: Readonly<Record<string, unknown>>): FrameworkOptions {
   return { middlewareSpans: config.middlewareSpans === true };

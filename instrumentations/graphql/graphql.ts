@@ -1,6 +1,6 @@
-import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation, log, type InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { finishOperation, noteParsed, noteSyntaxError, noteValidated, readExecuteArgs, startOperation, type GraphqlTracing } from './operation.js';
-import { readGraphqlOptions } from './options.js';
+import { readGraphqlOptions, type GraphqlOptions } from './options.js';
 import { wrapSchemaResolvers } from './resolvers.js';
 
 /*
@@ -13,12 +13,10 @@ import { wrapSchemaResolvers } from './resolvers.js';
  * parse and validate and @graphql-tools/executor's execute, patched likewise.
  */
 
-const VERSIONS = '>=15 <17';
+// The modules and their ranges are declared in instrumentations/index.ts; these are the files `patch` tells apart.
 const EXECUTE = 'execution/execute.js';
 // GraphQL Yoga (3 and later) executes with @graphql-tools/executor, a fork of graphql-js's execute
 // (same arguments, same resolver calls), not with graphql-js's own: its execute is patched the same way.
-const TOOLS_EXECUTOR = '@graphql-tools/executor';
-const TOOLS_VERSIONS = '>=1 <3';
 const TOOLS_EXECUTE_CJS = 'cjs/execution/execute.js';
 const TOOLS_EXECUTE_ESM = 'esm/execution/execute.js';
 const PARSER = 'language/parser.js';
@@ -26,9 +24,9 @@ const VALIDATE = 'validation/validate.js';
 
 let shared: GraphqlTracing | null = null;
 
-function tracing(ctx: InstrumentationContext): GraphqlTracing {
-  if (shared === null || shared.tracer !== ctx.tracer) {
-    shared = { tracer: ctx.tracer, options: readGraphqlOptions(ctx.config, ctx.log), now: ctx.now ?? Date.now, log: ctx.log };
+function tracing(ctx: InstrumentationContext<GraphqlOptions>): GraphqlTracing {
+  if (shared === null || shared.tracer !== ctx.tracer || shared.options !== ctx.options) {
+    shared = { tracer: ctx.tracer, options: ctx.options, now: ctx.now, log: ctx.log };
   }
   return shared;
 }
@@ -124,15 +122,8 @@ function validateWrapper(g: GraphqlTracing) {
 }
 
 /** Operation spans for graphql-js 15 and 16 (and @graphql-tools/executor), with optional resolver spans. */
-export default defineInstrumentation({
-  name: 'graphql',
-  modules: [
-    { name: 'graphql', versions: VERSIONS, file: EXECUTE },
-    { name: 'graphql', versions: VERSIONS, file: PARSER },
-    { name: 'graphql', versions: VERSIONS, file: VALIDATE },
-    { name: TOOLS_EXECUTOR, versions: TOOLS_VERSIONS, file: TOOLS_EXECUTE_CJS },
-    { name: TOOLS_EXECUTOR, versions: TOOLS_VERSIONS, file: TOOLS_EXECUTE_ESM },
-  ],
+export default defineInstrumentation<GraphqlOptions>({
+  options: (raw) => readGraphqlOptions(raw, log),
   patch(exports, ctx, target) {
     const g = tracing(ctx);
     if (target.file === EXECUTE || target.file === TOOLS_EXECUTE_CJS || target.file === TOOLS_EXECUTE_ESM) ctx.wrap(exports, 'execute', executeWrapper(g) as never);

@@ -3,9 +3,9 @@
 // copies them when it loads, which is why the instrumentation patches `build/src/client.js` itself, before
 // make-client reads them.
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { Span } from '../../src/api/span.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import { FORMAT_HTTP_HEADERS } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import { isTracingSuppressed } from '../../src/agent/instrumentation.js';
 import { codeOfError, describeMethod, emitInThisContext, finishWithStatus, hostPortOf, inThisContext, metadataSetter, OK } from './rpc.js';
 
 type AnyFn = (...args: any[]) => any;

@@ -2,20 +2,13 @@ import { defineInstrumentation, type ModuleTarget } from '../../src/agent/instru
 import { patchClient } from './client.js';
 import { patchServer } from './server.js';
 
-const VERSIONS = '>=1.8 <2';
-
 /**
  * `@grpc/grpc-js` 1.x: a client span per call (unary, client-streaming, server-streaming, bidi) with the
  * context injected into the call's metadata, and a server span per handled call, extracted from it.
- * Two files are patched rather than the package's entry: make-client copies the client's request
+ * Two files (declared in instrumentations/index.ts) are patched rather than the package's entry: make-client copies the client's request
  * methods as it loads, so they must be wrapped before that happens.
  */
 export default defineInstrumentation({
-  name: 'grpc',
-  modules: [
-    { name: '@grpc/grpc-js', versions: VERSIONS, file: 'build/src/client.js' },
-    { name: '@grpc/grpc-js', versions: VERSIONS, file: 'build/src/server.js' },
-  ],
   patch(exports: { Client?: { prototype: Record<string, (...args: any[]) => any> }; Server?: { prototype: Record<string, (...args: any[]) => any> } }, ctx, target: ModuleTarget) {
     if (target.file === 'build/src/client.js' && exports.Client !== undefined) patchClient(exports.Client, ctx);
     else if (target.file === 'build/src/server.js' && exports.Server !== undefined) patchServer(exports.Server, ctx);

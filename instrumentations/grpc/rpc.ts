@@ -1,8 +1,8 @@
 // What the gRPC client and server instrumentations share: the method path split into the span name
 // and `rpc.*` tags, status codes and which of them are errors, peers, and metadata as a carrier.
 import { AsyncResource } from 'node:async_hooks';
-import type { CarrierGetter, CarrierSetter } from '../../src/propagation/carrier.js';
-import type { Span } from '../../src/api/span.js';
+import type { CarrierGetter, CarrierSetter } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/agent/instrumentation.js';
 
 const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 export const OK = 0;

@@ -1,9 +1,9 @@
 // Server spans for every handler registered on a grpc-js `Server` (addService calls `register` for
 // each method), and for calls to methods nobody registered.
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { Span } from '../../src/api/span.js';
-import { describeError } from '../../src/util/log.js';
+import { FORMAT_HTTP_HEADERS } from '../../src/agent/instrumentation.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import { describeError } from '../../src/agent/instrumentation.js';
 import { CANCELLED, codeOfError, DEADLINE_EXCEEDED, describeMethod, emitInThisContext, finishWithStatus, hostPortOf, INTERNAL, isServerError, metadataMapGetter, OK, UNIMPLEMENTED, UNKNOWN } from './rpc.js';
 
 type AnyFn = (...args: any[]) => any;

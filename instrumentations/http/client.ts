@@ -1,10 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import { recordError, type Span } from '../../src/api/span.js';
-import type { CarrierSetter } from '../../src/propagation/carrier.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { readHttpOptions } from './options.js';
+import { FORMAT_HTTP_HEADERS, peerServiceOf, recordError, type CarrierSetter, type Span } from '../../src/agent/instrumentation.js';
+import type { HttpContext } from './options.js';
 
 const CLIENT_SPAN = Symbol.for('acme.tracing.clientSpan');
 
@@ -27,13 +23,15 @@ const requestSetter: CarrierSetter = {
  * caller asked, and only then do we start a client span and add our headers to it — so every call
  * signature keeps working and the caller's options object is never touched.
  */
-export function makeRequestWrapper(ctx: InstrumentationContext, component: 'http' | 'https') {
+export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https') {
   const tracer = ctx.tracer;
-  const options = readHttpOptions(ctx.config);
+  const options = ctx.options;
+  const isSuppressed = ctx.isSuppressed;
+  const splitHostPort = ctx.splitHostPort;
   return function wrapRequest(original: (...args: unknown[]) => ClientRequest) {
     return function requestWithTrace(this: unknown): ClientRequest {
       const req = original.apply(this, arguments as unknown as unknown[]) as TracedClientRequest;
-      if (isTracingSuppressed()) return req;
+      if (isSuppressed()) return req;
       try {
         if (req === null || typeof req !== 'object' || req[CLIENT_SPAN] !== undefined) return req;
         const method = req.method ?? 'GET';
@@ -49,7 +47,7 @@ export function makeRequestWrapper(ctx: InstrumentationContext, component: 'http
           span.setTag('http.url', options.redactor.redact(`${protocol}//${authority}${req.path}`));
           span.setTag('peer.hostname', hostname);
           span.setTag('peer.port', port);
-          const service = options.peerServices[`${hostname}:${port}`] ?? options.peerServices[hostname];
+          const service = peerServiceOf(options.peerServices, hostname, port);
           if (service !== undefined) span.setTag('peer.service', service);
         }
         if (!req.headersSent) tracer.inject(span, FORMAT_HTTP_HEADERS, req, requestSetter);
@@ -60,17 +58,6 @@ export function makeRequestWrapper(ctx: InstrumentationContext, component: 'http
       return req;
     };
   };
-}
-
-function splitHostPort(authority: string, defaultPort: number): { hostname: string; port: number } {
-  if (authority.startsWith('[')) {
-    const end = authority.indexOf(']');
-    const port = authority.slice(end + 2);
-    return { hostname: authority.slice(1, end), port: port === '' ? defaultPort : Number(port) };
-  }
-  const colon = authority.lastIndexOf(':');
-  if (colon === -1) return { hostname: authority, port: defaultPort };
-  return { hostname: authority.slice(0, colon), port: Number(authority.slice(colon + 1)) || defaultPort };
 }
 
 /**

@@ -1,13 +1,13 @@
 import type * as httpModule from 'node:http';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { makeRequestWrapper, wrapClientRequestEmit } from './client.js';
+import type { HttpContext } from './options.js';
 import { makeResponseEmitWrapper, makeServerEmitWrapper } from './server.js';
-import { makeScopedEmitWrapper } from '../../src/scope/emitter-scope.js';
+import { makeScopedEmitWrapper } from '../../src/agent/instrumentation.js';
 
 type HttpLike = typeof httpModule;
 
 /** Patches a loaded `http` or `https` module: its Server's emit, request and get, and ClientRequest emit. */
-export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, protocol: 'http' | 'https'): void {
+export function patchHttpModule(exports: HttpLike, ctx: HttpContext, protocol: 'http' | 'https'): void {
   if (exports.Server?.prototype !== undefined) {
     ctx.wrap(exports.Server.prototype, 'emit', makeServerEmitWrapper(ctx, protocol) as never);
   }
@@ -21,32 +21,15 @@ export function patchHttpModule(exports: HttpLike, ctx: InstrumentationContext, 
     req.end();
     return req;
   }) as never);
-  // https requests are http ClientRequests: one wrapper of their emit serves both modules.
+  // https requests are http ClientRequests: one wrapper of their emit serves both modules (`wrap`
+  // leaves an agent wrapper alone, so whichever of http and https loads second wraps nothing here).
   const clientProto = (exports as { ClientRequest?: { prototype: object } }).ClientRequest?.prototype
     ?? (require('node:http') as HttpLike).ClientRequest.prototype;
-  if (!(clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED]) {
-    (clientProto as Record<symbol, boolean>)[CLIENT_EMIT_WRAPPED] = true;
-    ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
-  }
-  // https's requests and responses are http's IncomingMessage and ServerResponse: wrapped once for both.
+  ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
+  // https's requests and responses are http's IncomingMessage and ServerResponse: wrapped once for
+  // both, the same way. Their events run in the request's scope (see makeScopedEmitWrapper).
   const http = (exports.IncomingMessage !== undefined ? exports : require('node:http')) as HttpLike;
-  wrapEmitOnce(ctx, http.IncomingMessage?.prototype, makeScopedEmitWrapper(ctx.tracer));
-  wrapEmitOnce(ctx, http.ServerResponse?.prototype, makeResponseEmitWrapper(ctx.tracer));
+  type Emitting = { emit: (...a: unknown[]) => boolean };
+  if (http.IncomingMessage?.prototype !== undefined) ctx.wrap(http.IncomingMessage.prototype as unknown as Emitting, 'emit', makeScopedEmitWrapper(ctx.tracer) as never);
+  if (http.ServerResponse?.prototype !== undefined) ctx.wrap(http.ServerResponse.prototype as unknown as Emitting, 'emit', makeResponseEmitWrapper(ctx.tracer) as never);
 }
-
-function wrapEmitOnce(ctx: InstrumentationContext, proto: object | undefined, wrapper: unknown): void {
-  const marks = proto as Record<symbol, boolean> | undefined;
-  // An own mark: a subclass's prototype must not be skipped over its parent's mark.
-  if (marks === undefined || Object.prototype.hasOwnProperty.call(marks, SCOPED_EMIT_WRAPPED)) return;
-  marks[SCOPED_EMIT_WRAPPED] = true;
-  ctx.wrap(proto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapper as never);
-}
-
-export function unpatchHttpModule(exports: HttpLike, ctx: InstrumentationContext): void {
-  if (exports.Server?.prototype !== undefined) ctx.unwrap(exports.Server.prototype, 'emit');
-  ctx.unwrap(exports, 'request');
-  ctx.unwrap(exports, 'get');
-}
-
-const CLIENT_EMIT_WRAPPED = Symbol.for('acme.tracing.clientEmitWrapped');
-const SCOPED_EMIT_WRAPPED = Symbol.for('acme.tracing.messageEmitWrapped');

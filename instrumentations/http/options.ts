@@ -1,4 +1,4 @@
-import { UrlRedactor } from '../../src/util/redact.js';
+import type { AgentSettings, InstrumentationContext, UrlRedactor } from '../../src/agent/instrumentation.js';
 
 /** Headers whose values never reach a span, whatever the allowlist says. */
 const NEVER_CAPTURED = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
@@ -22,8 +22,14 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-/** Reads an instrumentation's options; anything malformed falls back to the default. */
-export function readHttpOptions(config: Readonly<Record<string, unknown>>): HttpOptions {
+/** The context `http` and `https` code receives. */
+export type HttpContext = InstrumentationContext<HttpOptions>;
+
+/**
+ * Reads the instrumentation's section of the config file; anything malformed falls back to the
+ * default. `peerServices` and `sensitiveQueryParams` there override the agent-wide settings.
+ */
+export function readHttpOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): HttpOptions {
   const peer = config.peerServices;
   const sensitive = stringList(config.sensitiveQueryParams);
   return {
@@ -31,9 +37,9 @@ export function readHttpOptions(config: Readonly<Record<string, unknown>>): Http
     requestHeaders: stringList(config.requestHeaders).map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED.has(h)),
     responseHeaders: stringList(config.responseHeaders).map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED.has(h)),
     peerServiceHeader: typeof config.peerServiceHeader === 'string' ? config.peerServiceHeader.toLowerCase() : 'x-service-name',
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
-    // A list, even an empty one (TRACING_REDACT_QUERY_PARAMS=none), replaces the default.
-    redactor: Array.isArray(config.sensitiveQueryParams) ? new UrlRedactor(sensitive) : new UrlRedactor(),
+    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices,
+    // A list, even an empty one, replaces the agent-wide one (TRACING_REDACT_QUERY_PARAMS).
+    redactor: Array.isArray(config.sensitiveQueryParams) ? settings.redactorFor(sensitive) : settings.urlRedactor,
   };
 }
 

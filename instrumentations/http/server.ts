@@ -1,14 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Span } from '../../src/api/span.js';
-import { recordError } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { Scope } from '../../src/scope/scope-manager.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { CarrierGetter } from '../../src/propagation/carrier.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { isIgnoredPath, readHttpOptions, type HttpOptions } from './options.js';
-import { EMITTER_SCOPE } from '../../src/scope/emitter-scope.js';
+import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
 
@@ -46,14 +38,15 @@ const incomingGetter: CarrierGetter = {
  * symbol-keyed properties (no listener: the response's 'close' is watched in its `emit`).
  *
  * The handler's scope is kept on the request and the response, so that their events, whichever tick
- * they fire on, run in it again (see src/scope/emitter-scope.ts).
+ * they fire on, run in it again (see `makeScopedEmitWrapper`).
  */
-export function makeServerEmitWrapper(ctx: InstrumentationContext, protocol: 'http' | 'https') {
+export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'https') {
   const tracer = ctx.tracer;
-  const options = readHttpOptions(ctx.config);
+  const options = ctx.options;
+  const isSuppressed = ctx.isSuppressed;
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
     return function emitWithTrace(this: unknown, event: unknown, req?: unknown, res?: unknown): boolean {
-      if (event !== 'request' || isTracingSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
+      if (event !== 'request' || isSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
       const span = startServerSpan(tracer, options, protocol, req as TracedRequest, res as TracedResponse);
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const manager = tracer.scopeManager;
@@ -122,7 +115,7 @@ const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
 
 /**
  * Wraps `ServerResponse.prototype.emit`: a traced response's events run in the request's scope (see
- * src/scope/emitter-scope.ts), and its 'close' finishes the server span before any listener of the app runs.
+ * `makeScopedEmitWrapper`), and its 'close' finishes the server span before any listener of the app runs.
  * Watching 'close' here rather than adding a listener keeps `listenerCount('close')`, `listeners`
  * and `rawListeners` exactly what the app would see without the agent, and costs no listener array.
  */

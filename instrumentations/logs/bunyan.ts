@@ -1,6 +1,4 @@
-import type { Tracer } from '../../src/api/tracer.js';
-import type { SpanContext } from '../../src/api/span-context.js';
-import { defineInstrumentation, type LogRecordData, type LogsKit } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation, type LogRecordData, type LogsKit, type SpanContext, type Tracer } from '../../src/agent/instrumentation.js';
 import { activeContext, addTraceFields, exportRecord, logsKit, severityOfNumber } from './record-fields.js';
 
 /*
@@ -15,8 +13,6 @@ type Emit = (this: unknown, ...args: unknown[]) => unknown;
 type BunyanRecord = Record<string, unknown>;
 
 export default defineInstrumentation({
-  name: 'bunyan',
-  modules: [{ name: 'bunyan', versions: '>=1 <2' }],
   patch(exports, ctx) {
     const kit = logsKit(ctx);
     if (!kit.injection && kit.emit === null) return;

@@ -1,6 +1,4 @@
-import type { Tracer } from '../../src/api/tracer.js';
-import type { SpanContext } from '../../src/api/span-context.js';
-import { defineInstrumentation, type LogRecordData, type LogsKit } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation, type LogRecordData, type LogsKit, type SpanContext, type Tracer } from '../../src/agent/instrumentation.js';
 import { activeContext, exportRecord, flagsText, logsKit, severityOfNumber, TRACE_ID } from './record-fields.js';
 
 /*
@@ -30,8 +28,6 @@ type AsJson = (this: Logger, obj: unknown, msg: unknown, num: number, time: unkn
 const hasOwn = Object.prototype.hasOwnProperty;
 
 export default defineInstrumentation({
-  name: 'pino',
-  modules: [{ name: 'pino', versions: '>=7 <11', file: 'lib/tools.js' }],
   patch(exports, ctx) {
     const kit = logsKit(ctx);
     if (!kit.injection && kit.emit === null) return;

@@ -1,6 +1,4 @@
-import type { Tracer } from '../../src/api/tracer.js';
-import type { SpanContext } from '../../src/api/span-context.js';
-import type { InstrumentationContext, LogRecordData, LogsKit } from '../../src/agent/instrumentation.js';
+import type { InstrumentationContext, LogRecordData, LogsKit, SpanContext, Tracer } from '../../src/agent/instrumentation.js';
 
 /*
  * What the three logger instrumentations share: the OpenTelemetry log data model names for the ids
@@ -14,9 +12,9 @@ export const TRACE_FLAGS = 'trace_flags';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** The logs kit of `ctx`, or "nothing to do" when the loader gave none. */
+/** The logs kit of `ctx`. */
 export function logsKit(ctx: InstrumentationContext): LogsKit {
-  return ctx.logs ?? { injection: true, emit: null };
+  return ctx.logs;
 }
 
 /** The context of the active span, or null outside a trace (one AsyncLocalStorage read). */

@@ -1,6 +1,4 @@
-import type { Tracer } from '../../src/api/tracer.js';
-import type { SpanContext } from '../../src/api/span-context.js';
-import { defineInstrumentation, type LogRecordData, type LogsKit } from '../../src/agent/instrumentation.js';
+import { defineInstrumentation, type LogRecordData, type LogsKit, type SpanContext, type Tracer } from '../../src/agent/instrumentation.js';
 import { activeContext, addTraceFields, exportRecord, hasTraceId, logsKit, severityOfName } from './record-fields.js';
 
 /*
@@ -20,8 +18,6 @@ type Info = Record<PropertyKey, unknown>;
 type Write = (this: unknown, ...args: unknown[]) => unknown;
 
 export default defineInstrumentation({
-  name: 'winston',
-  modules: [{ name: 'winston', versions: '>=3 <4', file: 'lib/winston/logger.js' }],
   patch(exports, ctx) {
     const kit = logsKit(ctx);
     if (!kit.injection && kit.emit === null) return;

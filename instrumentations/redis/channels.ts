@@ -1,6 +1,5 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import { readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { DbContext, DbOptions } from '../db-common/client-span.js';
 import { redisOperationName, redisStatement } from './statement.js';
 import { startNodeRedisSpanAt, traceParent } from './client-info.js';
 import { endOnce, firstErrorInReplies, joinStatementLines } from './settle.js';
@@ -31,16 +30,16 @@ interface TraceMessage {
 // other subscribers (no enumerable key), and cheaper per command than a WeakMap entry.
 const SPAN = Symbol('acme.tracing.redisSpan');
 
-let active: { ctx: InstrumentationContext; options: DbOptions } | null = null;
+let active: { ctx: DbContext; options: DbOptions } | null = null;
 
 // A pipeline publishes its batch `start`, then each of its commands, synchronously, then the batch
 // `end`: the commands seen in between make up the pipeline span's statement.
 let openPipeline: { span: Span; lines: string[] } | null = null;
 
-/** Subscribes to the node-redis tracing channels (once; `stopChannels` undoes it). */
-export function startChannels(ctx: InstrumentationContext): void {
-  if (active !== null || ctx.subscribe === undefined) return;
-  active = { ctx, options: readDbOptions(ctx.config) };
+/** Subscribes to the node-redis tracing channels (the loader's record unsubscribes them). */
+export function startChannels(ctx: DbContext): void {
+  if (active !== null) return;
+  active = { ctx, options: ctx.options };
   for (const kind of ['command', 'batch'] as const) {
     const prefix = `tracing:node-redis:${kind}`;
     ctx.subscribe(`${prefix}:start`, (message) => onStart(message as TraceMessage, kind));

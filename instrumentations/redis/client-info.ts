@@ -1,6 +1,6 @@
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
+import { isTracingSuppressed } from '../../src/agent/instrumentation.js';
 import { startDbSpan, type DbOptions } from '../db-common/client-span.js';
 import { endOnce } from './settle.js';
 

@@ -1,6 +1,6 @@
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
 import { readDbOptions, startDbSpan, type DbOptions } from '../db-common/client-span.js';
 import { redisOperationName, redisStatement } from './statement.js';
 import { traceParent, wouldTrace } from './client-info.js';
@@ -56,13 +56,11 @@ function alreadyTraced(command: CommandLike): boolean {
   return typeof resolve === 'function' && resolve.name === RESOLVE_WRAPPER_NAME;
 }
 
-export default defineInstrumentation({
-  name: 'ioredis',
-  modules: [{ name: 'ioredis', versions: '>=5 <7' }],
-  patch(exports, { tracer, config, wrap }) {
+export default defineInstrumentation<DbOptions>({
+  options: readDbOptions,
+  patch(exports, { tracer, options, wrap }) {
     const Redis = (exports?.Redis ?? exports) as { prototype?: object } | undefined;
     const Pipeline = exports?.Pipeline as { prototype?: object } | undefined;
-    const options = readDbOptions(config);
     if (Redis?.prototype !== undefined) {
       wrap(Redis.prototype as { sendCommand: Function }, 'sendCommand', (original) => sendCommandWrapper(original, tracer, options));
     }
@@ -70,12 +68,6 @@ export default defineInstrumentation({
       wrap(Pipeline.prototype as { exec: Function }, 'exec', (original) => execWrapper(original, tracer, options));
     }
     return exports;
-  },
-  unpatch(exports, { unwrap }) {
-    const Redis = (exports?.Redis ?? exports) as { prototype?: object } | undefined;
-    if (Redis?.prototype !== undefined) unwrap(Redis.prototype as { sendCommand: Function }, 'sendCommand');
-    const Pipeline = exports?.Pipeline as { prototype?: object } | undefined;
-    if (Pipeline?.prototype !== undefined) unwrap(Pipeline.prototype as { exec: Function }, 'exec');
   },
 });
 

@@ -1,5 +1,5 @@
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/api/tracer.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
 import type { DbOptions } from '../db-common/client-span.js';
 import { redisOperationName, redisStatement } from './statement.js';
 import { endWithPromise, startNodeRedisSpan, traceParent, wouldTrace, type NodeRedisOptions } from './client-info.js';
@@ -12,7 +12,6 @@ import { firstErrorInReplies, pipelineStatement } from './settle.js';
  */
 
 type Wrap = InstrumentationContext['wrap'];
-type Unwrap = InstrumentationContext['unwrap'];
 
 interface ClientLike {
   options?: NodeRedisOptions;
@@ -62,12 +61,6 @@ export function patchCommanderV1(commander: Record<string, unknown>, tracer: Tra
     });
 }
 
-export function unpatchCommanderV1(commander: Record<string, unknown>, unwrap: Unwrap): void {
-  for (const name of ['transformCommandArguments', 'attachCommands', 'attachExtensions'] as const) {
-    unwrap(commander as Record<typeof name, Function>, name);
-  }
-}
-
 function commandsExecutorWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
   return function commandsExecutorWithTrace(this: ClientLike): unknown {
     const parent = traceParent(tracer, options);
@@ -111,12 +104,6 @@ export function patchClient(RedisClient: { prototype?: object } | undefined, tra
   wrap(proto, 'multiExecutor', (original) => batchWrapper(original, tracer, options, (chainId) => (chainId !== undefined ? 'MULTI' : 'PIPELINE')));
   wrap(proto, '_executeMulti', (original) => batchWrapper(original, tracer, options, () => 'MULTI'));
   wrap(proto, '_executePipeline', (original) => batchWrapper(original, tracer, options, () => 'PIPELINE'));
-}
-
-export function unpatchClient(RedisClient: { prototype?: object } | undefined, unwrap: Unwrap): void {
-  const proto = RedisClient?.prototype as Record<string, Function> | undefined;
-  if (proto === undefined) return;
-  for (const name of ['sendCommand', 'multiExecutor', '_executeMulti', '_executePipeline']) unwrap(proto, name);
 }
 
 function batchWrapper(original: Function, tracer: Tracer, options: DbOptions, operationOf: (chainId: unknown) => string): Function {

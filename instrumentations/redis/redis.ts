@@ -1,8 +1,7 @@
 import semver = require('semver');
-import { defineInstrumentation, type ModuleTarget } from '../../src/agent/instrumentation.js';
-import { readDbOptions } from '../db-common/client-span.js';
-import { startChannels, stopChannels } from './channels.js';
-import { patchClient, patchCommanderV1, unpatchClient, unpatchCommanderV1 } from './patch.js';
+import { defineInstrumentation } from '../../src/agent/instrumentation.js';
+import { readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import { startChannels } from './channels.js';
 
 /**
  * Client spans for node-redis (`redis` 4, 5 and 6, through `@redis/client` 1.x, 5.x and 6.x): one
@@ -16,33 +15,26 @@ import { patchClient, patchCommanderV1, unpatchClient, unpatchCommanderV1 } from
 
 // Every version is claimed (`>=1`, as the config command reports); `patch` leaves alone the ones
 // traced through diagnostics_channel, and `commander.js` is only patched where 1.x builds its commands.
-const COMMANDER: ModuleTarget = { name: '@redis/client', versions: '>=1', file: 'dist/lib/commander.js' };
-const CLIENT: ModuleTarget = { name: '@redis/client', versions: '>=1', file: 'dist/lib/client/index.js' };
+const COMMANDER_FILE = 'dist/lib/commander.js';
 const COMMANDER_PATCHED = '>=1 <2';
 const CLIENT_PATCHED = '>=1 <2 || >=5.0.0-0 <5.12.0';
 
-export default defineInstrumentation({
-  name: 'redis',
-  modules: [COMMANDER, CLIENT],
-  patch(exports, { tracer, config, wrap, log, moduleVersion }, target) {
-    const isCommander = target.file === COMMANDER.file;
+export default defineInstrumentation<DbOptions>({
+  options: readDbOptions,
+  patch(exports, { tracer, options, wrap, log, moduleVersion }, target) {
+    const isCommander = target.file === COMMANDER_FILE;
     if (!semver.satisfies(moduleVersion, isCommander ? COMMANDER_PATCHED : CLIENT_PATCHED, { includePrerelease: true })) {
       if (!isCommander) log.debug(`@redis/client ${moduleVersion} publishes its commands on diagnostics_channel: subscribed, not patched`);
       return exports;
     }
-    const options = readDbOptions(config);
+    // Required here: the instrumentation loads at start (it subscribes), the patching code only
+    // when an old @redis/client loads.
+    const { patchClient, patchCommanderV1 } = require('./patch.js') as typeof import('./patch.js');
     if (isCommander) patchCommanderV1(exports, tracer, options, wrap);
     else patchClient(exports?.default, tracer, options, wrap);
     return exports;
   },
-  unpatch(exports, { unwrap }, target) {
-    if (target.file === COMMANDER.file) unpatchCommanderV1(exports, unwrap);
-    else unpatchClient(exports?.default, unwrap);
-  },
   start(ctx) {
     startChannels(ctx);
-  },
-  stop() {
-    stopChannels();
   },
 });

@@ -1,6 +1,6 @@
-import type { Span } from '../../src/api/span.js';
-import type { DbStatementMode } from '../../src/config/types.js';
-import { describeError, log } from '../../src/util/log.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { DbStatementMode } from '../../src/agent/instrumentation.js';
+import { describeError, log } from '../../src/agent/instrumentation.js';
 import { finishDbSpan } from '../db-common/client-span.js';
 import { redisStatement } from './statement.js';
 

@@ -1,4 +1,4 @@
-import type { DbStatementMode } from '../../src/config/types.js';
+import type { DbStatementMode } from '../../src/agent/instrumentation.js';
 
 /**
  * The `db.statement` and operation name of a Redis command, shared by the ioredis and node-redis

@@ -1,9 +1,8 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { DbStatementMode } from '../../src/config/types.js';
-import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
+import type { DbStatementMode } from '../../src/agent/instrumentation.js';
+import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
 
 /*
@@ -75,9 +74,9 @@ function observeCommand(command: unknown, span: Span, mode: DbStatementMode): vo
 }
 
 /** `query` and `execute` share their argument forms: (sql|options[, values][, callback]). */
-function makeCommandWrapper(ctx: InstrumentationContext) {
+function makeCommandWrapper(ctx: DbContext) {
   const tracer = ctx.tracer;
-  const options = readDbOptions(ctx.config);
+  const options = ctx.options;
   return (original: AnyFunction): AnyFunction =>
     function commandWithTrace(this: MysqlConnection, sql: unknown, values?: unknown, callback?: unknown): unknown {
       const active = tracer.scopeManager.active();
@@ -120,7 +119,7 @@ function makeCommandWrapper(ctx: InstrumentationContext) {
  * connection's command queue, past `execute` of the connection: its class (not exported by mysql2)
  * is patched the first time one arrives. The callback runs in the caller's context.
  */
-function makePrepareWrapper(ctx: InstrumentationContext) {
+function makePrepareWrapper(ctx: DbContext) {
   const tracer = ctx.tracer;
   const executeWrapper = makeStatementExecuteWrapper(ctx);
   return (original: AnyFunction): AnyFunction =>
@@ -145,9 +144,9 @@ interface PreparedStatement {
 }
 
 /** `statement.execute([values][, callback])` of a statement from `prepare`. */
-function makeStatementExecuteWrapper(ctx: InstrumentationContext) {
+function makeStatementExecuteWrapper(ctx: DbContext) {
   const tracer = ctx.tracer;
-  const options = readDbOptions(ctx.config);
+  const options = ctx.options;
   return (original: AnyFunction): AnyFunction =>
     function executeWithTrace(this: PreparedStatement, values?: unknown, callback?: unknown): unknown {
       const active = tracer.scopeManager.active();
@@ -187,12 +186,8 @@ type ClassExport = { prototype?: object } | null | undefined;
  * everything in these two files while newer ones move the methods into `lib/base/` classes, which
  * `ownerOf` finds on the prototype chain.
  */
-export default defineInstrumentation({
-  name: 'mysql2',
-  modules: [
-    { name: 'mysql2', versions: '>=3 <4', file: 'lib/connection.js' },
-    { name: 'mysql2', versions: '>=3 <4', file: 'lib/pool.js' },
-  ],
+export default defineInstrumentation<DbOptions>({
+  options: readDbOptions,
   patch(exports: ClassExport, ctx, target) {
     const proto = exports?.prototype;
     if (target.file === 'lib/pool.js') {
@@ -206,12 +201,5 @@ export default defineInstrumentation({
     if (executor !== null) ctx.wrap(executor, 'execute', makeCommandWrapper(ctx) as never);
     const preparer = ownerOf(proto, 'prepare');
     if (preparer !== null) ctx.wrap(preparer, 'prepare', makePrepareWrapper(ctx) as never);
-  },
-  unpatch(exports: ClassExport, ctx, target) {
-    const proto = exports?.prototype;
-    for (const name of target.file === 'lib/pool.js' ? ['getConnection'] : ['query', 'execute', 'prepare']) {
-      const owner = ownerOf(proto, name);
-      if (owner !== null) ctx.unwrap(owner, name);
-    }
   },
 });

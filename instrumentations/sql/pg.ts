@@ -1,9 +1,8 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { DbStatementMode } from '../../src/config/types.js';
-import { finishDbSpan, finishingCallback, readDbOptions, type DbOptions } from '../db-common/client-span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
+import type { DbStatementMode } from '../../src/agent/instrumentation.js';
+import { finishDbSpan, finishingCallback, readDbOptions, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
 
 /*
@@ -96,9 +95,9 @@ function observeSubmittable(query: Submittable, span: Span, mode: DbStatementMod
   return true;
 }
 
-function makeQueryWrapper(ctx: InstrumentationContext) {
+function makeQueryWrapper(ctx: DbContext) {
   const tracer = ctx.tracer;
-  const options = readDbOptions(ctx.config);
+  const options = ctx.options;
   return (original: AnyFunction): AnyFunction =>
     function queryWithTrace(this: PgClient, config: unknown, values?: unknown, callback?: unknown): unknown {
       // Outside any trace (a pool's start-up and idle work included) there is nothing to record.
@@ -163,21 +162,12 @@ function makeQueryWrapper(ctx: InstrumentationContext) {
     };
 }
 
-export default defineInstrumentation({
-  name: 'pg',
-  modules: [
-    { name: 'pg', versions: '>=8 <9', file: 'lib/client.js' },
-    { name: 'pg-pool', versions: '>=3 <4' },
-  ],
+export default defineInstrumentation<DbOptions>({
+  options: readDbOptions,
   patch(exports: unknown, ctx, target) {
     const proto = (exports as { prototype?: Record<string, unknown> } | null)?.prototype;
     if (proto === undefined || proto === null) return;
     if (target.name === 'pg') ctx.wrap(proto, 'query', makeQueryWrapper(ctx) as never);
     else ctx.wrap(proto, 'connect', makePoolCheckoutWrapper(ctx) as never);
-  },
-  unpatch(exports: unknown, ctx, target) {
-    const proto = (exports as { prototype?: Record<string, unknown> } | null)?.prototype;
-    if (proto === undefined || proto === null) return;
-    ctx.unwrap(proto, target.name === 'pg' ? 'query' : 'connect');
   },
 });

@@ -1,7 +1,6 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/api/span.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import { callbackInScope, startDbSpan, type DbOptions } from '../db-common/client-span.js';
+import type { Span } from '../../src/agent/instrumentation.js';
+import type { Tracer } from '../../src/agent/instrumentation.js';
+import { callbackInScope, startDbSpan, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { describeSql, type SqlDialect } from './sql-statement.js';
 
 /**
@@ -55,7 +54,7 @@ type AnyFunction = (this: any, ...args: any[]) => unknown;
  * caller is called back from the release of another request's connection, so its callback is given
  * back its own context. Promise forms and calls outside a trace pass straight through.
  */
-export function makePoolCheckoutWrapper(ctx: InstrumentationContext) {
+export function makePoolCheckoutWrapper(ctx: DbContext) {
   const tracer = ctx.tracer;
   return (original: AnyFunction): AnyFunction =>
     function poolCheckoutWithTrace(this: unknown, callback?: unknown): unknown {

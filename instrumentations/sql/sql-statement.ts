@@ -1,4 +1,4 @@
-import type { DbStatementMode } from '../../src/config/types.js';
+import type { DbStatementMode } from '../../src/agent/instrumentation.js';
 
 /**
  * The SQL a span may carry: `sanitizeSql` replaces every literal (strings, numbers, dollar-quoted

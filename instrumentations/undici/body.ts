@@ -1,6 +1,6 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { canReenter, EMITTER_SCOPE, makeScopedEmitWrapper, type ScopedEmitter } from '../../src/scope/emitter-scope.js';
-import type { Scope, ScopeManager } from '../../src/scope/scope-manager.js';
+import {
+  canReenter, EMITTER_SCOPE, makeScopedEmitWrapper, type InstrumentationContext, type Scope, type ScopedEmitter, type ScopeManager,
+} from '../../src/agent/instrumentation.js';
 
 /**
  * The body of an `undici.request` (and `client.request`, `pool.request`, `agent.request`) response
@@ -31,7 +31,7 @@ function activeScope(manager: ScopeManager): Scope | null {
 }
 
 /** Patches undici's `lib/api/api-request.js` exports. */
-export function patchRequestHandler(exports: ApiRequestModule, ctx: InstrumentationContext): void {
+export function patchRequestHandler(exports: ApiRequestModule, ctx: InstrumentationContext<unknown>): void {
   const proto = exports?.RequestHandler?.prototype;
   if (proto === undefined || !canReenter(ctx.tracer)) return;
   const tracer = ctx.tracer;

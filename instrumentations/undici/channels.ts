@@ -1,14 +1,7 @@
-import * as diagnostics from 'node:diagnostics_channel';
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/api/formats.js';
-import type { SpanContext } from '../../src/api/span-context.js';
-import { recordError, type Span } from '../../src/api/span.js';
-import { Tags } from '../../src/api/tags.js';
-import type { Tracer } from '../../src/api/tracer.js';
-import type { CarrierSetter } from '../../src/propagation/carrier.js';
-import { describeError, log } from '../../src/util/log.js';
-import { UrlRedactor } from '../../src/util/redact.js';
-import { isTracingSuppressed } from '../../src/util/suppress.js';
+import {
+  describeError, FORMAT_HTTP_HEADERS, log, peerServiceOf, recordError, Tags,
+  type AgentSettings, type CarrierSetter, type InstrumentationContext, type Span, type SpanContext, type Tracer, type UrlRedactor,
+} from '../../src/agent/instrumentation.js';
 import {
   hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl, type UndiciRequest,
 } from './request.js';
@@ -23,11 +16,21 @@ import {
 /** `fetch` (global or npm `undici.fetch`) or `undici` (request, stream, pipeline, dispatchers). */
 export type UndiciComponent = 'fetch' | 'undici';
 
-/** What one component traces with; built once when it starts, read per request. */
-interface ComponentSettings {
-  tracer: Tracer;
+/** The options of `undici` and of `fetch`, from their sections of the config file. */
+export interface UndiciOptions {
   redactor: UrlRedactor;
   peerServices: Readonly<Record<string, string>>;
+}
+
+export type UndiciContext = InstrumentationContext<UndiciOptions>;
+
+/** What one component traces with; built once when it starts, read per request. */
+interface ComponentSettings extends UndiciOptions {
+  component: UndiciComponent;
+  tracer: Tracer;
+  isSuppressed(): boolean;
+  /** Request → its call, for this component's requests. Weak: a request undici drops takes its entry with it. */
+  openCalls: WeakMap<object, ClientCall>;
 }
 
 interface CreateMessage { request: UndiciRequest }
@@ -42,8 +45,6 @@ const CHANNEL_ERROR = 'undici:request:error';
 /** Set on a span whose request the caller aborted (with `error=true`, since the call did not complete). */
 export const TAG_ABORTED = 'http.aborted';
 
-const components: Record<UndiciComponent, ComponentSettings | null> = { fetch: null, undici: null };
-let subscribed = false;
 
 /** One traced request: its span, and the parent it was started under (for redirect hops). */
 interface ClientCall {
@@ -52,9 +53,6 @@ interface ClientCall {
   /** Where a 3xx response points (absolute), until the response completes. */
   redirectTo: string | null;
 }
-
-/** Request → its call. Weak, so a request undici drops takes its entry with it. */
-const openCalls = new WeakMap<object, ClientCall>();
 
 /**
  * The safety net for a response whose body is never read and whose request undici never ends: when
@@ -93,13 +91,13 @@ function internalError(key: string, err: unknown): void {
   log.warnOnce(key, `internal error in ${key}, the request goes on untraced: ${describeError(err)}`);
 }
 
-function onCreate(message: unknown): void {
-  if (isTracingSuppressed()) return;
+// Both components subscribe to the same channels; each takes the requests that are its own.
+function onCreate(settings: ComponentSettings, message: unknown): void {
+  if (settings.isSuppressed()) return;
   const request = (message as CreateMessage | null)?.request;
   if (request === null || typeof request !== 'object') return;
   const component: UndiciComponent = isFetchRequest(request) ? 'fetch' : 'undici';
-  const settings = components[component];
-  if (settings === null) return;
+  if (component !== settings.component) return;
   try {
     startClientSpan(request, component, settings);
   } catch (err) {
@@ -131,12 +129,12 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
     if (peer !== null) {
       span.setTag(Tags.PEER_HOSTNAME, peer.hostname);
       span.setTag(Tags.PEER_PORT, peer.port);
-      const service = settings.peerServices[`${peer.hostname}:${peer.port}`] ?? settings.peerServices[peer.hostname];
-      if (typeof service === 'string') span.setTag(Tags.PEER_SERVICE, service);
+      const service = peerServiceOf(settings.peerServices, peer.hostname, peer.port);
+      if (service !== undefined) span.setTag(Tags.PEER_SERVICE, service);
     }
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
-  openCalls.set(request, { span, parent, redirectTo: null });
+  settings.openCalls.set(request, { span, parent, redirectTo: null });
   abandoned.register(request, span, request);
 }
 
@@ -149,10 +147,10 @@ function sameUrl(sent: string, expected: string): boolean {
   }
 }
 
-function onHeaders(message: unknown): void {
+function onHeaders(settings: ComponentSettings, message: unknown): void {
   const request = (message as HeadersMessage | null)?.request;
   if (request === null || typeof request !== 'object') return;
-  const call = openCalls.get(request);
+  const call = settings.openCalls.get(request);
   if (call === undefined) return;
   try {
     const response = (message as HeadersMessage).response;
@@ -176,12 +174,12 @@ function redirectTarget(request: UndiciRequest, headers: unknown): string | null
   }
 }
 
-function onTrailers(message: unknown): void {
+function onTrailers(settings: ComponentSettings, message: unknown): void {
   const request = (message as CreateMessage | null)?.request;
   if (request === null || typeof request !== 'object') return;
-  const call = openCalls.get(request);
+  const call = settings.openCalls.get(request);
   if (call === undefined) return;
-  openCalls.delete(request);
+  settings.openCalls.delete(request);
   abandoned.unregister(request);
   if (call.redirectTo !== null) {
     // undici's redirect handler dispatches the hop right after this event, in the same stretch of
@@ -193,12 +191,12 @@ function onTrailers(message: unknown): void {
   call.span.finish();
 }
 
-function onError(message: unknown): void {
+function onError(settings: ComponentSettings, message: unknown): void {
   const request = (message as ErrorMessage | null)?.request;
   if (request === null || typeof request !== 'object') return;
-  const call = openCalls.get(request);
+  const call = settings.openCalls.get(request);
   if (call === undefined) return;
-  openCalls.delete(request);
+  settings.openCalls.delete(request);
   abandoned.unregister(request);
   try {
     const error = (message as ErrorMessage).error;
@@ -211,40 +209,37 @@ function onError(message: unknown): void {
   call.span.finish();
 }
 
-/** Reads this component's options: `peerServices` (host or host:port → name), `sensitiveQueryParams`. */
-function readSettings(ctx: InstrumentationContext): ComponentSettings {
-  const config = ctx.config ?? {};
+/**
+ * Reads a component's section of the config file: `peerServices` (host or host:port → name) and
+ * `sensitiveQueryParams` there override the agent-wide settings.
+ */
+export function readUndiciOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): UndiciOptions {
   const peer = config.peerServices;
   const sensitive = Array.isArray(config.sensitiveQueryParams)
     ? config.sensitiveQueryParams.filter((p): p is string => typeof p === 'string')
     : [];
   return {
-    tracer: ctx.tracer,
-    // A list, even an empty one (TRACING_REDACT_QUERY_PARAMS=none), replaces the default.
-    redactor: Array.isArray(config.sensitiveQueryParams) ? new UrlRedactor(sensitive) : new UrlRedactor(),
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : {},
+    // A list, even an empty one, replaces the agent-wide one (TRACING_REDACT_QUERY_PARAMS).
+    redactor: Array.isArray(config.sensitiveQueryParams) ? settings.redactorFor(sensitive) : settings.urlRedactor,
+    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices,
   };
 }
 
-/** Starts tracing one component; subscribes to undici's channels on the first call. */
-export function enableComponent(component: UndiciComponent, ctx: InstrumentationContext): void {
-  components[component] = readSettings(ctx);
-  if (subscribed) return;
-  diagnostics.subscribe(CHANNEL_CREATE, onCreate);
-  diagnostics.subscribe(CHANNEL_HEADERS, onHeaders);
-  diagnostics.subscribe(CHANNEL_TRAILERS, onTrailers);
-  diagnostics.subscribe(CHANNEL_ERROR, onError);
-  subscribed = true;
-}
-
-/** Stops tracing one component; unsubscribes when none is left. Spans already open still finish. */
-export function disableComponent(component: UndiciComponent): void {
-  components[component] = null;
-  if (!subscribed || components.fetch !== null || components.undici !== null) return;
-  // Spans still open get no more events; the garbage-collection safety net finishes them.
-  diagnostics.unsubscribe(CHANNEL_CREATE, onCreate);
-  diagnostics.unsubscribe(CHANNEL_HEADERS, onHeaders);
-  diagnostics.unsubscribe(CHANNEL_TRAILERS, onTrailers);
-  diagnostics.unsubscribe(CHANNEL_ERROR, onError);
-  subscribed = false;
+/**
+ * Starts tracing one component: subscribes to undici's channels through `ctx.subscribe` (guarded;
+ * the loader's record unsubscribes). Spans still open when that happens get no more events; the
+ * garbage-collection safety net finishes them.
+ */
+export function subscribeComponent(component: UndiciComponent, ctx: UndiciContext): void {
+  const settings: ComponentSettings = {
+    ...ctx.options,
+    component,
+    tracer: ctx.tracer,
+    isSuppressed: ctx.isSuppressed,
+    openCalls: new WeakMap(),
+  };
+  ctx.subscribe(CHANNEL_CREATE, (message) => onCreate(settings, message));
+  ctx.subscribe(CHANNEL_HEADERS, (message) => onHeaders(settings, message));
+  ctx.subscribe(CHANNEL_TRAILERS, (message) => onTrailers(settings, message));
+  ctx.subscribe(CHANNEL_ERROR, (message) => onError(settings, message));
 }

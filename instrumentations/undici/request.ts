@@ -1,3 +1,5 @@
+import { splitHostPort } from '../../src/agent/instrumentation.js';
+
 /**
  * Reading undici's internal `Request` objects as published on `undici:request:*` channels. The shape
  * changed across majors (headers were a `name: value\r\n` string in early 5.x, a flat array since,
@@ -68,15 +70,8 @@ export function parseOrigin(origin: unknown): Peer | null {
   let authority = text.slice(schemeEnd + 3);
   const slash = authority.indexOf('/');
   if (slash !== -1) authority = authority.slice(0, slash);
-  if (authority.startsWith('[')) {
-    const end = authority.indexOf(']');
-    if (end === -1) return null;
-    const port = authority.slice(end + 2);
-    return { hostname: authority.slice(1, end), port: port === '' ? defaultPort : Number(port) || defaultPort };
-  }
-  const colon = authority.lastIndexOf(':');
-  if (colon === -1) return { hostname: authority, port: defaultPort };
-  return { hostname: authority.slice(0, colon), port: Number(authority.slice(colon + 1)) || defaultPort };
+  if (authority.startsWith('[') && authority.indexOf(']') === -1) return null;
+  return splitHostPort(authority, defaultPort);
 }
 
 /** The full URL of a request: its origin and path, as sent. */

@@ -6,7 +6,6 @@ import { describeError, log } from '../util/log.js';
 import { hookRequire } from './hooks-cjs.js';
 import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
-import { opentracingBridgeEntry } from '../../instrumentations/opentracing/opentracing.js';
 import { registry, type HookTarget } from './registry.js';
 
 let installed = false;
@@ -27,7 +26,6 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
   installed = true;
   try {
     for (const entry of instrumentations) void registry.add(entry);
-    void registry.add(opentracingBridgeEntry);
     const targets = registry.activate(config, tracer, emitLog);
     warnIfAlreadyLoaded(targets);
     hookRequire(registry, targets);
@@ -41,6 +39,11 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
   } catch (err) {
     log.warn(`could not hook module loading, modules load untraced: ${describeError(err)}`);
   }
+}
+
+/** Takes back every wrap and subscription of every instrumentation (the process is ending). */
+export function stopInstrumentations(): void {
+  registry.stopAll();
 }
 
 function describeTarget(t: HookTarget): string {

@@ -1,5 +1,39 @@
+import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import type { Tracer } from '../api/tracer.js';
+import type { DbStatementMode } from '../config/types.js';
 import type { Logger } from '../util/log.js';
+import type { UrlRedactor } from '../util/redact.js';
+
+/*
+ * The instrumentation API: the one module of src/ that code under instrumentations/ may import
+ * (test/unit/agent/instrumentation-imports.test.ts fails otherwise). Everything an instrumentation
+ * uses comes from here or from `ctx`; see docs/architecture.md, "Adding an instrumentation".
+ *
+ * An instrumentation is two things:
+ * - its declaration, one line in instrumentations/index.ts: name, modules (with version ranges and
+ *   `file` paths) and kind. The loader's hooks, the names configuration accepts and the `config`
+ *   command's table are all derived from these lines, without loading any instrumentation code;
+ * - its code, one file (`export default defineInstrumentation({ patch(exports, ctx) {...} })`),
+ *   loaded only when one of its modules loads (or at start, for a `subscribe` instrumentation).
+ */
+
+export type { Span, TagValue, Tags as TagMap, LogRecord } from '../api/span.js';
+export { recordError } from '../api/span.js';
+export type { SpanContext } from '../api/span-context.js';
+export type { Tracer } from '../api/tracer.js';
+export { Tags } from '../api/tags.js';
+export { FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from '../api/formats.js';
+export type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
+export type { DbStatementMode } from '../config/types.js';
+export type { Logger } from '../util/log.js';
+export type { UrlRedactor } from '../util/redact.js';
+// The same as `ctx.log`, `ctx.guard` and `ctx.isSuppressed`, for shared module-level listeners
+// (one function for every request, no closure per call) that have no `ctx` at hand.
+export { describeError, guard, log } from '../util/log.js';
+export { isTracingSuppressed } from '../util/suppress.js';
+// Context continuity for emitters whose events fire on later ticks (a request's body, a response).
+export type { Scope, ScopeManager } from '../scope/scope-manager.js';
+export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).
@@ -17,6 +51,51 @@ export interface ModuleTarget {
    * (`lib/router/layer.js`). Matched whether the package loads it with `require` or `import`.
    */
   file?: string;
+  /**
+   * Listed by the `config` command but never hooked: a global of Node (`fetch`), or a package traced
+   * through another one (`@koa/router` through `koa`).
+   */
+  reportOnly?: boolean;
+}
+
+/**
+ * How an instrumentation gets at its library:
+ * - `patch`: the loader hooks `modules` and calls `patch(exports, ctx)` when one loads;
+ * - `subscribe`: the library publishes `diagnostics_channel` events; `start(ctx)` subscribes when
+ *   the agent starts, and `modules` only tell the `config` command what is covered;
+ * - `patch+subscribe`: both (a library that publishes in recent versions only).
+ */
+export type InstrumentationKind = 'patch' | 'subscribe' | 'patch+subscribe';
+
+/** The facts about one instrumentation, written once: its line in instrumentations/index.ts. */
+export interface InstrumentationDeclaration {
+  /** The key users opt out with (`TRACING_DISABLED_INSTRUMENTATIONS=koa`, `"koa": false`). */
+  name: string;
+  modules: readonly ModuleTarget[];
+  kind: InstrumentationKind;
+}
+
+/** A registry line: the declaration, and how to load the code (called at most once, when needed). */
+export interface RegistryEntry extends InstrumentationDeclaration {
+  load(): InstrumentationCode<any>;
+}
+
+/** Settings every instrumentation shares, built once when the agent starts. */
+export interface AgentSettings {
+  /** Host or `host:port` → `peer.service` (`TRACING_PEER_SERVICES`). */
+  readonly peerServices: Readonly<Record<string, string>>;
+  /** False when `peerServices` is empty: lookups are skipped (and their `host:port` string). */
+  readonly hasPeerServices: boolean;
+  /** Redacts recorded URLs (`TRACING_REDACT_QUERY_PARAMS`). */
+  readonly urlRedactor: UrlRedactor;
+  /** What `db.statement` holds (`TRACING_DB_STATEMENT`). */
+  readonly dbStatement: DbStatementMode;
+  /** Whether a database call outside any trace starts one (`TRACING_DB_ROOT_SPANS`). */
+  readonly dbRootSpans: boolean;
+  /** Whether a message published outside any trace starts one (`TRACING_MESSAGING_ROOT_SPANS`). */
+  readonly messagingRootSpans: boolean;
+  /** A redactor for another list of parameter names (a per-instrumentation `sensitiveQueryParams`). */
+  redactorFor(sensitiveParams: readonly string[]): UrlRedactor;
 }
 
 /**
@@ -52,84 +131,136 @@ export interface LogsKit {
   emit: ((record: LogRecordData) => void) | null;
 }
 
-/** What `patch`/`unpatch`/`start` receive: everything an instrumentation may use, nothing else. */
-export interface InstrumentationContext {
+/** The peer of a client span: where the call goes. */
+export interface ClientPeer {
+  /** The `component` tag (`http`, `undici`, `pg`). */
+  component: string;
+  hostname?: string | undefined;
+  port?: number | undefined;
+}
+
+/**
+ * What `patch` and `start` receive: the whole kit an instrumentation may use.
+ * `O` is the type of the instrumentation's own options (what its `options` reader returns).
+ */
+export interface InstrumentationContext<O = Readonly<Record<string, unknown>>> {
   tracer: Tracer;
-  /** This instrumentation's options from the config file (`{}` when none). */
-  config: Readonly<Record<string, unknown>>;
+  /** This instrumentation's options from the `TRACING_CONFIG` file, validated by its `options` reader. */
+  options: O;
+  /** The agent-wide settings (peer services, URL redactor, statement mode, root spans). */
+  settings: AgentSettings;
   log: Logger;
-  /**
-   * Replaces `target[name]` with `wrapper(original)`. The installed function keeps the original's
-   * `name` and `length`; a function that is already wrapped by the agent is left alone, and a
-   * missing or non-function property is skipped (debug line), so `patch` needs no checks of its own.
-   * Name the function your wrapper returns `<method>WithTrace` (`createServerWithTrace`).
-   * Returns true when it wrapped.
-   */
-  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): boolean;
-  /** Restores what `wrap` replaced (only if nobody wrapped on top of it since). */
-  unwrap<T extends object, K extends keyof T>(target: T, name: K): void;
-  /**
-   * Subscribes to a `diagnostics_channel` inside a guard. Node turns a subscriber's throw into an
-   * uncaught exception that ends the app; here it is caught instead, logged once, and the whole
-   * instrumentation is disabled (its subscriptions and wraps undone). Always provided by the loader
-   * (optional only so hand-made contexts in tests need not supply it).
-   */
-  subscribe?(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void;
+  /** The version of the module being patched ('' in `start`, where no module is involved). */
+  moduleVersion: string;
   /**
    * The agent's clock: milliseconds since the epoch, sub-millisecond, monotonic (what spans are
    * timed with), for `startTime`/`finish(time)` of spans whose start is known only afterwards.
-   * Always provided by the loader (optional only so hand-made contexts in tests need not supply it).
    */
-  now?(): number;
-  /** The version of the module being patched ('' in `start`, where no module is involved). */
-  moduleVersion: string;
-  /** For logger instrumentations (always provided by the loader; optional for hand-made test contexts). */
-  logs?: LogsKit;
+  now(): number;
+  /** For logger instrumentations: trace-id injection on or off, and the logs exporter's queue. */
+  logs: LogsKit;
+  /**
+   * Replaces `target[name]` with `wrapper(original)`. The installed function keeps the original's
+   * `name` and `length`, runs the wrapper's own errors through a guard, and is recorded: the loader
+   * undoes it when the instrumentation fails or the agent stops. A function that is already an
+   * agent wrapper is left alone, and a missing or non-function property is skipped (debug line), so
+   * `patch` needs no checks of its own. Name the function your wrapper returns `<method>WithTrace`.
+   * Returns true when it wrapped.
+   */
+  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): boolean;
+  /**
+   * Subscribes to a `diagnostics_channel` inside a guard. Node turns a subscriber's throw into an
+   * uncaught exception that ends the app; here it is caught instead, logged once, and the whole
+   * instrumentation is disabled (its subscriptions and wraps undone). Recorded and undone like `wrap`.
+   */
+  subscribe(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void;
+  /** Runs `fn`; an error of ours is logged once under `key` and `fallback` returned instead. */
+  guard<T>(key: string, fn: () => T, fallback: T): T;
+  /** True while the agent does its own work (export): start no span then. Cheap. */
+  isSuppressed(): boolean;
+  /**
+   * Starts a client span for an outgoing call, child of `parent` (or of the active span when
+   * `parent` is undefined; a root span when it is null), tagged `span.kind=client`, `component`,
+   * `peer.hostname`, `peer.port` and, when configured for that host, `peer.service`.
+   */
+  startClientSpan(operation: string, peer: ClientPeer, parent?: Span | null): Span;
+  /** The configured `peer.service` of `hostname:port`, else of `hostname`. */
+  peerServiceOf(hostname: string, port?: number): string | undefined;
+  /** `host:port` or `[v6]:port` → its parts; `defaultPort` when the authority has none. */
+  splitHostPort(authority: string, defaultPort: number): { hostname: string; port: number };
+  /**
+   * The span's tag store for writing a fixed set of tags right after `startSpan` (each write stays
+   * monomorphic at its call site, unlike the shared `setTag`), or null when the span records
+   * nothing. Values must be tag values (string, number, boolean).
+   */
+  writableTags(span: Span): Record<string, TagValue> | null;
 }
 
-/**
- * One instrumentation: declared in one file, loaded lazily, patched by the loader.
- *
- * The loader calls `patch` once per loaded instance of each module in `modules` whose version is
- * in range, always with the plain module (what `require` returns; for an ES-module-only package,
- * its namespace), inside a guard: if `patch` throws, every `wrap` it made is undone, the
- * instrumentation is disabled for the rest of the process, and one warning is logged.
- */
-export interface Instrumentation {
-  /** The key users opt out with (`TRACING_DISABLED_INSTRUMENTATIONS=koa`). */
+/** The code of an instrumentation: what runs once its modules load (or when the agent starts). */
+export interface InstrumentationCode<O = Readonly<Record<string, unknown>>> {
+  /**
+   * Reads and validates this instrumentation's section of the `TRACING_CONFIG` file (`{}` when none),
+   * once; the result is `ctx.options`. Anything malformed should fall back to its default.
+   */
+  options?(raw: Readonly<Record<string, unknown>>, settings: AgentSettings): O;
+  /**
+   * Kind `patch`: patches the module's exports in place, called once per loaded instance of each
+   * declared module whose version is in range, always with the plain module (what `require` returns;
+   * for an ES-module-only package, its namespace), inside a guard: if `patch` throws, everything
+   * recorded is undone, the instrumentation is disabled for the rest of the process, and one
+   * warning is logged. Returning a different object replaces the module (rarely needed).
+   */
+  patch?(exports: any, ctx: InstrumentationContext<O>, target: ModuleTarget): unknown;
+  /** Kind `subscribe`: called once when the agent starts; subscribe with `ctx.subscribe`. */
+  start?(ctx: InstrumentationContext<O>): void;
+}
+
+
+/** An instrumentation declared and written in one object (for `registerInstrumentation`). */
+export interface Instrumentation<O = Readonly<Record<string, unknown>>> extends InstrumentationCode<O> {
   name: string;
   modules: readonly ModuleTarget[];
-  /**
-   * Patches the module's exports in place. Returning a different object replaces the module for
-   * `require` and for ES-module default imports (rarely needed; patching in place is preferred).
-   */
-  patch(exports: any, ctx: InstrumentationContext, target: ModuleTarget): unknown;
-  unpatch?(exports: any, ctx: InstrumentationContext, target: ModuleTarget): void;
-  /**
-   * For instrumentations driven by `diagnostics_channel`: subscribe here. Called once when the agent
-   * starts, for entries declared with `subscribes: true` in the registry (see `InstrumentationEntry`).
-   */
-  start?(ctx: InstrumentationContext): void;
-  /** Undoes `start` (unsubscribes). */
-  stop?(): void;
+  patch(exports: any, ctx: InstrumentationContext<O>, target: ModuleTarget): unknown;
 }
 
 /**
- * A line in the lazy registry (`instrumentations/index.ts`): enough to set up the hooks without
- * loading the instrumentation's code, which is only required when one of `modules` loads.
+ * Gives an instrumentation its type. A shipped instrumentation's file exports only its code
+ * (`export default defineInstrumentation({ patch(exports, ctx) {...} })`), its declaration being its
+ * line in instrumentations/index.ts; one of your own for `registerInstrumentation` is declared and
+ * written in one object (`{ name, modules, patch }`).
  */
-export interface InstrumentationEntry {
-  /** Must equal the loaded instrumentation's `name`. */
-  name: string;
-  /** The module names the instrumentation declares in its `modules` (the loader hooks these). */
-  modules: readonly string[];
-  /** Returns the instrumentation; called at most once, synchronously, when it is first needed. */
-  load: () => Instrumentation;
-  /** Load at start-up and call `start()` (a `diagnostics_channel` subscriber needs no module load). */
-  subscribes?: boolean;
+export function defineInstrumentation<O = Readonly<Record<string, unknown>>>(def: Instrumentation<O>): Instrumentation<O>;
+export function defineInstrumentation<O = Readonly<Record<string, unknown>>>(code: InstrumentationCode<O>): InstrumentationCode<O>;
+export function defineInstrumentation(code: InstrumentationCode<any>): InstrumentationCode<any> {
+  return code;
 }
 
-/** Identity helper that gives an instrumentation object its type. */
-export function defineInstrumentation(def: Instrumentation): Instrumentation {
-  return def;
+/** The configured `peer.service` of `hostname:port`, else of `hostname` (also `ctx.peerServiceOf`). */
+export function peerServiceOf(services: Readonly<Record<string, string>>, hostname: string, port?: number): string | undefined {
+  const byPort = port !== undefined ? services[`${hostname}:${port}`] : undefined;
+  if (typeof byPort === 'string') return byPort;
+  const byHost = services[hostname];
+  return typeof byHost === 'string' ? byHost : undefined;
+}
+
+/** `host:port` or `[v6]:port` → its parts; `defaultPort` when the authority has none (also `ctx.splitHostPort`). */
+export function splitHostPort(authority: string, defaultPort: number): { hostname: string; port: number } {
+  if (authority.startsWith('[') && authority.indexOf(']') !== -1) {
+    const end = authority.indexOf(']');
+    const port = authority.slice(end + 2);
+    return { hostname: authority.slice(1, end), port: port === '' ? defaultPort : Number(port) || defaultPort };
+  }
+  const colon = authority.lastIndexOf(':');
+  if (colon === -1) return { hostname: authority, port: defaultPort };
+  return { hostname: authority.slice(0, colon), port: Number(authority.slice(colon + 1)) || defaultPort };
+}
+
+/**
+ * The fast tag setter (also `ctx.writableTags`): the span's tag store, for writing a fixed set of
+ * tags right after `startSpan` — each write stays monomorphic at its call site, where the store
+ * inside `setTag` is shared by every caller and every key — or null when the span records nothing
+ * or is finished. Values written must be tag values (string, number, boolean).
+ */
+export function writableTags(span: Span): TagMap | null {
+  return span._writableTags();
 }

@@ -1,5 +1,5 @@
 import type { Instrumentation } from './instrumentation.js';
-import { moduleKey, registry } from './registry.js';
+import { registry } from './registry.js';
 
 /**
  * Adds an instrumentation of your own, handled exactly like the built-in ones: version check,
@@ -24,8 +24,8 @@ export function registerInstrumentation(def: Instrumentation): Promise<void> {
   }
   return registry.add({
     name: def.name,
-    modules: def.modules.map(moduleKey),
+    modules: def.modules,
+    kind: typeof def.start === 'function' ? 'patch+subscribe' : 'patch',
     load: () => def,
-    subscribes: typeof def.start === 'function',
   });
 }

@@ -1,10 +1,10 @@
 import type { Tracer } from '../api/tracer.js';
+import { isInstrumentationEnabled } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
-import { nowMs } from '../util/clock.js';
 import { describeError, log } from '../util/log.js';
-import type { Instrumentation, InstrumentationContext, InstrumentationEntry, LogRecordData, ModuleTarget } from './instrumentation.js';
+import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
+import { buildAgentSettings, InstrumentationRun, type AgentRuntime } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
-import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
 /** A module (or a file inside a package) the hooks must watch. */
 export interface HookTarget {
@@ -30,25 +30,35 @@ export function moduleKey(target: ModuleTarget): string {
   return target.file ? `${stripNodePrefix(target.name)}/${target.file.replace(/^\.?\//, '')}` : target.name;
 }
 
+/** True when the instrumentation's modules are hooked (it patches). */
+export function patches(entry: Pick<RegistryEntry, 'kind'>): boolean {
+  return entry.kind !== 'subscribe';
+}
+
+/** True when the instrumentation subscribes to `diagnostics_channel` when the agent starts. */
+export function subscribes(entry: Pick<RegistryEntry, 'kind'>): boolean {
+  return entry.kind !== 'patch';
+}
+
 /**
  * The one registry both hooks (require and import) feed. Knows which instrumentations exist and are
  * enabled, loads each lazily, checks versions, and patches each module instance once, in a guard.
+ * What each instrumentation wrapped and subscribed is recorded by its `InstrumentationRun`, the one
+ * undo mechanism: used when it fails, and by `stopAll`.
  */
 export class InstrumentationRegistry {
-  private readonly entries = new Map<string, InstrumentationEntry>();
-  private readonly byModule = new Map<string, InstrumentationEntry[]>();
+  private readonly entries = new Map<string, RegistryEntry>();
+  private readonly byModule = new Map<string, RegistryEntry[]>();
   private readonly targets: HookTarget[] = [];
   private readonly targetKeys = new Set<string>();
   private fileTargets = 0;
-  private readonly definitions = new Map<string, Instrumentation | null>();
+  private readonly codes = new Map<string, InstrumentationCode<any> | null>();
+  private readonly runs = new Map<string, InstrumentationRun<any>>();
   private readonly disabled = new Set<string>();
-  private readonly wraps = new Map<string, WrapRecord[]>();
-  private readonly subscriptions = new Map<string, Array<{ channel: string; fn: (message: unknown, name: string | symbol) => void }>>();
-  private readonly started: Instrumentation[] = [];
   // Module instance (its exports object) → instrumentation/target key → what patching returned.
   private readonly applied = new WeakMap<object, Map<string, unknown>>();
   private readonly reportedSkips = new Set<string>();
-  private active: { tracer: Tracer; config: Readonly<Config>; emitLog: ((record: LogRecordData) => void) | null } | null = null;
+  private active: (AgentRuntime & { config: Readonly<Config> }) | null = null;
   private listener: TargetsListener | null = null;
   private readonly disableListeners: Array<() => void> = [];
 
@@ -56,7 +66,7 @@ export class InstrumentationRegistry {
    * Adds an instrumentation. Before `activate` it is only remembered; after, it is hooked at once
    * (when enabled) and the promise resolves when the hooks will see its modules.
    */
-  add(entry: InstrumentationEntry): Promise<void> {
+  add(entry: RegistryEntry): Promise<void> {
     if (this.entries.has(entry.name)) {
       log.warnOnce(`duplicate:${entry.name}`, `instrumentation "${entry.name}" is registered twice; the first one is kept`);
       return Promise.resolve();
@@ -64,7 +74,7 @@ export class InstrumentationRegistry {
     this.entries.set(entry.name, entry);
     if (this.active === null || !this.isEnabled(entry.name)) return Promise.resolve();
     const added = this.index(entry);
-    if (entry.subscribes) this.startSubscriber(entry);
+    if (subscribes(entry)) this.startSubscriber(entry);
     if (added.length === 0 || this.listener === null) return Promise.resolve();
     try {
       return Promise.resolve(this.listener(added)).catch((err: unknown) => log.debug(`hook update failed: ${describeError(err)}`));
@@ -80,7 +90,7 @@ export class InstrumentationRegistry {
    */
   activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, tracer, emitLog };
+    this.active = { config, tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);
@@ -89,7 +99,7 @@ export class InstrumentationRegistry {
       this.index(entry);
     }
     for (const entry of this.entries.values()) {
-      if (entry.subscribes && this.isEnabled(entry.name)) this.startSubscriber(entry);
+      if (subscribes(entry) && this.isEnabled(entry.name)) this.startSubscriber(entry);
     }
     return this.targets;
   }
@@ -102,11 +112,6 @@ export class InstrumentationRegistry {
   /** Called after an instrumentation is disabled and its wraps undone (ES-module copies need a refresh). */
   onDisable(listener: () => void): void {
     this.disableListeners.push(listener);
-  }
-
-  /** Everything the hooks watch now. */
-  hookTargets(): readonly HookTarget[] {
-    return this.targets;
   }
 
   /** True when `name` (and `subpath`, '' for the entry) is hooked; cheap enough for every resolve. */
@@ -124,13 +129,10 @@ export class InstrumentationRegistry {
     return this.byModule.has(name);
   }
 
-  /** True when the configuration leaves the instrumentation on. */
+  /** True when the configuration leaves the instrumentation on (the one rule, `isInstrumentationEnabled`). */
   isEnabled(name: string): boolean {
     const config = this.active?.config;
-    if (!config) return false;
-    if (config.instrumentations[name] === false) return false;
-    if (config.disabledInstrumentations.includes(name)) return false;
-    return config.enabledInstrumentations === null || config.enabledInstrumentations.includes(name);
+    return config !== undefined && isInstrumentationEnabled(config, name);
   }
 
   /**
@@ -144,33 +146,35 @@ export class InstrumentationRegistry {
     let current = exports as object;
     for (const entry of candidates) {
       if (this.disabled.has(entry.name)) continue;
-      const def = this.definition(entry);
-      if (def === null) continue;
-      for (const target of def.modules) {
-        if (stripNodePrefix(target.name) !== mod.name) continue;
+      const run = this.run(entry);
+      if (run === null) continue;
+      for (const target of entry.modules) {
+        if (target.reportOnly === true || stripNodePrefix(target.name) !== mod.name) continue;
         if ((target.file ? normalizeSubpath(target.file) : '') !== mod.subpath) continue;
-        current = this.apply(def, target, mod, current);
-        if (this.disabled.has(def.name)) break;
+        current = this.apply(entry, run, target, mod, current);
+        if (this.disabled.has(entry.name)) break;
       }
     }
     return current;
   }
 
-  /** Calls `stop()` of every started subscriber (for shutdown). */
+  /** Takes back everything every instrumentation wrapped and subscribed (for shutdown). */
   stopAll(): void {
-    for (const def of this.started.splice(0)) {
+    for (const run of this.runs.values()) {
       try {
-        def.stop?.();
+        run.undo();
       } catch (err) {
-        log.debug(`instrumentation "${def.name}" failed to stop: ${describeError(err)}`);
+        log.debug(`instrumentation "${run.name}" failed to stop: ${describeError(err)}`);
       }
     }
   }
 
-  private index(entry: InstrumentationEntry): HookTarget[] {
+  private index(entry: RegistryEntry): HookTarget[] {
     const added: HookTarget[] = [];
-    for (const key of entry.modules) {
-      const target = parseModuleKey(key);
+    if (!patches(entry)) return added;
+    for (const m of entry.modules) {
+      if (m.reportOnly === true) continue;
+      const target = parseModuleKey(moduleKey(m));
       let list = this.byModule.get(target.name);
       if (list === undefined) this.byModule.set(target.name, (list = []));
       if (!list.includes(entry)) list.push(entry);
@@ -185,48 +189,53 @@ export class InstrumentationRegistry {
     return added;
   }
 
-  private definition(entry: InstrumentationEntry): Instrumentation | null {
-    let def = this.definitions.get(entry.name);
-    if (def !== undefined) return def;
+  /** The instrumentation's run (its code loaded, options read), or null when it could not load. */
+  private run(entry: RegistryEntry): InstrumentationRun<any> | null {
+    const existing = this.runs.get(entry.name);
+    if (existing !== undefined) return existing;
+    if (this.codes.has(entry.name)) return null;
+    let code: InstrumentationCode<any> | null = null;
     try {
-      def = entry.load();
-      if (def === null || typeof def !== 'object' || typeof def.patch !== 'function' || !Array.isArray(def.modules)) {
-        throw new TypeError('it does not export an instrumentation (name, modules, patch)');
-      }
+      const loaded = entry.load();
+      if (loaded === null || typeof loaded !== 'object') throw new TypeError('it does not export an instrumentation');
+      if (patches(entry) && typeof loaded.patch !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no patch(exports, ctx)`);
+      if (subscribes(entry) && typeof loaded.start !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no start(ctx)`);
+      code = loaded;
+      const raw = this.active!.config.instrumentations[entry.name];
+      const run = new InstrumentationRun(entry.name, loaded, this.active!, raw === false || raw === undefined ? {} : raw, (message) => this.disable(entry.name, message));
+      this.codes.set(entry.name, code);
+      this.runs.set(entry.name, run);
+      return run;
     } catch (err) {
-      def = null;
+      this.codes.set(entry.name, null);
       this.disabled.add(entry.name);
       log.warnOnce(`instrumentation:${entry.name}`, `instrumentation "${entry.name}" could not be loaded and is disabled: ${describeError(err)}`);
+      return null;
     }
-    this.definitions.set(entry.name, def);
-    return def;
   }
 
-  private apply(def: Instrumentation, target: ModuleTarget, mod: LoadedModule, exports: object): object {
-    if (!this.inRange(def, target, mod)) return exports;
-    const key = `${def.name}\0${target.file ?? ''}`;
+  private apply(entry: RegistryEntry, run: InstrumentationRun<any>, target: ModuleTarget, mod: LoadedModule, exports: object): object {
+    if (!this.inRange(entry.name, target, mod)) return exports;
+    const key = `${entry.name}\0${target.file ?? ''}`;
     let done = this.applied.get(exports);
     if (done?.has(key)) return done.get(key) as object;
     if (done === undefined) this.applied.set(exports, (done = new Map()));
     // Marked before patching: a patch that loads the same module again must not recurse.
     done.set(key, exports);
-    const record: WrapRecord[] = [];
     try {
-      const result = def.patch(exports, this.context(def, mod.version, record), target);
+      const result = run.code.patch!(exports, run.context(mod.version), target);
       const patched = result !== null && (typeof result === 'object' || typeof result === 'function') ? result : exports;
       done.set(key, patched);
       if (patched !== exports) this.applied.set(patched, done);
-      this.remember(def.name, record);
-      log.debug(`patched ${mod.name}${mod.subpath ? `/${mod.subpath}` : ''}@${mod.version} with "${def.name}"`);
+      log.debug(`patched ${mod.name}${mod.subpath ? `/${mod.subpath}` : ''}@${mod.version} with "${entry.name}"`);
       return patched;
     } catch (err) {
-      undo(record);
-      this.disable(def, `instrumentation "${def.name}" failed on ${mod.name}@${mod.version} and is disabled; the app gets the module untouched: ${describeError(err)}`);
+      this.disable(entry.name, `instrumentation "${entry.name}" failed on ${mod.name}@${mod.version} and is disabled; the app gets the module untouched: ${describeError(err)}`);
       return exports;
     }
   }
 
-  private inRange(def: Instrumentation, target: ModuleTarget, mod: LoadedModule): boolean {
+  private inRange(name: string, target: ModuleTarget, mod: LoadedModule): boolean {
     // Required here, not at the top: semver is only needed once a watched module loads.
     const satisfies = require('semver/functions/satisfies') as (v: string, r: string, o: object) => boolean;
     let ok = false;
@@ -236,106 +245,39 @@ export class InstrumentationRegistry {
       ok = false;
     }
     if (!ok) {
-      const skipKey = `${def.name}\0${mod.name}\0${mod.version}`;
+      const skipKey = `${name}\0${mod.name}\0${mod.version}`;
       if (!this.reportedSkips.has(skipKey)) {
         this.reportedSkips.add(skipKey);
-        log.debug(`skipping "${def.name}" for ${mod.name}@${mod.version || 'unknown version'}: supports ${target.versions}`);
+        log.debug(`skipping "${name}" for ${mod.name}@${mod.version || 'unknown version'}: supports ${target.versions}`);
       }
     }
     return ok;
   }
 
-  private context(def: Instrumentation, moduleVersion: string, record: WrapRecord[]): InstrumentationContext {
-    const { tracer, config, emitLog } = this.active!;
-    const options = config.instrumentations[def.name];
-    return {
-      tracer,
-      // Settings every HTTP client instrumentation shares come from the agent's configuration; the
-      // instrumentation's own options in the config file override them.
-      config: {
-        peerServices: config.peerServices,
-        sensitiveQueryParams: config.redactQueryParams,
-        dbStatement: config.dbStatement,
-        dbRootSpans: config.dbRootSpans,
-        ...(options === false || options === undefined ? {} : options) },
-      log,
-      wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, record),
-      unwrap: (target, name) => unwrapMethod(target, name),
-      subscribe: (channel, onMessage) => this.subscribe(def, channel, onMessage),
-      now: nowMs,
-      moduleVersion,
-      logs: { injection: config.logs.injection, emit: emitLog },
-    };
-  }
-
-  private subscribe(def: Instrumentation, channel: string, onMessage: (message: unknown, name: string | symbol) => void): void {
-    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
-    const registry = this;
-    const guarded = function subscriberWithGuard(message: unknown, name: string | symbol): void {
-      try {
-        onMessage(message, name);
-      } catch (err) {
-        registry.disable(def, `instrumentation "${def.name}" failed in its ${channel} subscriber and is disabled: ${describeError(err)}`);
-      }
-    };
-    dc.subscribe(channel, guarded);
-    let list = this.subscriptions.get(def.name);
-    if (list === undefined) this.subscriptions.set(def.name, (list = []));
-    list.push({ channel, fn: guarded });
-  }
-
-  private startSubscriber(entry: InstrumentationEntry): void {
-    const def = this.definition(entry);
-    if (def === null || typeof def.start !== 'function') return;
-    const record: WrapRecord[] = [];
+  private startSubscriber(entry: RegistryEntry): void {
+    const run = this.run(entry);
+    if (run === null || this.disabled.has(entry.name)) return;
     try {
-      def.start(this.context(def, '', record));
-      this.remember(def.name, record);
-      this.started.push(def);
+      run.code.start!(run.context(''));
     } catch (err) {
-      undo(record);
-      this.disable(def, `instrumentation "${def.name}" failed to start and is disabled: ${describeError(err)}`);
+      this.disable(entry.name, `instrumentation "${entry.name}" failed to start and is disabled: ${describeError(err)}`);
     }
-  }
-
-  private remember(name: string, record: WrapRecord[]): void {
-    if (record.length === 0) return;
-    const all = this.wraps.get(name);
-    if (all === undefined) this.wraps.set(name, record);
-    else all.push(...record);
   }
 
   // A failing instrumentation is switched off everywhere, not only on the module that failed:
   // half an instrumentation (server spans without client spans) is worse than none.
-  private disable(def: Instrumentation, message: string): void {
-    this.disabled.add(def.name);
-    log.warnOnce(`instrumentation:${def.name}`, message);
-    undo(this.wraps.get(def.name) ?? []);
-    this.wraps.delete(def.name);
-    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
-    for (const { channel, fn } of this.subscriptions.get(def.name) ?? []) dc.unsubscribe(channel, fn);
-    this.subscriptions.delete(def.name);
+  private disable(name: string, message: string): void {
+    this.disabled.add(name);
+    log.warnOnce(`instrumentation:${name}`, message);
+    this.runs.get(name)?.undo();
     for (const listener of this.disableListeners) {
       try {
         listener();
       } catch (err) {
-        log.debug(`refresh after disabling "${def.name}" failed: ${describeError(err)}`);
-      }
-    }
-    const at = this.started.indexOf(def);
-    if (at !== -1) {
-      this.started.splice(at, 1);
-      try {
-        def.stop?.();
-      } catch {
-        // Already disabled and reported.
+        log.debug(`refresh after disabling "${name}" failed: ${describeError(err)}`);
       }
     }
   }
-}
-
-function undo(record: WrapRecord[]): void {
-  for (let i = record.length - 1; i >= 0; i--) unwrapMethod(record[i]!.target, record[i]!.name);
 }
 
 /** The process's registry (the one piece of global state besides the global tracer). */

@@ -1,10 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import { instrumentationSwitch, type InstrumentationName } from '../config/instrumentation-names.js';
+import { isBuiltin } from 'node:module';
+import { instrumentations } from '../../instrumentations/index.js';
+import type { InstrumentationDeclaration } from '../agent/instrumentation.js';
+import { instrumentationSwitch } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
 
-/** A module an instrumentation patches: a package and its supported range, or a Node built-in. */
+/** A module an instrumentation covers: a package and its supported range, or a Node built-in (or global). */
 export interface SupportedModule {
   name: string;
   /** A `semver` range for packages; built-ins follow the running Node. */
@@ -13,39 +16,25 @@ export interface SupportedModule {
 }
 
 /**
- * What each instrumentation supports, for the `config` command. Typed by name so adding an
- * instrumentation to INSTRUMENTATION_NAMES without a line here does not compile.
- * Keep in step with the instrumentations' own `modules` declarations.
+ * What each instrumentation supports, for the `config` command: read from the declarations in
+ * instrumentations/index.ts (no instrumentation code loads), one row per package (a package whose
+ * declaration names several of its files is one row).
  */
-export const SUPPORTED_MODULES: Readonly<Record<InstrumentationName, readonly SupportedModule[]>> = {
-  http: [{ name: 'http', versions: '*', builtin: true }],
-  https: [{ name: 'https', versions: '*', builtin: true }],
-  fetch: [{ name: 'fetch', versions: '*', builtin: true }],
-  undici: [{ name: 'undici', versions: '>=5' }],
-  express: [{ name: 'express', versions: '>=4 <6' }],
-  fastify: [{ name: 'fastify', versions: '>=4 <6' }],
-  koa: [
-    { name: 'koa', versions: '>=2 <4' },
-    { name: '@koa/router', versions: '*' },
-  ],
-  hapi: [{ name: '@hapi/hapi', versions: '>=21 <22' }],
-  pg: [
-    { name: 'pg', versions: '>=8 <9' },
-    { name: 'pg-pool', versions: '>=3 <4' },
-  ],
-  mysql2: [{ name: 'mysql2', versions: '>=3 <4' }],
-  ioredis: [{ name: 'ioredis', versions: '>=5 <7' }],
-  redis: [{ name: '@redis/client', versions: '>=1' }],
-  graphql: [
-    { name: 'graphql', versions: '>=15 <17' },
-    { name: '@graphql-tools/executor', versions: '>=1 <3' },
-  ],
-  pino: [{ name: 'pino', versions: '>=7 <11' }],
-  winston: [{ name: 'winston', versions: '>=3 <4' }],
-  bunyan: [{ name: 'bunyan', versions: '>=1 <2' }],
-  grpc: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2' }],
-  opentracing: [{ name: 'opentracing', versions: '>=0.13.0 <1' }],
-};
+export const SUPPORTED_MODULES: Readonly<Record<string, readonly SupportedModule[]>> = supportedModules(instrumentations);
+
+export function supportedModules(declarations: readonly InstrumentationDeclaration[]): Record<string, SupportedModule[]> {
+  const out: Record<string, SupportedModule[]> = Object.create(null);
+  for (const d of declarations) {
+    const rows: SupportedModule[] = (out[d.name] = []);
+    for (const m of d.modules) {
+      const name = m.name.startsWith('node:') ? m.name.slice(5) : m.name;
+      if (rows.some((r) => r.name === name)) continue;
+      const builtin = isBuiltin(name) || (m.reportOnly === true && name === 'fetch');
+      rows.push(builtin ? { name, versions: m.versions, builtin: true } : { name, versions: m.versions });
+    }
+  }
+  return out;
+}
 
 /** One module line of the report. */
 export interface ModuleReport {

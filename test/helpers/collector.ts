@@ -134,6 +134,8 @@ export class Collector {
   readonly logs: ReceivedLog[] = [];
   /** Every request, failed ones included. */
   readonly requests: ReceivedRequest[] = [];
+  /** Every accepted request body, decompressed: what a backend would store, for "never exported" checks. */
+  readonly bodies: Buffer[] = [];
   /** Bodies that could not be decoded, with the reason; a test should expect none. */
   readonly decodeErrors: string[] = [];
   private currentFault: Fault | null;
@@ -284,6 +286,7 @@ export class Collector {
   private accept(record: ReceivedRequest, raw: Buffer): number {
     try {
       const body = record.contentEncoding === 'gzip' ? gunzipSync(raw) : raw;
+      this.bodies.push(body);
       if (record.path === '/api/v2/spans') {
         for (const s of JSON.parse(body.toString('utf8')) as ReceivedZipkinSpan[]) this.zipkinSpans.push(s);
         return 202;

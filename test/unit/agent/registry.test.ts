@@ -1,7 +1,8 @@
 import { DEFAULT_SENSITIVE_PARAMS } from '../../../src/util/redact.js';
 import t from 'tap';
 import { Tracer } from '../../../src/api/tracer.js';
-import type { Instrumentation, InstrumentationEntry } from '../../../src/agent/instrumentation.js';
+import dc from 'node:diagnostics_channel';
+import type { Instrumentation, RegistryEntry } from '../../../src/agent/instrumentation.js';
 import { InstrumentationRegistry, parseModuleKey } from '../../../src/agent/registry.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
@@ -33,10 +34,11 @@ function greetInstrumentation(overrides: Partial<Instrumentation> = {}): Instrum
   return def;
 }
 
-function entryOf(def: Instrumentation, counter = { loads: 0 }): InstrumentationEntry {
+function entryOf(def: Instrumentation, counter = { loads: 0 }): RegistryEntry {
   return {
     name: def.name,
-    modules: def.modules.map((m) => m.name),
+    modules: def.modules,
+    kind: typeof def.start === 'function' ? 'patch+subscribe' : 'patch',
     load: () => {
       counter.loads++;
       return def;
@@ -44,7 +46,7 @@ function entryOf(def: Instrumentation, counter = { loads: 0 }): InstrumentationE
   };
 }
 
-function activeRegistry(entries: InstrumentationEntry[], config: Partial<Config> = {}): InstrumentationRegistry {
+function activeRegistry(entries: RegistryEntry[], config: Partial<Config> = {}): InstrumentationRegistry {
   const registry = new InstrumentationRegistry();
   for (const e of entries) void registry.add(e);
   registry.activate({ ...defaultConfig(), logLevel: 'none', ...config }, new Tracer());
@@ -108,13 +110,15 @@ t.test('configuration switches instrumentations off by name', async (t) => {
 
 t.test('per-instrumentation options from the config file reach patch', async (t) => {
   let seen: unknown;
-  const def = greetInstrumentation({ patch: (_e, ctx) => void (seen = ctx.config) });
+  const def = greetInstrumentation({ patch: (_e, ctx) => void (seen = { options: ctx.options, settings: ctx.settings }) });
   const registry = activeRegistry([entryOf(def)], { instrumentations: { greeter: { ignorePaths: ['/health'] } } });
   registry.onLoad(mod('1.0.0'), lib());
+  const { options, settings } = seen as { options: unknown; settings: import('../../../src/agent/instrumentation.js').AgentSettings };
+  t.same(options, { ignorePaths: ['/health'] }, 'the file options (no reader declared: as written)');
   t.same(
-    seen,
-    { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], dbStatement: 'sanitized', dbRootSpans: false, ignorePaths: ['/health'] },
-    'the file options, with the agent-wide peerServices map, redaction list and database settings',
+    { peerServices: settings.peerServices, sensitiveQueryParams: DEFAULT_SENSITIVE_PARAMS.filter((p) => settings.urlRedactor.isSensitive(p)), dbStatement: settings.dbStatement, dbRootSpans: settings.dbRootSpans },
+    { peerServices: {}, sensitiveQueryParams: [...DEFAULT_SENSITIVE_PARAMS], dbStatement: 'sanitized', dbRootSpans: false },
+    'with the agent-wide peerServices map, redaction list and database settings',
   );
 });
 
@@ -140,8 +144,8 @@ t.test('a throwing patch is undone, disabled for good, and later modules are lef
 
 t.test('an instrumentation that fails to load is disabled, the module untouched', async (t) => {
   const registry = activeRegistry([
-    { name: 'broken', modules: ['lib'], load: () => { throw new Error('cannot load'); } },
-    { name: 'empty', modules: ['lib'], load: () => ({}) as Instrumentation },
+    { name: 'broken', kind: 'patch', modules: [{ name: 'lib', versions: '*' }], load: () => { throw new Error('cannot load'); } },
+    { name: 'empty', kind: 'patch', modules: [{ name: 'lib', versions: '*' }], load: () => ({}) as Instrumentation },
   ]);
   const a = lib();
   const original = a.greet;
@@ -159,16 +163,21 @@ t.test('patch may return a replacement module', async (t) => {
 
 t.test('a diagnostics_channel subscriber starts with the agent and is stopped on failure of its patch', async (t) => {
   const events: string[] = [];
+  const channel = dc.channel('test:registry-subscriber');
   const def = greetInstrumentation({
-    start: () => void events.push('start'),
-    stop: () => void events.push('stop'),
+    start: (ctx) => {
+      events.push('start');
+      ctx.subscribe(channel.name as string, () => {});
+    },
     patch: () => {
       throw new Error('boom');
     },
   });
-  const registry = activeRegistry([{ ...entryOf(def), subscribes: true }]);
+  const registry = activeRegistry([entryOf(def)]);
   t.same(events, ['start'], 'started at activation, before any module loads');
+  t.ok(channel.hasSubscribers);
   registry.onLoad(mod('1.0.0'), lib());
+  if (!channel.hasSubscribers) events.push('stop');
   t.same(events, ['start', 'stop'], 'disabled means unsubscribed');
 });
 
@@ -176,7 +185,12 @@ t.test('instrumentations added after activation are reported to the hooks', asyn
   const registry = activeRegistry([]);
   const added: string[] = [];
   registry.onTargetsAdded((targets) => void added.push(...targets.map((x) => `${x.name}|${x.subpath}`)));
-  await registry.add({ name: 'late', modules: ['late-pkg', 'late-pkg/lib/x.js', 'node:http'], load: () => greetInstrumentation() });
+  await registry.add({
+    name: 'late',
+    kind: 'patch',
+    modules: [{ name: 'late-pkg', versions: '*' }, { name: 'late-pkg', versions: '*', file: 'lib/x.js' }, { name: 'node:http', versions: '*' }],
+    load: () => greetInstrumentation(),
+  });
   t.same(added, ['late-pkg|', 'late-pkg|lib/x', 'http|']);
   t.ok(registry.hasTarget('late-pkg', 'lib/x'));
   t.ok(registry.hasFileTargets());

@@ -1,8 +1,7 @@
 import t from 'tap';
 import * as path from 'node:path';
-import instrumentation from '../../../instrumentations/redis/ioredis.js';
 import { redis, requireServer } from '../../helpers/db-servers.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
 import { ROOT } from '../../helpers/run-node.js';
 
 // ioredis patched in-process (no loader), against the test Redis: the cases a fixture app cannot
@@ -11,9 +10,10 @@ const Redis = require(path.join(ROOT, 'node_modules', 'ioredis6'));
 const original = { sendCommand: Redis.prototype.sendCommand, exec: Redis.Pipeline.prototype.exec };
 
 function patched(t: { teardown(fn: () => unknown): void }, config: Record<string, unknown> = {}) {
-  const { ctx, tracer, exporter } = testContext(config);
-  instrumentation.patch(Redis, ctx, instrumentation.modules[0]!);
-  t.teardown(() => instrumentation.unpatch?.(Redis, ctx, instrumentation.modules[0]!));
+  const { tracer, exporter } = memoryTracer();
+  const ioredis = instrument('ioredis', tracer, config);
+  ioredis.patch(Redis);
+  t.teardown(() => ioredis.undo());
   const request = tracer.startSpan('request');
   const inRequest = <T>(fn: () => T): T => {
     const scope = tracer.scopeManager.activate(request, false);
@@ -47,11 +47,11 @@ t.test('input ioredis would reject is passed through untouched', async (t) => {
   t.throws(() => client.sendCommand(null), TypeError, 'the same TypeError as without the agent');
 });
 
-t.test('unpatch restores the original functions', async (t) => {
-  const { ctx } = testContext();
-  instrumentation.patch(Redis, ctx, instrumentation.modules[0]!);
+t.test("the loader's undo restores the original functions", async (t) => {
+  const ioredis = instrument('ioredis', memoryTracer().tracer);
+  ioredis.patch(Redis);
   t.not(Redis.prototype.sendCommand, original.sendCommand);
-  instrumentation.unpatch?.(Redis, ctx, instrumentation.modules[0]!);
+  ioredis.undo();
   t.equal(Redis.prototype.sendCommand, original.sendCommand);
   t.equal(Redis.Pipeline.prototype.exec, original.exec);
 });

@@ -1,7 +1,8 @@
 import t from 'tap';
 import dc from 'node:diagnostics_channel';
 import { startChannels, stopChannels } from '../../../instrumentations/redis/channels.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
+import type { Config } from '../../../src/config/types.js';
 
 // The @redis/client ≥ 5.12 path, driven by the same tracing channels the library publishes on, so each
 // event order (async reply, async error, synchronous throw, pipeline) is checked without a server.
@@ -9,16 +10,13 @@ const command = dc.tracingChannel('node-redis:command');
 const batch = dc.tracingChannel('node-redis:batch');
 
 function setup(t: { teardown(fn: () => void): void }, config: Record<string, unknown> = {}) {
-  const { ctx, tracer, exporter } = testContext(config);
-  const subscriptions: [string, (m: unknown, n: string | symbol) => void][] = [];
-  ctx.subscribe = (name, onMessage) => {
-    dc.subscribe(name, onMessage);
-    subscriptions.push([name, onMessage]);
-  };
-  startChannels(ctx);
+  const { tracer, exporter } = memoryTracer();
+  // The agent-wide database settings (TRACING_DB_*), as the loader builds them.
+  const redis = instrument('redis', tracer, {}, config as Partial<Config>);
+  startChannels(redis.ctx);
   t.teardown(() => {
     stopChannels();
-    for (const [name, fn] of subscriptions) dc.unsubscribe(name, fn);
+    redis.undo();
   });
   const parent = tracer.startSpan('request');
   const inRequest = <T>(fn: () => T): T => {

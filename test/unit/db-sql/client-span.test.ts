@@ -1,3 +1,5 @@
+import { buildAgentSettings } from '../../../src/agent/kit.js';
+import { defaultConfig } from '../../../src/config/load.js';
 import t from 'tap';
 import { InMemorySpanExporter, Tracer } from '../../../src/index.js';
 import { finishDbSpan, finishingCallback, readDbOptions, sanitizeErrorMessage, startDbSpan } from '../../../instrumentations/db-common/client-span.js';
@@ -17,7 +19,7 @@ t.test('finishDbSpan: error tags, code, and no value in message or stack unless 
   const tracer = new Tracer({ processor: exporter });
   const err = Object.assign(new Error(`Incorrect integer value: 'hunter2' for column 'qty'`), { code: 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD' });
   const before = { message: err.message, stack: err.stack, keys: Object.keys(err) };
-  const options = readDbOptions({ dbRootSpans: true });
+  const options = readDbOptions({ dbRootSpans: true }, buildAgentSettings(defaultConfig()));
   for (const mode of ['sanitized', 'full'] as const) {
     const span = startDbSpan(tracer, options, 'INSERT orders', { component: 'test', dbType: 'sql' })!;
     finishDbSpan(span, err, mode);
@@ -61,7 +63,7 @@ t.test('startDbSpan: peer.service by host:port, else by host, absent when none i
   const exporter = new InMemorySpanExporter();
   const tracer = new Tracer({ processor: exporter });
   const tagsAt = (peerServices: unknown, hostname: string, port?: number) => {
-    const options = readDbOptions({ dbRootSpans: true, peerServices });
+    const options = readDbOptions({ dbRootSpans: true, peerServices }, buildAgentSettings(defaultConfig()));
     startDbSpan(tracer, options, 'GET', { component: 'test', dbType: 'redis', hostname, port })!.finish();
     return exporter.getFinishedSpans().at(-1)!.tags;
   };

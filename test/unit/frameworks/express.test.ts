@@ -1,14 +1,14 @@
 import t from 'tap';
 import http = require('node:http');
-import expressInstrumentation from '../../../instrumentations/frameworks/express.js';
-import { errorLog, frameworkContext, onLoopback, request, serverSpanOf, exporter, tracer } from './harness.js';
+import { errorLog, framework, onLoopback, request, serverSpanOf, exporter, tracer } from './harness.js';
 
 // Both majors, side by side (npm aliases), patched in-process the way the loader would.
 const versions = [
   { label: 'express 4', express: require('express4'), major: 4 },
   { label: 'express 5', express: require('express5'), major: 5 },
 ];
-for (const v of versions) expressInstrumentation.patch(v.express, frameworkContext(), expressInstrumentation.modules[0]!);
+const plain = framework('express');
+for (const v of versions) plain.patch(v.express);
 
 class Teapot extends Error {
   status = 418;
@@ -171,12 +171,12 @@ for (const { label, express, major } of versions) {
 t.test('middleware spans (option middlewareSpans)', async (t) => {
   const express = require('express5');
   // Re-patched with the option on for this test, then back to the default.
-  const ctx = frameworkContext({ middlewareSpans: true });
-  expressInstrumentation.unpatch!(express, frameworkContext(), expressInstrumentation.modules[0]!);
-  expressInstrumentation.patch(express, ctx, expressInstrumentation.modules[0]!);
+  const withSpans = framework('express', { middlewareSpans: true });
+  plain.undo();
+  withSpans.patch(express);
   t.teardown(() => {
-    expressInstrumentation.unpatch!(express, ctx, expressInstrumentation.modules[0]!);
-    expressInstrumentation.patch(express, frameworkContext(), expressInstrumentation.modules[0]!);
+    withSpans.undo();
+    for (const v of versions) plain.patch(v.express);
   });
   const app = express();
   app.use(function auth(_req: unknown, _res: unknown, next: () => void) {

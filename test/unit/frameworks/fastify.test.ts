@@ -1,11 +1,10 @@
 import t from 'tap';
 import http = require('node:http');
 import diagnostics = require('node:diagnostics_channel');
-import fastifyInstrumentation from '../../../instrumentations/frameworks/fastify.js';
-import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
+import { errorLog, framework, onLoopback, serverSpanOf, tracer } from './harness.js';
 
-fastifyInstrumentation.patch(require('fastify5'), frameworkContext(), fastifyInstrumentation.modules[0]!);
-fastifyInstrumentation.patch(require('fastify4'), frameworkContext(), fastifyInstrumentation.modules[0]!);
+framework('fastify').patch(require('fastify5'));
+framework('fastify').patch(require('fastify4'));
 
 const versions = [
   { label: 'fastify 4', fastify: require('fastify4') },

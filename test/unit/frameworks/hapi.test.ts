@@ -1,10 +1,9 @@
 import t from 'tap';
 import http = require('node:http');
-import hapiInstrumentation from '../../../instrumentations/frameworks/hapi.js';
-import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
+import { errorLog, framework, onLoopback, serverSpanOf, tracer } from './harness.js';
 
 // The instrumentation targets hapi's Request class (its `file`), as the loader would hand it over.
-hapiInstrumentation.patch(require('@hapi/hapi/lib/request.js'), frameworkContext(), hapiInstrumentation.modules[0]!);
+framework('hapi').patch(require('@hapi/hapi/lib/request.js'));
 const Hapi = require('@hapi/hapi');
 const Boom = require('@hapi/boom');
 

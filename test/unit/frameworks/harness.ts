@@ -1,21 +1,19 @@
 import http = require('node:http');
 import type { AddressInfo } from 'node:net';
-import httpInstrumentation from '../../../instrumentations/http/http.js';
-import type { InstrumentationContext } from '../../../src/agent/instrumentation.js';
 import type { Span } from '../../../src/api/span.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer, type TestInstrumentation } from '../../helpers/instrumentation-context.js';
 
 /**
  * One tracer for the whole test file, with `http` patched so that requests get their server span,
- * the way the agent sets things up. Frameworks are patched with `frameworkContext(config)`.
+ * the way the agent sets things up. Frameworks are patched with `framework(name, options)`.
  */
-export const { ctx, tracer, exporter } = testContext();
-httpInstrumentation.patch(http, ctx, httpInstrumentation.modules[0]!);
+export const { tracer, exporter } = memoryTracer();
+instrument('http', tracer).patch(http);
 
-/** The same tracer, with a framework's own options (as from the config file). */
-export function frameworkContext(config: Record<string, unknown> = {}): InstrumentationContext {
-  return { ...ctx, config };
+/** A framework instrumentation on the same tracer, with its own options (as from the config file). */
+export function framework(name: string, options: Record<string, unknown> = {}): TestInstrumentation {
+  return instrument(name, tracer, options);
 }
 
 /** Starts a server on 127.0.0.1, port 0; `listen` is whatever starts the framework's server. */

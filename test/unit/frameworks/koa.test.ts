@@ -1,14 +1,13 @@
 import t from 'tap';
 import http = require('node:http');
-import koaInstrumentation from '../../../instrumentations/frameworks/koa.js';
-import { errorLog, frameworkContext, onLoopback, serverSpanOf, tracer } from './harness.js';
+import { errorLog, framework, onLoopback, serverSpanOf, tracer } from './harness.js';
 
 const Router = require('@koa/router');
 const versions = [
   { label: 'koa 2', Koa: require('koa2') },
   { label: 'koa 3', Koa: require('koa3') },
 ];
-for (const v of versions) koaInstrumentation.patch(v.Koa, frameworkContext(), koaInstrumentation.modules[0]!);
+for (const v of versions) framework('koa').patch(v.Koa);
 
 function buildApp(Koa: any) {
   const app = new Koa();

@@ -1,12 +1,11 @@
 import t from 'tap';
 import http = require('node:http');
 import type { AddressInfo } from 'node:net';
-import httpInstrumentation from '../../../instrumentations/http/http.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
 
-const { ctx, tracer, exporter } = testContext({ ignorePaths: ['/health'], requestHeaders: ['x-request-id', 'authorization'] });
-httpInstrumentation.patch(http, ctx, httpInstrumentation.modules[0]!);
+const { tracer, exporter } = memoryTracer();
+instrument('http', tracer, { ignorePaths: ['/health'], requestHeaders: ['x-request-id', 'authorization'] }).patch(http);
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 

@@ -1,13 +1,9 @@
 import t from 'tap';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import type { InstrumentationContext } from '../../../src/agent/instrumentation.js';
 import type { Tracer } from '../../../src/api/tracer.js';
-import bunyanInstrumentation from '../../../instrumentations/logs/bunyan.js';
-import pinoInstrumentation from '../../../instrumentations/logs/pino.js';
-import winstonInstrumentation from '../../../instrumentations/logs/winston.js';
 import { ROOT } from '../../helpers/run-node.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer, type TestInstrumentation } from '../../helpers/instrumentation-context.js';
 
 // The three logger patches in-process, on the real packages: ids inside a span, nothing outside,
 // and a log call that never sees an agent error (a tracer that throws leaves records as they were).
@@ -25,24 +21,22 @@ function lines(): { stream: Writable; out: string[] } {
   return { stream, out };
 }
 
-/** A context whose tracer can be made to throw (pino's proto.js keeps the asJson it got at load). */
-function switchableContext(ctx: InstrumentationContext): { ctx: InstrumentationContext; breakIt(): void } {
+/** A tracer for the instrumentation that can be made to throw (pino's proto.js keeps the asJson it got at load). */
+function switchableTracer(real: Tracer): { tracer: Tracer; breakIt(): void } {
   let broken = false;
-  const real = ctx.tracer;
   const tracer = {
     activeSpan: () => {
       if (broken) throw new Error('agent bug');
       return real.activeSpan();
     },
   } as unknown as Tracer;
-  return { ctx: { ...ctx, tracer }, breakIt: () => (broken = true) };
+  return { tracer, breakIt: () => (broken = true) };
 }
 
 const loggers = [
   {
     name: 'pino',
-    patch: (ctx: InstrumentationContext) => pinoInstrumentation.patch(require(path.join(pkg('pino10'), 'lib', 'tools.js')), ctx, pinoInstrumentation.modules[0]!),
-    unpatch: (ctx: InstrumentationContext) => ctx.unwrap(require(path.join(pkg('pino10'), 'lib', 'tools.js')), 'asJson'),
+    patch: (run: TestInstrumentation) => run.patch(require(path.join(pkg('pino10'), 'lib', 'tools.js'))),
     log(stream: Writable, msg: string) {
       // Required after patching: proto.js takes tools.asJson when it loads.
       const pino = require(pkg('pino10'));
@@ -51,8 +45,7 @@ const loggers = [
   },
   {
     name: 'winston',
-    patch: (ctx: InstrumentationContext) => winstonInstrumentation.patch(require(path.join(pkg('winston3'), 'lib', 'winston', 'logger.js')), ctx, winstonInstrumentation.modules[0]!),
-    unpatch: (ctx: InstrumentationContext) => ctx.unwrap(require(path.join(pkg('winston3'), 'lib', 'winston', 'logger.js')).prototype, 'write'),
+    patch: (run: TestInstrumentation) => run.patch(require(path.join(pkg('winston3'), 'lib', 'winston', 'logger.js'))),
     log(stream: Writable, msg: string) {
       const winston = require(pkg('winston3'));
       winston.createLogger({ format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] }).info(msg, { n: 1 });
@@ -60,8 +53,7 @@ const loggers = [
   },
   {
     name: 'bunyan',
-    patch: (ctx: InstrumentationContext) => bunyanInstrumentation.patch(require(pkg('bunyan1')), ctx, bunyanInstrumentation.modules[0]!),
-    unpatch: (ctx: InstrumentationContext) => ctx.unwrap(require(pkg('bunyan1')).prototype, '_emit'),
+    patch: (run: TestInstrumentation) => run.patch(require(pkg('bunyan1'))),
     log(stream: Writable, msg: string) {
       require(pkg('bunyan1')).createLogger({ name: 'u', streams: [{ type: 'raw', stream }] }).info({ n: 1 }, msg);
     },
@@ -70,11 +62,13 @@ const loggers = [
 
 for (const logger of loggers) {
   t.test(`${logger.name}: ids in a span, none outside, and an agent error never reaches the log call`, async (t) => {
-    const test = testContext();
-    const { tracer } = test;
-    const { ctx, breakIt } = switchableContext(test.ctx);
-    logger.patch(ctx);
-    t.teardown(() => logger.unpatch(ctx));
+    const { tracer } = memoryTracer();
+    const switchable = switchableTracer(tracer);
+    const breakIt = switchable.breakIt;
+    // Run as the loader runs it; its undo takes the patch back.
+    const run = instrument(logger.name, switchable.tracer);
+    logger.patch(run);
+    t.teardown(() => run.undo());
     const { stream, out } = lines();
     logger.log(stream, 'outside');
     let traceId = '';

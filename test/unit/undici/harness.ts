@@ -1,11 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { InstrumentationContext } from '../../../src/agent/instrumentation.js';
 import { InMemorySpanExporter } from '../../../src/export/memory.js';
 import type { Span } from '../../../src/api/span.js';
 import { Tracer, type TracerOptions } from '../../../src/api/tracer.js';
-import { log } from '../../../src/util/log.js';
-import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici/undici.js';
+import { instrument } from '../../helpers/instrumentation-context.js';
 
 /** A tracer whose finished spans land in memory, with the instrumentations started on it. */
 export interface Traced {
@@ -17,19 +15,6 @@ export interface Traced {
   stop(): void;
 }
 
-/** The context the loader hands `start()`. */
-export function makeContext(tracer: Tracer, config: Record<string, unknown> = {}): InstrumentationContext {
-  return {
-    tracer,
-    config,
-    log,
-    // Subscribers patch nothing: a wrap here would be a bug.
-    wrap: () => false,
-    unwrap() {},
-    moduleVersion: '',
-  };
-}
-
 /** Starts `undici` and `fetch` tracing (or only those named) on a fresh in-memory tracer. */
 export function startTracing(opts: {
   only?: 'fetch' | 'undici';
@@ -38,17 +23,16 @@ export function startTracing(opts: {
 } = {}): Traced {
   const exporter = new InMemorySpanExporter();
   const tracer = new Tracer({ ...opts.tracer, processor: exporter });
-  const ctx = makeContext(tracer, opts.config);
-  if (opts.only !== 'fetch') undiciInstrumentation.start!(ctx);
-  if (opts.only !== 'undici') fetchInstrumentation.start!(ctx);
+  // Each component with its own options (its section of the config file), run as the loader runs it.
+  const started = (['undici', 'fetch'] as const).filter((name) => opts.only === undefined || opts.only === name).map((name) => instrument(name, tracer, opts.config));
+  for (const s of started) s.start();
   return {
     tracer,
     exporter,
     spans: () => exporter.getFinishedSpans(),
     clientSpans: () => exporter.getFinishedSpans().filter((s) => s.tags['span.kind'] === 'client'),
     stop() {
-      undiciInstrumentation.stop!();
-      fetchInstrumentation.stop!();
+      for (const s of started) s.undo();
     },
   };
 }

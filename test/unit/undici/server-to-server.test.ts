@@ -1,19 +1,18 @@
 import t from 'tap';
 import http = require('node:http');
-import httpInstrumentation from '../../../instrumentations/http/http.js';
-import undiciInstrumentation, { fetchInstrumentation } from '../../../instrumentations/undici/undici.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
-import { testContext } from '../../helpers/instrumentation-context.js';
+import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
 import { parentIdOf, startServer } from './harness.js';
 
 // The whole path in one process: an http server span (the http instrumentation) whose handler calls a
 // second server with every undici API; the second server's spans must hang under the client spans.
 t.test('a server calling another server with fetch, undici.request, undici.fetch and a Pool: one trace', async (t) => {
   const undici = await import('undici7');
-  const { ctx, tracer, exporter } = testContext();
-  httpInstrumentation.patch(http, ctx, httpInstrumentation.modules[0]!);
-  undiciInstrumentation.start!(ctx);
-  fetchInstrumentation.start!(ctx);
+  const { tracer, exporter } = memoryTracer();
+  const running = [instrument('http', tracer), instrument('undici', tracer), instrument('fetch', tracer)];
+  running[0]!.patch(http);
+  running[1]!.start();
+  running[2]!.start();
   const downstream = await startServer();
   const pool = new undici.Pool(downstream.base, { connections: 2 });
   const front = await startServer(async (_req, res) => {
@@ -25,9 +24,7 @@ t.test('a server calling another server with fetch, undici.request, undici.fetch
     res.end(tracer.activeSpan() === serverSpan ? 'same span' : 'span changed');
   });
   t.teardown(async () => {
-    undiciInstrumentation.stop!();
-    fetchInstrumentation.stop!();
-    httpInstrumentation.unpatch!(http, ctx, httpInstrumentation.modules[0]!);
+    for (const r of running) r.undo();
     await pool.close();
     await front.close();
     await downstream.close();
