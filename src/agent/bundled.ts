@@ -76,7 +76,7 @@ async function scan(registry: InstrumentationRegistry, main: string): Promise<vo
     log.warnOnce(
       'bundle:no-plugin',
       `${path.basename(main)} is a bundle that inlines ${[...new Set([...missed.values()].flat())].join(', ')}: the ${names} instrumentation${missed.size > 1 ? 's' : ''} cannot apply ` +
-        `(only modules left outside the bundle, such as http, are traced). Build with @acme/tracing-agent/esbuild or @acme/tracing-agent/webpack, ` +
+        `(only modules left outside the bundle, such as http, are traced). Build with the @acme/tracing-agent/esbuild plugin ` +
         `or mark these packages external; see docs/bundling.md`,
     );
   } catch (err) {
