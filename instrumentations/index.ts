@@ -37,5 +37,28 @@ export const instrumentations: readonly RegistryEntry[] = [
   { name: 'winston', kind: 'patch', modules: [{ name: 'winston', versions: '>=3 <4', file: 'lib/winston/logger.js' }], load: () => require('./logs/winston.js').default },
   { name: 'bunyan', kind: 'patch', modules: [{ name: 'bunyan', versions: '>=1 <2' }], load: () => require('./logs/bunyan.js').default },
   { name: 'grpc', kind: 'patch', modules: [{ name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/client.js' }, { name: '@grpc/grpc-js', versions: '>=1.8 <2', file: 'build/src/server.js' }], load: () => require('./grpc/grpc-js.js').default },
+  {
+    name: 'amqplib',
+    kind: 'patch',
+    modules: [
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/channel.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/channel_model.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/callback_model.js' },
+      { name: 'amqplib', versions: '>=0.10 <3', file: 'lib/connect.js' },
+    ],
+    load: () => require('./messaging/amqplib.js').default,
+  },
   { name: 'opentracing', kind: 'patch', modules: [{ name: 'opentracing', versions: '>=0.13.0 <1' }], load: () => require('./opentracing/opentracing.js').default },
+  {
+    name: 'opentelemetry',
+    kind: 'patch',
+    modules: [
+      { name: '@opentelemetry/api', versions: '>=1.0.0 <2' },
+      // Next.js ships the API compiled into itself and uses it when the app has no @opentelemetry/api.
+      { name: 'next', versions: '>=13.4.0', file: 'dist/compiled/@opentelemetry/api/index.js' },
+    ],
+    // Loaded first by an OpenTelemetry SDK or agent started before ours, which then stays in charge.
+    quietIfPreloaded: true,
+    load: () => require('./opentelemetry/api.js').default,
+  },
 ];

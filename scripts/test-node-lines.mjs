@@ -19,22 +19,29 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines'];
+const SUITES = ['loader', 'http', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines', 'messaging'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
-// graphql: graphql 16 and Apollo 5 on express carry the per-line risk (how graphql's CommonJS files load under
-// each line's import hook); the other graphql apps load the same way, so they run on the default line only.
+// graphql: graphql 16, its ES-module build and Apollo 5 on express carry the per-line risk (how graphql's
+// CommonJS and .mjs files load under each line's import hook); the other graphql apps load the same way,
+// so they run on the default line only.
 // logs: pino 9/10 (a file inside the package hooked under an ES-module import, transports in worker threads
 // that inherit --import) and winston (a file target too) carry the per-line risk; pino 7/8 and bunyan load
-// the same way, so they run on the default line only.
+// the same way, and the export does not depend on the line, so they run on the default line only.
+// amqplib: the edge cases and settings test the instrumentation's logic, not how a line loads it; the two-process
+// messaging suites (CommonJS and ES-module apps) cover the loader on every line.
 const EXCLUDED = new Set([
   path.join('logs', 'pino-7-8.test.js'),
   path.join('logs', 'bunyan.test.js'),
+  path.join('logs', 'pino-export.test.js'),
   path.join('loader', 'node-lines.test.js'),
   path.join('graphql', 'graphql15.test.js'),
   path.join('graphql', 'apollo-standalone.test.js'),
   path.join('graphql', 'apollo4-express.test.js'),
   path.join('graphql', 'yoga.test.js'),
+  path.join('messaging', 'amqplib-0-10-edges.test.js'),
+  path.join('messaging', 'amqplib-2-edges.test.js'),
+  path.join('messaging', 'amqplib-2-settings.test.js'),
 ]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;

@@ -15,7 +15,7 @@ import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
  */
 
 /** The agent-wide settings, built once from the configuration when the agent starts. */
-export function buildAgentSettings(config: Pick<Config, 'peerServices' | 'redactQueryParams' | 'dbStatement' | 'dbRootSpans'>): AgentSettings {
+export function buildAgentSettings(config: Pick<Config, 'peerServices' | 'redactQueryParams' | 'dbStatement' | 'dbRootSpans' | 'messagingRootSpans'>): AgentSettings {
   const peerServices = config.peerServices;
   return {
     peerServices,
@@ -23,6 +23,7 @@ export function buildAgentSettings(config: Pick<Config, 'peerServices' | 'redact
     urlRedactor: new UrlRedactor(config.redactQueryParams),
     dbStatement: config.dbStatement,
     dbRootSpans: config.dbRootSpans,
+    messagingRootSpans: config.messagingRootSpans,
     redactorFor: (params) => new UrlRedactor(params),
   };
 }

@@ -62,6 +62,7 @@ export function defaultConfig(): Config {
     dbStatement: 'sanitized',
     dbRootSpans: false,
     logs: { injection: true, exporter: 'none' },
+    messagingRootSpans: false,
     logLevel: 'warn',
   };
 }

@@ -389,6 +389,13 @@ export const SETTINGS: readonly Setting<any>[] = [
     set: (c, v) => (c.dbRootSpans = v),
   }),
   define<boolean>({
+    variable: 'TRACING_MESSAGING_ROOT_SPANS',
+    fileKey: 'messagingRootSpans',
+    parser: booleanParser,
+    get: (c) => c.messagingRootSpans,
+    set: (c, v) => (c.messagingRootSpans = v),
+  }),
+  define<boolean>({
     variable: 'TRACING_LOGS_INJECTION',
     fileKey: 'logsInjection',
     parser: booleanParser,

@@ -108,5 +108,7 @@ export interface Config {
   dbRootSpans: boolean;
   /** The logger instrumentations (pino, winston, bunyan). */
   logs: LogsConfig;
+  /** Whether a message published outside any trace starts a trace of its own (`TRACING_MESSAGING_ROOT_SPANS`); default false. */
+  messagingRootSpans: boolean;
   logLevel: LogLevel;
 }

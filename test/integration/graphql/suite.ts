@@ -29,6 +29,8 @@ interface AppKind {
   rejectStatus: number;
   /** Status of a request whose variables do not fit their types. */
   variableErrorStatus: number;
+  /** The app files to run (default both, app.cjs and app.mjs). */
+  files?: string[];
 }
 
 export const KINDS: AppKind[] = [
@@ -38,6 +40,8 @@ export const KINDS: AppKind[] = [
   { label: 'Apollo Server 5 standalone', folder: 'apollo5', env: { APOLLO_MODE: 'standalone' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 400 },
   { label: 'Apollo Server 4 on express 4', folder: 'apollo4', env: { APOLLO_MODE: 'express', APOLLO_EXPRESS: 'builtin' }, route: 'POST /graphql', rejectStatus: 400, variableErrorStatus: 200 },
   { label: 'GraphQL Yoga 5 (@graphql-tools/executor)', folder: 'yoga', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 400 },
+  // graphql's .mjs files, imported by path: every operation goes through graphql() of that build.
+  { label: 'graphql 16 ES-module build', folder: 'esm-build', route: 'POST /graphql', rejectStatus: 200, variableErrorStatus: 200, files: ['app.mjs'] },
 ];
 
 const GET_USER = `query GetUser($id: ID!, $note: String) {
@@ -127,7 +131,7 @@ function checkGetUser(t: Test, spans: ReceivedSpan[], call: Call, kind: AppKind,
 /** The main scenario (as .cjs and .mjs) and the resolver-span scenario, for each kind of app. */
 export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): void {
   for (const kind of kinds) {
-    for (const file of ['app.cjs', 'app.mjs']) {
+    for (const file of kind.files ?? ['app.cjs', 'app.mjs']) {
       t.test(`${kind.label}, ${file}: operation spans, errors, context under concurrency`, async (t) => {
         const collector = await Collector.start();
         t.teardown(() => collector.close());
@@ -199,7 +203,7 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const config = writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } });
-      const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
+      const app = await startApp(fixturePath('graphql', `${kind.folder}/${(kind.files ?? ['app.cjs'])[0]}`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
       const first = await post(app, GET_USER, { id: '1', note: PARAM_SECRET });
       const concurrent = await Promise.all([0, 1, 2].map(() => post(app, GET_USER, { id: '1' })));
       const many = await post(app, MANY);

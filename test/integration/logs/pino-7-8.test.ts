@@ -1,6 +1,6 @@
 import { logsSuite } from './suite.js';
 
-// pino 7 and 8 (9 and 10, OTLP export and byte-identity in pino-9-10.test.ts: each file stays well
+// pino 7 and 8 (9 and 10 in pino-9-10.test.ts, OTLP export and byte-identity in pino-export.test.ts: each file stays well
 // inside tap's timeout):
 // pino.destination, a child, a user mixin, formatters.log, transports in
 // worker threads (pino/file, pino-pretty), every level, fields the user set.
