@@ -49,4 +49,16 @@ export const instrumentations: readonly RegistryEntry[] = [
     load: () => require('./messaging/amqplib.js').default,
   },
   { name: 'opentracing', kind: 'patch', modules: [{ name: 'opentracing', versions: '>=0.13.0 <1' }], load: () => require('./opentracing/opentracing.js').default },
+  {
+    name: 'opentelemetry',
+    kind: 'patch',
+    modules: [
+      { name: '@opentelemetry/api', versions: '>=1.0.0 <2' },
+      // Next.js ships the API compiled into itself and uses it when the app has no @opentelemetry/api.
+      { name: 'next', versions: '>=13.4.0', file: 'dist/compiled/@opentelemetry/api/index.js' },
+    ],
+    // Loaded first by an OpenTelemetry SDK or agent started before ours, which then stays in charge.
+    quietIfPreloaded: true,
+    load: () => require('./opentelemetry/api.js').default,
+  },
 ];

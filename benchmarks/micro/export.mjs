@@ -64,24 +64,42 @@ for (const [name, encode] of Object.entries(encoders)) {
   console.log(`  ${name.padEnd(20)} ${Math.round(median(rates)).toLocaleString('en-US').padStart(10)} spans/s   ${(bytes / spans.length).toFixed(0).padStart(4)} bytes/span`);
 }
 
-// Delivery: the real pipeline to a sink that reads and discards each body.
+// Delivery: the real pipeline to a sink that reads and discards each body (an HTTP/1.1 one, and an
+// HTTP/2 one answering each OTLP/gRPC call with an empty response and grpc-status 0).
 const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end()));
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${sink.address().port}`;
-console.log('\ndelivery (spans finished -> batch processor -> HTTP -> local sink)');
+const http2 = await import('node:http2');
+const grpcSink = http2.createServer();
+grpcSink.on('stream', (stream) => {
+  stream.on('error', () => {});
+  stream.resume().on('end', () => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+});
+await new Promise((r) => grpcSink.listen(0, '127.0.0.1', r));
+const grpcBase = `http://127.0.0.1:${grpcSink.address().port}`;
+console.log('\ndelivery (spans finished -> batch processor -> HTTP or HTTP/2 -> local sink in this process; CPU includes the sink)');
 for (const [label, patch] of [
   ['otlp http/protobuf', { exporters: ['otlp'], protocol: 'http/protobuf' }],
   ['otlp http/json', { exporters: ['otlp'], protocol: 'http/json' }],
+  ['otlp grpc', { exporters: ['otlp'], protocol: 'grpc' }],
+  ['otlp grpc, gzip', { exporters: ['otlp'], protocol: 'grpc', compression: 'gzip' }],
+  ['otlp http/protobuf, gzip', { exporters: ['otlp'], protocol: 'http/protobuf', compression: 'gzip' }],
   ['zipkin json', { exporters: ['zipkin'] }],
 ]) {
   const rates = [];
+  const cpus = [];
   let droppedTotal = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const cfg = { ...defaultConfig().export, ...patch, endpoint: `${base}/v1/traces`, zipkinEndpoint: `${base}/api/v2/spans` };
+    const cfg = { ...defaultConfig().export, ...patch, endpoint: patch.protocol === 'grpc' ? grpcBase : `${base}/v1/traces`, zipkinEndpoint: `${base}/api/v2/spans` };
     cfg.batch = { maxQueueSize: 8192, maxExportBatchSize: BATCH, scheduledDelayMs: 5 };
     const processor = createSpanProcessor(cfg, resourceTags);
     const tracer = new Tracer({ processor });
     const total = 20_000;
+    const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     for (let i = 0; i < total; i++) {
       const span = tracer.startSpan('GET /api/orders/:id', { tags: { [Tags.SPAN_KIND]: 'server', 'http.method': 'GET', 'http.status_code': 200 } });
@@ -94,7 +112,10 @@ for (const [label, patch] of [
     const dropped = processor.droppedSpans ?? 0;
     droppedTotal += dropped;
     rates.push((total - dropped) / seconds);
+    const cpu = process.cpuUsage(cpuBefore);
+    cpus.push((cpu.user + cpu.system) / (total - dropped));
   }
-  console.log(`  ${label.padEnd(20)} ${Math.round(median(rates)).toLocaleString('en-US').padStart(10)} spans/s delivered   (${droppedTotal} of ${ROUNDS * 20_000} dropped by the bounded queue)`);
+  console.log(`  ${label.padEnd(24)} ${Math.round(median(rates)).toLocaleString('en-US').padStart(10)} spans/s delivered   ${median(cpus).toFixed(2).padStart(6)} CPU µs/span   (${droppedTotal} of ${ROUNDS * 20_000} dropped by the bounded queue)`);
 }
 sink.close();
+grpcSink.close();

@@ -3,10 +3,8 @@
 // copies them when it loads, which is why the instrumentation patches `build/src/client.js` itself, before
 // make-client reads them.
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/agent/instrumentation.js';
-import { isTracingSuppressed } from '../../src/agent/instrumentation.js';
-import { codeOfError, describeMethod, emitInThisContext, finishWithStatus, hostPortOf, inThisContext, metadataSetter, OK } from './rpc.js';
+import { FORMAT_HTTP_HEADERS, isTracingSuppressed, type Span } from '../../src/agent/instrumentation.js';
+import { CallContext, codeOfError, describeMethod, finishWithStatus, metadataSetter, OK, targetHostPort } from './rpc.js';
 
 type AnyFn = (...args: any[]) => any;
 
@@ -36,8 +34,9 @@ export function patchClient(Client: { prototype: Record<string, AnyFn> }, ctx: I
 }
 
 /** Starts the client span and writes its context into `metadata` (a copy: the user's object is not changed). */
-function startCall(ctx: InstrumentationContext, client: GrpcClient, path: unknown, metadata: Metadata, options: Record<string, unknown>): { span: Span; metadata: Metadata } {
+function startCall(ctx: InstrumentationContext, client: GrpcClient, path: unknown, metadata: Metadata, options: Record<string, unknown>): { span: Span; metadata: Metadata; caller: CallContext } {
   const { name, service, method } = describeMethod(String(path));
+  const caller = new CallContext(ctx.tracer, ctx.tracer.activeSpan());
   const span = ctx.tracer.startSpan(name, { tags: { 'span.kind': 'client', component: 'grpc', 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method } });
   let target = '';
   try {
@@ -46,7 +45,7 @@ function startCall(ctx: InstrumentationContext, client: GrpcClient, path: unknow
     // A closed client still makes the call fail on its own; the peer is only a tag.
   }
   if (target !== '') {
-    const { host, port } = hostPortOf(target);
+    const { host, port } = targetHostPort(target);
     span.setTag('peer.hostname', host);
     if (port !== undefined) span.setTag('peer.port', port);
   }
@@ -55,14 +54,14 @@ function startCall(ctx: InstrumentationContext, client: GrpcClient, path: unknow
   if (Number.isFinite(at)) span.setTag('rpc.grpc.deadline_ms', Math.max(0, Math.round(at - Date.now())));
   const copy = metadata.clone();
   ctx.tracer.inject(span, FORMAT_HTTP_HEADERS, copy, metadataSetter);
-  return { span, metadata: copy };
+  return { span, metadata: copy, caller };
 }
 
 /** Unary and client-streaming calls: the callback receives the final status, exactly once. */
 function withCallback(ctx: InstrumentationContext, original: AnyFn, metadataAt: number): AnyFn {
   return function requestWithTrace(this: GrpcClient, ...args: unknown[]): unknown {
     if (isTracingSuppressed() || args.length <= metadataAt) return original.apply(this, args);
-    let call: { span: Span; metadata: Metadata } | null = null;
+    let call: ReturnType<typeof startCall> | null = null;
     let checked: ReturnType<GrpcClient['checkOptionalUnaryResponseArguments']>;
     try {
       checked = this.checkOptionalUnaryResponseArguments(args[metadataAt], args[metadataAt + 1], args[metadataAt + 2]);
@@ -72,8 +71,8 @@ function withCallback(ctx: InstrumentationContext, original: AnyFn, metadataAt: 
       // Arguments grpc-js will refuse (it throws the same error for them), or a bug of ours: untouched.
       return original.apply(this, args);
     }
-    const { span } = call;
-    const userCallback = inThisContext(checked.callback);
+    const { span, caller } = call;
+    const userCallback = checked.callback;
     let ended = false;
     const callbackWithTrace = function callbackWithTrace(this: unknown, err: unknown, value?: unknown): unknown {
       if (!ended) {
@@ -85,12 +84,12 @@ function withCallback(ctx: InstrumentationContext, original: AnyFn, metadataAt: 
           // never between grpc-js and the user's callback
         }
       }
-      return userCallback.apply(this, [err, value]);
+      return caller.run(userCallback, this, [err, value]);
     };
     const callArgs = args.slice(0, metadataAt);
     callArgs.push(call.metadata, checked.options, callbackWithTrace);
     const result = original.apply(this, callArgs) as { emit?: AnyFn } | undefined;
-    if (result !== null && typeof result === 'object' && typeof result.emit === 'function') emitInThisContext(result as { emit: AnyFn }, () => {});
+    if (result !== null && typeof result === 'object' && typeof result.emit === 'function') caller.emitHere(result as { emit: AnyFn }, null);
     return result;
   };
 }
@@ -99,7 +98,7 @@ function withCallback(ctx: InstrumentationContext, original: AnyFn, metadataAt: 
 function streaming(ctx: InstrumentationContext, original: AnyFn, metadataAt: number): AnyFn {
   return function requestWithTrace(this: GrpcClient, ...args: unknown[]): unknown {
     if (isTracingSuppressed() || args.length < metadataAt) return original.apply(this, args);
-    let call: { span: Span; metadata: Metadata } | null = null;
+    let call: ReturnType<typeof startCall> | null = null;
     let checked: ReturnType<GrpcClient['checkMetadataAndOptions']>;
     try {
       checked = this.checkMetadataAndOptions(args[metadataAt], args[metadataAt + 1]);
@@ -107,12 +106,12 @@ function streaming(ctx: InstrumentationContext, original: AnyFn, metadataAt: num
     } catch {
       return original.apply(this, args);
     }
-    const { span } = call;
+    const { span, caller } = call;
     const callArgs = args.slice(0, metadataAt);
     callArgs.push(call.metadata, checked.options);
     const stream = original.apply(this, callArgs) as { emit: AnyFn };
     let ended = false;
-    emitInThisContext(stream, (event, arg) => {
+    caller.emitHere(stream, (event, arg) => {
       if (event !== 'status' || ended) return;
       ended = true;
       const status = arg as { code?: number; details?: string };

@@ -1,8 +1,7 @@
 // What the gRPC client and server instrumentations share: the method path split into the span name
 // and `rpc.*` tags, status codes and which of them are errors, peers, and metadata as a carrier.
 import { AsyncResource } from 'node:async_hooks';
-import type { CarrierGetter, CarrierSetter } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/agent/instrumentation.js';
+import type { CarrierGetter, CarrierSetter, Span, Tracer } from '../../src/agent/instrumentation.js';
 
 const STATUS_NAMES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 export const OK = 0;
@@ -25,11 +24,34 @@ export function isServerError(code: number): boolean {
   return code === 2 || code === 4 || code === 12 || code === 13 || code === 14 || code === 15;
 }
 
-/** `/package.Service/Method` → the span name `package.Service/Method` and its `rpc.*` tags. */
+const described = new Map<string, { name: string; service: string; method: string }>();
+
+/** `/package.Service/Method` → the span name `package.Service/Method` and its `rpc.*` tags (remembered: an app has few methods). */
 export function describeMethod(path: string): { name: string; service: string; method: string } {
+  let d = described.get(path);
+  if (d === undefined) {
+    d = splitMethod(path);
+    if (described.size < 1000) described.set(path, d);
+  }
+  return d;
+}
+
+function splitMethod(path: string): { name: string; service: string; method: string } {
   const name = path.startsWith('/') ? path.slice(1) : path;
   const slash = name.lastIndexOf('/');
   return slash < 0 ? { name, service: '', method: name } : { name, service: name.slice(0, slash), method: name.slice(slash + 1) };
+}
+
+const targets = new Map<string, { host: string; port: number | undefined }>();
+
+/** `hostPortOf`, remembered per target (a client calls the same one again and again). */
+export function targetHostPort(target: string): { host: string; port: number | undefined } {
+  let hp = targets.get(target);
+  if (hp === undefined) {
+    hp = hostPortOf(target);
+    if (targets.size < 1000) targets.set(target, hp);
+  }
+  return hp;
 }
 
 /** A channel target (`dns:///host:port`, `ipv4:1.2.3.4:port`, `host:port`) or a peer (`[::1]:port`) → host and port. */
@@ -88,27 +110,43 @@ export const metadataMapGetter: CarrierGetter = {
 };
 
 /**
- * Makes every event of `emitter` run in the async context current now (the caller's for a client
- * call, the server span's for a handled one). grpc-js emits from its HTTP/2 session, whose context is
- * that of whichever call opened the connection: without this, a later call's listeners would run in
- * another request's trace. `onEvent` sees each event first (to end the span), inside a guard of the caller.
+ * Where a call's callbacks and events must run: in `span`'s scope (the caller's active span, or the
+ * server span), or, when the caller had no active span, in the whole async context current now.
+ * grpc-js emits from its HTTP/2 session, whose context is that of whichever call opened the
+ * connection: without this, a later call's listeners would run in another request's trace. Running in
+ * a span's scope is a plain store switch; capturing a whole context (an AsyncResource) costs async
+ * hooks on every event, so it is only the fallback.
  */
-export function emitInThisContext(emitter: { emit: (...args: any[]) => boolean }, onEvent: (event: unknown, arg: unknown, self: unknown) => void): void {
-  const resource = new AsyncResource('grpc-call');
-  const original = emitter.emit;
-  const emitWithTrace = function emitWithTrace(this: unknown, event: unknown, ...args: unknown[]): boolean {
-    try {
-      onEvent(event, args[0], this);
-    } catch {
-      // Our bookkeeping never stands between grpc-js and the app's listeners.
-    }
-    return resource.runInAsyncScope(original, this, event, ...args) as boolean;
-  };
-  Object.defineProperty(emitWithTrace, 'length', { value: original.length });
-  emitter.emit = emitWithTrace;
-}
+export class CallContext {
+  private readonly resource: AsyncResource | null;
 
-/** `fn` bound to the async context current now. */
-export function inThisContext<F extends (...args: any[]) => unknown>(fn: F): F {
-  return AsyncResource.bind(fn) as F;
+  constructor(private readonly tracer: Tracer, private readonly span: Span | null) {
+    this.resource = span === null ? new AsyncResource('grpc-call') : null;
+  }
+
+  run<T>(fn: (...args: any[]) => T, self: unknown, args: unknown[]): T {
+    if (this.resource !== null) return this.resource.runInAsyncScope(fn, self, ...args);
+    return this.tracer.scopeManager.run(this.span!, () => fn.apply(self, args));
+  }
+
+  /**
+   * Makes every event of `emitter` run here. `onEvent` sees each event first (to end the span); it is
+   * guarded, so our bookkeeping never stands between grpc-js and the app's listeners.
+   */
+  emitHere(emitter: { emit: (...args: any[]) => boolean }, onEvent: ((event: unknown, arg: unknown, self: unknown) => void) | null): void {
+    const original = emitter.emit;
+    const context = this;
+    const emitWithTrace = function emitWithTrace(this: unknown, ...args: unknown[]): boolean {
+      if (onEvent !== null) {
+        try {
+          onEvent(args[0], args[1], this);
+        } catch {
+          // never between grpc-js and the listeners
+        }
+      }
+      return context.run(original, this, args);
+    };
+    Object.defineProperty(emitWithTrace, 'length', { value: original.length });
+    emitter.emit = emitWithTrace;
+  }
 }

@@ -1,10 +1,8 @@
 // Server spans for every handler registered on a grpc-js `Server` (addService calls `register` for
 // each method), and for calls to methods nobody registered.
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import { FORMAT_HTTP_HEADERS } from '../../src/agent/instrumentation.js';
-import type { Span } from '../../src/agent/instrumentation.js';
-import { describeError } from '../../src/agent/instrumentation.js';
-import { CANCELLED, codeOfError, DEADLINE_EXCEEDED, describeMethod, emitInThisContext, finishWithStatus, hostPortOf, INTERNAL, isServerError, metadataMapGetter, OK, UNIMPLEMENTED, UNKNOWN } from './rpc.js';
+import { describeError, FORMAT_HTTP_HEADERS, type Span } from '../../src/agent/instrumentation.js';
+import { CallContext, CANCELLED, codeOfError, DEADLINE_EXCEEDED, describeMethod, finishWithStatus, hostPortOf, INTERNAL, isServerError, metadataMapGetter, OK, UNIMPLEMENTED, UNKNOWN } from './rpc.js';
 
 type AnyFn = (...args: any[]) => any;
 
@@ -85,7 +83,7 @@ function tracedHandler(ctx: InstrumentationContext, path: string, handler: AnyFn
     };
     const self = this;
     return ctx.tracer.scopeManager.run(span, () => {
-      emitInThisContext(call, (event, arg, emitter) => {
+      new CallContext(ctx.tracer, span).emitHere(call, (event, arg, emitter) => {
         if (event === 'cancelled') {
           // From grpc-js 1.10 a stream that ended normally also emits 'cancelled' (after prefinish): the
           // status was OK then. A unary call answered already ended the span.

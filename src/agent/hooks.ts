@@ -27,7 +27,8 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
   try {
     for (const entry of instrumentations) void registry.add(entry);
     const targets = registry.activate(config, tracer, emitLog);
-    warnIfAlreadyLoaded(targets);
+    const quiet = new Set(instrumentations.filter((d) => d.quietIfPreloaded === true).flatMap((d) => d.modules.map((m) => m.name)));
+    warnIfAlreadyLoaded(targets.filter((t) => !quiet.has(t.name)));
     hookRequire(registry, targets);
     const importHook = hookImport(registry, targets);
     registry.onTargetsAdded((added) => {

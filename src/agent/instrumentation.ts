@@ -1,4 +1,6 @@
 import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
+import { Span as SpanClass } from '../api/span.js';
+import type { SpanContext as SpanContextType } from '../api/span-context.js';
 import type { Tracer } from '../api/tracer.js';
 import type { DbStatementMode } from '../config/types.js';
 import type { Logger } from '../util/log.js';
@@ -19,7 +21,6 @@ import type { UrlRedactor } from '../util/redact.js';
 
 export type { Span, TagValue, Tags as TagMap, LogRecord } from '../api/span.js';
 export { recordError } from '../api/span.js';
-export type { SpanContext } from '../api/span-context.js';
 export type { Tracer } from '../api/tracer.js';
 export { Tags } from '../api/tags.js';
 export { FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from '../api/formats.js';
@@ -31,6 +32,13 @@ export type { UrlRedactor } from '../util/redact.js';
 // (one function for every request, no closure per call) that have no `ctx` at hand.
 export { describeError, guard, log } from '../util/log.js';
 export { isTracingSuppressed } from '../util/suppress.js';
+// For bridges to other tracing APIs (instrumentations/opentelemetry): contexts made from foreign
+// ones, baggage records, suppression entered from outside, the agent's clock.
+export type { SpanExtras, SpanLinkRecord } from '../api/span.js';
+export { SpanContext, FLAG_SAMPLED, createBaggage, getBaggageProperties, setBaggageProperties, type Baggage } from '../api/span-context.js';
+export { suppressTracing } from '../util/suppress.js';
+export { defaultGetter } from '../propagation/carrier.js';
+export { nowMs } from '../util/clock.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).
@@ -70,6 +78,12 @@ export interface InstrumentationDeclaration {
   name: string;
   modules: readonly ModuleTarget[];
   kind: InstrumentationKind;
+  /**
+   * Its modules loaded before the agent started are no reason to warn: the instrumentation does not
+   * need to see them load (the OpenTelemetry API, loaded first by an OpenTelemetry SDK that then stays
+   * in charge).
+   */
+  quietIfPreloaded?: boolean;
 }
 
 /** A registry line: the declaration, and how to load the code (called at most once, when needed). */
@@ -230,6 +244,14 @@ export function defineInstrumentation<O = Readonly<Record<string, unknown>>>(def
 export function defineInstrumentation<O = Readonly<Record<string, unknown>>>(code: InstrumentationCode<O>): InstrumentationCode<O>;
 export function defineInstrumentation(code: InstrumentationCode<any>): InstrumentationCode<any> {
   return code;
+}
+
+/**
+ * A span of ours that records nothing and carries `context`: what a bridge makes active for a parent
+ * it did not start (a remote or foreign span context), so the agent's own spans become its children.
+ */
+export function nonRecordingSpan(tracer: Tracer, context: SpanContextType): Span {
+  return new SpanClass(tracer, '', context, '', 0, false, null);
 }
 
 /** The configured `peer.service` of `hostname:port`, else of `hostname` (also `ctx.peerServiceOf`). */

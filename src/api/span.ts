@@ -19,6 +19,29 @@ export type Tags = Record<string, TagValue>;
 const TagStore = function TagStore(this: Tags): void {} as unknown as new () => Tags;
 TagStore.prototype = Object.freeze(Object.create(null) as object) as Tags;
 
+/**
+ * @internal What a span started through the OpenTelemetry API carries beyond OpenTracing's model:
+ * the instrumentation scope that started it, links with attributes, and an explicit status. Kept in
+ * one optional object so spans of the agent's own instrumentations pay one null field for it.
+ */
+export interface SpanExtras {
+  /** The OpenTelemetry instrumentation scope (`trace.getTracer(name, version)`). */
+  scopeName: string;
+  scopeVersion: string;
+  links: SpanLinkRecord[] | null;
+  /** OTLP status code set through `setStatus`: 0 unset, 1 ok, 2 error. */
+  statusCode: 0 | 1 | 2;
+  statusMessage: string;
+}
+
+/** @internal A link with attributes, exported as an OTLP link. */
+export interface SpanLinkRecord {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceState: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
 /** One structured log entry on a span (an OTLP event once exported). */
 export interface LogRecord {
   /** Milliseconds since the epoch. */
@@ -44,6 +67,8 @@ export class Span {
   readonly parentSpanId: string;
   /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
   readonly references: readonly Reference[] | null;
+  /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
+  _extras: SpanExtras | null = null;
 
   /** @internal Spans are made by `Tracer.startSpan`. */
   constructor(

@@ -1,8 +1,15 @@
-import type { Attribute, MappedSpan } from './span-model.js';
+import type { ArrayElement, Attribute, AttributeValue, MappedSpan } from './span-model.js';
+import { groupByScope } from './otlp-protobuf.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 import { msToNanos } from './time.js';
 
-type JsonAnyValue = { stringValue: string } | { boolValue: boolean } | { intValue: string } | { doubleValue: number | string };
+type JsonAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number | string }
+  | { arrayValue: { values: JsonAnyValue[] } }
+  | Record<string, never>;
 
 /**
  * Encodes spans as OTLP/JSON (`application/json`): ids as hex, enums as numbers, 64-bit
@@ -13,11 +20,22 @@ export function encodeOtlpJson(spans: readonly MappedSpan[], resource: readonly 
     resourceSpans: [
       {
         resource: { attributes: resource.map(jsonKeyValue) },
-        scopeSpans: [{ scope: { name: SDK_NAME, version: SDK_VERSION }, spans: spans.map(jsonSpan) }],
+        scopeSpans: jsonScopeSpans(spans),
       },
     ],
   };
   return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
+function jsonScopeSpans(spans: readonly MappedSpan[]): unknown[] {
+  const groups = groupByScope(spans);
+  if (groups === null) return [{ scope: { name: SDK_NAME, version: SDK_VERSION }, spans: spans.map(jsonSpan) }];
+  const out: unknown[] = [];
+  for (const g of groups.values()) {
+    const scope = g.name === '' ? { name: SDK_NAME, version: SDK_VERSION } : g.version === '' ? { name: g.name } : { name: g.name, version: g.version };
+    out.push({ scope, spans: g.spans.map(jsonSpan) });
+  }
+  return out;
 }
 
 function jsonSpan(s: MappedSpan): Record<string, unknown> {
@@ -51,9 +69,11 @@ function jsonKeyValue(a: Attribute): { key: string; value: JsonAnyValue } {
   return { key: a.key, value: jsonAnyValue(a.value) };
 }
 
-function jsonAnyValue(v: string | number | boolean): JsonAnyValue {
+function jsonAnyValue(v: AttributeValue | ArrayElement): JsonAnyValue {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
+  if (v === null) return {};
+  if (typeof v !== 'number') return { arrayValue: { values: v.map(jsonAnyValue) } };
   if (Number.isSafeInteger(v)) return { intValue: String(v) };
   // proto3 JSON spells non-finite doubles as strings; JSON.stringify would write null.
   return { doubleValue: Number.isFinite(v) ? v : String(v) };

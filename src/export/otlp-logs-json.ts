@@ -34,7 +34,8 @@ function jsonRecord(r: MappedLogRecord): Record<string, unknown> {
 }
 
 function jsonKeyValue(a: Attribute): { key: string; value: JsonAnyValue } {
-  const v = a.value;
+  // Log attributes hold no arrays today; one would be sent as JSON text.
+  const v = typeof a.value === 'object' ? JSON.stringify(a.value) : a.value;
   if (typeof v === 'string') return { key: a.key, value: { stringValue: v } };
   if (typeof v === 'boolean') return { key: a.key, value: { boolValue: v } };
   if (Number.isSafeInteger(v)) return { key: a.key, value: { intValue: String(v) } };

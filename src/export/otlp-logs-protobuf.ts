@@ -90,7 +90,8 @@ function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
   const kv = w.begin(field);
   w.string(KEY_VALUE_KEY, a.key);
   const any = w.begin(KEY_VALUE_VALUE);
-  const v = a.value;
+  // Log attributes hold no arrays today; one would be sent as JSON text.
+  const v = typeof a.value === 'object' ? JSON.stringify(a.value) : a.value;
   if (typeof v === 'string') w.string(ANY_STRING, v);
   else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
   else if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);

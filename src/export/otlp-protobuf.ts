@@ -3,7 +3,7 @@ import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
 import { ProtoWriter } from './protobuf-writer.js';
-import { kindFromTag, mapLog, type Attribute, type MappedSpan } from './span-model.js';
+import { kindFromTag, mapLog, mapSpan, type ArrayElement, type Attribute, type AttributeValue, type MappedSpan } from './span-model.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto,
@@ -44,6 +44,8 @@ const ANY_STRING = 1;
 const ANY_BOOL = 2;
 const ANY_INT = 3;
 const ANY_DOUBLE = 4;
+const ANY_ARRAY = 5;
+const ARRAY_VALUES = 1;
 
 /**
  * Encodes spans as an `ExportTraceServiceRequest` (OTLP/HTTP with `application/x-protobuf`).
@@ -59,16 +61,57 @@ export class OtlpProtobufEncoder {
     const res = w.begin(RESOURCE_SPANS_RESOURCE);
     for (const a of resource) writeKeyValue(w, RESOURCE_ATTRIBUTES, a);
     w.end(res);
-    const ss = w.begin(RESOURCE_SPANS_SCOPE_SPANS);
-    const scope = w.begin(SCOPE_SPANS_SCOPE);
-    w.string(SCOPE_NAME, SDK_NAME);
-    w.string(SCOPE_VERSION, SDK_VERSION);
-    w.end(scope);
-    for (const span of spans) writeSpan(w, span);
-    w.end(ss);
+    const groups = groupByScope(spans);
+    if (groups === null) writeScopeSpans(w, SDK_NAME, SDK_VERSION, spans);
+    else for (const g of groups.values()) writeScopeSpans(w, g.name || SDK_NAME, g.name === '' ? SDK_VERSION : g.version, g.spans);
     w.end(rs);
     return w.finish();
   }
+}
+
+/** Spans of one instrumentation scope. */
+export interface ScopeGroup {
+  name: string;
+  version: string;
+  spans: MappedSpan[];
+}
+
+/**
+ * Groups spans by instrumentation scope, in order of first appearance; null when every span is the
+ * agent's own (the common case: no map, one scope).
+ */
+export function groupByScope(spans: readonly MappedSpan[]): Map<string, ScopeGroup> | null {
+  let i = 0;
+  while (i < spans.length && spans[i]!.scopeName === '') i++;
+  if (i === spans.length) return null;
+  const groups = new Map<string, ScopeGroup>();
+  for (const s of spans) {
+    const key = `${s.scopeName}\0${s.scopeVersion}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { name: s.scopeName, version: s.scopeVersion, spans: [] }));
+    g.spans.push(s);
+  }
+  return groups;
+}
+
+function writeScopeSpans(w: ProtoWriter, name: string, version: string, spans: readonly MappedSpan[]): void {
+  const ss = w.begin(RESOURCE_SPANS_SCOPE_SPANS);
+  const scope = w.begin(SCOPE_SPANS_SCOPE);
+  w.string(SCOPE_NAME, name);
+  if (version !== '') w.string(SCOPE_VERSION, version);
+  w.end(scope);
+  for (const span of spans) writeSpan(w, span);
+  w.end(ss);
+}
+
+/** A `ScopeSpans.scope` field (the `InstrumentationScope`). */
+function encodeScopeField(name: string, version: string): Buffer {
+  const w = new ProtoWriter(256);
+  const scope = w.begin(SCOPE_SPANS_SCOPE);
+  w.string(SCOPE_NAME, name);
+  if (version !== '') w.string(SCOPE_VERSION, version);
+  w.end(scope);
+  return w.finish();
 }
 
 /**
@@ -93,7 +136,8 @@ export function encodeEnvelope(resource: readonly Attribute[]): { resourceField:
  * An `ExportTraceServiceRequest` from the envelope and span messages already encoded (each a
  * `ScopeSpans.spans` field): the same bytes `OtlpProtobufEncoder.encode` writes for those spans.
  */
-export function wrapEncodedSpans(envelope: { resourceField: Buffer; scopeField: Buffer }, spans: Uint8Array): Buffer {
+export function wrapEncodedSpans(envelope: { resourceField: Buffer; scopeField: Buffer }, spans: Uint8Array, others?: readonly ScopedSpans[]): Buffer {
+  if (others !== undefined && others.length > 0) return wrapScopes(envelope.resourceField, spans.length === 0 ? others : [{ scopeField: envelope.scopeField, spans }, ...others]);
   const scopeSpansLen = envelope.scopeField.length + spans.length;
   const resourceSpansLen = envelope.resourceField.length + 1 + varintSize(scopeSpansLen) + scopeSpansLen;
   const out = Buffer.allocUnsafe(1 + varintSize(resourceSpansLen) + resourceSpansLen);
@@ -105,6 +149,34 @@ export function wrapEncodedSpans(envelope: { resourceField: Buffer; scopeField: 
   at = writeVarint(out, at, scopeSpansLen);
   at += envelope.scopeField.copy(out, at);
   out.set(spans, at);
+  return out;
+}
+
+/** Span messages of one instrumentation scope, with its encoded `scope` field. */
+export interface ScopedSpans {
+  scopeField: Buffer;
+  spans: Uint8Array;
+}
+
+/** An `ExportTraceServiceRequest` with one `ScopeSpans` per scope (spans started through the OpenTelemetry API). */
+function wrapScopes(resourceField: Buffer, scopes: readonly ScopedSpans[]): Buffer {
+  let resourceSpansLen = resourceField.length;
+  for (const s of scopes) {
+    const len = s.scopeField.length + s.spans.length;
+    resourceSpansLen += 1 + varintSize(len) + len;
+  }
+  const out = Buffer.allocUnsafe(1 + varintSize(resourceSpansLen) + resourceSpansLen);
+  let at = 0;
+  out[at++] = (REQUEST_RESOURCE_SPANS << 3) | 2;
+  at = writeVarint(out, at, resourceSpansLen);
+  at += resourceField.copy(out, at);
+  for (const s of scopes) {
+    out[at++] = (RESOURCE_SPANS_SCOPE_SPANS << 3) | 2;
+    at = writeVarint(out, at, s.scopeField.length + s.spans.length);
+    at += s.scopeField.copy(out, at);
+    out.set(s.spans, at);
+    at += s.spans.length;
+  }
   return out;
 }
 
@@ -229,26 +301,32 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
 function writeTag(w: ProtoWriter, field: number, key: string, v: TagValue): void {
   const kv = w.begin(field);
   w.string(KEY_VALUE_KEY, key);
-  const any = w.begin(KEY_VALUE_VALUE);
-  if (typeof v === 'string') w.string(ANY_STRING, v);
-  else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
-  else if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
-  else w.double(ANY_DOUBLE, v);
-  w.end(any);
+  // An array can sit among the tags of a span of ours written through the OpenTelemetry API.
+  writeAnyValue(w, KEY_VALUE_VALUE, v as AttributeValue);
   w.end(kv);
 }
 
 function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
   const kv = w.begin(field);
   w.string(KEY_VALUE_KEY, a.key);
-  const any = w.begin(KEY_VALUE_VALUE);
-  const v = a.value;
+  writeAnyValue(w, KEY_VALUE_VALUE, a.value);
+  w.end(kv);
+}
+
+function writeAnyValue(w: ProtoWriter, field: number, v: AttributeValue | ArrayElement): void {
+  const any = w.begin(field);
   if (typeof v === 'string') w.string(ANY_STRING, v);
   else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
-  else if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
-  else w.double(ANY_DOUBLE, v);
+  else if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
+    else w.double(ANY_DOUBLE, v);
+  } else if (v !== null && Array.isArray(v)) {
+    const arr = w.begin(ANY_ARRAY);
+    for (const item of v) writeAnyValue(w, ARRAY_VALUES, item);
+    w.end(arr);
+  }
+  // null (a hole in an array): an empty AnyValue, as OpenTelemetry's own encoder writes it.
   w.end(any);
-  w.end(kv);
 }
 
 /**
@@ -266,6 +344,12 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
   ) {}
 
   append(span: Span): void {
+    // A span started through the OpenTelemetry API goes under its own instrumentation scope.
+    if (span._extras !== null) {
+      this.appendScoped(span);
+      this.openCount++;
+      return;
+    }
     const mark = this.writer.length;
     try {
       writeFinishedSpan(this.writer, span, this.exportBaggage);
@@ -278,9 +362,29 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
 
   seal(): EncodedBatch {
     const count = this.openCount;
-    const bytes = guard('export encoding', () => wrapEncodedSpans(this.envelope, this.writer.view()), Buffer.alloc(0));
+    const scoped = this.scoped;
+    const others = scoped === null ? undefined : [...scoped.values()].map((g) => ({ scopeField: g.scopeField, spans: g.writer.view() }));
+    const bytes = guard('export encoding', () => wrapEncodedSpans(this.envelope, this.writer.view(), others), Buffer.alloc(0));
     this.writer.reset();
+    this.scoped = null;
     this.openCount = 0;
     return { count, bytes };
+  }
+
+  private scoped: Map<string, { scopeField: Buffer; writer: ProtoWriter }> | null = null;
+
+  private appendScoped(span: Span): void {
+    const extras = span._extras!;
+    const key = `${extras.scopeName}\0${extras.scopeVersion}`;
+    const scoped = (this.scoped ??= new Map());
+    let g = scoped.get(key);
+    if (g === undefined) scoped.set(key, (g = { scopeField: encodeScopeField(extras.scopeName, extras.scopeVersion), writer: new ProtoWriter(4096) }));
+    const mark = g.writer.length;
+    try {
+      writeSpan(g.writer, mapSpan(span, { exportBaggage: this.exportBaggage }));
+    } catch (err) {
+      g.writer.truncate(mark);
+      throw err;
+    }
   }
 }

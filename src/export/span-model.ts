@@ -9,8 +9,14 @@ export type SpanKindCode = (typeof SpanKind)[keyof typeof SpanKind];
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 export type StatusCodeValue = (typeof StatusCode)[keyof typeof StatusCode];
 
-/** An attribute value after mapping: what every wire format can carry. */
-export type AttributeValue = string | number | boolean;
+/** One element of an array attribute (OpenTelemetry allows null/undefined holes in arrays). */
+export type ArrayElement = string | number | boolean | null;
+
+/**
+ * An attribute value after mapping: a primitive, or an array of primitives (from spans started
+ * through the OpenTelemetry API; OTLP carries it as an ArrayValue, other formats as JSON text).
+ */
+export type AttributeValue = string | number | boolean | readonly ArrayElement[];
 
 /** One attribute; a list rather than an object so encoders walk it without `Object.keys`. */
 export interface Attribute {
@@ -55,6 +61,9 @@ export interface MappedSpan {
   readonly statusCode: StatusCodeValue;
   /** The error message when the status is ERROR and one is known; else ''. */
   readonly statusMessage: string;
+  /** The OpenTelemetry instrumentation scope that started the span; '' for the agent's own spans. */
+  readonly scopeName: string;
+  readonly scopeVersion: string;
 }
 
 /** Options of `mapSpan`. */
@@ -98,6 +107,7 @@ export function mapSpan(span: Span, options: MapOptions): MappedSpan {
   let kind: SpanKindCode = SpanKind.INTERNAL;
   let failed = false;
   let attributes: Attribute[] | null = null;
+  const extras = span._extras;
   for (const key in tags) {
     const value = tags[key]!;
     if (key === Tags.SPAN_KIND) {
@@ -108,7 +118,7 @@ export function mapSpan(span: Span, options: MapOptions): MappedSpan {
       failed = value === true || value === 'true';
       continue;
     }
-    (attributes ??= []).push({ key, value });
+    (attributes ??= []).push({ key, value: value as AttributeValue });
   }
   if (options.exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) (attributes ??= []).push({ key: `baggage.${key}`, value: ctx.baggage[key]! });
@@ -140,6 +150,24 @@ export function mapSpan(span: Span, options: MapOptions): MappedSpan {
     }
   }
 
+  let statusCode: StatusCodeValue = failed ? StatusCode.ERROR : StatusCode.UNSET;
+  let scopeName = '';
+  let scopeVersion = '';
+  if (extras !== null) {
+    scopeName = extras.scopeName;
+    scopeVersion = extras.scopeVersion;
+    // An explicit `setStatus` wins over the error tag (OpenTelemetry: OK is final, ERROR has its message).
+    if (extras.statusCode !== StatusCode.UNSET) {
+      statusCode = extras.statusCode;
+      if (statusCode === StatusCode.ERROR && extras.statusMessage !== '') statusMessage = extras.statusMessage;
+    }
+    if (extras.links !== null) {
+      for (const l of extras.links) {
+        (links ??= []).push({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: toAttributes(l.attributes) });
+      }
+    }
+  }
+
   return {
     traceId: ctx.traceId,
     spanId: ctx.spanId,
@@ -153,8 +181,10 @@ export function mapSpan(span: Span, options: MapOptions): MappedSpan {
     attributes: attributes ?? NO_ATTRIBUTES,
     events: events ?? NO_EVENTS,
     links: links ?? NO_LINKS,
-    statusCode: failed ? StatusCode.ERROR : StatusCode.UNSET,
-    statusMessage: failed ? statusMessage : '',
+    statusCode,
+    statusMessage: statusCode === StatusCode.ERROR ? statusMessage : '',
+    scopeName,
+    scopeVersion,
   };
 }
 
@@ -185,7 +215,30 @@ export function mapLog(fields: Readonly<Record<string, unknown>>, timeMs: number
   return { name, timeMs, attributes };
 }
 
-/** Strings, numbers and booleans pass through; other values become JSON (or their String form). */
+function toAttributes(record: Readonly<Record<string, unknown>>): Attribute[] {
+  const out: Attribute[] = [];
+  for (const key of Object.keys(record)) {
+    const value = toAttributeValue(record[key]);
+    if (value !== undefined) out.push({ key, value });
+  }
+  return out;
+}
+
+/** An array of primitives (null/undefined holes allowed) stays an array; anything else is not one. */
+function primitiveArray(value: readonly unknown[]): ArrayElement[] | undefined {
+  const out: ArrayElement[] = [];
+  for (const item of value) {
+    if (item === null || item === undefined) out.push(null);
+    else if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') out.push(item);
+    else return undefined;
+  }
+  return out;
+}
+
+/**
+ * Strings, numbers, booleans and arrays of them pass through; other values become JSON (or their
+ * String form).
+ */
 export function toAttributeValue(value: unknown): AttributeValue | undefined {
   switch (typeof value) {
     case 'string':
@@ -200,6 +253,10 @@ export function toAttributeValue(value: unknown): AttributeValue | undefined {
       return value.toString();
     default:
       if (value === null) return undefined;
+      if (Array.isArray(value)) {
+        const list = primitiveArray(value);
+        if (list !== undefined) return list;
+      }
       if (value instanceof Error) return `${value.name}: ${value.message}`;
       try {
         return JSON.stringify(value) ?? undefined;

@@ -33,7 +33,7 @@ export function toZipkinSpan(s: MappedSpan, serviceName: string): ZipkinSpan {
   const tags: Record<string, string> = {};
   let remote: ZipkinSpan['remoteEndpoint'];
   for (const a of s.attributes) {
-    tags[a.key] = String(a.value);
+    tags[a.key] = typeof a.value === 'object' ? JSON.stringify(a.value) : String(a.value);
     switch (a.key) {
       case Tags.PEER_SERVICE:
         (remote ??= {}).serviceName = String(a.value);
@@ -50,6 +50,11 @@ export function toZipkinSpan(s: MappedSpan, serviceName: string): ZipkinSpan {
         break;
       }
     }
+  }
+  // OpenTelemetry's Zipkin mapping names the instrumentation scope in these two tags.
+  if (s.scopeName !== '') {
+    tags['otel.scope.name'] = s.scopeName;
+    if (s.scopeVersion !== '') tags['otel.scope.version'] = s.scopeVersion;
   }
   if (s.statusCode === StatusCode.ERROR) tags.error = s.statusMessage === '' ? 'true' : s.statusMessage;
   const out: ZipkinSpan = {

@@ -25,7 +25,8 @@ export class AsyncLocalScopeManager implements ScopeManager {
     return scope;
   }
 
-  run<T>(span: Span, fn: () => T): T {
+  run<T>(span: Span | null, fn: () => T): T {
+    if (span === null) return this.storage.run(undefined as unknown as LinkedScope, fn);
     return this.storage.run(new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop), fn);
   }
 

@@ -21,8 +21,11 @@ export interface ScopeManager {
   activate(span: Span, finishOnClose?: boolean): Scope;
   /** Returns a function that runs `fn` with `span` active, for callbacks that lose context. */
   bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F;
-  /** Runs `fn` with `span` active and returns what it returns; the span stays open. */
-  run<T>(span: Span, fn: () => T): T;
+  /**
+   * Runs `fn` with `span` active and returns what it returns; the span stays open. `null` runs `fn`
+   * with no span active (new spans start new traces), as OpenTelemetry's `context.with(ROOT_CONTEXT)`.
+   */
+  run<T>(span: Span | null, fn: () => T): T;
 }
 
 /** The shared shape of both scope managers' scopes: a link to the scope active before it. */

@@ -22,7 +22,16 @@ export class StackScopeManager implements ScopeManager {
     return scope;
   }
 
-  run<T>(span: Span, fn: () => T): T {
+  run<T>(span: Span | null, fn: () => T): T {
+    if (span === null) {
+      const saved = this.current;
+      this.current = null;
+      try {
+        return fn();
+      } finally {
+        this.current = saved;
+      }
+    }
     const scope = this.activate(span, false);
     try {
       return fn();

@@ -6,8 +6,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-/** An attribute value as received. */
-export type ReceivedValue = string | number | boolean;
+/** An attribute value as received (arrays: OTLP ArrayValue, holes as null). */
+export type ReceivedValue = string | number | boolean | (string | number | boolean | null)[];
 
 /** One OTLP span as received, flattened with its resource and scope. */
 export interface ReceivedSpan {
@@ -382,9 +382,13 @@ export function flattenOtlpRequest(req: OtlpRequest, protocol: ReceivedSpan['pro
 
 // The OTLP request shape shared by protobufjs's toObject and OTLP/JSON (ids: bytes or hex).
 type Id = string | Uint8Array | undefined;
+interface OtlpAnyValue {
+  stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number | string;
+  arrayValue?: { values?: OtlpAnyValue[] };
+}
 interface OtlpKeyValue {
   key: string;
-  value?: { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number | string };
+  value?: OtlpAnyValue;
 }
 export interface OtlpRequest {
   resourceSpans?: {
@@ -426,10 +430,17 @@ function attributesOf(list: OtlpKeyValue[] | undefined): Record<string, Received
   const out: Record<string, ReceivedValue> = {};
   for (const kv of list ?? []) {
     const v = kv.value ?? {};
-    if (v.stringValue !== undefined) out[kv.key] = v.stringValue;
-    else if (v.boolValue !== undefined) out[kv.key] = v.boolValue;
-    else if (v.intValue !== undefined) out[kv.key] = Number(v.intValue);
-    else if (v.doubleValue !== undefined) out[kv.key] = Number(v.doubleValue);
+    const scalar = scalarOf(v);
+    if (scalar !== null) out[kv.key] = scalar;
+    else if (v.arrayValue !== undefined) out[kv.key] = (v.arrayValue.values ?? []).map(scalarOf);
   }
   return out;
+}
+
+function scalarOf(v: OtlpAnyValue): string | number | boolean | null {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return Number(v.doubleValue);
+  return null;
 }

@@ -21,7 +21,7 @@ t.test('the start-up line names service, exporter and endpoint, sampler and inst
   t.match(line, 'service checkout 1.4.0 (prod)');
   t.match(line, 'exporter otlp http/protobuf to https://[redacted]@otel.example/v1/traces?[redacted] (headers authorization=[redacted]) + console (tree)');
   t.match(line, 'sampler ratio rate 0.1');
-  t.match(line, /; instrumentations http,https,undici,fetch,express,fastify,pg,mysql2,ioredis,redis,graphql,pino,winston,bunyan,grpc,amqplib,opentracing$/);
+  t.match(line, /; instrumentations http,https,undici,fetch,express,fastify,pg,mysql2,ioredis,redis,graphql,pino,winston,bunyan,grpc,amqplib,opentracing,opentelemetry$/);
   for (const secret of ['pa55', 'k3y', 't0ken', 'user']) t.notMatch(line, secret, `${secret} is redacted`);
   t.match(describeConfig(load({ TRACING_ENABLED: 'false' }).config), /disabled/);
 });

@@ -1,0 +1,86 @@
+import type * as otel from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isTracingSuppressed, suppressTracing, type Span } from '../../src/agent/instrumentation.js';
+import type { SpanBridge } from './bridge.js';
+import { BAGGAGE_KEY, isSuppressedContext, ROOT, SPAN_KEY, SUPPRESS_TRACING_KEY } from './context.js';
+import { baggageFromRecord } from './baggage.js';
+import { activeContextOf } from './span.js';
+
+/** A context made active by `context.with`, and the span of ours activated with it. */
+interface Entry {
+  readonly context: otel.Context;
+  readonly span: Span | null;
+}
+
+/**
+ * OpenTelemetry's context manager over our scope manager: one context both ways.
+ * - `context.with(ctx, fn)` makes the context's span the active span of ours (a stand-in when the span
+ *   is not ours), so our instrumentations started inside see it as their parent; the context itself
+ *   (every key, not only the span) is kept beside it for `context.active()`.
+ * - `context.active()` returns that context while the span of ours it activated is still the active
+ *   one; when our instrumentations activated another span since (a request's server span, a client
+ *   span), it is that span's face, over the kept context's other keys.
+ */
+export class BridgeContextManager implements otel.ContextManager {
+  private readonly storage = new AsyncLocalStorage<Entry>();
+
+  constructor(private readonly bridge: SpanBridge) {}
+
+  active(): otel.Context {
+    const scope = this.bridge.tracer.scopeManager.active();
+    const ours = scope === null ? null : scope.span;
+    const entry = this.storage.getStore();
+    let ctx: otel.Context;
+    if (entry !== undefined && entry.span === ours) ctx = entry.context;
+    else if (ours === null) ctx = entry === undefined ? ROOT : entry.context.deleteValue(SPAN_KEY);
+    else {
+      const face = this.bridge.face(ours);
+      if (entry === undefined) ctx = activeContextOf(face);
+      else {
+        ctx = entry.context.setValue(SPAN_KEY, face);
+        const baggage = ours.context().baggage;
+        if (baggage !== null) ctx = ctx.setValue(BAGGAGE_KEY, baggageFromRecord(baggage));
+      }
+    }
+    // Inside our own suppression (the exporter's requests), OpenTelemetry instrumentations stand down too.
+    if (isTracingSuppressed() && !isSuppressedContext(ctx)) ctx = ctx.setValue(SUPPRESS_TRACING_KEY, true);
+    return ctx;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: otel.Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    if (ctx === null || typeof ctx !== 'object' || typeof ctx.getValue !== 'function') ctx = ROOT;
+    const target = this.bridge.spanFor(ctx);
+    const entry: Entry = { context: ctx, span: target };
+    const storage = this.storage;
+    const call = (): ReturnType<F> => storage.run(entry, () => fn.apply(thisArg, args));
+    const scopeManager = this.bridge.tracer.scopeManager;
+    const current = scopeManager.active();
+    const run = (current === null ? null : current.span) === target ? call : (): ReturnType<F> => scopeManager.run(target, call);
+    if (isSuppressedContext(ctx) && !isTracingSuppressed()) return suppressTracing(run);
+    return run();
+  }
+
+  bind<T>(ctx: otel.Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const manager = this;
+    const fn = target as unknown as (...args: unknown[]) => unknown;
+    const bound = function (this: unknown, ...args: unknown[]): unknown {
+      return manager.with(ctx, () => fn.apply(this, args));
+    };
+    try {
+      Object.defineProperty(bound, 'length', { value: fn.length, configurable: true });
+      Object.defineProperty(bound, 'name', { value: fn.name, configurable: true });
+    } catch {
+      // cosmetic
+    }
+    return bound as unknown as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    return this;
+  }
+}
