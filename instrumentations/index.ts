@@ -10,7 +10,7 @@ import type { RegistryEntry } from '../src/agent/instrumentation.js';
 export const instrumentations: readonly RegistryEntry[] = [
   { name: 'http', kind: 'patch', modules: [{ name: 'http', versions: '*' }], load: () => require('./http/http.js').default },
   { name: 'https', kind: 'patch', modules: [{ name: 'https', versions: '*' }], load: () => require('./http/https.js').default },
-  { name: 'undici', kind: 'subscribe', modules: [{ name: 'undici', versions: '>=5' }], load: () => require('./undici/undici.js').default },
+  { name: 'undici', kind: 'patch+subscribe', modules: [{ name: 'undici', versions: '>=5', file: 'lib/api/api-request.js' }], load: () => require('./undici/undici.js').default },
   { name: 'fetch', kind: 'subscribe', modules: [{ name: 'fetch', versions: '*', reportOnly: true }], load: () => require('./undici/fetch.js').default },
   { name: 'express', kind: 'patch', modules: [{ name: 'express', versions: '>=4 <6' }], load: () => require('./frameworks/express.js').default },
   { name: 'fastify', kind: 'patch', modules: [{ name: 'fastify', versions: '>=4 <6' }], load: () => require('./frameworks/fastify.js').default },

@@ -1,7 +1,8 @@
 import type * as httpModule from 'node:http';
 import { makeRequestWrapper, wrapClientRequestEmit } from './client.js';
 import type { HttpContext } from './options.js';
-import { makeServerEmitWrapper } from './server.js';
+import { makeResponseEmitWrapper, makeServerEmitWrapper } from './server.js';
+import { makeScopedEmitWrapper } from '../../src/agent/instrumentation.js';
 
 type HttpLike = typeof httpModule;
 
@@ -25,4 +26,10 @@ export function patchHttpModule(exports: HttpLike, ctx: HttpContext, protocol: '
   const clientProto = (exports as { ClientRequest?: { prototype: object } }).ClientRequest?.prototype
     ?? (require('node:http') as HttpLike).ClientRequest.prototype;
   ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
+  // https's requests and responses are http's IncomingMessage and ServerResponse: wrapped once for
+  // both, the same way. Their events run in the request's scope (see makeScopedEmitWrapper).
+  const http = (exports.IncomingMessage !== undefined ? exports : require('node:http')) as HttpLike;
+  type Emitting = { emit: (...a: unknown[]) => boolean };
+  if (http.IncomingMessage?.prototype !== undefined) ctx.wrap(http.IncomingMessage.prototype as unknown as Emitting, 'emit', makeScopedEmitWrapper(ctx.tracer) as never);
+  if (http.ServerResponse?.prototype !== undefined) ctx.wrap(http.ServerResponse.prototype as unknown as Emitting, 'emit', makeResponseEmitWrapper(ctx.tracer) as never);
 }

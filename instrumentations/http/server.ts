@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FORMAT_HTTP_HEADERS, recordError, type CarrierGetter, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
 
 interface TracedResponse extends ServerResponse {
   [SERVER_SPAN]?: Span;
+  [EMITTER_SCOPE]?: Scope;
 }
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
+  [EMITTER_SCOPE]?: Scope;
 }
 
 /**
@@ -32,8 +34,11 @@ const incomingGetter: CarrierGetter = {
 
 /**
  * Wraps `Server.prototype.emit` so that every 'request' gets a server span that is active for the
- * whole handler. Nothing is added to the request or response that the app can observe except a
- * symbol-keyed property and one 'close' listener on the response.
+ * whole handler. Nothing is added to the request or response that the app can observe except
+ * symbol-keyed properties (no listener: the response's 'close' is watched in its `emit`).
+ *
+ * The handler's scope is kept on the request and the response, so that their events, whichever tick
+ * they fire on, run in it again (see `makeScopedEmitWrapper`).
  */
 export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'https') {
   const tracer = ctx.tracer;
@@ -44,10 +49,18 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
       if (event !== 'request' || isSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
       const span = startServerSpan(tracer, options, protocol, req as TracedRequest, res as TracedResponse);
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
-      const args = arguments;
-      const self = this;
+      const manager = tracer.scopeManager;
       try {
-        return tracer.scopeManager.run(span, () => original.apply(self, args as unknown as unknown[]));
+        if (manager.newScope === undefined || manager.callIn === undefined) {
+          // A scope manager of the user's own without re-entry: the handler is traced, later events are not.
+          const args = arguments;
+          const self = this;
+          return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
+        }
+        const scope = manager.newScope(span);
+        (req as TracedRequest)[EMITTER_SCOPE] = scope;
+        (res as TracedResponse)[EMITTER_SCOPE] = scope;
+        return manager.callIn(scope, original, this, arguments);
       } catch (err) {
         recordError(span, err);
         throw err;
@@ -91,7 +104,6 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     if (span.isRecording()) {
       // Only when headers are to be captured: one more property on every response costs for nothing.
       if (options.responseHeaders.length > 0) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
-      res.on('close', finishServerSpan);
     }
     return span;
   } catch {
@@ -101,29 +113,51 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
 
 const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
 
-/** One shared listener (no per-request closure): `this` is the response. */
-function finishServerSpan(this: TracedResponse): void {
-  const span = this[SERVER_SPAN];
-  if (span === undefined || span.isFinished()) return;
+/**
+ * Wraps `ServerResponse.prototype.emit`: a traced response's events run in the request's scope (see
+ * `makeScopedEmitWrapper`), and its 'close' finishes the server span before any listener of the app runs.
+ * Watching 'close' here rather than adding a listener keeps `listenerCount('close')`, `listeners`
+ * and `rawListeners` exactly what the app would see without the agent, and costs no listener array.
+ */
+export function makeResponseEmitWrapper(tracer: Tracer) {
+  return function wrapEmit(original: (...args: unknown[]) => boolean) {
+    return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
+      if (event === 'close') finishServerSpan(this);
+      const scope = this[EMITTER_SCOPE];
+      if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      return tracer.scopeManager.callIn!(scope, original, this, arguments);
+    };
+  };
+}
+
+function finishServerSpan(res: TracedResponse): void {
+  const span = res[SERVER_SPAN];
+  if (span === undefined || span.isFinished() || !span.isRecording()) return;
   try {
-    const status = this.statusCode;
-    if (this.writableFinished) {
-      span.setTag('http.status_code', status);
-      if (status >= 500) span.setTag('error', true);
-      const wanted = (this as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS];
-      if (wanted !== undefined) {
-        for (const name of wanted) {
-          const v = this.getHeader(name);
-          if (v !== undefined) span.setTag(`http.response.header.${name}`, Array.isArray(v) ? v.join(', ') : String(v));
-        }
-      }
-    } else {
-      // The connection closed before the response was complete: the client went away.
-      if (this.headersSent) span.setTag('http.status_code', status);
-      span.setTag('error', true);
-      span.log({ event: 'error', 'error.kind': 'aborted', message: 'connection closed before the response was complete' });
-    }
+    tagServerResult(res, span);
+  } catch {
+    // Reading the response must never keep the span open or reach the app.
   } finally {
     span.finish();
+  }
+}
+
+function tagServerResult(res: TracedResponse, span: Span): void {
+  const status = res.statusCode;
+  if (res.writableFinished) {
+    span.setTag('http.status_code', status);
+    if (status >= 500) span.setTag('error', true);
+    const wanted = (res as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS];
+    if (wanted !== undefined) {
+      for (const name of wanted) {
+        const v = res.getHeader(name);
+        if (v !== undefined) span.setTag(`http.response.header.${name}`, Array.isArray(v) ? v.join(', ') : String(v));
+      }
+    }
+  } else {
+    // The connection closed before the response was complete: the client went away.
+    if (res.headersSent) span.setTag('http.status_code', status);
+    span.setTag('error', true);
+    span.log({ event: 'error', 'error.kind': 'aborted', message: 'connection closed before the response was complete' });
   }
 }

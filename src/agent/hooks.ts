@@ -3,6 +3,7 @@ import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
+import { checkForUnpluggedBundle, listenForBundledModules } from './bundled.js';
 import { hookRequire } from './hooks-cjs.js';
 import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
@@ -30,6 +31,8 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
     const quiet = new Set(instrumentations.filter((d) => d.quietIfPreloaded === true).flatMap((d) => d.modules.map((m) => m.name)));
     warnIfAlreadyLoaded(targets.filter((t) => !quiet.has(t.name)));
     hookRequire(registry, targets);
+    listenForBundledModules(registry);
+    checkForUnpluggedBundle(registry);
     const importHook = hookImport(registry, targets);
     registry.onTargetsAdded((added) => {
       log.debug(`now also watching ${added.map(describeTarget).join(', ')}`);

@@ -39,6 +39,9 @@ export { SpanContext, FLAG_SAMPLED, createBaggage, getBaggageProperties, setBagg
 export { suppressTracing } from '../util/suppress.js';
 export { defaultGetter } from '../propagation/carrier.js';
 export { nowMs } from '../util/clock.js';
+// Context continuity for emitters whose events fire on later ticks (a request's body, a response).
+export type { Scope, ScopeManager } from '../scope/scope-manager.js';
+export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).

@@ -30,6 +30,16 @@ export class AsyncLocalScopeManager implements ScopeManager {
     return this.storage.run(new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop), fn);
   }
 
+  newScope(span: Span): Scope {
+    return new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop);
+  }
+
+  callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
+    // Already there (an event emitted synchronously inside the handler): no store switch at all.
+    if (this.storage.getStore() === scope) return fn.apply(self, args as unknown[]);
+    return this.storage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
+  }
+
   bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
     if (typeof fn !== 'function') return fn;
     const storage = this.storage;
@@ -42,6 +52,11 @@ export class AsyncLocalScopeManager implements ScopeManager {
 }
 
 function noop(): void {}
+
+// Module-level so that `callIn` hands `storage.run` no fresh closure.
+function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
+  return fn.apply(self, args);
+}
 
 /** Keeps `name` and `length` so a bound function looks like the original to frameworks. */
 export function preserveShape(wrapper: Function, original: Function): Function {

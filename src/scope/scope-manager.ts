@@ -26,6 +26,18 @@ export interface ScopeManager {
    * with no span active (new spans start new traces), as OpenTelemetry's `context.with(ROOT_CONTEXT)`.
    */
   run<T>(span: Span | null, fn: () => T): T;
+  /**
+   * A scope for `span` on top of the active one, not made active and never finishing the span: a
+   * context to re-enter with `callIn` on every later tick that belongs to it (the events of a
+   * request). Optional so that scope managers written before it keep compiling.
+   */
+  newScope?(span: Span): Scope;
+  /**
+   * Calls `fn` with `self` as `this` and `args` while `scope` (from `newScope`, or `active()` of this
+   * manager) is the active scope, then restores the previous one. Allocates no closure, so it can
+   * sit on a per-event path.
+   */
+  callIn?<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T;
 }
 
 /** The shared shape of both scope managers' scopes: a link to the scope active before it. */

@@ -40,6 +40,20 @@ export class StackScopeManager implements ScopeManager {
     }
   }
 
+  newScope(span: Span): Scope {
+    return new LinkedScope(span, false, firstOpen(this.current), noop);
+  }
+
+  callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
+    const previous = this.current;
+    this.current = scope as LinkedScope;
+    try {
+      return fn.apply(self, args as unknown[]);
+    } finally {
+      this.current = previous;
+    }
+  }
+
   bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
     if (typeof fn !== 'function') return fn;
     const manager = this;
@@ -49,3 +63,5 @@ export class StackScopeManager implements ScopeManager {
     return preserveShape(bound, fn) as F;
   }
 }
+
+function noop(): void {}

@@ -1,0 +1,168 @@
+// Two builds of the agent on the same http apps, interleaved in one run with a no-agent baseline, so
+// that a change to a hot path is measured before/after with the drift of a shared machine hitting all
+// three alike. Apps (benchmarks/overhead/apps):
+//   hello  http.mjs       a node:http hello world (GET)
+//   fetch  fetch.mjs      a server whose handler makes one global fetch to a backend (GET)
+//   body   http-body.mjs  reads a small POST body by 'data'/'end', then answers (the body events run
+//                         in the server span's context: the path context continuity adds work to)
+// Each variant is one long-lived process that runs the app and its load (raw keep-alive sockets, one
+// request in flight per connection) and reports its own CPU time per request (process.cpuUsage, µs
+// resolution): the load's share is the same in every variant, so differences are the agent's. Rounds
+// alternate the variants' order; warm processes keep JIT state out of the figures.
+// Each build is a checkout with `npm run build` done (a `git archive` of another commit with a
+// node_modules symlink and `npx tsc -p tsconfig.json` will do); the apps come from this checkout.
+// Run: node benchmarks/micro/http-ab.mjs <checkout A> <checkout B> [rounds=30] [seconds=0.5] [connections=8] [apps=hello,fetch,body]
+// BENCH_VERBOSE=1 prints every round.
+import { fork, spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const APP_FILES = { hello: here('../overhead/apps/http.mjs'), fetch: here('../overhead/apps/fetch.mjs'), body: here('../overhead/apps/http-body.mjs') };
+const MARKERS = { hello: 'hello world', fetch: 'upstream: hello world', body: 'got 64 bytes' };
+const BODY = 'x'.repeat(64);
+const REQUESTS = {
+  hello: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+  fetch: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+  body: `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`,
+};
+
+if (process.argv[2] === 'child') await child(process.argv[3], Number(process.argv[4]));
+else await parent();
+
+/** Runs one app in this process and, on request, its load; answers each round with CPU µs per request. */
+async function child(app, connections) {
+  const port = await new Promise((resolve) => {
+    const log = console.log;
+    console.log = (line) => {
+      const m = /listening on (\d+)/.exec(String(line));
+      if (m) {
+        console.log = log;
+        resolve(Number(m[1]));
+      }
+    };
+    process.env.PORT = '0';
+    import(APP_FILES[app]);
+  });
+  process.on('message', async (msg) => {
+    if (msg.cmd === 'stop') process.exit(0);
+    const before = process.cpuUsage();
+    const count = await load(port, app, connections, msg.ms);
+    const used = process.cpuUsage(before);
+    // A round that completed nothing (the machine starved it) has no figure.
+    process.send({ count, cpuUs: count > 0 ? (used.user + used.system) / count : NaN });
+  });
+  process.send({ ready: true });
+}
+
+/** Keeps `connections` sockets busy for `ms`; resolves with the number of complete responses. */
+function load(port, app, connections, ms) {
+  const request = Buffer.from(REQUESTS[app]);
+  const marker = MARKERS[app];
+  let completed = 0;
+  let running = true;
+  const sockets = [];
+  for (let i = 0; i < connections; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    let tail = '';
+    socket.setEncoding('latin1');
+    socket.setNoDelay(true);
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', (d) => {
+      const text = tail + d;
+      let done = 0;
+      let last = -1;
+      for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) {
+        done++;
+        last = at;
+      }
+      tail = (done > 0 ? text.slice(last + marker.length) : text).slice(-(marker.length - 1));
+      completed += done;
+      for (let k = 0; k < done && running; k++) socket.write(request);
+    });
+    socket.on('error', () => {});
+    sockets.push(socket);
+  }
+  return new Promise((resolve) => setTimeout(() => {
+    running = false;
+    for (const s of sockets) s.destroy();
+    resolve(completed);
+  }, ms));
+}
+
+async function parent() {
+  const [a, b, ...rest] = process.argv.slice(2);
+  if (a === undefined || b === undefined) {
+    console.error('usage: node benchmarks/micro/http-ab.mjs <checkout A> <checkout B> [rounds] [seconds] [connections] [apps]');
+    process.exit(2);
+  }
+  const [rounds = 30, seconds = 0.5, connections = 8] = rest.slice(0, 3).map(Number);
+  const apps = (rest[3] ?? 'hello,fetch,body').split(',');
+  const builds = { 'no agent': null, A: path.resolve(a), B: path.resolve(b) };
+  const names = Object.keys(builds);
+
+  let exportedBytes = 0;
+  const sink = http.createServer((req, res) => {
+    req.on('data', (c) => (exportedBytes += c.length)).on('end', () => res.writeHead(200).end());
+  });
+  await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+  // The fetch app's backend: a separate process without the agent.
+  const backend = spawn(process.execPath, [APP_FILES.hello], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const backendPort = await new Promise((resolve) => {
+    let out = '';
+    backend.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      const m = /listening on (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+
+  const start = (app, root) => {
+    const env = { ...process.env, BACKEND_URL: `http://127.0.0.1:${backendPort}/` };
+    if (root !== null) Object.assign(env, { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` });
+    const proc = fork(fileURLToPath(import.meta.url), ['child', app, String(connections)], {
+      env, execArgv: root === null ? [] : ['--import', path.join(root, 'register.mjs')], stdio: 'inherit',
+    });
+    return new Promise((resolve) => proc.once('message', () => resolve(proc)));
+  };
+  const round = (proc, ms) => new Promise((resolve) => {
+    proc.once('message', resolve);
+    proc.send({ cmd: 'run', ms });
+  });
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+  console.log(`node ${process.version}, ${rounds} rounds x ${seconds}s, ${connections} connections; A = ${builds.A}, B = ${builds.B}`);
+  for (const app of apps) {
+    const procs = {};
+    for (const name of names) procs[name] = await start(app, builds[name]);
+    for (const name of names) await round(procs[name], 2000); // warm-up: JIT, sockets, first export
+    const cpu = Object.fromEntries(names.map((n) => [n, []]));
+    const rps = Object.fromEntries(names.map((n) => [n, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+        const m = await round(procs[name], seconds * 1000);
+        cpu[name].push(m.cpuUs);
+        rps[name].push(m.count / seconds);
+      }
+      if (process.env.BENCH_VERBOSE) console.log(`${app} round ${r + 1}: ${names.map((n) => `${n} ${cpu[n][r].toFixed(2)} µs (${rps[n][r].toFixed(0)} req/s)`).join(', ')}`);
+    }
+    for (const proc of Object.values(procs)) proc.send({ cmd: 'stop' });
+    // On a shared machine CPU time itself inflates (steal, cache and SMT contention): the fastest of
+    // many short rounds is the least disturbed figure; the median is printed beside it.
+    for (const [label, pickAll] of [['fastest', (xs) => Math.min(...xs)], ['median', median]]) {
+      const pick = (xs) => pickAll(xs.filter((x) => !Number.isNaN(x)));
+      const base = pick(cpu['no agent']);
+      console.log(`${app}: ${label} CPU per request (app + its load): ${names.map((n) => `${n} ${pick(cpu[n]).toFixed(2)} µs${n === 'no agent' ? '' : ` (agent +${(pick(cpu[n]) - base).toFixed(2)})`}`).join(', ')}; B − A ${(pick(cpu.B) - pick(cpu.A)).toFixed(2)} µs`);
+    }
+    // Paired per round: the same minutes of machine weather for A and B.
+    const diffs = cpu.A.map((x, i) => cpu.B[i] - x).filter((d) => !Number.isNaN(d));
+    console.log(`${app}: B − A paired by round: median ${median(diffs).toFixed(2)} µs`);
+  }
+  console.log(`exported ${(exportedBytes / 1e6).toFixed(1)} MB in all`);
+  backend.kill('SIGTERM');
+  sink.close();
+  process.exit(0);
+}

@@ -1,0 +1,78 @@
+// CPU per traced request of what the agent adds on the request/response event path, in process and
+// without sockets, so that a change of a fraction of a microsecond shows through a shared machine's
+// noise: a real http.Server, IncomingMessage and ServerResponse; the 'request' event goes through the
+// server's emit (span started, handler run), then the body's 'data' and 'end', the response's
+// 'finish' and 'close' are emitted from outside the request's context, as the socket does. Two
+// agent builds and a no-agent baseline, each a child process, alternated for many short trials; the
+// fastest trial of each is the least disturbed figure.
+//   scenario body:  the handler listens to 'data' and 'end' (a body read the classic way)
+//   scenario plain: the handler listens to nothing (a hello world)
+// Run: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials=20] [requests=20000]
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+if (process.argv[2] === 'child') {
+  const http = await import('node:http');
+  const [scenario, requests] = [process.argv[3], Number(process.argv[4])];
+  let bytes = 0;
+  const onData = (chunk) => (bytes += chunk.length);
+  const onEnd = () => {};
+  const server = http.createServer(scenario === 'body'
+    ? (req) => {
+        req.on('data', onData);
+        req.on('end', onEnd);
+      }
+    : () => {});
+  const socket = { remoteAddress: '127.0.0.1', remotePort: 40000, on() {}, once() {}, removeListener() {} };
+  const chunk = Buffer.alloc(64);
+  const headers = { host: '127.0.0.1:3000', 'content-length': '64' };
+  const one = () => {
+    const req = new http.IncomingMessage(socket);
+    req.method = 'POST';
+    req.url = '/';
+    req.headers = headers;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = 1;
+    const res = new http.ServerResponse(req);
+    server.emit('request', req, res);
+    // Later ticks, from the connection: outside the request's context.
+    req.emit('data', chunk);
+    req.emit('end');
+    res.emit('finish');
+    res.emit('close');
+  };
+  for (let i = 0; i < requests; i++) one(); // warm-up
+  const before = process.cpuUsage();
+  for (let i = 0; i < requests; i++) one();
+  const used = process.cpuUsage(before);
+  process.stdout.write(String(((used.user + used.system) * 1000) / requests));
+  process.exit(0);
+}
+
+const [a, b, trialsArg, requestsArg] = process.argv.slice(2);
+if (a === undefined || b === undefined) {
+  console.error('usage: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials] [requests]');
+  process.exit(2);
+}
+const trials = Number(trialsArg ?? 20);
+const requests = Number(requestsArg ?? 20000);
+const self = fileURLToPath(import.meta.url);
+const builds = { 'no agent': null, A: path.resolve(a), B: path.resolve(b) };
+const names = Object.keys(builds);
+const run = (root, scenario) => Number(execFileSync(process.execPath, [
+  ...(root === null ? [] : ['--import', path.join(root, 'register.mjs')]), self, 'child', scenario, String(requests),
+], { env: { ...process.env, TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'error' }, encoding: 'utf8' }));
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+console.log(`node ${process.version}, ${trials} trials x ${requests} requests; A = ${builds.A}, B = ${builds.B}`);
+for (const scenario of ['plain', 'body']) {
+  const ns = Object.fromEntries(names.map((n) => [n, []]));
+  for (let t = 0; t < trials; t++) {
+    for (const name of t % 2 === 0 ? names : [...names].reverse()) ns[name].push(run(builds[name], scenario));
+  }
+  for (const [label, pick] of [['fastest', (xs) => Math.min(...xs)], ['median', median]]) {
+    const base = pick(ns['no agent']);
+    console.log(`${scenario}: ${label} ns CPU per request: ${names.map((n) => `${n} ${pick(ns[n]).toFixed(0)}${n === 'no agent' ? '' : ` (agent +${(pick(ns[n]) - base).toFixed(0)})`}`).join(', ')}; B − A ${(pick(ns.B) - pick(ns.A)).toFixed(0)} ns`);
+  }
+}
