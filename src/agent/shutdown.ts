@@ -16,6 +16,12 @@ export interface ShutdownOptions {
   exitTimeoutMs?: number;
   /** The process to hook; for tests. */
   process?: NodeJS.Process;
+  /**
+   * Called once when the agent ends the process on a signal, before the final flush: takes back
+   * every instrumentation (the registry's `stopAll`), so requests still in flight start no spans
+   * that could never be sent.
+   */
+  onStop?: () => void;
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -98,6 +104,7 @@ export function installShutdownHooks(tracer: Flushable, opts: ShutdownOptions = 
       return;
     }
     signalled = true;
+    if (opts.onStop !== undefined) guard('stopping instrumentations', opts.onStop, undefined);
     const timer = setTimeout(() => end(signal), deadline + EXIT_GRACE_MS);
     timer.unref();
     void flush().then(() => {

@@ -62,7 +62,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
       pendingCount: () => (processor.pendingCount?.() ?? 0) + logs.pendingCount(),
       forceFlush: (exitDeadline?: number) => Promise.all([processor.forceFlush(exitDeadline), logs.forceFlush(exitDeadline)]).then(() => undefined),
     };
-    m.shutdown.installShutdownHooks(tracer, { processor: flushed, exitTimeoutMs: config.export.exitTimeoutMs });
+    m.shutdown.installShutdownHooks(tracer, { processor: flushed, exitTimeoutMs: config.export.exitTimeoutMs, onStop: m.hooks.stopInstrumentations });
     started = tracer;
     m.hooks.installHooks(config, tracer, logs === null ? null : logs.emit);
     return tracer;

@@ -1,3 +1,4 @@
+import { copyNameAndLength } from '../util/function-shape.js';
 import { describeError, log } from '../util/log.js';
 
 // Wrapper → the function it replaced. Lets `wrap` refuse to wrap its own wrapper twice (a module
@@ -35,7 +36,7 @@ export function wrapMethod(target: object, name: PropertyKey, wrapper: (original
   const guarded = guardWrapper(original, wrapper, String(name));
   if (guarded === null) return false;
   const wrapped = guarded;
-  keepIdentity(wrapped, original);
+  copyNameAndLength(wrapped, original);
   replaceProperty(holder, name, wrapped);
   if (holder[name] !== wrapped) return false;
   originals.set(wrapped, original);
@@ -143,12 +144,3 @@ function guardWrapper(original: Function, wrapper: (original: any) => any, name:
   return installed;
 }
 
-function keepIdentity(wrapped: Function, original: Function): void {
-  for (const key of ['name', 'length'] as const) {
-    try {
-      Object.defineProperty(wrapped, key, { value: original[key], configurable: true });
-    } catch {
-      // A frozen wrapper keeps its own name; it still works.
-    }
-  }
-}

@@ -63,9 +63,4 @@ export function initGlobalTracer(tracer: Tracer): void {
   current = tracer instanceof Tracer && tracer !== delegate ? tracer : noopTracer;
 }
 
-/** The registered tracer itself (not the forwarding delegate), or the no-op tracer. */
-export function getRegisteredTracer(): Tracer {
-  return current;
-}
-
 export type { ActiveSpanOptions, Scope };

@@ -18,7 +18,7 @@ export class NoopTracer extends Tracer {
 
   constructor() {
     super({ sampler: new AlwaysOffSampler(), processor: new NoopSpanProcessor() });
-    this.noopSpan = new Span(this, '', INVALID_CONTEXT, '', 0, false, null);
+    this.noopSpan = Span.nonRecording(this, INVALID_CONTEXT);
   }
 
   override startSpan(_name: string, _options?: SpanOptions): Span {

@@ -89,6 +89,14 @@ export class Span {
     this.references = references;
   }
 
+  /**
+   * @internal A span that records nothing and carries `context` (for propagation only): the
+   * no-op tracer's one span. Recording spans come from `Tracer.startSpan`.
+   */
+  static nonRecording(tracer: Tracer, context: SpanContext): Span {
+    return new Span(tracer, '', context, '', 0, false, null);
+  }
+
   /** The context to propagate or to use as a parent. */
   context(): SpanContext {
     return this._context;

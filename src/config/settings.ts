@@ -1,4 +1,5 @@
 import type { LogLevel } from '../util/log.js';
+import { PROPAGATOR_NAMES } from '../propagation/names.js';
 import { INSTRUMENTATION_NAMES } from './instrumentation-names.js';
 import {
   booleanParser,
@@ -75,8 +76,8 @@ const EXPORTERS: readonly ExporterName[] = ['otlp', 'zipkin', 'console', 'file']
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const overGrpc = (ctx: ResolveContext): boolean => ctx.config.export.protocol === 'grpc';
 const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'ratio', 'parent_based', 'parent_based_ratio'];
-/** Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`). */
-export const PROPAGATION_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'];
+/** Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`); `none` is an option of the parser. */
+const PROPAGATION_NAMES: readonly string[] = PROPAGATOR_NAMES.filter((name) => name !== 'none');
 const LOG_LEVELS: readonly LogLevel[] = ['none', 'error', 'warn', 'info', 'debug'];
 
 /** OTEL_TRACES_SAMPLER values we honour, and what each means in our terms. */

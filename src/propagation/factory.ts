@@ -1,12 +1,7 @@
 import { CompositePropagator } from './composite.js';
 import type { TextMapPropagator } from './propagator.js';
 
-/**
- * Names accepted in `TRACING_PROPAGATION` (and `OTEL_PROPAGATORS`, whose names they are):
- * `tracecontext`, `baggage`, `b3` (one `b3` header on inject), `b3multi` (`X-B3-*` headers),
- * `jaeger`, and `none` (propagate nothing).
- */
-export const PROPAGATOR_NAMES: readonly string[] = ['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'];
+export { PROPAGATOR_NAMES } from './names.js';
 
 // A format's code is required only when it is configured (B3 and Jaeger are off by default).
 const load = <T>(file: string): T => require(file) as T;

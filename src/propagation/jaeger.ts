@@ -1,3 +1,4 @@
+import { isHexRange } from '../util/hex.js';
 import { createBaggage, FLAG_SAMPLED, SpanContext } from '../api/span-context.js';
 import { DEBUG_EXTRA, isDebug } from './b3.js';
 import type { CarrierGetter, CarrierSetter } from './carrier.js';
@@ -73,20 +74,16 @@ export function parseUberTraceId(raw: string): SpanContext | null {
   const spanId = traceId === null ? null : normaliseHexId(value, c1 + 1, c2, 16);
   if (traceId === null || spanId === null) return null;
   // The parent may be 0 (a root, or simply not sent), so only its form is checked.
-  if (!isHexRange(value, c2 + 1, c3, 16) || !isHexRange(value, c3 + 1, end, 2)) return null;
+  if (!isHexOfLength(value, c2 + 1, c3, 16) || !isHexOfLength(value, c3 + 1, end, 2)) return null;
   const flags = Number.parseInt(value.slice(c3 + 1, end), 16);
   const sampled = (flags & FLAG_SAMPLED) !== 0 || (flags & JAEGER_DEBUG) !== 0;
   const debug = (flags & JAEGER_DEBUG) !== 0;
   return new SpanContext(traceId, spanId, sampled ? FLAG_SAMPLED : 0, '', null, true, debug ? DEBUG_EXTRA : null);
 }
 
-function isHexRange(s: string, from: number, to: number, maxLength: number): boolean {
-  if (to <= from || to - from > maxLength) return false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
-  }
-  return true;
+/** 1 to `maxLength` hex digits of either case. */
+function isHexOfLength(s: string, from: number, to: number, maxLength: number): boolean {
+  return to > from && to - from <= maxLength && isHexRange(s, from, to, false);
 }
 
 /** No `%` and nothing beyond ASCII: the value needs no decoding (decoding also turns lone surrogates into U+FFFD). */

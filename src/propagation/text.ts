@@ -1,3 +1,4 @@
+import { hexValue, isHexRange } from '../util/hex.js';
 // Character-level helpers shared by the header parsers. Every parser walks its input once by
 // index: no regular expressions (nothing can backtrack) and no splitting before validation.
 
@@ -18,36 +19,16 @@ export function trimOwsEnd(s: string, from: number, to: number): number {
   return to;
 }
 
-/** Value of a lower-case hex digit, or -1. */
-export function lowerHexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
-
-/** Value of a hex digit of either case, or -1. */
-export function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+export { hexValue, lowerHexValue } from '../util/hex.js';
 
 /**
  * Checks `s[from, from+length)` is lower-case hex and not all zeros: the rule for W3C ids.
  * Returns false when the range runs past the end.
  */
 export function isNonZeroLowerHex(s: string, from: number, length: number): boolean {
-  if (from + length > s.length) return false;
-  let nonZero = false;
-  for (let i = from; i < from + length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 48) {
-      if (!((c > 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-      nonZero = true;
-    }
-  }
-  return nonZero;
+  if (from + length > s.length || !isHexRange(s, from, from + length, true)) return false;
+  for (let i = from; i < from + length; i++) if (s.charCodeAt(i) !== 48) return true;
+  return false;
 }
 
 /**

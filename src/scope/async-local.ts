@@ -1,3 +1,4 @@
+import { copyNameAndLength } from '../util/function-shape.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
 import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
@@ -47,7 +48,7 @@ export class AsyncLocalScopeManager implements ScopeManager {
     const bound = function (this: unknown, ...args: never[]): unknown {
       return storage.run(scope, () => fn.apply(this, args));
     };
-    return preserveShape(bound, fn) as F;
+    return copyNameAndLength(bound, fn) as unknown as F;
   }
 }
 
@@ -56,15 +57,4 @@ function noop(): void {}
 // Module-level so that `callIn` hands `storage.run` no fresh closure.
 function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
   return fn.apply(self, args);
-}
-
-/** Keeps `name` and `length` so a bound function looks like the original to frameworks. */
-export function preserveShape(wrapper: Function, original: Function): Function {
-  try {
-    Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
-    Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
-  } catch {
-    // Defining name/length is cosmetic; never fail over it.
-  }
-  return wrapper;
 }

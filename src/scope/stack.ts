@@ -1,5 +1,5 @@
 import type { Span } from '../api/span.js';
-import { preserveShape } from './async-local.js';
+import { copyNameAndLength } from '../util/function-shape.js';
 import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
 
 /**
@@ -60,7 +60,7 @@ export class StackScopeManager implements ScopeManager {
     const bound = function (this: unknown, ...args: never[]): unknown {
       return manager.run(span, () => fn.apply(this, args));
     };
-    return preserveShape(bound, fn) as F;
+    return copyNameAndLength(bound, fn) as unknown as F;
   }
 }
 

@@ -1,3 +1,4 @@
+import { isHexRange } from './hex.js';
 import { randomFillSync } from 'node:crypto';
 
 // One random fill serves many ids: a single crypto call per POOL_BYTES bytes, and the hex
@@ -45,9 +46,5 @@ export function isValidSpanId(id: string): boolean {
 
 /** True when every character is 0-9 or a-f; a loop, so the cost is linear and bounded by length. */
 export function isLowerHex(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
+  return isHexRange(s, 0, s.length, true);
 }

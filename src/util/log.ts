@@ -19,10 +19,6 @@ export function setLogLevel(next: LogLevel): void {
   level = next;
 }
 
-export function getLogLevel(): LogLevel {
-  return level;
-}
-
 function write(at: LogLevel, msg: string): void {
   if (ORDER[at] > ORDER[level]) return;
   // stderr, so the agent never mixes into an app's stdout protocol.
