@@ -1,4 +1,5 @@
-import semver = require('semver');
+import satisfies = require('semver/functions/satisfies');
+import valid = require('semver/functions/valid');
 import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { guard } from '../../src/agent/instrumentation.js';
 import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
@@ -64,7 +65,7 @@ function instrumentInstance(ctx: InstrumentationContext, versions: string, messa
   const app = (message as { fastify?: FastifyInstance } | null)?.fastify;
   if (app === undefined || app === null || typeof app.addHook !== 'function') return;
   const version = typeof app.version === 'string' ? app.version : '';
-  if (semver.valid(version) === null || !semver.satisfies(version, versions)) {
+  if (valid(version) === null || !satisfies(version, versions)) {
     ctx.log.debug(`fastify ${version || '(unknown version)'} is outside ${versions}: left untouched`);
     return;
   }

@@ -1,4 +1,3 @@
-import semver = require('semver');
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
 import { readDbOptions, type DbOptions } from '../db-common/client-span.js';
 import { startChannels } from './channels.js';
@@ -23,7 +22,10 @@ export default defineInstrumentation<DbOptions>({
   options: readDbOptions,
   patch(exports, { tracer, options, wrap, log, moduleVersion }, target) {
     const isCommander = target.file === COMMANDER_FILE;
-    if (!semver.satisfies(moduleVersion, isCommander ? COMMANDER_PATCHED : CLIENT_PATCHED, { includePrerelease: true })) {
+    // Required here, not at the top: this file loads at start (its channels are subscribed eagerly)
+    // and semver is needed only once @redis/client itself loads.
+    const satisfies = require('semver/functions/satisfies') as typeof import('semver/functions/satisfies');
+    if (!satisfies(moduleVersion, isCommander ? COMMANDER_PATCHED : CLIENT_PATCHED, { includePrerelease: true })) {
       if (!isCommander) log.debug(`@redis/client ${moduleVersion} publishes its commands on diagnostics_channel: subscribed, not patched`);
       return exports;
     }

@@ -1,7 +1,6 @@
 import type { Tracer } from '../api/tracer.js';
-import { describeConfig } from '../config/describe.js';
 import { loadConfig } from '../config/load.js';
-import { describeError, log, setLogLevel } from '../util/log.js';
+import { describeError, getLogLevel, log, setLogLevel } from '../util/log.js';
 
 // Everything past the configuration is required only once tracing is known to be on: with
 // TRACING_ENABLED=false the agent loads the configuration and nothing else (see docs/performance.md).
@@ -39,7 +38,10 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     const { config, warnings } = loadConfig(env);
     setLogLevel(config.logLevel);
     for (const w of warnings) log.warn(w);
-    log.info(describeConfig(config));
+    // The start-up line is written at info and debug only: its code is not loaded otherwise.
+    if (getLogLevel() === 'info' || getLogLevel() === 'debug') {
+      log.info((require('../config/describe.js') as typeof import('../config/describe.js')).describeConfig(config));
+    }
     if (!config.enabled) return null;
     const m = loadTracingModules();
     const resource: Record<string, string | number | boolean> = { ...config.tags, 'service.name': config.serviceName };
