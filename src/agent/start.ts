@@ -1,6 +1,6 @@
 import type { Tracer } from '../api/tracer.js';
 import { loadConfig } from '../config/load.js';
-import { describeError, getLogLevel, log, setLogLevel } from '../util/log.js';
+import { describeError, log, setLogLevel } from '../util/log.js';
 
 // Everything past the configuration is required only once tracing is known to be on: with
 // TRACING_ENABLED=false the agent loads the configuration and nothing else (see docs/performance.md).
@@ -39,7 +39,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     setLogLevel(config.logLevel);
     for (const w of warnings) log.warn(w);
     // The start-up line is written at info and debug only: its code is not loaded otherwise.
-    if (getLogLevel() === 'info' || getLogLevel() === 'debug') {
+    if (config.logLevel === 'info' || config.logLevel === 'debug') {
       log.info((require('../config/describe.js') as typeof import('../config/describe.js')).describeConfig(config));
     }
     if (!config.enabled) return null;
