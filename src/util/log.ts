@@ -19,11 +19,6 @@ export function setLogLevel(next: LogLevel): void {
   level = next;
 }
 
-/** The level in force (start() reads it to skip building the start-up line when it would not print). */
-export function getLogLevel(): LogLevel {
-  return level;
-}
-
 function write(at: LogLevel, msg: string): void {
   if (ORDER[at] > ORDER[level]) return;
   // stderr, so the agent never mixes into an app's stdout protocol.
