@@ -1,7 +1,11 @@
 import { log } from '../util/log.js';
 
 /** Distinct reasons kept per warning; more are summed as "other reasons". */
+
 const MAX_REASONS = 4;
+
+/** How the exporters' reasons for drops at exit begin (src/export/retry.ts). */
+export const EXIT_REASON = 'at exit:';
 
 /**
  * Counts dropped items (spans, log records) and reports them in at most one warning per interval,
@@ -35,6 +39,11 @@ export class DropReporter {
     const key = this.unreported.has(reason) || this.unreported.size < MAX_REASONS ? reason : 'other reasons';
     this.unreported.set(key, (this.unreported.get(key) ?? 0) + count);
     log.debug(`${this.where}: dropped ${count} ${this.unit}(s): ${reason}`);
+    // Drops at exit are counted and said at debug level only: a short script on a machine without a
+    // collector (a laptop, a CI runner, every process of a test runner under NODE_OPTIONS) exits as
+    // quietly as without the agent, as OpenTelemetry's and Datadog's do; the warning is for drops
+    // while the process runs, where someone can still act on it.
+    if (reason.startsWith(EXIT_REASON)) return;
     const t = this.now();
     if (t - this.lastWarnAt < this.intervalMs) return;
     this.lastWarnAt = t;

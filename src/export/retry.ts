@@ -4,6 +4,8 @@
 // mode that never holds the process for a collector that is not there. A transport supplies one
 // classified try; this module knows nothing of HTTP or gRPC.
 
+import { EXIT_REASON } from './drop-reporter.js';
+
 /** Bounds of the retry loop. */
 export interface RetryOptions {
   /** Tries per batch, the first included. Default 5. */
@@ -169,7 +171,7 @@ export class Retrier {
       if (this.exiting()) {
         // Started before the exit and ended (or was cut off) during it: that was its one try.
         if (outcome.unreachable === true) this.exitFailure ??= outcome.reason;
-        return { ok: false, attempts, status: outcome.status, reason: `at exit: ${outcome.reason}` };
+        return { ok: false, attempts, status: outcome.status, reason: `${EXIT_REASON} ${outcome.reason}` };
       }
       if (attempts >= this.maxAttempts || this.stopped) return result(outcome, attempts);
     }
@@ -186,9 +188,9 @@ export class Retrier {
   }
 
   private async tryAtExit(attemptOnce: Attempt, earlier: number): Promise<SendResult> {
-    if (this.exitFailure !== null) return { ok: false, attempts: earlier, status: 0, reason: `at exit: ${this.exitFailure}` };
+    if (this.exitFailure !== null) return { ok: false, attempts: earlier, status: 0, reason: `${EXIT_REASON} ${this.exitFailure}` };
     const left = Math.floor(this.exitDeadline - this.now());
-    if (left <= 0) return { ok: false, attempts: earlier, status: 0, reason: 'at exit: the exit deadline passed before this batch could be sent' };
+    if (left <= 0) return { ok: false, attempts: earlier, status: 0, reason: `${EXIT_REASON} the exit deadline passed before this batch could be sent` };
     const outcome = await this.attempt(attemptOnce, Math.min(this.timeoutMs, left));
     const attempts = earlier + 1;
     if (outcome.ok) {
@@ -200,7 +202,7 @@ export class Retrier {
       this.failed(outcome.reason, 0);
     }
     // An answering collector that says "not now" at exit: no time to wait for it.
-    return { ok: false, attempts, status: outcome.status, reason: `at exit: ${outcome.reason}` };
+    return { ok: false, attempts, status: outcome.status, reason: `${EXIT_REASON} ${outcome.reason}` };
   }
 
   private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
