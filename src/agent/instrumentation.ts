@@ -24,7 +24,7 @@ export { recordError } from '../api/span.js';
 export type { Tracer } from '../api/tracer.js';
 export { Tags } from '../api/tags.js';
 export { FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from '../api/formats.js';
-export type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
+export type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
 export type { DbStatementMode } from '../config/types.js';
 export type { Logger } from '../util/log.js';
 export type { UrlRedactor } from '../util/redact.js';
@@ -37,10 +37,10 @@ export { isTracingSuppressed } from '../util/suppress.js';
 export type { SpanExtras, SpanLinkRecord } from '../api/span.js';
 export { SpanContext, FLAG_SAMPLED, createBaggage, getBaggageProperties, setBaggageProperties, type Baggage } from '../api/span-context.js';
 export { suppressTracing } from '../util/suppress.js';
-export { defaultGetter } from '../propagation/carrier.js';
+export { defaultGetter } from '../api/carrier.js';
 export { nowMs } from '../util/clock.js';
 // Context continuity for emitters whose events fire on later ticks (a request's body, a response).
-export type { Scope, ScopeManager } from '../scope/scope-manager.js';
+export type { Scope, ScopeManager } from '../api/scope-manager.js';
 export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
 
 /**
