@@ -1,7 +1,7 @@
-import type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
-import type { TextMapPropagator } from '../propagation/propagator.js';
-import type { Sampler } from '../sampling/sampler.js';
-import type { Scope, ScopeManager } from '../scope/scope-manager.js';
+import type { CarrierGetter, CarrierSetter } from './carrier.js';
+import type { TextMapPropagator } from './propagator.js';
+import type { Sampler } from './sampler.js';
+import type { Scope, ScopeManager } from './scope-manager.js';
 import { NoopTracer } from './noop.js';
 import type { ContextSource } from './reference.js';
 import type { SpanContext } from './span-context.js';

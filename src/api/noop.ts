@@ -1,6 +1,6 @@
 import { NoopSpanProcessor } from '../export/span-processor.js';
 import { AlwaysOffSampler } from '../sampling/sampler.js';
-import type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
+import type { CarrierGetter, CarrierSetter } from './carrier.js';
 import type { ContextSource } from './reference.js';
 import { SpanContext } from './span-context.js';
 import { Span } from './span.js';

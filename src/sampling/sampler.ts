@@ -1,15 +1,8 @@
 import type { SpanContext } from '../api/span-context.js';
 import type { Tags } from '../api/span.js';
+import type { Sampler } from '../api/sampler.js';
 
-/**
- * Decides whether a new span's trace is recorded. Called once per span start, so it must be
- * cheap; `parent` is the parent context (local or remote) or null for a root span.
- */
-export interface Sampler {
-  shouldSample(parent: SpanContext | null, traceId: string, operationName: string, tags: Readonly<Tags> | undefined): boolean;
-  /** A short description for logs and the `config` command, e.g. `parent_based(always_on)`. */
-  toString(): string;
-}
+export type { Sampler } from '../api/sampler.js';
 
 /** Records every trace. */
 export class AlwaysOnSampler implements Sampler {

@@ -61,6 +61,6 @@ t.test('carriers: one getter/setter for every carrier kind, through the Tracer',
 
 t.test('carriers: inject replaces a header present in another case', async (t) => {
   const carrier: Record<string, string> = { TraceParent: 'old', Other: 'kept' };
-  createPropagator(['tracecontext']).inject(new SpanContext(TRACE, SPAN), carrier, (await import('../../../src/propagation/carrier.js')).defaultSetter);
+  createPropagator(['tracecontext']).inject(new SpanContext(TRACE, SPAN), carrier, (await import('../../../src/api/carrier.js')).defaultSetter);
   t.same(carrier, { Other: 'kept', traceparent: `00-${TRACE}-${SPAN}-01` });
 });
