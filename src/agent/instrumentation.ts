@@ -64,6 +64,14 @@ export interface ModuleTarget {
    * through another one (`@koa/router` through `koa`).
    */
   reportOnly?: boolean;
+  /**
+   * Whether `import` of this target gets ES-module code, which only an ES-module loader hook can patch
+   * (a loader thread on Node 20). Unset (the usual case): read from the installed package — `"type":
+   * "module"`, an `import` export, an `.mjs` twin of the file. Set `false` when the package's ES-module
+   * entry only re-exports its CommonJS code (koa, pg-pool); set `true` when `patch` returns a
+   * replacement for the exports instead of patching them in place.
+   */
+  esModule?: boolean;
 }
 
 /**
@@ -254,7 +262,7 @@ export function defineInstrumentation(code: InstrumentationCode<any>): Instrumen
  * it did not start (a remote or foreign span context), so the agent's own spans become its children.
  */
 export function nonRecordingSpan(tracer: Tracer, context: SpanContextType): Span {
-  return new SpanClass(tracer, '', context, '', 0, false, null);
+  return SpanClass.nonRecording(tracer, context);
 }
 
 /** The configured `peer.service` of `hostname:port`, else of `hostname` (also `ctx.peerServiceOf`). */
