@@ -3,6 +3,11 @@ import { type Reference } from './reference.js';
 import { SpanContext } from './span-context.js';
 import type { Tracer } from './tracer.js';
 
+/** @internal What a recording span reports to when it finishes: the tracer that started it. */
+export interface FinishedSpanSink {
+  _spanFinished(span: Span): void;
+}
+
 /** A tag value: what OpenTracing and the exporters accept. */
 export type TagValue = string | number | boolean;
 
@@ -202,7 +207,7 @@ export class Span {
     }
     const end = typeof finishTime === 'number' ? finishTime : nowMs();
     this._duration = end >= this.startTime ? end - this.startTime : 0;
-    this._tracer._spanFinished(this);
+    (this._tracer as Tracer & FinishedSpanSink)._spanFinished(this);
   }
 }
 
