@@ -121,8 +121,10 @@ export class BasicTracer implements Tracer {
       : new SpanContext(traceId, newSpanId(), flags, parent.traceState, parent.baggage, false, parent.extra);
     // A non-recording span is never exported, so it skips the clock read.
     const start = typeof options?.startTime === 'number' ? options.startTime : sampled ? nowMs() : 0;
-    const span = new Span(this, String(name), context, parent === null ? '' : parent.spanId, start, sampled, links);
-    if (sampled && tags !== undefined && tags !== null) span.addTags(tags);
+    const parentSpanId = parent === null ? '' : parent.spanId;
+    if (!sampled) return Span.unsampled(this, String(name), context, parentSpanId, start, links);
+    const span = Span.recording(this, String(name), context, parentSpanId, start, links);
+    if (tags !== undefined && tags !== null) span.addTags(tags);
     return span;
   }
 

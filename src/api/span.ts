@@ -75,8 +75,8 @@ export class Span {
   /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
   _extras: SpanExtras | null = null;
 
-  /** @internal Spans are made by `Tracer.startSpan`. */
-  constructor(
+  // Private: the factories below say which kind of span a call site makes.
+  private constructor(
     tracer: Tracer,
     name: string,
     context: SpanContext,
@@ -92,6 +92,36 @@ export class Span {
     this.startTime = startTime;
     this._recording = recording;
     this.references = references;
+  }
+
+  /**
+   * @internal A span of a sampled trace: keeps what is set on it and, once finished, goes to
+   * `tracer._spanFinished`. `parentSpanId` is '' for a root span; `startTime` in epoch milliseconds.
+   */
+  static recording(
+    tracer: Tracer & FinishedSpanSink,
+    name: string,
+    context: SpanContext,
+    parentSpanId: string,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parentSpanId, startTime, true, references);
+  }
+
+  /**
+   * @internal A span of an unsampled trace: named and linked to its parent like a recording one,
+   * so its context propagates, but it records nothing and is never exported.
+   */
+  static unsampled(
+    tracer: Tracer,
+    name: string,
+    context: SpanContext,
+    parentSpanId: string,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parentSpanId, startTime, false, references);
   }
 
   /**
