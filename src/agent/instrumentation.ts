@@ -64,6 +64,14 @@ export interface ModuleTarget {
    * through another one (`@koa/router` through `koa`).
    */
   reportOnly?: boolean;
+  /**
+   * Whether `import` of this target gets ES-module code, which only an ES-module loader hook can patch
+   * (a loader thread on Node 20). Unset (the usual case): read from the installed package — `"type":
+   * "module"`, an `import` export, an `.mjs` twin of the file. Set `false` when the package's ES-module
+   * entry only re-exports its CommonJS code (koa, pg-pool); set `true` when `patch` returns a
+   * replacement for the exports instead of patching them in place.
+   */
+  esModule?: boolean;
 }
 
 /**
