@@ -1,6 +1,6 @@
 import { nowMs } from '../util/clock.js';
 import { guard } from '../util/log.js';
-import { newSpanId, newTraceId } from '../util/ids.js';
+import { idPool, type IdPool } from '../util/ids.js';
 import { extractBinary, injectBinary } from './binary-format.js';
 import { defaultGetter, defaultSetter, type CarrierGetter, type CarrierSetter } from './carrier.js';
 import { FORMAT_BINARY, FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from './formats.js';
@@ -46,12 +46,15 @@ export class BasicTracer implements Tracer {
   private readonly _sampler: Sampler;
   private readonly _propagator: TextMapPropagator;
   private _processor: SpanProcessor;
+  private readonly _samplerReadsTraceId: boolean;
 
   constructor(parts: TracerParts) {
     this._scopeManager = parts.scopeManager;
     this._sampler = parts.sampler;
     this._propagator = parts.propagator;
     this._processor = parts.processor;
+    // A sampler that does not say otherwise (a user's, a ratio sampler) gets the trace id as hex.
+    this._samplerReadsTraceId = parts.sampler.readsTraceId !== false;
     this._resource = Object.freeze({ ...(parts.resource ?? {}) });
   }
 
@@ -108,7 +111,17 @@ export class BasicTracer implements Tracer {
       if (scope !== null) parent = scope.span.context();
     }
     const tags = options?.tags;
-    const traceId = parent === null ? newTraceId() : parent.traceId;
+    // A new trace's id stays bytes unless the sampler reads it (a ratio sampler).
+    let tracePool: IdPool | null = null;
+    let traceAt = 0;
+    let traceId = '';
+    if (parent === null) {
+      tracePool = idPool(16);
+      traceAt = tracePool.take(16);
+      if (this._samplerReadsTraceId) traceId = tracePool.hex(traceAt, 16);
+    } else if (this._samplerReadsTraceId) {
+      traceId = parent.traceId;
+    }
     let sampled = this._sampler.shouldSample(parent, traceId, name, tags);
     const priority = tags === undefined || tags === null ? undefined : tags[Tags.SAMPLING_PRIORITY];
     if (typeof priority === 'number') sampled = priority > 0;
@@ -116,14 +129,12 @@ export class BasicTracer implements Tracer {
     let flags: number;
     if (parent === null) flags = FLAG_RANDOM | (sampled ? FLAG_SAMPLED : 0);
     else flags = sampled ? parent.traceFlags | FLAG_SAMPLED : parent.traceFlags & ~FLAG_SAMPLED;
-    const context = parent === null
-      ? new SpanContext(traceId, newSpanId(), flags)
-      : new SpanContext(traceId, newSpanId(), flags, parent.traceState, parent.baggage, false, parent.extra);
+    const spanPool = idPool(8);
+    const context = SpanContext._local(parent, tracePool, traceAt, spanPool, spanPool.take(8), flags);
     // A non-recording span is never exported, so it skips the clock read.
     const start = typeof options?.startTime === 'number' ? options.startTime : sampled ? nowMs() : 0;
-    const parentSpanId = parent === null ? '' : parent.spanId;
-    if (!sampled) return Span.unsampled(this, String(name), context, parentSpanId, start, links);
-    const span = Span.recording(this, String(name), context, parentSpanId, start, links);
+    if (!sampled) return Span.unsampled(this, String(name), context, parent, start, links);
+    const span = Span.recording(this, String(name), context, parent, start, links);
     if (tags !== undefined && tags !== null) span.addTags(tags);
     return span;
   }

@@ -11,6 +11,7 @@ const INVALID_CONTEXT = new SpanContext('00000000000000000000000000000000', '000
 const NO_RESOURCE: Readonly<Record<string, TagValue>> = Object.freeze({});
 
 const NEVER_SAMPLE: Sampler = {
+  readsTraceId: false,
   shouldSample: () => false,
   toString: () => 'always_off',
 };
