@@ -262,7 +262,7 @@ export function defineInstrumentation(code: InstrumentationCode<any>): Instrumen
  * it did not start (a remote or foreign span context), so the agent's own spans become its children.
  */
 export function nonRecordingSpan(tracer: Tracer, context: SpanContextType): Span {
-  return new SpanClass(tracer, '', context, '', 0, false, null);
+  return SpanClass.nonRecording(tracer, context);
 }
 
 /** The configured `peer.service` of `hostname:port`, else of `hostname` (also `ctx.peerServiceOf`). */

@@ -63,8 +63,8 @@ export class Span {
   private readonly _recording: boolean;
   /** Milliseconds since the epoch. */
   readonly startTime: number;
-  /** The parent's span id, or '' for a root span. */
-  readonly parentSpanId: string;
+  /** @internal The parent's context (its span id is exported as the parent span id); null for a root span. */
+  readonly _parent: SpanContext | null;
   /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
   readonly references: readonly Reference[] | null;
   /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
@@ -75,7 +75,7 @@ export class Span {
     tracer: Tracer,
     name: string,
     context: SpanContext,
-    parentSpanId: string,
+    parent: SpanContext | null,
     startTime: number,
     recording: boolean,
     references: readonly Reference[] | null,
@@ -83,7 +83,7 @@ export class Span {
     this._tracer = tracer;
     this._name = name;
     this._context = context;
-    this.parentSpanId = parentSpanId;
+    this._parent = parent;
     this.startTime = startTime;
     this._recording = recording;
     this.references = references;
@@ -94,7 +94,13 @@ export class Span {
    * no-op tracer's one span. Recording spans come from `Tracer.startSpan`.
    */
   static nonRecording(tracer: Tracer, context: SpanContext): Span {
-    return new Span(tracer, '', context, '', 0, false, null);
+    return new Span(tracer, '', context, null, 0, false, null);
+  }
+
+  /** The parent's span id, or '' for a root span. */
+  get parentSpanId(): string {
+    const parent = this._parent;
+    return parent === null ? '' : parent.spanId;
   }
 
   /** The context to propagate or to use as a parent. */

@@ -4,7 +4,7 @@ import { extractBinary, injectBinary } from './binary-format.js';
 import type { TextMapPropagator } from './propagator.js';
 import { W3CBaggagePropagator } from '../propagation/w3c-baggage.js';
 import { W3CTraceContextPropagator } from '../propagation/w3c-trace-context.js';
-import { AlwaysOnSampler, ParentBasedSampler } from '../sampling/sampler.js';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler } from '../sampling/sampler.js';
 import type { Sampler } from './sampler.js';
 import { AsyncLocalScopeManager } from '../scope/async-local.js';
 import type { Scope, ScopeManager } from './scope-manager.js';
@@ -12,7 +12,7 @@ import { NoopSpanProcessor } from '../export/span-processor.js';
 import type { SpanProcessor } from './span-processor.js';
 import { nowMs } from '../util/clock.js';
 import { guard } from '../util/log.js';
-import { newSpanId, newTraceId } from '../util/ids.js';
+import { idPool, type IdPool } from '../util/ids.js';
 import { FORMAT_BINARY, FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from './formats.js';
 import { isContextSource, type ContextSource, type Reference } from './reference.js';
 import { FLAG_RANDOM, FLAG_SAMPLED, SpanContext } from './span-context.js';
@@ -62,12 +62,14 @@ export class Tracer {
   private readonly _sampler: Sampler;
   private readonly _propagator: TextMapPropagator;
   private _processor: SpanProcessor;
+  private readonly _samplerReadsTraceId: boolean;
 
   constructor(options: TracerOptions = {}) {
     this._scopeManager = options.scopeManager ?? new AsyncLocalScopeManager();
     this._sampler = options.sampler ?? new ParentBasedSampler(new AlwaysOnSampler());
     this._propagator = options.propagator ?? new CompositePropagator([new W3CTraceContextPropagator(), new W3CBaggagePropagator()]);
     this._processor = options.processor ?? new NoopSpanProcessor();
+    this._samplerReadsTraceId = readsTraceId(this._sampler);
     this._resource = Object.freeze({ ...(options.resource ?? {}) });
   }
 
@@ -133,7 +135,17 @@ export class Tracer {
       if (scope !== null) parent = scope.span.context();
     }
     const tags = options?.tags;
-    const traceId = parent === null ? newTraceId() : parent.traceId;
+    // A new trace's id stays bytes unless the sampler reads it (a ratio sampler).
+    let tracePool: IdPool | null = null;
+    let traceAt = 0;
+    let traceId = '';
+    if (parent === null) {
+      tracePool = idPool(16);
+      traceAt = tracePool.take(16);
+      if (this._samplerReadsTraceId) traceId = tracePool.hex(traceAt, 16);
+    } else if (this._samplerReadsTraceId) {
+      traceId = parent.traceId;
+    }
     let sampled = this._sampler.shouldSample(parent, traceId, name, tags);
     const priority = tags === undefined || tags === null ? undefined : tags[Tags.SAMPLING_PRIORITY];
     if (typeof priority === 'number') sampled = priority > 0;
@@ -141,12 +153,11 @@ export class Tracer {
     let flags: number;
     if (parent === null) flags = FLAG_RANDOM | (sampled ? FLAG_SAMPLED : 0);
     else flags = sampled ? parent.traceFlags | FLAG_SAMPLED : parent.traceFlags & ~FLAG_SAMPLED;
-    const context = parent === null
-      ? new SpanContext(traceId, newSpanId(), flags)
-      : new SpanContext(traceId, newSpanId(), flags, parent.traceState, parent.baggage, false, parent.extra);
+    const spanPool = idPool(8);
+    const context = SpanContext._local(parent, tracePool, traceAt, spanPool, spanPool.take(8), flags);
     // A non-recording span is never exported, so it skips the clock read.
     const start = typeof options?.startTime === 'number' ? options.startTime : sampled ? nowMs() : 0;
-    const span = new Span(this, String(name), context, parent === null ? '' : parent.spanId, start, sampled, links);
+    const span = new Span(this, String(name), context, parent, start, sampled, links);
     if (sampled && tags !== undefined && tags !== null) span.addTags(tags);
     return span;
   }
@@ -233,6 +244,18 @@ export class Tracer {
   _spanFinished(span: Span): void {
     guard('span processor', () => this._processor.onEnd(span), undefined);
   }
+}
+
+/**
+ * Whether `sampler` may read the trace id it is given. The agent's own always-on, always-off and
+ * parent-based samplers over them do not, so spans of a new trace never turn its id into hex (they
+ * get '' instead); any other sampler, a user's included, gets the id.
+ */
+function readsTraceId(sampler: Sampler): boolean {
+  const type = sampler.constructor;
+  if (type === AlwaysOnSampler || type === AlwaysOffSampler) return false;
+  if (type === ParentBasedSampler) return readsTraceId((sampler as ParentBasedSampler).root);
+  return true;
 }
 
 function toContext(value: Span | SpanContext | ContextSource): SpanContext | null {

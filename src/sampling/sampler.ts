@@ -26,7 +26,8 @@ export class AlwaysOffSampler implements Sampler {
 
 /** Follows the parent's sampled flag; asks `root` only for spans that start a trace. */
 export class ParentBasedSampler implements Sampler {
-  constructor(private readonly root: Sampler) {}
+  /** @param root decides for spans that start a trace. */
+  constructor(readonly root: Sampler) {}
   shouldSample(parent: SpanContext | null, traceId: string, name: string, tags: Readonly<Tags> | undefined): boolean {
     if (parent !== null) return parent.sampled;
     return this.root.shouldSample(null, traceId, name, tags);
