@@ -1,6 +1,5 @@
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { describeError, log } from '../util/log.js';
 import { firstEsModuleTarget } from './es-module-targets.js';
 import { hookCommonJsImports } from './hooks-load.js';
@@ -48,7 +47,8 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     return hook;
   }
   hookCommonJsImports(registry);
-  patchBuiltins(registry, targets);
+  const watching = watchBuiltinImports(registry);
+  if (!watching) patchBuiltins(registry, targets);
   // A disabled instrumentation's wraps are undone: ES-module importers of built-ins see that too.
   registry.onDisable(() => nodeModule.syncBuiltinESMExports());
   return {
@@ -57,7 +57,7 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     },
     add(added) {
       if (hook !== null) return hook.add(added);
-      patchBuiltins(registry, registry.hookTargets());
+      if (!watching) patchBuiltins(registry, registry.hookTargets());
       const later = firstEsModuleTarget(added);
       if (later === null) return Promise.resolve();
       log.debug(`${describe(later)} loads as an ES module: the import hook is installed now, for the imports that follow`);
@@ -69,6 +69,36 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
 
 function describe(t: HookTarget): string {
   return t.subpath ? `${t.name}/${t.subpath}` : t.name;
+}
+
+/**
+ * Where `module.registerHooks` exists (Node 22.15+, 23.5+), a resolve-only hook of our own (~0.1 ms,
+ * in-thread, no import-in-the-middle) patches a targeted built-in when the app first resolves it,
+ * `import` and `require` alike, before Node builds its ES-module exports: `https` (and `tls` with it,
+ * ~30 ms of CPU on Node 24) is loaded only by apps that use it. Returns false where the API is missing.
+ */
+function watchBuiltinImports(registry: InstrumentationRegistry): boolean {
+  const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
+  if (typeof registerHooks !== 'function') return false;
+  let patching = false;
+  const resolve: ResolveHook = (specifier, context, next) => {
+    const resolved = next(specifier, context);
+    if (!patching && resolved.url.startsWith('node:')) {
+      const name = resolved.url.slice(5);
+      if (registry.hasTarget(name, '')) {
+        // The require below resolves the built-in again.
+        patching = true;
+        try {
+          patchBuiltins(registry, [{ name, subpath: '' }]);
+        } finally {
+          patching = false;
+        }
+      }
+    }
+    return resolved;
+  };
+  (registerHooks as (hooks: { resolve: ResolveHook }) => void)({ resolve });
+  return true;
 }
 
 /**
@@ -163,6 +193,8 @@ function includeEntry(target: HookTarget): string | RegExp {
  * loader thread, told what to include up front and, for later registrations, over a message port.
  */
 function registerOffThread(targets: readonly HookTarget[]): ImportHook {
+  // Required here: only this path needs a message port.
+  const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const hookUrl = pathToFileURL(require.resolve('import-in-the-middle/hook.mjs')).href;
   nodeModule.register(hookUrl, {
