@@ -2,7 +2,8 @@
  * @acme/tracing-agent — the OpenTracing-style API. Importing this module has no side effects;
  * the zero-code agent is `@acme/tracing-agent/register`.
  */
-export { Tracer, type SpanOptions, type ActiveSpanOptions, type TracerOptions } from './api/tracer.js';
+export { Tracer, type TracerOptions, type TracerConstructor } from './tracer.js';
+export type { SpanOptions, ActiveSpanOptions } from './api/tracer.js';
 export { Span, recordError, type TagValue, type LogRecord } from './api/span.js';
 export { SpanContext, FLAG_SAMPLED, FLAG_RANDOM, type Baggage } from './api/span-context.js';
 export { Reference, childOf, followsFrom, type ContextSource } from './api/reference.js';

@@ -7,6 +7,11 @@ import type { Tags } from './span.js';
  */
 export interface Sampler {
   shouldSample(parent: SpanContext | null, traceId: string, operationName: string, tags: Readonly<Tags> | undefined): boolean;
+  /**
+   * False when the decision never reads `traceId`: a new trace's id then stays bytes, and the
+   * sampler gets '' (no hex made per span). Absent (a sampler written elsewhere): it gets the id.
+   */
+  readonly readsTraceId?: boolean;
   /** A short description for logs and the `config` command, e.g. `parent_based(always_on)`. */
   toString(): string;
 }

@@ -3,6 +3,11 @@ import { type Reference } from './reference.js';
 import { SpanContext } from './span-context.js';
 import type { Tracer } from './tracer.js';
 
+/** @internal What a recording span reports to when it finishes: the tracer that started it. */
+export interface FinishedSpanSink {
+  _spanFinished(span: Span): void;
+}
+
 /** A tag value: what OpenTracing and the exporters accept. */
 export type TagValue = string | number | boolean;
 
@@ -70,8 +75,8 @@ export class Span {
   /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
   _extras: SpanExtras | null = null;
 
-  /** @internal Spans are made by `Tracer.startSpan`. */
-  constructor(
+  // Private: the factories below say which kind of span a call site makes.
+  private constructor(
     tracer: Tracer,
     name: string,
     context: SpanContext,
@@ -87,6 +92,36 @@ export class Span {
     this.startTime = startTime;
     this._recording = recording;
     this.references = references;
+  }
+
+  /**
+   * @internal A span of a sampled trace: keeps what is set on it and, once finished, goes to
+   * `tracer._spanFinished`. `parent` is null for a root span; `startTime` in epoch milliseconds.
+   */
+  static recording(
+    tracer: Tracer & FinishedSpanSink,
+    name: string,
+    context: SpanContext,
+    parent: SpanContext | null,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parent, startTime, true, references);
+  }
+
+  /**
+   * @internal A span of an unsampled trace: named and linked to its parent like a recording one,
+   * so its context propagates, but it records nothing and is never exported.
+   */
+  static unsampled(
+    tracer: Tracer,
+    name: string,
+    context: SpanContext,
+    parent: SpanContext | null,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parent, startTime, false, references);
   }
 
   /**
@@ -208,7 +243,7 @@ export class Span {
     }
     const end = typeof finishTime === 'number' ? finishTime : nowMs();
     this._duration = end >= this.startTime ? end - this.startTime : 0;
-    this._tracer._spanFinished(this);
+    (this._tracer as Tracer & FinishedSpanSink)._spanFinished(this);
   }
 }
 

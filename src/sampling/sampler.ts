@@ -6,6 +6,7 @@ export type { Sampler } from '../api/sampler.js';
 
 /** Records every trace. */
 export class AlwaysOnSampler implements Sampler {
+  readonly readsTraceId = false;
   shouldSample(): boolean {
     return true;
   }
@@ -16,6 +17,7 @@ export class AlwaysOnSampler implements Sampler {
 
 /** Records no trace; context still propagates with the sampled flag off. */
 export class AlwaysOffSampler implements Sampler {
+  readonly readsTraceId = false;
   shouldSample(): boolean {
     return false;
   }
@@ -28,6 +30,10 @@ export class AlwaysOffSampler implements Sampler {
 export class ParentBasedSampler implements Sampler {
   /** @param root decides for spans that start a trace. */
   constructor(readonly root: Sampler) {}
+  /** With a parent the decision is the parent's flag; without one, `root` decides. */
+  get readsTraceId(): boolean {
+    return this.root.readsTraceId !== false;
+  }
   shouldSample(parent: SpanContext | null, traceId: string, name: string, tags: Readonly<Tags> | undefined): boolean {
     if (parent !== null) return parent.sampled;
     return this.root.shouldSample(null, traceId, name, tags);

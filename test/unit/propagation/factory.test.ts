@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Tracer } from '../../../src/api/tracer.js';
+import { Tracer } from '../../../src/tracer.js';
 import { FORMAT_HTTP_HEADERS } from '../../../src/api/formats.js';
 import { SpanContext } from '../../../src/api/span-context.js';
 import { createPropagator, PROPAGATOR_NAMES } from '../../../src/propagation/factory.js';
