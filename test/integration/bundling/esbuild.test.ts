@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { postgres, redis } from '../../helpers/db-servers.js';
-import { startFixtureApp } from '../../helpers/fixture-app.js';
+import { startApp } from '../../helpers/fixture-app.js';
 import { ROOT } from '../../helpers/run-node.js';
 
 // The express + pg + ioredis app of fixtures/, bundled with esbuild (CJS and ESM output) with our
@@ -71,11 +71,11 @@ function checkTraces(t: Test, spans: ReceivedSpan[]): void {
 async function run(t: Test, file: string): Promise<{ spans: ReceivedSpan[]; stderr: string }> {
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const app = await startFixtureApp(OUT, '', file, env(collector));
+  const app = await startApp(path.join(OUT, file), { preserveSymlinks: true, env: env(collector) });
   const replies = await Promise.all([1, 2, 3].map((n) => app.get(`/users/${n}`)));
   t.same(replies.map((r) => r.body), ['user 1', 'user 2', 'user 3']);
-  const stderr = await app.stop();
-  return { spans: collector.spans, stderr };
+  await app.stop();
+  return { spans: collector.spans, stderr: app.stderr };
 }
 
 for (const [format, source] of [['cjs', 'app.cjs'], ['esm', 'app.mjs']] as const) {
@@ -96,11 +96,11 @@ t.test('the unbundled app has the same span tree (the reference)', async (t) => 
   mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   copyFileSync(path.join(FIXTURES, 'app.cjs'), path.join(dir, 'app.cjs'));
   for (const [name, real] of [['express', 'express'], ['pg', 'pg'], ['ioredis', 'ioredis5']]) symlinkSync(path.join(ROOT, 'node_modules', real), path.join(dir, 'node_modules', name));
-  const app = await startFixtureApp(dir, '', 'app.cjs', { ...env(collector), NODE_PATH: path.join(ROOT, 'node_modules') });
+  const app = await startApp(path.join(dir, 'app.cjs'), { preserveSymlinks: true, env: { ...env(collector), NODE_PATH: path.join(ROOT, 'node_modules') } });
   await Promise.all([1, 2, 3].map((n) => app.get(`/users/${n}`)));
-  const stderr = await app.stop();
+  await app.stop();
   checkTraces(t, collector.spans);
-  t.notMatch(stderr, /bundle/, 'no bundle warning for an unbundled app');
+  t.notMatch(app.stderr, /bundle/, 'no bundle warning for an unbundled app');
 });
 
 t.test('a bundle without the plugin: one warning naming the instrumentations and the plugin, and http spans', async (t) => {
@@ -117,11 +117,11 @@ t.test('a bundle without the plugin: one warning naming the instrumentations and
 
 t.test('a bundle built with the plugin runs unchanged without the agent', async (t) => {
   const file = await bundle('app.cjs', 'no-agent.cjs', 'cjs', true);
-  const app = await startFixtureApp(OUT, '', file, fixtureEnv, false);
+  const app = await startApp(path.join(OUT, file), { preserveSymlinks: true, env: fixtureEnv, agent: false });
   const replies = await Promise.all([1, 2, 3].map((n) => app.get(`/users/${n}`)));
   t.same(replies.map((r) => `${r.status} ${r.body}`), ['200 user 1', '200 user 2', '200 user 3']);
-  const stderr = await app.stop();
-  t.equal(stderr, '', 'nothing on stderr');
+  await app.stop();
+  t.equal(app.stderr, '', 'nothing on stderr');
 });
 
 t.test('a minified build without keepNames fails with the message; with keepNames it builds', async (t) => {

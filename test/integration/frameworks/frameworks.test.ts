@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { ROOT } from '../../helpers/run-node.js';
-import { startApp } from './run-app.js';
+import { fixturePath, startApp } from '../../helpers/fixture-app.js';
 
 // Zero-code: each fixture app runs under `--import register.mjs`, once as .cjs and once as .mjs,
 // exporting OTLP to an in-test collector; every framework major is installed side by side.
@@ -42,7 +42,7 @@ for (const fw of frameworks) {
     t.test(`${fw.folder} ${file}`, { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
-      const app = await startApp(fw.folder, file, env(collector));
+      const app = await startApp(fixturePath('frameworks', fw.folder, file), { preserveSymlinks: true, env: env(collector) });
       const replies = {
         plain: await app.get('/users/42'),
         nested: await app.get('/api/v1/items/7'),
@@ -51,7 +51,8 @@ for (const fw of frameworks) {
         client: await app.get('/client-error'),
         context: await app.get('/context'),
       };
-      const stderr = await app.stop();
+      await app.stop();
+      const stderr = app.stderr;
       t.same(
         Object.values(replies).map((r) => r.status), [200, 200, 404, 500, 400, 200],
         `the app answers as it would without the agent ${stderr ? `(stderr: ${stderr})` : ''}`,
@@ -99,7 +100,7 @@ for (const fw of [frameworks[1]!, frameworks[3]!, frameworks[5]!, frameworks[6]!
   t.test(`${fw.folder} with TRACING_DISABLED_INSTRUMENTATIONS=${fw.component}`, { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
-    const app = await startApp(fw.folder, 'app.cjs', env(collector, { TRACING_DISABLED_INSTRUMENTATIONS: fw.component }));
+    const app = await startApp(fixturePath('frameworks', fw.folder, 'app.cjs'), { preserveSymlinks: true, env: env(collector, { TRACING_DISABLED_INSTRUMENTATIONS: fw.component }) });
     const reply = await app.get('/users/42');
     await app.stop();
     t.equal(reply.status, 200);
@@ -118,7 +119,7 @@ t.test('express middleware spans, switched on in the TRACING_CONFIG file', { ski
   writeFileSync(configFile, JSON.stringify({ instrumentations: { express: { middlewareSpans: true } } }));
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const app = await startApp('express4', 'app.mjs', env(collector, { TRACING_CONFIG: configFile }));
+  const app = await startApp(fixturePath('frameworks', 'express4', 'app.mjs'), { preserveSymlinks: true, env: env(collector, { TRACING_CONFIG: configFile }) });
   t.equal((await app.get('/users/42')).status, 200);
   await app.stop();
   const spans = await collector.waitForSpans(2, 5000);
