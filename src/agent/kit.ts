@@ -6,7 +6,7 @@ import { nowMs } from '../util/clock.js';
 import { describeError, guard, log } from '../util/log.js';
 import { UrlRedactor } from '../util/redact.js';
 import { isTracingSuppressed } from '../util/suppress.js';
-import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogsKit } from './instrumentation.js';
+import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogRecordData, type LogsKit } from './instrumentation.js';
 import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
 /*
@@ -38,6 +38,17 @@ export interface AgentRuntime {
 }
 
 const NO_LOGS_EXPORT: LogsKit = { injection: true, emit: null };
+
+/** The runtime the loader hands every instrumentation, from the agent's configuration. */
+export function agentRuntime(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): AgentRuntime {
+  return { tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
+}
+
+/** The instrumentation's section of the `TRACING_CONFIG` file: its raw options (`"koa": false` has none). */
+export function optionsSectionOf(config: Readonly<Config>, name: string): Readonly<Record<string, unknown>> {
+  const raw = config.instrumentations[name];
+  return raw === false || raw === undefined ? {} : raw;
+}
 
 /**
  * One instrumentation switched on in this process: its code, its options (read once), and the
