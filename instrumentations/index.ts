@@ -7,6 +7,8 @@ import type { RegistryEntry } from '../src/agent/instrumentation.js';
  * `load` runs only when one of the modules loads (`patch`) or when the agent starts (`subscribe`).
  * Adding an instrumentation is one file plus one line here (docs/architecture.md).
  */
+// `esModule: false` (koa, pg-pool): the package's ES-module entry only re-exports its CommonJS code, which
+// the loader patches without an import hook (see ModuleTarget.esModule).
 export const instrumentations: readonly RegistryEntry[] = [
   { name: 'http', kind: 'patch', modules: [{ name: 'http', versions: '*' }], load: () => require('./http/http.js').default },
   { name: 'https', kind: 'patch', modules: [{ name: 'https', versions: '*' }], load: () => require('./http/https.js').default },
@@ -14,9 +16,9 @@ export const instrumentations: readonly RegistryEntry[] = [
   { name: 'fetch', kind: 'subscribe', modules: [{ name: 'fetch', versions: '*', reportOnly: true }], load: () => require('./undici/fetch.js').default },
   { name: 'express', kind: 'patch', modules: [{ name: 'express', versions: '>=4 <6' }], load: () => require('./frameworks/express.js').default },
   { name: 'fastify', kind: 'patch', modules: [{ name: 'fastify', versions: '>=4 <6' }], load: () => require('./frameworks/fastify.js').default },
-  { name: 'koa', kind: 'patch', modules: [{ name: 'koa', versions: '>=2 <4' }, { name: '@koa/router', versions: '*', reportOnly: true }], load: () => require('./frameworks/koa.js').default },
+  { name: 'koa', kind: 'patch', modules: [{ name: 'koa', versions: '>=2 <4', esModule: false }, { name: '@koa/router', versions: '*', reportOnly: true }], load: () => require('./frameworks/koa.js').default },
   { name: 'hapi', kind: 'patch', modules: [{ name: '@hapi/hapi', versions: '>=21 <22', file: 'lib/request.js' }], load: () => require('./frameworks/hapi.js').default },
-  { name: 'pg', kind: 'patch', modules: [{ name: 'pg', versions: '>=8 <9', file: 'lib/client.js' }, { name: 'pg-pool', versions: '>=3 <4' }], load: () => require('./sql/pg.js').default },
+  { name: 'pg', kind: 'patch', modules: [{ name: 'pg', versions: '>=8 <9', file: 'lib/client.js' }, { name: 'pg-pool', versions: '>=3 <4', esModule: false }], load: () => require('./sql/pg.js').default },
   { name: 'mysql2', kind: 'patch', modules: [{ name: 'mysql2', versions: '>=3 <4', file: 'lib/connection.js' }, { name: 'mysql2', versions: '>=3 <4', file: 'lib/pool.js' }], load: () => require('./sql/mysql2.js').default },
   { name: 'ioredis', kind: 'patch', modules: [{ name: 'ioredis', versions: '>=5 <7' }], load: () => require('./redis/ioredis.js').default },
   // Every @redis/client is claimed: >= 5.12 publishes on diagnostics_channel (subscribed), older ones are patched.

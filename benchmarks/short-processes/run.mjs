@@ -10,8 +10,11 @@
 // --before adds the collector up/down variants for another checkout of the agent (built, with its
 // register.mjs), to compare two builds in one run.
 // Run `npm run build` first (the agent is loaded from dist/).
+// The job runs from a temporary folder (a copy of job.cjs, no node_modules), as a user's script does:
+// run from inside this repository it would see the repository's devDependencies (graphql, whose
+// ES-module build makes the agent start an import hook).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -33,6 +36,10 @@ if (!existsSync(path.join(root, 'dist', 'src', 'agent', 'start.js'))) {
   console.error('build first: npm run build');
   process.exit(1);
 }
+
+const jobDir = mkdtempSync(path.join(os.tmpdir(), 'short-processes-'));
+copyFileSync(path.join(here, 'job.cjs'), path.join(jobDir, 'job.cjs'));
+process.on('exit', () => rmSync(jobDir, { recursive: true, force: true }));
 
 // The collector: answers every OTLP request with 200 and counts what it got.
 let received = 0;
@@ -68,7 +75,8 @@ if (before !== null) {
 
 function runOne(env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [path.join(here, 'job.cjs')], {
+    const child = spawn(node, [path.join(jobDir, 'job.cjs')], {
+      cwd: jobDir,
       env: { ...baseEnv, TRACING_SERVICE_NAME: 'short-process', ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });

@@ -1,11 +1,22 @@
-// Start-up of two builds of the agent, interleaved in one run, with the loader thread on its own:
-// CPU of all threads and peak RSS from /usr/bin/time (wall time swings too much on a shared machine).
-// Usage (after `npx tsc -p .` here and in the other tree):
-//   node benchmarks/startup/compare-builds.mjs --before /path/to/other/checkout [--runs 10]
-// Also prints how many files `--import register.mjs` loads in each build (CommonJS, via Module._load).
+// Start-up of two builds of the agent against no agent, interleaved in one run: an empty script and a
+// small express app, each as CommonJS and as an ES module, on one or more Node lines, unpinned and
+// pinned to one core (`taskset -c 0`: a one-CPU container, where a loader thread competes with the app).
+//
+// The scripts are copied to a temporary folder whose node_modules holds express only, as in a user's
+// app: run from inside this repository they would see its devDependencies (graphql, …), and the agent
+// starts an ES-module loader hook when an installed target package loads as ES-module code.
+//
+// Usage (after `npm run build` here and in the other tree):
+//   node benchmarks/startup/compare-builds.mjs --before /path/to/other/build [--runs 10] [--lines 20,24]
+//        [--pin both|no|yes] [--scripts empty,express] [--exporter none|otlp]
+// Per process: wall ms (spawn to exit, measured here), CPU ms of all threads and peak RSS (read by a
+// --require'd reporter at 'exit': process.cpuUsage() and resourceUsage().maxRSS cover every thread).
+// Medians; "added" is against no agent in the same run.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -14,40 +25,50 @@ const arg = (name, fallback) => {
   return at === -1 ? fallback : process.argv[at + 1];
 };
 const beforeRoot = arg('before', null);
-if (beforeRoot === null) {
-  console.error('usage: compare-builds.mjs --before <checkout with dist/> [--runs 10]');
-  process.exit(1);
-}
 const runs = Math.max(1, Math.min(50, Number(arg('runs', '10')) || 10));
-const script = path.join(here, 'empty.mjs');
-const before = path.join(path.resolve(beforeRoot), 'register.mjs');
-const after = path.join(root, 'register.mjs');
-const emptyHook = `data:text/javascript,${encodeURIComponent("import{register}from'node:module';register('data:text/javascript,export async function resolve(s,c,n){return n(s,c)}')")}`;
-// Given as the first --import, so it sees every CommonJS file the agent loads.
-const countFiles = `data:text/javascript,${encodeURIComponent("import M from'node:module';const o=M._load,s=new Set();M._load=function(r,p,m){try{const f=M._resolveFilename(r,p,m);if(f.includes('/'))s.add(f)}catch{}return o.apply(this,arguments)};process.on('exit',()=>process.stderr.write('files='+s.size+'\\n'))")}`;
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRACING_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
+const pins = { both: [false, true], no: [false], yes: [true] }[arg('pin', 'both')] ?? [false, true];
+const groups = arg('scripts', 'empty,express').split(',');
+const exporter = arg('exporter', 'none');
+
+const app = mkdtempSync(path.join(tmpdir(), 'startup-app-'));
+mkdirSync(path.join(app, 'node_modules'));
+symlinkSync(realpathSync(path.join(root, 'node_modules', 'express')), path.join(app, 'node_modules', 'express'));
+for (const f of ['empty.cjs', 'empty.mjs']) copyFileSync(path.join(here, f), path.join(app, f));
+for (const f of ['app.cjs', 'app.mjs']) copyFileSync(path.join(here, 'express', f), path.join(app, `express-${f}`));
+const reporter = path.join(app, 'report-usage.cjs');
+writeFileSync(reporter, "process.on('exit',()=>{const c=process.cpuUsage();process.stderr.write('USAGE '+JSON.stringify({cpu:(c.user+c.system)/1000,rss:process.resourceUsage().maxRSS/1024})+'\\n')});\n");
+process.on('exit', () => rmSync(app, { recursive: true, force: true }));
+
+const scripts = [
+  { group: 'empty', file: 'empty.cjs', label: 'empty .cjs' },
+  { group: 'empty', file: 'empty.mjs', label: 'empty .mjs' },
+  { group: 'express', file: 'express-app.cjs', label: 'express .cjs' },
+  { group: 'express', file: 'express-app.mjs', label: 'express .mjs' },
+].filter((s) => groups.includes(s.group));
+const env = exporter === 'none' ? { TRACING_EXPORTER: 'none' } : {};
 const variants = [
   { name: 'no agent', args: [] },
-  { name: '--import of an empty module', args: ['--import', path.join(here, 'nothing.mjs')] },
-  { name: 'module.register of an empty hook (loader thread)', args: ['--import', emptyHook] },
-  { name: 'before, TRACING_EXPORTER=none', args: ['--import', before], env: { TRACING_EXPORTER: 'none' }, count: true },
-  { name: 'after, TRACING_EXPORTER=none', args: ['--import', after], env: { TRACING_EXPORTER: 'none' }, count: true },
-  { name: 'before, OTLP (default)', args: ['--import', before], count: true },
-  { name: 'after, OTLP (default)', args: ['--import', after], count: true },
+  ...(beforeRoot === null ? [] : [{ name: 'before', args: ['--import', path.join(path.resolve(beforeRoot), 'register.mjs')], env }]),
+  { name: 'after', args: ['--import', path.join(root, 'register.mjs')], env },
 ];
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRACING_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
 
-function once(variant) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, ...variant.args, script], { env: { ...baseEnv, ...variant.env }, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${variant.name} failed: ${r.stderr}`);
-  const [user, sys, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { ms, cpu: (user + sys) * 1000, rss: kb / 1024 };
+function nodeFor(major) {
+  if (major === process.versions.node.split('.')[0]) return process.execPath;
+  const binary = path.join(root, 'test', 'integration', 'loader', 'node-lines', 'node_modules', `node${major}`, 'bin', 'node');
+  if (!existsSync(binary)) throw new Error(`no Node ${major} binary at ${binary}`);
+  return binary;
 }
 
-function files(variant) {
-  const r = spawnSync(process.execPath, ['--import', countFiles, ...variant.args, script], { env: { ...baseEnv, ...variant.env }, encoding: 'utf8' });
-  return /files=(\d+)/.exec(r.stderr)?.[1] ?? '?';
+function once(node, pinned, variant, script) {
+  const argv = [node, '--require', reporter, ...variant.args, path.join(app, script.file)];
+  const [cmd, ...rest] = pinned ? ['taskset', '-c', '0', ...argv] : argv;
+  const started = process.hrtime.bigint();
+  const r = spawnSync(cmd, rest, { cwd: app, env: { ...baseEnv, ...variant.env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const usage = /USAGE (.*)/.exec(r.stderr ?? '');
+  if (r.status !== 0 || usage === null) throw new Error(`${variant.name} ${script.label} failed: ${r.stderr}`);
+  return { ms, ...JSON.parse(usage[1]) };
 }
 
 const median = (xs) => {
@@ -55,13 +76,29 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const samples = variants.map(() => []);
-once(variants[0]); // warm the file system cache
-for (let i = 0; i < runs; i++) variants.forEach((v, j) => samples[j].push(once(v)));
-const med = (j, key) => median(samples[j].map((s) => s[key]));
-console.log(`node ${process.version}, empty .mjs, ${runs} runs interleaved, median (CPU at 10 ms resolution)`);
-console.log('| variant | files loaded | wall ms | added CPU ms | added peak RSS MB |');
-console.log('|---|---|---|---|---|');
-variants.forEach((v, j) => {
-  console.log(`| ${v.name} | ${v.count ? files(v) : ''} | ${med(j, 'ms').toFixed(0)} | ${(med(j, 'cpu') - med(0, 'cpu')).toFixed(0)} | ${(med(j, 'rss') - med(0, 'rss')).toFixed(1)} |`);
-});
+
+const rows = [];
+for (const major of arg('lines', process.versions.node.split('.')[0]).split(',')) {
+  const node = nodeFor(major);
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  for (const pinned of pins) {
+    for (const script of scripts) {
+      const samples = variants.map(() => []);
+      once(node, pinned, variants[0], script); // warm the file system cache
+      for (let i = 0; i < runs; i++) variants.forEach((v, j) => samples[j].push(once(node, pinned, v, script)));
+      const med = (j, key) => median(samples[j].map((s) => s[key]));
+      variants.forEach((v, j) => {
+        rows.push({ version, pinned, script: script.label, variant: v.name, ms: med(j, 'ms'), cpu: med(j, 'cpu'), rss: med(j, 'rss'), addMs: med(j, 'ms') - med(0, 'ms'), addCpu: med(j, 'cpu') - med(0, 'cpu'), addRss: med(j, 'rss') - med(0, 'rss') });
+      });
+      process.stderr.write(`${version} ${pinned ? 'pinned' : 'unpinned'} ${script.label} done\n`);
+    }
+  }
+}
+
+console.log(`${runs} runs per variant, interleaved, medians; exporter ${exporter}`);
+console.log('| Node | cores | script | variant | wall ms | added wall ms | CPU ms | added CPU ms | peak RSS MB | added peak RSS MB |');
+console.log('|---|---|---|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const added = (x, d = 0) => (r.variant === 'no agent' ? '' : (x >= 0 ? '+' : '') + x.toFixed(d));
+  console.log(`| ${r.version} | ${r.pinned ? '1 (taskset)' : 'all'} | ${r.script} | ${r.variant} | ${r.ms.toFixed(0)} | ${added(r.addMs)} | ${r.cpu.toFixed(0)} | ${added(r.addCpu)} | ${r.rss.toFixed(1)} | ${added(r.addRss, 1)} |`);
+}

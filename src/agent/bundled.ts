@@ -11,6 +11,39 @@ import { patches } from './registry.js';
 const CHANNEL = 'acme-tracing:bundled-module';
 // A bundle bigger than this is not read to look for inlined packages (the warning is a courtesy).
 const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+// Kept equal to KEPT_NAME_PROBES (src/bundler/targets.ts): a function and a class every trailer names.
+const KEPT_NAME_PROBES = ['acmeTracingKeptFn', 'AcmeTracingKeptClass'];
+// A main script smaller than this is not searched for minified packages: the smallest bundle of an
+// instrumented package is bigger (bunyan alone, minified: 16 KiB).
+const MIN_MINIFIED_BUNDLE_CHARS = 8 * 1024;
+
+/**
+ * A minifier drops the file-name comments and module ids that name inlined packages, but keeps string
+ * literals. One string per package that its code keeps through minification (an error message, an
+ * internal setting name) and that an app's own main script has no reason to write; checked against
+ * every installed major by test/unit/agent/bundled.test.ts. Packages left out are not recognized in a
+ * minified bundle (the agent still traces what it can; the warning is a courtesy).
+ */
+export const MINIFIED_FINGERPRINTS: Readonly<Record<string, string>> = {
+  express: 'trust proxy fn',
+  fastify: 'FST_ERR_HOOK_INVALID_TYPE',
+  koa: 'proxyIpHeader',
+  '@hapi/hapi': 'Cannot start server while it is in',
+  pg: 'Client has already been connected. You cannot reuse a client.',
+  'pg-pool': 'Cannot use a pool after calling end on the pool',
+  mysql2: "Can't add new command when connection is in closed state",
+  ioredis: 'Reached the max retries per request limit',
+  '@redis/client': 'Socket closed unexpectedly',
+  graphql: 'Must provide document.',
+  undici: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  pino: 'pino.setLevel',
+  winston: '[winston] Unknown logger level: %s',
+  bunyan: 'invalid Logger creation: do not pass a second arg',
+  '@grpc/grpc-js': 'Channel has been shut down',
+  amqplib: 'Channel ended, no reply will be forthcoming',
+};
+
+const PLUGIN_OF = { esbuild: '@acme/tracing-agent/esbuild', webpack: '@acme/tracing-agent/webpack', unknown: '@acme/tracing-agent/esbuild or /webpack' } as const;
 
 let published = false;
 
@@ -22,13 +55,27 @@ export function listenForBundledModules(registry: InstrumentationRegistry): void
   dc.subscribe(CHANNEL, (message) => {
     published = true;
     try {
-      const m = message as { name?: unknown; version?: unknown; file?: unknown; exports?: unknown };
+      const m = message as { name?: unknown; version?: unknown; file?: unknown; exports?: unknown; keptNames?: unknown };
       if (typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.file !== 'string') return;
       m.exports = registry.onLoad({ name: m.name, subpath: normalizeSubpath(m.file), version: m.version, builtin: false }, m.exports);
+      warnIfNamesLost(m.name, m.keptNames);
     } catch (err) {
       log.warnOnce('hook:bundled', `internal error handling a bundled module, module left untouched: ${describeError(err)}`);
     }
   });
+}
+
+/**
+ * The plugins fail a minified build that renames functions; a bundle minified again afterwards (by
+ * another tool) slips past them, so the agent checks the names the trailer carries.
+ */
+function warnIfNamesLost(name: string, probes: unknown): void {
+  if (!Array.isArray(probes) || probes.every((p, i) => typeof p === 'function' && p.name === KEPT_NAME_PROBES[i])) return;
+  log.warnOnce(
+    'bundle:names-lost',
+    `this bundle was minified without keeping function and class names: ${name} and the other bundled packages are traced, but spans named ` +
+      `after functions (express middleware) get minified names; keep names in the minifier (esbuild keepNames, terser keep_fnames and keep_classnames), see docs/bundling.md`,
+  );
 }
 
 /**
@@ -42,12 +89,32 @@ export function checkForUnpluggedBundle(registry: InstrumentationRegistry): void
   setTimeout(() => void scan(registry, path.resolve(main)), 0).unref();
 }
 
-/** Package names a bundle's main script inlines, from esbuild's `// node_modules/<pkg>/` and webpack's `./node_modules/<pkg>/` markers. */
-export function inlinedPackages(source: string): Set<string> {
-  const found = new Set<string>();
-  const re = /(?:^\/\/ |\.\/)(?:[^\s"'`*]*\/)?node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//gm;
-  for (let m = re.exec(source); m !== null; m = re.exec(source)) found.add(m[1]!);
-  return found;
+/** What a main script tells about the packages it inlines, and which bundler wrote it. */
+export interface InlinedPackages {
+  packages: Set<string>;
+  /** esbuild or webpack when their markers name the packages; null when only fingerprints did (a minified bundle). */
+  bundler: 'esbuild' | 'webpack' | null;
+}
+
+/**
+ * Package names a bundle's main script inlines: from esbuild's `// node_modules/<pkg>/` comments and
+ * webpack's `./node_modules/<pkg>/` module ids; when a minifier left none, from the fingerprints of
+ * the packages in `candidates` (a big file only).
+ */
+export function inlinedPackages(source: string, candidates: Iterable<string> = Object.keys(MINIFIED_FINGERPRINTS)): InlinedPackages {
+  const packages = new Set<string>();
+  let bundler: InlinedPackages['bundler'] = null;
+  const re = /(^\/\/ |\.\/)(?:[^\s"'`*]*\/)?node_modules\/((?:@[\w.-]+\/)?[\w.-]+)\//gm;
+  for (let m = re.exec(source); m !== null; m = re.exec(source)) {
+    packages.add(m[2]!);
+    bundler ??= m[1] === './' ? 'webpack' : 'esbuild';
+  }
+  if (packages.size > 0 || source.length < MIN_MINIFIED_BUNDLE_CHARS) return { packages, bundler };
+  for (const name of candidates) {
+    const fingerprint = MINIFIED_FINGERPRINTS[name];
+    if (fingerprint !== undefined && source.includes(fingerprint)) packages.add(name);
+  }
+  return { packages, bundler };
 }
 
 async function scan(registry: InstrumentationRegistry, main: string): Promise<void> {
@@ -55,7 +122,8 @@ async function scan(registry: InstrumentationRegistry, main: string): Promise<vo
     if (published || (await stat(main)).size > MAX_SCAN_BYTES) return;
     const source = await readFile(main, 'utf8');
     if (published || source.includes(CHANNEL)) return;
-    const inlined = inlinedPackages(source);
+    const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
+    const { packages: inlined, bundler } = inlinedPackages(source, enabled);
     if (inlined.size === 0) return;
     const loaded = Object.keys(require.cache);
     const missed = new Map<string, string[]>();
@@ -76,7 +144,7 @@ async function scan(registry: InstrumentationRegistry, main: string): Promise<vo
     log.warnOnce(
       'bundle:no-plugin',
       `${path.basename(main)} is a bundle that inlines ${[...new Set([...missed.values()].flat())].join(', ')}: the ${names} instrumentation${missed.size > 1 ? 's' : ''} cannot apply ` +
-        `(only modules left outside the bundle, such as http, are traced). Build with the @acme/tracing-agent/esbuild plugin ` +
+        `(only modules left outside the bundle, such as http, are traced). Build with the ${PLUGIN_OF[bundler ?? 'unknown']} plugin ` +
         `or mark these packages external; see docs/bundling.md`,
     );
   } catch (err) {

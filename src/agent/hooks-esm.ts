@@ -1,16 +1,22 @@
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import { describeError, log } from '../util/log.js';
+import { firstEsModuleTarget } from './es-module-targets.js';
+import { hookCommonJsImports } from './hooks-load.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
 
-/** How ES-module imports are hooked: in-thread (`module.registerHooks`), off-thread (`module.register`), or not at all. */
-export type EsmHookMode = 'sync' | 'async' | 'none';
+/**
+ * How ES-module imports are hooked: not yet (`lazy`: built-ins patched at start, CommonJS packages as
+ * the ES-module loader loads them, no loader hook), in-thread (`module.registerHooks`), off-thread
+ * (`module.register`), or not at all.
+ */
+export type EsmHookMode = 'lazy' | 'sync' | 'async' | 'none';
 
 /** The installed import hook. */
 export interface ImportHook {
-  mode: EsmHookMode;
+  /** The mode now: `lazy` becomes `sync`/`async` when a target needs a loader hook. */
+  readonly mode: EsmHookMode;
   /** Widens what the hook intercepts; resolves once the loader will see the new targets. */
   add(targets: readonly HookTarget[]): Promise<void>;
 }
@@ -24,10 +30,101 @@ interface SyncHooksModule {
 }
 
 /**
- * Installs import-in-the-middle so ES-module imports of hooked modules reach the registry. Only
- * modules the registry watches are wrapped; everything else in the app loads exactly as without us.
+ * Sets up what ES-module imports of watched modules need. A loader hook is costly (on Node 20 a
+ * second thread: ~120 ms of CPU and ~10 MB at start, half the agent's start-up), and most targets do
+ * not need one: built-ins are patched at start and their ES-module exports synced, CommonJS packages
+ * are patched as the ES-module loader loads them (hooks-load.ts). The hook (import-in-the-middle, in
+ * the thread when `module.registerHooks` is usable, else on the loader thread) is installed only for
+ * a target that loads as ES-module code and is installed in the app (es-module-targets.ts), at start
+ * or when `registerInstrumentation()` adds one; it affects the imports that follow.
  */
 export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
+  let hook: ImportHook | null = null;
+  const needed = firstEsModuleTarget(targets);
+  if (needed !== null) {
+    log.debug(`${describe(needed)} loads as an ES module: the import hook is needed`);
+    hook = installImportHook(registry, targets);
+    return hook;
+  }
+  hookCommonJsImports(registry);
+  const watching = watchBuiltinImports(registry);
+  if (!watching) patchBuiltins(registry, targets);
+  // A disabled instrumentation's wraps are undone: ES-module importers of built-ins see that too.
+  registry.onDisable(() => nodeModule.syncBuiltinESMExports());
+  return {
+    get mode() {
+      return hook === null ? 'lazy' : hook.mode;
+    },
+    add(added) {
+      if (hook !== null) return hook.add(added);
+      if (!watching) patchBuiltins(registry, registry.hookTargets());
+      const later = firstEsModuleTarget(added);
+      if (later === null) return Promise.resolve();
+      log.debug(`${describe(later)} loads as an ES module: the import hook is installed now, for the imports that follow`);
+      hook = installImportHook(registry, registry.hookTargets());
+      return Promise.resolve();
+    },
+  };
+}
+
+function describe(t: HookTarget): string {
+  return t.subpath ? `${t.name}/${t.subpath}` : t.name;
+}
+
+/**
+ * Where `module.registerHooks` exists (Node 22.15+, 23.5+), a resolve-only hook of our own (~0.1 ms,
+ * in-thread, no import-in-the-middle) patches a targeted built-in when the app first resolves it,
+ * `import` and `require` alike, before Node builds its ES-module exports: `https` (and `tls` with it,
+ * ~30 ms of CPU on Node 24) is loaded only by apps that use it. Returns false where the API is missing.
+ */
+function watchBuiltinImports(registry: InstrumentationRegistry): boolean {
+  const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
+  if (typeof registerHooks !== 'function') return false;
+  let patching = false;
+  const resolve: ResolveHook = (specifier, context, next) => {
+    const resolved = next(specifier, context);
+    if (!patching && resolved.url.startsWith('node:')) {
+      const name = resolved.url.slice(5);
+      if (registry.hasTarget(name, '')) {
+        // The require below resolves the built-in again.
+        patching = true;
+        try {
+          patchBuiltins(registry, [{ name, subpath: '' }]);
+        } finally {
+          patching = false;
+        }
+      }
+    }
+    return resolved;
+  };
+  (registerHooks as (hooks: { resolve: ResolveHook }) => void)({ resolve });
+  return true;
+}
+
+/**
+ * Built-ins the instrumentations target are loaded and patched now, and their ES-module exports
+ * synced: an ES-module `import { request } from 'node:http'` then reads the patched function with no
+ * loader hook. Called again with every target when an instrumentation is registered later, since a
+ * built-in already patched by another instrumentation is not a new target (patching is once per
+ * instrumentation and module, so this is idempotent). On the OTLP exporter's path `http` and `https`
+ * are loaded anyway.
+ */
+function patchBuiltins(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
+  let patched = false;
+  for (const t of targets) {
+    if (t.subpath !== '' || !nodeModule.isBuiltin(t.name)) continue;
+    try {
+      registry.onLoad(describeBuiltin(t.name), require(`node:${t.name}`));
+      patched = true;
+    } catch (err) {
+      log.debug(`could not load ${t.name} to patch it: ${describeError(err)}`);
+    }
+  }
+  if (patched) nodeModule.syncBuiltinESMExports();
+}
+
+/** import-in-the-middle, in-thread where `module.registerHooks` is usable, else on the loader thread. */
+function installImportHook(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
   const iitm = require('import-in-the-middle') as { addHook(fn: IitmHookFn): void };
   // Namespaces whose named exports are copies of a plain module: refreshed again when a failing
   // instrumentation is disabled and its wraps undone, so named imports fall back to the originals too.
@@ -51,7 +148,9 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     }
   }
   if (typeof nodeModule.register !== 'function') {
-    log.warnOnce('hook:import', `this Node (${process.version}) cannot hook ES-module imports; only require() is traced`);
+    log.warnOnce('hook:import', `this Node (${process.version}) cannot hook ES-module imports; only require() and CommonJS packages are traced`);
+    hookCommonJsImports(registry);
+    patchBuiltins(registry, targets);
     return { mode: 'none', add: () => Promise.resolve() };
   }
   return registerOffThread(targets);
@@ -94,6 +193,8 @@ function includeEntry(target: HookTarget): string | RegExp {
  * loader thread, told what to include up front and, for later registrations, over a message port.
  */
 function registerOffThread(targets: readonly HookTarget[]): ImportHook {
+  // Required here: only this path needs a message port.
+  const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const hookUrl = pathToFileURL(require.resolve('import-in-the-middle/hook.mjs')).href;
   nodeModule.register(hookUrl, {

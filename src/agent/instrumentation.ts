@@ -24,7 +24,7 @@ export { recordError } from '../api/span.js';
 export type { Tracer } from '../api/tracer.js';
 export { Tags } from '../api/tags.js';
 export { FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from '../api/formats.js';
-export type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
+export type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
 export type { DbStatementMode } from '../config/types.js';
 export type { Logger } from '../util/log.js';
 export type { UrlRedactor } from '../util/redact.js';
@@ -37,10 +37,10 @@ export { isTracingSuppressed } from '../util/suppress.js';
 export type { SpanExtras, SpanLinkRecord } from '../api/span.js';
 export { SpanContext, FLAG_SAMPLED, createBaggage, getBaggageProperties, setBaggageProperties, type Baggage } from '../api/span-context.js';
 export { suppressTracing } from '../util/suppress.js';
-export { defaultGetter } from '../propagation/carrier.js';
+export { defaultGetter } from '../api/carrier.js';
 export { nowMs } from '../util/clock.js';
 // Context continuity for emitters whose events fire on later ticks (a request's body, a response).
-export type { Scope, ScopeManager } from '../scope/scope-manager.js';
+export type { Scope, ScopeManager } from '../api/scope-manager.js';
 export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
 
 /**
@@ -64,6 +64,14 @@ export interface ModuleTarget {
    * through another one (`@koa/router` through `koa`).
    */
   reportOnly?: boolean;
+  /**
+   * Whether `import` of this target gets ES-module code, which only an ES-module loader hook can patch
+   * (a loader thread on Node 20). Unset (the usual case): read from the installed package — `"type":
+   * "module"`, an `import` export, an `.mjs` twin of the file. Set `false` when the package's ES-module
+   * entry only re-exports its CommonJS code (koa, pg-pool); set `true` when `patch` returns a
+   * replacement for the exports instead of patching them in place.
+   */
+  esModule?: boolean;
 }
 
 /**
@@ -259,7 +267,7 @@ export function defineInstrumentation(code: InstrumentationCode<any>): Instrumen
  * it did not start (a remote or foreign span context), so the agent's own spans become its children.
  */
 export function nonRecordingSpan(tracer: Tracer, context: SpanContextType): Span {
-  return new SpanClass(tracer, '', context, '', 0, false, null);
+  return SpanClass.nonRecording(tracer, context);
 }
 
 /** The configured `peer.service` of `hostname:port`, else of `hostname` (also `ctx.peerServiceOf`). */

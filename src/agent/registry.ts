@@ -12,6 +12,8 @@ export interface HookTarget {
   name: string;
   /** Normalized file inside the package; '' for its entry. */
   subpath: string;
+  /** As declared by the instrumentation (`ModuleTarget.esModule`); unset: read from the installed package. */
+  esModule?: boolean;
 }
 
 /** Called with what newly registered instrumentations need hooked; resolves once the hooks know. */
@@ -104,6 +106,11 @@ export class InstrumentationRegistry {
     return this.targets;
   }
 
+  /** Every target hooked so far. */
+  hookTargets(): readonly HookTarget[] {
+    return this.targets;
+  }
+
   /** Targets registered after `activate` are reported here, so the hooks can widen what they watch. */
   onTargetsAdded(listener: TargetsListener): void {
     this.listener = listener;
@@ -174,7 +181,8 @@ export class InstrumentationRegistry {
     if (!patches(entry)) return added;
     for (const m of entry.modules) {
       if (m.reportOnly === true) continue;
-      const target = parseModuleKey(moduleKey(m));
+      const target: HookTarget = parseModuleKey(moduleKey(m));
+      if (typeof m.esModule === 'boolean') target.esModule = m.esModule;
       let list = this.byModule.get(target.name);
       if (list === undefined) this.byModule.set(target.name, (list = []));
       if (!list.includes(entry)) list.push(entry);
@@ -235,6 +243,8 @@ export class InstrumentationRegistry {
   }
 
   private inRange(name: string, target: ModuleTarget, mod: LoadedModule): boolean {
+    // Built-ins are patched at start (hooks-esm.ts) and claim every version: no need to load semver then.
+    if (target.versions === '*' && mod.version !== '') return true;
     // Required here, not at the top: semver is only needed once a watched module loads.
     const satisfies = require('semver/functions/satisfies') as (v: string, r: string, o: object) => boolean;
     let ok = false;

@@ -6,7 +6,7 @@ import { describeError, log, setLogLevel } from '../util/log.js';
 // TRACING_ENABLED=false the agent loads the configuration and nothing else (see docs/performance.md).
 type Modules = {
   global: typeof import('../api/global.js');
-  tracer: typeof import('../api/tracer.js');
+  tracer: typeof import('../tracer.js');
   pipeline: typeof import('../export/pipeline.js');
   propagation: typeof import('../propagation/factory.js');
   sampling: typeof import('../sampling/factory.js');
@@ -17,7 +17,7 @@ type Modules = {
 function loadTracingModules(): Modules {
   return {
     global: require('../api/global.js'),
-    tracer: require('../api/tracer.js'),
+    tracer: require('../tracer.js'),
     pipeline: require('../export/pipeline.js'),
     propagation: require('../propagation/factory.js'),
     sampling: require('../sampling/factory.js'),
@@ -50,7 +50,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     const processor = m.pipeline.createSpanProcessor(config.export, resource);
     // Required only when asked for: most apps send no logs through the agent.
     const logs = config.logs.exporter === 'none' ? null : (require('../export/log-pipeline.js') as typeof import('../export/log-pipeline.js')).createLogPipeline(config.logs, config.export, resource);
-    const tracer = new m.tracer.Tracer({
+    const tracer = m.tracer.createTracer({
       sampler: m.sampling.createSampler(config.sampling),
       propagator: m.propagation.createPropagator(config.propagation),
       processor,

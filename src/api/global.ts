@@ -1,12 +1,12 @@
-import type { CarrierGetter, CarrierSetter } from '../propagation/carrier.js';
-import type { TextMapPropagator } from '../propagation/propagator.js';
-import type { Sampler } from '../sampling/sampler.js';
-import type { Scope, ScopeManager } from '../scope/scope-manager.js';
+import type { CarrierGetter, CarrierSetter } from './carrier.js';
 import { NoopTracer } from './noop.js';
+import type { TextMapPropagator } from './propagator.js';
 import type { ContextSource } from './reference.js';
+import type { Sampler } from './sampler.js';
+import type { Scope, ScopeManager } from './scope-manager.js';
 import type { SpanContext } from './span-context.js';
 import type { Span, TagValue } from './span.js';
-import { Tracer, type ActiveSpanOptions, type SpanOptions } from './tracer.js';
+import { isTracer, type ActiveSpanOptions, type SpanOptions, type Tracer } from './tracer.js';
 
 const noopTracer = new NoopTracer();
 let current: Tracer = noopTracer;
@@ -15,38 +15,41 @@ let current: Tracer = noopTracer;
  * Always forwards to whichever tracer is registered now, so code that took `globalTracer()`
  * before the agent (or the user) called `initGlobalTracer()` still reaches the real tracer.
  */
-class GlobalTracerDelegate extends Tracer {
-  override get scopeManager(): ScopeManager {
+class GlobalTracerDelegate implements Tracer {
+  get scopeManager(): ScopeManager {
     return current.scopeManager;
   }
-  override get sampler(): Sampler {
+  get sampler(): Sampler {
     return current.sampler;
   }
-  override get propagator(): TextMapPropagator {
+  get propagator(): TextMapPropagator {
     return current.propagator;
   }
-  override get resource(): Readonly<Record<string, TagValue>> {
+  get resource(): Readonly<Record<string, TagValue>> {
     return current.resource;
   }
-  override activeSpan(): Span | null {
+  activeSpan(): Span | null {
     return current.activeSpan();
   }
-  override startSpan(name: string, options?: SpanOptions): Span {
+  startSpan(name: string, options?: SpanOptions): Span {
     return current.startSpan(name, options);
   }
-  override startActiveSpan(name: string, optionsOrFn?: unknown, fn?: unknown): never {
-    return (current.startActiveSpan as (n: string, o?: unknown, f?: unknown) => never)(name, optionsOrFn, fn);
+  startActiveSpan(name: string, options?: ActiveSpanOptions): Scope;
+  startActiveSpan<T>(name: string, options: ActiveSpanOptions | undefined, fn: (span: Span) => T): T;
+  startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
+  startActiveSpan(name: string, optionsOrFn?: unknown, fn?: unknown): unknown {
+    return (current.startActiveSpan as (n: string, o?: unknown, f?: unknown) => unknown)(name, optionsOrFn, fn);
   }
-  override inject(ctx: Span | SpanContext | ContextSource | null | undefined, format: string, carrier: unknown, setter?: CarrierSetter): void {
+  inject(ctx: Span | SpanContext | ContextSource | null | undefined, format: string, carrier: unknown, setter?: CarrierSetter): void {
     current.inject(ctx, format, carrier, setter);
   }
-  override extract(format: string, carrier: unknown, getter?: CarrierGetter): SpanContext | null {
+  extract(format: string, carrier: unknown, getter?: CarrierGetter): SpanContext | null {
     return current.extract(format, carrier, getter);
   }
-  override flush(): Promise<void> {
+  flush(): Promise<void> {
     return current.flush();
   }
-  override close(): Promise<void> {
+  close(): Promise<void> {
     return current.close();
   }
 }
@@ -58,9 +61,12 @@ export function globalTracer(): Tracer {
   return delegate;
 }
 
-/** Makes `tracer` the process-wide tracer that `globalTracer()` forwards to. */
+/**
+ * Makes `tracer` the process-wide tracer that `globalTracer()` forwards to. Anything that is not a
+ * `Tracer` (every method, and a scope manager) puts the no-op tracer back.
+ */
 export function initGlobalTracer(tracer: Tracer): void {
-  current = tracer instanceof Tracer && tracer !== delegate ? tracer : noopTracer;
+  current = isTracer(tracer) && tracer !== delegate ? tracer : noopTracer;
 }
 
 export type { ActiveSpanOptions, Scope };

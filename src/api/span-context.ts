@@ -1,3 +1,5 @@
+import type { IdPool } from '../util/ids.js';
+
 /** Trace-flags bit for "sampled" in W3C Trace Context. */
 export const FLAG_SAMPLED = 0x01;
 /** Trace-flags bit for "random trace id" (W3C Trace Context Level 2). */
@@ -74,10 +76,20 @@ export function setBaggageHeader(baggage: Baggage, header: string): void {
  * and baggage. Immutable: baggage changes produce a new context.
  */
 export class SpanContext {
-  /** 32 lower-case hex characters. */
-  readonly traceId: string;
-  /** 16 lower-case hex characters. */
-  readonly spanId: string;
+  // Hex text of the ids; '' for an id generated here until it is first asked for (see `traceId`).
+  private _traceHex: string;
+  private _spanHex: string;
+  /**
+   * @internal Ids generated in this process are random bytes in an `IdPool` (block, offset): the
+   * OTLP encoder copies them as they are, and hex is made only on demand. Null for ids read as text.
+   */
+  _tracePool: IdPool | null = null;
+  /** @internal */
+  _traceAt = 0;
+  /** @internal */
+  _spanPool: IdPool | null = null;
+  /** @internal */
+  _spanAt = 0;
   /** W3C trace-flags byte (bit 0: sampled, bit 1: random). */
   readonly traceFlags: number;
   /** The W3C `tracestate` header value, passed on unchanged; empty when none. */
@@ -101,13 +113,47 @@ export class SpanContext {
     isRemote = false,
     extra: Readonly<Record<string, string>> | null = null,
   ) {
-    this.traceId = traceId;
-    this.spanId = spanId;
+    this._traceHex = traceId;
+    this._spanHex = spanId;
     this.traceFlags = traceFlags;
     this.traceState = traceState;
     this.baggage = baggage;
     this.isRemote = isRemote;
     this.extra = extra;
+  }
+
+  /**
+   * @internal A local span's context: a new span id from `spanPool` at `spanAt`, and the trace id of
+   * `parent` (null: a new trace id from `tracePool` at `traceAt`).
+   */
+  static _local(parent: SpanContext | null, tracePool: IdPool | null, traceAt: number, spanPool: IdPool, spanAt: number, traceFlags: number): SpanContext {
+    let ctx: SpanContext;
+    if (parent === null) {
+      ctx = new SpanContext('', '', traceFlags);
+      ctx._tracePool = tracePool;
+      ctx._traceAt = traceAt;
+    } else {
+      ctx = new SpanContext(parent._traceHex, '', traceFlags, parent.traceState, parent.baggage, false, parent.extra);
+      ctx._tracePool = parent._tracePool;
+      ctx._traceAt = parent._traceAt;
+    }
+    ctx._spanPool = spanPool;
+    ctx._spanAt = spanAt;
+    return ctx;
+  }
+
+  /** 32 lower-case hex characters. */
+  get traceId(): string {
+    const hex = this._traceHex;
+    if (hex !== '' || this._tracePool === null) return hex;
+    return (this._traceHex = this._tracePool.hex(this._traceAt, 16));
+  }
+
+  /** 16 lower-case hex characters. */
+  get spanId(): string {
+    const hex = this._spanHex;
+    if (hex !== '' || this._spanPool === null) return hex;
+    return (this._spanHex = this._spanPool.hex(this._spanAt, 8));
   }
 
   /** The trace id as 32 lower-case hex characters (OpenTracing API). */
@@ -159,6 +205,11 @@ export class SpanContext {
       }
       if (any) BaggageRecord.setProperties(next, kept);
     }
-    return new SpanContext(this.traceId, this.spanId, this.traceFlags, this.traceState, next, this.isRemote, this.extra);
+    const copy = new SpanContext(this._traceHex, this._spanHex, this.traceFlags, this.traceState, next, this.isRemote, this.extra);
+    copy._tracePool = this._tracePool;
+    copy._traceAt = this._traceAt;
+    copy._spanPool = this._spanPool;
+    copy._spanAt = this._spanAt;
+    return copy;
   }
 }

@@ -3,6 +3,11 @@ import { type Reference } from './reference.js';
 import { SpanContext } from './span-context.js';
 import type { Tracer } from './tracer.js';
 
+/** @internal What a recording span reports to when it finishes: the tracer that started it. */
+export interface FinishedSpanSink {
+  _spanFinished(span: Span): void;
+}
+
 /** A tag value: what OpenTracing and the exporters accept. */
 export type TagValue = string | number | boolean;
 
@@ -63,19 +68,19 @@ export class Span {
   private readonly _recording: boolean;
   /** Milliseconds since the epoch. */
   readonly startTime: number;
-  /** The parent's span id, or '' for a root span. */
-  readonly parentSpanId: string;
+  /** @internal The parent's context (its span id is exported as the parent span id); null for a root span. */
+  readonly _parent: SpanContext | null;
   /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
   readonly references: readonly Reference[] | null;
   /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
   _extras: SpanExtras | null = null;
 
-  /** @internal Spans are made by `Tracer.startSpan`. */
-  constructor(
+  // Private: the factories below say which kind of span a call site makes.
+  private constructor(
     tracer: Tracer,
     name: string,
     context: SpanContext,
-    parentSpanId: string,
+    parent: SpanContext | null,
     startTime: number,
     recording: boolean,
     references: readonly Reference[] | null,
@@ -83,10 +88,40 @@ export class Span {
     this._tracer = tracer;
     this._name = name;
     this._context = context;
-    this.parentSpanId = parentSpanId;
+    this._parent = parent;
     this.startTime = startTime;
     this._recording = recording;
     this.references = references;
+  }
+
+  /**
+   * @internal A span of a sampled trace: keeps what is set on it and, once finished, goes to
+   * `tracer._spanFinished`. `parent` is null for a root span; `startTime` in epoch milliseconds.
+   */
+  static recording(
+    tracer: Tracer & FinishedSpanSink,
+    name: string,
+    context: SpanContext,
+    parent: SpanContext | null,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parent, startTime, true, references);
+  }
+
+  /**
+   * @internal A span of an unsampled trace: named and linked to its parent like a recording one,
+   * so its context propagates, but it records nothing and is never exported.
+   */
+  static unsampled(
+    tracer: Tracer,
+    name: string,
+    context: SpanContext,
+    parent: SpanContext | null,
+    startTime: number,
+    references: readonly Reference[] | null,
+  ): Span {
+    return new Span(tracer, name, context, parent, startTime, false, references);
   }
 
   /**
@@ -94,7 +129,13 @@ export class Span {
    * no-op tracer's one span. Recording spans come from `Tracer.startSpan`.
    */
   static nonRecording(tracer: Tracer, context: SpanContext): Span {
-    return new Span(tracer, '', context, '', 0, false, null);
+    return new Span(tracer, '', context, null, 0, false, null);
+  }
+
+  /** The parent's span id, or '' for a root span. */
+  get parentSpanId(): string {
+    const parent = this._parent;
+    return parent === null ? '' : parent.spanId;
   }
 
   /** The context to propagate or to use as a parent. */
@@ -202,7 +243,7 @@ export class Span {
     }
     const end = typeof finishTime === 'number' ? finishTime : nowMs();
     this._duration = end >= this.startTime ? end - this.startTime : 0;
-    this._tracer._spanFinished(this);
+    (this._tracer as Tracer & FinishedSpanSink)._spanFinished(this);
   }
 }
 

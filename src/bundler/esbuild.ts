@@ -34,7 +34,7 @@ export function tracingPlugin(): EsbuildPlugin {
     name: 'acme-tracing',
     setup(build) {
       const o = build.initialOptions;
-      if ((o.minify === true || o.minifyIdentifiers === true) && o.keepNames !== true) throw new Error(keepNamesMessage(PLUGIN));
+      if ((o.minify === true || o.minifyIdentifiers === true) && o.keepNames !== true) throw new Error(keepNamesMessage(PLUGIN, 'this build minifies identifiers without keepNames', 'set keepNames: true'));
       const matcher = new PackageFileMatcher();
       build.onLoad({ filter: /[\\/]node_modules[\\/]/ }, async (args) => {
         if (args.namespace !== 'file') return undefined;

@@ -144,9 +144,17 @@ export function moduleTrailer(file: PackageFile): string {
     `\n;(function(){try{var p=typeof process==="object"&&process;` +
     `var dc=p&&typeof p.getBuiltinModule==="function"?p.getBuiltinModule("node:diagnostics_channel"):require("diagnostics_channel");` +
     `var ch=dc.channel(${JSON.stringify(BUNDLED_MODULE_CHANNEL)});if(!ch.hasSubscribers)return;` +
-    `var m={${meta},exports:module.exports};ch.publish(m);module.exports=m.exports;}catch(e){}})();\n`
+    `var m={${meta},exports:module.exports,keptNames:[function ${KEPT_NAME_PROBES[0]}(){},class ${KEPT_NAME_PROBES[1]}{}]};` +
+    `ch.publish(m);module.exports=m.exports;}catch(e){}})();\n`
   );
 }
+
+/**
+ * A function and a class named in every trailer, handed to the agent with the module. A minifier that
+ * renames functions and classes renames them too: the webpack plugin looks for these names in the
+ * minified output (whatever the minifier), and the agent checks them at run time.
+ */
+export const KEPT_NAME_PROBES = ['acmeTracingKeptFn', 'AcmeTracingKeptClass'] as const;
 
 /**
  * Instrumentations that read function names at run time, which a minifier renames: the express
@@ -154,9 +162,10 @@ export function moduleTrailer(file: PackageFile): string {
  */
 export const NAME_DEPENDENT_INSTRUMENTATIONS = ['express'] as const;
 
-export function keepNamesMessage(plugin: string): string {
+/** Why a minified build without kept names fails, and the setting that fixes it (`fix`, in the bundler's words). */
+export function keepNamesMessage(plugin: string, problem: string, fix: string): string {
   return (
-    `${plugin}: this build minifies identifiers without keepNames; set keepNames: true (the ${NAME_DEPENDENT_INSTRUMENTATIONS.join(', ')} ` +
+    `${plugin}: ${problem}; ${fix} (the ${NAME_DEPENDENT_INSTRUMENTATIONS.join(', ')} ` +
     `instrumentation names spans after functions, which minification renames). See docs/bundling.md of @acme/tracing-agent.`
   );
 }

@@ -1,7 +1,8 @@
 import type { Span } from '../api/span.js';
 import { describeError, log } from '../util/log.js';
 import { DropReporter } from './drop-reporter.js';
-import type { EncodedBatch, SpanExporter, SpanProcessor } from './span-processor.js';
+import type { EncodedBatch, SpanExporter } from './span-processor.js';
+import type { SpanProcessor } from '../api/span-processor.js';
 
 /** Bounds and timing of a `BatchSpanProcessor`. */
 export interface BatchOptions {

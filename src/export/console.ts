@@ -1,7 +1,8 @@
 import type { Span, TagValue } from '../api/span.js';
 import { guard } from '../util/log.js';
 import { buildResource, serviceNameOf } from './resource.js';
-import type { SpanExporter, SpanProcessor } from './span-processor.js';
+import type { SpanExporter } from './span-processor.js';
+import type { SpanProcessor } from '../api/span-processor.js';
 import { mapSpan, SpanKind, StatusCode, type MapOptions, type MappedSpan } from './span-model.js';
 
 /** Tags worth a glance in a tree line; the full set goes to OTLP, file and JSON output. */

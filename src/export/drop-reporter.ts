@@ -4,9 +4,6 @@ import { log } from '../util/log.js';
 
 const MAX_REASONS = 4;
 
-/** How the exporters' reasons for drops at exit begin (src/export/retry.ts). */
-export const EXIT_REASON = 'at exit:';
-
 /**
  * Counts dropped items (spans, log records) and reports them in at most one warning per interval,
  * saying how many were dropped and why, reason by reason: a collector that is down for an hour
@@ -32,8 +29,11 @@ export class DropReporter {
     return this.total;
   }
 
-  /** Counts `count` items dropped because of `reason` (a phrase safe to log: no headers, no secrets). */
-  add(count: number, reason: string): void {
+  /**
+   * Counts `count` items dropped because of `reason` (a phrase safe to log: no headers, no secrets).
+   * `atExit`: dropped by the exit's flush (`SendResult.atExit`), counted without a warning.
+   */
+  add(count: number, reason: string, atExit = false): void {
     if (count <= 0) return;
     this.total += count;
     const key = this.unreported.has(reason) || this.unreported.size < MAX_REASONS ? reason : 'other reasons';
@@ -43,7 +43,7 @@ export class DropReporter {
     // collector (a laptop, a CI runner, every process of a test runner under NODE_OPTIONS) exits as
     // quietly as without the agent, as OpenTelemetry's and Datadog's do; the warning is for drops
     // while the process runs, where someone can still act on it.
-    if (reason.startsWith(EXIT_REASON)) return;
+    if (atExit) return;
     const t = this.now();
     if (t - this.lastWarnAt < this.intervalMs) return;
     this.lastWarnAt = t;

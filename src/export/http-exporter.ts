@@ -90,7 +90,7 @@ export abstract class HttpSpanExporter implements SpanExporter {
       return;
     }
     const tries = result.attempts === 0 ? 'not tried' : `${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`;
-    this.dropped(count, `${result.reason} (${tries})`);
+    this.dropped(count, `${result.reason} (${tries})`, result.atExit === true);
   }
 
   /** The process is ending: one bounded try per batch from now on (see `Retrier.beginExit`). */
@@ -111,8 +111,8 @@ export abstract class HttpSpanExporter implements SpanExporter {
     this.sender.shutdown();
   }
 
-  private dropped(count: number, reason: string): void {
+  private dropped(count: number, reason: string, atExit = false): void {
     this.counters.droppedSpans += count;
-    this.drops.add(count, reason);
+    this.drops.add(count, reason, atExit);
   }
 }

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
-import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { suppressTracingSync } from '../util/suppress.js';
@@ -12,7 +11,16 @@ const gzipAsync = promisify(gzip);
 // the exporter's own requests then never run through our wrappers (request, get, ClientRequest's
 // emit) at all, instead of running them only to be told that tracing is suppressed.
 const requestHttp = http.request;
-const requestHttps = https.request;
+// `https` (and `tls` under it: ~30 ms of CPU to load on Node 24) only for an https endpoint. The first
+// secure sender requires it, and start() builds the senders before any patch, so this is Node's own too.
+let secure: { request: typeof http.request; Agent: typeof http.Agent } | null = null;
+function httpsModule(): { request: typeof http.request; Agent: typeof http.Agent } {
+  if (secure === null) {
+    const https = require('node:https') as typeof import('node:https');
+    secure = { request: https.request, Agent: https.Agent };
+  }
+  return secure;
+}
 const plainEmit = EventEmitter.prototype.emit;
 
 /** How an HTTP exporter reaches its backend. */
@@ -46,9 +54,9 @@ export class HttpSender implements PayloadSender {
     this.url = new URL(options.url);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`unsupported exporter URL scheme ${this.url.protocol}`);
     this.displayUrl = `${this.url.protocol}//${this.url.host}${this.url.pathname}`;
-    const secure = this.url.protocol === 'https:';
-    this.request = secure ? requestHttps : requestHttp;
-    this.agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 2 });
+    const transport = this.url.protocol === 'https:' ? httpsModule() : http;
+    this.request = transport === http ? requestHttp : transport.request;
+    this.agent = new transport.Agent({ keepAlive: true, maxSockets: 2 });
     this.gzip = options.compression === 'gzip';
     this.retrier = new Retrier({ ...options, timeoutMs: positive(options.timeoutMs, 10_000) }, this.displayUrl);
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };

@@ -1,5 +1,6 @@
 import type { Span } from '../api/span.js';
-import type { SpanExporter, SpanProcessor } from './span-processor.js';
+import type { SpanExporter } from './span-processor.js';
+import type { SpanProcessor } from '../api/span-processor.js';
 
 /**
  * Keeps finished spans in memory, in finishing order. Usable as a processor (synchronous,

@@ -77,7 +77,7 @@ export class OtlpLogExporter implements BatchExporter<QueuedLogRecord> {
       return;
     }
     const tries = result.attempts === 0 ? 'not tried' : `${result.attempts} ${result.attempts === 1 ? 'try' : 'tries'}`;
-    this.dropped(count, `${result.reason} (${tries})`);
+    this.dropped(count, `${result.reason} (${tries})`, result.atExit === true);
   }
 
   /** The process is ending: one bounded try per batch from now on (see `Retrier.beginExit`). */
@@ -98,9 +98,9 @@ export class OtlpLogExporter implements BatchExporter<QueuedLogRecord> {
     this.sender.shutdown();
   }
 
-  private dropped(count: number, reason: string): void {
+  private dropped(count: number, reason: string, atExit = false): void {
     this.counters.droppedRecords += count;
-    this.drops.add(count, reason);
+    this.drops.add(count, reason, atExit);
   }
 }
 

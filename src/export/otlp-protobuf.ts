@@ -1,3 +1,4 @@
+import type { SpanContext } from '../api/span-context.js';
 import type { Span, TagValue } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
@@ -244,10 +245,11 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   const ctx = span.context();
   const tags = span.tags;
   const m = w.begin(SCOPE_SPANS_SPANS);
-  w.hexBytes(SPAN_TRACE_ID, ctx.traceId);
-  w.hexBytes(SPAN_SPAN_ID, ctx.spanId);
+  writeTraceId(w, SPAN_TRACE_ID, ctx);
+  writeSpanId(w, SPAN_SPAN_ID, ctx);
   if (ctx.traceState !== '') w.string(SPAN_TRACE_STATE, ctx.traceState);
-  if (span.parentSpanId !== '') w.hexBytes(SPAN_PARENT_SPAN_ID, span.parentSpanId);
+  const parent = span._parent;
+  if (parent !== null && (parent._spanPool !== null || parent.spanId !== '')) writeSpanId(w, SPAN_PARENT_SPAN_ID, parent);
   w.string(SPAN_NAME, span.operationName);
   w.uint32(SPAN_KIND, kindFromTag(tags[Tags.SPAN_KIND]));
   const start = span.startTime;
@@ -296,6 +298,19 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   }
   w.fixed32(SPAN_FLAGS, ctx.traceFlags & 0xff);
   w.end(m);
+}
+
+// Ids generated here are copied from their random bytes; ids read from a carrier are hex text.
+function writeTraceId(w: ProtoWriter, field: number, ctx: SpanContext): void {
+  const pool = ctx._tracePool;
+  if (pool !== null) w.bytesAt(field, pool.bytes, ctx._traceAt, 16);
+  else w.hexBytes(field, ctx.traceId);
+}
+
+function writeSpanId(w: ProtoWriter, field: number, ctx: SpanContext): void {
+  const pool = ctx._spanPool;
+  if (pool !== null) w.bytesAt(field, pool.bytes, ctx._spanAt, 8);
+  else w.hexBytes(field, ctx.spanId);
 }
 
 function writeTag(w: ProtoWriter, field: number, key: string, v: TagValue): void {

@@ -2,7 +2,8 @@ import type { TagValue } from '../api/span.js';
 import type { ExportConfig } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
 import type { BatchSpanProcessor as BatchSpanProcessorType } from './batch-processor.js';
-import { MultiSpanProcessor, NoopSpanProcessor, type SpanProcessor } from './span-processor.js';
+import type { SpanProcessor } from '../api/span-processor.js';
+import { MultiSpanProcessor, NoopSpanProcessor } from './span-processor.js';
 
 // Each exporter's code is required only when the configuration names it, so start-up does not pay
 // for the console, file and Zipkin code when only OTLP is on (or for any of it with `none`).

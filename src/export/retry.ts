@@ -4,7 +4,8 @@
 // mode that never holds the process for a collector that is not there. A transport supplies one
 // classified try; this module knows nothing of HTTP or gRPC.
 
-import { EXIT_REASON } from './drop-reporter.js';
+/** How the reason of a payload dropped at exit begins (what the debug line says). */
+export const EXIT_REASON = 'at exit:';
 
 /** Bounds of the retry loop. */
 export interface RetryOptions {
@@ -52,6 +53,11 @@ export interface SendResult {
   reason: string;
   /** Accepted with a partial success: spans the backend says it rejected, and why. */
   rejected?: { spans: number; message: string };
+  /**
+   * Dropped by the exit's one bounded try (or not tried because the exit had found the collector
+   * unreachable, or its deadline had passed): the drop reporter counts it without a warning.
+   */
+  atExit?: boolean;
 }
 
 /** Sends one payload with bounded retries: what exporters hold, whatever the transport. */
@@ -171,7 +177,7 @@ export class Retrier {
       if (this.exiting()) {
         // Started before the exit and ended (or was cut off) during it: that was its one try.
         if (outcome.unreachable === true) this.exitFailure ??= outcome.reason;
-        return { ok: false, attempts, status: outcome.status, reason: `${EXIT_REASON} ${outcome.reason}` };
+        return droppedAtExit(attempts, outcome.status, outcome.reason);
       }
       if (attempts >= this.maxAttempts || this.stopped) return result(outcome, attempts);
     }
@@ -188,9 +194,9 @@ export class Retrier {
   }
 
   private async tryAtExit(attemptOnce: Attempt, earlier: number): Promise<SendResult> {
-    if (this.exitFailure !== null) return { ok: false, attempts: earlier, status: 0, reason: `${EXIT_REASON} ${this.exitFailure}` };
+    if (this.exitFailure !== null) return droppedAtExit(earlier, 0, this.exitFailure);
     const left = Math.floor(this.exitDeadline - this.now());
-    if (left <= 0) return { ok: false, attempts: earlier, status: 0, reason: `${EXIT_REASON} the exit deadline passed before this batch could be sent` };
+    if (left <= 0) return droppedAtExit(earlier, 0, 'the exit deadline passed before this batch could be sent');
     const outcome = await this.attempt(attemptOnce, Math.min(this.timeoutMs, left));
     const attempts = earlier + 1;
     if (outcome.ok) {
@@ -202,7 +208,7 @@ export class Retrier {
       this.failed(outcome.reason, 0);
     }
     // An answering collector that says "not now" at exit: no time to wait for it.
-    return { ok: false, attempts, status: outcome.status, reason: `${EXIT_REASON} ${outcome.reason}` };
+    return droppedAtExit(attempts, outcome.status, outcome.reason);
   }
 
   private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
@@ -257,6 +263,10 @@ export class Retrier {
       this.wakeups.add(done);
     });
   }
+}
+
+function droppedAtExit(attempts: number, status: number, reason: string): SendResult {
+  return { ok: false, attempts, status, reason: `${EXIT_REASON} ${reason}`, atExit: true };
 }
 
 function result(outcome: AttemptOutcome, attempts: number): SendResult {

@@ -1,19 +1,8 @@
 import type { Span } from '../api/span.js';
+import type { SpanProcessor } from '../api/span-processor.js';
 import type { DropReporter } from './drop-reporter.js';
 
-/** Receives every finished, recording span. `onEnd` runs on the app's path: it must be cheap. */
-export interface SpanProcessor {
-  onEnd(span: Span): void;
-  /**
-   * Sends whatever is queued; resolves when done or given up. Never rejects. With `exitDeadline`
-   * (a `Date.now()` time) the process is ending: one bounded try per batch, nothing after the deadline.
-   */
-  forceFlush(exitDeadline?: number): Promise<void>;
-  /** Flushes and releases resources; later spans are dropped. Never rejects. */
-  shutdown(): Promise<void>;
-  /** Spans queued or being exported; lets shutdown hooks skip work when there is none. */
-  pendingCount?(): number;
-}
+export type { SpanProcessor } from '../api/span-processor.js';
 
 /** A batch already encoded by the exporter that will send it: the whole request body. */
 export interface EncodedBatch {

@@ -1,6 +1,6 @@
 import { FLAG_SAMPLED, SpanContext } from '../api/span-context.js';
-import type { CarrierGetter, CarrierSetter } from './carrier.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 import { isNonZeroLowerHex, normaliseHexId, skipOws, trimOwsEnd } from './text.js';
 
 const B3 = 'b3';

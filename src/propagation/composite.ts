@@ -1,6 +1,6 @@
 import type { SpanContext } from '../api/span-context.js';
-import type { CarrierGetter, CarrierSetter } from './carrier.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 
 /**
  * Several formats as one. `inject` writes every format. `extract` asks the id-carrying formats in

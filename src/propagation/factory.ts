@@ -1,5 +1,5 @@
 import { CompositePropagator } from './composite.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 
 export { PROPAGATOR_NAMES } from './names.js';
 

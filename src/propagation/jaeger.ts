@@ -1,9 +1,9 @@
 import { isHexRange } from '../util/hex.js';
 import { createBaggage, FLAG_SAMPLED, SpanContext } from '../api/span-context.js';
 import { DEBUG_EXTRA, isDebug } from './b3.js';
-import type { CarrierGetter, CarrierSetter } from './carrier.js';
+import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
 import { percentDecode, percentEncode } from './percent-encoding.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 import { isNonZeroLowerHex, isToken, joinHeader, normaliseHexId, skipOws, trimOwsEnd } from './text.js';
 import { MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS, withBaggage } from './w3c-baggage.js';
 

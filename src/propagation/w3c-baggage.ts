@@ -1,6 +1,6 @@
 import { createBaggage, getBaggageHeader, getBaggageProperties, setBaggageHeader, setBaggageProperties, SpanContext, type Baggage } from '../api/span-context.js';
-import type { CarrierGetter, CarrierSetter } from './carrier.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 import * as percent from './percent-encoding.js';
 import { isBaggageOctet, percentDecode, percentEncode } from './percent-encoding.js';
 import { isToken, isTokenChar, joinHeader, skipOws, trimOwsEnd } from './text.js';

@@ -1,6 +1,6 @@
 import { SpanContext } from '../api/span-context.js';
-import type { CarrierGetter, CarrierSetter } from './carrier.js';
-import type { TextMapPropagator } from './propagator.js';
+import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
+import type { TextMapPropagator } from '../api/propagator.js';
 import { BYTE_HEX, isNonZeroLowerHex, joinHeader, lowerHexValue, skipOws, trimOwsEnd } from './text.js';
 
 const TRACEPARENT = 'traceparent';

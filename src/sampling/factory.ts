@@ -1,7 +1,8 @@
 import type { SamplingConfig } from '../config/types.js';
 import type { RateLimitingSampler as RateLimitingSamplerType } from './rate-limit.js';
 import type { TraceIdRatioSampler as TraceIdRatioSamplerType } from './ratio.js';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler } from './sampler.js';
+import type { Sampler } from '../api/sampler.js';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler } from './sampler.js';
 
 // The ratio and rate-limiting samplers are required only when configured (neither is on by default).
 function ratio(rate: number): TraceIdRatioSamplerType {

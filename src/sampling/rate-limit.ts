@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { SpanContext } from '../api/span-context.js';
 import type { Tags } from '../api/span.js';
-import type { Sampler } from './sampler.js';
+import type { Sampler } from '../api/sampler.js';
 
 /**
  * Caps how many new traces per second `inner` may start (a token bucket holding one second's

@@ -1,4 +1,4 @@
-import type { Sampler } from './sampler.js';
+import type { Sampler } from '../api/sampler.js';
 
 // The decision reads the last 13 hex digits (52 bits) of the trace id: exact in a double, and
 // those are the random part under W3C Trace Context level 2, so every service that uses the

@@ -1,18 +1,12 @@
 import type { SpanContext } from '../api/span-context.js';
 import type { Tags } from '../api/span.js';
+import type { Sampler } from '../api/sampler.js';
 
-/**
- * Decides whether a new span's trace is recorded. Called once per span start, so it must be
- * cheap; `parent` is the parent context (local or remote) or null for a root span.
- */
-export interface Sampler {
-  shouldSample(parent: SpanContext | null, traceId: string, operationName: string, tags: Readonly<Tags> | undefined): boolean;
-  /** A short description for logs and the `config` command, e.g. `parent_based(always_on)`. */
-  toString(): string;
-}
+export type { Sampler } from '../api/sampler.js';
 
 /** Records every trace. */
 export class AlwaysOnSampler implements Sampler {
+  readonly readsTraceId = false;
   shouldSample(): boolean {
     return true;
   }
@@ -23,6 +17,7 @@ export class AlwaysOnSampler implements Sampler {
 
 /** Records no trace; context still propagates with the sampled flag off. */
 export class AlwaysOffSampler implements Sampler {
+  readonly readsTraceId = false;
   shouldSample(): boolean {
     return false;
   }
@@ -33,7 +28,12 @@ export class AlwaysOffSampler implements Sampler {
 
 /** Follows the parent's sampled flag; asks `root` only for spans that start a trace. */
 export class ParentBasedSampler implements Sampler {
-  constructor(private readonly root: Sampler) {}
+  /** @param root decides for spans that start a trace. */
+  constructor(readonly root: Sampler) {}
+  /** With a parent the decision is the parent's flag; without one, `root` decides. */
+  get readsTraceId(): boolean {
+    return this.root.readsTraceId !== false;
+  }
   shouldSample(parent: SpanContext | null, traceId: string, name: string, tags: Readonly<Tags> | undefined): boolean {
     if (parent !== null) return parent.sampled;
     return this.root.shouldSample(null, traceId, name, tags);

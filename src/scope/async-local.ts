@@ -1,7 +1,8 @@
 import { copyNameAndLength } from '../util/function-shape.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
-import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
+import type { Scope, ScopeManager } from '../api/scope-manager.js';
+import { firstOpen, LinkedScope } from './scope-manager.js';
 
 /**
  * The default scope manager: the active span follows the flow of execution through `await`,

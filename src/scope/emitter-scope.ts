@@ -1,5 +1,5 @@
 import type { Tracer } from '../api/tracer.js';
-import type { Scope } from './scope-manager.js';
+import type { Scope } from '../api/scope-manager.js';
 
 /**
  * The scope an emitter's events run in, set on the instance by the instrumentation that traced it:

@@ -1,6 +1,7 @@
 import type { Span } from '../api/span.js';
 import { copyNameAndLength } from '../util/function-shape.js';
-import { firstOpen, LinkedScope, type Scope, type ScopeManager } from './scope-manager.js';
+import type { Scope, ScopeManager } from '../api/scope-manager.js';
+import { firstOpen, LinkedScope } from './scope-manager.js';
 
 /**
  * A scope manager for synchronous code only: one stack per process. Cheaper than

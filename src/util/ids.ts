@@ -1,40 +1,67 @@
 import { isHexRange } from './hex.js';
 import { randomFillSync } from 'node:crypto';
 
-// One random fill serves many ids: a single crypto call per POOL_BYTES bytes, and the hex
-// conversion is done once for the whole pool so each id is a cheap substring.
+// Ids are cut from blocks of random bytes: one crypto call per POOL_BYTES bytes, and an id is kept as
+// (block, offset) rather than as text. The OTLP encoder copies its bytes; hex is made only when a
+// propagator, a log line or the user asks for it, once per block (a slice of the block's hex text).
 const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let hexPool = '';
-let offset = POOL_BYTES;
 
-function take(bytes: number): string {
-  if (offset + bytes > POOL_BYTES) {
-    randomFillSync(pool);
-    hexPool = pool.toString('hex');
-    offset = 0;
+/** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
+export class IdPool {
+  readonly bytes: Buffer = Buffer.allocUnsafe(POOL_BYTES);
+  private used = 0;
+  private text: string | null = null;
+
+  constructor() {
+    randomFillSync(this.bytes);
   }
-  const start = offset * 2;
-  offset += bytes;
-  return hexPool.slice(start, start + bytes * 2);
+
+  /** Whether `length` more bytes are left. */
+  has(length: number): boolean {
+    return this.used + length <= POOL_BYTES;
+  }
+
+  /** Reserves `length` bytes for a new id and returns their offset; an all-zero id (invalid) is made non-zero. */
+  take(length: number): number {
+    const at = this.used;
+    this.used = at + length;
+    const b = this.bytes;
+    let any = 0;
+    for (let i = at; i < at + length; i++) any |= b[i]!;
+    if (any === 0) b[at + length - 1] = 1;
+    return at;
+  }
+
+  /** The id at `at` as lower-case hex. */
+  hex(at: number, length: number): string {
+    const text = (this.text ??= this.bytes.toString('hex'));
+    return text.slice(at * 2, (at + length) * 2);
+  }
 }
 
-const ZERO_SPAN_ID = '0000000000000000';
-const ZERO_TRACE_ID = '00000000000000000000000000000000';
+let current: IdPool | null = null;
+
+/** The block the next id of `length` bytes is cut from (`take` it), a fresh one when this one is used up. */
+export function idPool(length: number): IdPool {
+  let pool = current;
+  if (pool === null || !pool.has(length)) current = pool = new IdPool();
+  return pool;
+}
 
 /** A random, non-zero 64-bit span id as 16 lower-case hex characters. */
 export function newSpanId(): string {
-  let id = take(8);
-  while (id === ZERO_SPAN_ID) id = take(8);
-  return id;
+  const pool = idPool(8);
+  return pool.hex(pool.take(8), 8);
 }
 
 /** A random, non-zero 128-bit trace id as 32 lower-case hex characters. */
 export function newTraceId(): string {
-  let id = take(16);
-  while (id === ZERO_TRACE_ID) id = take(16);
-  return id;
+  const pool = idPool(16);
+  return pool.hex(pool.take(16), 16);
 }
+
+const ZERO_SPAN_ID = '0000000000000000';
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
 
 export function isValidTraceId(id: string): boolean {
   return id.length === 32 && id !== ZERO_TRACE_ID && isLowerHex(id);

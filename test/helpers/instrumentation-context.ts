@@ -1,7 +1,7 @@
 import { instrumentations } from '../../instrumentations/index.js';
 import type { InstrumentationContext, RegistryEntry } from '../../src/agent/instrumentation.js';
 import { agentRuntime, InstrumentationRun, optionsSectionOf } from '../../src/agent/kit.js';
-import { Tracer, type TracerOptions } from '../../src/api/tracer.js';
+import { Tracer, type TracerOptions } from '../../src/tracer.js';
 import { loadConfig } from '../../src/config/load.js';
 import { InMemorySpanExporter } from '../../src/export/memory.js';
 

@@ -1,6 +1,6 @@
 import { DEFAULT_SENSITIVE_PARAMS } from '../../../src/util/redact.js';
 import t from 'tap';
-import { Tracer } from '../../../src/api/tracer.js';
+import { Tracer } from '../../../src/tracer.js';
 import dc from 'node:diagnostics_channel';
 import type { Instrumentation, RegistryEntry } from '../../../src/agent/instrumentation.js';
 import { InstrumentationRegistry, parseModuleKey } from '../../../src/agent/registry.js';

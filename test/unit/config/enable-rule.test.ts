@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as os from 'node:os';
 import { InstrumentationRegistry } from '../../../src/agent/registry.js';
-import { Tracer } from '../../../src/api/tracer.js';
+import { Tracer } from '../../../src/tracer.js';
 import { reportInstalledModules } from '../../../src/cli/installed-modules.js';
 import { describeConfig } from '../../../src/config/describe.js';
 import { isInstrumentationEnabled } from '../../../src/config/instrumentation-names.js';

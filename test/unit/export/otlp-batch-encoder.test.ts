@@ -75,3 +75,58 @@ t.test('a span that cannot be encoded leaves the open batch as it was', async (t
   const expected = new OtlpProtobufEncoder().encode([spans[0]!, spans[2]!].map((s) => mapSpan(s, { exportBaggage: false })), resource);
   t.ok(encoder.seal().bytes.equals(expected), 'only the two good spans, intact');
 });
+
+t.test('ids made here are exported from their bytes: the official decoder reads the ids that propagation later writes as hex', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+  const Request = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  const spans: Span[] = [];
+  // Enough spans to cross several 4 KB blocks of random bytes.
+  for (let i = 0; i < 400; i++) {
+    const server = tracer.startSpan('GET /');
+    const client = tracer.startSpan('GET', { childOf: server });
+    client.finish();
+    server.finish();
+    spans.push(client, server);
+  }
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(buildResource({ 'service.name': 'shop' })), false);
+  for (const s of spans) encoder.append(s);
+  const sealed = encoder.seal().bytes;
+  const unmade = spans.filter((s) => (s.context() as unknown as { _traceHex: string })._traceHex !== '');
+  t.equal(unmade.length, 0, 'encoding made no hex');
+  const decoded = Request.toObject(Request.decode(sealed), { bytes: String }).resourceSpans[0].scopeSpans[0].spans;
+  const hexOf = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
+  t.equal(decoded.length, spans.length);
+  let same = 0;
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    const headers: Record<string, string> = {};
+    tracer.inject(span, 'http_headers', headers);
+    const [, traceId, spanId] = headers.traceparent!.split('-');
+    const d = decoded[i];
+    if (hexOf(d.traceId) === traceId && hexOf(d.spanId) === spanId && hexOf(d.parentSpanId ?? '') === span.parentSpanId) same++;
+  }
+  t.equal(same, spans.length, 'every exported trace, span and parent id is the one injected and read back as hex');
+  t.ok(spans.every((s) => /^[0-9a-f]{32}$/.test(s.context().traceId) && s.context().traceId !== '0'.repeat(32)), 'valid trace ids');
+  t.equal(new Set(spans.map((s) => s.context().spanId)).size, spans.length, 'distinct span ids');
+});
+
+t.test('a ratio sampler still decides from the new trace id', async (t) => {
+  const { TraceIdRatioSampler, traceIdBucket } = await import('../../../src/sampling/ratio.js');
+  const seen: string[] = [];
+  class Recording extends TraceIdRatioSampler {
+    override shouldSample(parent: unknown, traceId: string): boolean {
+      seen.push(traceId);
+      return super.shouldSample(parent, traceId);
+    }
+  }
+  const tracer = new Tracer({ sampler: new Recording(0.5) });
+  let agree = 0;
+  for (let i = 0; i < 200; i++) {
+    const span = tracer.startSpan('op');
+    if (seen[i] === span.context().traceId && span.isRecording() === traceIdBucket(seen[i]!) < 0.5 * 2 ** 52) agree++;
+  }
+  t.equal(agree, 200, 'the sampler got each span\'s own trace id, and the decision follows it');
+});

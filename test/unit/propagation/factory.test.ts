@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Tracer } from '../../../src/api/tracer.js';
+import { Tracer } from '../../../src/tracer.js';
 import { FORMAT_HTTP_HEADERS } from '../../../src/api/formats.js';
 import { SpanContext } from '../../../src/api/span-context.js';
 import { createPropagator, PROPAGATOR_NAMES } from '../../../src/propagation/factory.js';
@@ -61,6 +61,6 @@ t.test('carriers: one getter/setter for every carrier kind, through the Tracer',
 
 t.test('carriers: inject replaces a header present in another case', async (t) => {
   const carrier: Record<string, string> = { TraceParent: 'old', Other: 'kept' };
-  createPropagator(['tracecontext']).inject(new SpanContext(TRACE, SPAN), carrier, (await import('../../../src/propagation/carrier.js')).defaultSetter);
+  createPropagator(['tracecontext']).inject(new SpanContext(TRACE, SPAN), carrier, (await import('../../../src/api/carrier.js')).defaultSetter);
   t.same(carrier, { Other: 'kept', traceparent: `00-${TRACE}-${SPAN}-01` });
 });

@@ -4,9 +4,9 @@
 // Deterministic (seeded), so a failure names a reproducible case.
 import t from 'tap';
 import { SpanContext } from '../../../src/api/span-context.js';
-import { defaultGetter, defaultSetter } from '../../../src/propagation/carrier.js';
+import { defaultGetter, defaultSetter } from '../../../src/api/carrier.js';
 import { createPropagator } from '../../../src/propagation/factory.js';
-import type { TextMapPropagator } from '../../../src/propagation/propagator.js';
+import type { TextMapPropagator } from '../../../src/api/propagator.js';
 import { parseTraceState } from '../../../src/propagation/w3c-trace-context.js';
 
 const SETS = 100_000;

@@ -1,4 +1,4 @@
-import { defaultGetter, defaultSetter } from '../../../src/propagation/carrier.js';
+import { defaultGetter, defaultSetter } from '../../../src/api/carrier.js';
 import { createPropagator } from '../../../src/propagation/factory.js';
 import type { SpanContext } from '../../../src/api/span-context.js';
 

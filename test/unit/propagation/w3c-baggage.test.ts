@@ -122,7 +122,7 @@ t.test('baggage: inject -> extract is identity for decoded values', async (t) =>
 });
 
 t.test('baggage: properties and values reach the next hop through a child span', async (t) => {
-  const { Tracer } = await import('../../../src/api/tracer.js');
+  const { Tracer } = await import('../../../src/tracer.js');
   const { createPropagator } = await import('../../../src/propagation/factory.js');
   const tracer = new Tracer({ propagator: createPropagator(W3C) });
   const parent = tracer.extract('http_headers', { traceparent: PARENT, baggage: 'a=1;p=2,b=x%20y' });

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter } from '../../../src/export/memory.js';
 import type { Span } from '../../../src/api/span.js';
-import { Tracer, type TracerOptions } from '../../../src/api/tracer.js';
+import { Tracer, type TracerOptions } from '../../../src/tracer.js';
 import { instrument } from '../../helpers/instrumentation-context.js';
 
 /** A tracer whose finished spans land in memory, with the instrumentations started on it. */

@@ -1,4 +1,4 @@
-import type { SpanContext } from '../api/span-context.js';
+import type { SpanContext } from './span-context.js';
 import type { CarrierGetter, CarrierSetter } from './carrier.js';
 
 /**

@@ -1,4 +1,4 @@
-import { createBaggage, SpanContext } from '../api/span-context.js';
+import { createBaggage, SpanContext } from './span-context.js';
 import { isValidSpanId, isValidTraceId } from '../util/ids.js';
 
 const VERSION = 0;

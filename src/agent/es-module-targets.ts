@@ -1,0 +1,140 @@
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import * as path from 'node:path';
+import type { HookTarget } from './registry.js';
+
+type PackageJson = { type?: unknown; main?: unknown; exports?: unknown };
+
+// Conditions Node's ES-module resolver matches (`import`), in the order a package lists them.
+const IMPORT_CONDITIONS = new Set(['import', 'module-sync', 'node', 'default']);
+
+/**
+ * The first target an ES-module importer would get as ES-module code, which only an import hook can
+ * patch (a package that is ES-module only, or that ships an ES-module build next to its CommonJS
+ * one), or null. Only packages installed where the app looks (`node_modules` of the main script's
+ * folder and the working directory, and their parents, pnpm's hoisted store included) count: the
+ * loader hook, a whole thread on Node 20, is started for the app's packages, not for every package an
+ * instrumentation could target. A CommonJS package imported from an ES module is patched without it
+ * (`Module._load`, see hooks-load.ts), a built-in at start.
+ */
+export function firstEsModuleTarget(targets: readonly HookTarget[]): HookTarget | null {
+  let dirs: string[] | null = null;
+  for (const target of targets) {
+    if (target.esModule === false || isBuiltin(target.name)) continue;
+    dirs ??= nodeModulesDirs();
+    if (loadsAsEsModule(target, dirs)) return target;
+  }
+  return null;
+}
+
+/** Every existing `node_modules` folder an app's `import` may resolve a package from. */
+function nodeModulesDirs(): string[] {
+  const starts = new Set<string>([process.cwd()]);
+  const main = process.argv[1];
+  if (typeof main === 'string' && main !== '' && !main.startsWith('-')) {
+    starts.add(path.dirname(path.resolve(main)));
+    try {
+      starts.add(path.dirname(realpathSync(main)));
+    } catch {
+      // Not a file (node -e, a REPL): the working directory stands for it.
+    }
+  }
+  const found: string[] = [];
+  const seen = new Set<string>();
+  for (const start of starts) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      if (path.basename(dir) !== 'node_modules') {
+        for (const candidate of [path.join(dir, 'node_modules'), path.join(dir, 'node_modules', '.pnpm', 'node_modules')]) {
+          if (seen.has(candidate)) continue;
+          seen.add(candidate);
+          if (isDirectory(candidate)) found.push(candidate);
+        }
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return found;
+}
+
+function loadsAsEsModule(target: HookTarget, dirs: readonly string[]): boolean {
+  for (const dir of dirs) {
+    const root = path.join(dir, ...target.name.split('/'));
+    const pkg = readJson(path.join(root, 'package.json'));
+    if (pkg === null) continue;
+    if (target.esModule !== undefined) return target.esModule;
+    return target.subpath === '' ? entryIsEsModule(pkg) : fileIsEsModule(root, target.subpath);
+  }
+  return false;
+}
+
+/** What `import 'pkg'` loads: the `exports` entry for Node's import conditions, else `main`. */
+function entryIsEsModule(pkg: PackageJson): boolean {
+  const entry = importEntry(pkg.exports) ?? (typeof pkg.main === 'string' ? pkg.main : 'index.js');
+  return isEsModuleFile(entry, pkg.type === 'module');
+}
+
+function importEntry(exports: unknown): string | null {
+  if (typeof exports === 'string') return exports;
+  if (Array.isArray(exports)) {
+    for (const item of exports) {
+      const found = importEntry(item);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (exports === null || typeof exports !== 'object') return null;
+  const map = exports as Record<string, unknown>;
+  if (Object.keys(map).some((k) => k.startsWith('.'))) return '.' in map ? importEntry(map['.']) : null;
+  for (const [condition, value] of Object.entries(map)) {
+    if (!IMPORT_CONDITIONS.has(condition)) continue;
+    const found = importEntry(value);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * A file target (its normalized subpath: no extension, no `/index`) is ES-module code for importers
+ * when an `.mjs` twin exists (graphql's build) or the nearest package.json says `"type": "module"`.
+ */
+function fileIsEsModule(root: string, subpath: string): boolean {
+  const base = path.join(root, ...subpath.split('/'));
+  if (isFile(`${base}.mjs`) || isFile(path.join(base, 'index.mjs'))) return true;
+  for (let dir = base; dir.length >= root.length; dir = path.dirname(dir)) {
+    const pkg = readJson(path.join(dir, 'package.json'));
+    if (pkg !== null) return pkg.type === 'module';
+    if (dir === root) break;
+  }
+  return false;
+}
+
+function isEsModuleFile(file: string, typeModule: boolean): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  return typeModule;
+}
+
+function readJson(file: string): PackageJson | null {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return parsed !== null && typeof parsed === 'object' ? (parsed as PackageJson) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
+  }
+}
