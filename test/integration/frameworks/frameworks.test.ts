@@ -4,6 +4,8 @@ import { fixturePath, startApp, writeConfigFile } from '../../helpers/fixture-ap
 
 // Zero-code: each fixture app runs under `--import register.mjs`, once as .cjs and once as .mjs,
 // exporting OTLP to an in-test collector; every framework major is installed side by side.
+// Twenty-one app starts, one after the other: on a loaded machine that outlasts the default 120 s.
+t.setTimeout(300_000);
 const frameworks = [
   { folder: 'express4', component: 'express', param: ':id', item: ':itemId' },
   { folder: 'express5', component: 'express', param: ':id', item: ':itemId' },
