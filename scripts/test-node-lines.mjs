@@ -19,7 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines', 'messaging'];
+const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines', 'messaging', 'bundling'];
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
 // graphql: graphql 16, its ES-module build and Apollo 5 on express carry the per-line risk (how graphql's
@@ -30,6 +30,10 @@ const SUITES = ['loader', 'http', 'continuity', 'undici', 'frameworks', 'graphql
 // the same way, and the export does not depend on the line, so they run on the default line only.
 // amqplib: the edge cases and settings test the instrumentation's logic, not how a line loads it; the two-process
 // messaging suites (CommonJS and ES-module apps) cover the loader on every line.
+// bundling: what depends on the line is the bundle at run time (the trailer reaching diagnostics_channel,
+// through process.getBuiltinModule or require, in CJS and ESM output), which esbuild.test.js and
+// fastify.test.js run on every line; the webpack suites append the same trailer and spend their time
+// in webpack builds (15-40 s each), which do not depend on the line the app runs on.
 const EXCLUDED = new Set([
   path.join('logs', 'pino-7-8.test.js'),
   path.join('logs', 'bunyan.test.js'),
@@ -42,6 +46,8 @@ const EXCLUDED = new Set([
   path.join('messaging', 'amqplib-0-10-edges.test.js'),
   path.join('messaging', 'amqplib-2-edges.test.js'),
   path.join('messaging', 'amqplib-2-settings.test.js'),
+  path.join('bundling', 'webpack.test.js'),
+  path.join('bundling', 'webpack-minified.test.js'),
 ]);
 // A hung line must not eat CI's 90 minutes; a line takes well under a minute on 2 idle cores.
 const LINE_DEADLINE_MS = 15 * 60_000;

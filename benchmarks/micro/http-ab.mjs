@@ -12,9 +12,10 @@
 // Each build is a checkout with `npm run build` done (a `git archive` of another commit with a
 // node_modules symlink and `npx tsc -p tsconfig.json` will do); the apps come from this checkout.
 // Run: node benchmarks/micro/http-ab.mjs <checkout A> <checkout B> [rounds=30] [seconds=0.5] [connections=8] [apps=hello,fetch,body]
-// BENCH_VERBOSE=1 prints every round.
+// BENCH_VERBOSE=1 prints every round. BENCH_PROTOCOL=grpc exports over OTLP/gRPC (to an HTTP/2 sink) instead.
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +109,23 @@ async function parent() {
     req.on('data', (c) => (exportedBytes += c.length)).on('end', () => res.writeHead(200).end());
   });
   await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+  let endpoint = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+  const grpc = process.env.BENCH_PROTOCOL === 'grpc';
+  if (grpc) {
+    // An empty ExportTraceServiceResponse and grpc-status 0 for every call.
+    const grpcSink = http2.createServer();
+    grpcSink.on('stream', (stream) => {
+      stream.on('data', (c) => (exportedBytes += c.length));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(Buffer.alloc(5));
+      });
+    });
+    await new Promise((resolve) => grpcSink.listen(0, '127.0.0.1', resolve));
+    grpcSink.unref();
+    endpoint = `http://127.0.0.1:${grpcSink.address().port}`;
+  }
   // The fetch app's backend: a separate process without the agent.
   const backend = spawn(process.execPath, [APP_FILES.hello], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const backendPort = await new Promise((resolve) => {
@@ -122,7 +139,7 @@ async function parent() {
 
   const start = (app, root) => {
     const env = { ...process.env, BACKEND_URL: `http://127.0.0.1:${backendPort}/` };
-    if (root !== null) Object.assign(env, { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` });
+    if (root !== null) Object.assign(env, { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` }, grpc ? { TRACING_EXPORTER_PROTOCOL: 'grpc' } : {});
     const proc = fork(fileURLToPath(import.meta.url), ['child', app, String(connections)], {
       env, execArgv: root === null ? [] : ['--import', path.join(root, 'register.mjs')], stdio: 'inherit',
     });
@@ -134,7 +151,7 @@ async function parent() {
   });
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-  console.log(`node ${process.version}, ${rounds} rounds x ${seconds}s, ${connections} connections; A = ${builds.A}, B = ${builds.B}`);
+  console.log(`node ${process.version}, ${rounds} rounds x ${seconds}s, ${connections} connections, OTLP ${grpc ? 'gRPC' : 'HTTP'}; A = ${builds.A}, B = ${builds.B}`);
   for (const app of apps) {
     const procs = {};
     for (const name of names) procs[name] = await start(app, builds[name]);

@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { suppressTracingSync } from '../util/suppress.js';
 import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
-const gzipAsync = promisify(gzip);
+// zlib (~4 ms of CPU to load under load) only for TRACING_EXPORTER_COMPRESSION=gzip; the default is none.
+let gzipAsync: ((input: Buffer) => Promise<Buffer>) | null = null;
+function gzipBody(input: Buffer): Promise<Buffer> {
+  gzipAsync ??= promisify((require('node:zlib') as typeof import('node:zlib')).gzip);
+  return gzipAsync(input);
+}
 
 // Captured when the exporter loads, which start() does before any instrumentation patches `http`:
 // the exporter's own requests then never run through our wrappers (request, get, ClientRequest's
@@ -68,7 +72,7 @@ export class HttpSender implements PayloadSender {
     let body = payload;
     if (this.gzip) {
       try {
-        body = await gzipAsync(payload);
+        body = await gzipBody(payload);
       } catch (err) {
         return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
       }

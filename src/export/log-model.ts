@@ -1,7 +1,7 @@
 import type { LogRecordData } from '../agent/instrumentation.js';
-import type { Attribute } from './span-model.js';
+import type { ArrayElement, Attribute, AttributeValue } from './span-model.js';
 
-/** A log record ready to encode: attributes flattened to OTLP scalars. */
+/** A log record ready to encode: attributes flattened to OTLP scalars and arrays of scalars. */
 export interface MappedLogRecord {
   timeMs: number;
   /** When the agent saw the record (OTLP `observed_time_unix_nano`). */
@@ -19,6 +19,8 @@ export interface MappedLogRecord {
 
 /** Attributes per record at most; more are dropped (a record is not a database). */
 const MAX_ATTRIBUTES = 128;
+/** Items of an array attribute at most; more are dropped. */
+const MAX_ARRAY = 128;
 /** Longest attribute value or body kept, in characters. */
 const MAX_TEXT = 16 * 1024;
 
@@ -26,9 +28,10 @@ const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 
 /**
- * Maps a logger's record to what OTLP carries: strings, numbers and booleans as they are, anything
- * nested as its JSON text (collectors index flat attributes; nested maps are rarely queryable),
- * `undefined`, functions and symbols left out, long values cut.
+ * Maps a logger's record to what OTLP carries: strings, numbers and booleans as they are, an array of
+ * those (and nulls) as an array value, anything else nested as its JSON text (collectors index flat
+ * attributes; nested maps are rarely queryable), `undefined`, functions and symbols left out, long
+ * values cut.
  */
 export function mapLogRecord(record: LogRecordData, observedMs: number): MappedLogRecord {
   const attributes: Attribute[] = [];
@@ -53,7 +56,7 @@ export function mapLogRecord(record: LogRecordData, observedMs: number): MappedL
   };
 }
 
-function attributeValue(value: unknown): string | number | boolean | undefined {
+function attributeValue(value: unknown): AttributeValue | undefined {
   switch (typeof value) {
     case 'string':
       return cut(value);
@@ -64,6 +67,10 @@ function attributeValue(value: unknown): string | number | boolean | undefined {
       return value.toString();
     case 'object':
       if (value === null) return undefined;
+      if (Array.isArray(value)) {
+        const items = scalarItems(value);
+        if (items !== null) return items;
+      }
       try {
         const text = JSON.stringify(value);
         return text === undefined ? undefined : cut(text);
@@ -73,6 +80,26 @@ function attributeValue(value: unknown): string | number | boolean | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The array's items when every one is a string, number, boolean, null or undefined (a hole, kept as
+ * null); else null. At most MAX_ARRAY items and MAX_TEXT characters of strings in all: the rest is cut.
+ */
+function scalarItems(value: readonly unknown[]): ArrayElement[] | null {
+  const items: ArrayElement[] = [];
+  let text = 0;
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean' && item !== null && item !== undefined) return null;
+    if (items.length >= MAX_ARRAY || text >= MAX_TEXT) continue;
+    if (typeof item === 'string') {
+      const kept = item.length > MAX_TEXT - text ? `${item.slice(0, MAX_TEXT - text)}…` : item;
+      text += item.length;
+      items.push(kept);
+    } else items.push(item === undefined ? null : item);
+  }
+  return items;
 }
 
 function cut(text: string): string {

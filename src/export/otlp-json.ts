@@ -1,15 +1,8 @@
-import type { ArrayElement, Attribute, AttributeValue, MappedSpan } from './span-model.js';
+import type { Attribute, MappedSpan } from './span-model.js';
+import { jsonKeyValue } from './otlp-common.js';
 import { groupByScope } from './otlp-protobuf.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 import { msToNanos } from './time.js';
-
-type JsonAnyValue =
-  | { stringValue: string }
-  | { boolValue: boolean }
-  | { intValue: string }
-  | { doubleValue: number | string }
-  | { arrayValue: { values: JsonAnyValue[] } }
-  | Record<string, never>;
 
 /**
  * Encodes spans as OTLP/JSON (`application/json`): ids as hex, enums as numbers, 64-bit
@@ -63,18 +56,4 @@ function jsonSpan(s: MappedSpan): Record<string, unknown> {
   }
   if (s.statusCode !== 0) out.status = s.statusMessage === '' ? { code: s.statusCode } : { code: s.statusCode, message: s.statusMessage };
   return out;
-}
-
-function jsonKeyValue(a: Attribute): { key: string; value: JsonAnyValue } {
-  return { key: a.key, value: jsonAnyValue(a.value) };
-}
-
-function jsonAnyValue(v: AttributeValue | ArrayElement): JsonAnyValue {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (v === null) return {};
-  if (typeof v !== 'number') return { arrayValue: { values: v.map(jsonAnyValue) } };
-  if (Number.isSafeInteger(v)) return { intValue: String(v) };
-  // proto3 JSON spells non-finite doubles as strings; JSON.stringify would write null.
-  return { doubleValue: Number.isFinite(v) ? v : String(v) };
 }

@@ -1,10 +1,9 @@
 import type { MappedLogRecord } from './log-model.js';
 import { byScope } from './otlp-logs-protobuf.js';
 import type { Attribute } from './span-model.js';
+import { jsonKeyValue } from './otlp-common.js';
 import { SDK_VERSION } from './resource.js';
 import { msToNanos } from './time.js';
-
-type JsonAnyValue = { stringValue: string } | { boolValue: boolean } | { intValue: string } | { doubleValue: number | string };
 
 /**
  * Encodes log records as OTLP/JSON (`application/json`): ids as hex, enums as numbers, 64-bit
@@ -31,13 +30,4 @@ function jsonRecord(r: MappedLogRecord): Record<string, unknown> {
     out.flags = r.traceFlags;
   }
   return out;
-}
-
-function jsonKeyValue(a: Attribute): { key: string; value: JsonAnyValue } {
-  // Log attributes hold no arrays today; one would be sent as JSON text.
-  const v = typeof a.value === 'object' ? JSON.stringify(a.value) : a.value;
-  if (typeof v === 'string') return { key: a.key, value: { stringValue: v } };
-  if (typeof v === 'boolean') return { key: a.key, value: { boolValue: v } };
-  if (Number.isSafeInteger(v)) return { key: a.key, value: { intValue: String(v) } };
-  return { key: a.key, value: { doubleValue: Number.isFinite(v) ? v : String(v) } };
 }

@@ -1,6 +1,7 @@
 import { ProtoWriter } from './protobuf-writer.js';
 import type { MappedLogRecord } from './log-model.js';
 import type { Attribute } from './span-model.js';
+import { writeAnyValue, writeKeyValue } from './otlp-common.js';
 import { SDK_VERSION } from './resource.js';
 
 // Field numbers from opentelemetry/proto/logs/v1/logs.proto, common/v1/common.proto,
@@ -22,12 +23,6 @@ const LOG_FLAGS = 8;
 const LOG_TRACE_ID = 9;
 const LOG_SPAN_ID = 10;
 const LOG_OBSERVED_TIME = 11;
-const KEY_VALUE_KEY = 1;
-const KEY_VALUE_VALUE = 2;
-const ANY_STRING = 1;
-const ANY_BOOL = 2;
-const ANY_INT = 3;
-const ANY_DOUBLE = 4;
 
 /**
  * Encodes log records as an `ExportLogsServiceRequest` (OTLP/HTTP with `application/x-protobuf`):
@@ -73,9 +68,7 @@ function writeRecord(w: ProtoWriter, r: MappedLogRecord): void {
   w.nanosFromMs(LOG_TIME, r.timeMs);
   if (r.severityNumber !== 0) w.uint32(LOG_SEVERITY_NUMBER, r.severityNumber);
   if (r.severityText !== '') w.string(LOG_SEVERITY_TEXT, r.severityText);
-  const body = w.begin(LOG_BODY);
-  w.string(ANY_STRING, r.body);
-  w.end(body);
+  writeAnyValue(w, LOG_BODY, r.body);
   for (const a of r.attributes) writeKeyValue(w, LOG_ATTRIBUTES, a);
   if (r.traceId !== '') {
     w.fixed32(LOG_FLAGS, r.traceFlags);
@@ -84,18 +77,4 @@ function writeRecord(w: ProtoWriter, r: MappedLogRecord): void {
   }
   w.nanosFromMs(LOG_OBSERVED_TIME, r.observedMs);
   w.end(m);
-}
-
-function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
-  const kv = w.begin(field);
-  w.string(KEY_VALUE_KEY, a.key);
-  const any = w.begin(KEY_VALUE_VALUE);
-  // Log attributes hold no arrays today; one would be sent as JSON text.
-  const v = typeof a.value === 'object' ? JSON.stringify(a.value) : a.value;
-  if (typeof v === 'string') w.string(ANY_STRING, v);
-  else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
-  else if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
-  else w.double(ANY_DOUBLE, v);
-  w.end(any);
-  w.end(kv);
 }

@@ -1,10 +1,11 @@
 import type { SpanContext } from '../api/span-context.js';
-import type { Span, TagValue } from '../api/span.js';
+import type { Span } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
 import { ProtoWriter } from './protobuf-writer.js';
-import { kindFromTag, mapLog, mapSpan, type ArrayElement, type Attribute, type AttributeValue, type MappedSpan } from './span-model.js';
+import { kindFromTag, mapLog, mapSpan, type Attribute, type MappedSpan } from './span-model.js';
+import { writeKeyValue, writeTag } from './otlp-common.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto,
@@ -39,14 +40,6 @@ const LINK_TRACE_STATE = 3;
 const LINK_ATTRIBUTES = 4;
 const STATUS_MESSAGE = 2;
 const STATUS_CODE = 3;
-const KEY_VALUE_KEY = 1;
-const KEY_VALUE_VALUE = 2;
-const ANY_STRING = 1;
-const ANY_BOOL = 2;
-const ANY_INT = 3;
-const ANY_DOUBLE = 4;
-const ANY_ARRAY = 5;
-const ARRAY_VALUES = 1;
 
 /**
  * Encodes spans as an `ExportTraceServiceRequest` (OTLP/HTTP with `application/x-protobuf`).
@@ -311,37 +304,6 @@ function writeSpanId(w: ProtoWriter, field: number, ctx: SpanContext): void {
   const pool = ctx._spanPool;
   if (pool !== null) w.bytesAt(field, pool.bytes, ctx._spanAt, 8);
   else w.hexBytes(field, ctx.spanId);
-}
-
-function writeTag(w: ProtoWriter, field: number, key: string, v: TagValue): void {
-  const kv = w.begin(field);
-  w.string(KEY_VALUE_KEY, key);
-  // An array can sit among the tags of a span of ours written through the OpenTelemetry API.
-  writeAnyValue(w, KEY_VALUE_VALUE, v as AttributeValue);
-  w.end(kv);
-}
-
-function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void {
-  const kv = w.begin(field);
-  w.string(KEY_VALUE_KEY, a.key);
-  writeAnyValue(w, KEY_VALUE_VALUE, a.value);
-  w.end(kv);
-}
-
-function writeAnyValue(w: ProtoWriter, field: number, v: AttributeValue | ArrayElement): void {
-  const any = w.begin(field);
-  if (typeof v === 'string') w.string(ANY_STRING, v);
-  else if (typeof v === 'boolean') w.bool(ANY_BOOL, v);
-  else if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) w.int64(ANY_INT, v);
-    else w.double(ANY_DOUBLE, v);
-  } else if (v !== null && Array.isArray(v)) {
-    const arr = w.begin(ANY_ARRAY);
-    for (const item of v) writeAnyValue(w, ARRAY_VALUES, item);
-    w.end(arr);
-  }
-  // null (a hole in an array): an empty AnyValue, as OpenTelemetry's own encoder writes it.
-  w.end(any);
 }
 
 /**

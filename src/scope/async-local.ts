@@ -2,7 +2,15 @@ import { copyNameAndLength } from '../util/function-shape.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
 import type { Scope, ScopeManager } from '../api/scope-manager.js';
-import { firstOpen, LinkedScope } from './scope-manager.js';
+import { activeOf, firstOpen, LinkedScope } from './scope-manager.js';
+
+/**
+ * The agent's one `AsyncLocalStorage`: the active scope of every `AsyncLocalScopeManager`, and
+ * whether tracing is suppressed (`src/util/suppress.ts`), in one store. On Node 20 each enabled
+ * storage costs every async resource of the app a propagation step, so there is only this one.
+ * Managers share it and each sees only its own scopes (`activeOf`): two tracers stay apart.
+ */
+export const contextStorage = new AsyncLocalStorage<LinkedScope>();
 
 /**
  * The default scope manager: the active span follows the flow of execution through `await`,
@@ -10,44 +18,46 @@ import { firstOpen, LinkedScope } from './scope-manager.js';
  * never see each other's span (each async path has its own store).
  */
 export class AsyncLocalScopeManager implements ScopeManager {
-  private readonly storage = new AsyncLocalStorage<LinkedScope>();
   private readonly restore = (scope: LinkedScope): void => {
     // Only the flow that currently has this scope active goes back to the previous one; a scope
     // closed out of order elsewhere is skipped over by `active()` instead.
-    if (this.storage.getStore() === scope) this.storage.enterWith(firstOpen(scope.previous) as LinkedScope);
+    if (contextStorage.getStore() === scope) contextStorage.enterWith(firstOpen(scope.previous) as LinkedScope);
   };
 
   active(): Scope | null {
-    return firstOpen(this.storage.getStore());
+    return activeOf(contextStorage.getStore(), this);
   }
 
   activate(span: Span, finishOnClose = true): Scope {
-    const scope = new LinkedScope(span, finishOnClose, firstOpen(this.storage.getStore()), this.restore);
-    this.storage.enterWith(scope);
+    const scope = new LinkedScope(span, finishOnClose, firstOpen(contextStorage.getStore()), this.restore, this);
+    contextStorage.enterWith(scope);
     return scope;
   }
 
   run<T>(span: Span | null, fn: () => T): T {
-    if (span === null) return this.storage.run(undefined as unknown as LinkedScope, fn);
-    return this.storage.run(new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop), fn);
+    const current = firstOpen(contextStorage.getStore());
+    if (span === null) {
+      // No span active, but suppression (the agent's own work) holds on.
+      return contextStorage.run((current !== null && current.suppressed ? LinkedScope.suppression(null) : undefined) as LinkedScope, fn);
+    }
+    return contextStorage.run(new LinkedScope(span, false, current, noop, this), fn);
   }
 
   newScope(span: Span): Scope {
-    return new LinkedScope(span, false, firstOpen(this.storage.getStore()), noop);
+    return new LinkedScope(span, false, firstOpen(contextStorage.getStore()), noop, this);
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
     // Already there (an event emitted synchronously inside the handler): no store switch at all.
-    if (this.storage.getStore() === scope) return fn.apply(self, args as unknown[]);
-    return this.storage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
+    if (contextStorage.getStore() === scope) return fn.apply(self, args as unknown[]);
+    return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
   }
 
   bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
     if (typeof fn !== 'function') return fn;
-    const storage = this.storage;
-    const scope = new LinkedScope(span, false, null, noop);
+    const scope = new LinkedScope(span, false, null, noop, this);
     const bound = function (this: unknown, ...args: never[]): unknown {
-      return storage.run(scope, () => fn.apply(this, args));
+      return contextStorage.run(scope, applyWith, fn, this, args);
     };
     return copyNameAndLength(bound, fn) as unknown as F;
   }

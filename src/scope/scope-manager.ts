@@ -6,12 +6,31 @@ export type { Scope, ScopeManager } from '../api/scope-manager.js';
 /** The shared shape of both scope managers' scopes: a link to the scope active before it. */
 export class LinkedScope implements Scope {
   closed = false;
+  /**
+   * Inside `suppressTracing` (the agent's own work): instrumentations start no span. Inherited from
+   * the scope this one was opened on, so a scope opened inside suppressed code stays suppressed.
+   */
+  suppressed: boolean;
   constructor(
     readonly span: Span,
     readonly finishOnClose: boolean,
     readonly previous: LinkedScope | null,
     private readonly onClose: (scope: LinkedScope) => void,
-  ) {}
+    /** The manager whose active scope this can be; null for a suppression mark, which is nobody's. */
+    readonly owner: object | null = null,
+  ) {
+    this.suppressed = previous !== null && previous.suppressed;
+  }
+
+  /**
+   * A mark that suppresses tracing on top of `previous` without changing the active span: skipped by
+   * `activeOf`, kept in the chain so that a scope opened and closed inside returns to it.
+   */
+  static suppression(previous: LinkedScope | null): LinkedScope {
+    const mark = new LinkedScope(null as unknown as Span, false, previous, noop, null);
+    mark.suppressed = true;
+    return mark;
+  }
 
   close(): void {
     if (this.closed) return;
@@ -25,9 +44,18 @@ export class LinkedScope implements Scope {
   }
 }
 
-/** The innermost scope on this chain that is still open. */
+function noop(): void {}
+
+/** The innermost scope on this chain that is still open (suppression marks included). */
 export function firstOpen(scope: LinkedScope | null | undefined): LinkedScope | null {
   let s = scope ?? null;
   while (s !== null && s.closed) s = s.previous;
+  return s;
+}
+
+/** The innermost open scope of `owner` on this chain: its active scope. */
+export function activeOf(scope: LinkedScope | null | undefined, owner: object): LinkedScope | null {
+  let s = scope ?? null;
+  while (s !== null && (s.closed || s.owner !== owner)) s = s.previous;
   return s;
 }

@@ -43,11 +43,18 @@ export async function threeRequests(t: Test, app: { get(p: string): Promise<{ st
   t.same(replies.map((r) => `${r.status} ${r.body}`), ['200 user 1', '200 user 2', '200 user 3'], 'the app answers as unbundled');
 }
 
-/** Runs a bundle (a file of `dir`) under the agent, sends three concurrent requests, returns spans and stderr. */
-export async function runTraced(t: Test, dir: string, file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ spans: ReceivedSpan[]; stderr: string }> {
+/**
+ * Runs a bundle (a file of `dir`) under the agent, sends three concurrent requests, returns spans and
+ * stderr. The agent comes with `--import register.mjs`, or with `--require register.cjs` given in
+ * NODE_OPTIONS, as docs/bundling.md advises for CommonJS bundles on Node 20 and 22.
+ */
+export async function runTraced(t: Test, dir: string, file: string, extraEnv: NodeJS.ProcessEnv = {}, start: 'import' | 'require' = 'import'): Promise<{ spans: ReceivedSpan[]; stderr: string }> {
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const app = await startApp(path.join(dir, file), { preserveSymlinks: true, env: agentEnv(collector, extraEnv) });
+  const app =
+    start === 'import'
+      ? await startApp(path.join(dir, file), { preserveSymlinks: true, env: agentEnv(collector, extraEnv) })
+      : await startApp(path.join(dir, file), { preserveSymlinks: true, env: agentEnv(collector, { ...extraEnv, NODE_OPTIONS: `--require ${path.join(ROOT, 'register.cjs')}` }), agent: false });
   await threeRequests(t, app);
   await app.stop();
   return { spans: collector.spans, stderr: app.stderr };

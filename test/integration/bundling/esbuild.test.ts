@@ -41,6 +41,12 @@ for (const [format, source] of [['cjs', 'app.cjs'], ['esm', 'app.mjs']] as const
   });
 }
 
+t.test('esbuild cjs bundle started with --require (NODE_OPTIONS): the same span tree', async (t) => {
+  const { spans, stderr } = await runTraced(t, OUT, await bundle('app.cjs', 'traced-require.cjs', 'cjs', true), {}, 'require');
+  checkTraces(t, spans);
+  t.notMatch(stderr, /warn/, 'no warning');
+});
+
 t.test('the unbundled app has the same span tree (the reference)', async (t) => {
   const dir = unbundledFolder(OUT, 'app.cjs', ['express', 'pg', 'ioredis']);
   const { spans, stderr } = await runTraced(t, dir, 'app.cjs', { NODE_PATH: path.join(ROOT, 'node_modules') });
@@ -71,4 +77,15 @@ t.test('a minified build without keepNames fails with the message; with keepName
   const { spans, stderr } = await runTraced(t, OUT, file);
   checkTraces(t, spans);
   t.notMatch(stderr, /warn/, 'no warning');
+});
+
+t.test('a bundle minified again after the build, names lost: traced, and one warning that names were lost', async (t) => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const built = await bundle('app.cjs', 'reminified-src.cjs', 'cjs', true);
+  const minified = await esbuild.transform(readFileSync(path.join(OUT, built), 'utf8'), { minify: true, format: 'cjs', platform: 'node' });
+  writeFileSync(path.join(OUT, 'reminified.cjs'), minified.code);
+  const { spans, stderr } = await runTraced(t, OUT, 'reminified.cjs');
+  checkTraces(t, spans);
+  const warnings = stderr.split('\n').filter((l) => l.includes('minified without keeping function and class names'));
+  t.equal(warnings.length, 1, `one warning (stderr: ${stderr})`);
 });

@@ -77,6 +77,28 @@ t.test('OTLP/JSON log records carry the same content', async (t) => {
   t.same(rec.attributes.find((a: any) => a.key === 'count').value, { intValue: '3' });
 });
 
+t.test('array fields are sent as OTLP arrays (protobuf and JSON), mixed ones and arrays of objects as JSON text', async (t) => {
+  const [r] = records();
+  const long = 'x'.repeat(20_000);
+  const attributes = { tags: ['a', 'b'], codes: [1, 2.5, -3, true, null, undefined], empty: [], objects: [{ a: 1 }], many: Array.from({ length: 300 }, (_, i) => i), longs: [long, long] };
+  const mapped = [mapLogRecord({ ...r!, attributes }, 1)];
+  const resource = buildResource({ 'service.name': 'shop' });
+  const rec = decode(new OtlpLogsProtobufEncoder().encode(mapped, resource)).resourceLogs[0].scopeLogs[0].logRecords[0];
+  const attrs = Object.fromEntries(rec.attributes.map((kv: any) => [kv.key, kv.value]));
+  t.same(attrs.tags, { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] } }, 'strings');
+  t.same(attrs.codes, { arrayValue: { values: [{ intValue: '1' }, { doubleValue: 2.5 }, { intValue: '-3' }, { boolValue: true }, {}, {}] } }, 'numbers, booleans, holes as empty values');
+  t.same(attrs.empty, { arrayValue: {} }, 'an empty array');
+  t.same(attrs.objects, { stringValue: '[{"a":1}]' }, 'an array of objects stays JSON text');
+  t.equal(attrs.many.arrayValue.values.length, 128, 'at most 128 items');
+  const kept = attrs.longs.arrayValue.values;
+  t.equal(kept.length, 1, 'strings: 16 K characters in all, the rest cut');
+  t.equal(kept[0].stringValue.length, 16 * 1024 + 1, 'cut with an ellipsis');
+  const json = JSON.parse(encodeOtlpLogsJson(mapped, resource).toString('utf8')).resourceLogs[0].scopeLogs[0].logRecords[0];
+  const jsonAttrs = Object.fromEntries(json.attributes.map((kv: any) => [kv.key, kv.value]));
+  t.same(jsonAttrs.tags, { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] } }, 'JSON: strings');
+  t.same(jsonAttrs.codes, { arrayValue: { values: [{ intValue: '1' }, { doubleValue: 2.5 }, { intValue: '-3' }, { boolValue: true }, {}, {}] } }, 'JSON: the same values');
+});
+
 t.test('a record with a malformed id is sent without ids, never with a broken one', async (t) => {
   const [r] = records();
   const mapped = mapLogRecord({ ...r!, traceId: 'user-set' }, 1);
