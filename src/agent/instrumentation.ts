@@ -95,6 +95,13 @@ export interface InstrumentationDeclaration {
    * in charge).
    */
   quietIfPreloaded?: boolean;
+  /**
+   * For `subscribe` and `patch+subscribe`: the `diagnostics_channel` names its `start` subscribes to.
+   * When given, its code is not loaded at start: the loader subscribes to these channels, and the first
+   * message on any of them loads the code, runs `start` and hands it that message (an app that never
+   * makes such a call never loads the instrumentation: less code, and a smaller heap, at start).
+   */
+  channels?: readonly string[];
 }
 
 /** A registry line: the declaration, and how to load the code (called at most once, when needed). */

@@ -136,6 +136,11 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
     for (const { channel, fn } of this.subscriptions.splice(0)) dc.unsubscribe(channel, fn);
   }
 
+  /** Hands `message` to this instrumentation's own subscribers of `channel` (one published before they were). */
+  deliver(channel: string, message: unknown, name: string | symbol): void {
+    for (const s of [...this.subscriptions]) if (s.channel === channel) s.fn(message, name);
+  }
+
   private subscribe(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void {
     const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
     const run = this;

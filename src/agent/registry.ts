@@ -63,6 +63,8 @@ export class InstrumentationRegistry {
   private active: (AgentRuntime & { config: Readonly<Config> }) | null = null;
   private listener: TargetsListener | null = null;
   private readonly disableListeners: Array<() => void> = [];
+  // Subscribers waiting for their first message (`channels` declared): name → removes the stand-ins.
+  private readonly waitingSubscribers = new Map<string, () => void>();
 
   /**
    * Adds an instrumentation. Before `activate` it is only remembered; after, it is hooked at once
@@ -167,6 +169,7 @@ export class InstrumentationRegistry {
 
   /** Takes back everything every instrumentation wrapped and subscribed (for shutdown). */
   stopAll(): void {
+    for (const remove of [...this.waitingSubscribers.values()]) remove();
     for (const run of this.runs.values()) {
       try {
         run.undo();
@@ -264,19 +267,54 @@ export class InstrumentationRegistry {
   }
 
   private startSubscriber(entry: RegistryEntry): void {
+    if (entry.channels !== undefined && entry.channels.length > 0) this.startOnFirstMessage(entry, entry.channels);
+    else this.startNow(entry);
+  }
+
+  private startNow(entry: RegistryEntry): InstrumentationRun<any> | null {
     const run = this.run(entry);
-    if (run === null || this.disabled.has(entry.name)) return;
+    if (run === null || this.disabled.has(entry.name)) return null;
     try {
       run.code.start!(run.context(''));
+      return run;
     } catch (err) {
       this.disable(entry.name, `instrumentation "${entry.name}" failed to start and is disabled: ${describeError(err)}`);
+      return null;
     }
+  }
+
+  /**
+   * Subscribes a stand-in to the declared channels; the first message loads the instrumentation, starts
+   * it and hands it that message (Node's publish goes on with the subscribers it had, so the new ones
+   * would miss it). The stand-ins are removed then, or by `stopAll`/`disable`.
+   */
+  private startOnFirstMessage(entry: RegistryEntry, channels: readonly string[]): void {
+    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+    let pending = true;
+    const remove = (): void => {
+      pending = false;
+      this.waitingSubscribers.delete(entry.name);
+      for (const channel of channels) dc.unsubscribe(channel, firstMessage);
+    };
+    const firstMessage = (message: unknown, name: string | symbol): void => {
+      if (!pending) return;
+      try {
+        remove();
+        if (this.disabled.has(entry.name)) return;
+        this.startNow(entry)?.deliver(String(name), message, name);
+      } catch (err) {
+        log.warnOnce(`instrumentation:${entry.name}`, `instrumentation "${entry.name}" failed to start and is disabled: ${describeError(err)}`);
+      }
+    };
+    for (const channel of channels) dc.subscribe(channel, firstMessage);
+    this.waitingSubscribers.set(entry.name, remove);
   }
 
   // A failing instrumentation is switched off everywhere, not only on the module that failed:
   // half an instrumentation (server spans without client spans) is worse than none.
   private disable(name: string, message: string): void {
     this.disabled.add(name);
+    this.waitingSubscribers.get(name)?.();
     log.warnOnce(`instrumentation:${name}`, message);
     this.runs.get(name)?.undo();
     for (const listener of this.disableListeners) {
