@@ -34,7 +34,10 @@ export function buildApp(): Build {
   hash.update(fs.readFileSync(path.join(DEPS, 'next', 'package.json')));
   for (const file of filesUnder(SOURCES)) hash.update(path.relative(SOURCES, file)).update(fs.readFileSync(file));
   const dir = path.join(os.tmpdir(), `tracing-agent-next-${hash.digest('hex').slice(0, 16)}`);
-  if (fs.existsSync(path.join(dir, '.next', 'BUILD_ID'))) return { dir, seconds: 0 };
+  // Written only after `next build` succeeded: a build killed half-way (a test timeout) leaves
+  // .next/BUILD_ID behind with a broken build that later runs would otherwise reuse.
+  const done = path.join(dir, '.build-complete');
+  if (fs.existsSync(done)) return { dir, seconds: 0 };
   fs.rmSync(dir, { recursive: true, force: true });
   fs.cpSync(SOURCES, dir, { recursive: true });
   fs.symlinkSync(DEPS, path.join(dir, 'node_modules'), 'dir');
@@ -51,6 +54,7 @@ export function buildApp(): Build {
     fs.rmSync(path.join(dir, '.next'), { recursive: true, force: true });
     throw new Error(`next build failed (${result.status ?? result.signal}): ${result.stdout}\n${result.stderr}`);
   }
+  fs.writeFileSync(done, '');
   return { dir, seconds };
 }
 
