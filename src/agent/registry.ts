@@ -3,7 +3,7 @@ import { isInstrumentationEnabled } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
 import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
-import { buildAgentSettings, InstrumentationRun, type AgentRuntime } from './kit.js';
+import { agentRuntime, InstrumentationRun, optionsSectionOf, type AgentRuntime } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
 
 /** A module (or a file inside a package) the hooks must watch. */
@@ -94,7 +94,7 @@ export class InstrumentationRegistry {
    */
   activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
+    this.active = { config, ...agentRuntime(config, tracer, emitLog) };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);
@@ -212,8 +212,7 @@ export class InstrumentationRegistry {
       if (patches(entry) && typeof loaded.patch !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no patch(exports, ctx)`);
       if (subscribes(entry) && typeof loaded.start !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no start(ctx)`);
       code = loaded;
-      const raw = this.active!.config.instrumentations[entry.name];
-      const run = new InstrumentationRun(entry.name, loaded, this.active!, raw === false || raw === undefined ? {} : raw, (message) => this.disable(entry.name, message));
+      const run = new InstrumentationRun(entry.name, loaded, this.active!, optionsSectionOf(this.active!.config, entry.name), (message) => this.disable(entry.name, message));
       this.codes.set(entry.name, code);
       this.runs.set(entry.name, run);
       return run;
