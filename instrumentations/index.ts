@@ -9,11 +9,16 @@ import type { RegistryEntry } from '../src/agent/instrumentation.js';
  */
 // `esModule: false` (koa, pg-pool): the package's ES-module entry only re-exports its CommonJS code, which
 // the loader patches without an import hook (see ModuleTarget.esModule).
+// The channels whose first message loads a subscriber (RegistryEntry.channels): undici's request events
+// (npm undici and Node's global fetch), node-redis's tracing channels.
+const UNDICI_CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:request:trailers', 'undici:request:error'];
+const REDIS_CHANNELS = ['command', 'batch'].flatMap((kind) => ['start', 'end', 'asyncEnd'].map((event) => `tracing:node-redis:${kind}:${event}`));
+
 export const instrumentations: readonly RegistryEntry[] = [
   { name: 'http', kind: 'patch', modules: [{ name: 'http', versions: '*' }], load: () => require('./http/http.js').default },
   { name: 'https', kind: 'patch', modules: [{ name: 'https', versions: '*' }], load: () => require('./http/https.js').default },
-  { name: 'undici', kind: 'patch+subscribe', modules: [{ name: 'undici', versions: '>=5', file: 'lib/api/api-request.js' }], load: () => require('./undici/undici.js').default },
-  { name: 'fetch', kind: 'subscribe', modules: [{ name: 'fetch', versions: '*', reportOnly: true }], load: () => require('./undici/fetch.js').default },
+  { name: 'undici', kind: 'patch+subscribe', modules: [{ name: 'undici', versions: '>=5', file: 'lib/api/api-request.js' }], channels: UNDICI_CHANNELS, load: () => require('./undici/undici.js').default },
+  { name: 'fetch', kind: 'subscribe', modules: [{ name: 'fetch', versions: '*', reportOnly: true }], channels: UNDICI_CHANNELS, load: () => require('./undici/fetch.js').default },
   { name: 'express', kind: 'patch', modules: [{ name: 'express', versions: '>=4 <6' }], load: () => require('./frameworks/express.js').default },
   { name: 'fastify', kind: 'patch', modules: [{ name: 'fastify', versions: '>=4 <6' }], load: () => require('./frameworks/fastify.js').default },
   { name: 'koa', kind: 'patch', modules: [{ name: 'koa', versions: '>=2 <4', esModule: false }, { name: '@koa/router', versions: '*', reportOnly: true }], load: () => require('./frameworks/koa.js').default },
@@ -22,7 +27,7 @@ export const instrumentations: readonly RegistryEntry[] = [
   { name: 'mysql2', kind: 'patch', modules: [{ name: 'mysql2', versions: '>=3 <4', file: 'lib/connection.js' }, { name: 'mysql2', versions: '>=3 <4', file: 'lib/pool.js' }], load: () => require('./sql/mysql2.js').default },
   { name: 'ioredis', kind: 'patch', modules: [{ name: 'ioredis', versions: '>=5 <7' }], load: () => require('./redis/ioredis.js').default },
   // Every @redis/client is claimed: >= 5.12 publishes on diagnostics_channel (subscribed), older ones are patched.
-  { name: 'redis', kind: 'patch+subscribe', modules: [{ name: '@redis/client', versions: '>=1', file: 'dist/lib/commander.js' }, { name: '@redis/client', versions: '>=1', file: 'dist/lib/client/index.js' }], load: () => require('./redis/redis.js').default },
+  { name: 'redis', kind: 'patch+subscribe', modules: [{ name: '@redis/client', versions: '>=1', file: 'dist/lib/commander.js' }, { name: '@redis/client', versions: '>=1', file: 'dist/lib/client/index.js' }], channels: REDIS_CHANNELS, load: () => require('./redis/redis.js').default },
   {
     name: 'graphql',
     kind: 'patch',

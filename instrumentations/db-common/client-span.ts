@@ -1,6 +1,5 @@
 import {
-  isTracingSuppressed, peerServiceOf, recordError, writableTags,
-  type AgentSettings, type DbStatementMode, type InstrumentationContext, type Span, type Tracer,
+  recordError, type AgentSettings, type DbStatementMode, type InstrumentationContext, type Span, type Tracer,
 } from '../../src/agent/instrumentation.js';
 
 /**
@@ -9,13 +8,13 @@ import {
  * (`sql-statement.ts`, `redis-statement.ts`); this file only decides whether a span exists at all.
  */
 
-/** The database options every database instrumentation reads (its `ctx.options`), validated. */
+/**
+ * The database options every database instrumentation reads (its `ctx.options`), validated. Its own
+ * `peerServices` (in the same section) are applied by `ctx.startClientSpan`.
+ */
 export interface DbOptions {
   statement: DbStatementMode;
   rootSpans: boolean;
-  peerServices: Readonly<Record<string, string>>;
-  /** False when `peerServices` is empty: spans then skip the lookup (and its `host:port` string). */
-  hasPeerServices: boolean;
 }
 
 /** The context a database instrumentation's code receives. */
@@ -23,17 +22,13 @@ export type DbContext = InstrumentationContext<DbOptions>;
 
 /**
  * The agent-wide database settings, unless the instrumentation's section of the config file sets
- * its own `dbStatement`, `dbRootSpans` or `peerServices`; anything malformed there is ignored.
+ * its own `dbStatement` or `dbRootSpans`; anything malformed there is ignored.
  */
 export function readDbOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): DbOptions {
   const mode = config.dbStatement;
-  const peer = config.peerServices;
-  const peerServices = peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices;
   return {
     statement: mode === 'full' || mode === 'off' || mode === 'sanitized' ? mode : settings.dbStatement,
     rootSpans: typeof config.dbRootSpans === 'boolean' ? config.dbRootSpans : settings.dbRootSpans,
-    peerServices,
-    hasPeerServices: Object.keys(peerServices).length > 0,
   };
 }
 
@@ -50,31 +45,25 @@ export interface DbSpanTags {
 }
 
 /**
- * Starts a client span for one query or command, child of the active span (or of `parent` when the
- * caller has already looked it up: null for none), or returns null when none should exist: tracing
- * suppressed (the exporter's own work), or no active span and root spans for database calls are off
- * (a pool's health checks and start-up queries then cost nothing).
+ * Starts a client span for one query or command (`ctx.startClientSpan`: kind, component, peer tags
+ * and `peer.service`), child of the active span (or of `parent` when the caller has already looked
+ * it up: null for none), or returns null when none should exist: tracing suppressed (the exporter's
+ * own work), or no active span and root spans for database calls are off (a pool's health checks and
+ * start-up queries then cost nothing).
  */
-export function startDbSpan(tracer: Tracer, options: DbOptions, operation: string, tags: DbSpanTags, parent?: Span | null): Span | null {
-  if (isTracingSuppressed()) return null;
+export function startDbSpan(ctx: DbContext, operation: string, tags: DbSpanTags, parent?: Span | null): Span | null {
+  if (ctx.isSuppressed()) return null;
+  const options = ctx.options;
   // A caller that already looked the active span up passes it: each lookup reads async context.
-  const active = parent !== undefined ? parent : (tracer.scopeManager.active()?.span ?? null);
+  const active = parent !== undefined ? parent : (ctx.tracer.scopeManager.active()?.span ?? null);
   if (!options.rootSpans && active === null) return null;
-  const span = active === null ? tracer.startSpan(operation) : tracer.startSpan(operation, { childOf: active });
-  const own = writableTags(span);
+  const span = ctx.startClientSpan(operation, tags, active);
+  const own = ctx.writableTags(span);
   if (own === null) return span;
-  own['span.kind'] = 'client';
-  own.component = tags.component;
   own['db.type'] = tags.dbType;
   if (tags.instance !== undefined && tags.instance !== '') own['db.instance'] = tags.instance;
   if (tags.user !== undefined && tags.user !== '') own['db.user'] = tags.user;
   if (tags.statement !== undefined && options.statement !== 'off') own['db.statement'] = tags.statement;
-  if (tags.hostname !== undefined && tags.hostname !== '') {
-    own['peer.hostname'] = tags.hostname;
-    const service = options.hasPeerServices ? peerServiceOf(options.peerServices, tags.hostname, tags.port) : undefined;
-    if (service !== undefined) own['peer.service'] = service;
-  }
-  if (tags.port !== undefined && Number.isFinite(tags.port)) own['peer.port'] = tags.port;
   return span;
 }
 

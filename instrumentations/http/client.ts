@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { FORMAT_HTTP_HEADERS, peerServiceOf, recordError, type CarrierSetter, type Span } from '../../src/agent/instrumentation.js';
+import { FORMAT_HTTP_HEADERS, recordError, type CarrierSetter, type Span } from '../../src/agent/instrumentation.js';
 import type { HttpContext } from './options.js';
 
 const CLIENT_SPAN = Symbol.for('acme.tracing.clientSpan');
@@ -25,9 +25,12 @@ const requestSetter: CarrierSetter = {
  */
 export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https') {
   const tracer = ctx.tracer;
-  const options = ctx.options;
+  const redactor = ctx.options.redactor;
   const isSuppressed = ctx.isSuppressed;
   const splitHostPort = ctx.splitHostPort;
+  const startClientSpan = ctx.startClientSpan;
+  const writableTags = ctx.writableTags;
+  const defaultProtocol = `${component}:`;
   return function wrapRequest(original: (...args: unknown[]) => ClientRequest) {
     return function requestWithTrace(this: unknown): ClientRequest {
       const req = original.apply(this, arguments as unknown as unknown[]) as TracedClientRequest;
@@ -35,20 +38,15 @@ export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https'
       try {
         if (req === null || typeof req !== 'object' || req[CLIENT_SPAN] !== undefined) return req;
         const method = req.method ?? 'GET';
-        const span = tracer.startSpan(method);
-        if (span.isRecording()) {
-          const hostHeader = req.getHeader('host');
-          const protocol = req.protocol ?? `${component}:`;
-          const authority = typeof hostHeader === 'string' ? hostHeader : req.host;
-          const { hostname, port } = splitHostPort(authority, protocol === 'https:' ? 443 : 80);
-          span.setTag('span.kind', 'client');
-          span.setTag('component', component);
-          span.setTag('http.method', method);
-          span.setTag('http.url', options.redactor.redact(`${protocol}//${authority}${req.path}`));
-          span.setTag('peer.hostname', hostname);
-          span.setTag('peer.port', port);
-          const service = peerServiceOf(options.peerServices, hostname, port);
-          if (service !== undefined) span.setTag('peer.service', service);
+        const hostHeader = req.getHeader('host');
+        const protocol = req.protocol ?? defaultProtocol;
+        const authority = typeof hostHeader === 'string' ? hostHeader : req.host;
+        const { hostname, port } = splitHostPort(authority, protocol === 'https:' ? 443 : 80);
+        const span = startClientSpan(method, { component, hostname, port });
+        const tags = writableTags(span);
+        if (tags !== null) {
+          tags['http.method'] = method;
+          tags['http.url'] = redactor.redact(`${protocol}//${authority}${req.path}`);
         }
         if (!req.headersSent) tracer.inject(span, FORMAT_HTTP_HEADERS, req, requestSetter);
         req[CLIENT_SPAN] = span;

@@ -13,8 +13,6 @@ export interface HttpOptions {
   responseHeaders: readonly string[];
   /** The incoming header in which a caller names itself, recorded as `peer.service`. */
   peerServiceHeader: string;
-  /** Outgoing host (or host:port) → `peer.service`. */
-  peerServices: Readonly<Record<string, string>>;
   redactor: UrlRedactor;
 }
 
@@ -27,17 +25,16 @@ export type HttpContext = InstrumentationContext<HttpOptions>;
 
 /**
  * Reads the instrumentation's section of the config file; anything malformed falls back to the
- * default. `peerServices` and `sensitiveQueryParams` there override the agent-wide settings.
+ * default. `sensitiveQueryParams` there overrides the agent-wide setting; so does `peerServices`
+ * (applied by `ctx.startClientSpan`).
  */
 export function readHttpOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): HttpOptions {
-  const peer = config.peerServices;
   const sensitive = stringList(config.sensitiveQueryParams);
   return {
     ignorePaths: stringList(config.ignorePaths),
     requestHeaders: stringList(config.requestHeaders).map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED.has(h)),
     responseHeaders: stringList(config.responseHeaders).map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED.has(h)),
     peerServiceHeader: typeof config.peerServiceHeader === 'string' ? config.peerServiceHeader.toLowerCase() : 'x-service-name',
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices,
     // A list, even an empty one, replaces the agent-wide one (TRACING_REDACT_QUERY_PARAMS).
     redactor: Array.isArray(config.sensitiveQueryParams) ? settings.redactorFor(sensitive) : settings.urlRedactor,
   };

@@ -65,8 +65,7 @@ export class SpanBridge {
     if (cached !== undefined && cached.span === span) return cached.carrier;
     const record = baggageToRecord(baggage);
     if (sameBaggage(record, span.context().baggage)) return span;
-    const c = span.context();
-    const carrier = this.standIn(new SpanContext(c.traceId, c.spanId, c.traceFlags, c.traceState, record, c.isRemote, c.extra));
+    const carrier = this.standIn(span.context().withBaggage(record));
     this.withBaggage.set(baggage, { span, carrier });
     span = carrier;
     return span;

@@ -80,7 +80,7 @@ function onStart(message: TraceMessage, kind: 'command' | 'batch'): void {
     statement = Array.isArray(message.args) ? redisStatement(options.statement, operation, message.args, 1) : operation;
   }
   // A Unix socket is published as its path with no port: the path becomes peer.hostname.
-  const span = startNodeRedisSpanAt(ctx.tracer, options, operation, statement, message.serverAddress, message.serverPort, message.database, parent);
+  const span = startNodeRedisSpanAt(ctx, operation, statement, message.serverAddress, message.serverPort, message.database, parent);
   if (span === null) return;
   if (!span.isRecording()) {
     span.finish();

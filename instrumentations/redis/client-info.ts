@@ -1,7 +1,7 @@
 import type { Span } from '../../src/agent/instrumentation.js';
 import type { Tracer } from '../../src/agent/instrumentation.js';
 import { isTracingSuppressed } from '../../src/agent/instrumentation.js';
-import { startDbSpan, type DbOptions } from '../db-common/client-span.js';
+import { startDbSpan, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { endOnce } from './settle.js';
 
 /**
@@ -34,8 +34,7 @@ export function traceParent(tracer: Tracer, options: DbOptions): Span | null | u
 
 /** Starts a node-redis client span with the tags its client options give. */
 export function startNodeRedisSpan(
-  tracer: Tracer,
-  options: DbOptions,
+  ctx: DbContext,
   operation: string,
   statement: string | undefined,
   clientOptions: NodeRedisOptions | undefined,
@@ -43,13 +42,12 @@ export function startNodeRedisSpan(
 ): Span | null {
   const socket = clientOptions?.socket ?? undefined;
   const path = typeof socket?.path === 'string' && socket.path !== '' ? socket.path : undefined;
-  return startNodeRedisSpanAt(tracer, options, operation, statement, path ?? socket?.host, path !== undefined ? undefined : socket?.port ?? 6379, clientOptions?.database, parent);
+  return startNodeRedisSpanAt(ctx, operation, statement, path ?? socket?.host, path !== undefined ? undefined : socket?.port ?? 6379, clientOptions?.database, parent);
 }
 
 /** The same from loose values (a published event's fields), without building an options object. */
 export function startNodeRedisSpanAt(
-  tracer: Tracer,
-  options: DbOptions,
+  ctx: DbContext,
   operation: string,
   statement: string | undefined,
   host: unknown,
@@ -57,7 +55,7 @@ export function startNodeRedisSpanAt(
   database: unknown,
   parent?: Span | null,
 ): Span | null {
-  return startDbSpan(tracer, options, operation, {
+  return startDbSpan(ctx, operation, {
     component: 'redis',
     dbType: 'redis',
     instance: typeof database === 'number' ? database : 0,

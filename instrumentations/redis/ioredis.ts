@@ -1,7 +1,6 @@
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/agent/instrumentation.js';
-import { readDbOptions, startDbSpan, type DbOptions } from '../db-common/client-span.js';
+import { readDbOptions, startDbSpan, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { redisOperationName, redisStatement } from './statement.js';
 import { traceParent, wouldTrace } from './client-info.js';
 import { finishOnSettle, pipelineStatement, RESOLVE_WRAPPER_NAME } from './settle.js';
@@ -58,20 +57,22 @@ function alreadyTraced(command: CommandLike): boolean {
 
 export default defineInstrumentation<DbOptions>({
   options: readDbOptions,
-  patch(exports, { tracer, options, wrap }) {
+  patch(exports, ctx) {
+    const wrap = ctx.wrap;
     const Redis = (exports?.Redis ?? exports) as { prototype?: object } | undefined;
     const Pipeline = exports?.Pipeline as { prototype?: object } | undefined;
     if (Redis?.prototype !== undefined) {
-      wrap(Redis.prototype as { sendCommand: Function }, 'sendCommand', (original) => sendCommandWrapper(original, tracer, options));
+      wrap(Redis.prototype as { sendCommand: Function }, 'sendCommand', (original) => sendCommandWrapper(original, ctx));
     }
     if (Pipeline?.prototype !== undefined) {
-      wrap(Pipeline.prototype as { exec: Function }, 'exec', (original) => execWrapper(original, tracer, options));
+      wrap(Pipeline.prototype as { exec: Function }, 'exec', (original) => execWrapper(original, ctx));
     }
     return exports;
   },
 });
 
-function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
+function sendCommandWrapper(original: Function, ctx: DbContext): Function {
+  const { tracer, options } = ctx;
   return function sendCommandWithTrace(this: RedisLike, command: CommandLike, stream?: unknown): unknown {
     // A pipeline's commands come with its write stream: the pipeline's span covers them.
     if (stream !== undefined || command === null || typeof command !== 'object' || alreadyTraced(command)) {
@@ -83,13 +84,14 @@ function sendCommandWrapper(original: Function, tracer: Tracer, options: DbOptio
     if (parent === undefined) return original.apply(this, arguments);
     const operation = redisOperationName(name);
     const args = Array.isArray(command.args) ? (command.args as unknown[]) : [];
-    const span = startCommandSpan(tracer, options, this ?? {}, operation, redisStatement(options.statement, operation, args), parent);
+    const span = startCommandSpan(ctx, this ?? {}, operation, redisStatement(options.statement, operation, args), parent);
     if (span !== null) finishOnSettle(command, span, undefined);
     return original.apply(this, arguments);
   };
 }
 
-function execWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
+function execWrapper(original: Function, ctx: DbContext): Function {
+  const { tracer, options } = ctx;
   return function execWithTrace(this: PipelineLike): unknown {
     // `multi().exec()` goes through here more than once (and a cluster retries): the first call counts.
     if (this === null || typeof this !== 'object' || tracedPipelines.has(this) || !Array.isArray(this._queue) || !wouldTrace(tracer, options)) {
@@ -102,7 +104,7 @@ function execWrapper(original: Function, tracer: Tracer, options: DbOptions): Fu
     for (const command of queue) if (!isMulti || !isTransactionMarker(command)) length++;
     const operation = isMulti ? 'MULTI' : 'PIPELINE';
     const statement = options.statement === 'off' ? undefined : pipelineStatement(options.statement, commandsOf(queue, isMulti));
-    const span = startCommandSpan(tracer, options, this.redis ?? {}, operation, statement);
+    const span = startCommandSpan(ctx, this.redis ?? {}, operation, statement);
     if (span !== null) {
       tracedPipelines.add(this);
       if (span.isRecording()) span.setTag('db.redis.pipeline_length', length);
@@ -137,12 +139,12 @@ function firstPipelineError(result: unknown): unknown {
 }
 
 function startCommandSpan(
-  tracer: Tracer, options: DbOptions, redis: RedisLike, operation: string, statement: string | undefined, parent?: Span | null,
+  ctx: DbContext, redis: RedisLike, operation: string, statement: string | undefined, parent?: Span | null,
 ): Span | null {
   const opts = redis.options ?? {};
   const path = typeof opts.path === 'string' && opts.path !== '' ? opts.path : undefined;
   const select = redis.condition?.select ?? opts.db ?? 0;
-  return startDbSpan(tracer, options, operation, {
+  return startDbSpan(ctx, operation, {
     component: 'ioredis',
     dbType: 'redis',
     instance: typeof select === 'number' || typeof select === 'string' ? select : undefined,

@@ -1,6 +1,4 @@
-import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/agent/instrumentation.js';
-import type { DbOptions } from '../db-common/client-span.js';
+import type { DbContext } from '../db-common/client-span.js';
 import { redisOperationName, redisStatement } from './statement.js';
 import { endWithPromise, startNodeRedisSpan, traceParent, wouldTrace, type NodeRedisOptions } from './client-info.js';
 import { firstErrorInReplies, pipelineStatement } from './settle.js';
@@ -10,8 +8,6 @@ import { firstErrorInReplies, pipelineStatement } from './settle.js';
  * and 5.0–5.11. The connection handshake (AUTH, HELLO, SELECT, CLIENT SETNAME) goes straight to the
  * client's private command queue in every version, so it never reaches these wrappers.
  */
-
-type Wrap = InstrumentationContext['wrap'];
 
 interface ClientLike {
   options?: NodeRedisOptions;
@@ -34,8 +30,9 @@ function isClientClass(BaseClass: unknown): boolean {
 }
 
 /** @redis/client 1.x `dist/lib/commander.js`: the command methods of the client and of its modules. */
-export function patchCommanderV1(commander: Record<string, unknown>, tracer: Tracer, options: DbOptions, wrap: Wrap): void {
-  const withTrace = (executor: Function): Function => commandsExecutorWrapper(executor, tracer, options);
+export function patchCommanderV1(commander: Record<string, unknown>, ctx: DbContext): void {
+  const wrap = ctx.wrap;
+  const withTrace = (executor: Function): Function => commandsExecutorWrapper(executor, ctx);
   wrap(commander as { transformCommandArguments: Function }, 'transformCommandArguments', (original) =>
     function transformCommandArgumentsWithTrace(this: unknown): unknown {
       const result = original.apply(this, arguments);
@@ -61,7 +58,8 @@ export function patchCommanderV1(commander: Record<string, unknown>, tracer: Tra
     });
 }
 
-function commandsExecutorWrapper(original: Function, tracer: Tracer, options: DbOptions): Function {
+function commandsExecutorWrapper(original: Function, ctx: DbContext): Function {
+  const { tracer, options } = ctx;
   return function commandsExecutorWithTrace(this: ClientLike): unknown {
     const parent = traceParent(tracer, options);
     if (parent === undefined) return original.apply(this, arguments);
@@ -77,7 +75,7 @@ function commandsExecutorWrapper(original: Function, tracer: Tracer, options: Db
     captured = undefined;
     if (args === undefined || args.length === 0) return result;
     const operation = redisOperationName(String(args[0]));
-    const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
+    const span = startNodeRedisSpan(ctx, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
     return span === null ? result : endWithPromise(result, span);
   };
 }
@@ -86,7 +84,8 @@ function commandsExecutorWrapper(original: Function, tracer: Tracer, options: Db
  * @redis/client `dist/lib/client/index.js` (1.x and 5.0–5.11): `sendCommand` (the user's raw
  * commands; in 5.x every command), and the multi/pipeline executors (one span each).
  */
-export function patchClient(RedisClient: { prototype?: object } | undefined, tracer: Tracer, options: DbOptions, wrap: Wrap): void {
+export function patchClient(RedisClient: { prototype?: object } | undefined, ctx: DbContext): void {
+  const { tracer, options, wrap } = ctx;
   const proto = RedisClient?.prototype as Record<string, Function> | undefined;
   if (proto === undefined) return;
   wrap(proto, 'sendCommand', (original) =>
@@ -96,23 +95,24 @@ export function patchClient(RedisClient: { prototype?: object } | undefined, tra
       const parent = traceParent(tracer, options);
       if (parent === undefined) return original.apply(this, arguments);
       const operation = redisOperationName(String(args[0]));
-      const span = startNodeRedisSpan(tracer, options, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
+      const span = startNodeRedisSpan(ctx, operation, redisStatement(options.statement, operation, args, 1), this?.options, parent);
       const result = original.apply(this, arguments);
       return span === null ? result : endWithPromise(result, span);
     });
   // 1.x: one executor, MULTI when it gets a chain id. 5.x: one method each.
-  wrap(proto, 'multiExecutor', (original) => batchWrapper(original, tracer, options, (chainId) => (chainId !== undefined ? 'MULTI' : 'PIPELINE')));
-  wrap(proto, '_executeMulti', (original) => batchWrapper(original, tracer, options, () => 'MULTI'));
-  wrap(proto, '_executePipeline', (original) => batchWrapper(original, tracer, options, () => 'PIPELINE'));
+  wrap(proto, 'multiExecutor', (original) => batchWrapper(original, ctx, (chainId) => (chainId !== undefined ? 'MULTI' : 'PIPELINE')));
+  wrap(proto, '_executeMulti', (original) => batchWrapper(original, ctx, () => 'MULTI'));
+  wrap(proto, '_executePipeline', (original) => batchWrapper(original, ctx, () => 'PIPELINE'));
 }
 
-function batchWrapper(original: Function, tracer: Tracer, options: DbOptions, operationOf: (chainId: unknown) => string): Function {
+function batchWrapper(original: Function, ctx: DbContext, operationOf: (chainId: unknown) => string): Function {
+  const { tracer, options } = ctx;
   return function executeBatchWithTrace(this: ClientLike, commands: unknown, selectedDB?: unknown, chainId?: unknown): unknown {
     if (!Array.isArray(commands) || !wouldTrace(tracer, options)) return original.apply(this, arguments);
     const queued = commands as QueuedCommand[];
     const operation = operationOf(chainId);
     const statement = pipelineStatement(options.statement, argsOf(queued), 1);
-    const span = startNodeRedisSpan(tracer, options, operation, statement, this?.options);
+    const span = startNodeRedisSpan(ctx, operation, statement, this?.options);
     if (span !== null && span.isRecording()) span.setTag('db.redis.pipeline_length', queued.length);
     const result = original.apply(this, arguments);
     return span === null ? result : endWithPromise(result, span, firstErrorInReplies);

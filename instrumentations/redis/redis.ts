@@ -20,7 +20,8 @@ const CLIENT_PATCHED = '>=1 <2 || >=5.0.0-0 <5.12.0';
 
 export default defineInstrumentation<DbOptions>({
   options: readDbOptions,
-  patch(exports, { tracer, options, wrap, log, moduleVersion }, target) {
+  patch(exports, ctx, target) {
+    const { log, moduleVersion } = ctx;
     const isCommander = target.file === COMMANDER_FILE;
     // Required here, not at the top: this file loads at start (its channels are subscribed eagerly)
     // and semver is needed only once @redis/client itself loads.
@@ -32,8 +33,8 @@ export default defineInstrumentation<DbOptions>({
     // Required here: the instrumentation loads at start (it subscribes), the patching code only
     // when an old @redis/client loads.
     const { patchClient, patchCommanderV1 } = require('./patch.js') as typeof import('./patch.js');
-    if (isCommander) patchCommanderV1(exports, tracer, options, wrap);
-    else patchClient(exports?.default, tracer, options, wrap);
+    if (isCommander) patchCommanderV1(exports, ctx);
+    else patchClient(exports?.default, ctx);
     return exports;
   },
   start(ctx) {

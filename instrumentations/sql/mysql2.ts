@@ -1,6 +1,5 @@
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/agent/instrumentation.js';
 import type { DbStatementMode } from '../../src/agent/instrumentation.js';
 import { callbackInScope, finishDbSpan, finishingCallback, readDbOptions, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
@@ -38,8 +37,8 @@ interface Command {
 /** Commands in emitter form whose span ends on their 'end' event. */
 const openCommands = new WeakMap<object, { span: Span; mode: DbStatementMode; error: unknown }>();
 
-function startQuerySpan(tracer: Tracer, options: DbOptions, conn: MysqlConnection, text: unknown, parent: Span | null): Span | null {
-  return startSqlSpan(tracer, options, 'mysql2', 'mysql', conn.config, text, parent);
+function startQuerySpan(ctx: DbContext, conn: MysqlConnection, text: unknown, parent: Span | null): Span | null {
+  return startSqlSpan(ctx, 'mysql2', 'mysql', conn.config, text, parent);
 }
 
 // One shared stand-in for an emitter-form command's `emit` (no closure per query): notes the
@@ -85,7 +84,7 @@ function makeCommandWrapper(ctx: DbContext) {
       }
       const parent = active === null ? null : active.span;
       const text = typeof sql === 'object' ? (sql as Command).sql : sql;
-      const span = startQuerySpan(tracer, options, this, text, parent);
+      const span = startQuerySpan(ctx, this, text, parent);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
 
       // A command built by the pool (`pool.query`) or by `mysql.createQuery`: it carries its callback.
@@ -152,7 +151,7 @@ function makeStatementExecuteWrapper(ctx: DbContext) {
       const active = tracer.scopeManager.active();
       if (active === null && !options.rootSpans) return original.apply(this, arguments as unknown as unknown[]);
       const parent = active === null ? null : active.span;
-      const span = startQuerySpan(tracer, options, this?._connection ?? {}, this?.query, parent);
+      const span = startQuerySpan(ctx, this?._connection ?? {}, this?.query, parent);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof values === 'function') return original.call(this, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));
       if (typeof callback === 'function') return original.call(this, values, finishingCallback(tracer, span, parent, callback as AnyFunction, options.statement));

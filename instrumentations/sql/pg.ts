@@ -1,6 +1,5 @@
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/agent/instrumentation.js';
 import type { DbStatementMode } from '../../src/agent/instrumentation.js';
 import { finishDbSpan, finishingCallback, readDbOptions, type DbContext, type DbOptions } from '../db-common/client-span.js';
 import { makePoolCheckoutWrapper, startSqlSpan } from './sql-span.js';
@@ -46,8 +45,8 @@ interface SubmittableCall {
 }
 const openSubmittables = new WeakMap<object, SubmittableCall>();
 
-function startQuerySpan(tracer: Tracer, options: DbOptions, client: PgClient, text: unknown, parent: Span | null): Span | null {
-  return startSqlSpan(tracer, options, 'pg', 'postgres', client.connectionParameters, text, parent);
+function startQuerySpan(ctx: DbContext, client: PgClient, text: unknown, parent: Span | null): Span | null {
+  return startSqlSpan(ctx, 'pg', 'postgres', client.connectionParameters, text, parent);
 }
 
 // Shared stand-ins for a submittable's two completion methods (no closure per query): finish the
@@ -110,7 +109,7 @@ function makeQueryWrapper(ctx: DbContext) {
 
       if (typeof request.submit === 'function') {
         const text = request.text ?? request.cursor?.text;
-        const span = startQuerySpan(tracer, options, this, text, parent);
+        const span = startQuerySpan(ctx, this, text, parent);
         if (span === null) return original.apply(this, arguments as unknown as unknown[]);
         if (!observeSubmittable(request, span, options.statement)) finishDbSpan(span);
         // pg adopts a callback passed next to a submittable that has none of its own.
@@ -124,7 +123,7 @@ function makeQueryWrapper(ctx: DbContext) {
       }
 
       const text = typeof config === 'string' ? config : request.text;
-      const span = startQuerySpan(tracer, options, this, text, parent);
+      const span = startQuerySpan(ctx, this, text, parent);
       if (span === null) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof values === 'function') {
         return original.call(this, config, finishingCallback(tracer, span, parent, values as AnyFunction, options.statement));

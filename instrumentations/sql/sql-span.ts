@@ -1,6 +1,5 @@
 import type { Span } from '../../src/agent/instrumentation.js';
-import type { Tracer } from '../../src/agent/instrumentation.js';
-import { callbackInScope, startDbSpan, type DbContext, type DbOptions } from '../db-common/client-span.js';
+import { callbackInScope, startDbSpan, type DbContext } from '../db-common/client-span.js';
 import { describeSql, type SqlDialect } from './sql-statement.js';
 
 /**
@@ -20,19 +19,17 @@ function text(v: unknown): string | undefined {
 
 /** Starts the client span of one SQL query (or returns null when none should exist; see `startDbSpan`). */
 export function startSqlSpan(
-  tracer: Tracer,
-  options: DbOptions,
+  ctx: DbContext,
   component: 'pg' | 'mysql2',
   dialect: SqlDialect,
   settings: SqlConnectionSettings | undefined,
   sql: unknown,
   parent: Span | null,
 ): Span | null {
-  const { operation, statement } = describeSql(sql, dialect, options.statement);
+  const { operation, statement } = describeSql(sql, dialect, ctx.options.statement);
   const port = settings?.port;
   return startDbSpan(
-    tracer,
-    options,
+    ctx,
     operation,
     {
       component,

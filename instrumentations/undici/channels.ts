@@ -1,5 +1,5 @@
 import {
-  describeError, FORMAT_HTTP_HEADERS, log, peerServiceOf, recordError, Tags,
+  describeError, FORMAT_HTTP_HEADERS, log, recordError, Tags,
   type AgentSettings, type CarrierSetter, type InstrumentationContext, type Span, type SpanContext, type Tracer, type UrlRedactor,
 } from '../../src/agent/instrumentation.js';
 import {
@@ -16,10 +16,12 @@ import {
 /** `fetch` (global or npm `undici.fetch`) or `undici` (request, stream, pipeline, dispatchers). */
 export type UndiciComponent = 'fetch' | 'undici';
 
-/** The options of `undici` and of `fetch`, from their sections of the config file. */
+/**
+ * The options of `undici` and of `fetch`, from their sections of the config file (their own
+ * `peerServices` there are applied by `ctx.startClientSpan`).
+ */
 export interface UndiciOptions {
   redactor: UrlRedactor;
-  peerServices: Readonly<Record<string, string>>;
 }
 
 export type UndiciContext = InstrumentationContext<UndiciOptions>;
@@ -29,6 +31,8 @@ interface ComponentSettings extends UndiciOptions {
   component: UndiciComponent;
   tracer: Tracer;
   isSuppressed(): boolean;
+  startClientSpan: UndiciContext['startClientSpan'];
+  writableTags: UndiciContext['writableTags'];
   /** Request → its call, for this component's requests. Weak: a request undici drops takes its entry with it. */
   openCalls: WeakMap<object, ClientCall>;
 }
@@ -109,29 +113,23 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
   const tracer = settings.tracer;
   const method = typeof request.method === 'string' ? request.method : 'GET';
   const url = requestUrl(request);
+  const peer = parseOrigin(request.origin);
+  const target = { component, hostname: peer?.hostname, port: peer?.port };
   let parent: SpanContext | null;
   let span: Span;
   if (hopUrl !== null && sameUrl(url, hopUrl)) {
     parent = hopParent;
     clearHop();
-    span = parent === null ? tracer.startSpan(method, { ignoreActiveSpan: true }) : tracer.startSpan(method, { childOf: parent });
+    span = settings.startClientSpan(method, target, parent);
   } else {
     const active = tracer.activeSpan();
     parent = active === null ? null : active.context();
-    span = tracer.startSpan(method);
+    span = settings.startClientSpan(method, target);
   }
-  if (span.isRecording()) {
-    span.setTag(Tags.SPAN_KIND, Tags.SPAN_KIND_RPC_CLIENT);
-    span.setTag(Tags.COMPONENT, component);
-    span.setTag(Tags.HTTP_METHOD, method);
-    span.setTag(Tags.HTTP_URL, settings.redactor.redact(url));
-    const peer = parseOrigin(request.origin);
-    if (peer !== null) {
-      span.setTag(Tags.PEER_HOSTNAME, peer.hostname);
-      span.setTag(Tags.PEER_PORT, peer.port);
-      const service = peerServiceOf(settings.peerServices, peer.hostname, peer.port);
-      if (service !== undefined) span.setTag(Tags.PEER_SERVICE, service);
-    }
+  const tags = settings.writableTags(span);
+  if (tags !== null) {
+    tags[Tags.HTTP_METHOD] = method;
+    tags[Tags.HTTP_URL] = settings.redactor.redact(url);
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
   settings.openCalls.set(request, { span, parent, redirectTo: null });
@@ -210,18 +208,16 @@ function onError(settings: ComponentSettings, message: unknown): void {
 }
 
 /**
- * Reads a component's section of the config file: `peerServices` (host or host:port → name) and
- * `sensitiveQueryParams` there override the agent-wide settings.
+ * Reads a component's section of the config file: `sensitiveQueryParams` there overrides the
+ * agent-wide setting.
  */
 export function readUndiciOptions(config: Readonly<Record<string, unknown>>, settings: AgentSettings): UndiciOptions {
-  const peer = config.peerServices;
   const sensitive = Array.isArray(config.sensitiveQueryParams)
     ? config.sensitiveQueryParams.filter((p): p is string => typeof p === 'string')
     : [];
   return {
     // A list, even an empty one, replaces the agent-wide one (TRACING_REDACT_QUERY_PARAMS).
     redactor: Array.isArray(config.sensitiveQueryParams) ? settings.redactorFor(sensitive) : settings.urlRedactor,
-    peerServices: peer !== null && typeof peer === 'object' ? (peer as Record<string, string>) : settings.peerServices,
   };
 }
 
@@ -236,6 +232,8 @@ export function subscribeComponent(component: UndiciComponent, ctx: UndiciContex
     component,
     tracer: ctx.tracer,
     isSuppressed: ctx.isSuppressed,
+    startClientSpan: ctx.startClientSpan,
+    writableTags: ctx.writableTags,
     openCalls: new WeakMap(),
   };
   ctx.subscribe(CHANNEL_CREATE, (message) => onCreate(settings, message));

@@ -95,6 +95,13 @@ export interface InstrumentationDeclaration {
    * in charge).
    */
   quietIfPreloaded?: boolean;
+  /**
+   * For `subscribe` and `patch+subscribe`: the `diagnostics_channel` names its `start` subscribes to.
+   * When given, its code is not loaded at start: the loader subscribes to these channels, and the first
+   * message on any of them loads the code, runs `start` and hands it that message (an app that never
+   * makes such a call never loads the instrumentation: less code, and a smaller heap, at start).
+   */
+  channels?: readonly string[];
 }
 
 /** A registry line: the declaration, and how to load the code (called at most once, when needed). */
@@ -203,10 +210,15 @@ export interface InstrumentationContext<O = Readonly<Record<string, unknown>>> {
   /**
    * Starts a client span for an outgoing call, child of `parent` (or of the active span when
    * `parent` is undefined; a root span when it is null), tagged `span.kind=client`, `component`,
-   * `peer.hostname`, `peer.port` and, when configured for that host, `peer.service`.
+   * `peer.hostname`, `peer.port` and, when configured for that host, `peer.service`. Further tags go
+   * through `writableTags(span)`.
    */
-  startClientSpan(operation: string, peer: ClientPeer, parent?: Span | null): Span;
-  /** The configured `peer.service` of `hostname:port`, else of `hostname`. */
+  startClientSpan(operation: string, peer: ClientPeer, parent?: Span | SpanContextType | null): Span;
+  /**
+   * The configured `peer.service` of `hostname:port`, else of `hostname`: from the instrumentation's
+   * own `peerServices` (its section of the `TRACING_CONFIG` file) when it sets one, else from
+   * `TRACING_PEER_SERVICES`. `startClientSpan` looks it up the same way.
+   */
   peerServiceOf(hostname: string, port?: number): string | undefined;
   /** `host:port` or `[v6]:port` → its parts; `defaultPort` when the authority has none. */
   splitHostPort(authority: string, defaultPort: number): { hostname: string; port: number };

@@ -1,11 +1,12 @@
 import type { Span } from '../api/span.js';
+import type { SpanContext } from '../api/span-context.js';
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { nowMs } from '../util/clock.js';
 import { describeError, guard, log } from '../util/log.js';
 import { UrlRedactor } from '../util/redact.js';
 import { isTracingSuppressed } from '../util/suppress.js';
-import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogsKit } from './instrumentation.js';
+import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogRecordData, type LogsKit } from './instrumentation.js';
 import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
 /*
@@ -38,6 +39,17 @@ export interface AgentRuntime {
 
 const NO_LOGS_EXPORT: LogsKit = { injection: true, emit: null };
 
+/** The runtime the loader hands every instrumentation, from the agent's configuration. */
+export function agentRuntime(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): AgentRuntime {
+  return { tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
+}
+
+/** The instrumentation's section of the `TRACING_CONFIG` file: its raw options (`"koa": false` has none). */
+export function optionsSectionOf(config: Readonly<Config>, name: string): Readonly<Record<string, unknown>> {
+  const raw = config.instrumentations[name];
+  return raw === false || raw === undefined ? {} : raw;
+}
+
 /**
  * One instrumentation switched on in this process: its code, its options (read once), and the
  * record of everything it wrapped and subscribed. `context()` builds the `ctx` its `patch` and
@@ -45,6 +57,8 @@ const NO_LOGS_EXPORT: LogsKit = { injection: true, emit: null };
  */
 export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
   readonly options: O;
+  /** `peer.service` names: the instrumentation's own `peerServices` section overrides the agent-wide ones. */
+  private readonly peerServices: Readonly<Record<string, string>>;
   private readonly wraps: WrapRecord[] = [];
   private readonly subscriptions: Array<{ channel: string; fn: (message: unknown, name: string | symbol) => void }> = [];
   private failed = false;
@@ -64,6 +78,8 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
     },
   ) {
     this.options = typeof code.options === 'function' ? code.options(rawOptions, runtime.settings) : (rawOptions as O);
+    const own = rawOptions.peerServices;
+    this.peerServices = own !== null && typeof own === 'object' ? (own as Readonly<Record<string, string>>) : runtime.settings.peerServices;
   }
 
   /** True once a subscriber of this instrumentation threw. */
@@ -74,8 +90,8 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
   /** The `ctx` for one `patch` (of a module at `moduleVersion`) or for `start` (''). */
   context(moduleVersion: string): InstrumentationContext<O> {
     const { tracer, settings } = this.runtime;
-    const services = settings.peerServices;
-    const hasServices = settings.hasPeerServices;
+    const services = this.peerServices;
+    const hasServices = services === settings.peerServices ? settings.hasPeerServices : Object.keys(services).length > 0;
     return {
       tracer,
       options: this.options,
@@ -88,7 +104,7 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
       subscribe: (channel, onMessage) => this.subscribe(channel, onMessage),
       guard,
       isSuppressed: isTracingSuppressed,
-      startClientSpan(operation: string, peer: ClientPeer, parent?: Span | null): Span {
+      startClientSpan(operation: string, peer: ClientPeer, parent?: Span | SpanContext | null): Span {
         const span = parent === undefined
           ? tracer.startSpan(operation)
           : parent === null ? tracer.startSpan(operation, { ignoreActiveSpan: true }) : tracer.startSpan(operation, { childOf: parent });
@@ -118,6 +134,11 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
     if (this.subscriptions.length === 0) return;
     const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
     for (const { channel, fn } of this.subscriptions.splice(0)) dc.unsubscribe(channel, fn);
+  }
+
+  /** Hands `message` to this instrumentation's own subscribers of `channel` (one published before they were). */
+  deliver(channel: string, message: unknown, name: string | symbol): void {
+    for (const s of [...this.subscriptions]) if (s.channel === channel) s.fn(message, name);
   }
 
   private subscribe(channel: string, onMessage: (message: unknown, name: string | symbol) => void): void {

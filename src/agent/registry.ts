@@ -3,7 +3,7 @@ import { isInstrumentationEnabled } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
 import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
-import { buildAgentSettings, InstrumentationRun, type AgentRuntime } from './kit.js';
+import { agentRuntime, InstrumentationRun, optionsSectionOf, type AgentRuntime } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
 
 /** A module (or a file inside a package) the hooks must watch. */
@@ -63,6 +63,8 @@ export class InstrumentationRegistry {
   private active: (AgentRuntime & { config: Readonly<Config> }) | null = null;
   private listener: TargetsListener | null = null;
   private readonly disableListeners: Array<() => void> = [];
+  // Subscribers waiting for their first message (`channels` declared): name → removes the stand-ins.
+  private readonly waitingSubscribers = new Map<string, () => void>();
 
   /**
    * Adds an instrumentation. Before `activate` it is only remembered; after, it is hooked at once
@@ -92,7 +94,7 @@ export class InstrumentationRegistry {
    */
   activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, tracer, settings: buildAgentSettings(config), logs: { injection: config.logs.injection, emit: emitLog } };
+    this.active = { config, ...agentRuntime(config, tracer, emitLog) };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);
@@ -167,6 +169,7 @@ export class InstrumentationRegistry {
 
   /** Takes back everything every instrumentation wrapped and subscribed (for shutdown). */
   stopAll(): void {
+    for (const remove of [...this.waitingSubscribers.values()]) remove();
     for (const run of this.runs.values()) {
       try {
         run.undo();
@@ -209,8 +212,7 @@ export class InstrumentationRegistry {
       if (patches(entry) && typeof loaded.patch !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no patch(exports, ctx)`);
       if (subscribes(entry) && typeof loaded.start !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no start(ctx)`);
       code = loaded;
-      const raw = this.active!.config.instrumentations[entry.name];
-      const run = new InstrumentationRun(entry.name, loaded, this.active!, raw === false || raw === undefined ? {} : raw, (message) => this.disable(entry.name, message));
+      const run = new InstrumentationRun(entry.name, loaded, this.active!, optionsSectionOf(this.active!.config, entry.name), (message) => this.disable(entry.name, message));
       this.codes.set(entry.name, code);
       this.runs.set(entry.name, run);
       return run;
@@ -265,19 +267,54 @@ export class InstrumentationRegistry {
   }
 
   private startSubscriber(entry: RegistryEntry): void {
+    if (entry.channels !== undefined && entry.channels.length > 0) this.startOnFirstMessage(entry, entry.channels);
+    else this.startNow(entry);
+  }
+
+  private startNow(entry: RegistryEntry): InstrumentationRun<any> | null {
     const run = this.run(entry);
-    if (run === null || this.disabled.has(entry.name)) return;
+    if (run === null || this.disabled.has(entry.name)) return null;
     try {
       run.code.start!(run.context(''));
+      return run;
     } catch (err) {
       this.disable(entry.name, `instrumentation "${entry.name}" failed to start and is disabled: ${describeError(err)}`);
+      return null;
     }
+  }
+
+  /**
+   * Subscribes a stand-in to the declared channels; the first message loads the instrumentation, starts
+   * it and hands it that message (Node's publish goes on with the subscribers it had, so the new ones
+   * would miss it). The stand-ins are removed then, or by `stopAll`/`disable`.
+   */
+  private startOnFirstMessage(entry: RegistryEntry, channels: readonly string[]): void {
+    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+    let pending = true;
+    const remove = (): void => {
+      pending = false;
+      this.waitingSubscribers.delete(entry.name);
+      for (const channel of channels) dc.unsubscribe(channel, firstMessage);
+    };
+    const firstMessage = (message: unknown, name: string | symbol): void => {
+      if (!pending) return;
+      try {
+        remove();
+        if (this.disabled.has(entry.name)) return;
+        this.startNow(entry)?.deliver(String(name), message, name);
+      } catch (err) {
+        log.warnOnce(`instrumentation:${entry.name}`, `instrumentation "${entry.name}" failed to start and is disabled: ${describeError(err)}`);
+      }
+    };
+    for (const channel of channels) dc.subscribe(channel, firstMessage);
+    this.waitingSubscribers.set(entry.name, remove);
   }
 
   // A failing instrumentation is switched off everywhere, not only on the module that failed:
   // half an instrumentation (server spans without client spans) is worse than none.
   private disable(name: string, message: string): void {
     this.disabled.add(name);
+    this.waitingSubscribers.get(name)?.();
     log.warnOnce(`instrumentation:${name}`, message);
     this.runs.get(name)?.undo();
     for (const listener of this.disableListeners) {

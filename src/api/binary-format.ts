@@ -66,5 +66,5 @@ export function extractBinary(carrier: unknown): SpanContext | null {
       return null;
     }
   }
-  return new SpanContext(traceId, spanId, flags, traceState, baggage, true);
+  return SpanContext.remote(traceId, spanId, flags, traceState, null, baggage);
 }

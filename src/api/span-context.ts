@@ -123,6 +123,21 @@ export class SpanContext {
   }
 
   /**
+   * A context read from another process (`isRemote`): what propagators' `extract` returns. `extra`
+   * holds what a format needs to round-trip and never exports (B3's parent id, a debug flag).
+   */
+  static remote(
+    traceId: string,
+    spanId: string,
+    traceFlags: number,
+    traceState = '',
+    extra: Readonly<Record<string, string>> | null = null,
+    baggage: Baggage | null = null,
+  ): SpanContext {
+    return new SpanContext(traceId, spanId, traceFlags, traceState, baggage, true, extra);
+  }
+
+  /**
    * @internal A local span's context: a new span id from `spanPool` at `spanAt`, and the trace id of
    * `parent` (null: a new trace id from `tracePool` at `traceAt`).
    */
@@ -205,7 +220,12 @@ export class SpanContext {
       }
       if (any) BaggageRecord.setProperties(next, kept);
     }
-    const copy = new SpanContext(this._traceHex, this._spanHex, this.traceFlags, this.traceState, next, this.isRemote, this.extra);
+    return this.withBaggage(next);
+  }
+
+  /** A copy with `baggage` (a record made by `createBaggage`, or null) in place of this one's; ids unchanged. */
+  withBaggage(baggage: Baggage | null): SpanContext {
+    const copy = new SpanContext(this._traceHex, this._spanHex, this.traceFlags, this.traceState, baggage, this.isRemote, this.extra);
     copy._tracePool = this._tracePool;
     copy._traceAt = this._traceAt;
     copy._spanPool = this._spanPool;

@@ -40,7 +40,8 @@ export interface Fallback<T> {
   when?(ctx: ResolveContext): boolean;
   /** Reads the raw value; default `env[variable]`. */
   read?(env: NodeJS.ProcessEnv): string | undefined;
-  parser: Parser<T>;
+  /** How its value is parsed; default the setting's own parser. */
+  parser?: Parser<T>;
 }
 
 export interface Setting<T> {
@@ -59,6 +60,20 @@ export interface Setting<T> {
 
 function define<T>(setting: Setting<T>): Setting<T> {
   return setting;
+}
+
+/** A setting kept at the top of `Config` under its file key: the key, getter and setter in one. */
+function atKey<K extends keyof Config>(key: K): Pick<Setting<Config[K]>, 'fileKey' | 'get' | 'set'> {
+  return { fileKey: key, get: (c) => c[key], set: (c, v) => void (c[key] = v) };
+}
+
+/**
+ * The OTLP exporter's pair of fallbacks for one option: the traces-specific variable first
+ * (`OTEL_EXPORTER_OTLP_TRACES_<name>`), then the one for every signal (`OTEL_EXPORTER_OTLP_<name>`),
+ * both parsed as the setting itself.
+ */
+function otlpFallbacks<T>(name: string): Fallback<T>[] {
+  return [{ variable: `OTEL_EXPORTER_OTLP_TRACES_${name}` }, { variable: `OTEL_EXPORTER_OTLP_${name}` }];
 }
 
 /** A parser whose result is mapped (e.g. OTEL names onto ours). */
@@ -129,40 +144,32 @@ const queryParamListParser: Parser<string[]> = {
 export const SETTINGS: readonly Setting<any>[] = [
   define<boolean>({
     variable: 'TRACING_ENABLED',
-    fileKey: 'enabled',
     parser: booleanParser,
     fallbacks: [{ variable: 'OTEL_SDK_DISABLED', parser: mapped(booleanParser, (disabled) => !disabled) }],
-    get: (c) => c.enabled,
-    set: (c, v) => (c.enabled = v),
+    ...atKey('enabled'),
   }),
   define<string>({
     variable: 'TRACING_SERVICE_NAME',
-    fileKey: 'serviceName',
     parser: textParser,
     fallbacks: [
-      { variable: 'OTEL_SERVICE_NAME', parser: textParser },
-      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.name'), parser: textParser },
+      { variable: 'OTEL_SERVICE_NAME' },
+      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.name') },
     ],
-    get: (c) => c.serviceName,
-    set: (c, v) => (c.serviceName = v),
+    ...atKey('serviceName'),
   }),
   define<string>({
     variable: 'TRACING_SERVICE_VERSION',
-    fileKey: 'serviceVersion',
     parser: textParser,
-    fallbacks: [{ variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.version'), parser: textParser }],
-    get: (c) => c.serviceVersion,
-    set: (c, v) => (c.serviceVersion = v),
+    fallbacks: [{ variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('service.version') }],
+    ...atKey('serviceVersion'),
   }),
   define<string>({
     variable: 'TRACING_ENVIRONMENT',
-    fileKey: 'environment',
     parser: textParser,
     fallbacks: [
-      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('deployment.environment.name', 'deployment.environment'), parser: textParser },
+      { variable: 'OTEL_RESOURCE_ATTRIBUTES', read: resourceAttribute('deployment.environment.name', 'deployment.environment') },
     ],
-    get: (c) => c.environment,
-    set: (c, v) => (c.environment = v),
+    ...atKey('environment'),
   }),
   define<Record<string, string | number | boolean>>({
     variable: 'TRACING_TAGS',
@@ -185,10 +192,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_EXPORTER_PROTOCOL',
     fileKey: 'exporterProtocol',
     parser: enumParser(PROTOCOLS, 'protocol'),
-    fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol') },
-      { variable: 'OTEL_EXPORTER_OTLP_PROTOCOL', parser: enumParser(PROTOCOLS, 'protocol') },
-    ],
+    fallbacks: otlpFallbacks('PROTOCOL'),
     get: (c) => c.export.protocol,
     set: (c, v) => (c.export.protocol = v),
   }),
@@ -197,11 +201,11 @@ export const SETTINGS: readonly Setting<any>[] = [
     fileKey: 'endpoint',
     parser: urlParser,
     fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', parser: urlParser },
+      { variable: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' },
       // The generic endpoint is a base URL: the signal path is appended, as the OTLP exporter spec says;
       // over gRPC it is used as is (a gRPC call has its own path).
       { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', when: (ctx) => !overGrpc(ctx), parser: mapped(urlParser, (base) => `${base.replace(/\/+$/, '')}/v1/traces`) },
-      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', when: overGrpc, parser: urlParser },
+      { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', when: overGrpc },
     ],
     get: (c) => c.export.endpoint,
     set: (c, v) => (c.export.endpoint = v),
@@ -210,7 +214,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_ZIPKIN_ENDPOINT',
     fileKey: 'zipkinEndpoint',
     parser: urlParser,
-    fallbacks: [{ variable: 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', parser: urlParser }],
+    fallbacks: [{ variable: 'OTEL_EXPORTER_ZIPKIN_ENDPOINT' }],
     get: (c) => c.export.zipkinEndpoint,
     set: (c, v) => (c.export.zipkinEndpoint = v),
   }),
@@ -219,10 +223,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     fileKey: 'exporterHeaders',
     secret: true,
     parser: mapParser({ key: 'header-name', normalizeKey: headerKey }),
-    fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', parser: mapParser({ key: 'header-name', normalizeKey: headerKey }) },
-      { variable: 'OTEL_EXPORTER_OTLP_HEADERS', parser: mapParser({ key: 'header-name', normalizeKey: headerKey }) },
-    ],
+    fallbacks: otlpFallbacks('HEADERS'),
     get: (c) => c.export.headers as Record<string, string>,
     set: (c, v) => (c.export.headers = v),
   }),
@@ -230,10 +231,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_EXPORTER_COMPRESSION',
     fileKey: 'exporterCompression',
     parser: enumParser(['gzip', 'none'], 'compression'),
-    fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', parser: enumParser(['gzip', 'none'], 'compression') },
-      { variable: 'OTEL_EXPORTER_OTLP_COMPRESSION', parser: enumParser(['gzip', 'none'], 'compression') },
-    ],
+    fallbacks: otlpFallbacks('COMPRESSION'),
     get: (c) => c.export.compression,
     set: (c, v) => (c.export.compression = v),
   }),
@@ -241,10 +239,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_EXPORTER_TIMEOUT_MS',
     fileKey: 'exporterTimeoutMs',
     parser: positiveInt(600_000, 'milliseconds'),
-    fallbacks: [
-      { variable: 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', parser: positiveInt(600_000, 'milliseconds') },
-      { variable: 'OTEL_EXPORTER_OTLP_TIMEOUT', parser: positiveInt(600_000, 'milliseconds') },
-    ],
+    fallbacks: otlpFallbacks('TIMEOUT'),
     get: (c) => c.export.timeoutMs,
     set: (c, v) => (c.export.timeoutMs = v),
   }),
@@ -276,7 +271,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_BATCH_QUEUE_SIZE',
     fileKey: 'batchQueueSize',
     parser: positiveInt(1_000_000, 'spans'),
-    fallbacks: [{ variable: 'OTEL_BSP_MAX_QUEUE_SIZE', parser: positiveInt(1_000_000, 'spans') }],
+    fallbacks: [{ variable: 'OTEL_BSP_MAX_QUEUE_SIZE' }],
     get: (c) => c.export.batch.maxQueueSize,
     set: (c, v) => (c.export.batch.maxQueueSize = v),
   }),
@@ -284,7 +279,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_BATCH_SIZE',
     fileKey: 'batchSize',
     parser: positiveInt(1_000_000, 'spans'),
-    fallbacks: [{ variable: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parser: positiveInt(1_000_000, 'spans') }],
+    fallbacks: [{ variable: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE' }],
     get: (c) => c.export.batch.maxExportBatchSize,
     set: (c, v) => (c.export.batch.maxExportBatchSize = v),
   }),
@@ -292,7 +287,7 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_BATCH_DELAY_MS',
     fileKey: 'batchDelayMs',
     parser: numberParser(0, 3_600_000, true, 'milliseconds'),
-    fallbacks: [{ variable: 'OTEL_BSP_SCHEDULE_DELAY', parser: numberParser(0, 3_600_000, true, 'milliseconds') }],
+    fallbacks: [{ variable: 'OTEL_BSP_SCHEDULE_DELAY' }],
     get: (c) => c.export.batch.scheduledDelayMs,
     set: (c, v) => (c.export.batch.scheduledDelayMs = v),
   }),
@@ -319,7 +314,6 @@ export const SETTINGS: readonly Setting<any>[] = [
       {
         variable: 'OTEL_TRACES_SAMPLER_ARG',
         when: (ctx) => samplerFromOtel(ctx) && OTEL_SAMPLERS[ctx.env.OTEL_TRACES_SAMPLER!.trim().toLowerCase()]?.ratioArg === true,
-        parser: numberParser(0, 1, false),
       },
       {
         // parentbased_always_off is "parent-based with roots never sampled": a rate of 0.
@@ -376,24 +370,18 @@ export const SETTINGS: readonly Setting<any>[] = [
   }),
   define<DbStatementMode>({
     variable: 'TRACING_DB_STATEMENT',
-    fileKey: 'dbStatement',
     parser: enumParser(DB_STATEMENT_MODES, 'db.statement mode'),
-    get: (c) => c.dbStatement,
-    set: (c, v) => (c.dbStatement = v),
+    ...atKey('dbStatement'),
   }),
   define<boolean>({
     variable: 'TRACING_DB_ROOT_SPANS',
-    fileKey: 'dbRootSpans',
     parser: booleanParser,
-    get: (c) => c.dbRootSpans,
-    set: (c, v) => (c.dbRootSpans = v),
+    ...atKey('dbRootSpans'),
   }),
   define<boolean>({
     variable: 'TRACING_MESSAGING_ROOT_SPANS',
-    fileKey: 'messagingRootSpans',
     parser: booleanParser,
-    get: (c) => c.messagingRootSpans,
-    set: (c, v) => (c.messagingRootSpans = v),
+    ...atKey('messagingRootSpans'),
   }),
   define<boolean>({
     variable: 'TRACING_LOGS_INJECTION',
@@ -406,13 +394,12 @@ export const SETTINGS: readonly Setting<any>[] = [
     variable: 'TRACING_LOGS_EXPORTER',
     fileKey: 'logsExporter',
     parser: enumParser(LOGS_EXPORTERS, 'logs exporter'),
-    fallbacks: [{ variable: 'OTEL_LOGS_EXPORTER', parser: enumParser(LOGS_EXPORTERS, 'logs exporter') }],
+    fallbacks: [{ variable: 'OTEL_LOGS_EXPORTER' }],
     get: (c) => c.logs.exporter,
     set: (c, v) => (c.logs.exporter = v),
   }),
   define<LogLevel>({
     variable: 'TRACING_LOG_LEVEL',
-    fileKey: 'logLevel',
     parser: level,
     fallbacks: [
       {
@@ -420,8 +407,7 @@ export const SETTINGS: readonly Setting<any>[] = [
         parser: mapped(enumParser(Object.keys(OTEL_LOG_LEVELS), 'log level'), (l) => OTEL_LOG_LEVELS[l]!),
       },
     ],
-    get: (c) => c.logLevel,
-    set: (c, v) => (c.logLevel = v),
+    ...atKey('logLevel'),
   }),
 ];
 

@@ -99,7 +99,7 @@ export function parseB3Single(value: string): SpanContext | null {
       if (value.charCodeAt(i) !== 0x2d || end - i - 1 !== 16 || normaliseHexId(value, i + 1, end, 16) === null) return null;
     }
   }
-  return new SpanContext(traceId, spanId, flags, '', null, true, extra);
+  return SpanContext.remote(traceId, spanId, flags, '', extra);
 }
 
 function extractMulti(carrier: unknown, getter: CarrierGetter): SpanContext | null {
@@ -128,7 +128,7 @@ function extractMulti(carrier: unknown, getter: CarrierGetter): SpanContext | nu
       else if (s !== '0' && s !== 'false') return null;
     }
   }
-  return new SpanContext(traceId, spanId, flags, '', null, true, extra);
+  return SpanContext.remote(traceId, spanId, flags, '', extra);
 }
 
 function trimmed(s: string): string {

@@ -78,7 +78,7 @@ export function parseUberTraceId(raw: string): SpanContext | null {
   const flags = Number.parseInt(value.slice(c3 + 1, end), 16);
   const sampled = (flags & FLAG_SAMPLED) !== 0 || (flags & JAEGER_DEBUG) !== 0;
   const debug = (flags & JAEGER_DEBUG) !== 0;
-  return new SpanContext(traceId, spanId, sampled ? FLAG_SAMPLED : 0, '', null, true, debug ? DEBUG_EXTRA : null);
+  return SpanContext.remote(traceId, spanId, sampled ? FLAG_SAMPLED : 0, '', debug ? DEBUG_EXTRA : null);
 }
 
 /** 1 to `maxLength` hex digits of either case. */

@@ -64,7 +64,7 @@ export function withBaggage(into: SpanContext, items: Baggage): SpanContext {
     }
     baggage = merged;
   }
-  return new SpanContext(into.traceId, into.spanId, into.traceFlags, into.traceState, baggage, into.isRemote, into.extra);
+  return into.withBaggage(baggage);
 }
 
 /**

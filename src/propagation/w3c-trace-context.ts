@@ -79,7 +79,7 @@ export function parseTraceParent(value: string, traceState?: string | readonly s
   if (f0 < 0 || f1 < 0) return null;
   const flags = (f0 * 16 + f1) & KNOWN_FLAGS;
   const state = traceState === undefined ? '' : parseTraceState(traceState);
-  return new SpanContext(value.slice(start + 3, start + 35), value.slice(start + 36, start + 52), flags, state, null, true);
+  return SpanContext.remote(value.slice(start + 3, start + 35), value.slice(start + 36, start + 52), flags, state);
 }
 
 /**

@@ -15,8 +15,8 @@ export class MalformedJson extends Error {
 const MAX_VALUE_DEPTH = 32;
 type Json = Record<string, unknown>;
 
-/** Decodes a JSON body (already gunzipped); throws `MalformedJson` when it is not a request. */
-export function decodeOtlpJson(body: Buffer): DecodedRequest {
+/** The request object of a JSON body (traces or logs, already gunzipped); throws `MalformedJson`. */
+export function parseJsonRequest(body: Buffer): Json {
   let parsed: unknown;
   try {
     // A UTF-8 byte-order mark is not JSON, but some Windows tools write one.
@@ -25,12 +25,22 @@ export function decodeOtlpJson(body: Buffer): DecodedRequest {
   } catch (err) {
     throw new MalformedJson(`invalid JSON: ${(err as Error).message}`);
   }
+  return objectOf(parsed, 'request');
+}
+
+/** The attributes of a `resourceSpans`/`resourceLogs` entry's resource, and the service they name. */
+export function resourceOf(entry: Json): { resource: ViewAttribute[]; service: string } {
+  const resourceObj = field(entry, 'resource', 'resource');
+  const resource = resourceObj === undefined || resourceObj === null ? [] : attributesOf(objectOf(resourceObj, 'resource'), 'attributes', 'attributes');
+  return { resource, service: serviceOf(resource) };
+}
+
+/** Decodes a JSON body (already gunzipped); throws `MalformedJson` when it is not a request. */
+export function decodeOtlpJson(body: Buffer): DecodedRequest {
   const spans: ViewSpan[] = [];
-  for (const rs of listOf(objectOf(parsed, 'request'), 'resourceSpans', 'resource_spans')) {
+  for (const rs of listOf(parseJsonRequest(body), 'resourceSpans', 'resource_spans')) {
     const resourceSpans = objectOf(rs, 'resourceSpans[]');
-    const resourceObj = field(resourceSpans, 'resource', 'resource');
-    const resource = resourceObj === undefined || resourceObj === null ? [] : attributesOf(objectOf(resourceObj, 'resource'), 'attributes', 'attributes');
-    const service = serviceOf(resource);
+    const { resource, service } = resourceOf(resourceSpans);
     for (const ss of listOf(resourceSpans, 'scopeSpans', 'scope_spans', 'instrumentationLibrarySpans')) {
       const scopeSpans = objectOf(ss, 'scopeSpans[]');
       const scopeObj = field(scopeSpans, 'scope', 'scope') ?? field(scopeSpans, 'instrumentationLibrary', 'instrumentation_library');

@@ -2,7 +2,7 @@
 // follow opentelemetry/proto/collector/logs/v1/logs_service.proto and logs/v1/logs.proto; the JSON
 // side accepts what the trace decoder accepts (camelCase or snake_case, ids as hex, 64-bit as strings).
 import type { ViewAttribute, ViewLogRecord, ViewValue } from './model.js';
-import { MalformedJson, attributesOf, anyValueOf, field, idOf, listOf, nanosOf, objectOf, stringOf } from './otlp-json-decoder.js';
+import { attributesOf, anyValueOf, field, idOf, listOf, nanosOf, objectOf, parseJsonRequest, resourceOf, stringOf } from './otlp-json-decoder.js';
 import { readAnyValue, readAttributesOf, readKeyValue, readScope } from './otlp-protobuf-decoder.js';
 import { nanosPartsToMs, ProtoReader, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf-reader.js';
 import { nanosToMs, serviceOf, valueText } from './view-span.js';
@@ -115,19 +115,10 @@ function readRecord(r: ProtoReader, service: string, scope: string): ViewLogReco
 
 /** Decodes a JSON body (already gunzipped); throws `MalformedJson` when it is not a request. */
 export function decodeOtlpLogsJson(body: Buffer): ViewLogRecord[] {
-  let parsed: unknown;
-  try {
-    const start = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-    parsed = JSON.parse(body.toString('utf8', start));
-  } catch (err) {
-    throw new MalformedJson(`invalid JSON: ${(err as Error).message}`);
-  }
   const out: ViewLogRecord[] = [];
-  for (const rl of listOf(objectOf(parsed, 'request'), 'resourceLogs', 'resource_logs')) {
+  for (const rl of listOf(parseJsonRequest(body), 'resourceLogs', 'resource_logs')) {
     const resourceLogs = objectOf(rl, 'resourceLogs[]');
-    const resourceObj = field(resourceLogs, 'resource', 'resource');
-    const resource = resourceObj === undefined || resourceObj === null ? [] : attributesOf(objectOf(resourceObj, 'resource'), 'attributes', 'attributes');
-    const service = serviceOf(resource);
+    const { service } = resourceOf(resourceLogs);
     for (const sl of listOf(resourceLogs, 'scopeLogs', 'scope_logs')) {
       const scopeLogs = objectOf(sl, 'scopeLogs[]');
       const scopeObj = field(scopeLogs, 'scope', 'scope');

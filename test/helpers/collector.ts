@@ -4,6 +4,7 @@
 // never with our own decoder, so a passing test means a real Collector would accept the payload.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ScriptedReceiver, type FaultTiming } from './scripted-receiver.js';
 import { gunzipSync } from 'node:zlib';
 
 /** An attribute value as received (arrays: OTLP ArrayValue, holes as null). */
@@ -79,18 +80,15 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-/** How the collector misbehaves, for failure tests. */
-export interface Fault {
+/**
+ * How the collector misbehaves, for failure tests: besides `status`, never answer (`hang`: the socket
+ * stays open until `close()`), answer late (`delayMs`), for the next `times` requests only.
+ */
+export interface Fault extends FaultTiming {
   /** Answer with this status (e.g. 500, 429, 400) instead of 200; the spans are not recorded. */
   status?: number;
   /** A `Retry-After` header value to send with `status`. */
   retryAfter?: string;
-  /** Never answer (the socket stays open until `close()`). */
-  hang?: boolean;
-  /** Answer (normally, or with `status`) only after this many milliseconds. */
-  delayMs?: number;
-  /** Apply to this many requests, then behave again. Default: all of them. */
-  times?: number;
 }
 
 export interface CollectorOptions {
@@ -125,7 +123,7 @@ function officialLogsCodec(): OfficialCodec {
 }
 
 /** A running receiver. Start with `Collector.start()`, stop with `close()`. */
-export class Collector {
+export class Collector extends ScriptedReceiver<Fault> {
   /** OTLP spans received, in arrival order. */
   readonly spans: ReceivedSpan[] = [];
   /** Zipkin spans received, in arrival order. */
@@ -138,12 +136,9 @@ export class Collector {
   readonly bodies: Buffer[] = [];
   /** Bodies that could not be decoded, with the reason; a test should expect none. */
   readonly decodeErrors: string[] = [];
-  private currentFault: Fault | null;
-  private faultUses = 0;
-  private waiters: (() => void)[] = [];
-
   private constructor(private readonly server: http.Server, fault: Fault | null) {
-    this.currentFault = fault;
+    super('collector');
+    this.fault(fault);
   }
 
   /** Starts listening on 127.0.0.1. */
@@ -171,12 +166,6 @@ export class Collector {
   /** Where Zipkin exporters should send: `<url>/api/v2/spans`. */
   get zipkinUrl(): string {
     return `${this.url}/api/v2/spans`;
-  }
-
-  /** Changes (or clears, with null) the fault mode from the next request on. */
-  fault(next: Fault | null): void {
-    this.currentFault = next;
-    this.faultUses = 0;
   }
 
   /** Resolves with the OTLP spans once at least `count` arrived; rejects after `timeoutMs`. */
@@ -216,27 +205,6 @@ export class Collector {
     });
   }
 
-  private waitFor(done: () => boolean, timeoutMs: number, progress: () => string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`collector: timed out after ${timeoutMs} ms with ${progress()}`));
-      }, timeoutMs);
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -259,28 +227,15 @@ export class Collector {
           const headers: Record<string, string> = {};
           if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
           res.writeHead(fault.status, headers).end();
-          this.notify();
+          this.received();
           return;
         }
         record.status = this.accept(record, raw);
         res.writeHead(record.status, { 'content-type': record.contentType || 'application/json' }).end();
-        this.notify();
+        this.received();
       };
-      if (fault?.hang === true) {
-        this.notify();
-        return;
-      }
-      if (fault?.delayMs !== undefined) setTimeout(respond, fault.delayMs);
-      else respond();
+      this.answer(fault, respond);
     });
-  }
-
-  private takeFault(): Fault | null {
-    const f = this.currentFault;
-    if (f === null) return null;
-    this.faultUses++;
-    if (f.times !== undefined && this.faultUses >= f.times) this.currentFault = null;
-    return f;
   }
 
   private accept(record: ReceivedRequest, raw: Buffer): number {

@@ -4,6 +4,7 @@
 // files (shipped by @opentelemetry/otlp-transformer), never by ours. A passing test therefore means
 // a real gRPC Collector would accept the call.
 import * as grpc from '@grpc/grpc-js';
+import { ScriptedReceiver, type FaultTiming } from './scripted-receiver.js';
 import { flattenOtlpRequest, type OtlpRequest, type ReceivedSpan } from './collector.js';
 
 interface GeneratedMessage {
@@ -20,21 +21,18 @@ function generated(): { request: GeneratedMessage; response: GeneratedMessage } 
   return { request: v1.ExportTraceServiceRequest, response: v1.ExportTraceServiceResponse };
 }
 
-/** How the collector answers, for failure tests. */
-export interface GrpcFault {
+/**
+ * How the collector answers, for failure tests: besides these, never answer (`hang`: until the
+ * caller's deadline or `close()`), answer late (`delayMs`), for the next `times` calls only.
+ */
+export interface GrpcFault extends FaultTiming {
   /** Answer with this gRPC status code instead of OK; the spans are not recorded. */
   code?: number;
   message?: string;
   /** Send a google.rpc.RetryInfo with this delay in grpc-status-details-bin. */
   retryDelayMs?: number;
-  /** Never answer (until the caller's deadline or `close()`). */
-  hang?: boolean;
-  /** Answer only after this many milliseconds. */
-  delayMs?: number;
   /** Accept, but answer with a partial success rejecting this many spans. */
   rejectSpans?: { count: number; message: string };
-  /** Apply to this many calls, then behave again. Default: all. */
-  times?: number;
 }
 
 /** One Export call as received. */
@@ -48,15 +46,14 @@ export interface GrpcCall {
   code: number;
 }
 
-export class GrpcCollector {
+export class GrpcCollector extends ScriptedReceiver<GrpcFault> {
   readonly spans: ReceivedSpan[] = [];
   readonly calls: GrpcCall[] = [];
-  private currentFault: GrpcFault | null = null;
-  private faultUses = 0;
-  private waiters: (() => void)[] = [];
   private readonly pending = new Set<() => void>();
 
-  private constructor(private readonly server: grpc.Server, readonly port: number) {}
+  private constructor(private readonly server: grpc.Server, readonly port: number) {
+    super('grpc collector');
+  }
 
   static async start(options: { port?: number; fault?: GrpcFault } = {}): Promise<GrpcCollector> {
     const { request, response } = generated();
@@ -81,18 +78,13 @@ export class GrpcCollector {
       server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err === null ? resolve(p) : reject(err))),
     );
     collector = new GrpcCollector(server, port);
-    collector.currentFault = options.fault ?? null;
+    collector.fault(options.fault ?? null);
     return collector;
   }
 
   /** `http://127.0.0.1:<port>`: the exporter's endpoint. */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
-  }
-
-  fault(next: GrpcFault | null): void {
-    this.currentFault = next;
-    this.faultUses = 0;
   }
 
   waitForSpans(count: number, timeoutMs = 5000): Promise<ReceivedSpan[]> {
@@ -133,44 +125,9 @@ export class GrpcCollector {
         const partialSuccess = fault?.rejectSpans === undefined ? undefined : { rejectedSpans: fault.rejectSpans.count, errorMessage: fault.rejectSpans.message };
         callback(null, response.create(partialSuccess === undefined ? {} : { partialSuccess }));
       }
-      this.notify();
+      this.received();
     };
-    if (fault?.hang === true) {
-      this.pending.add(() => callback({ code: grpc.status.UNAVAILABLE, details: 'collector closed' }));
-      this.notify();
-      return;
-    }
-    if (fault?.delayMs !== undefined) setTimeout(respond, fault.delayMs);
-    else respond();
-  }
-
-  private takeFault(): GrpcFault | null {
-    const f = this.currentFault;
-    if (f === null) return null;
-    this.faultUses++;
-    if (f.times !== undefined && this.faultUses >= f.times) this.currentFault = null;
-    return f;
-  }
-
-  private waitFor(done: () => boolean, timeoutMs: number, progress: () => string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`grpc collector: timed out after ${timeoutMs} ms with ${progress()}`));
-      }, timeoutMs);
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
+    this.answer(fault, respond, () => this.pending.add(() => callback({ code: grpc.status.UNAVAILABLE, details: 'collector closed' })));
   }
 }
 

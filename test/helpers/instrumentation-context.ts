@@ -1,9 +1,8 @@
 import { instrumentations } from '../../instrumentations/index.js';
 import type { InstrumentationContext, RegistryEntry } from '../../src/agent/instrumentation.js';
-import { buildAgentSettings, InstrumentationRun } from '../../src/agent/kit.js';
+import { agentRuntime, InstrumentationRun, optionsSectionOf } from '../../src/agent/kit.js';
 import { Tracer, type TracerOptions } from '../../src/tracer.js';
-import { defaultConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/types.js';
+import { loadConfig } from '../../src/config/load.js';
 import { InMemorySpanExporter } from '../../src/export/memory.js';
 
 /** The registry line of a shipped instrumentation. */
@@ -33,13 +32,19 @@ export interface TestInstrumentation<O = any> {
 }
 
 /**
- * Runs the shipped instrumentation `name` the way the loader does: its code loaded through its
- * registry line, `options` read by its own reader (as from its section of the config file), the
- * agent-wide settings built from `config`, and `ctx` from the loader's `InstrumentationRun`.
+ * Runs the shipped instrumentation `name` the way the loader does. The configuration goes through
+ * the agent's own loading: `env` as `TRACING_*` variables, merged with a `TRACING_CONFIG` file whose
+ * `instrumentations.<name>` section is `section`; then the registry's builders make the runtime
+ * (`agentRuntime`: agent-wide settings, logs) and pick the section (`optionsSectionOf`), its code is
+ * loaded through its registry line, its own reader reads the section, and `ctx` comes from
+ * `InstrumentationRun`. A setting the agent would warn about fails the test instead.
  */
-export function instrument<O = any>(name: string, tracer: Tracer, options: Record<string, unknown> = {}, config: Partial<Config> = {}): TestInstrumentation<O> {
+export function instrument<O = any>(name: string, tracer: Tracer, section: Record<string, unknown> = {}, env: Record<string, string> = {}): TestInstrumentation<O> {
   const entry = declarationOf(name);
-  const run = new InstrumentationRun<O>(name, entry.load(), { tracer, settings: buildAgentSettings({ ...defaultConfig(), ...config }) }, options);
+  const file = JSON.stringify({ instrumentations: { [name]: section } });
+  const { config, warnings } = loadConfig({ TRACING_SERVICE_NAME: 'test', ...env, TRACING_CONFIG: 'tracing.json' }, { readFile: () => file });
+  if (warnings.length > 0) throw new Error(`the test's configuration is not valid: ${warnings.join('; ')}`);
+  const run = new InstrumentationRun<O>(name, entry.load(), agentRuntime(config, tracer), optionsSectionOf(config, name));
   const ctx = run.context(process.versions.node);
   return {
     run,
@@ -48,14 +53,4 @@ export function instrument<O = any>(name: string, tracer: Tracer, options: Recor
     start: () => run.code.start!(run.context('')),
     undo: () => run.undo(),
   };
-}
-
-/**
- * A context like the loader's for code that is not a shipped instrumentation (shared helpers),
- * with a tracer recording into memory; `options` are its `ctx.options` as given.
- */
-export function testContext(options: Record<string, unknown> = {}, config: Partial<Config> = {}): { ctx: InstrumentationContext; tracer: Tracer; exporter: InMemorySpanExporter; run: InstrumentationRun } {
-  const { tracer, exporter } = memoryTracer();
-  const run = new InstrumentationRun('test', {}, { tracer, settings: buildAgentSettings({ ...defaultConfig(), ...config }) }, options);
-  return { ctx: run.context(process.versions.node), tracer, exporter, run };
 }

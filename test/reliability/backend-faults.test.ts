@@ -5,9 +5,9 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AppProcess } from './helpers/app-process.js';
+import { startApp } from '../helpers/fixture-app.js';
 import { FaultBackend, type BackendMode } from './helpers/fault-backend.js';
-import { firstDifference, get, quantile, runLoad, stats } from './helpers/load.js';
+import { APP, firstDifference, get, quantile, runLoad, stats } from './helpers/load.js';
 
 /** Requests per round; a phase runs rounds until the exporter has met its fault (at least two). */
 const PER_ROUND = 1250;
@@ -31,14 +31,14 @@ const PHASES: Phase[] = [
 ];
 
 t.test('backend faults under load: same answers, latency not held hostage, bounded memory, drops reported, recovery', async (t) => {
-  const reference = await AppProcess.start({ agent: false });
+  const reference = await startApp(APP, { agent: false });
   const baseline = await runLoad(reference.url, PER_ROUND, CONCURRENCY, path);
-  await reference.stop();
+  await reference.destroy();
   t.same(baseline.errors, [], 'the app without the agent answers every request');
   const baseP95 = quantile(baseline.latencies, 0.95);
 
   const backend = await FaultBackend.start();
-  const app = await AppProcess.start({
+  const app = await startApp(APP, {
     agent: true,
     env: {
       TRACING_SERVICE_NAME: 'reliability',
@@ -49,7 +49,7 @@ t.test('backend faults under load: same answers, latency not held hostage, bound
     },
   });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await backend.close();
   });
 

@@ -3,19 +3,18 @@
 import t from 'tap';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/run-node.js';
-import { AppProcess } from './helpers/app-process.js';
+import { startApp } from '../helpers/fixture-app.js';
 
 const APP = path.join(ROOT, 'test/reliability/fixtures/querystring-app.cjs');
 const BROKEN = path.join(ROOT, 'test/reliability/fixtures/broken-instrumentation.cjs');
 
 async function run(agent: boolean, mode: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const app = await AppProcess.start({
+  const app = await startApp(APP, {
     agent,
-    script: APP,
-    waitReady: false,
+    ready: false,
     env: agent ? { BROKEN: mode, TRACING_EXPORTER: 'none', NODE_OPTIONS: `--require ${BROKEN}` } : {},
   });
-  const exit = await app.exit();
+  const exit = await app.exited;
   return { stdout: app.stdout, stderr: app.stderr, code: exit.code };
 }
 

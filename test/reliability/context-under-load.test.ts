@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Collector } from '../helpers/collector.js';
-import { AppProcess } from './helpers/app-process.js';
-import { runLoad } from './helpers/load.js';
+import { startApp } from '../helpers/fixture-app.js';
+import { APP, runLoad } from './helpers/load.js';
 
 const CONCURRENT = 1000;
 
@@ -22,7 +22,7 @@ t.test(`${CONCURRENT} concurrent requests, each with its own trace, each calling
   });
   await new Promise<void>((r) => downstream.listen(0, '127.0.0.1', r));
   const collector = await Collector.start();
-  const app = await AppProcess.start({
+  const app = await startApp(APP, {
     agent: true,
     env: {
       DOWNSTREAM_URL: `http://127.0.0.1:${(downstream.address() as AddressInfo).port}`,
@@ -32,7 +32,7 @@ t.test(`${CONCURRENT} concurrent requests, each with its own trace, each calling
     },
   });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await collector.close();
     downstream.closeAllConnections();
     downstream.close();

@@ -4,7 +4,8 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { Collector } from '../helpers/collector.js';
-import { AppProcess } from './helpers/app-process.js';
+import { startApp, type FixtureApp } from '../helpers/fixture-app.js';
+import { APP } from './helpers/load.js';
 
 /** Node's default --max-http-header-size is 16 KiB; stay just under it with the request line. */
 const NEAR_LIMIT = 16 * 1024 - 600;
@@ -58,7 +59,7 @@ function raw(port: number, target: string, lines: string[]): Promise<number> {
   });
 }
 
-async function statuses(app: AppProcess, rounds: number): Promise<{ codes: number[]; ms: number }> {
+async function statuses(app: FixtureApp, rounds: number): Promise<{ codes: number[]; ms: number }> {
   const codes: number[] = [];
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) {
@@ -69,17 +70,17 @@ async function statuses(app: AppProcess, rounds: number): Promise<{ codes: numbe
 
 t.test('hostile propagation headers and URLs: same answers, no crash, bounded work, valid spans', async (t) => {
   const ROUNDS = 20;
-  const reference = await AppProcess.start({ agent: false });
+  const reference = await startApp(APP, { agent: false });
   const without = await statuses(reference, ROUNDS);
-  await reference.stop();
+  await reference.destroy();
 
   const collector = await Collector.start();
-  const app = await AppProcess.start({
+  const app = await startApp(APP, {
     agent: true,
     env: { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '100', TRACING_PROPAGATION: 'tracecontext,baggage,b3,b3multi,jaeger', TRACING_EXPORT_BAGGAGE: 'true' },
   });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await collector.close();
   });
   const withAgent = await statuses(app, ROUNDS);

@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Collector } from '../helpers/collector.js';
 import { ROOT, runNode } from '../helpers/run-node.js';
-import { AppProcess } from './helpers/app-process.js';
-import { get, stats } from './helpers/load.js';
+import { startApp } from '../helpers/fixture-app.js';
+import { APP, get, stats } from './helpers/load.js';
 
 interface Downstream {
   url: string;
@@ -42,7 +42,7 @@ t.test('credentials, cookies and sensitive query values never reach a span', asy
   } } }));
   const down = await downstream();
   const collector = await Collector.start();
-  const app = await AppProcess.start({
+  const app = await startApp(APP, {
     agent: true,
     env: {
       DOWNSTREAM_URL: down.url.replace('http://', 'http://user:URL-PW@'),
@@ -54,7 +54,7 @@ t.test('credentials, cookies and sensitive query values never reach a span', asy
     },
   });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await collector.close();
     down.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -80,9 +80,9 @@ t.test('credentials, cookies and sensitive query values never reach a span', asy
 
 t.test('TRACING_REDACT_QUERY_PARAMS replaces the list of redacted query parameters', async (t) => {
   const collector = await Collector.start();
-  const app = await AppProcess.start({ agent: true, env: { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_REDACT_QUERY_PARAMS: 'custom,Other' } });
+  const app = await startApp(APP, { agent: true, env: { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_REDACT_QUERY_PARAMS: 'custom,Other' } });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await collector.close();
   });
   const agent = new http.Agent();
@@ -105,13 +105,13 @@ t.test('exporter headers and endpoint credentials never appear in logs, errors o
     TRACING_BATCH_DELAY_MS: '10',
   };
   const secrets = ['URL-SECRET', 'Q-SECRET', 'HDR-SECRET', 'KEY-SECRET'];
-  const app = await AppProcess.start({ agent: true, env });
+  const app = await startApp(APP, { agent: true, env });
   const agent = new http.Agent();
   for (let i = 0; i < 5; i++) await get(agent, `${app.url}/work?n=${i}`);
   agent.destroy();
   await new Promise((r) => setTimeout(r, 500));
   app.kill('SIGTERM');
-  await app.exit();
+  await app.exited;
   t.match(app.stderr, /dropped \d+ span\(s\).*HTTP 401/, 'the failing exports were logged');
   t.same(secrets.filter((s) => app.stderr.includes(s)), [], 'no secret in any log line or error message');
   const config = await runNode([path.join(ROOT, 'dist/src/cli/main.js'), 'config'], { env });
@@ -122,9 +122,9 @@ t.test('exporter headers and endpoint credentials never appear in logs, errors o
 t.test('incoming baggage is bounded and no header changes the agent\'s configuration', async (t) => {
   const down = await downstream();
   const collector = await Collector.start();
-  const app = await AppProcess.start({ agent: true, env: { DOWNSTREAM_URL: down.url, TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50' } });
+  const app = await startApp(APP, { agent: true, env: { DOWNSTREAM_URL: down.url, TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50' } });
   t.teardown(async () => {
-    await app.stop();
+    await app.destroy();
     await collector.close();
     down.close();
   });

@@ -3,9 +3,9 @@
 // app that simply ends exits about as fast as without the agent.
 import t from 'tap';
 import * as http from 'node:http';
-import { AppProcess, type Exit } from './helpers/app-process.js';
+import { startApp, type Exit } from '../helpers/fixture-app.js';
 import { FaultBackend } from './helpers/fault-backend.js';
-import { get, runLoad } from './helpers/load.js';
+import { APP, get, runLoad } from './helpers/load.js';
 
 const N = 60;
 /** The documented default exit deadline (TRACING_EXIT_TIMEOUT_MS, docs/export.md); slack for a loaded machine. */
@@ -22,11 +22,11 @@ function agentEnv(backend: FaultBackend): Record<string, string> {
 }
 
 async function servedThenSignalled(agent: boolean, signal: NodeJS.Signals, env: Record<string, string>): Promise<Exit> {
-  const app = await AppProcess.start({ agent, env });
+  const app = await startApp(APP, { agent, env });
   const run = await runLoad(app.url, N, 4, (i) => `/work?n=${i}`);
   if (run.errors.length > 0) throw new Error(run.errors.join('; '));
   app.kill(signal);
-  return app.exit();
+  return app.exited;
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -52,13 +52,13 @@ t.test('SIGTERM with the backend hanging: the process still exits within the flu
 });
 
 async function endsByItself(agent: boolean, env: Record<string, string>): Promise<Exit> {
-  const app = await AppProcess.start({ agent, env });
+  const app = await startApp(APP, { agent, env });
   await runLoad(app.url, N, 4, (i) => `/work?n=${i}`);
   const client = new http.Agent();
   app.kill('SIGCONT'); // harmless; restarts the exit clock
   await get(client, `${app.url}/__end`);
   client.destroy();
-  return app.exit();
+  return app.exited;
 }
 
 t.test('an app that just ends exits about as fast as without the agent, backend up or hanging', async (t) => {

@@ -7,27 +7,12 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { redis } from '../../helpers/db-servers.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp } from '../http/fixture-process.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
+import { ancestors, KIND, newTraceId, traceOf } from '../../helpers/traces.js';
 
 const CALLER = '00f067aa0ba902b7';
 const PRODUCER = 4;
 const CONSUMER = 5;
-
-function ancestors(spans: readonly ReceivedSpan[], span: ReceivedSpan): string[] {
-  const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const chain: string[] = [];
-  for (let p = byId.get(span.parentSpanId); p !== undefined && !chain.includes(p.spanId); p = byId.get(p.parentSpanId)) chain.push(p.spanId);
-  return chain;
-}
-
-async function traceOf(collector: Collector, traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const spans = [...new Map(spansOf(collector.spans, traceId).map((s) => [s.spanId, s])).values()];
-    if (done(spans) || Date.now() > deadline) return spans;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 t.test('BullMQ\'s OpenTelemetry spans join the request\'s trace', async (t) => {
   const collector = await Collector.start();
@@ -43,7 +28,7 @@ t.test('BullMQ\'s OpenTelemetry spans join the request\'s trace', async (t) => {
   for (const file of ['app.cjs', 'app.mjs']) {
     t.test(file, async (t) => {
       const app = await startApp(fixturePath('bullmq', file), {
-        timeoutMs: 30_000,
+        readyTimeoutMs: 30_000,
         env: {
           TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50',
           REDIS_PORT: String(redis.port), REDIS_PASSWORD: redis.password, DOWNSTREAM_PORT: String((downstream.address() as AddressInfo).port),
@@ -69,8 +54,8 @@ t.test('BullMQ\'s OpenTelemetry spans join the request\'s trace', async (t) => {
         const redisSpans = spans.filter((s) => s.attributes['db.type'] === 'redis');
         t.ok(redisSpans.length > 0 && redisSpans.every((s) => ancestors(spans, s).includes(server!.spanId)), `request ${i}: our Redis command spans of the job are in the trace too`, { names });
       }
-      t.equal(await app.stop(), 0, 'the app exits 0');
-      t.notMatch(app.stderr(), /\[tracing-agent\] (warn|error)/, 'no agent warning', { stderr: app.stderr() });
+      t.equal((await app.stop()).code, 0, 'the app exits 0');
+      t.notMatch(app.stderr, /\[tracing-agent\] (warn|error)/, 'no agent warning', { stderr: app.stderr });
     });
   }
 });

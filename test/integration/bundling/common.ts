@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { postgres, redis } from '../../helpers/db-servers.js';
-import { startFixtureApp } from '../../helpers/fixture-app.js';
+import { startApp } from '../../helpers/fixture-app.js';
 import { ROOT } from '../../helpers/run-node.js';
 
 // What the esbuild, webpack and fastify bundling suites share: the fixture apps, their environment,
@@ -53,18 +53,19 @@ export async function runTraced(t: Test, dir: string, file: string, extraEnv: No
   t.teardown(() => collector.close());
   const app =
     start === 'import'
-      ? await startFixtureApp(dir, '', file, agentEnv(collector, extraEnv))
-      : await startFixtureApp(dir, '', file, agentEnv(collector, { ...extraEnv, NODE_OPTIONS: `--require ${path.join(ROOT, 'register.cjs')}` }), false);
+      ? await startApp(path.join(dir, file), { preserveSymlinks: true, env: agentEnv(collector, extraEnv) })
+      : await startApp(path.join(dir, file), { preserveSymlinks: true, env: agentEnv(collector, { ...extraEnv, NODE_OPTIONS: `--require ${path.join(ROOT, 'register.cjs')}` }), agent: false });
   await threeRequests(t, app);
-  const stderr = await app.stop();
-  return { spans: collector.spans, stderr };
+  await app.stop();
+  return { spans: collector.spans, stderr: app.stderr };
 }
 
 /** Runs a bundle without the agent: it must answer the same and print nothing on stderr. */
 export async function runUntraced(t: Test, dir: string, file: string): Promise<void> {
-  const app = await startFixtureApp(dir, '', file, fixtureEnv, false);
+  const app = await startApp(path.join(dir, file), { preserveSymlinks: true, env: fixtureEnv, agent: false });
   await threeRequests(t, app);
-  t.equal(await app.stop(), '', 'nothing on stderr');
+  await app.stop();
+  t.equal(app.stderr, '', 'nothing on stderr');
 }
 
 /**

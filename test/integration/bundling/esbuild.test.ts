@@ -1,35 +1,16 @@
 import t from 'tap';
 import * as path from 'node:path';
 import { ROOT } from '../../helpers/run-node.js';
-import { ALIASES, checkTraces, checkUnplugged, FIXTURES, outputFolder, runTraced, runUntraced, unbundledFolder } from './common.js';
+import { checkTraces, checkUnplugged, outputFolder, runTraced, runUntraced, unbundledFolder } from './common.js';
+import { esbuild, esbuildBundle } from './esbuild-build.js';
 
 // The express + pg + ioredis app of fixtures/, bundled with esbuild (CJS and ESM output) with our
 // plugin, run under `--import register.mjs`: the same span tree as unbundled. Without the plugin:
 // the warning and http spans, minified or not. With the plugin but without the agent: it runs unchanged.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const esbuild = require('esbuild') as typeof import('esbuild');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { tracingPlugin } = require(path.join(ROOT, 'dist', 'src', 'bundler', 'esbuild.js')) as typeof import('../../../src/bundler/esbuild.js');
-
 const OUT = outputFolder(t);
 
-// An ES-module bundle of CommonJS packages needs a real `require` for built-ins (esbuild's documented banner).
-const ESM_BANNER = "import { createRequire as __acmeCreateRequire } from 'node:module'; const require = __acmeCreateRequire(import.meta.url);";
-
-async function bundle(source: string, outName: string, format: 'cjs' | 'esm', withPlugin: boolean, extra: Record<string, unknown> = {}): Promise<string> {
-  await esbuild.build({
-    entryPoints: [path.join(FIXTURES, source)],
-    bundle: true,
-    platform: 'node',
-    format,
-    outfile: path.join(OUT, outName),
-    alias: ALIASES,
-    logLevel: 'silent',
-    banner: format === 'esm' ? { js: ESM_BANNER } : undefined,
-    plugins: withPlugin ? [tracingPlugin()] : [],
-    ...extra,
-  });
-  return outName;
+function bundle(source: string, outName: string, format: 'cjs' | 'esm', withPlugin: boolean, extra: Record<string, unknown> = {}): Promise<string> {
+  return esbuildBundle(OUT, source, outName, format, withPlugin, extra);
 }
 
 for (const [format, source] of [['cjs', 'app.cjs'], ['esm', 'app.mjs']] as const) {

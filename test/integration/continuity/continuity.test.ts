@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { fixturePath as httpFixturePath, KIND, newTraceId, send, spansOf, startApp } from '../http/fixture-process.js';
+import { fixturePath as httpFixturePath, send, startApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 import { sendInTwoChunks } from './two-chunks.js';
 
 const PARENT = '00f067aa0ba902b7';
@@ -94,8 +95,8 @@ for (const { app, all } of RUNS) {
       if (sent.every((s) => s.tags.every((tag) => seen[tag] !== undefined))) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    t.equal(await running.stop(), 0, 'the app ends normally');
-    t.notMatch(running.stderr(), /warn|error/i, 'the agent logged nothing');
+    t.equal((await running.stop()).code, 0, 'the app ends normally');
+    t.notMatch(running.stderr, /warn|error/i, 'the agent logged nothing');
     const spans = collector.spans;
 
     for (const s of sent) {
@@ -211,8 +212,8 @@ t.test('W3C Trace Context suite contract: a service that reads its JSON body on 
     const reply = await sendInTwoChunks({ port: running.ports.front!, path: '/w3c', headers: { 'content-type': 'application/json', ...cases[i]![1] }, chunks: [json.slice(0, 10), json.slice(10)], gapMs: 20 });
     t.equal(reply.status, 200, `${name}: the service answered`);
   }));
-  t.equal(await running.stop(), 0);
-  t.notMatch(running.stderr(), /warn|error/i, 'the agent logged nothing');
+  t.equal((await running.stop()).code, 0);
+  t.notMatch(running.stderr, /warn|error/i, 'the agent logged nothing');
   const spans = collector.spans;
   cases.forEach(([name, headers, expected], i) => {
     const got = received.get(`/case/${i}`);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { redis, requireServer } from '../../helpers/db-servers.js';
 import { ROOT } from '../../helpers/run-node.js';
-import { startApp } from './run-app.js';
+import { fixturePath, startApp } from '../../helpers/fixture-app.js';
 
 // The shared Redis suite. Zero-code: each fixture app runs under `--import register.mjs`, once as
 // .cjs and once as .mjs,
@@ -75,11 +75,11 @@ export function redisSuite(clients: readonly Client[]): void {
         const collector = await Collector.start();
         t.teardown(() => collector.close());
         const { prefix, secret } = fresh();
-        const app = await startApp(client.folder, file, appEnv(collector, prefix, secret));
+        const app = await startApp(fixturePath('db-redis', client.folder, file), { preserveSymlinks: true, env: appEnv(collector, prefix, secret) });
         const work = await app.get('/work');
         const pubsub = await app.get('/pubsub');
-        const stderr = await app.stop();
-        t.equal(work.status, 200, `the app answers as without the agent (${work.body} ${stderr})`);
+        await app.stop();
+        t.equal(work.status, 200, `the app answers as without the agent (${work.body} ${app.stderr})`);
         const result = JSON.parse(work.body) as { same: boolean; pipelined: number; multi: number; error: { name: string; constructor: string; message: string } };
         t.same(result.same, true, 'values read back by promise and by callback');
         t.equal(result.pipelined, 3);
@@ -132,7 +132,7 @@ export function redisSuite(clients: readonly Client[]): void {
       const answers: string[] = [];
       for (const agent of [false, true]) {
         const { prefix, secret } = fresh();
-        const app = await startApp(client.folder, 'app.cjs', appEnv(collector, prefix, secret), agent);
+        const app = await startApp(fixturePath('db-redis', client.folder, 'app.cjs'), { preserveSymlinks: true, env: appEnv(collector, prefix, secret), agent });
         const work = await app.get('/work');
         await app.stop();
         t.equal(work.status, 200, agent ? 'with the agent' : 'without the agent');
@@ -145,11 +145,14 @@ export function redisSuite(clients: readonly Client[]): void {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const { prefix, secret } = fresh();
-      const app = await startApp(client.folder, 'app.cjs', appEnv(collector, prefix, secret, {
-        TRACING_DB_ROOT_SPANS: 'true',
-        TRACING_DB_STATEMENT: 'full',
-        TRACING_PEER_SERVICES: `127.0.0.1:${redis.port}=session-cache`,
-      }));
+      const app = await startApp(fixturePath('db-redis', client.folder, 'app.cjs'), {
+        preserveSymlinks: true,
+        env: appEnv(collector, prefix, secret, {
+          TRACING_DB_ROOT_SPANS: 'true',
+          TRACING_DB_STATEMENT: 'full',
+          TRACING_PEER_SERVICES: `127.0.0.1:${redis.port}=session-cache`,
+        }),
+      });
       t.equal((await app.get('/work')).status, 200);
       await app.stop();
       const spans = await collector.waitForSpans(8, 5000);
@@ -168,7 +171,7 @@ export function redisSuite(clients: readonly Client[]): void {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const { prefix, secret } = fresh();
-      const app = await startApp(client.folder, 'app.mjs', appEnv(collector, prefix, secret, { TRACING_DISABLED_INSTRUMENTATIONS: client.component }));
+      const app = await startApp(fixturePath('db-redis', client.folder, 'app.mjs'), { preserveSymlinks: true, env: appEnv(collector, prefix, secret, { TRACING_DISABLED_INSTRUMENTATIONS: client.component }) });
       const work = await app.get('/work');
       const identity = await app.get('/identity');
       await app.stop();

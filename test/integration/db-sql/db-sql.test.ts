@@ -7,7 +7,8 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { postgres, mysql, requireServer } from '../../helpers/db-servers.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp, type RunningApp } from '../http/fixture-process.js';
+import { fixturePath, send, startApp, type FixtureApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 import { createDatabase, type TestDatabase } from './databases.js';
 import { rawReceiver } from '../../helpers/raw-receiver.js';
 
@@ -115,7 +116,7 @@ interface Call {
   body: Record<string, unknown>;
 }
 
-async function call(app: RunningApp, route: string): Promise<Call> {
+async function call(app: FixtureApp, route: string): Promise<Call> {
   const traceId = newTraceId();
   const reply = await send(app.ports.front!, { path: route, headers: headers(traceId) });
   return { route, traceId, status: reply.status, body: JSON.parse(reply.body) as Record<string, unknown> };
@@ -147,10 +148,10 @@ for (const suite of suites) {
         invalidOutcomes.set(app, invalid.body);
         const secretError = await call(running, '/secret-error');
         await new Promise((r) => setTimeout(r, 50));
-        t.equal(await running.stop(), 0, 'the app ends normally');
+        t.equal((await running.stop()).code, 0, 'the app ends normally');
         const spans = collector.spans;
         t.same(collector.decodeErrors, []);
-        t.notMatch(running.stderr(), /warn|error/i, 'the agent logged nothing');
+        t.notMatch(running.stderr, /warn|error/i, 'the agent logged nothing');
 
         for (const { route, traceId, status, body } of calls) {
           const expected = suite.routes[route]!;
@@ -217,7 +218,7 @@ for (const suite of suites) {
       const running = await startApp(fixturePath('db-sql', suite.apps[0]), { env: appEnv(suite, db, receiver.url) });
       for (const route of ['/callback', '/error', '/prepared', '/secret-error']) t.equal((await call(running, route)).status, 200);
       await new Promise((r) => setTimeout(r, 50));
-      t.equal(await running.stop(), 0);
+      t.equal((await running.stop()).code, 0);
       const raw = Buffer.concat(receiver.bodies);
       t.ok(raw.includes('FROM users WHERE name <> ? AND name <>'), 'the statements were exported');
       t.notOk(raw.includes(LITERAL_SECRET), 'the literal is not there');
@@ -232,7 +233,7 @@ for (const suite of suites) {
       });
       const traced = await call(running, '/callback');
       await new Promise((r) => setTimeout(r, 50));
-      t.equal(await running.stop(), 0);
+      t.equal((await running.stop()).code, 0);
       const startup = collector.spans.filter((s) => s.kind === KIND.client && s.parentSpanId === '');
       t.same(startup.map((s) => [s.name, s.attributes['db.statement']]), [['SELECT', 'SELECT 1 AS startup']], 'the start-up query is a root span, statement as written');
       const query = spansOf(collector.spans, traced.traceId).find((s) => s.kind === KIND.client);
@@ -251,7 +252,7 @@ for (const suite of suites) {
       const queried = await call(running, '/callback');
       const invalid = await call(running, '/invalid');
       await new Promise((r) => setTimeout(r, 50));
-      t.equal(await running.stop(), 0);
+      t.equal((await running.stop()).code, 0);
       t.equal(patched.body.own, true, 'the prototype holds the unpatched function');
       const { active: _a, ...untraced } = invalid.body;
       for (const app of suite.apps) {

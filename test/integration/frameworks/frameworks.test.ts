@@ -1,13 +1,11 @@
-import t from 'tap';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import t, { type Test } from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { ROOT } from '../../helpers/run-node.js';
-import { startApp } from './run-app.js';
+import { fixturePath, startApp, writeConfigFile } from '../../helpers/fixture-app.js';
 
 // Zero-code: each fixture app runs under `--import register.mjs`, once as .cjs and once as .mjs,
 // exporting OTLP to an in-test collector; every framework major is installed side by side.
+// Twenty-one app starts, one after the other: on a loaded machine that outlasts the default 120 s.
+t.setTimeout(300_000);
 const frameworks = [
   { folder: 'express4', component: 'express', param: ':id', item: ':itemId' },
   { folder: 'express5', component: 'express', param: ':id', item: ':itemId' },
@@ -18,10 +16,10 @@ const frameworks = [
   { folder: 'hapi', component: 'hapi', param: '{id}', item: '{itemId}' },
 ];
 
+type Framework = (typeof frameworks)[number];
+
 const SERVER = 2;
 const CLIENT = 3;
-
-const loaderPresent = existsSync(path.join(ROOT, 'dist', 'src', 'agent', 'registry.js'));
 
 function env(collector: Collector, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
@@ -37,88 +35,125 @@ function serverSpan(spans: readonly ReceivedSpan[], urlPath: string): ReceivedSp
   return spans.find((s) => s.kind === SERVER && String(s.attributes['http.url']).endsWith(urlPath));
 }
 
-for (const fw of frameworks) {
-  for (const file of ['app.cjs', 'app.mjs']) {
-    t.test(`${fw.folder} ${file}`, { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
-      const collector = await Collector.start();
-      t.teardown(() => collector.close());
-      const app = await startApp(fw.folder, file, env(collector));
-      const replies = {
-        plain: await app.get('/users/42'),
-        nested: await app.get('/api/v1/items/7'),
-        missing: await app.get('/nope/404'),
-        boom: await app.get('/boom'),
-        client: await app.get('/client-error'),
-        context: await app.get('/context'),
-      };
-      const stderr = await app.stop();
-      t.same(
-        Object.values(replies).map((r) => r.status), [200, 200, 404, 500, 400, 200],
-        `the app answers as it would without the agent ${stderr ? `(stderr: ${stderr})` : ''}`,
-      );
-      t.equal(replies.context.body, 'downstream 200');
-      const spans = await collector.waitForSpans(9, 5000);
+/**
+ * One request to a framework app and what must come of it: the app's answer (as without the
+ * agent), then the server span of that request. A field left out is not checked for that request.
+ */
+interface Scenario {
+  path: string;
+  status: number;
+  body?: string;
+  /** The server span's name and `http.route` (`undefined`: no route), `{param}` per framework. */
+  name?: (fw: Framework) => string;
+  route?: (fw: Framework) => string | undefined;
+  component?: (fw: Framework) => string;
+  /** `true`: the span is failed with this exception event; `false`: not failed, no exception event. */
+  failed?: { type: string; message: string; stack: RegExp } | false;
+  /** Checks on the rest of the trace, around this request's server span. */
+  around?: (t: Test, spans: readonly ReceivedSpan[], server: ReceivedSpan | undefined) => void;
+  /** Says why the name is what it is. */
+  why?: string;
+}
 
-      const plain = serverSpan(spans, '/users/42');
-      t.equal(plain?.name, `GET /users/${fw.param}`);
-      t.equal(plain?.attributes['http.route'], `/users/${fw.param}`);
-      t.equal(plain?.attributes.component, fw.component);
-
-      const nested = serverSpan(spans, '/api/v1/items/7');
-      t.equal(nested?.name, `GET /api/v1/items/${fw.item}`, 'prefixes compose');
-      t.equal(nested?.attributes['http.route'], `/api/v1/items/${fw.item}`);
-
-      const missing = serverSpan(spans, '/nope/404');
-      t.equal(missing?.name, 'GET', 'a 404 is not named after the raw path');
-      t.equal(missing?.attributes['http.route'], undefined);
-
-      const boom = serverSpan(spans, '/boom');
-      t.equal(boom?.status.code, 2, 'a handler error that ends in a 500 fails the span');
-      const exception = boom?.events.find((e) => e.name === 'exception');
-      t.equal(exception?.attributes['exception.type'], 'Error');
-      t.equal(exception?.attributes['exception.message'], 'boom');
-      t.match(String(exception?.attributes['exception.stacktrace']), /boom/);
-
-      const client = serverSpan(spans, '/client-error');
-      t.not(client?.status.code, 2, 'an error answered with a 4xx is not a failure');
-      t.equal(client?.events.find((e) => e.name === 'exception'), undefined);
-
-      const context = serverSpan(spans, '/context');
+const SCENARIOS: readonly Scenario[] = [
+  {
+    path: '/users/42', status: 200,
+    name: (fw) => `GET /users/${fw.param}`, route: (fw) => `/users/${fw.param}`, component: (fw) => fw.component,
+  },
+  {
+    path: '/api/v1/items/7', status: 200, why: 'prefixes compose',
+    name: (fw) => `GET /api/v1/items/${fw.item}`, route: (fw) => `/api/v1/items/${fw.item}`,
+  },
+  {
+    path: '/nope/404', status: 404, why: 'a 404 is not named after the raw path',
+    name: () => 'GET', route: () => undefined,
+  },
+  {
+    path: '/boom', status: 500,
+    failed: { type: 'Error', message: 'boom', stack: /boom/ },
+  },
+  {
+    path: '/client-error', status: 400,
+    failed: false,
+  },
+  {
+    path: '/context', status: 200, body: 'downstream 200',
+    around(t, spans, context) {
       const manual = spans.find((s) => s.name === 'manual-work');
       t.equal(manual?.parentSpanId, context?.spanId, 'a manual span in the handler is a child of the server span');
       const outgoing = spans.find((s) => s.kind === CLIENT && s.traceId === context?.traceId);
       t.equal(outgoing?.parentSpanId, context?.spanId, 'so is the outgoing fetch');
       const downstream = serverSpan(spans, '/users/1');
       t.equal(downstream?.parentSpanId, outgoing?.spanId, 'which carried the trace to the server it called');
+    },
+  },
+];
+
+/** Checks one scenario's server span against its row. */
+function checkServerSpan(t: Test, fw: Framework, row: Scenario, span: ReceivedSpan | undefined): void {
+  if (row.name !== undefined) t.equal(span?.name, row.name(fw), row.why ?? `${row.path}: span name`);
+  if (row.route !== undefined) t.equal(span?.attributes['http.route'], row.route(fw), `${row.path}: http.route`);
+  if (row.component !== undefined) t.equal(span?.attributes.component, row.component(fw), `${row.path}: component`);
+  if (row.failed === false) {
+    t.not(span?.status.code, 2, 'an error answered with a 4xx is not a failure');
+    t.equal(span?.events.find((e) => e.name === 'exception'), undefined, `${row.path}: no exception event`);
+  } else if (row.failed !== undefined) {
+    t.equal(span?.status.code, 2, 'a handler error that ends in a 500 fails the span');
+    const exception = span?.events.find((e) => e.name === 'exception');
+    t.equal(exception?.attributes['exception.type'], row.failed.type);
+    t.equal(exception?.attributes['exception.message'], row.failed.message);
+    t.match(String(exception?.attributes['exception.stacktrace']), row.failed.stack);
+  }
+}
+
+for (const fw of frameworks) {
+  for (const file of ['app.cjs', 'app.mjs']) {
+    t.test(`${fw.folder} ${file}`, async (t) => {
+      const collector = await Collector.start();
+      t.teardown(() => collector.close());
+      const app = await startApp(fixturePath('frameworks', fw.folder, file), { preserveSymlinks: true, env: env(collector) });
+      const replies = [];
+      for (const row of SCENARIOS) replies.push(await app.get(row.path));
+      await app.stop();
+      const stderr = app.stderr;
+      t.same(
+        replies.map((r) => r.status), SCENARIOS.map((row) => row.status),
+        `the app answers as it would without the agent ${stderr ? `(stderr: ${stderr})` : ''}`,
+      );
+      for (const [i, row] of SCENARIOS.entries()) if (row.body !== undefined) t.equal(replies[i]!.body, row.body);
+      const spans = await collector.waitForSpans(9, 5000);
+      for (const row of SCENARIOS) {
+        const span = serverSpan(spans, row.path);
+        checkServerSpan(t, fw, row, span);
+        row.around?.(t, spans, span);
+      }
     });
   }
 }
 
 // Opting one framework out leaves http tracing the same requests.
+const HTTP_ALONE: Scenario = {
+  path: '/users/42', status: 200, why: 'named by http alone',
+  name: () => 'GET', component: () => 'http', route: () => undefined,
+};
 for (const fw of [frameworks[1]!, frameworks[3]!, frameworks[5]!, frameworks[6]!]) {
-  t.test(`${fw.folder} with TRACING_DISABLED_INSTRUMENTATIONS=${fw.component}`, { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
+  t.test(`${fw.folder} with TRACING_DISABLED_INSTRUMENTATIONS=${fw.component}`, async (t) => {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
-    const app = await startApp(fw.folder, 'app.cjs', env(collector, { TRACING_DISABLED_INSTRUMENTATIONS: fw.component }));
-    const reply = await app.get('/users/42');
+    const app = await startApp(fixturePath('frameworks', fw.folder, 'app.cjs'), { preserveSymlinks: true, env: env(collector, { TRACING_DISABLED_INSTRUMENTATIONS: fw.component }) });
+    const reply = await app.get(HTTP_ALONE.path);
     await app.stop();
-    t.equal(reply.status, 200);
+    t.equal(reply.status, HTTP_ALONE.status);
     const spans = await collector.waitForSpans(1, 5000);
-    const plain = serverSpan(spans, '/users/42');
-    t.equal(plain?.name, 'GET', 'named by http alone');
-    t.equal(plain?.attributes.component, 'http');
-    t.equal(plain?.attributes['http.route'], undefined);
+    checkServerSpan(t, fw, HTTP_ALONE, serverSpan(spans, HTTP_ALONE.path));
   });
 }
 
-t.test('express middleware spans, switched on in the TRACING_CONFIG file', { skip: loaderPresent ? false : 'the loader (src/agent/registry) is not on this branch yet' }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'frameworks-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const configFile = path.join(dir, 'tracing.json');
-  writeFileSync(configFile, JSON.stringify({ instrumentations: { express: { middlewareSpans: true } } }));
+t.test('express middleware spans, switched on in the TRACING_CONFIG file', async (t) => {
+  const configFile = writeConfigFile(t, { instrumentations: { express: { middlewareSpans: true } } });
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const app = await startApp('express4', 'app.mjs', env(collector, { TRACING_CONFIG: configFile }));
+  const app = await startApp(fixturePath('frameworks', 'express4', 'app.mjs'), { preserveSymlinks: true, env: env(collector, { TRACING_CONFIG: configFile }) });
   t.equal((await app.get('/users/42')).status, 200);
   await app.stop();
   const spans = await collector.waitForSpans(2, 5000);

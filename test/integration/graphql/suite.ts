@@ -9,7 +9,8 @@ import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { postgres, requireServer } from '../../helpers/db-servers.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp, writeConfigFile, type RunningApp } from '../http/fixture-process.js';
+import { fixturePath, send, startApp, writeConfigFile, type FixtureApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 import { createDatabase, type TestDatabase } from '../db-sql/databases.js';
 import { rawReceiver } from '../../helpers/raw-receiver.js';
 
@@ -66,7 +67,7 @@ interface Call {
   body: { data?: Record<string, any>; errors?: Array<{ message: string }> };
 }
 
-async function post(app: RunningApp, query: string, variables?: Record<string, unknown>): Promise<Call> {
+async function post(app: FixtureApp, query: string, variables?: Record<string, unknown>): Promise<Call> {
   const traceId = newTraceId();
   const reply = await send(app.ports.graphql!, {
     method: 'POST',
@@ -135,7 +136,7 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
       t.test(`${kind.label}, ${file}: operation spans, errors, context under concurrency`, async (t) => {
         const collector = await Collector.start();
         t.teardown(() => collector.close());
-        const app = await startApp(fixturePath('graphql', `${kind.folder}/${file}`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl) });
+        const app = await startApp(fixturePath('graphql', `${kind.folder}/${file}`), { readyTimeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl) });
         const first = await post(app, GET_USER, { id: '1', note: PARAM_SECRET });
         const anonymous = await post(app, '{ hello }');
         const mutation = await post(app, 'mutation CreateOrder($item: String!) { createOrder(item: $item, qty: 2) { id item } }', { item: PARAM_SECRET });
@@ -146,10 +147,10 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
         const concurrent = await Promise.all([0, 1, 2].map(() => post(app, GET_USER, { id: '1', note: PARAM_SECRET })));
         const many = await post(app, MANY);
         await new Promise((r) => setTimeout(r, 50));
-        t.equal(await app.stop(), 0, 'the app ends normally');
+        t.equal((await app.stop()).code, 0, 'the app ends normally');
         const spans = collector.spans;
         t.same(collector.decodeErrors, []);
-        t.notMatch(app.stderr(), /warn|error/i, 'the agent logged nothing');
+        t.notMatch(app.stderr, /warn|error/i, 'the agent logged nothing');
 
         checkGetUser(t, spans, first, kind, false);
         const firstOp = operationSpans(spansOf(spans, first.traceId))[0]!;
@@ -203,14 +204,14 @@ export function runKinds(t: Test, db: TestDatabase, kinds: readonly AppKind[]): 
       const collector = await Collector.start();
       t.teardown(() => collector.close());
       const config = writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } });
-      const app = await startApp(fixturePath('graphql', `${kind.folder}/${(kind.files ?? ['app.cjs'])[0]}`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
+      const app = await startApp(fixturePath('graphql', `${kind.folder}/${(kind.files ?? ['app.cjs'])[0]}`), { readyTimeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_CONFIG: config }) });
       const first = await post(app, GET_USER, { id: '1', note: PARAM_SECRET });
       const concurrent = await Promise.all([0, 1, 2].map(() => post(app, GET_USER, { id: '1' })));
       const many = await post(app, MANY);
       await new Promise((r) => setTimeout(r, 100));
-      t.equal(await app.stop(), 0);
+      t.equal((await app.stop()).code, 0);
       const spans = collector.spans;
-      t.notMatch(app.stderr(), /warn|error/i, 'the agent logged nothing');
+      t.notMatch(app.stderr, /warn|error/i, 'the agent logged nothing');
       checkGetUser(t, spans, first, kind, true);
       for (const c of concurrent) checkGetUser(t, spans, c, kind, true);
       t.equal(many.body.data?.users?.length, 10000, 'the list query answered 10,000 users');
@@ -234,13 +235,13 @@ export function runPrivacyAndOptOut(t: Test, db: TestDatabase): void {
     const receiver = await rawReceiver();
     t.teardown(() => receiver.close());
     const kind = KINDS[1]!;
-    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, receiver.url, { TRACING_CONFIG: writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } }) }) });
+    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { readyTimeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, receiver.url, { TRACING_CONFIG: writeConfigFile(t, { instrumentations: { graphql: { resolverSpans: true } } }) }) });
     t.equal((await post(app, GET_USER, { id: '1', note: PARAM_SECRET })).status, 200);
     await post(app, `query Broken { user(id: "${LITERAL_SECRET}" { name } }`);
     await post(app, `query Invalid { users(count: "${LITERAL_SECRET}") { id } }`);
     await post(app, 'query Count($n: Int!) { users(count: $n) { id } }', { n: PARAM_SECRET });
     await new Promise((r) => setTimeout(r, 50));
-    t.equal(await app.stop(), 0);
+    t.equal((await app.stop()).code, 0);
     const raw = Buffer.concat(receiver.bodies);
     t.ok(raw.includes('greeting(prefix: ?)'), 'the redacted document was exported');
     t.notOk(raw.includes(LITERAL_SECRET), 'the literal is not there');
@@ -251,10 +252,10 @@ export function runPrivacyAndOptOut(t: Test, db: TestDatabase): void {
     const collector = await Collector.start();
     t.teardown(() => collector.close());
     const kind = KINDS[1]!;
-    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { timeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: 'graphql' }) });
+    const app = await startApp(fixturePath('graphql', `${kind.folder}/app.cjs`), { readyTimeoutMs: START_TIMEOUT_MS, env: appEnv(kind, db, collector.otlpUrl, { TRACING_DISABLED_INSTRUMENTATIONS: 'graphql' }) });
     const call = await post(app, GET_USER, { id: '1' });
     await new Promise((r) => setTimeout(r, 50));
-    t.equal(await app.stop(), 0);
+    t.equal((await app.stop()).code, 0);
     t.equal(call.body.data?.user?.name, 'ann', 'the query still works');
     const trace = spansOf(collector.spans, call.traceId);
     t.same(trace.filter((s) => s.attributes.component === 'graphql'), [], 'no graphql spans');

@@ -2,12 +2,9 @@
 // newest (1.14) supported minor, with a real grpc-js server and client on loopback port 0, every call
 // kind, errors, deadlines, cancels, unknown methods, and http -> grpc -> http chains, three at a time.
 import t, { type Test } from 'tap';
-import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { startFixtureApp, type RunningApp } from '../../helpers/fixture-app.js';
-import { ROOT } from '../../helpers/run-node.js';
+import { fixturePath, startApp, type FixtureApp } from '../../helpers/fixture-app.js';
 
-const FIXTURES = path.join(ROOT, 'test/integration/grpc/fixtures');
 const VERSIONS = [
   { folder: 'grpc18', version: '1.8' },
   { folder: 'grpc114', version: '1.14' },
@@ -32,7 +29,7 @@ interface Reply {
 
 const traceOf = (traceparent: string | null | undefined): string | null => (traceparent ? traceparent.split('-')[1]! : null);
 
-async function call(app: RunningApp, query: string): Promise<Reply> {
+async function call(app: FixtureApp, query: string): Promise<Reply> {
   const r = await app.get(`/call?${query}`);
   if (r.status !== 200) throw new Error(`front answered ${r.status}: ${r.body}`);
   return JSON.parse(r.body) as Reply;
@@ -53,11 +50,12 @@ for (const { folder, version } of VERSIONS) {
     t.test(`@grpc/grpc-js ${version}, ${file}`, async (t) => {
       const collector = await Collector.start();
       t.teardown(() => collector.close());
-      const app = await startFixtureApp(FIXTURES, folder, file, { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_SERVICE_NAME: 'grpc-app', TRACING_PROPAGATION: 'tracecontext,baggage,b3' });
+      const app = await startApp(fixturePath('grpc', folder, file), { preserveSymlinks: true, env: { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_SERVICE_NAME: 'grpc-app', TRACING_PROPAGATION: 'tracecontext,baggage,b3' } });
       let stopped = false;
       const stop = async (): Promise<string> => {
         stopped = true;
-        return app.stop();
+        await app.stop();
+        return app.stderr;
       };
       t.teardown(() => (stopped ? undefined : app.stop()));
 
@@ -223,7 +221,7 @@ for (const { folder, version } of VERSIONS) {
 t.test('TRACING_DISABLED_INSTRUMENTATIONS=grpc: no gRPC spans, no metadata, the app works', async (t) => {
   const collector = await Collector.start();
   t.teardown(() => collector.close());
-  const app = await startFixtureApp(FIXTURES, 'grpc114', 'app.cjs', { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_DISABLED_INSTRUMENTATIONS: 'grpc' });
+  const app = await startApp(fixturePath('grpc', 'grpc114', 'app.cjs'), { preserveSymlinks: true, env: { TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50', TRACING_DISABLED_INSTRUMENTATIONS: 'grpc' } });
   const r = await call(app, 'kind=unary');
   t.equal(r.result.traceparent, null);
   t.equal(r.result.user, 'anon');

@@ -4,7 +4,8 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp, writeConfigFile, type Reply } from './fixture-process.js';
+import { fixturePath, send, startApp, writeConfigFile, type Reply } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 
 const PARENT = '00f067aa0ba902b7';
 const TRACESTATE = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
@@ -107,11 +108,11 @@ for (const app of ['app.cjs', 'app.mjs']) {
     await abortAfterFirstChunk(front, `/slow?clientAbort=${clientAbort}`);
     await new Promise((r) => setTimeout(r, 50));
 
-    const code = await running.stop();
+    const { code } = await running.stop();
     t.equal(code, 0, 'the app ends normally');
     const spans = collector.spans;
     t.same(collector.decodeErrors, []);
-    t.notMatch(running.stderr(), /warn|error/i, 'the agent logged nothing');
+    t.notMatch(running.stderr, /warn|error/i, 'the agent logged nothing');
     const spanIds = new Set(spans.map((s) => s.spanId));
     t.equal(spanIds.size, spans.length, 'every span exported once');
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import { Collector } from '../../helpers/collector.js';
-import { fixturePath, send, startApp } from './fixture-process.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
 import { rawExchange, withoutDate } from './raw-client.js';
 
 type Ports = Record<string, number>;

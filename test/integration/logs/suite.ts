@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Collector } from '../../helpers/collector.js';
-import { startFixtureApp } from '../../helpers/fixture-app.js';
+import { startApp } from '../../helpers/fixture-app.js';
 import { ROOT } from '../../helpers/run-node.js';
 
 // The shared logger suite. Zero-code: each fixture app runs under `--import register.mjs`, once as
@@ -98,13 +98,13 @@ export async function runApp(
   agent = true,
   beforeStop: () => Promise<unknown> = async () => undefined,
 ): Promise<{ stderr: string }> {
-  const app = await startFixtureApp(FIXTURES, folder, file, { LOG_DIR: dir, ...env }, agent);
+  const app = await startApp(path.join(FIXTURES, folder, file), { preserveSymlinks: true, env: { LOG_DIR: dir, ...env }, agent });
   if (concurrent) await Promise.all(requests.map((r) => get(app.port, `/log?id=${r.id}`, r.headers)));
   else for (const r of requests) await get(app.port, `/log?id=${r.id}`, r.headers);
   // The app exits with process.exit (no beforeExit flush): what must arrive is awaited first.
   await beforeStop();
-  const stderr = await app.stop();
-  return { stderr };
+  await app.stop();
+  return { stderr: app.stderr };
 }
 
 export function logsSuite(family: Family): void {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { rabbitmq, requireServer } from '../../helpers/db-servers.js';
-import { startFixtureApp, type RunningApp } from '../../helpers/fixture-app.js';
+import { startApp, type FixtureApp } from '../../helpers/fixture-app.js';
 import { ROOT } from '../../helpers/run-node.js';
 
 // The amqplib suite. Zero-code: a producing app and a consuming app, each its own process under
@@ -98,8 +98,8 @@ export function amqplibSuite(folder: string, pkg: string): void {
         AMQP_PREFETCH: '10',
         DOWNSTREAM_PORT: String(downstream.port),
       };
-      const consumer: RunningApp = await startFixtureApp(FIXTURES, folder, `consumer.${ext}`, { ...env, TRACING_SERVICE_NAME: 'amqp-consumer' });
-      const producer: RunningApp = await startFixtureApp(FIXTURES, folder, `producer.${ext}`, { ...env, TRACING_SERVICE_NAME: 'amqp-producer' });
+      const consumer: FixtureApp = await startApp(path.join(FIXTURES, folder, `consumer.${ext}`), { preserveSymlinks: true, env: { ...env, TRACING_SERVICE_NAME: 'amqp-consumer' } });
+      const producer: FixtureApp = await startApp(path.join(FIXTURES, folder, `producer.${ext}`), { preserveSymlinks: true, env: { ...env, TRACING_SERVICE_NAME: 'amqp-producer' } });
 
       // Three concurrent requests, two messages each, handled together by one consumer (prefetch 10).
       const concurrent = await Promise.all(['p1', 'p2', 'p3'].map((id) => producer.get(`/publish?id=${id}&n=2`)));
@@ -116,8 +116,9 @@ export function amqplibSuite(folder: string, pkg: string): void {
       }
       await downstream.waitFor(12, 15_000);
       const stats = JSON.parse((await consumer.get('/stats')).body) as { maxInFlight: number };
-      const producerErr = await producer.stop();
-      const consumerErr = await consumer.stop();
+      await producer.stop();
+      await consumer.stop();
+      const [producerErr, consumerErr] = [producer.stderr, consumer.stderr];
       t.equal(producerErr, '', 'the producer writes nothing to stderr');
       t.equal(consumerErr, '', 'the consumer writes nothing to stderr');
 
@@ -223,17 +224,20 @@ async function runEdge(folder: string, ext: string, routes: readonly string[], e
   const queue = `tracing-test-${randomBytes(6).toString('hex')}`;
   const secret = `secret-body-${randomBytes(8).toString('hex')}`;
   try {
-    const app = await startFixtureApp(FIXTURES, folder, `edge.${ext}`, {
-      TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50',
-      AMQP_URL: rabbitmq.url, AMQP_QUEUE: queue, AMQP_SECRET: secret, DOWNSTREAM_PORT: String(downstream.port), ...extra,
+    const app = await startApp(path.join(FIXTURES, folder, `edge.${ext}`), {
+      preserveSymlinks: true,
+      env: {
+        TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '50',
+        AMQP_URL: rabbitmq.url, AMQP_QUEUE: queue, AMQP_SECRET: secret, DOWNSTREAM_PORT: String(downstream.port), ...extra,
+      },
     });
     const replies: Record<string, { status: number; body: any }> = {};
     for (const route of routes) {
       const reply = await app.get(route);
       replies[route] = { status: reply.status, body: reply.status === 200 ? JSON.parse(reply.body) : reply.body };
     }
-    const stderr = await app.stop();
-    return { replies, stderr, spans: [...collector.spans], exported: Buffer.concat(collector.bodies).toString('latin1'), queue, secret };
+    await app.stop();
+    return { replies, stderr: app.stderr, spans: [...collector.spans], exported: Buffer.concat(collector.bodies).toString('latin1'), queue, secret };
   } finally {
     await collector.close();
     await downstream.close();

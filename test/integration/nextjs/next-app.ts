@@ -1,11 +1,12 @@
 // Builds the Next.js fixture app once per test run (reused while its sources and Next.js are unchanged)
 // and starts it with `next start` under the agent.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
+import { startApp, type FixtureApp } from '../../helpers/fixture-app.js';
+import { cleanEnv, ROOT } from '../../helpers/run-node.js';
 
 const SUITE = path.join(ROOT, 'test', 'integration', 'nextjs');
 const SOURCES = path.join(SUITE, 'fixtures');
@@ -33,7 +34,10 @@ export function buildApp(): Build {
   hash.update(fs.readFileSync(path.join(DEPS, 'next', 'package.json')));
   for (const file of filesUnder(SOURCES)) hash.update(path.relative(SOURCES, file)).update(fs.readFileSync(file));
   const dir = path.join(os.tmpdir(), `tracing-agent-next-${hash.digest('hex').slice(0, 16)}`);
-  if (fs.existsSync(path.join(dir, '.next', 'BUILD_ID'))) return { dir, seconds: 0 };
+  // Written only after `next build` succeeded: a build killed half-way (a test timeout) leaves
+  // .next/BUILD_ID behind with a broken build that later runs would otherwise reuse.
+  const done = path.join(dir, '.build-complete');
+  if (fs.existsSync(done)) return { dir, seconds: 0 };
   fs.rmSync(dir, { recursive: true, force: true });
   fs.cpSync(SOURCES, dir, { recursive: true });
   fs.symlinkSync(DEPS, path.join(dir, 'node_modules'), 'dir');
@@ -50,13 +54,8 @@ export function buildApp(): Build {
     fs.rmSync(path.join(dir, '.next'), { recursive: true, force: true });
     throw new Error(`next build failed (${result.status ?? result.signal}): ${result.stdout}\n${result.stderr}`);
   }
+  fs.writeFileSync(done, '');
   return { dir, seconds };
-}
-
-export interface RunningNext {
-  port: number;
-  stderr(): string;
-  stop(): Promise<void>;
 }
 
 /**
@@ -65,36 +64,14 @@ export interface RunningNext {
  * finds no @opentelemetry/api and uses its compiled copy; without them it resolves from its real
  * location and finds the repository's @opentelemetry/api package.
  */
-export function startNext(dir: string, env: NodeJS.ProcessEnv, compiledApi: boolean): Promise<RunningNext> {
-  const flags = compiledApi ? ['--preserve-symlinks', '--preserve-symlinks-main'] : [];
-  const args = [...flags, '--import', REGISTER, path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '-H', '127.0.0.1', '-p', '0'];
-  const child = spawn(process.execPath, args, { cwd: dir, env: { ...cleanEnv(), NEXT_TELEMETRY_DISABLED: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const stop = async (): Promise<void> => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(killer);
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`next start did not listen within 90 s: ${stdout}\n${stderr}`));
-    }, 90_000);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`next start exited before listening: ${stdout}\n${stderr}`));
-    });
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-      if (m === null) return;
-      clearTimeout(timer);
-      stdout = '';
-      resolve({ port: Number(m[1]), stderr: () => stderr, stop });
-    });
+export function startNext(dir: string, env: NodeJS.ProcessEnv, compiledApi: boolean): Promise<FixtureApp> {
+  return startApp(path.join('node_modules', 'next', 'dist', 'bin', 'next'), {
+    cwd: dir,
+    args: ['start', '-H', '127.0.0.1', '-p', '0'],
+    preserveSymlinks: compiledApi,
+    env: { NEXT_TELEMETRY_DISABLED: '1', ...env },
+    ready: /http:\/\/127\.0\.0\.1:(\d+)/,
+    readyTimeoutMs: 90_000,
+    stopWith: 'SIGTERM',
   });
 }

@@ -8,27 +8,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { KIND, newTraceId, send, spansOf } from '../http/fixture-process.js';
+import { send } from '../../helpers/fixture-app.js';
+import { ancestors, KIND, newTraceId, traceOf } from '../../helpers/traces.js';
 import { buildApp, startNext } from './next-app.js';
 
 const CALLER = '00f067aa0ba902b7';
 const OURS = '@acme/tracing-agent';
-
-function ancestors(spans: readonly ReceivedSpan[], span: ReceivedSpan): string[] {
-  const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const chain: string[] = [];
-  for (let p = byId.get(span.parentSpanId); p !== undefined && !chain.includes(p.spanId); p = byId.get(p.parentSpanId)) chain.push(p.spanId);
-  return chain;
-}
-
-async function traceOf(collector: Collector, traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const spans = [...new Map(spansOf(collector.spans, traceId).map((s) => [s.spanId, s])).values()];
-    if (done(spans) || Date.now() > deadline) return spans;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 t.test('Next.js app router under the agent', async (t) => {
   const build = buildApp();
@@ -47,7 +32,7 @@ t.test('Next.js app router under the agent', async (t) => {
       }, compiledApi);
       t.teardown(() => app.stop());
       const served = compiledApi ? /patched next\/dist\/compiled\/@opentelemetry\/api@/ : /patched @opentelemetry\/api@1\./;
-      t.match(app.stderr(), served, compiledApi ? 'Next.js loaded its compiled copy of the API, and the agent serves it' : 'Next.js loaded the @opentelemetry/api package, and the agent serves it');
+      t.match(app.stderr, served, compiledApi ? 'Next.js loaded its compiled copy of the API, and the agent serves it' : 'Next.js loaded the @opentelemetry/api package, and the agent serves it');
 
       const requests = [
         { path: '/blog/hello-world', route: '/blog/[slug]', traceId: newTraceId() },
@@ -80,7 +65,7 @@ t.test('Next.js app router under the agent', async (t) => {
       const strays = collector.spans.filter((s) => s.scope.name === 'next.js' && !ids.has(s.traceId) && /blog|posts/.test(`${s.name} ${s.attributes['next.route'] ?? ''}`));
       t.same(strays.map((s) => s.name), [], 'no span of these requests in another trace');
       collector.spans.length = 0;
-      t.notMatch(app.stderr(), /\[tracing-agent\] (warn|error)/, 'no agent warning');
+      t.notMatch(app.stderr, /\[tracing-agent\] (warn|error)/, 'no agent warning');
     });
   }
 });

@@ -5,9 +5,10 @@
 // registerHooks on 22.22.3+/24.11.1+/26) produce the same trace, and that the app exits by itself.
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { KIND, newTraceId, send, spansOf } from '../http/fixture-process.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 import { nodeLines } from './binaries.js';
-import { fixture, startApp, startDownstream } from './run-app.js';
+import { startDownstream } from './servers.js';
 
 function one(spans: readonly ReceivedSpan[], pick: (s: ReceivedSpan) => boolean, what: string): ReceivedSpan {
   const found = spans.filter(pick);
@@ -39,24 +40,28 @@ for (const line of nodeLines()) {
         t.teardown(() => collector.close());
         const downstream = await startDownstream();
         t.teardown(() => downstream.close());
-        const running = await startApp(node, fixture(app), {
-          TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: BATCH_DELAY_MS,
-          TRACING_SERVICE_NAME: 'node-lines', DOWNSTREAM_PORT: String(downstream.port),
+        const running = await startApp(fixturePath('node-lines', app), {
+          node,
+          lifetimeMs: 20_000,
+          env: {
+            TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: BATCH_DELAY_MS,
+            TRACING_SERVICE_NAME: 'node-lines', DOWNSTREAM_PORT: String(downstream.port),
+          },
         });
 
         const traceId = newTraceId();
-        const reply = await send(running.front, { path: '/call', headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } });
+        const reply = await send(running.port, { path: '/call', headers: { traceparent: `00-${traceId}-${CALLER_SPAN}-01` } });
         t.equal(reply.status, 200, 'the request went through', { body: reply.body });
         t.same(JSON.parse(reply.body), { fetch: 200, httpGet: 200 }, 'both downstream calls answered');
 
         const shutdownAt = Date.now();
-        await send(running.front, { path: '/shutdown' });
+        await send(running.port, { path: '/shutdown' });
         const exit = await running.exited;
         t.equal(exit.killed, false, 'the process ended by itself');
         t.equal(exit.code, 0, 'with code 0');
         t.ok(exit.endedAt - shutdownAt < EXIT_DEADLINE_MS, `within ${EXIT_DEADLINE_MS} ms of closing its server (took ${exit.endedAt - shutdownAt} ms)`);
-        t.same(foreignLines(running.stderr()), [], 'no warnings on stderr other than the agent\'s own');
-        t.notMatch(running.stderr(), /\] (warn|error):/, 'and the agent warned about nothing');
+        t.same(foreignLines(running.stderr), [], 'no warnings on stderr other than the agent\'s own');
+        t.notMatch(running.stderr, /\] (warn|error):/, 'and the agent warned about nothing');
 
         // The /shutdown request is traced too (its own trace): four spans in all.
         await collector.waitForSpans(4, 2_000).catch(() => undefined);

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { REGISTER, runNode } from '../../helpers/run-node.js';
 import { nodeLines, promisedMode } from './binaries.js';
-import { fixture } from './run-app.js';
+import { fixturePath } from '../../helpers/fixture-app.js';
 
 for (const line of nodeLines()) {
   if (line.node === null) {
@@ -15,7 +15,7 @@ for (const line of nodeLines()) {
   }
   const node = line.node;
   t.test(`${line.label}: the import hook and the module.register calls`, async (t) => {
-    const r = await runNode(['--throw-deprecation', '--require', fixture('count-hook-registrations.cjs'), '--import', REGISTER, fixture('imports-http.mjs')], {
+    const r = await runNode(['--throw-deprecation', '--require', fixturePath('node-lines', 'count-hook-registrations.cjs'), '--import', REGISTER, fixturePath('node-lines', 'imports-http.mjs')], {
       node,
       timeoutMs: 20_000,
       env: { TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug' },

@@ -7,8 +7,9 @@
 // starts this file under 22, 24 and 26. What each order does is written up in docs/loader.md.
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { KIND, newTraceId, send, spansOf } from '../http/fixture-process.js';
-import { downEndpoint, fixture, startApp, startDownstream, type Downstream } from './run-app.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
+import { downEndpoint, startDownstream, type Downstream } from './servers.js';
 
 const OTEL = ['--import', '@opentelemetry/auto-instrumentations-node/register'];
 const OURS = ['--import', './register.mjs'];
@@ -31,12 +32,12 @@ interface Served {
 
 /** Starts the app with the given preloads, asks /hello/x and /call once, then lets it end. */
 async function serve(app: string, preload: string[], env: NodeJS.ProcessEnv, traceparent: string): Promise<Served> {
-  const running = await startApp(process.execPath, fixture(`express/${app}`), env, { preload, lifetimeMs: 30_000 });
-  const hello = await send(running.front, { path: '/hello/x' });
-  const call = await send(running.front, { path: '/call', headers: { traceparent } });
-  await send(running.front, { path: '/shutdown' });
+  const running = await startApp(fixturePath('node-lines', 'express', app), { agent: false, nodeArgs: preload, env, lifetimeMs: 30_000 });
+  const hello = await send(running.port, { path: '/hello/x' });
+  const call = await send(running.port, { path: '/call', headers: { traceparent } });
+  await send(running.port, { path: '/shutdown' });
   const exit = await running.exited;
-  return { hello: { status: hello.status, body: hello.body }, call: { status: call.status, body: call.body }, stderr: running.stderr(), code: exit.code };
+  return { hello: { status: hello.status, body: hello.body }, call: { status: call.status, body: call.body }, stderr: running.stderr, code: exit.code };
 }
 
 /** Waits (bounded) until the collector holds `count` spans of the trace; the app flushed at exit, so usually at once. */

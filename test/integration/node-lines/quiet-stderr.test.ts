@@ -5,9 +5,9 @@
 // `--import ./register.mjs`, once exporting to a collector and once with the exporter's endpoint down.
 import t from 'tap';
 import { Collector } from '../../helpers/collector.js';
-import { send } from '../http/fixture-process.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
 import { nodeLines } from './binaries.js';
-import { downEndpoint, fixture, startApp, startDownstream } from './run-app.js';
+import { downEndpoint, startDownstream } from './servers.js';
 
 // Relative, as users write it: the apps run with the project root as their working directory.
 const PRELOAD = ['--import', './register.mjs'];
@@ -32,17 +32,18 @@ for (const line of nodeLines()) {
         t.test(`${app}, exporter to ${exporter}`, async (t) => {
           const before = collector.spans.length;
           // A short batch delay, so batches are sent (and, with the endpoint down, fail) while the app runs.
-          const running = await startApp(node, fixture(app), {
-            TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_BATCH_DELAY_MS: '50', DOWNSTREAM_PORT: String(downstream.port),
-          }, { preload: PRELOAD });
-          const reply = await send(running.front, { path: '/call' });
+          const running = await startApp(fixturePath('node-lines', app), {
+            node, agent: false, nodeArgs: PRELOAD, lifetimeMs: 20_000,
+            env: { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_BATCH_DELAY_MS: '50', DOWNSTREAM_PORT: String(downstream.port) },
+          });
+          const reply = await send(running.port, { path: '/call' });
           t.same(JSON.parse(reply.body), { fetch: 200, httpGet: 200 }, 'the app served, with both downstream calls');
           // Give the exporter time for a failed send and its first retry before the app ends.
           await new Promise((resolve) => setTimeout(resolve, 700));
-          await send(running.front, { path: '/shutdown' });
+          await send(running.port, { path: '/shutdown' });
           const exit = await running.exited;
           t.equal(exit.code, 0, 'the app exited by itself with code 0');
-          t.equal(running.stderr(), '', 'stderr is empty: no deprecation, no experimental warning, no agent line');
+          t.equal(running.stderr, '', 'stderr is empty: no deprecation, no experimental warning, no agent line');
           if (exporter === 'collector') {
             await collector.waitForSpans(before + 3, 2_000).catch(() => undefined);
             t.ok(collector.spans.length - before >= 3, 'and the agent was really on: the request\'s spans reached the collector');

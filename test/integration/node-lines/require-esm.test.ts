@@ -7,7 +7,7 @@ import t from 'tap';
 import { REGISTER, runNode } from '../../helpers/run-node.js';
 import { FIXTURES } from '../loader/scenarios.js';
 import { nodeLines, promisedMode } from './binaries.js';
-import { fixture } from './run-app.js';
+import { fixturePath } from '../../helpers/fixture-app.js';
 
 interface Report {
   version: string;
@@ -24,7 +24,7 @@ for (const line of nodeLines()) {
   }
   const node = line.node;
   t.test(`${line.label}: require() of an ES module keeps the instrumentation working`, async (t) => {
-    const r = await runNode(['--import', REGISTER, '--import', path.join(FIXTURES, 'fake-instrumentation.mjs'), fixture('require-esm.cjs')], {
+    const r = await runNode(['--import', REGISTER, '--import', path.join(FIXTURES, 'fake-instrumentation.mjs'), fixturePath('node-lines', 'require-esm.cjs')], {
       node,
       timeoutMs: 20_000,
       env: { TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug', TRACING_DISABLED_INSTRUMENTATIONS: 'http,https,undici,fetch,express,fastify,koa,hapi' },

@@ -6,7 +6,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp, type RunningApp } from '../http/fixture-process.js';
+import { fixturePath, send, startApp, type FixtureApp } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf, traceOf } from '../../helpers/traces.js';
 
 interface Downstream {
   port: number;
@@ -23,20 +24,10 @@ async function startDownstream(): Promise<Downstream> {
   return { port: (server.address() as AddressInfo).port, close: () => server.close() };
 }
 
-async function ask(app: RunningApp, path: string, headers: Record<string, string> = {}): Promise<any> {
+async function ask(app: FixtureApp, path: string, headers: Record<string, string> = {}): Promise<any> {
   const reply = await send(app.ports.front!, { path, headers });
   if (reply.status !== 200) throw new Error(`${path} answered ${reply.status}: ${reply.body}`);
   return JSON.parse(reply.body);
-}
-
-/** Waits (bounded) until the collector holds at least `count` spans of `traceId`; deduplicated by span id. */
-async function traceOf(collector: Collector, traceId: string, count: number): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const spans = [...new Map(spansOf(collector.spans, traceId).map((s) => [s.spanId, s])).values()];
-    if (spans.length >= count || Date.now() > deadline) return spans;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const byName = (spans: readonly ReceivedSpan[], name: string) => spans.find((s) => s.name === name);
@@ -189,8 +180,8 @@ t.test('the OpenTelemetry API under the agent', async (t) => {
 
       t.test('stops cleanly', async (t) => {
         stopped = true;
-        t.equal(await app.stop(), 0, 'exit code 0');
-        t.notMatch(app.stderr(), /\[tracing-agent\] (warn|error)/, 'no agent warning', { stderr: app.stderr() });
+        t.equal((await app.stop()).code, 0, 'exit code 0');
+        t.notMatch(app.stderr, /\[tracing-agent\] (warn|error)/, 'no agent warning', { stderr: app.stderr });
       });
     });
   }
@@ -209,7 +200,7 @@ t.test('TRACING_DISABLED_INSTRUMENTATIONS=opentelemetry switches the bridge off'
   t.not(saw.delegate, 'BridgeTracerProvider', 'the API keeps its no-op provider');
   t.equal(saw.active, null, 'no active span seen through the API');
   const work = await ask(app, '/work', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-  t.equal(await app.stop(), 0);
+  t.equal((await app.stop()).code, 0);
   const spans = await traceOf(collector, traceId, 3);
   t.notOk(byName(spans, 'work-renamed'), 'OTel spans are not exported');
   t.ok(spans.some((s) => s.kind === KIND.client && s.attributes.component === 'fetch'), 'our own instrumentations still trace the request');
@@ -222,14 +213,14 @@ for (const [when, late, said] of [['at start-up', '0', /an OpenTelemetry SDK is 
   const app = await startApp(fixturePath('opentelemetry', 'sdk-app.cjs'), { env: { ...ENV, TRACING_ENDPOINT: collector.otlpUrl, TRACING_LOG_LEVEL: 'info', SDK_LATE: late } });
   const traceId = newTraceId();
   const saw = await ask(app, '/', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-  t.equal(await app.stop(), 0, 'the app exits 0');
+  t.equal((await app.stop()).code, 0, 'the app exits 0');
   t.same(saw.sdkSpans, ['sdk-span'], 'the span went to the app\'s SDK');
   t.equal(saw.delegate, 'NodeTracerProvider', 'the API delegates to the app\'s provider');
   t.same(saw.diagErrors, [], 'the SDK registered without an error');
   const spans = await traceOf(collector, traceId, 1);
   t.notOk(byName(spans, 'sdk-span'), 'the agent did not export it');
   t.ok(spans.some((s) => s.kind === KIND.server), 'the agent still traces the request');
-  const lines = app.stderr().split('\n').filter((l) => /OpenTelemetry SDK/.test(l));
+  const lines = app.stderr.split('\n').filter((l) => /OpenTelemetry SDK/.test(l));
   t.match(lines[0], said, 'the agent says why');
-  t.equal(lines.length, 1, 'said once, at info level', { stderr: app.stderr() });
+  t.equal(lines.length, 1, 'said once, at info level', { stderr: app.stderr });
 });

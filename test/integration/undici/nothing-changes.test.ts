@@ -3,7 +3,7 @@
 // the downstream server may see is our trace headers.
 import t from 'tap';
 import { Collector } from '../../helpers/collector.js';
-import { fixturePath, send, startApp } from '../http/fixture-process.js';
+import { fixturePath, send, startApp } from '../../helpers/fixture-app.js';
 
 const APIS = ['fetch', 'undici-fetch', 'request', 'pool'];
 const CASES = ['path=/echo', 'path=/stream', 'path=/status/404', 'path=/status/503', 'mode=abort&path=/slow', 'mode=timeout&path=/slow'];

@@ -4,7 +4,8 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { fixturePath, KIND, newTraceId, send, spansOf, startApp, type Reply } from '../http/fixture-process.js';
+import { fixturePath, send, startApp, type Reply } from '../../helpers/fixture-app.js';
+import { KIND, newTraceId, spansOf } from '../../helpers/traces.js';
 
 const PARENT = '00f067aa0ba902b7';
 const APIS = [
@@ -67,10 +68,10 @@ for (const [app, undici] of RUNS) {
       }
     }
     await new Promise((r) => setTimeout(r, 50));
-    t.equal(await running.stop(), 0, 'the app ends normally');
+    t.equal((await running.stop()).code, 0, 'the app ends normally');
     const spans = collector.spans;
     t.same(collector.decodeErrors, []);
-    t.notMatch(running.stderr(), /warn|error/i, 'the agent logged nothing');
+    t.notMatch(running.stderr, /warn|error/i, 'the agent logged nothing');
 
     t.test('one trace per request, correct parents, the client span id downstream', async (t) => {
       for (const { api, component, traceId, reply } of ok) {

@@ -1,4 +1,9 @@
 import * as http from 'node:http';
+import * as path from 'node:path';
+import { ROOT } from '../../helpers/run-node.js';
+
+/** The app every reliability test loads (fixtures/app.cjs): its first line is `ready <port>`. */
+export const APP = path.join(ROOT, 'test/reliability/fixtures/app.cjs');
 
 /** What a response looked like to the client, minus what varies by time or connection. */
 export interface Answer {

@@ -28,6 +28,20 @@ t.test('startClientSpan: kind, component, peer host and port, peer.service by ho
   t.equal(root.parentSpanId, '', 'parent null: a root span');
 });
 
+t.test('startClientSpan: an instrumentation\'s own peerServices section overrides TRACING_PEER_SERVICES; a remote parent', async (t) => {
+  const { tracer } = memoryTracer();
+  const settings = buildAgentSettings({ ...defaultConfig(), peerServices: { 'db.local': 'agent-wide' } });
+  const own = new InstrumentationRun('own', {}, { tracer, settings }, { peerServices: { 'db.local': 'from-section' } }).context('1.0.0');
+  const plain = new InstrumentationRun('plain', {}, { tracer, settings }, {}).context('1.0.0');
+  t.equal(own.startClientSpan('GET', { component: 'x', hostname: 'db.local', port: 1 }).tags['peer.service'], 'from-section');
+  t.equal(own.peerServiceOf('db.local'), 'from-section', 'peerServiceOf looks it up the same way');
+  t.equal(plain.startClientSpan('GET', { component: 'x', hostname: 'db.local', port: 1 }).tags['peer.service'], 'agent-wide');
+  const remote = tracer.startSpan('elsewhere').context();
+  const child = plain.startClientSpan('GET', { component: 'x' }, remote);
+  t.equal(child.parentSpanId, remote.spanId, 'a SpanContext parent (a redirect hop\'s) is the parent');
+  t.equal(child.context().traceId, remote.traceId);
+});
+
 t.test('splitHostPort: names, IPv6, default and malformed ports', async (t) => {
   t.same(splitHostPort('example.com', 443), { hostname: 'example.com', port: 443 });
   t.same(splitHostPort('example.com:8080', 80), { hostname: 'example.com', port: 8080 });

@@ -2,17 +2,16 @@ import t from 'tap';
 import dc from 'node:diagnostics_channel';
 import { startChannels, stopChannels } from '../../../instrumentations/redis/channels.js';
 import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
-import type { Config } from '../../../src/config/types.js';
 
 // The @redis/client ≥ 5.12 path, driven by the same tracing channels the library publishes on, so each
 // event order (async reply, async error, synchronous throw, pipeline) is checked without a server.
 const command = dc.tracingChannel('node-redis:command');
 const batch = dc.tracingChannel('node-redis:batch');
 
-function setup(t: { teardown(fn: () => void): void }, config: Record<string, unknown> = {}) {
+function setup(t: { teardown(fn: () => void): void }, env: Record<string, string> = {}) {
   const { tracer, exporter } = memoryTracer();
   // The agent-wide database settings (TRACING_DB_*), as the loader builds them.
-  const redis = instrument('redis', tracer, {}, config as Partial<Config>);
+  const redis = instrument('redis', tracer, {}, env);
   startChannels(redis.ctx);
   t.teardown(() => {
     stopChannels();
@@ -84,7 +83,7 @@ t.test('outside a trace: no span, unless root spans are on', async (t) => {
   await command.tracePromise(() => Promise.resolve('v'), { command: 'GET', args: ['GET', 'k'], ...where });
   t.equal(exporter.getFinishedSpans().length, 0);
   stopChannels();
-  const rooted = setup(t, { dbRootSpans: true });
+  const rooted = setup(t, { TRACING_DB_ROOT_SPANS: 'true' });
   await command.tracePromise(() => Promise.resolve('v'), { command: 'GET', args: ['GET', 'k'], ...where });
   t.equal(rooted.exporter.getFinishedSpans().length, 1);
 });

@@ -1,8 +1,10 @@
-import { buildAgentSettings } from '../../../src/agent/kit.js';
-import { defaultConfig } from '../../../src/config/load.js';
 import t from 'tap';
 import { InMemorySpanExporter, Tracer } from '../../../src/index.js';
-import { finishDbSpan, finishingCallback, readDbOptions, sanitizeErrorMessage, startDbSpan } from '../../../instrumentations/db-common/client-span.js';
+import { finishDbSpan, finishingCallback, sanitizeErrorMessage, startDbSpan, type DbOptions } from '../../../instrumentations/db-common/client-span.js';
+import { instrument } from '../../helpers/instrumentation-context.js';
+
+/** The `ctx` a database instrumentation (pg) gets, with `section` as its part of the config file. */
+const dbContext = (tracer: Tracer, section: Record<string, unknown>) => instrument<DbOptions>('pg', tracer, section).ctx;
 
 t.test('error messages lose their quoted values', async (t) => {
   t.equal(sanitizeErrorMessage(`Incorrect integer value: 'hunter2' for column \`qty\` at row 1`), 'Incorrect integer value: ? for column `qty` at row 1');
@@ -19,9 +21,9 @@ t.test('finishDbSpan: error tags, code, and no value in message or stack unless 
   const tracer = new Tracer({ processor: exporter });
   const err = Object.assign(new Error(`Incorrect integer value: 'hunter2' for column 'qty'`), { code: 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD' });
   const before = { message: err.message, stack: err.stack, keys: Object.keys(err) };
-  const options = readDbOptions({ dbRootSpans: true }, buildAgentSettings(defaultConfig()));
+  const ctx = dbContext(tracer, { dbRootSpans: true });
   for (const mode of ['sanitized', 'full'] as const) {
-    const span = startDbSpan(tracer, options, 'INSERT orders', { component: 'test', dbType: 'sql' })!;
+    const span = startDbSpan(ctx, 'INSERT orders', { component: 'test', dbType: 'sql' })!;
     finishDbSpan(span, err, mode);
     finishDbSpan(span, new Error('second'), mode);
   }
@@ -63,8 +65,7 @@ t.test('startDbSpan: peer.service by host:port, else by host, absent when none i
   const exporter = new InMemorySpanExporter();
   const tracer = new Tracer({ processor: exporter });
   const tagsAt = (peerServices: unknown, hostname: string, port?: number) => {
-    const options = readDbOptions({ dbRootSpans: true, peerServices }, buildAgentSettings(defaultConfig()));
-    startDbSpan(tracer, options, 'GET', { component: 'test', dbType: 'redis', hostname, port })!.finish();
+    startDbSpan(dbContext(tracer, { dbRootSpans: true, peerServices }), 'GET', { component: 'test', dbType: 'redis', hostname, port })!.finish();
     return exporter.getFinishedSpans().at(-1)!.tags;
   };
   const services = { 'db.local:6380': 'cache', 'db.local': 'main-db' };

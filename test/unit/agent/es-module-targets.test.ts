@@ -1,0 +1,61 @@
+// When the agent needs an ES-module loader hook (a thread on Node 20): only for a target installed where
+// the app resolves packages whose `import` gets ES-module code. Packages are written to a temporary app
+// folder, which becomes the working directory (the main script here is this test, in the repository,
+// whose node_modules holds none of these names).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { firstEsModuleTarget } from '../../../src/agent/es-module-targets.js';
+import type { HookTarget } from '../../../src/agent/registry.js';
+
+const app = mkdtempSync(path.join(tmpdir(), 'es-module-targets-'));
+t.teardown(() => rmSync(app, { recursive: true, force: true }));
+const cwd = process.cwd();
+process.chdir(app);
+t.teardown(() => process.chdir(cwd));
+
+function pkg(where: string, name: string, json: object, files: Record<string, string> = {}): void {
+  const dir = path.join(app, where, ...name.split('/'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', ...json }));
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
+pkg('node_modules', 'x-commonjs', { main: 'lib/index.js' }, { 'lib/index.js': '' });
+pkg('node_modules', 'x-type-module', { type: 'module', exports: './index.js' }, { 'index.js': '' });
+pkg('node_modules', 'x-import-mjs', { main: 'index.js', exports: { '.': { import: './index.mjs', require: './index.js' } } });
+pkg('node_modules', 'x-module-condition', { exports: { '.': { module: './esm/index.js', default: './cjs/index.js' } } });
+pkg('node_modules', '@scope/x-dual', { type: 'module' }, { 'cjs/package.json': '{"type":"commonjs"}', 'cjs/run.js': '', 'esm/run.js': '' });
+pkg('node_modules', 'x-mjs-twin', { main: 'index' }, { 'lib/run.js': '', 'lib/run.mjs': '' });
+pkg(path.join('node_modules', '.pnpm', 'node_modules'), 'x-pnpm-hoisted', { type: 'module' });
+
+const entry = (name: string, esModule?: boolean): HookTarget => (esModule === undefined ? { name, subpath: '' } : { name, subpath: '', esModule });
+const file = (name: string, subpath: string): HookTarget => ({ name, subpath });
+
+t.test('CommonJS packages and built-ins need no hook', async (t) => {
+  t.equal(firstEsModuleTarget([entry('http'), entry('x-commonjs'), entry('x-module-condition'), file('@scope/x-dual', 'cjs/run'), file('x-mjs-twin', 'lib/other')]), null);
+});
+
+t.test('an ES-module entry needs the hook: "type": "module", or an import export to an .mjs file', async (t) => {
+  t.same(firstEsModuleTarget([entry('x-commonjs'), entry('x-type-module')]), entry('x-type-module'));
+  t.same(firstEsModuleTarget([entry('x-import-mjs')]), entry('x-import-mjs'));
+});
+
+t.test('a file target needs it when the file is ES-module code: nearest package.json, or an .mjs twin', async (t) => {
+  t.same(firstEsModuleTarget([file('@scope/x-dual', 'esm/run')]), file('@scope/x-dual', 'esm/run'));
+  t.same(firstEsModuleTarget([file('x-mjs-twin', 'lib/run')]), file('x-mjs-twin', 'lib/run'));
+});
+
+t.test('a declaration wins over the package.json (an ES-module entry that only re-exports CommonJS)', async (t) => {
+  t.equal(firstEsModuleTarget([entry('x-import-mjs', false)]), null);
+  t.same(firstEsModuleTarget([entry('x-commonjs', true)]), entry('x-commonjs', true));
+});
+
+t.test('only installed packages count, pnpm\'s hoisted store included', async (t) => {
+  t.equal(firstEsModuleTarget([entry('x-not-installed'), entry('x-not-installed', true)]), null, 'not installed: no hook, even when declared');
+  t.same(firstEsModuleTarget([entry('x-pnpm-hoisted')]), entry('x-pnpm-hoisted'));
+});
