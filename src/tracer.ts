@@ -4,7 +4,7 @@ import type { Sampler } from './api/sampler.js';
 import type { ScopeManager } from './api/scope-manager.js';
 import type { TagValue } from './api/span.js';
 import type { SpanProcessor } from './api/span-processor.js';
-import type { Tracer as TracerInterface } from './api/tracer.js';
+import { isTracer, type Tracer as TracerInterface } from './api/tracer.js';
 import { NoopSpanProcessor } from './export/span-processor.js';
 import { CompositePropagator } from './propagation/composite.js';
 import { W3CBaggagePropagator } from './propagation/w3c-baggage.js';
@@ -43,6 +43,14 @@ function withDefaults(options: TracerOptions): TracerParts {
 const TracerClass = class Tracer extends BasicTracer {
   constructor(options: TracerOptions = {}) {
     super(withDefaults(options ?? {}));
+  }
+
+  // Before `Tracer` became an interface, the no-op tracer and the `globalTracer()` delegate were
+  // subclasses, so `globalTracer() instanceof Tracer` held and user code checks it. `Tracer` itself
+  // answers for every implementation of the interface; a user's subclass keeps the usual prototype test.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== TracerClass) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isTracer(value);
   }
 };
 

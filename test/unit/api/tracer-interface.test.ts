@@ -19,6 +19,14 @@ t.test('a variable typed Tracer takes the global tracer, the no-op tracer and a 
   }
   t.equal(exporter.getFinishedSpans().length, 1, 'only the recording tracer exports');
   t.ok(new Tracer() instanceof Tracer, 'instanceof works on what the constructor builds');
+  t.ok(globalTracer() instanceof Tracer, 'the global delegate is a Tracer, as when it was a subclass');
+  t.ok(new NoopTracer() instanceof Tracer, 'so is the no-op tracer');
+  t.notOk({ startSpan() {} } instanceof Tracer, 'an object with only some of the methods is not');
+  t.notOk((null as unknown as object) instanceof Tracer, 'null is not');
+  class Mine extends Tracer {}
+  t.ok(new Mine() instanceof Mine, 'a subclass answers for its own instances');
+  t.notOk(new Tracer() instanceof Mine, 'and only for them');
+  t.ok(new Mine() instanceof Tracer);
 });
 
 t.test('new Tracer() and the agent\'s createTracer() fill in the same defaults', async (t) => {
