@@ -16,8 +16,25 @@ export class ProtoWriter {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
-  reset(): void {
+  /** Empties the writer; with `start`, writing resumes there (the bytes before it are the caller's). */
+  reset(start = 0): void {
+    this.pos = start;
+  }
+
+  /** Size of the buffer written into. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Hands the buffer written so far to the caller (it is theirs now, written up to `length`) and
+   * goes on in `next`, empty: a batch becomes a request body without a copy.
+   */
+  detach(next: Buffer): Buffer {
+    const done = this.buf;
+    this.buf = next;
     this.pos = 0;
+    return done;
   }
 
   /** Bytes written so far. */
@@ -30,9 +47,9 @@ export class ProtoWriter {
     if (length >= 0 && length < this.pos) this.pos = length;
   }
 
-  /** What was written, without a copy: valid only until the next write or `reset()`. */
-  view(): Buffer {
-    return this.buf.subarray(0, this.pos);
+  /** What was written (from `start`), without a copy: valid only until the next write or `reset()`. */
+  view(start = 0): Buffer {
+    return this.buf.subarray(start, this.pos);
   }
 
   /** A copy of what was written, safe to keep after the next `reset()`. */
@@ -51,6 +68,12 @@ export class ProtoWriter {
   }
 
   private tag(field: number, wire: number): void {
+    // Every field OTLP traces write is below 16: a one-byte tag.
+    if (field < 16) {
+      this.ensure(1);
+      this.buf[this.pos++] = (field << 3) | wire;
+      return;
+    }
     this.rawVarint32((field << 3) | wire);
   }
 
@@ -116,28 +139,26 @@ export class ProtoWriter {
 
   /** A string field (written even when empty: callers skip optional empties themselves). */
   string(field: number, value: string): void {
-    this.tag(field, WIRE_LENGTH_DELIMITED);
     // Most keys and values are short ASCII: copying them by hand beats a native call per string.
     const n = value.length;
-    if (n < 128) {
-      this.ensure(n + 1);
-      const start = this.pos;
+    if (n < 128 && field < 16) {
+      this.ensure(n + 2);
       const buf = this.buf;
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
+      const start = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
         const c = value.charCodeAt(i);
-        if (c >= 0x80) {
-          ascii = false;
-          break;
-        }
-        buf[start + 1 + i] = c;
+        if (c >= 0x80) break;
+        buf[start + 2 + i] = c;
       }
-      if (ascii) {
-        buf[start] = n;
-        this.pos = start + 1 + n;
+      if (i === n) {
+        buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+        buf[start + 1] = n;
+        this.pos = start + 2 + n;
         return;
       }
     }
+    this.tag(field, WIRE_LENGTH_DELIMITED);
     const len = Buffer.byteLength(value, 'utf8');
     this.rawVarint32(len);
     this.ensure(len);
@@ -171,6 +192,8 @@ export class ProtoWriter {
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
+    const buf = this.buf;
+    const at = this.pos;
     // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
     const whole = Math.floor(ms);
     const frac = Math.round((ms - whole) * 1e6);
@@ -181,9 +204,16 @@ export class ProtoWriter {
     const carry = Math.floor(lo / 2 ** 32);
     lo -= carry * 2 ** 32;
     const hi = Math.floor(a / 2048) + carry;
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    // Byte by byte: writeUInt32LE's range checks cost more than the stores.
+    buf[at] = lo;
+    buf[at + 1] = lo >>> 8;
+    buf[at + 2] = lo >>> 16;
+    buf[at + 3] = lo >>> 24;
+    buf[at + 4] = hi;
+    buf[at + 5] = hi >>> 8;
+    buf[at + 6] = hi >>> 16;
+    buf[at + 7] = hi >>> 24;
+    this.pos = at + 8;
   }
 
   /** Starts a nested message; pass the result to `end`. */
