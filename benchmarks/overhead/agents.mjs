@@ -1,6 +1,7 @@
 // The agents compared, each as a user would switch it on: node flags plus environment.
 // `expects` says what proves the agent did its work in a cell (see verdict.mjs).
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -9,19 +10,30 @@ export const OUR_REGISTER = fileURLToPath(new URL('../../register.mjs', import.m
 /** What `npm run build` produces; without it our rows cannot be measured. */
 export const OUR_BUILD = fileURLToPath(new URL('../../dist/src/agent/start.js', import.meta.url));
 
-const ours = (extraEnv) => ({
-  args: () => ['--import', OUR_REGISTER],
-  env: ({ sinkUrl, app }) => ({
-    TRACING_SERVICE_NAME: `bench-${app}`,
-    TRACING_EXPORTER: 'otlp',
-    TRACING_ENDPOINT: `${sinkUrl}/v1/traces`,
-    TRACING_LOG_LEVEL: 'warn',
-    ...extraEnv,
-  }),
-  missing: () => (existsSync(OUR_BUILD) ? null : `agent not built (${OUR_BUILD} missing: run npm run build)`),
-});
+/** Our agent from the checkout at `root` (this repository, or a built copy of an older commit). */
+const oursAt = (root, extraEnv) => {
+  const register = path.join(root, 'register.mjs');
+  const build = path.join(root, 'dist', 'src', 'agent', 'start.js');
+  return {
+    args: () => ['--import', register],
+    env: ({ sinkUrl, app }) => ({
+      TRACING_SERVICE_NAME: `bench-${app}`,
+      TRACING_EXPORTER: 'otlp',
+      TRACING_ENDPOINT: `${sinkUrl}/v1/traces`,
+      TRACING_LOG_LEVEL: 'warn',
+      ...extraEnv,
+    }),
+    missing: () => (existsSync(build) ? null : `agent not built (${build} missing: run npm run build${root === repoRoot ? '' : ` in ${root}`})`),
+  };
+};
+const ours = (extraEnv) => oursAt(repoRoot, extraEnv);
 
-/** @type {Array<{id: string, label: string, expects: 'nothing'|'spans'|'context'|'off', args: Function, env: Function, missing: Function, sameAs?: string}>} */
+/**
+ * `sameAs`: the sampled row an unsampled row stands or falls with (verdict.mjs); `unsampled`: the
+ * unsampled twin a sampled row's export cost is measured against (targets.mjs).
+ * @typedef {{id: string, label: string, expects: 'nothing'|'spans'|'context'|'off', args: Function, env: Function, missing: Function, sameAs?: string, unsampled?: string}} Agent
+ * @type {Agent[]}
+ */
 export const AGENTS = [
   {
     id: 'none',
@@ -35,6 +47,7 @@ export const AGENTS = [
     id: 'ours',
     label: 'ours, every request sampled',
     expects: 'spans',
+    unsampled: 'ours-unsampled',
     ...ours({ TRACING_SAMPLER: 'always_on' }),
   },
   {
@@ -95,5 +108,31 @@ export const AGENTS = [
     missing: () => null,
   },
 ];
+
+/**
+ * The rows of another build of ours (`--before <dir>` / BENCH_BASELINE_ROOT: a checkout of an older
+ * commit with its own `npm run build`), sampled and unsampled, so that before and after are measured
+ * in the same interleaved rounds. `commit` labels the rows.
+ * @returns {Agent[]}
+ */
+export function beforeAgents(root, commit) {
+  const tag = commit ? `ours before (${commit})` : 'ours before';
+  return [
+    {
+      id: 'ours-before',
+      label: `${tag}, every request sampled`,
+      expects: 'spans',
+      unsampled: 'ours-before-unsampled',
+      ...oursAt(path.resolve(root), { TRACING_SAMPLER: 'always_on' }),
+    },
+    {
+      id: 'ours-before-unsampled',
+      label: `${tag}, TRACING_SAMPLER=always_off`,
+      expects: 'context',
+      sameAs: 'ours-before',
+      ...oursAt(path.resolve(root), { TRACING_SAMPLER: 'always_off' }),
+    },
+  ];
+}
 
 export { repoRoot };

@@ -21,10 +21,10 @@ export function choosePinning(env = process.env) {
   return { server, load };
 }
 
-/** The command line that runs `node args...` on `cpu` (or unpinned when cpu is null). */
-export function pinned(cpu, nodeArgs) {
-  if (cpu === null) return { command: process.execPath, args: nodeArgs };
-  return { command: 'taskset', args: ['-c', String(cpu), process.execPath, ...nodeArgs] };
+/** The command line that runs `<node> args...` on `cpu` (or unpinned when cpu is null). */
+export function pinned(cpu, nodeArgs, node = process.execPath) {
+  if (cpu === null) return { command: node, args: nodeArgs };
+  return { command: 'taskset', args: ['-c', String(cpu), node, ...nodeArgs] };
 }
 
 /** Moves this process (the sink and backend live here) onto the load generator's core. */

@@ -1,37 +1,53 @@
 // What a process costs, read from outside it so that the apps stay free of benchmark code.
 // Linux /proc only; elsewhere the figures are reported as unknown (null).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Shared by the overhead harness (run.mjs) and benchmarks/cpu/cpu-per-request.mjs, so that both
+// count a request's CPU the same way.
+import { readdirSync, readFileSync } from 'node:fs';
 
-let ticksPerSecond = null;
-
-function clockTicks() {
-  if (ticksPerSecond === null) {
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      ticksPerSecond = 100;
-    }
-  }
-  return ticksPerSecond;
-}
-
-/** User + system CPU seconds the process (all its threads) has used so far, or null. */
-export function cpuSeconds(pid) {
+/**
+ * CPU nanoseconds the process has run so far, summed over all its live threads (main thread,
+ * libuv pool, V8 platform workers, a loader or exporter thread), from /proc/<pid>/task/<tid>/schedstat.
+ * Nanosecond resolution, where /proc/<pid>/stat counts clock ticks of 10 ms. A thread that ended
+ * between two readings drops out of the second one, so read around a window in which the server
+ * keeps its threads (all of ours do under steady load). Null when /proc cannot be read.
+ */
+export function threadCpuNs(pid) {
+  let tids;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may itself contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return null;
   }
+  let total = 0;
+  for (const tid of tids) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** CPU µs per request between two threadCpuNs readings, or null when either is unknown. */
+export function cpuUsPerRequest(beforeNs, afterNs, requests) {
+  if (beforeNs == null || afterNs == null || !(requests > 0)) return null;
+  return (afterNs - beforeNs) / 1000 / requests;
 }
 
 /** Resident set size in bytes, or null. */
 export function rssBytes(pid) {
+  return statusKb(pid, 'VmRSS');
+}
+
+/** Peak resident set size so far (the high-water mark) in bytes, or null. */
+export function peakRssBytes(pid) {
+  return statusKb(pid, 'VmHWM');
+}
+
+function statusKb(pid, field) {
   try {
-    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;

@@ -1,4 +1,5 @@
 // Turns the raw cells into per-row medians, a Markdown report and the JSON written beside it.
+import { judgeTargets } from './targets.mjs';
 
 export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -7,22 +8,27 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-/** The issue's targets for our sampled rows: throughput ratio to no agent, per app. */
-export const TARGET_RATIO = { http: 0.85, express: 0.95, fastify: 0.85, fetch: 0.9 };
-
-/** Medians per (app, agent) over rounds; ratios and added memory are taken per round first. */
+/**
+ * Medians per (app, agent) over rounds. Everything relative (× none, added CPU and memory, CPU over
+ * the unsampled twin) is taken within a round first, then the median over rounds: a noisy minute
+ * moves both sides of a pair.
+ */
 export function summarize(cells, apps, agents) {
   const rows = [];
   for (const app of apps) {
     for (const agent of agents) {
       const mine = cells.filter((c) => c.app === app && c.agent === agent.id);
       if (mine.length === 0) continue;
-      const baselineOf = (c) => cells.find((b) => b.app === app && b.round === c.round && b.agent === 'none');
+      const inRound = (c, id) => cells.find((b) => b.app === app && b.round === c.round && b.agent === id);
       const perRound = mine.map((c) => {
-        const base = baselineOf(c);
+        const base = inRound(c, 'none');
+        const twin = agent.unsampled ? inRound(c, agent.unsampled) : undefined;
         return {
           ratio: c.load && base?.load ? c.load.rps / base.load.rps : null,
-          addedRss: c.rssBytes != null && base?.rssBytes != null ? c.rssBytes - base.rssBytes : null,
+          p99Ratio: c.load && base?.load && base.load.p99Ms > 0 ? c.load.p99Ms / base.load.p99Ms : null,
+          addedCpu: difference(c.cpuUsPerRequest, base?.cpuUsPerRequest),
+          overUnsampled: difference(c.cpuUsPerRequest, twin?.cpuUsPerRequest),
+          addedRss: difference(c.rssBytes, base?.rssBytes),
         };
       });
       const invalid = [...new Set(mine.flatMap((c) => c.invalid))];
@@ -38,11 +44,13 @@ export function summarize(cells, apps, agents) {
         meanMs: median(mine.map((c) => c.load?.meanMs)),
         p50Ms: median(mine.map((c) => c.load?.p50Ms)),
         p99Ms: median(mine.map((c) => c.load?.p99Ms)),
+        p99Ratio: median(perRound.map((r) => r.p99Ratio)),
         cpuUsPerRequest: median(mine.map((c) => c.cpuUsPerRequest)),
+        addedCpuUs: median(perRound.map((r) => r.addedCpu)),
+        overUnsampledUs: agent.unsampled ? median(perRound.map((r) => r.overUnsampled)) : null,
         rssMb: toMb(median(mine.map((c) => c.rssBytes))),
         addedRssMb: toMb(median(perRound.map((r) => r.addedRss))),
         spansPerRequest: median(mine.map((c) => c.spansPerRequest)),
-        target: agent.id === 'ours' ? TARGET_RATIO[app] ?? null : null,
       });
     }
   }
@@ -65,16 +73,29 @@ export function summarizeStartup(samples, agents) {
   });
 }
 
+const difference = (a, b) => (a == null || b == null ? null : a - b);
 const toMb = (bytes) => (bytes == null ? null : bytes / (1024 * 1024));
 const fmt = (v, digits = 0) => (v == null ? '—' : v.toFixed(digits));
 const signed = (v, digits = 0) => (v == null ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
 
-export function toMarkdown({ meta, rows, startup }) {
+/** Columns of the targets table: ours first (the one judged), then the rows that can be compared. */
+export function targetSubjects(agents) {
+  const has = (id) => agents.some((a) => a.id === id);
+  const subjects = [{ key: 'ours', sampled: 'ours', unsampled: has('ours-unsampled') ? 'ours-unsampled' : undefined }];
+  if (has('ours-before')) {
+    subjects.push({ key: 'ours-before', sampled: 'ours-before', unsampled: has('ours-before-unsampled') ? 'ours-before-unsampled' : undefined });
+  }
+  for (const peer of ['otel', 'dd']) if (has(peer)) subjects.push({ key: peer, sampled: peer });
+  return subjects.map((s) => ({ ...s, label: agents.find((a) => a.id === s.sampled)?.label ?? s.key }));
+}
+
+export function toMarkdown({ meta, rows, startup, targets, subjects }) {
   const s = meta.settings;
   const lines = [
-    `# Overhead benchmark — ${meta.finishedAt}`,
+    `# Overhead benchmark — Node ${meta.serverNode ?? meta.node} — ${meta.finishedAt}`,
     '',
-    `Node ${meta.node} on ${meta.machine.cpuModel} (${meta.machine.cores} cores, ${meta.machine.memGb} GB), ` +
+    `Servers on Node ${meta.serverNode ?? meta.node} (load generator, sink and backend on Node ${meta.node}) on ` +
+      `${meta.machine.cpuModel} (${meta.machine.cores} cores, ${meta.machine.memGb} GB), ` +
       `${meta.machine.platform} ${meta.machine.release}; load average ${meta.machine.loadAvgStart} at start, ` +
       `${meta.machine.loadAvgEnd} at end.`,
     `Server pinned to CPU ${meta.pinning.server ?? 'none'}, load generator, sink and backend to CPU ` +
@@ -83,35 +104,50 @@ export function toMarkdown({ meta, rows, startup }) {
     `Versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     `Command: \`${meta.command}\``,
-    '',
-    '## Throughput, latency, CPU and memory (medians over rounds)',
-    '',
-    '"× none" is the throughput ratio to no agent in the same round. INVALID rows did not prove the',
-    'agent traced (or was off, for the off rows); their figures are not comparable and are shown in brackets.',
-    'Latency percentiles have autocannon\'s resolution of 1 ms; the mean is exact.',
-    '',
-    '| app | agent | req/s | × none | mean ms | p50 ms | p99 ms | CPU µs/req | RSS MB | +RSS MB | spans/req | valid |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
+  if (targets?.length) {
+    const judged = subjects[0];
+    lines.push('', `## Targets (issue 20; judged on ${judged.label})`, '',
+      'Ratios and differences are taken within a round, then the median over rounds. CPU is the server\'s,',
+      'all threads, per request answered under load. Values of INVALID rows are in brackets.', '',
+      `| target | goal | ${subjects.map((x) => x.label).join(' | ')} | met |`,
+      `|---|---|${subjects.map(() => '---:|').join('')}---|`);
+    for (const t of targets) {
+      const cells = subjects.map((x) => {
+        const v = t.values[x.key];
+        const text = v == null ? '—' : t.unit === '×' ? v.toFixed(2) : `${signed(v, 1)} µs`;
+        return v != null && !t.valid[x.key] ? `(${text})` : text;
+      });
+      lines.push(`| ${t.target} | ${t.goal} | ${cells.join(' | ')} | ${t.met} |`);
+    }
+  }
+  lines.push('', '## Throughput, latency, CPU and memory (medians over rounds)', '',
+    '"× none" is the ratio to no agent in the same round; "+CPU" the server CPU per request over no agent in',
+    'the same round. INVALID rows did not prove the agent traced (or was off, for the off rows); their',
+    'figures are not comparable and are shown in brackets. Latency is measured per response by the load',
+    'generator to 10 µs.', '',
+    '| app | agent | req/s | × none | p50 ms | p99 ms | p99 × none | CPU µs/req | +CPU µs | RSS MB | +RSS MB | spans/req | valid |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const wrap = (text) => (r.valid ? text : `(${text})`);
-    lines.push(`| ${r.app} | ${r.label} | ${wrap(fmt(r.rps))} | ${wrap(fmt(r.ratio, 2))} | ${fmt(r.meanMs, 2)} | ${fmt(r.p50Ms)} | ` +
-      `${fmt(r.p99Ms)} | ${fmt(r.cpuUsPerRequest, 1)} | ${fmt(r.rssMb)} | ${signed(r.addedRssMb)} | ` +
-      `${fmt(r.spansPerRequest, 2)} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
+    lines.push(`| ${r.app} | ${r.label} | ${wrap(fmt(r.rps))} | ${wrap(fmt(r.ratio, 2))} | ${fmt(r.p50Ms, 2)} | ` +
+      `${fmt(r.p99Ms, 2)} | ${fmt(r.p99Ratio, 2)} | ${fmt(r.cpuUsPerRequest, 1)} | ${signed(r.addedCpuUs, 1)} | ${fmt(r.rssMb)} | ` +
+      `${signed(r.addedRssMb)} | ${fmt(r.spansPerRequest, 2)} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
   }
-  lines.push('', '## Start-up (median of ' + s.startupRuns + ' runs)', '',
-    '| agent | empty script ms | added | express listening ms | added | errors |', '|---|---:|---:|---:|---:|---|');
-  for (const r of startup) {
-    lines.push(`| ${r.label} | ${fmt(r.emptyMs)} | ${signed(r.emptyAddedMs)} | ${fmt(r.expressMs)} | ` +
-      `${signed(r.expressAddedMs)} | ${r.errors.join('; ') || ''} |`);
-  }
-  const ours = rows.filter((r) => r.target != null);
-  if (ours.length > 0) {
-    lines.push('', '## Targets (ours, every request sampled)', '', '| app | target × none | measured | met |', '|---|---:|---:|---|');
-    for (const r of ours) {
-      const met = !r.valid ? 'no (INVALID)' : r.ratio != null && r.ratio >= r.target ? 'yes' : 'no';
-      lines.push(`| ${r.app} | ≥ ${r.target.toFixed(2)} | ${fmt(r.ratio, 2)} | ${met} |`);
+  if (startup?.length && s.startupRuns > 0) {
+    lines.push('', '## Start-up (median of ' + s.startupRuns + ' runs)', '',
+      '| agent | empty script ms | added | express listening ms | added | errors |', '|---|---:|---:|---:|---:|---|');
+    for (const r of startup) {
+      lines.push(`| ${r.label} | ${fmt(r.emptyMs)} | ${signed(r.emptyAddedMs)} | ${fmt(r.expressMs)} | ` +
+        `${signed(r.expressAddedMs)} | ${r.errors.join('; ') || ''} |`);
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** Targets of a run, from its rows: see targets.mjs. */
+export function targetsOf(rows, { agents, apps, nodeMajor }) {
+  const subjects = targetSubjects(agents);
+  if (!agents.some((a) => a.id === 'ours')) return { subjects, targets: [] };
+  return { subjects, targets: judgeTargets(rows, { nodeMajor, subjects, apps }) };
 }

@@ -1,16 +1,23 @@
-// The overhead benchmark: every app under every agent, in interleaved rounds, then start-up times.
-// Usage (from the repository root): npm run bench
+// The overhead benchmark: every app under every agent, in interleaved rounds, then start-up times,
+// then issue 20's targets judged on the figures.
+// Usage (from the repository root): npm run bench [-- --node 24] [-- --before <built checkout>]
 //   quick: BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_STARTUP_RUNS=3 npm run bench
+//   --node <major|path> (BENCH_NODE): the Node line the servers run on (node-line.mjs); the load
+//     generator, sink and backend stay on this process's Node.
+//   --before <dir> (BENCH_BASELINE_ROOT): a checkout of an older commit, built; adds its sampled and
+//     unsampled rows beside ours in the same interleaved rounds.
 // Settings are read from BENCH_* variables (see docs/benchmarks.md); results go to benchmarks/results/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENTS, repoRoot } from './agents.mjs';
+import { AGENTS, beforeAgents, repoRoot } from './agents.mjs';
 import { runLoad } from './load.mjs';
+import { majorOf, nodeBinary, nodeVersion } from './node-line.mjs';
 import { choosePinning, pinSelf } from './pinning.mjs';
-import { cpuSeconds, rssBytes } from './process-stats.mjs';
-import { summarize, summarizeStartup, toMarkdown } from './report.mjs';
+import { cpuUsPerRequest, rssBytes, threadCpuNs } from './process-stats.mjs';
+import { summarize, summarizeStartup, targetsOf, toMarkdown } from './report.mjs';
 import { startBackend, startSink } from './sink.mjs';
 import { startApp, timeEmptyScript } from './server.mjs';
 import { applySameAs, judgeCell } from './verdict.mjs';
@@ -25,7 +32,46 @@ const APPS = {
 
 const DEFAULTS = { duration: 10, rounds: 3, warmup: 2, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
 
-function readSettings(env) {
+/** `--name value` from the command line, else the environment variable, else undefined. */
+function option(argv, env, flag, variable) {
+  const at = argv.indexOf(`--${flag}`);
+  if (at !== -1) {
+    if (argv[at + 1] === undefined || argv[at + 1].startsWith('--')) throw new Error(`--${flag} needs a value`);
+    return argv[at + 1];
+  }
+  return env[variable] || undefined;
+}
+
+/** The rows of a run, in the order each round starts from: ours next to its before build. */
+function chooseAgents(env, before) {
+  const known = [...AGENTS, ...before];
+  const byId = new Map(known.map((a) => [a.id, a]));
+  const order = ['none', 'ours', 'ours-before', 'ours-unsampled', 'ours-before-unsampled', 'ours-disabled', 'otel', 'dd'];
+  let wanted;
+  if (env.BENCH_AGENTS) {
+    wanted = env.BENCH_AGENTS.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = wanted.filter((w) => !byId.has(w));
+    if (unknown.length) throw new Error(`BENCH_AGENTS: unknown ${unknown.join(', ')}; known: ${[...byId.keys()].join(', ')}`);
+    // A before build mirrors the rows of ours that were asked for.
+    if (wanted.includes('ours') && byId.has('ours-before')) wanted.push('ours-before');
+    if (wanted.includes('ours-unsampled') && byId.has('ours-before-unsampled')) wanted.push('ours-before-unsampled');
+  } else {
+    wanted = [...byId.keys()];
+  }
+  // The baseline is always measured: every ratio needs it.
+  wanted = new Set(['none', ...wanted]);
+  return [...order.filter((id) => wanted.has(id)), ...[...wanted].filter((id) => !order.includes(id))].map((id) => byId.get(id));
+}
+
+function gitCommit(dir) {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function readSettings(env, argv) {
   const num = (name, fallback) => {
     if (env[name] === undefined || env[name] === '') return fallback;
     const n = Number(env[name]);
@@ -48,11 +94,24 @@ function readSettings(env) {
     verifyRequests: Math.max(1, Math.floor(num('BENCH_VERIFY_REQUESTS', DEFAULTS.verifyRequests))),
     verifyTimeoutMs: num('BENCH_VERIFY_TIMEOUT_MS', DEFAULTS.verifyTimeoutMs),
     apps: list('BENCH_APPS', Object.keys(APPS)),
-    // The baseline is always measured: every ratio needs it.
-    agents: ['none', ...list('BENCH_AGENTS', AGENTS.map((a) => a.id)).filter((a) => a !== 'none')],
   };
+  const nodeSpec = option(argv, env, 'node', 'BENCH_NODE');
+  s.nodeBinary = nodeBinary(nodeSpec);
+  s.serverNode = nodeVersion(s.nodeBinary);
+  const beforeRoot = option(argv, env, 'before', 'BENCH_BASELINE_ROOT');
+  let before = [];
+  if (beforeRoot) {
+    const root = path.resolve(beforeRoot);
+    if (!existsSync(path.join(root, 'register.mjs'))) throw new Error(`--before ${root}: no register.mjs there (a checkout of this repository, built)`);
+    s.before = { root, commit: gitCommit(root) };
+    before = beforeAgents(root, s.before.commit);
+  }
+  s.agents = chooseAgents(env, before).map((a) => a.id);
+  s.agentList = chooseAgents(env, before);
   const isDefault = Object.entries(DEFAULTS).every(([k, v]) => s[k] === v) && !env.BENCH_APPS && !env.BENCH_AGENTS;
-  s.out = env.BENCH_OUT || (isDefault ? 'latest' : 'quick');
+  const major = majorOf(s.serverNode);
+  const ownLine = major === majorOf(process.version);
+  s.out = env.BENCH_OUT || (isDefault ? (ownLine ? 'latest' : `latest-node${major}`) : 'quick');
   return s;
 }
 
@@ -81,12 +140,14 @@ async function runCell({ app, agent, round, settings, sink, backend, pinning }) 
       agentArgs: agent.args(ctx),
       env: { ...agent.env(ctx), BACKEND_URL: `${backend.url}/` },
       cpu: pinning.server,
+      node: settings.nodeBinary,
     });
   } catch (err) {
     cell.invalid.push(`app did not start: ${err.message}`);
     return cell;
   }
   try {
+    cell.startMs = server.startMs;
     const url = `http://127.0.0.1:${server.port}${APPS[app].path}`;
     const backendAtStart = { ...backend.counts };
     let verifyOk = 0;
@@ -101,18 +162,25 @@ async function runCell({ app, agent, round, settings, sink, backend, pinning }) 
     cell.verifyOk = verifyOk;
     cell.backendRequests = backend.counts.requests - backendAtStart.requests;
     cell.backendTraced = backend.counts.traced - backendAtStart.traced;
-    if (agent.expects === 'spans') await waitFor(() => sink.counts.spans > spansAtStart, settings.verifyTimeoutMs);
-    cell.verifySpans = sink.counts.spans - spansAtStart;
 
-    if (settings.warmup > 0) await runLoad({ url, duration: settings.warmup, connections: settings.connections, cpu: pinning.load });
-    const cpuBefore = cpuSeconds(server.pid);
-    const spansBefore = sink.counts.spans;
-    cell.load = await runLoad({ url, duration: settings.duration, connections: settings.connections, cpu: pinning.load });
-    const cpuAfter = cpuSeconds(server.pid);
+    let cpuBefore = null;
+    let spansBefore = 0;
+    cell.load = await runLoad({
+      url, duration: settings.duration, warmup: settings.warmup, connections: settings.connections, cpu: pinning.load,
+      beforeTimed: () => {
+        cpuBefore = threadCpuNs(server.pid);
+        spansBefore = sink.counts.spans;
+      },
+    });
+    const cpuAfter = threadCpuNs(server.pid);
     cell.rssBytes = rssBytes(server.pid);
     const handled = Math.max(1, cell.load.requests);
-    cell.cpuUsPerRequest = cpuBefore != null && cpuAfter != null ? ((cpuAfter - cpuBefore) * 1e6) / handled : null;
+    cell.cpuUsPerRequest = cpuUsPerRequest(cpuBefore, cpuAfter, cell.load.requests);
     cell.spansPerRequest = (sink.counts.spans - spansBefore) / handled;
+    // The check requests' spans must reach the sink. Waited for after the load rather than before it:
+    // a batching agent (OpenTelemetry's 5 s delay) has sent by then, so a cell rarely waits at all.
+    if (agent.expects === 'spans') await waitFor(() => sink.counts.spans > spansAtStart, settings.verifyTimeoutMs);
+    cell.verifySpans = sink.counts.spans - spansAtStart;
   } catch (err) {
     cell.invalid.push(`measurement failed: ${err.message}`);
   } finally {
@@ -139,10 +207,11 @@ async function runStartup({ settings, agents, sink, backend, pinning }) {
         try {
           let ms;
           if (kind === 'empty') {
-            ms = await timeEmptyScript({ agentArgs: agent.args(ctx), env: agent.env(ctx), cpu: pinning.server });
+            ms = await timeEmptyScript({ agentArgs: agent.args(ctx), env: agent.env(ctx), cpu: pinning.server, node: settings.nodeBinary });
           } else {
             const server = await startApp({
               app: 'express', agentArgs: agent.args(ctx), env: { ...agent.env(ctx), BACKEND_URL: backend.url }, cpu: pinning.server,
+              node: settings.nodeBinary,
             });
             ms = server.startMs;
             await server.stop();
@@ -176,8 +245,9 @@ function ourVersion() {
 }
 
 async function main() {
-  const settings = readSettings(process.env);
-  const agents = AGENTS.filter((a) => settings.agents.includes(a.id));
+  const settings = readSettings(process.env, process.argv.slice(2));
+  const agents = settings.agentList;
+  delete settings.agentList;
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const pinning = choosePinning();
   pinSelf(pinning.load);
@@ -185,18 +255,24 @@ async function main() {
   const loadAvgStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const sink = await startSink();
   const backend = await startBackend();
-  log(`bench: ${settings.apps.length} apps × ${agents.length} agents × ${settings.rounds} rounds, ${settings.duration} s each`);
+  log(`bench: servers on Node ${settings.serverNode}${settings.before ? `, before = ${settings.before.root} (${settings.before.commit ?? 'no git'})` : ''}; ` +
+    `${settings.apps.length} apps × ${agents.length} agents × ${settings.rounds} rounds, ${settings.duration} s each`);
 
   const cells = [];
   let startupSamples = [];
+  const t0 = performance.now();
   try {
     for (let round = 1; round <= settings.rounds; round++) {
+      // Each round starts one agent further on, so that no row always runs first (or right after
+      // the same neighbour) in an app's sequence.
+      const order = agents.map((_, i) => agents[(i + round - 1) % agents.length]);
       for (const app of settings.apps) {
-        for (const agent of agents) {
+        for (const agent of order) {
           const cell = await runCell({ app, agent, round, settings, sink, backend, pinning });
           cells.push(cell);
-          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s` : 'no load';
-          log(`round ${round} ${app} ${agent.id}: ${rps}${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`);
+          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s, ${cell.cpuUsPerRequest?.toFixed(1)} µs CPU/req` : 'no load';
+          const elapsed = ((performance.now() - t0) / 1000).toFixed(0);
+          log(`[${elapsed} s] round ${round} ${app} ${agent.id}: ${rps}${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`);
         }
       }
     }
@@ -220,8 +296,11 @@ async function main() {
   const meta = {
     startedAt,
     finishedAt: new Date().toISOString(),
-    command: commandLine(settings),
+    command: commandLine(),
     node: process.version,
+    serverNode: settings.serverNode,
+    nodeBinary: settings.nodeBinary,
+    before: settings.before ?? null,
     machine: {
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       cores,
@@ -237,18 +316,20 @@ async function main() {
   };
   const rows = summarize(cells, settings.apps, agents);
   const startup = summarizeStartup(startupSamples, agents);
-  const markdown = toMarkdown({ meta, rows, startup });
+  const { subjects, targets } = targetsOf(rows, { agents, apps: settings.apps, nodeMajor: majorOf(settings.serverNode) });
+  const markdown = toMarkdown({ meta, rows, startup, targets, subjects });
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}${settings.out}.json`, JSON.stringify({ meta, rows, startup, sink: sink.counts, cells, startupSamples }, null, 2) + '\n');
+  writeFileSync(`${dir}${settings.out}.json`, JSON.stringify({ meta, targets, rows, startup, sink: sink.counts, cells, startupSamples }, null, 2) + '\n');
   writeFileSync(`${dir}${settings.out}.md`, markdown);
   process.stdout.write(markdown);
   log(`bench: wrote benchmarks/results/${settings.out}.md and .json`);
 }
 
-function commandLine(settings) {
+function commandLine() {
   const set = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v} `).join('');
-  return `${set}npm run bench`;
+  const args = process.argv.slice(2);
+  return `${set}npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 }
 
 main().catch((err) => {

@@ -19,12 +19,13 @@ export function appPath(app) {
 }
 
 /**
- * Spawns `node <agent flags> apps/<app>.mjs` (cwd: benchmarks/, so the peers' bare `--import`
+ * Spawns `<node> <agent flags> apps/<app>.mjs` (cwd: benchmarks/, so the peers' bare `--import`
  * specifiers resolve) and resolves once it prints its port. Rejects with its stderr on failure.
+ * `node` is the binary of the line under test (node-line.mjs); this process's Node by default.
  */
-export function startApp({ app, agentArgs, env, cpu, timeoutMs = 30000 }) {
+export function startApp({ app, agentArgs, env, cpu, node, timeoutMs = 30000 }) {
   const started = performance.now();
-  const { command, args } = pinned(cpu, [...agentArgs, appPath(app)]);
+  const { command, args } = pinned(cpu, [...agentArgs, appPath(app)], node);
   const child = spawn(command, args, {
     cwd: benchDir,
     env: cleanEnv({ PORT: '0', ...env }),
@@ -68,10 +69,10 @@ export function startApp({ app, agentArgs, env, cpu, timeoutMs = 30000 }) {
   });
 }
 
-/** Runs `node <agent flags> apps/empty.mjs` to its exit and resolves with the wall time in ms. */
-export function timeEmptyScript({ agentArgs, env, cpu, timeoutMs = 30000 }) {
+/** Runs `<node> <agent flags> apps/empty.mjs` to its exit and resolves with the wall time in ms. */
+export function timeEmptyScript({ agentArgs, env, cpu, node, timeoutMs = 30000 }) {
   const started = performance.now();
-  const { command, args } = pinned(cpu, [...agentArgs, appPath('empty')]);
+  const { command, args } = pinned(cpu, [...agentArgs, appPath('empty')], node);
   const child = spawn(command, args, { cwd: benchDir, env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });

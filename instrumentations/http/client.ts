@@ -27,7 +27,6 @@ export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https'
   const tracer = ctx.tracer;
   const redactor = ctx.options.redactor;
   const isSuppressed = ctx.isSuppressed;
-  const splitHostPort = ctx.splitHostPort;
   const startClientSpan = ctx.startClientSpan;
   const writableTags = ctx.writableTags;
   const defaultProtocol = `${component}:`;
@@ -41,8 +40,7 @@ export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https'
         const hostHeader = req.getHeader('host');
         const protocol = req.protocol ?? defaultProtocol;
         const authority = typeof hostHeader === 'string' ? hostHeader : req.host;
-        const { hostname, port } = splitHostPort(authority, protocol === 'https:' ? 443 : 80);
-        const span = startClientSpan(method, { component, hostname, port });
+        const span = startClientSpan(method, { component, authority, defaultPort: protocol === 'https:' ? 443 : 80 });
         const tags = writableTags(span);
         if (tags !== null) {
           tags['http.method'] = method;

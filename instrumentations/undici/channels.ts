@@ -3,7 +3,7 @@ import {
   type AgentSettings, type CarrierSetter, type InstrumentationContext, type Span, type SpanContext, type Tracer, type UrlRedactor,
 } from '../../src/agent/instrumentation.js';
 import {
-  hasHeader, isAbort, isFetchRequest, locationHeader, parseOrigin, requestUrl, type UndiciRequest,
+  hasHeader, isAbort, isFetchRequest, locationHeader, originText, requestUrl, type UndiciRequest,
 } from './request.js';
 
 /**
@@ -112,12 +112,11 @@ function onCreate(settings: ComponentSettings, message: unknown): void {
 function startClientSpan(request: UndiciRequest, component: UndiciComponent, settings: ComponentSettings): void {
   const tracer = settings.tracer;
   const method = typeof request.method === 'string' ? request.method : 'GET';
-  const url = requestUrl(request);
-  const peer = parseOrigin(request.origin);
-  const target = { component, hostname: peer?.hostname, port: peer?.port };
+  // The peer is split, and the URL built, only for a span that records them (or a redirect hop to match).
+  const target = { component, origin: originText(request.origin) };
   let parent: SpanContext | null;
   let span: Span;
-  if (hopUrl !== null && sameUrl(url, hopUrl)) {
+  if (hopUrl !== null && sameUrl(requestUrl(request), hopUrl)) {
     parent = hopParent;
     clearHop();
     span = settings.startClientSpan(method, target, parent);
@@ -129,7 +128,7 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
   const tags = settings.writableTags(span);
   if (tags !== null) {
     tags[Tags.HTTP_METHOD] = method;
-    tags[Tags.HTTP_URL] = settings.redactor.redact(url);
+    tags[Tags.HTTP_URL] = settings.redactor.redact(requestUrl(request));
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
   settings.openCalls.set(request, { span, parent, redirectTo: null });

@@ -1,4 +1,4 @@
-import { splitHostPort } from '../../src/agent/instrumentation.js';
+import { splitOrigin } from '../../src/agent/instrumentation.js';
 
 /**
  * Reading undici's internal `Request` objects as published on `undici:request:*` channels. The shape
@@ -62,16 +62,13 @@ export interface Peer {
 
 /** Splits an origin string (or URL) into host name and port; the scheme's default port when absent. */
 export function parseOrigin(origin: unknown): Peer | null {
-  const text = typeof origin === 'string' ? origin : origin instanceof URL ? origin.origin : null;
-  if (text === null) return null;
-  const schemeEnd = text.indexOf('://');
-  if (schemeEnd === -1) return null;
-  const defaultPort = text.startsWith('https') ? 443 : 80;
-  let authority = text.slice(schemeEnd + 3);
-  const slash = authority.indexOf('/');
-  if (slash !== -1) authority = authority.slice(0, slash);
-  if (authority.startsWith('[') && authority.indexOf(']') === -1) return null;
-  return splitHostPort(authority, defaultPort);
+  const text = originText(origin);
+  return text === undefined ? null : splitOrigin(text);
+}
+
+/** A request's origin as text (undici keeps a string; a URL when a caller handed one). */
+export function originText(origin: unknown): string | undefined {
+  return typeof origin === 'string' ? origin : origin instanceof URL ? origin.origin : undefined;
 }
 
 /** The full URL of a request: its origin and path, as sent. */

@@ -160,12 +160,22 @@ export interface LogsKit {
   emit: ((record: LogRecordData) => void) | null;
 }
 
-/** The peer of a client span: where the call goes. */
+/**
+ * The peer of a client span: where the call goes. Give `hostname` (and `port`) when you have them
+ * apart; otherwise the raw `authority` (with `defaultPort`) or `origin`, which `startClientSpan`
+ * splits only when the span records: an unsampled or suppressed call pays nothing for parsing them.
+ */
 export interface ClientPeer {
   /** The `component` tag (`http`, `undici`, `pg`). */
   component: string;
   hostname?: string | undefined;
   port?: number | undefined;
+  /** `host`, `host:port` or `[v6]:port` as sent (a `Host` header); read when `hostname` is not given. */
+  authority?: string | undefined;
+  /** The port when `authority` names none (the scheme's: 80, 443). */
+  defaultPort?: number | undefined;
+  /** `scheme://host:port`, anything after the host ignored; read when neither `hostname` nor `authority` is given. */
+  origin?: string | undefined;
 }
 
 /**
@@ -295,6 +305,20 @@ export function splitHostPort(authority: string, defaultPort: number): { hostnam
   const colon = authority.lastIndexOf(':');
   if (colon === -1) return { hostname: authority, port: defaultPort };
   return { hostname: authority.slice(0, colon), port: Number(authority.slice(colon + 1)) || defaultPort };
+}
+
+/**
+ * An origin (`http://[::1]:8080`, anything after the host ignored) → host name and port, the scheme's
+ * default port when it names none; null when it is not an origin.
+ */
+export function splitOrigin(origin: string): { hostname: string; port: number } | null {
+  const schemeEnd = origin.indexOf('://');
+  if (schemeEnd === -1) return null;
+  const defaultPort = origin.startsWith('https') ? 443 : 80;
+  const slash = origin.indexOf('/', schemeEnd + 3);
+  const authority = slash === -1 ? origin.slice(schemeEnd + 3) : origin.slice(schemeEnd + 3, slash);
+  if (authority.startsWith('[') && authority.indexOf(']') === -1) return null;
+  return splitHostPort(authority, defaultPort);
 }
 
 /**

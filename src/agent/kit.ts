@@ -6,7 +6,7 @@ import { nowMs } from '../util/clock.js';
 import { describeError, guard, log } from '../util/log.js';
 import { UrlRedactor } from '../util/redact.js';
 import { isTracingSuppressed } from '../util/suppress.js';
-import { peerServiceOf, splitHostPort, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogRecordData, type LogsKit } from './instrumentation.js';
+import { peerServiceOf, splitHostPort, splitOrigin, writableTags, type AgentSettings, type ClientPeer, type InstrumentationCode, type InstrumentationContext, type LogRecordData, type LogsKit } from './instrumentation.js';
 import { unwrapMethod, wrapMethod, type WrapRecord } from './wrap.js';
 
 /*
@@ -112,7 +112,16 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
         if (tags === null) return span;
         tags['span.kind'] = 'client';
         tags.component = peer.component;
-        const { hostname, port } = peer;
+        let { hostname, port } = peer;
+        if (hostname === undefined) {
+          // Split only now that the span records: unsampled and suppressed calls never parse their peer.
+          const split = peer.authority !== undefined ? splitHostPort(peer.authority, peer.defaultPort ?? NaN)
+            : peer.origin !== undefined ? splitOrigin(peer.origin) : null;
+          if (split !== null) {
+            hostname = split.hostname;
+            port = split.port;
+          }
+        }
         if (hostname !== undefined && hostname !== '') tags['peer.hostname'] = hostname;
         if (port !== undefined && Number.isFinite(port)) tags['peer.port'] = port;
         if (hasServices && hostname !== undefined && hostname !== '') {

@@ -60,6 +60,12 @@ export class BatchProcessor<T> {
   private inFlight: Promise<void> | null = null;
   private inFlightSize = 0;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * A send due now (a full batch, or more waiting after one): an immediate, not `setTimeout(0)`,
+   * which waits at least a millisecond, so a backlog drains one batch per round trip rather than per
+   * round trip plus a timer tick (and the encoder gets each body's buffer back sooner).
+   */
+  private soon: NodeJS.Immediate | null = null;
   private stopped = false;
   private readonly maxQueueSize: number;
   private readonly maxBatch: number;
@@ -67,7 +73,11 @@ export class BatchProcessor<T> {
   /** Shared with the exporter when it has one, so the pipeline warns in one line. */
   private readonly drops: DropReporter;
   private ownDrops = 0;
-  private readonly sendNow = (): void => this.exportNext();
+  private readonly sendNow = (): void => {
+    this.soon = null;
+    this.timer = null;
+    this.exportNext();
+  };
 
   /** `what` names the items in drop reports (`span`, `log record`). */
   constructor(private readonly exporter: BatchExporter<T>, options: BatchOptions = {}, private readonly what = 'span') {
@@ -157,22 +167,33 @@ export class BatchProcessor<T> {
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer !== null) {
-      if (delayMs !== 0) return;
-      clearTimeout(this.timer);
+    if (this.soon !== null) return;
+    if (delayMs === 0) {
+      if (this.timer !== null) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.soon = setImmediate(this.sendNow);
+      this.soon.unref();
+      return;
     }
+    if (this.timer !== null) return;
     this.timer = setTimeout(this.sendNow, delayMs);
     this.timer.unref();
   }
 
   private clearTimer(): void {
-    if (this.timer === null) return;
-    clearTimeout(this.timer);
-    this.timer = null;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.soon !== null) {
+      clearImmediate(this.soon);
+      this.soon = null;
+    }
   }
 
   private exportNext(): void {
-    this.timer = null;
     if (this.inFlight !== null || this.queued() === 0) return;
     let size = 0;
     let exported: Promise<void>;
@@ -215,7 +236,7 @@ export class BatchProcessor<T> {
     if (this.stopped) return;
     const waiting = this.queued();
     if (waiting >= this.maxBatch || this.sealed.length > 0) this.schedule(0);
-    else if (waiting > 0 && this.timer === null) this.schedule(this.delayMs);
+    else if (waiting > 0) this.schedule(this.delayMs);
   }
 }
 

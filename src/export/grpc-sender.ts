@@ -6,6 +6,7 @@ import {
   decodeGrpcMessage,
   formatGrpcTimeout,
   frameMessage,
+  GRPC_PREFIX_BYTES,
   GrpcCode,
   grpcCodeFromHttpStatus,
   grpcCodeName,
@@ -14,6 +15,7 @@ import {
   readMessages,
   readPartialSuccess,
   retryDelayFromStatusDetails,
+  writeFramePrefix,
 } from './grpc-wire.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
 import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
@@ -85,7 +87,13 @@ export class GrpcSender implements PayloadSender {
   }
 
   /** Sends `payload` as one Export call. Never rejects. */
-  async send(payload: Buffer): Promise<SendResult> {
+  async send(payload: Buffer, headroom = 0): Promise<SendResult> {
+    if (!this.gzip && headroom >= GRPC_PREFIX_BYTES) {
+      // The prefix goes into the room the encoder left before the message: no copy of the body.
+      const frame = Buffer.from(payload.buffer, payload.byteOffset - GRPC_PREFIX_BYTES, payload.length + GRPC_PREFIX_BYTES);
+      writeFramePrefix(frame, payload.length, false);
+      return this.retrier.run((timeoutMs, cutOff) => this.attempt(frame, timeoutMs, cutOff));
+    }
     let message = payload;
     if (this.gzip) {
       try {
@@ -95,7 +103,10 @@ export class GrpcSender implements PayloadSender {
       }
     }
     const frame = frameMessage(message, this.gzip);
-    return this.retrier.run((timeoutMs, cutOff) => this.attempt(frame, timeoutMs, cutOff));
+    const result = await this.retrier.run((timeoutMs, cutOff) => this.attempt(frame, timeoutMs, cutOff));
+    // What went out is a framed copy: the payload itself is no longer read.
+    result.payloadFree = true;
+    return result;
   }
 
   beginExit(deadline: number): void {
@@ -206,7 +217,8 @@ export class GrpcSender implements PayloadSender {
             const message = decodeGrpcMessage(headerValue(meta['grpc-message'])).slice(0, 300);
             return fail(code, message, delay ?? 0, delay !== null);
           }
-          const outcome: AttemptOutcome = { ok: true, retryable: false, status: GrpcCode.OK, reason: '' };
+          // The stream's 'finish' came once the whole frame was handed to the connection.
+          const outcome: AttemptOutcome = { ok: true, retryable: false, status: GrpcCode.OK, reason: '', bodyWritten: stream.writableFinished };
           const partial = partialSuccessOf(chunks);
           if (partial !== null && partial.spans > 0) outcome.rejected = partial;
           finish(outcome);

@@ -78,11 +78,19 @@ export function grpcCodeFromHttpStatus(status: number): number {
 
 /** One length-prefixed message: a compressed flag, four length bytes (big-endian), the bytes. */
 export function frameMessage(message: Buffer, compressed: boolean): Buffer {
-  const frame = Buffer.allocUnsafe(5 + message.length);
-  frame[0] = compressed ? 1 : 0;
-  frame.writeUInt32BE(message.length, 1);
-  message.copy(frame, 5);
+  const frame = Buffer.allocUnsafe(GRPC_PREFIX_BYTES + message.length);
+  writeFramePrefix(frame, message.length, compressed);
+  message.copy(frame, GRPC_PREFIX_BYTES);
   return frame;
+}
+
+/** Bytes of a message's prefix: the compressed flag and the 4-byte big-endian length. */
+export const GRPC_PREFIX_BYTES = 5;
+
+/** Writes a message's prefix at the start of `frame` (the message follows it). */
+export function writeFramePrefix(frame: Buffer, messageLength: number, compressed: boolean): void {
+  frame[0] = compressed ? 1 : 0;
+  frame.writeUInt32BE(messageLength, 1);
 }
 
 /** A message read from a request or response body. */

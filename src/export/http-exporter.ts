@@ -5,7 +5,7 @@ import { DropReporter } from './drop-reporter.js';
 import { HttpSender, type HttpSenderOptions } from './http-sender.js';
 import type { PayloadSender } from './retry.js';
 import { buildResource } from './resource.js';
-import type { SpanExporter } from './span-processor.js';
+import type { EncodedBatch, SpanExporter } from './span-processor.js';
 import { mapSpan, type Attribute, type MapOptions, type MappedSpan } from './span-model.js';
 
 /** Counters of an exporter, for tests, the `config` command and debugging. */
@@ -69,17 +69,23 @@ export abstract class HttpSpanExporter implements SpanExporter {
   }
 
   /** Sends a body encoded elsewhere (an encoder of the batch processor); see `export`. */
-  protected sendEncoded(body: Buffer, count: number): Promise<void> {
-    if (count === 0) return Promise.resolve();
-    if (body.length === 0) {
+  protected sendEncoded(batch: EncodedBatch): Promise<void> {
+    const count = batch.count;
+    if (count === 0) {
+      batch.release?.();
+      return Promise.resolve();
+    }
+    if (batch.bytes.length === 0) {
       this.dropped(count, 'could not encode the batch');
       return Promise.resolve();
     }
-    return this.send(body, count);
+    return this.send(batch.bytes, count, batch);
   }
 
-  private async send(body: Buffer, count: number): Promise<void> {
-    const result = await this.sender.send(body);
+  private async send(body: Buffer, count: number, batch?: EncodedBatch): Promise<void> {
+    const result = await this.sender.send(body, batch?.headroom ?? 0);
+    // The body's memory goes back to the encoder for a later batch, once the transport is done with it.
+    if (result.payloadFree === true) batch?.release?.();
     this.counters.requests += result.attempts;
     if (result.ok) {
       const rejected = Math.min(count, result.rejected?.spans ?? 0);

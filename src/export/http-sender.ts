@@ -69,15 +69,19 @@ export class HttpSender implements PayloadSender {
 
   /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
   async send(payload: Buffer): Promise<SendResult> {
-    let body = payload;
     if (this.gzip) {
+      let body: Buffer;
       try {
         body = await gzipBody(payload);
       } catch (err) {
         return { ok: false, attempts: 0, status: 0, reason: `gzip failed: ${(err as Error).message}` };
       }
+      // What goes out is the compressed copy: the payload itself is no longer read.
+      const result = await this.retrier.run((timeoutMs, cutOff) => this.attempt(body, timeoutMs, cutOff));
+      result.payloadFree = true;
+      return result;
     }
-    return this.retrier.run((timeoutMs, cutOff) => this.attempt(body, timeoutMs, cutOff));
+    return this.retrier.run((timeoutMs, cutOff) => this.attempt(payload, timeoutMs, cutOff));
   }
 
   beginExit(deadline: number): void {
@@ -135,7 +139,8 @@ export class HttpSender implements PayloadSender {
           const settle = (): void => {
             cutOff.removeEventListener('abort', onCutOff);
             const ok = status >= 200 && status < 300;
-            finish({ ok, retryable: status === 429 || status >= 500, status, reason: ok ? '' : `HTTP ${status}`, retryAfterMs });
+            // 'finish' has fired once the body's last byte went to the socket: the body is free then.
+            finish({ ok, retryable: status === 429 || status >= 500, status, reason: ok ? '' : `HTTP ${status}`, retryAfterMs, bodyWritten: req.writableFinished });
           };
           res.on('error', settle);
           res.on('end', settle);

@@ -28,6 +28,6 @@ export class OtlpGrpcSpanExporter extends HttpSpanExporter {
   }
 
   exportEncoded(batch: EncodedBatch): Promise<void> {
-    return this.sendEncoded(batch.bytes, batch.count);
+    return this.sendEncoded(batch);
   }
 }

@@ -35,6 +35,6 @@ export class OtlpSpanExporter extends HttpSpanExporter {
   }
 
   exportEncoded(batch: EncodedBatch): Promise<void> {
-    return this.sendEncoded(batch.bytes, batch.count);
+    return this.sendEncoded(batch);
   }
 }

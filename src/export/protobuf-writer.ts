@@ -16,8 +16,25 @@ export class ProtoWriter {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
-  reset(): void {
+  /** Empties the writer; with `start`, writing resumes there (the bytes before it are the caller's). */
+  reset(start = 0): void {
+    this.pos = start;
+  }
+
+  /** Size of the buffer written into. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Hands the buffer written so far to the caller (it is theirs now, written up to `length`) and
+   * goes on in `next`, empty: a batch becomes a request body without a copy.
+   */
+  detach(next: Buffer): Buffer {
+    const done = this.buf;
+    this.buf = next;
     this.pos = 0;
+    return done;
   }
 
   /** Bytes written so far. */
@@ -30,9 +47,9 @@ export class ProtoWriter {
     if (length >= 0 && length < this.pos) this.pos = length;
   }
 
-  /** What was written, without a copy: valid only until the next write or `reset()`. */
-  view(): Buffer {
-    return this.buf.subarray(0, this.pos);
+  /** What was written (from `start`), without a copy: valid only until the next write or `reset()`. */
+  view(start = 0): Buffer {
+    return this.buf.subarray(start, this.pos);
   }
 
   /** A copy of what was written, safe to keep after the next `reset()`. */
@@ -51,6 +68,12 @@ export class ProtoWriter {
   }
 
   private tag(field: number, wire: number): void {
+    // Every field OTLP traces write is below 16: a one-byte tag.
+    if (field < 16) {
+      this.ensure(1);
+      this.buf[this.pos++] = (field << 3) | wire;
+      return;
+    }
     this.rawVarint32((field << 3) | wire);
   }
 
@@ -114,30 +137,100 @@ export class ProtoWriter {
     this.pos += 4;
   }
 
+  /**
+   * A message `{ 1: key, 2: { 1: value } }` in field `field` — the shape of OTLP's `KeyValue` with a
+   * string `AnyValue` — when both strings are ASCII and the whole fits in one-byte lengths: one
+   * capacity check and no length placeholders. Returns false, having written nothing, otherwise.
+   */
+  asciiKeyStringValue(field: number, key: string, value: string): boolean {
+    const kl = key.length;
+    const vl = value.length;
+    // Lengths: inner value message vl + 2, whole message kl + vl + 6; all below 128.
+    if (kl + vl > 121 || field >= 16) return false;
+    this.ensure(kl + vl + 8);
+    const buf = this.buf;
+    const start = this.pos;
+    let at = start + 4;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[at + 1] = vl + 2;
+    buf[at + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[at + 3] = vl;
+    at += 4;
+    for (let i = 0; i < vl; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 1] = kl + vl + 6;
+    buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 3] = kl;
+    this.pos = at;
+    return true;
+  }
+
+  /**
+   * A message `{ 1: key, 2: { 3: value } }` — OTLP's `KeyValue` with an int `AnyValue` — for an
+   * ASCII key and an integer in [0, 2^31), as `asciiKeyStringValue`. False, nothing written, otherwise.
+   */
+  asciiKeySmallIntValue(field: number, key: string, value: number): boolean {
+    const kl = key.length;
+    if (kl > 112 || field >= 16 || !(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return false;
+    this.ensure(kl + 12);
+    const buf = this.buf;
+    const start = this.pos;
+    let at = start + 4;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    const valueAt = at;
+    buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
+    at += 2;
+    buf[at++] = (3 << 3) | WIRE_VARINT;
+    let v = value;
+    while (v > 127) {
+      buf[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[at++] = v;
+    buf[valueAt + 1] = at - valueAt - 2;
+    buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 1] = at - start - 2;
+    buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 3] = kl;
+    this.pos = at;
+    return true;
+  }
+
   /** A string field (written even when empty: callers skip optional empties themselves). */
   string(field: number, value: string): void {
-    this.tag(field, WIRE_LENGTH_DELIMITED);
     // Most keys and values are short ASCII: copying them by hand beats a native call per string.
     const n = value.length;
-    if (n < 128) {
-      this.ensure(n + 1);
-      const start = this.pos;
+    if (n < 128 && field < 16) {
+      this.ensure(n + 2);
       const buf = this.buf;
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
+      const start = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
         const c = value.charCodeAt(i);
-        if (c >= 0x80) {
-          ascii = false;
-          break;
-        }
-        buf[start + 1 + i] = c;
+        if (c >= 0x80) break;
+        buf[start + 2 + i] = c;
       }
-      if (ascii) {
-        buf[start] = n;
-        this.pos = start + 1 + n;
+      if (i === n) {
+        buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+        buf[start + 1] = n;
+        this.pos = start + 2 + n;
         return;
       }
     }
+    this.tag(field, WIRE_LENGTH_DELIMITED);
     const len = Buffer.byteLength(value, 'utf8');
     this.rawVarint32(len);
     this.ensure(len);
@@ -171,6 +264,8 @@ export class ProtoWriter {
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
+    const buf = this.buf;
+    const at = this.pos;
     // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
     const whole = Math.floor(ms);
     const frac = Math.round((ms - whole) * 1e6);
@@ -181,9 +276,16 @@ export class ProtoWriter {
     const carry = Math.floor(lo / 2 ** 32);
     lo -= carry * 2 ** 32;
     const hi = Math.floor(a / 2048) + carry;
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    // Byte by byte: writeUInt32LE's range checks cost more than the stores.
+    buf[at] = lo;
+    buf[at + 1] = lo >>> 8;
+    buf[at + 2] = lo >>> 16;
+    buf[at + 3] = lo >>> 24;
+    buf[at + 4] = hi;
+    buf[at + 5] = hi >>> 8;
+    buf[at + 6] = hi >>> 16;
+    buf[at + 7] = hi >>> 24;
+    this.pos = at + 8;
   }
 
   /** Starts a nested message; pass the result to `end`. */

@@ -40,6 +40,8 @@ export interface AttemptOutcome {
   retryAfterMs?: number;
   /** Accepted with a partial success (see `SendResult.rejected`). */
   rejected?: { spans: number; message: string };
+  /** The transport had written the whole payload out when this outcome came: it reads it no more. */
+  bodyWritten?: boolean;
 }
 
 /** What one `send` came to. */
@@ -58,14 +60,22 @@ export interface SendResult {
    * unreachable, or its deadline had passed): the drop reporter counts it without a warning.
    */
   atExit?: boolean;
+  /**
+   * The transport will not read the payload (nor the headroom before it) again: its memory may be
+   * reused. Set only when that is certain (one try, written out in full before the answer came).
+   */
+  payloadFree?: boolean;
 }
 
 /** Sends one payload with bounded retries: what exporters hold, whatever the transport. */
 export interface PayloadSender {
   /** The endpoint without credentials or query, for log lines. */
   readonly displayUrl: string;
-  /** Sends `payload` (uncompressed; the sender compresses if configured). Never rejects. */
-  send(payload: Buffer): Promise<SendResult>;
+  /**
+   * Sends `payload` (uncompressed; the sender compresses if configured). Never rejects. `headroom`:
+   * bytes just before `payload` in its memory that the sender may write its framing into.
+   */
+  send(payload: Buffer, headroom?: number): Promise<SendResult>;
   /** Stops retrying (a try in progress finishes) and closes idle connections. */
   shutdown(): void;
   /** The process is ending (see `Retrier.beginExit`). */
@@ -272,6 +282,8 @@ function droppedAtExit(attempts: number, status: number, reason: string): SendRe
 function result(outcome: AttemptOutcome, attempts: number): SendResult {
   const r: SendResult = { ok: outcome.ok, attempts, status: outcome.status, reason: outcome.ok ? '' : outcome.reason };
   if (outcome.rejected !== undefined) r.rejected = outcome.rejected;
+  // A failed earlier try may still hold the payload (a socket that is not yet closed): only a lone try counts.
+  if (attempts === 1 && outcome.bodyWritten === true) r.payloadFree = true;
   return r;
 }
 

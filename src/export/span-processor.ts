@@ -8,6 +8,17 @@ export type { SpanProcessor } from '../api/span-processor.js';
 export interface EncodedBatch {
   readonly count: number;
   readonly bytes: Buffer;
+  /**
+   * Bytes just before `bytes` in the same memory that belong to the batch too (0 when none): a
+   * transport may write its framing there (the gRPC message prefix) instead of copying the body.
+   */
+  readonly headroom?: number;
+  /**
+   * Gives the memory of `bytes` (and its headroom) back to the encoder for a later batch. Call it
+   * only once nothing reads it any more, the transport included; a batch never released is simply
+   * left to the GC.
+   */
+  readonly release?: () => void;
 }
 
 /**

@@ -4,6 +4,7 @@ import { splitHostPort } from '../../../src/agent/instrumentation.js';
 import { buildAgentSettings, InstrumentationRun } from '../../../src/agent/kit.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import { memoryTracer } from '../../helpers/instrumentation-context.js';
+import { AlwaysOffSampler } from '../../../src/sampling/sampler.js';
 
 // The `ctx` kit as the loader builds it (InstrumentationRun), checked on its own.
 function runWith(config: Partial<ReturnType<typeof defaultConfig>> = {}, onFailure?: (m: string) => void) {
@@ -40,6 +41,32 @@ t.test('startClientSpan: an instrumentation\'s own peerServices section override
   const child = plain.startClientSpan('GET', { component: 'x' }, remote);
   t.equal(child.parentSpanId, remote.spanId, 'a SpanContext parent (a redirect hop\'s) is the parent');
   t.equal(child.context().traceId, remote.traceId);
+});
+
+t.test('startClientSpan: a raw authority or origin is split into the same peer tags', async (t) => {
+  const { ctx } = runWith({ peerServices: { '::1:9000': 'v6-service' } });
+  const tagsOf = (peer: Parameters<typeof ctx.startClientSpan>[1]) => {
+    const { 'span.kind': _kind, component: _component, ...rest } = ctx.startClientSpan('GET', peer).tags;
+    return rest;
+  };
+  t.same(tagsOf({ component: 'http', authority: 'example.com:8080', defaultPort: 80 }), { 'peer.hostname': 'example.com', 'peer.port': 8080 });
+  t.same(tagsOf({ component: 'http', authority: 'example.com', defaultPort: 443 }), { 'peer.hostname': 'example.com', 'peer.port': 443 });
+  t.same(tagsOf({ component: 'http', authority: '[::1]:9000', defaultPort: 80 }), { 'peer.hostname': '::1', 'peer.port': 9000, 'peer.service': 'v6-service' });
+  t.same(tagsOf({ component: 'http', authority: '', defaultPort: 80 }), { 'peer.port': 80 }, 'no host: no peer.hostname');
+  t.same(tagsOf({ component: 'fetch', origin: 'https://[::1]' }), { 'peer.hostname': '::1', 'peer.port': 443 });
+  t.same(tagsOf({ component: 'fetch', origin: 'http://h.local:81/x' }), { 'peer.hostname': 'h.local', 'peer.port': 81 });
+  t.same(tagsOf({ component: 'fetch', origin: 'not an origin' }), {}, 'not an origin: no peer tags');
+  t.same(tagsOf({ component: 'x', hostname: 'given', port: 1, authority: 'other:2' }), { 'peer.hostname': 'given', 'peer.port': 1 }, 'hostname given: the authority is not read');
+});
+
+t.test('startClientSpan: an unsampled call never reads or parses its peer', async (t) => {
+  const { tracer } = memoryTracer({ sampler: new AlwaysOffSampler() });
+  const ctx = new InstrumentationRun('unsampled', {}, { tracer, settings: buildAgentSettings(defaultConfig()) }, {}).context('1.0.0');
+  let reads = 0;
+  const peer = { component: 'http', defaultPort: 80, get authority() { reads++; return 'example.com:8080'; } };
+  const span = ctx.startClientSpan('GET', peer);
+  t.equal(span.isRecording(), false);
+  t.equal(reads, 0, 'the authority was never read');
 });
 
 t.test('splitHostPort: names, IPv6, default and malformed ports', async (t) => {

@@ -121,6 +121,18 @@ t.test('the batch timer does not keep the process alive', async (t) => {
   await processor.shutdown();
 });
 
+t.test('a full batch is sent at the next turn of the loop (no timer tick), by an immediate that does not keep the process alive', async (t) => {
+  const exporter = new RecordingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxExportBatchSize: 3 });
+  const tracer = tracerWith(processor);
+  for (let i = 0; i < 3; i++) tracer.startSpan(`s${i}`).finish();
+  const soon = (processor as unknown as { soon: NodeJS.Immediate }).soon;
+  t.equal(soon.hasRef(), false);
+  await new Promise((r) => setImmediate(r));
+  t.same(exporter.batches, [['s0', 's1', 's2']], 'sent in the same check phase, before any timer');
+  await processor.shutdown();
+});
+
 /** An exporter that encodes spans as they finish (as OTLP/protobuf does) and records each batch's count. */
 class EncodingExporter extends RecordingExporter {
   readonly encodedBatches: number[] = [];

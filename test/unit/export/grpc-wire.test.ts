@@ -100,6 +100,28 @@ t.test('the request on the wire: path, content type, te, deadline, user agent, g
   t.same(gunzipSync(message!.bytes), payload);
 });
 
+t.test('with headroom before the message, the frame is written in place: same bytes on the wire', async (t) => {
+  const bodies: Buffer[] = [];
+  const server = await rawServer((stream, _headers, body) => {
+    bodies.push(body);
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(frameMessage(Buffer.alloc(0), false));
+  });
+  t.teardown(server.close);
+  const sender = new GrpcSender({ ...fast, url: server.url });
+  t.teardown(() => sender.shutdown());
+  const memory = Buffer.alloc(300_008, 0xaa);
+  const payload = memory.subarray(8).fill(0x42);
+  const result = await sender.send(payload, 8);
+  t.match(result, { ok: true, attempts: 1, payloadFree: true });
+  t.ok(bodies[0]!.equals(frameMessage(payload, false)), 'the frame the copying path would send');
+  t.same([...memory.subarray(0, 3)], [0xaa, 0xaa, 0xaa], 'only the five bytes before the message were written');
+  const plain = Buffer.from('no headroom');
+  t.match(await sender.send(plain), { ok: true, payloadFree: true });
+  t.ok(bodies[1]!.equals(frameMessage(plain, false)));
+});
+
 t.test('answers without a gRPC status, trailers-only errors, and a server that is not gRPC', async (t) => {
   let mode = 'http503';
   let calls = 0;

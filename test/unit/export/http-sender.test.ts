@@ -107,3 +107,22 @@ t.test('exports never run through wrappers of http.request, http.get or ClientRe
   await new Promise<void>((resolve) => httpModule.get(collector.zipkinUrl, (res) => res.resume().on('end', resolve)));
   t.ok(seen.includes('get'), 'the probe sees ordinary requests');
 });
+
+t.test('the payload is said to be free only when one try wrote it out in full (or a compressed copy went instead)', async (t) => {
+  const collector = await Collector.start();
+  t.teardown(() => collector.close());
+  const keepAlive = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(keepAlive));
+  const sender = new HttpSender({ ...fast, url: collector.zipkinUrl, contentType: 'application/json' });
+  const big = Buffer.from(JSON.stringify([{ traceId: 'a', id: 'b', name: 'x'.repeat(300_000), timestamp: 1, duration: 1 }]));
+  t.match(await sender.send(big), { ok: true, attempts: 1, payloadFree: true }, 'one try, written out before the answer');
+  collector.fault({ status: 500, times: 1 });
+  const retried = await sender.send(Buffer.from('[]'));
+  t.match(retried, { ok: true, attempts: 2 });
+  t.equal(retried.payloadFree, undefined, 'after a retry: not certain, so not free');
+  collector.fault({ status: 400 });
+  t.match(await sender.send(Buffer.from('[]')), { ok: false, attempts: 1, payloadFree: true }, 'a refusal after the body was written');
+  collector.fault(null);
+  const gz = new HttpSender({ ...fast, url: collector.zipkinUrl, contentType: 'application/json', compression: 'gzip' });
+  t.match(await gz.send(Buffer.from('[]')), { ok: true, payloadFree: true }, 'gzip: a compressed copy was sent');
+});
