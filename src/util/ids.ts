@@ -1,10 +1,16 @@
 import { isHexRange } from './hex.js';
-import { randomFillSync } from 'node:crypto';
 
 // Ids are cut from blocks of random bytes: one crypto call per POOL_BYTES bytes, and an id is kept as
 // (block, offset) rather than as text. The OTLP encoder copies its bytes; hex is made only when a
 // propagator, a log line or the user asks for it, once per block (a slice of the block's hex text).
 const POOL_BYTES = 4096;
+
+// crypto (~15 internal modules, 5-10 ms of CPU to load) is required when the first id is made, not at start.
+let randomFill = (bytes: Buffer): void => {
+  const { randomFillSync } = require('node:crypto') as typeof import('node:crypto');
+  randomFill = (b) => void randomFillSync(b);
+  randomFill(bytes);
+};
 
 /** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
 export class IdPool {
@@ -13,7 +19,7 @@ export class IdPool {
   private text: string | null = null;
 
   constructor() {
-    randomFillSync(this.bytes);
+    randomFill(this.bytes);
   }
 
   /** Whether `length` more bytes are left. */
