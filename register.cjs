@@ -14,8 +14,9 @@ try {
   process.stderr.write(`[tracing-agent] warn: could not start, the app runs untraced: ${err && err.message}\n`);
 }
 
-// The start path is one file (scripts/bundle-start.mjs, part of `npm run build`): one read and one compile
-// instead of ~70. Its modules are the same instances as the dist files they come from.
+// The start path is two files (scripts/bundle-start.mjs, part of `npm run build`): this one, start() and the
+// configuration, and the tracing half start() loads once tracing is on; one read and one compile each instead
+// of ~70. Their modules are the same instances as the dist files they come from.
 function startAgent() {
   try {
     return require('./dist/src/agent/start-bundle.js');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Build step (`npm run build`, after tsc): writes dist/src/agent/start-bundle.js, the one file
-// register.cjs loads, holding the compiled modules of the start path (configuration, tracer core,
-// hooks, the default OTLP/HTTP exporter, the http instrumentation that Node 20 patches at start).
+// Build step (`npm run build`, after tsc): writes the start path as two files of compiled modules.
+// dist/src/agent/start-bundle.js, which register.cjs loads: start() and the configuration, all the agent
+// loads with TRACING_ENABLED=false. dist/src/agent/tracing-bundle.js, which start() loads once tracing is
+// on: tracer core, hooks, the default OTLP/HTTP exporter, the http instrumentation Node 20 patches at start.
 //
 // Why: loading ~70 small files costs a resolve, a stat, a read and a compile each; one file costs one
 // of each (docs/performance.md, "Start-up"). Why not esbuild's bundle: each module here stays the very
@@ -24,8 +25,20 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
-const OUT = path.join(DIST, 'src', 'agent', 'start-bundle.js');
-const ENTRY = 'src/agent/start.js';
+const START = {
+  out: path.join(DIST, 'src', 'agent', 'start-bundle.js'),
+  entries: ['src/agent/start.js'],
+  exportsOf: 'src/agent/start.js',
+  // The configuration's own modules: instrumentations/index.js is read for the names, the code it loads is not.
+  only: /^(src\/agent\/start|src\/config\/[a-z-]+|src\/util\/[a-z-]+|src\/propagation\/names|instrumentations\/index)\.js$/,
+};
+// What start() requires once tracing is on (loadTracingModules in src/agent/start.ts).
+const TRACING = {
+  out: path.join(DIST, 'src', 'agent', 'tracing-bundle.js'),
+  entries: ['src/api/global.js', 'src/tracer.js', 'src/export/pipeline.js', 'src/propagation/factory.js', 'src/sampling/factory.js', 'src/agent/shutdown.js', 'src/agent/hooks.js'],
+  exportsOf: null,
+  only: /./,
+};
 
 // What stays a separate file: code the start path needs only for some configurations or apps. Held
 // here, a module not used costs little (its source is pre-parsed, never run), but every byte is read
@@ -48,13 +61,14 @@ function requiresOf(source) {
   return found;
 }
 
-function collect() {
+/** The modules reachable from `entries`, leaving out `skip` (held by the other bundle) and SEPARATE. */
+function collect({ entries, only }, skip) {
   const order = [];
   const seen = new Set();
   const visit = (rel) => {
     if (seen.has(rel)) return;
     seen.add(rel);
-    if (SEPARATE.some((re) => re.test(rel))) return;
+    if (skip.has(rel) || !only.test(rel) || SEPARATE.some((re) => re.test(rel))) return;
     const file = path.join(DIST, rel);
     if (!existsSync(file)) return;
     const source = readFileSync(file, 'utf8');
@@ -64,7 +78,7 @@ function collect() {
       if (!target.startsWith('..')) visit(target);
     }
   };
-  visit(ENTRY);
+  for (const entry of entries) visit(entry);
   return order;
 }
 
@@ -133,8 +147,7 @@ function requireFor(mod) {
 }
 `;
 
-function bundle() {
-  const modules = collect();
+function bundle({ out: OUT, exportsOf }, modules) {
   const lines = PRELUDE.split('\n');
   lines.pop();
   // Line map: bundle line (0-based) → [module index, line in its dist file], for the source map.
@@ -152,18 +165,19 @@ function bundle() {
     lines.push('});');
     map.push(null);
   });
-  const entry = modules.findIndex((m) => m.rel === ENTRY);
-  if (entry === -1) throw new Error(`bundle-start: ${ENTRY} not found; run tsc first`);
-  lines.push(`module.exports = Module._cache[path.join(DIST, ${JSON.stringify(ENTRY)})].exports;`);
+  if (exportsOf !== null) {
+    if (!modules.some((m) => m.rel === exportsOf)) throw new Error(`bundle-start: ${exportsOf} not found; run tsc first`);
+    lines.push(`module.exports = Module._cache[path.join(DIST, ${JSON.stringify(exportsOf)})].exports;`);
+  }
   lines.push(`//# sourceMappingURL=${path.basename(OUT)}.map`);
   writeFileSync(OUT, lines.join('\n') + '\n');
-  writeFileSync(`${OUT}.map`, JSON.stringify(sourceMap(modules, map)));
+  writeFileSync(`${OUT}.map`, JSON.stringify(sourceMap(OUT, modules, map)));
   return { modules: modules.length, bytes: Buffer.byteLength(lines.join('\n')) };
 }
 
 // Source map v3, one segment per line: bundle line → the same column 0 of the dist file's line. Each
 // dist file's own map (dist → .ts) is applied when it has one, so a mapped stack names the TypeScript.
-function sourceMap(modules, map) {
+function sourceMap(OUT, modules, map) {
   const sources = [];
   const sourceIndex = new Map();
   const tsMaps = modules.map(({ rel }) => readTsLineMap(path.join(DIST, rel)));
@@ -246,5 +260,11 @@ function decodeVlq(text) {
   return values;
 }
 
-const { modules, bytes } = bundle();
-if (process.argv.includes('--verbose')) console.log(`bundle-start: ${modules} modules, ${bytes} bytes → ${path.relative(ROOT, OUT)}`);
+// The tracing half first, so the start half stops where it begins.
+const tracingModules = collect(TRACING, new Set(START.entries));
+const startModules = collect(START, new Set(TRACING.entries));
+const held = new Set(startModules.map((m) => m.rel));
+for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules.filter((m) => !held.has(m.rel))]]) {
+  const { modules: count, bytes } = bundle(spec, modules);
+  if (process.argv.includes('--verbose')) console.log(`bundle-start: ${count} modules, ${bytes} bytes → ${path.relative(ROOT, spec.out)}`);
+}

@@ -11,6 +11,7 @@ import { cleanEnv, REGISTER, ROOT, runNode } from '../../helpers/run-node.js';
 // it), and every module of it is the one instance `require()` of its dist file gives, so the public API,
 // the instrumentations (separate files) and the agent share one global tracer, one registry, one log level.
 const BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'start-bundle.js');
+const TRACING_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'tracing-bundle.js');
 const dist = (rel: string): string => JSON.stringify(path.join(ROOT, 'dist', rel));
 
 t.test('register starts the agent from the bundle, whose modules are the dist files\' instances', async (t) => {
@@ -18,7 +19,7 @@ t.test('register starts the agent from the bundle, whose modules are the dist fi
     const entry = flag === '--import' ? REGISTER : REGISTER.replace(/\.mjs$/, '.cjs');
     const r = await runNode([flag, entry, '-e', `
       const bundle = ${JSON.stringify(BUNDLE)};
-      const fromBundle = require.cache[bundle] !== undefined;
+      const fromBundle = require.cache[bundle] !== undefined && require.cache[${JSON.stringify(TRACING_BUNDLE)}] !== undefined;
       // Files of the bundle, required by path as the public API and the instrumentations do.
       const { globalTracer } = require(${dist('src/api/global.js')});
       const api = require('@acme/tracing-agent');
@@ -31,6 +32,15 @@ t.test('register starts the agent from the bundle, whose modules are the dist fi
     t.same(JSON.parse(r.stdout.trim()), { fromBundle: true, recording: true, apiSees: true, watching: true }, `${flag}: one instance of each module`);
     t.equal(r.stderr, '', `${flag}: no warning`);
   }
+});
+
+t.test('with TRACING_ENABLED=false the tracing half is never read', async (t) => {
+  const r = await runNode(['--require', REGISTER.replace(/\.mjs$/, '.cjs'), '-e', `
+    const held = (file) => require.cache[file] !== undefined;
+    console.log(JSON.stringify({ start: held(${JSON.stringify(BUNDLE)}), tracing: held(${JSON.stringify(TRACING_BUNDLE)}), tracer: held(${dist('src/tracer.js')}) }));
+  `], { env: { TRACING_ENABLED: 'false' } });
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout.trim()), { start: true, tracing: false, tracer: false }, 'the configuration only');
 });
 
 t.test('a dist module the app loaded from its file before the agent started stays the one instance', async (t) => {
@@ -72,6 +82,7 @@ t.test('the published package holds the bundle and its map', async (t) => {
   const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
   t.ok(files.includes('dist/src/agent/start-bundle.js'), 'start-bundle.js is published');
   t.ok(files.includes('dist/src/agent/start-bundle.js.map'), 'its map is published');
+  t.ok(files.includes('dist/src/agent/tracing-bundle.js') && files.includes('dist/src/agent/tracing-bundle.js.map'), 'and the tracing half with its map');
   t.ok(files.includes('register.cjs') && files.includes('register.mjs'), 'with the register entries');
 });
 
