@@ -41,7 +41,7 @@ export { defaultGetter } from '../api/carrier.js';
 export { nowMs } from '../util/clock.js';
 // Context continuity for emitters whose events fire on later ticks (a request's body, a response).
 export type { Scope, ScopeManager } from '../api/scope-manager.js';
-export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
+export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, mayRunListeners, type ScopedEmitter } from '../scope/emitter-scope.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).

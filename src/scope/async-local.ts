@@ -48,8 +48,8 @@ export class AsyncLocalScopeManager implements ScopeManager {
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
-    // Already there (an event emitted synchronously inside the handler): no store switch at all.
-    if (contextStorage.getStore() === scope) return fn.apply(self, args as unknown[]);
+    // `run` itself skips the switch when the scope is already the store (an event emitted
+    // synchronously inside the handler): checking here too would read the store twice.
     return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
   }
 
