@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, mayRunListeners, recordError, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, scopeToEnter, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
@@ -44,25 +44,32 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
   const tracer = ctx.tracer;
   const options = ctx.options;
   const isSuppressed = ctx.isSuppressed;
+  // Guards its own code (installed with `ownGuard`): every event of every server comes through here.
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
     return function emitWithTrace(this: unknown, event: unknown, req?: unknown, res?: unknown): boolean {
       if (event !== 'request' || isSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
       const span = startServerSpan(tracer, options, protocol, req as TracedRequest, res as TracedResponse);
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const manager = tracer.scopeManager;
+      let scope: Scope | null = null;
       try {
-        if (manager.newScope === undefined || manager.callIn === undefined) {
-          // A scope manager of the user's own without re-entry: the handler is traced, later events are not.
+        if (manager.newScope !== undefined && manager.callIn !== undefined) {
+          scope = manager.newScope(span);
+          (req as TracedRequest)[EMITTER_SCOPE] = scope;
+          // The response's span is its scope's: one property added to it per request, not two.
+          (res as TracedResponse)[EMITTER_SCOPE] = scope;
+        } else {
           (res as TracedResponse)[SERVER_SPAN] = span;
-          const args = arguments;
-          const self = this;
-          return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
         }
-        const scope = manager.newScope(span);
-        (req as TracedRequest)[EMITTER_SCOPE] = scope;
-        // The response's span is its scope's: one property added to it per request, not two.
-        (res as TracedResponse)[EMITTER_SCOPE] = scope;
-        return manager.callIn(scope, original, this, arguments);
+      } catch {
+        return original.apply(this, arguments as unknown as unknown[]);
+      }
+      try {
+        if (scope !== null) return manager.callIn!(scope, original, this, arguments);
+        // A scope manager of the user's own without re-entry: the handler is traced, later events are not.
+        const args = arguments;
+        const self = this;
+        return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
       } catch (err) {
         recordError(span, err);
         throw err;
@@ -123,24 +130,34 @@ const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
  */
 export function makeResponseEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
+    // Guards its own code (installed with `ownGuard`): called on every event of every response.
     return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
-      const scope = this[EMITTER_SCOPE];
-      if (event === 'close') finishServerSpan(this, scope);
-      if (scope === undefined || !mayRunListeners(this, event)) return original.apply(this, arguments as unknown as unknown[]);
+      if (event === 'close') finishServerSpan(this);
+      const scope = scopeToEnter(this, event);
+      if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
   };
 }
 
-function finishServerSpan(res: TracedResponse, scope: Scope | undefined): void {
-  const span = scope !== undefined ? scope.span : res[SERVER_SPAN];
-  if (span === undefined || span.isFinished() || !span.isRecording()) return;
+function finishServerSpan(res: TracedResponse): void {
+  let span: Span | undefined;
+  try {
+    const scope = res[EMITTER_SCOPE];
+    span = scope !== undefined ? scope.span : res[SERVER_SPAN];
+    if (span === undefined || span.isFinished() || !span.isRecording()) return;
+  } catch {
+    return;
+  }
   try {
     tagServerResult(res, span);
   } catch {
     // Reading the response must never keep the span open or reach the app.
-  } finally {
+  }
+  try {
     span.finish();
+  } catch {
+    // Nor may finishing it.
   }
 }
 

@@ -31,12 +31,23 @@ export interface ScopedEmitter {
  */
 export function makeScopedEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
+    // Guards its own code (installed with `ownGuard`): called on every event of every instance.
     return function emitWithTrace(this: ScopedEmitter, event: unknown): boolean {
-      const scope = this[EMITTER_SCOPE];
-      if (scope === undefined || !mayRunListeners(this, event)) return original.apply(this, arguments as unknown as unknown[]);
+      const scope = scopeToEnter(this, event);
+      if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
   };
+}
+
+/** The scope `emitter`'s `event` is to run in; undefined for none (untraced, nobody listening, or anything odd). */
+export function scopeToEnter(emitter: ScopedEmitter, event: unknown): Scope | undefined {
+  try {
+    const scope = emitter[EMITTER_SCOPE];
+    return scope !== undefined && mayRunListeners(emitter, event) ? scope : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
