@@ -24,6 +24,8 @@ export function writeKeyValue(w: ProtoWriter, field: number, a: Attribute): void
 
 /** A `KeyValue` field straight from a tag (no `Attribute` object). */
 export function writeTag(w: ProtoWriter, field: number, key: string, v: TagValue): void {
+  // Most tags: a short ASCII key with a short ASCII string value, written in one go.
+  if (typeof v === 'string' ? w.asciiKeyStringValue(field, key, v) : typeof v === 'number' && w.asciiKeySmallIntValue(field, key, v)) return;
   const kv = w.begin(field);
   w.string(KEY_VALUE_KEY, key);
   // An array can sit among the tags of a span of ours written through the OpenTelemetry API.

@@ -137,6 +137,78 @@ export class ProtoWriter {
     this.pos += 4;
   }
 
+  /**
+   * A message `{ 1: key, 2: { 1: value } }` in field `field` — the shape of OTLP's `KeyValue` with a
+   * string `AnyValue` — when both strings are ASCII and the whole fits in one-byte lengths: one
+   * capacity check and no length placeholders. Returns false, having written nothing, otherwise.
+   */
+  asciiKeyStringValue(field: number, key: string, value: string): boolean {
+    const kl = key.length;
+    const vl = value.length;
+    // Lengths: inner value message vl + 2, whole message kl + vl + 6; all below 128.
+    if (kl + vl > 121 || field >= 16) return false;
+    this.ensure(kl + vl + 8);
+    const buf = this.buf;
+    const start = this.pos;
+    let at = start + 4;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[at + 1] = vl + 2;
+    buf[at + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[at + 3] = vl;
+    at += 4;
+    for (let i = 0; i < vl; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 1] = kl + vl + 6;
+    buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 3] = kl;
+    this.pos = at;
+    return true;
+  }
+
+  /**
+   * A message `{ 1: key, 2: { 3: value } }` — OTLP's `KeyValue` with an int `AnyValue` — for an
+   * ASCII key and an integer in [0, 2^31), as `asciiKeyStringValue`. False, nothing written, otherwise.
+   */
+  asciiKeySmallIntValue(field: number, key: string, value: number): boolean {
+    const kl = key.length;
+    if (kl > 112 || field >= 16 || !(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return false;
+    this.ensure(kl + 12);
+    const buf = this.buf;
+    const start = this.pos;
+    let at = start + 4;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      buf[at++] = c;
+    }
+    const valueAt = at;
+    buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
+    at += 2;
+    buf[at++] = (3 << 3) | WIRE_VARINT;
+    let v = value;
+    while (v > 127) {
+      buf[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[at++] = v;
+    buf[valueAt + 1] = at - valueAt - 2;
+    buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 1] = at - start - 2;
+    buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
+    buf[start + 3] = kl;
+    this.pos = at;
+    return true;
+  }
+
   /** A string field (written even when empty: callers skip optional empties themselves). */
   string(field: number, value: string): void {
     // Most keys and values are short ASCII: copying them by hand beats a native call per string.

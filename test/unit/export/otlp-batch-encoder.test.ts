@@ -130,3 +130,55 @@ t.test('a ratio sampler still decides from the new trace id', async (t) => {
   }
   t.equal(agree, 200, 'the sampler got each span\'s own trace id, and the decision follows it');
 });
+
+t.test('the one-pass attribute paths give the general encoder\'s bytes at every edge, and the official decoder reads the values back', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+  const Request = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+  const edges: Record<string, string | number | boolean> = {
+    '': '',
+    'empty.value': '',
+    ['k'.repeat(59)]: 'v'.repeat(62), // key + value = 121: the longest one-pass pair
+    ['k'.repeat(60)]: 'v'.repeat(62), // 122: one byte too long, general path
+    ['k'.repeat(128)]: 'long key',
+    'long.value': 'x'.repeat(100_000),
+    'ascii.then.accent': 'abcdé',
+    'é.key': 'ascii value',
+    'emoji': 'trace 🚀',
+    'lone.high.surrogate': 'a\ud800b',
+    'lone.low.surrogate': '\udc00',
+    'del.char': '\u007f',
+    'latin1.char': '\u0080',
+    'int.zero': 0,
+    'int.127': 127,
+    'int.128': 128,
+    'int.max31': 0x7fffffff,
+    'int.2^31': 0x80000000,
+    'int.negative': -1,
+    'int.negative.zero': -0,
+    'int.large': 2 ** 53 - 1,
+    'double': 1.5,
+    'nan': NaN,
+    'infinity': Infinity,
+    'bool': false,
+    ['k'.repeat(112)]: 0x7fffffff, // the longest key of the one-pass int path
+    ['k'.repeat(113)]: 0x7fffffff,
+  };
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  const span = tracer.startSpan('edges', { tags: edges });
+  span.finish();
+  const spans = [...memory.getFinishedSpans()];
+  const resource = buildResource({ 'service.name': 'shop' });
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  encoder.append(spans[0]!);
+  const bytes = encoder.seal().bytes;
+  t.ok(bytes.equals(new OtlpProtobufEncoder().encode([mapSpan(spans[0]!, { exportBaggage: false })], resource)), 'identical bytes');
+  const decoded = Request.toObject(Request.decode(bytes), { longs: Number, defaults: false }).resourceSpans[0].scopeSpans[0].spans[0];
+  const values = new Map<string, unknown>(decoded.attributes.map((a: { key?: string; value: Record<string, unknown> }) => [a.key ?? '', Object.values(a.value)[0] ?? '']));
+  for (const [key, value] of Object.entries(edges)) {
+    const expected = typeof value === 'string' ? Buffer.from(value, 'utf8').toString('utf8') : Object.is(value, -0) ? 0 : value;
+    if (typeof value === 'number' && !Number.isFinite(value)) t.ok(Number.isNaN(value) ? Number.isNaN(values.get(key)) : values.get(key) === value, `${key.slice(0, 20)}: ${value}`);
+    else t.same(values.get(key), expected, `${key.slice(0, 20) || '(empty key)'} read back`);
+  }
+});
