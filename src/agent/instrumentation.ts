@@ -44,6 +44,8 @@ export { nowMs } from '../util/clock.js';
 // Context continuity for emitters whose events fire on later ticks (a request's body, a response).
 export type { Scope, ScopeManager } from '../api/scope-manager.js';
 export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, scopeToEnter, type ScopedEmitter } from '../scope/emitter-scope.js';
+// For a bridge to another context API: its record kept beside the active span in the agent's one store.
+export { scopeAttachments, type ScopeAttachments } from '../scope/async-local.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).
