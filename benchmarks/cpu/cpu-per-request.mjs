@@ -188,11 +188,11 @@ for (const node of nodes) {
 console.log('');
 
 // Issue 20's CPU targets, per line and build: differences taken within a round, then the median.
-const perRound = (a, b) => {
+const perRound = (a, b, of = (x, y) => x.cpuUsPerReq - y.cpuUsPerReq) => {
   if (!a || !b) return null;
   const ra = results.get(a);
   const rb = results.get(b);
-  return median(ra.map((r, i) => r.cpuUsPerReq - rb[i].cpuUsPerReq));
+  return median(ra.map((r, i) => of(r, rb[i])));
 };
 const targetRows = [];
 for (const node of nodes) {
@@ -205,6 +205,8 @@ for (const node of nodes) {
       nodeMajor: majorOf(version),
       unsampledOverNone: perRound(unsampled, none),
       sampledOverUnsampled: perRound(find('otlp'), unsampled),
+      // Latency at a fixed offered rate, open loop: not the queueing of a saturated server.
+      p99Ratio: perRound(find('otlp'), none, (x, y) => x.p99 / y.p99),
     });
     targetRows.push({ version, build: buildLabel.get(agent), targets: judged });
   }
@@ -212,11 +214,12 @@ for (const node of nodes) {
 const fmtUs = (x) => (x == null ? '—' : `${x >= 0 ? '+' : ''}${x.toFixed(1)} µs`);
 console.log('Targets (issue 20; per-round differences, median):');
 console.log('');
-console.log('| Node | build | sampled + OTLP over unsampled | goal | met | unsampled over no agent | goal | met |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| Node | build | sampled + OTLP over unsampled | goal | met | unsampled over no agent | goal | met | sampled + OTLP p99 × no agent | goal | met |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of targetRows) {
-  const [span, unsampled] = r.targets;
-  console.log(`| ${r.version} | ${r.build} | ${fmtUs(span.value)} | ${span.goal} | ${span.met} | ${fmtUs(unsampled.value)} | ${unsampled.goal} | ${unsampled.met} |`);
+  const [span, unsampled, p99] = r.targets;
+  console.log(`| ${r.version} | ${r.build} | ${fmtUs(span.value)} | ${span.goal} | ${span.met} | ${fmtUs(unsampled.value)} | ${unsampled.goal} | ${unsampled.met} | ` +
+    `${p99.value == null ? '—' : p99.value.toFixed(2)} | ${p99.goal} | ${p99.met} |`);
 }
 console.log('');
 console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} MB`);

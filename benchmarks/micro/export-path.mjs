@@ -3,8 +3,12 @@
 // (seven tags). Each sample is a fresh child process that finishes --spans spans in chunks of 500
 // (a macrotask between chunks, so batches leave as they would under load) through the real OTLP
 // pipeline (batch processor + OTLP/protobuf exporter) to a sink in this process, then flushes.
+// Spans are finished as fast as the process can, far faster than batches leave: the queue holds most
+// of the sample's batches at once (a burst). --rate N finishes N spans a second instead, in chunks of
+// 50 on a timer: a server's steady state, where each batch leaves long before the next one is full
+// (the CPU then includes the idle loop's wake-ups, the same for every build).
 // Builds alternate sample by sample; medians.
-// Usage: node benchmarks/micro/export-path.mjs [--spans 200000] [--rounds 5] --agents /build/a,/build/b
+// Usage: node benchmarks/micro/export-path.mjs [--spans 200000] [--rounds 5] [--rate 20000] --agents /build/a,/build/b
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
@@ -18,6 +22,7 @@ const arg = (name, fallback) => {
 };
 const spans = Number(arg('spans', '200000'));
 const rounds = Number(arg('rounds', '5'));
+const rate = Number(arg('rate', '0'));
 const agents = arg('agents', path.resolve(here, '..', '..')).split(',').map((p) => path.resolve(p));
 
 if (process.argv.includes('--child')) {
@@ -38,9 +43,10 @@ if (process.argv.includes('--child')) {
   const hold = setInterval(() => {}, 1000);
   const startCpu = process.cpuUsage();
   let made = 0;
+  const chunkSize = rate > 0 ? 50 : 500;
   await new Promise((resolve) => {
     const chunk = () => {
-      for (let i = 0; i < 500 && made < spans; i++, made++) {
+      for (let i = 0; i < chunkSize && made < spans; i++, made++) {
         const span = tracer.startSpan('GET /orders/:id');
         span.setTag('span.kind', 'server');
         span.setTag('component', 'http');
@@ -51,8 +57,9 @@ if (process.argv.includes('--child')) {
         span.setTag('http.status_code', 200);
         span.finish();
       }
-      if (made < spans) setImmediate(chunk);
-      else resolve();
+      if (made >= spans) resolve();
+      else if (rate > 0) setTimeout(chunk, (chunkSize * 1000) / rate);
+      else setImmediate(chunk);
     };
     chunk();
   });
@@ -75,14 +82,14 @@ const samples = new Map(agents.map((a) => [a, []]));
 for (let round = 0; round < rounds; round++) {
   for (const root of round % 2 === 0 ? agents : [...agents].reverse()) {
     const out = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [fileURLToPath(import.meta.url), '--child', '--root', root, '--url', url, '--spans', String(spans)], { env: { ...process.env, TRACING_LOG_LEVEL: 'error' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(JSON.parse(stdout))));
+      execFile(process.execPath, [fileURLToPath(import.meta.url), '--child', '--root', root, '--url', url, '--spans', String(spans), '--rate', String(rate)], { env: { ...process.env, TRACING_LOG_LEVEL: 'error' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(JSON.parse(stdout))));
     });
     samples.get(root).push(out);
   }
 }
 sink.close();
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`${spans} spans per sample, ${rounds} rounds alternating, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(`${spans} spans per sample${rate > 0 ? ` at ${rate} a second` : ' (a burst)'}, ${rounds} rounds alternating, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
 console.log('');
 console.log('| build | CPU µs per exported span (median) | samples | peak RSS MB (median) |');
 console.log('|---|---:|---|---:|');

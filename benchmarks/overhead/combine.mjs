@@ -125,11 +125,14 @@ export function cpuRowsTable(cpu) {
 
 /** cpu-per-request's CPU targets, one row per Node line and build. */
 export function cpuTargetsTable(cpu) {
-  const out = ['| Node | build | sampled + OTLP over unsampled | goal | met | unsampled over no agent | goal | met |', '|---|---|---|---|---|---|---|---|'];
+  const withP99 = cpu.targets.some((r) => r.targets[2]);
+  const out = [`| Node | build | sampled + OTLP over unsampled | goal | met | unsampled over no agent | goal | met |${withP99 ? ' sampled + OTLP p99 × no agent | goal | met |' : ''}`,
+    `|---|---|---|---|---|---|---|---|${withP99 ? '---|---|---|' : ''}`];
   for (const r of cpu.targets) {
-    const [span, unsampled] = r.targets;
+    const [span, unsampled, p99] = r.targets;
     const us = (v) => (v == null ? '—' : `${signed(v)} µs`);
-    out.push(`| ${r.version} | ${r.build} | ${us(span.value)} | ${span.goal} | ${span.met} | ${us(unsampled.value)} | ${unsampled.goal} | ${unsampled.met} |`);
+    const p99Cells = !withP99 ? '' : p99 ? ` ${fixed(p99.value, 2)} | ${p99.goal} | ${p99.met} |` : ' — | — | — |';
+    out.push(`| ${r.version} | ${r.build} | ${us(span.value)} | ${span.goal} | ${span.met} | ${us(unsampled.value)} | ${unsampled.goal} | ${unsampled.met} |${p99Cells}`);
   }
   return out.join('\n');
 }

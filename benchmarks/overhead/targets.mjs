@@ -25,11 +25,20 @@ export function verdict({ value, valid = true, atMost, atLeast }) {
 }
 
 /**
- * The two CPU targets from CPU µs per request of no agent, ours unsampled and ours sampled + export
- * (medians, or per-round differences already reduced to a median). Used as is by cpu-per-request.
+ * The CPU targets from CPU µs per request of no agent, ours unsampled and ours sampled + export
+ * (per-round differences already reduced to a median), and, when given, the p99 target from the
+ * sampled + export p99 × no agent's. Used as is by cpu-per-request.
  */
-export function cpuTargets({ nodeMajor, unsampledOverNone, sampledOverUnsampled, valid = true }) {
+export function cpuTargets({ nodeMajor, unsampledOverNone, sampledOverUnsampled, p99Ratio, valid = true }) {
   const unsampledGoal = unsampledMaxUs(nodeMajor);
+  const p99 = p99Ratio === undefined ? [] : [{
+    id: 'p99',
+    target: 'sampled + export: p99 latency × no agent',
+    goal: `≤ ${P99_MAX_RATIO.toFixed(1)}`,
+    unit: '×',
+    value: p99Ratio,
+    met: verdict({ value: p99Ratio, valid, atMost: P99_MAX_RATIO }),
+  }];
   return [
     {
       id: 'cpu-exported-span',
@@ -47,6 +56,7 @@ export function cpuTargets({ nodeMajor, unsampledOverNone, sampledOverUnsampled,
       value: unsampledOverNone,
       met: verdict({ value: unsampledOverNone, valid, atMost: unsampledGoal }),
     },
+    ...p99,
   ];
 }
 

@@ -48,4 +48,6 @@ test('cpu-per-request builds side by side with the added CPU over no agent of ea
   assert.equal(lines[2], '| v24 | no agent | 21.0 (20.0, 22.0, 21.0) | (same run) |  | 1.0 | 60 |');
   assert.equal(lines[3], '| v24 | unsampled | 25.0 (25.0, 24.0, 26.0) | 22.0 (22.0, 21.0, 23.0) | +4.0 → +1.0 | 1.0 / 1.0 | 60 / 60 |');
   assert.equal(lines.at(-1), '| v24 | new | — | ≤ +2 µs | not measured | +1.0 µs | ≤ +1 µs (Node 24+) | yes |');
+  cpu.targets[0].targets.push({ value: 1.25, goal: '≤ 1.2', met: 'no' });
+  assert.equal(cpuTable(cpu).split('\n').at(-1), '| v24 | new | — | ≤ +2 µs | not measured | +1.0 µs | ≤ +1 µs (Node 24+) | yes | 1.25 | ≤ 1.2 | no |');
 });

@@ -38,6 +38,14 @@ test('cpuTargets judges the exported span against unsampled and unsampled agains
   assert.match(unsampled.goal, /≤ \+1 µs/);
   const [, on20] = cpuTargets({ nodeMajor: 20, sampledOverUnsampled: 2.5, unsampledOverNone: 1.4 });
   assert.equal(on20.met, 'yes');
+  assert.equal(cpuTargets({ nodeMajor: 20, sampledOverUnsampled: 1, unsampledOverNone: 1 }).length, 2);
+});
+
+test('cpuTargets adds the p99 target when a p99 ratio is given', () => {
+  const [, , p99] = cpuTargets({ nodeMajor: 24, sampledOverUnsampled: 1, unsampledOverNone: 1, p99Ratio: 1.3 });
+  assert.equal(p99.met, 'no');
+  assert.equal(cpuTargets({ nodeMajor: 24, sampledOverUnsampled: 1, unsampledOverNone: 1, p99Ratio: 1.15 })[2].met, 'yes');
+  assert.equal(cpuTargets({ nodeMajor: 24, sampledOverUnsampled: 1, unsampledOverNone: 1, p99Ratio: null })[2].met, 'not measured');
 });
 
 test('judgeTargets reads ours for the verdict and lists the before build and the peers beside it', () => {

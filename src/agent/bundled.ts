@@ -1,5 +1,5 @@
 import * as dc from 'node:diagnostics_channel';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs';
 import * as path from 'node:path';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
@@ -119,8 +119,11 @@ export function inlinedPackages(source: string, candidates: Iterable<string> = O
 
 async function scan(registry: InstrumentationRegistry, main: string): Promise<void> {
   try {
-    if (published || (await stat(main)).size > MAX_SCAN_BYTES) return;
-    const source = await readFile(main, 'utf8');
+    // fs's callbacks, not fs/promises: that module alone costs ~3 ms to load, and nothing else here needs it.
+    if (published) return;
+    const size = await new Promise<number>((resolve, reject) => stat(main, (err, s) => (err ? reject(err) : resolve(s.size))));
+    if (published || size > MAX_SCAN_BYTES) return;
+    const source = await new Promise<string>((resolve, reject) => readFile(main, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
     if (published || source.includes(CHANNEL)) return;
     const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
     const { packages: inlined, bundler } = inlinedPackages(source, enabled);

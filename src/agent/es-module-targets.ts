@@ -8,21 +8,35 @@ type PackageJson = { type?: unknown; main?: unknown; exports?: unknown };
 // Conditions Node's ES-module resolver matches (`import`), in the order a package lists them.
 const IMPORT_CONDITIONS = new Set(['import', 'module-sync', 'node', 'default']);
 
+/** How deep imports of a package's ES-module files (`import 'graphql/index.mjs'`) are caught. */
+export interface EsModuleTargetOptions {
+  /**
+   * True where no in-thread resolve hook can start the import hook on the first such import (Node
+   * without `module.registerHooks`): then a file target with an `.mjs` twin counts too, as the
+   * only way to trace apps that import those files directly. False: only what `import '<package>'`
+   * loads decides, and a deep import of an ES-module file starts the hook when it happens.
+   */
+  deepImportsAtStart: boolean;
+}
+
 /**
  * The first target an ES-module importer would get as ES-module code, which only an import hook can
- * patch (a package that is ES-module only, or that ships an ES-module build next to its CommonJS
- * one), or null. Only packages installed where the app looks (`node_modules` of the main script's
+ * patch (a package that is ES-module only, or whose `import` condition loads its ES-module build), or
+ * null. Decided from what Node's resolver loads for `import '<package>'` (`exports`' import/default
+ * conditions, else `main` with `type`), not from which files exist: graphql 16 ships `.mjs` twins but
+ * has no `exports` and `main: "index"`, so `import 'graphql'` loads its CommonJS build, which is patched
+ * without a hook. Only packages installed where the app looks (`node_modules` of the main script's
  * folder and the working directory, and their parents, pnpm's hoisted store included) count: the
  * loader hook, a whole thread on Node 20, is started for the app's packages, not for every package an
  * instrumentation could target. A CommonJS package imported from an ES module is patched without it
  * (`Module._load`, see hooks-load.ts), a built-in at start.
  */
-export function firstEsModuleTarget(targets: readonly HookTarget[]): HookTarget | null {
+export function firstEsModuleTarget(targets: readonly HookTarget[], options: EsModuleTargetOptions = { deepImportsAtStart: true }): HookTarget | null {
   let dirs: string[] | null = null;
   for (const target of targets) {
     if (target.esModule === false || isBuiltin(target.name)) continue;
     dirs ??= nodeModulesDirs();
-    if (loadsAsEsModule(target, dirs)) return target;
+    if (loadsAsEsModule(target, dirs, options.deepImportsAtStart)) return target;
   }
   return null;
 }
@@ -56,13 +70,17 @@ function nodeModulesDirs(): string[] {
   return found;
 }
 
-function loadsAsEsModule(target: HookTarget, dirs: readonly string[]): boolean {
+function loadsAsEsModule(target: HookTarget, dirs: readonly string[], deepImports: boolean): boolean {
   for (const dir of dirs) {
     const root = path.join(dir, ...target.name.split('/'));
     const pkg = readJson(path.join(root, 'package.json'));
     if (pkg === null) continue;
     if (target.esModule !== undefined) return target.esModule;
-    return target.subpath === '' ? entryIsEsModule(pkg) : fileIsEsModule(root, target.subpath);
+    if (target.subpath === '') return entryIsEsModule(pkg);
+    // A file inside the package is reached as ES-module code when importing the package loads ES-module
+    // code and the file is such code (@graphql-tools/executor's esm/ build), or, where a deep import
+    // cannot be caught later, when the file has an `.mjs` twin.
+    return (deepImports || entryIsEsModule(pkg)) && fileIsEsModule(root, target.subpath);
   }
   return false;
 }
@@ -91,6 +109,14 @@ function importEntry(exports: unknown): string | null {
     if (found !== null) return found;
   }
   return null;
+}
+
+/**
+ * True when one of `subpaths` (file targets of the package at `basedir`) is ES-module code for importers
+ * (an `.mjs` twin or `"type": "module"`): a deep import of the package's ES-module build reaches it.
+ */
+export function hasEsModuleFileTarget(basedir: string, subpaths: readonly string[]): boolean {
+  return subpaths.some((subpath) => fileIsEsModule(basedir, subpath));
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError, log } from '../util/log.js';
-import { firstEsModuleTarget } from './es-module-targets.js';
+import { firstEsModuleTarget, hasEsModuleFileTarget } from './es-module-targets.js';
 import { hookCommonJsImports } from './hooks-load.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
@@ -40,14 +40,19 @@ interface SyncHooksModule {
  */
 export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
   let hook: ImportHook | null = null;
-  const needed = firstEsModuleTarget(targets);
+  const canWatch = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
+  const needed = firstEsModuleTarget(targets, { deepImportsAtStart: !canWatch });
   if (needed !== null) {
     log.debug(`${describe(needed)} loads as an ES module: the import hook is needed`);
     hook = installImportHook(registry, targets);
     return hook;
   }
   hookCommonJsImports(registry);
-  const watching = watchBuiltinImports(registry);
+  const watching = watchBuiltinImports(registry, (url) => {
+    if (hook !== null) return;
+    log.debug(`${url} is an ES module of an instrumented package: the import hook is installed now, for the imports that follow`);
+    hook = installImportHook(registry, registry.hookTargets());
+  });
   if (!watching) patchBuiltins(registry, targets);
   // A disabled instrumentation's wraps are undone: ES-module importers of built-ins see that too.
   registry.onDisable(() => nodeModule.syncBuiltinESMExports());
@@ -67,6 +72,26 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
   };
 }
 
+/**
+ * An ES-module file (`.mjs`, or `format: module`) inside a package whose targeted files have ES-module
+ * twins the import would reach next (graphql's `index.mjs` imports `execution/execute.mjs`). Not a package
+ * whose ES-module entry only wraps its CommonJS code (pg's `esm/index.mjs`): that code is patched without
+ * a hook. Answered once per package folder.
+ */
+function isEsModuleOfTarget(registry: InstrumentationRegistry, resolved: Resolved, answers: Map<string, boolean>): boolean {
+  if (!registry.hasFileTargets() || !resolved.url.includes('/node_modules/')) return false;
+  if (resolved.format !== 'module' && !resolved.url.endsWith('.mjs')) return false;
+  const parts = splitPackagePath(fileURLToPath(resolved.url));
+  if (parts === null) return false;
+  let answer = answers.get(parts.basedir);
+  if (answer === undefined) {
+    const subpaths = registry.hookTargets().filter((t) => t.name === parts.name && t.subpath !== '').map((t) => t.subpath);
+    answer = subpaths.length > 0 && hasEsModuleFileTarget(parts.basedir, subpaths);
+    answers.set(parts.basedir, answer);
+  }
+  return answer;
+}
+
 function describe(t: HookTarget): string {
   return t.subpath ? `${t.name}/${t.subpath}` : t.name;
 }
@@ -77,12 +102,24 @@ function describe(t: HookTarget): string {
  * `import` and `require` alike, before Node builds its ES-module exports: `https` (and `tls` with it,
  * ~30 ms of CPU on Node 24) is loaded only by apps that use it. Returns false where the API is missing.
  */
-function watchBuiltinImports(registry: InstrumentationRegistry): boolean {
+function watchBuiltinImports(registry: InstrumentationRegistry, onEsModuleOfTarget: (url: string) => void): boolean {
   const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
   if (typeof registerHooks !== 'function') return false;
   let patching = false;
+  let hooked = false;
+  const answers = new Map<string, boolean>();
   const resolve: ResolveHook = (specifier, context, next) => {
     const resolved = next(specifier, context);
+    // A deep import of an instrumented package's ES-module build (`import 'graphql/index.mjs'`): the files
+    // it imports next are the targets, so the import hook is started now, before they resolve.
+    if (!hooked && resolved.url.startsWith('file:') && isEsModuleOfTarget(registry, resolved, answers)) {
+      hooked = true;
+      try {
+        onEsModuleOfTarget(resolved.url);
+      } catch (err) {
+        log.debug(`could not start the import hook: ${describeError(err)}`);
+      }
+    }
     if (!patching && resolved.url.startsWith('node:')) {
       const name = resolved.url.slice(5);
       if (registry.hasTarget(name, '')) {

@@ -15,6 +15,7 @@ type Modules = {
 };
 
 function loadTracingModules(): Modules {
+  loadTracingBundle();
   return {
     global: require('../api/global.js'),
     tracer: require('../tracer.js'),
@@ -24,6 +25,20 @@ function loadTracingModules(): Modules {
     shutdown: require('./shutdown.js'),
     hooks: require('./hooks.js'),
   };
+}
+
+/**
+ * The modules below as one file, when the build wrote it (scripts/bundle-start.mjs): each registers
+ * itself under its own dist file name, so the requires that follow get it without a resolve, read and
+ * compile per file. Loaded here, not by register: with TRACING_ENABLED=false it is never read.
+ */
+function loadTracingBundle(): void {
+  try {
+    require('./tracing-bundle.js');
+  } catch (err) {
+    // A build without the bundle step (tsc alone): the same modules, file by file.
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes('tracing-bundle.js')) throw err;
+  }
 }
 
 let started: Tracer | null = null;

@@ -135,7 +135,8 @@ export class HttpSender implements PayloadSender {
         });
         req.on('response', (res) => {
           const status = res.statusCode ?? 0;
-          const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+          // Only a retryable answer's delay matters; `headers` is built on first access, so a 200 skips it.
+          const retryAfterMs = status === 429 || status >= 500 ? parseRetryAfter(res.headers['retry-after']) : 0;
           const settle = (): void => {
             cutOff.removeEventListener('abort', onCutOff);
             const ok = status >= 200 && status < 300;

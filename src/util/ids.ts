@@ -1,5 +1,4 @@
 import { isHexRange } from './hex.js';
-import { randomFillSync } from 'node:crypto';
 
 // Ids are cut from blocks of random bytes: one crypto call per POOL_BYTES bytes, and an id is kept as
 // (block, offset) rather than as text. The OTLP encoder copies its bytes; hex is made only when a
@@ -9,6 +8,13 @@ import { randomFillSync } from 'node:crypto';
 // at 16 KiB it is ~12 ns, and a block still living (with its hex text) holds 48 KiB at most.
 const POOL_BYTES = 16384;
 
+// crypto (~15 internal modules, 5-10 ms of CPU to load) is required when the first id is made, not at start.
+let randomFill = (bytes: Buffer): void => {
+  const { randomFillSync } = require('node:crypto') as typeof import('node:crypto');
+  randomFill = (b) => void randomFillSync(b);
+  randomFill(bytes);
+};
+
 /** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
 export class IdPool {
   readonly bytes: Buffer = Buffer.allocUnsafe(POOL_BYTES);
@@ -16,7 +22,7 @@ export class IdPool {
   private text: string | null = null;
 
   constructor() {
-    randomFillSync(this.bytes);
+    randomFill(this.bytes);
   }
 
   /** Whether `length` more bytes are left. */

@@ -6,7 +6,7 @@
 // Runs under every Node line (scripts/test-node-lines.mjs runs this folder).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -188,3 +188,40 @@ t.test('an installed package whose import loads ES-module code (@graphql-tools/e
   if (HOOK_MODE === 'async') t.equal(r.register.length, 1, 'module.register is called once');
   else t.same(r.register, [], 'module.register is never called');
 });
+
+// graphql 16 ships `.mjs` twins of its files but has no `exports` and `main: "index"`: `import 'graphql'`
+// loads its CommonJS build, patched without a hook. Where an in-thread resolve hook exists
+// (module.registerHooks), a deep import of its ES-module build (`graphql/index.mjs`) starts the import
+// hook then, for the files it imports; where it does not (Node 20), only the hook at start can catch such
+// an import, so an app with graphql installed still gets it at start there.
+const GRAPHQL_APP = `
+  const graphql = await import(process.env.GRAPHQL_ENTRY);
+  const schema = graphql.buildSchema('type Query { hello: String }');
+  const result = await graphql.graphql({ schema, source: 'query Hi { hello }', rootValue: { hello: () => 'world' } });
+  console.log(JSON.stringify(result.data));
+`;
+const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
+
+for (const entry of ['graphql', 'graphql/index.mjs']) {
+  t.test(`an ES-module app with graphql 16 installed, importing ${entry}: traced, with the import hook only where it is needed`, async (t) => {
+    const dir = appFolder(t, ['graphql']);
+    writeFileSync(path.join(dir, 'graphql-app.mjs'), GRAPHQL_APP);
+    const r = await run(dir, ['--import', REGISTER, 'graphql-app.mjs'], { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json', GRAPHQL_ENTRY: entry });
+    t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
+    t.equal(r.stdout.trim().split('\n')[0], '{"hello":"world"}', 'graphql answers');
+    const spans = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { name: string; attributes: Record<string, unknown> });
+    t.ok(spans.some((s) => s.attributes['component'] === 'graphql' && s.attributes['graphql.operation.name'] === 'Hi'), 'the operation is traced');
+    if (!LAZY_LINE) {
+      t.equal(hookMode(r.stderr), HOOK_MODE, `no in-thread resolve hook on ${process.version}: the ${HOOK_MODE} hook at start`);
+      return;
+    }
+    t.equal(hookMode(r.stderr), 'lazy', 'no import hook at start: import \'graphql\' loads CommonJS code');
+    if (entry === 'graphql') {
+      t.equal(r.iitmLoaded, false, 'import-in-the-middle is never loaded');
+      t.same(r.register, [], 'module.register is never called');
+    } else {
+      t.match(r.stderr, /debug: file:\/\/\S*\/graphql\/index\.mjs is an ES module of an instrumented package: the import hook is installed now/, 'the deep import starts the hook');
+      t.equal(r.iitmLoaded, true, 'import-in-the-middle is loaded then');
+    }
+  });
+}

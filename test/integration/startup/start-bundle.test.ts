@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { SourceMap } from 'node:module';
+import * as path from 'node:path';
+import t from 'tap';
+import { cleanEnv, REGISTER, ROOT, runNode } from '../../helpers/run-node.js';
+
+// The start path is one generated file (scripts/bundle-start.mjs, run by `npm run build`): register loads
+// it instead of ~70 files. What users rely on: the agent behaves as before (the whole suite runs through
+// it), and every module of it is the one instance `require()` of its dist file gives, so the public API,
+// the instrumentations (separate files) and the agent share one global tracer, one registry, one log level.
+const BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'start-bundle.js');
+const TRACING_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'tracing-bundle.js');
+const dist = (rel: string): string => JSON.stringify(path.join(ROOT, 'dist', rel));
+
+t.test('register starts the agent from the bundle, whose modules are the dist files\' instances', async (t) => {
+  for (const flag of ['--import', '--require']) {
+    const entry = flag === '--import' ? REGISTER : REGISTER.replace(/\.mjs$/, '.cjs');
+    const r = await runNode([flag, entry, '-e', `
+      const bundle = ${JSON.stringify(BUNDLE)};
+      const fromBundle = require.cache[bundle] !== undefined && require.cache[${JSON.stringify(TRACING_BUNDLE)}] !== undefined;
+      // Files of the bundle, required by path as the public API and the instrumentations do.
+      const { globalTracer } = require(${dist('src/api/global.js')});
+      const api = require('@acme/tracing-agent');
+      const span = globalTracer().startSpan('x');
+      // A second instance of the registry would watch nothing: it was never activated.
+      const watching = require(${dist('src/agent/registry.js')}).registry.hookTargets().length > 0;
+      console.log(JSON.stringify({ fromBundle, recording: span.isRecording(), apiSees: api.globalTracer().startSpan('y').isRecording(), watching }));
+    `], { env: { TRACING_EXPORTER: 'none' } });
+    t.equal(r.code, 0, r.stderr);
+    t.same(JSON.parse(r.stdout.trim()), { fromBundle: true, recording: true, apiSees: true, watching: true }, `${flag}: one instance of each module`);
+    t.equal(r.stderr, '', `${flag}: no warning`);
+  }
+});
+
+t.test('with TRACING_ENABLED=false the tracing half is never read', async (t) => {
+  const r = await runNode(['--require', REGISTER.replace(/\.mjs$/, '.cjs'), '-e', `
+    const held = (file) => require.cache[file] !== undefined;
+    console.log(JSON.stringify({ start: held(${JSON.stringify(BUNDLE)}), tracing: held(${JSON.stringify(TRACING_BUNDLE)}), tracer: held(${dist('src/tracer.js')}) }));
+  `], { env: { TRACING_ENABLED: 'false' } });
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout.trim()), { start: true, tracing: false, tracer: false }, 'the configuration only');
+});
+
+t.test('a dist module the app loaded from its file before the agent started stays the one instance', async (t) => {
+  const r = await runNode(['--require', path.join(ROOT, 'dist', 'src', 'api', 'global.js'), '--require', REGISTER.replace(/\.mjs$/, '.cjs'), '-e', `
+    console.log(require(${dist('src/api/global.js')}).globalTracer().startSpan('x').isRecording());
+  `], { env: { TRACING_EXPORTER: 'none' } });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim(), 'true', 'the agent registered its tracer on the already loaded module');
+});
+
+t.test('an instrumentation loaded from its own file traces through the bundle\'s tracer', async (t) => {
+  const r = await runNode(['--import', REGISTER, '-e', `
+    const span = require('opentracing').globalTracer().startSpan('via-opentracing');
+    span.finish();
+    const ownFile = require.cache[${dist('instrumentations/opentracing/opentracing.js')}] !== undefined;
+    console.log(JSON.stringify({ ownFile, traceIdLength: span.context().toTraceId().length }));
+  `], { env: { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json' } });
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout.trim()), { ownFile: true, traceIdLength: 32 }, 'opentracing\'s global tracer is the agent\'s');
+  t.match(r.stderr, /"name":"via-opentracing"/, 'its span is exported by the agent\'s pipeline');
+});
+
+t.test('a stack through the bundle maps back to the TypeScript source (--enable-source-maps)', async (t) => {
+  const source = readFileSync(BUNDLE, 'utf8');
+  const lines = source.split('\n');
+  const line = lines.findIndex((l) => l.startsWith('function loadConfig('));
+  t.ok(line > 0, 'loadConfig is in the bundle');
+  t.match(lines.slice(0, line).reverse().find((l) => l.startsWith('// dist/')) ?? '', '// dist/src/config/load.js', 'a comment names the dist file above it');
+  const map = new SourceMap(JSON.parse(readFileSync(`${BUNDLE}.map`, 'utf8')));
+  const entry = map.findEntry(line, 0) as { originalSource?: string; originalLine?: number };
+  t.match(entry.originalSource, /src\/config\/load\.ts$/, 'the line maps to load.ts');
+  const ts = readFileSync(path.join(ROOT, 'src', 'config', 'load.ts'), 'utf8').split('\n');
+  t.match(ts[entry.originalLine!], /function loadConfig\(/, 'at the function\'s own line');
+});
+
+t.test('the published package holds the bundle and its map', async (t) => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+  t.ok(files.includes('dist/src/agent/start-bundle.js'), 'start-bundle.js is published');
+  t.ok(files.includes('dist/src/agent/start-bundle.js.map'), 'its map is published');
+  t.ok(files.includes('dist/src/agent/tracing-bundle.js') && files.includes('dist/src/agent/tracing-bundle.js.map'), 'and the tracing half with its map');
+  t.ok(files.includes('register.cjs') && files.includes('register.mjs'), 'with the register entries');
+});
+
+t.test('built-ins the first span needs load with it, not at start', async (t) => {
+  // crypto (ids), perf_hooks (timestamps) and fs/promises: on Node 20 `https` is patched at start and pulls
+  // crypto in through tls, so crypto is checked on the lines that patch built-ins when the app resolves them.
+  const script = `
+    const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+    const atStart = { crypto: loaded('crypto'), perf_hooks: loaded('perf_hooks'), 'fs/promises': loaded('fs/promises') };
+    const span = require(${JSON.stringify(ROOT)}).globalTracer().startSpan('first');
+    span.finish();
+    console.log(JSON.stringify({ atStart, traceIdLength: span.context().toTraceId().length, timed: Math.abs(span.startTime - Date.now()) < 60_000 }));
+  `;
+  // A script file, not -e: Node 24's -e loads crypto itself.
+  const dir = mkdtempSync(path.join(tmpdir(), 'start-builtins-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'app.cjs'), script);
+  // Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child (its module loads crypto).
+  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, '--require', REGISTER.replace(/\.mjs$/, '.cjs'), path.join(dir, 'app.cjs')], {
+    cwd: dir,
+    env: { ...cleanEnv(), TRACING_EXPORTER: 'none' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim()) as { atStart: Record<string, boolean>; traceIdLength: number; timed: boolean };
+  t.equal(out.atStart.perf_hooks, false, 'perf_hooks is not loaded at start');
+  t.equal(out.atStart['fs/promises'], false, 'fs/promises is not loaded at start');
+  if (Number(process.versions.node.split('.')[0]) > 20) t.equal(out.atStart.crypto, false, 'crypto is not loaded at start');
+  t.equal(out.traceIdLength, 32, 'the first span gets its ids');
+  t.equal(out.timed, true, 'and a wall-clock start time');
+});
