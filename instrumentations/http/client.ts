@@ -62,15 +62,17 @@ export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https'
  * is discarded), so we observe the events Node emits instead.
  */
 export function wrapClientRequestEmit(original: (...args: unknown[]) => boolean) {
+  // Guards its own code (installed with `ownGuard`): called on every event of every client request.
   return function emitWithTrace(this: TracedClientRequest, event: unknown, arg?: unknown): boolean {
-    const span = this[CLIENT_SPAN];
-    if (span !== undefined && !span.isFinished()) observeClientEvent(this, span, event, arg);
+    observeClientEvent(this, event, arg);
     return original.apply(this, arguments as unknown as unknown[]);
   };
 }
 
-function observeClientEvent(req: TracedClientRequest, span: Span, event: unknown, arg: unknown): void {
+function observeClientEvent(req: TracedClientRequest, event: unknown, arg: unknown): void {
   try {
+    const span = req[CLIENT_SPAN];
+    if (span === undefined || span.isFinished()) return;
     switch (event) {
       case 'response': {
         const res = arg as TracedIncoming;

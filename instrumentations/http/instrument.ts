@@ -6,10 +6,13 @@ import { makeScopedEmitWrapper } from '../../src/agent/instrumentation.js';
 
 type HttpLike = typeof httpModule;
 
+// The emit wrappers run on every event of every request: each guards its own code instead.
+const OWN_GUARD = { ownGuard: true } as const;
+
 /** Patches a loaded `http` or `https` module: its Server's emit, request and get, and ClientRequest emit. */
 export function patchHttpModule(exports: HttpLike, ctx: HttpContext, protocol: 'http' | 'https'): void {
   if (exports.Server?.prototype !== undefined) {
-    ctx.wrap(exports.Server.prototype, 'emit', makeServerEmitWrapper(ctx, protocol) as never);
+    ctx.wrap(exports.Server.prototype, 'emit', makeServerEmitWrapper(ctx, protocol) as never, OWN_GUARD);
   }
   const originalRequest = exports.request;
   ctx.wrap(exports, 'request', makeRequestWrapper(ctx, protocol) as never);
@@ -25,11 +28,11 @@ export function patchHttpModule(exports: HttpLike, ctx: HttpContext, protocol: '
   // leaves an agent wrapper alone, so whichever of http and https loads second wraps nothing here).
   const clientProto = (exports as { ClientRequest?: { prototype: object } }).ClientRequest?.prototype
     ?? (require('node:http') as HttpLike).ClientRequest.prototype;
-  ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never);
+  ctx.wrap(clientProto as { emit: (...a: unknown[]) => boolean }, 'emit', wrapClientRequestEmit as never, OWN_GUARD);
   // https's requests and responses are http's IncomingMessage and ServerResponse: wrapped once for
   // both, the same way. Their events run in the request's scope (see makeScopedEmitWrapper).
   const http = (exports.IncomingMessage !== undefined ? exports : require('node:http')) as HttpLike;
   type Emitting = { emit: (...a: unknown[]) => boolean };
-  if (http.IncomingMessage?.prototype !== undefined) ctx.wrap(http.IncomingMessage.prototype as unknown as Emitting, 'emit', makeScopedEmitWrapper(ctx.tracer) as never);
-  if (http.ServerResponse?.prototype !== undefined) ctx.wrap(http.ServerResponse.prototype as unknown as Emitting, 'emit', makeResponseEmitWrapper(ctx.tracer) as never);
+  if (http.IncomingMessage?.prototype !== undefined) ctx.wrap(http.IncomingMessage.prototype as unknown as Emitting, 'emit', makeScopedEmitWrapper(ctx.tracer) as never, OWN_GUARD);
+  if (http.ServerResponse?.prototype !== undefined) ctx.wrap(http.ServerResponse.prototype as unknown as Emitting, 'emit', makeResponseEmitWrapper(ctx.tracer) as never, OWN_GUARD);
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, scopeToEnter, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
@@ -44,23 +44,32 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
   const tracer = ctx.tracer;
   const options = ctx.options;
   const isSuppressed = ctx.isSuppressed;
+  // Guards its own code (installed with `ownGuard`): every event of every server comes through here.
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
     return function emitWithTrace(this: unknown, event: unknown, req?: unknown, res?: unknown): boolean {
       if (event !== 'request' || isSuppressed()) return original.apply(this, arguments as unknown as unknown[]);
       const span = startServerSpan(tracer, options, protocol, req as TracedRequest, res as TracedResponse);
       if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const manager = tracer.scopeManager;
+      let scope: Scope | null = null;
       try {
-        if (manager.newScope === undefined || manager.callIn === undefined) {
-          // A scope manager of the user's own without re-entry: the handler is traced, later events are not.
-          const args = arguments;
-          const self = this;
-          return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
+        if (manager.newScope !== undefined && manager.callIn !== undefined) {
+          scope = manager.newScope(span);
+          (req as TracedRequest)[EMITTER_SCOPE] = scope;
+          // The response's span is its scope's: one property added to it per request, not two.
+          (res as TracedResponse)[EMITTER_SCOPE] = scope;
+        } else {
+          (res as TracedResponse)[SERVER_SPAN] = span;
         }
-        const scope = manager.newScope(span);
-        (req as TracedRequest)[EMITTER_SCOPE] = scope;
-        (res as TracedResponse)[EMITTER_SCOPE] = scope;
-        return manager.callIn(scope, original, this, arguments);
+      } catch {
+        return original.apply(this, arguments as unknown as unknown[]);
+      }
+      try {
+        if (scope !== null) return manager.callIn!(scope, original, this, arguments);
+        // A scope manager of the user's own without re-entry: the handler is traced, later events are not.
+        const args = arguments;
+        const self = this;
+        return manager.run(span, () => original.apply(self, args as unknown as unknown[]));
       } catch (err) {
         recordError(span, err);
         throw err;
@@ -69,6 +78,9 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
   };
 }
 
+// A request without a trace context starts a new trace, whatever is active where the socket's event fired.
+const NEW_TRACE = Object.freeze({ ignoreActiveSpan: true });
+
 function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string, req: TracedRequest, res: TracedResponse): Span | undefined {
   try {
     if (req === null || typeof req !== 'object' || res === null || typeof res !== 'object') return undefined;
@@ -76,7 +88,7 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     const headers = req.headers;
     const parent = tracer.extract(FORMAT_HTTP_HEADERS, headers, incomingGetter);
     const method = req.method ?? 'GET';
-    const span = tracer.startSpan(method, { childOf: parent, ignoreActiveSpan: true });
+    const span = tracer.startSpan(method, parent === null ? NEW_TRACE : { childOf: parent, ignoreActiveSpan: true });
     if (span.isRecording()) {
       span.setTag('span.kind', 'server');
       span.setTag('component', protocol === 'https' ? 'https' : 'http');
@@ -100,11 +112,8 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       }
     }
     req[SERVER_SPAN] = span;
-    res[SERVER_SPAN] = span;
-    if (span.isRecording()) {
-      // Only when headers are to be captured: one more property on every response costs for nothing.
-      if (options.responseHeaders.length > 0) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
-    }
+    // Only when headers are to be captured: one more property on every response costs for nothing.
+    if (options.responseHeaders.length > 0 && span.isRecording()) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
     return span;
   } catch {
     return undefined;
@@ -121,9 +130,10 @@ const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
  */
 export function makeResponseEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
+    // Guards its own code (installed with `ownGuard`): called on every event of every response.
     return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
       if (event === 'close') finishServerSpan(this);
-      const scope = this[EMITTER_SCOPE];
+      const scope = scopeToEnter(this, event);
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
@@ -131,14 +141,23 @@ export function makeResponseEmitWrapper(tracer: Tracer) {
 }
 
 function finishServerSpan(res: TracedResponse): void {
-  const span = res[SERVER_SPAN];
-  if (span === undefined || span.isFinished() || !span.isRecording()) return;
+  let span: Span | undefined;
+  try {
+    const scope = res[EMITTER_SCOPE];
+    span = scope !== undefined ? scope.span : res[SERVER_SPAN];
+    if (span === undefined || span.isFinished() || !span.isRecording()) return;
+  } catch {
+    return;
+  }
   try {
     tagServerResult(res, span);
   } catch {
     // Reading the response must never keep the span open or reach the app.
-  } finally {
+  }
+  try {
     span.finish();
+  } catch {
+    // Nor may finishing it.
   }
 }
 

@@ -1,15 +1,17 @@
 import type * as otel from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isTracingSuppressed, suppressTracing, type Span } from '../../src/agent/instrumentation.js';
+import { isTracingSuppressed, scopeAttachments, suppressTracing, type ScopeAttachments, type Span } from '../../src/agent/instrumentation.js';
 import type { SpanBridge } from './bridge.js';
 import { BAGGAGE_KEY, isSuppressedContext, ROOT, SPAN_KEY, SUPPRESS_TRACING_KEY } from './context.js';
 import { baggageFromRecord } from './baggage.js';
 import { activeContextOf } from './span.js';
 
 /** A context made active by `context.with`, and the span of ours activated with it. */
-interface Entry {
-  readonly context: otel.Context;
-  readonly span: Span | null;
+class Entry {
+  constructor(
+    readonly context: otel.Context,
+    readonly span: Span | null,
+  ) {}
 }
 
 /**
@@ -22,14 +24,28 @@ interface Entry {
  *   span), it is that span's face, over the kept context's other keys.
  */
 export class BridgeContextManager implements otel.ContextManager {
-  private readonly storage = new AsyncLocalStorage<Entry>();
+  /**
+   * Where the entry lives: beside the active span in the agent's one store (no second
+   * `AsyncLocalStorage` for Node 20 to propagate on every async resource), or, under a scope
+   * manager of the user's own, in a storage of this bridge's.
+   */
+  private readonly attachments: ScopeAttachments | null;
+  private storage: AsyncLocalStorage<Entry> | null = null;
 
-  constructor(private readonly bridge: SpanBridge) {}
+  constructor(private readonly bridge: SpanBridge) {
+    this.attachments = scopeAttachments(bridge.tracer.scopeManager);
+  }
+
+  private currentEntry(): Entry | undefined {
+    if (this.attachments === null) return this.storage?.getStore();
+    const entry = this.attachments.active();
+    return entry instanceof Entry ? entry : undefined;
+  }
 
   active(): otel.Context {
     const scope = this.bridge.tracer.scopeManager.active();
     const ours = scope === null ? null : scope.span;
-    const entry = this.storage.getStore();
+    const entry = this.currentEntry();
     let ctx: otel.Context;
     if (entry !== undefined && entry.span === ours) ctx = entry.context;
     else if (ours === null) ctx = entry === undefined ? ROOT : entry.context.deleteValue(SPAN_KEY);
@@ -50,12 +66,19 @@ export class BridgeContextManager implements otel.ContextManager {
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: otel.Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     if (ctx === null || typeof ctx !== 'object' || typeof ctx.getValue !== 'function') ctx = ROOT;
     const target = this.bridge.spanFor(ctx);
-    const entry: Entry = { context: ctx, span: target };
-    const storage = this.storage;
-    const call = (): ReturnType<F> => storage.run(entry, () => fn.apply(thisArg, args));
-    const scopeManager = this.bridge.tracer.scopeManager;
-    const current = scopeManager.active();
-    const run = (current === null ? null : current.span) === target ? call : (): ReturnType<F> => scopeManager.run(target, call);
+    const entry = new Entry(ctx, target);
+    const attachments = this.attachments;
+    let run: () => ReturnType<F>;
+    if (attachments !== null) {
+      // One store switch: the span of ours and the entry beside it.
+      run = () => attachments.run(target, entry, () => fn.apply(thisArg, args));
+    } else {
+      const storage = (this.storage ??= new AsyncLocalStorage<Entry>());
+      const call = (): ReturnType<F> => storage.run(entry, () => fn.apply(thisArg, args));
+      const scopeManager = this.bridge.tracer.scopeManager;
+      const current = scopeManager.active();
+      run = (current === null ? null : current.span) === target ? call : (): ReturnType<F> => scopeManager.run(target, call);
+    }
     if (isSuppressedContext(ctx) && !isTracingSuppressed()) return suppressTracing(run);
     return run();
   }

@@ -28,6 +28,8 @@ export type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
 export type { DbStatementMode } from '../config/types.js';
 export type { Logger } from '../util/log.js';
 export type { UrlRedactor } from '../util/redact.js';
+import type { WrapOptions } from './wrap.js';
+export type { WrapOptions } from './wrap.js';
 // The same as `ctx.log`, `ctx.guard` and `ctx.isSuppressed`, for shared module-level listeners
 // (one function for every request, no closure per call) that have no `ctx` at hand.
 export { describeError, guard, log } from '../util/log.js';
@@ -41,7 +43,9 @@ export { defaultGetter } from '../api/carrier.js';
 export { nowMs } from '../util/clock.js';
 // Context continuity for emitters whose events fire on later ticks (a request's body, a response).
 export type { Scope, ScopeManager } from '../api/scope-manager.js';
-export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, type ScopedEmitter } from '../scope/emitter-scope.js';
+export { EMITTER_SCOPE, canReenter, makeScopedEmitWrapper, scopeToEnter, type ScopedEmitter } from '../scope/emitter-scope.js';
+// For a bridge to another context API: its record kept beside the active span in the agent's one store.
+export { scopeAttachments, type ScopeAttachments } from '../scope/async-local.js';
 
 /**
  * A module an instrumentation patches, and the versions it supports (a `semver` range).
@@ -205,8 +209,12 @@ export interface InstrumentationContext<O = Readonly<Record<string, unknown>>> {
    * agent wrapper is left alone, and a missing or non-function property is skipped (debug line), so
    * `patch` needs no checks of its own. Name the function your wrapper returns `<method>WithTrace`.
    * Returns true when it wrapped.
+   *
+   * `{ ownGuard: true }` installs the wrapper's function itself, without the guard around it: only
+   * for wrappers called on every event of every request, whose own code catches all its errors and
+   * then calls the original as it is (see the `emit` wrappers of instrumentations/http).
    */
-  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K]): boolean;
+  wrap<T extends object, K extends keyof T>(target: T, name: K, wrapper: (original: T[K]) => T[K], options?: WrapOptions): boolean;
   /**
    * Subscribes to a `diagnostics_channel` inside a guard. Node turns a subscriber's throw into an
    * uncaught exception that ends the app; here it is caught instead, logged once, and the whole

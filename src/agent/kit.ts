@@ -100,7 +100,7 @@ export class InstrumentationRun<O = Readonly<Record<string, unknown>>> {
       moduleVersion,
       now: nowMs,
       logs: this.runtime.logs ?? NO_LOGS_EXPORT,
-      wrap: (target, name, wrapper) => wrapMethod(target, name, wrapper, this.wraps),
+      wrap: (target, name, wrapper, options) => wrapMethod(target, name, wrapper, this.wraps, options),
       subscribe: (channel, onMessage) => this.subscribe(channel, onMessage),
       guard,
       isSuppressed: isTracingSuppressed,

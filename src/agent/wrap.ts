@@ -8,6 +8,17 @@ import { describeError, log } from '../util/log.js';
 // before wrapping, leaving that method untraced by us whenever that agent loads after ours.
 const originals = new WeakMap<Function, Function>();
 
+/** How `wrapMethod` installs a wrapper. */
+export interface WrapOptions {
+  /**
+   * The wrapper catches every error of its own and then calls the original as it is: it is
+   * installed as it is, without the guard layer (`guardWrapper`) around it. For wrappers called on
+   * every event of every request (`emit`): the guard's two extra calls are shared by every wrapped
+   * method, so V8 cannot inline them anywhere, and each copies the arguments.
+   */
+  ownGuard?: boolean;
+}
+
 /** A `wrap` that happened, so a failing `patch` can be undone exactly. */
 export interface WrapRecord {
   target: object;
@@ -24,7 +35,7 @@ export function isAgentWrapper(fn: unknown): boolean {
  * (frameworks read `fn.length`, e.g. Express error handlers). Returns false, without touching
  * anything, when the property is not a function or is already an agent wrapper.
  */
-export function wrapMethod(target: object, name: PropertyKey, wrapper: (original: any) => any, record?: WrapRecord[]): boolean {
+export function wrapMethod(target: object, name: PropertyKey, wrapper: (original: any) => any, record?: WrapRecord[], options?: WrapOptions): boolean {
   const holder = target as Record<PropertyKey, unknown>;
   const original = holder[name];
   if (typeof original !== 'function') {
@@ -33,9 +44,8 @@ export function wrapMethod(target: object, name: PropertyKey, wrapper: (original
     return false;
   }
   if (originals.has(original)) return false;
-  const guarded = guardWrapper(original, wrapper, String(name));
-  if (guarded === null) return false;
-  const wrapped = guarded;
+  const wrapped = options?.ownGuard === true ? ownGuarded(original, wrapper, String(name)) : guardWrapper(original, wrapper, String(name));
+  if (wrapped === null) return false;
   copyNameAndLength(wrapped, original);
   replaceProperty(holder, name, wrapped);
   if (holder[name] !== wrapped) return false;
@@ -74,6 +84,17 @@ function replaceProperty(holder: Record<PropertyKey, unknown>, name: PropertyKey
       // Frozen: nothing can be replaced here.
     }
   }
+}
+
+/** The wrapper's own function, installed without a guard layer (`WrapOptions.ownGuard`). */
+function ownGuarded(original: Function, wrapper: (original: any) => any, name: string): Function | null {
+  const inner: unknown = wrapper(original);
+  if (typeof inner !== 'function') {
+    log.debug(`wrapper for ${name} returned ${typeof inner}; left untouched`);
+    return null;
+  }
+  if (inner === original) return null;
+  return inner;
 }
 
 const ORIGINAL_RAN = 1;

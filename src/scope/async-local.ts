@@ -37,8 +37,9 @@ export class AsyncLocalScopeManager implements ScopeManager {
   run<T>(span: Span | null, fn: () => T): T {
     const current = firstOpen(contextStorage.getStore());
     if (span === null) {
-      // No span active, but suppression (the agent's own work) holds on.
-      return contextStorage.run((current !== null && current.suppressed ? LinkedScope.suppression(null) : undefined) as LinkedScope, fn);
+      // No span active, but suppression (the agent's own work) and a bridge's attachment hold on.
+      const keep = current !== null && (current.suppressed || current.attachment !== undefined);
+      return contextStorage.run((keep ? LinkedScope.detached(current) : undefined) as LinkedScope, fn);
     }
     return contextStorage.run(new LinkedScope(span, false, current, noop, this), fn);
   }
@@ -48,8 +49,8 @@ export class AsyncLocalScopeManager implements ScopeManager {
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
-    // Already there (an event emitted synchronously inside the handler): no store switch at all.
-    if (contextStorage.getStore() === scope) return fn.apply(self, args as unknown[]);
+    // `run` itself skips the switch when the scope is already the store (an event emitted
+    // synchronously inside the handler): checking here too would read the store twice.
     return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
   }
 
@@ -64,6 +65,35 @@ export class AsyncLocalScopeManager implements ScopeManager {
 }
 
 function noop(): void {}
+
+/**
+ * For a bridge to another context API (the OpenTelemetry API's `context.with`/`context.active`):
+ * keeps the bridge's own record beside the active span in the agent's one store, instead of an
+ * `AsyncLocalStorage` of its own (on Node 20 each enabled storage costs every async resource of the
+ * app a propagation step). Null when the tracer's scope manager is not an `AsyncLocalScopeManager`.
+ */
+export interface ScopeAttachments {
+  /** Runs `fn` with `span` active (none when null) and `attachment` kept beside it, for everything `fn` starts. */
+  run<T>(span: Span | null, attachment: object, fn: () => T): T;
+  /** The attachment of the innermost `run` this code runs under; undefined outside any. */
+  active(): object | undefined;
+}
+
+export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null {
+  if (!(manager instanceof AsyncLocalScopeManager)) return null;
+  return {
+    run<T>(span: Span | null, attachment: object, fn: () => T): T {
+      const current = firstOpen(contextStorage.getStore());
+      const scope = span === null ? LinkedScope.detached(current) : new LinkedScope(span, false, current, noop, manager);
+      scope.attachment = attachment;
+      return contextStorage.run(scope, fn);
+    },
+    active(): object | undefined {
+      const store = contextStorage.getStore();
+      return store === undefined || store === null ? undefined : store.attachment;
+    },
+  };
+}
 
 // Module-level so that `callIn` hands `storage.run` no fresh closure.
 function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {

@@ -31,12 +31,36 @@ export interface ScopedEmitter {
  */
 export function makeScopedEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
-    return function emitWithTrace(this: ScopedEmitter): boolean {
-      const scope = this[EMITTER_SCOPE];
+    // Guards its own code (installed with `ownGuard`): called on every event of every instance.
+    return function emitWithTrace(this: ScopedEmitter, event: unknown): boolean {
+      const scope = scopeToEnter(this, event);
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
   };
+}
+
+/** The scope `emitter`'s `event` is to run in; undefined for none (untraced, nobody listening, or anything odd). */
+export function scopeToEnter(emitter: ScopedEmitter, event: unknown): Scope | undefined {
+  try {
+    const scope = emitter[EMITTER_SCOPE];
+    return scope !== undefined && mayRunListeners(emitter, event) ? scope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * False only when emitting `event` on `emitter` runs no listener at all (nobody listens to a
+ * request's 'end' or a response's 'prefinish' in most apps): then no code can observe the active
+ * scope, and entering it (an `AsyncLocalStorage` switch, a frame allocated on Node 24) is skipped.
+ * 'error' always counts: with no listener it throws, and `errorMonitor` listeners run first.
+ */
+export function mayRunListeners(emitter: object, event: unknown): boolean {
+  if (event === 'error') return true;
+  const events = (emitter as { _events?: unknown })._events;
+  if (events === null || typeof events !== 'object') return true;
+  return (events as Record<PropertyKey, unknown>)[event as PropertyKey] !== undefined;
 }
 
 /** Whether the tracer's scope manager can re-enter a scope (`newScope`/`callIn`; a custom one may not). */

@@ -11,6 +11,12 @@ export class LinkedScope implements Scope {
    * the scope this one was opened on, so a scope opened inside suppressed code stays suppressed.
    */
   suppressed: boolean;
+  /**
+   * What a bridge to another context API keeps beside the active span, in this same store (the
+   * OpenTelemetry bridge's active `Context`): inherited from the scope this one was opened on, so
+   * it holds for everything opened inside, as a store of its own would.
+   */
+  attachment: object | undefined;
   constructor(
     readonly span: Span,
     readonly finishOnClose: boolean,
@@ -20,6 +26,7 @@ export class LinkedScope implements Scope {
     readonly owner: object | null = null,
   ) {
     this.suppressed = previous !== null && previous.suppressed;
+    this.attachment = previous !== null ? previous.attachment : undefined;
   }
 
   /**
@@ -29,6 +36,19 @@ export class LinkedScope implements Scope {
   static suppression(previous: LinkedScope | null): LinkedScope {
     const mark = new LinkedScope(null as unknown as Span, false, previous, noop, null);
     mark.suppressed = true;
+    return mark;
+  }
+
+  /**
+   * A mark with nothing active under it (no previous scope) that keeps `from`'s suppression and
+   * attachment: what `run(null, fn)` enters when either is set.
+   */
+  static detached(from: LinkedScope | null): LinkedScope {
+    const mark = new LinkedScope(null as unknown as Span, false, null, noop, null);
+    if (from !== null) {
+      mark.suppressed = from.suppressed;
+      mark.attachment = from.attachment;
+    }
     return mark;
   }
 

@@ -81,3 +81,27 @@ t.test('a null-prototype namespace (an ES module) can be wrapped and unwrapped',
   unwrapMethod(ns, 'greet');
   t.equal(ns.greet, greet);
 });
+
+t.test('ownGuard: the wrapper itself is installed (no guard layer), kept in name and length, wrapped once, undone', async (t) => {
+  const obj = target();
+  const original = obj.handle;
+  const record: WrapRecord[] = [];
+  let inner: unknown;
+  const wrapper = (orig: typeof original) => (inner = function handleWithTrace(this: unknown, ...args: unknown[]) {
+    return `traced ${orig.apply(this, args as Parameters<typeof original>)}`;
+  });
+  t.equal(wrapMethod(obj, 'handle', wrapper, record, { ownGuard: true }), true);
+  t.equal(obj.handle, inner, 'the installed function is the wrapper\'s own');
+  t.equal(obj.handle.name, 'handle');
+  t.equal(obj.handle.length, 4);
+  t.equal(obj.handle(1, 2, 3, 4), 'traced handled 1 2 3 4');
+  t.ok(isAgentWrapper(obj.handle));
+  t.equal(wrapMethod(obj, 'handle', wrapper, record, { ownGuard: true }), false, 'not wrapped twice');
+  t.equal(record.length, 1);
+  unwrapMethod(obj, 'handle');
+  t.equal(obj.handle, original);
+  t.equal(wrapMethod(obj, 'handle', () => 'not a function' as never, record, { ownGuard: true }), false, 'a wrapper that returns no function wraps nothing');
+  t.equal(wrapMethod(obj, 'handle', (orig: typeof original) => orig, record, { ownGuard: true }), false, 'nor one that returns the original');
+  t.equal(obj.handle, original);
+  t.notOk(isAgentWrapper(obj.handle));
+});

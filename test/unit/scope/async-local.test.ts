@@ -110,3 +110,42 @@ t.test('StackScopeManager: synchronous nesting', async (t) => {
   const bound = sm.bind(() => sm.active()?.span, outer.span);
   t.equal(bound(), outer.span);
 });
+
+t.test('scope attachments: a bridge\'s record beside the active span, in the one store', async (t) => {
+  const { scopeAttachments } = await import('../../../src/scope/async-local.js');
+  const { suppressTracing, isTracingSuppressed } = await import('../../../src/util/suppress.js');
+  t.equal(scopeAttachments(new StackScopeManager()), null, 'only the AsyncLocalStorage manager offers them');
+  const tracer = new Tracer();
+  const attachments = scopeAttachments(tracer.scopeManager)!;
+  const outer = { name: 'outer' };
+  const inner = { name: 'inner' };
+  const span = tracer.startSpan('bridged');
+  t.equal(attachments.active(), undefined, 'none outside a run');
+  await attachments.run(span, outer, async () => {
+    t.equal(tracer.activeSpan(), span, 'the span is active');
+    t.equal(attachments.active(), outer);
+    await tick();
+    t.equal(attachments.active(), outer, 'after await');
+    await tracer.startActiveSpan('child', async (child) => {
+      t.equal(attachments.active(), outer, 'kept under a span our instrumentations activate');
+      await tick();
+      t.equal(tracer.activeSpan(), child);
+      t.equal(attachments.active(), outer);
+    });
+    tracer.scopeManager.run(null, () => {
+      t.equal(tracer.activeSpan(), null, 'run(null): nothing active');
+      t.equal(attachments.active(), outer, 'run(null): the attachment holds on');
+    });
+    attachments.run(null, inner, () => {
+      t.equal(tracer.activeSpan(), null, 'a run without a span: none active');
+      t.equal(attachments.active(), inner, 'the innermost attachment');
+    });
+    suppressTracing(() => attachments.run(span, inner, () => {
+      t.ok(isTracingSuppressed(), 'suppression holds inside a run');
+      t.equal(attachments.active(), inner);
+    }));
+    t.equal(attachments.active(), outer, 'back to the outer one');
+  });
+  t.equal(attachments.active(), undefined, 'gone after the run');
+  t.equal(tracer.activeSpan(), null);
+});
