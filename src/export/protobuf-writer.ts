@@ -150,22 +150,15 @@ export class ProtoWriter {
     this.ensure(kl + vl + 8);
     const buf = this.buf;
     const start = this.pos;
-    let at = start + 4;
-    for (let i = 0; i < kl; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 0x80) return false;
-      buf[at++] = c;
-    }
+    let at = copyAscii(buf, start + 4, key);
+    if (at < 0) return false;
     buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
     buf[at + 1] = vl + 2;
     buf[at + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
     buf[at + 3] = vl;
     at += 4;
-    for (let i = 0; i < vl; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 0x80) return false;
-      buf[at++] = c;
-    }
+    at = copyAscii(buf, at, value);
+    if (at < 0) return false;
     buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
     buf[start + 1] = kl + vl + 6;
     buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
@@ -184,12 +177,8 @@ export class ProtoWriter {
     this.ensure(kl + 12);
     const buf = this.buf;
     const start = this.pos;
-    let at = start + 4;
-    for (let i = 0; i < kl; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 0x80) return false;
-      buf[at++] = c;
-    }
+    let at = copyAscii(buf, start + 4, key);
+    if (at < 0) return false;
     const valueAt = at;
     buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
     at += 2;
@@ -326,4 +315,18 @@ function varintSize(value: number): number {
   if (value < 1 << 21) return 3;
   if (value < 1 << 28) return 4;
   return 5;
+}
+
+/**
+ * Copies `text` into `buf` at `at` as one byte per character, for the ASCII fast paths; returns the
+ * position after it, or -1 at the first character above 0x7f (what was copied is then left as
+ * garbage past the writer's position, which the caller never advances over).
+ */
+function copyAscii(buf: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    buf[at++] = c;
+  }
+  return at;
 }
