@@ -88,13 +88,15 @@ function replaceProperty(holder: Record<PropertyKey, unknown>, name: PropertyKey
 
 /** The wrapper's own function, installed without a guard layer (`WrapOptions.ownGuard`). */
 function ownGuarded(original: Function, wrapper: (original: any) => any, name: string): Function | null {
-  const inner: unknown = wrapper(original);
-  if (typeof inner !== 'function') {
-    log.debug(`wrapper for ${name} returned ${typeof inner}; left untouched`);
-    return null;
-  }
-  if (inner === original) return null;
-  return inner;
+  const inner = wrapperResult(wrapper(original), name);
+  return inner === original ? null : inner;
+}
+
+/** What a wrapper returned, when it is a function to install; null (and a debug line) otherwise. */
+function wrapperResult(inner: unknown, name: string): Function | null {
+  if (typeof inner === 'function') return inner;
+  log.debug(`wrapper for ${name} returned ${typeof inner}; left untouched`);
+  return null;
 }
 
 const ORIGINAL_RAN = 1;
@@ -125,11 +127,8 @@ function guardWrapper(original: Function, wrapper: (original: any) => any, name:
     return lastValue;
   };
   if (original.prototype !== undefined) tracked.prototype = original.prototype;
-  const inner = wrapper(tracked);
-  if (typeof inner !== 'function') {
-    log.debug(`wrapper for ${name} returned ${typeof inner}; left untouched`);
-    return null;
-  }
+  const inner = wrapperResult(wrapper(tracked), name);
+  if (inner === null) return null;
   const installed = function (this: unknown): unknown {
     const before = calls;
     try {
