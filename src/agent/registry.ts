@@ -5,6 +5,7 @@ import { describeError, log } from '../util/log.js';
 import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
 import { agentRuntime, InstrumentationRun, optionsSectionOf, type AgentRuntime } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
+import { satisfiesSimpleRange } from './version-range.js';
 
 /** A module (or a file inside a package) the hooks must watch. */
 export interface HookTarget {
@@ -248,13 +249,15 @@ export class InstrumentationRegistry {
   private inRange(name: string, target: ModuleTarget, mod: LoadedModule): boolean {
     // Built-ins are patched at start (hooks-esm.ts) and claim every version: no need to load semver then.
     if (target.versions === '*' && mod.version !== '') return true;
-    // Required here, not at the top: semver is only needed once a watched module loads.
-    const satisfies = require('semver/functions/satisfies') as (v: string, r: string, o: object) => boolean;
-    let ok = false;
-    try {
-      ok = mod.version !== '' && satisfies(mod.version, target.versions, { includePrerelease: true });
-    } catch {
-      ok = false;
+    let ok = mod.version !== '' ? satisfiesSimpleRange(mod.version, target.versions) : false;
+    if (ok === null) {
+      // Required here, not at the top: semver is needed only for a range or version the check above cannot read.
+      const satisfies = require('semver/functions/satisfies') as (v: string, r: string, o: object) => boolean;
+      try {
+        ok = satisfies(mod.version, target.versions, { includePrerelease: true });
+      } catch {
+        ok = false;
+      }
     }
     if (!ok) {
       const skipKey = `${name}\0${mod.name}\0${mod.version}`;
