@@ -21,6 +21,7 @@
 // Usage: node scripts/bundle-start.mjs   (expects a tsc build in dist/)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'acorn';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,6 +63,41 @@ function requiresOf(source) {
   return found;
 }
 
+/**
+ * The source with its comments taken out and every line kept (the source map is by line): a quarter of the
+ * compiled files is comments (the why of the code, for readers of src/), and every process reads and V8
+ * scans every byte. The TypeScript sources keep them; a stack through the bundle maps back to them. Found by
+ * a real parser (acorn), not a pattern: a string or regular expression may hold what looks like one.
+ */
+function withoutComments(source, rel) {
+  const comments = [];
+  parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true, allowReturnOutsideFunction: true, onComment: (block, text, start, end) => comments.push([start, end, block]) });
+  let out = '';
+  let at = 0;
+  for (const [start, end, block] of comments) {
+    if (source.startsWith('//# sourceMappingURL=', start)) continue;
+    out += source.slice(at, start);
+    // A block comment's line breaks stay; a comment between two tokens leaves a space between them.
+    out += block ? source.slice(start, end).replace(/[^\n]+/g, '').padEnd(1, ' ') : '';
+    at = end;
+  }
+  out += source.slice(at);
+  // Lines left blank or with trailing blanks: emptied (same line count).
+  const stripped = out.split('\n').map((line) => line.trimEnd()).join('\n');
+  if (stripped.split('\n').length !== source.split('\n').length) throw new Error(`bundle-start: ${rel}: taking the comments out changed the line count`);
+  return stripped;
+}
+
+/** A module's relative requires as an object literal without a prototype: request -> path under dist/. */
+function depsOf(rel, source) {
+  const entries = requiresOf(source).map((spec) => [spec, relOf(rel, spec)]).filter(([, target]) => !target.startsWith('..'));
+  return `{ __proto__: null${entries.map(([spec, target]) => `, ${JSON.stringify(spec)}: ${JSON.stringify(target)}`).join('')} }`;
+}
+
+function relOf(rel, spec) {
+  return path.relative(DIST, path.resolve(path.dirname(path.join(DIST, rel)), spec)).split(path.sep).join('/');
+}
+
 /** The modules reachable from `entries`, leaving out `skip` (held by the other bundle) and SEPARATE. */
 function collect({ entries, only }, skip) {
   const order = [];
@@ -73,7 +109,7 @@ function collect({ entries, only }, skip) {
     const file = path.join(DIST, rel);
     if (!existsSync(file)) return;
     const source = readFileSync(file, 'utf8');
-    order.push({ rel, source });
+    order.push({ rel, source: withoutComments(source, rel) });
     for (const spec of requiresOf(source)) {
       const target = path.relative(DIST, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
       if (!target.startsWith('..')) visit(target);
@@ -91,20 +127,27 @@ const Module = require('node:module');
 const path = require('node:path');
 const DIST = path.resolve(__dirname, '..', '..');
 const held = new Map();
-function define(rel, body) {
-  const filename = path.join(DIST, rel);
+// Path work is a good part of what the bundle costs (a join and a resolve per module and per require):
+// on POSIX a file name is DIST + '/' + its path, and the node_modules lookup list is computed once per folder.
+const fileOf = path.sep === '/' ? (rel) => DIST + '/' + rel : (rel) => path.join(DIST, rel);
+const pathsByDir = new Map();
+function define(rel, deps, body) {
+  const filename = fileOf(rel);
   // Already loaded from its own file (someone required it before the agent started): keep that instance.
   if (Module._cache[filename] !== undefined) return;
+  const dirname = path.dirname(filename);
   const mod = new Module(filename, module);
   mod.filename = filename;
-  mod.paths = Module._nodeModulePaths(path.dirname(filename));
+  let paths = pathsByDir.get(dirname);
+  if (paths === undefined) pathsByDir.set(dirname, (paths = Module._nodeModulePaths(dirname)));
+  mod.paths = paths.slice();
   const initial = mod.exports;
   let value = initial;
   let state = 0;
   const evaluate = () => {
     state = 1;
     try {
-      body.call(initial, initial, requireFor(mod), mod, filename, path.dirname(filename));
+      body.call(initial, initial, requireFor(mod, deps), mod, filename, dirname);
     } catch (err) {
       // As Node does for a module that throws while loading: the next require tries again, from disk.
       state = 0;
@@ -127,17 +170,23 @@ function define(rel, body) {
   });
   mod.loaded = true;
   Module._cache[filename] = mod;
-  held.set(filename, mod);
+  held.set(rel, mod);
 }
-function requireFor(mod) {
-  const dir = path.dirname(mod.filename);
+// deps: the module's relative requires, resolved when the bundle was written ('./x.js' -> 'src/x.js').
+function requireFor(mod, deps) {
   const req = function require(id) {
-    // A module of this bundle: no resolve, no stat; anything else through the module's own require.
-    if (typeof id === 'string' && id.charCodeAt(0) === 46) {
-      const filename = path.resolve(dir, id);
-      const held_ = held.get(filename);
-      if (held_ !== undefined && Module._cache[filename] === held_) return held_.exports;
+    // A module of this bundle, or of the other one, or one already loaded from its file: no resolve, no stat.
+    const rel = typeof id === 'string' ? deps[id] : undefined;
+    if (rel !== undefined) {
+      const own = held.get(rel);
+      if (own !== undefined) {
+        if (Module._cache[own.filename] === own) return own.exports;
+      } else {
+        const loaded = Module._cache[fileOf(rel)];
+        if (loaded !== undefined && loaded.loaded === true) return loaded.exports;
+      }
     }
+    // Anything else through the module's own require.
     return mod.require(id);
   };
   req.resolve = (id, options) => Module._resolveFilename(id, mod, false, options);
@@ -157,7 +206,7 @@ function bundle({ out: OUT, exportsOf }, modules) {
   modules.forEach(({ rel, source }, index) => {
     lines.push(`// ${path.posix.join('dist', rel)}`);
     map.push(null);
-    lines.push(`define(${JSON.stringify(rel)}, function (exports, require, module, __filename, __dirname) {`);
+    lines.push(`define(${JSON.stringify(rel)}, ${depsOf(rel, source)}, function (exports, require, module, __filename, __dirname) {`);
     map.push(null);
     source.split('\n').forEach((line, at) => {
       if (line.startsWith('//# sourceMappingURL=')) return;

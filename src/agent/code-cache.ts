@@ -197,20 +197,30 @@ function cacheKey(source: string, stat: fs.Stats): string | null {
   return [id[1], stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev, process.version, process.versions.v8, process.arch, flags()].join('|');
 }
 
+// Options whose value is a script or a module to load: they change nothing V8 compiles, and their values are
+// often one-off (a `-e` one-liner, a temporary file), which would give every run a file of its own.
+const VALUE_ONLY_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-pe', '-r', '--require', '--import', '--loader', '--experimental-loader']);
+
 /**
- * Node's and V8's options as given (V8 also checks its own flags' hash and rejects a cache made under
- * others). Not the text of `-e`/`-p`: one-liners would each get files of their own.
+ * Node's and V8's options (`execArgv` and NODE_OPTIONS), but for the scripts and modules they name. V8 also
+ * checks its own flags' hash and rejects a cache made under other flags; keyed by them, processes run with
+ * different flags keep a file each instead of rewriting one.
  */
+let flagsKey: string | null = null;
 function flags(): string {
-  const args: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-e' || arg === '--eval' || arg === '-p' || arg === '--print' || arg === '-pe') i++;
-    else if (!arg.startsWith('--eval=') && !arg.startsWith('--print=')) args.push(arg);
+  if (flagsKey !== null) return flagsKey;
+  const kept: string[] = [];
+  const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '')];
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
+    const eq = option.indexOf('=');
+    const name = eq === -1 ? option : option.slice(0, eq);
+    if (!VALUE_ONLY_OPTIONS.has(name)) kept.push(option);
+    else if (eq === -1) i++;
   }
   // JSON: no line break in the key, whatever the options hold.
-  return JSON.stringify([args, process.env.NODE_OPTIONS ?? '']);
+  flagsKey = JSON.stringify(kept);
+  return flagsKey;
 }
 
 /** One file per bundle path, Node version, architecture and flags: installs and versions do not overwrite each other's. */

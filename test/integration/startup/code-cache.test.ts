@@ -78,6 +78,20 @@ t.test('written on the first start, used by the next, under --import and --requi
   }
 });
 
+t.test('one cache for scripts started with other one-liners or preloads; another for other V8 flags', async (t) => {
+  const dir = cacheDir(t);
+  const preload = path.join(APP, 'preload.cjs');
+  writeFileSync(preload, '');
+  await run('--require', dir, {}, 'console.log(JSON.stringify({ registered: true, recording: true, sameApi: true }))');
+  const other = await run('--require', dir, {}, PROBE, ['--require', preload]);
+  t.same(JSON.parse(other.stdout), TRACED, 'traced');
+  t.match(cacheLines(other.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, 'another -e text and another --require: the same cache');
+  const flagged = await run('--require', dir, {}, PROBE, ['--stack-size=2000']);
+  t.same(JSON.parse(flagged.stdout), TRACED, 'traced under another V8 flag');
+  t.match(cacheLines(flagged.stderr).join('\n'), /start-bundle\.js: none yet/, 'a V8 flag: a cache of its own');
+  t.equal(cacheFiles(dir).length, 4, 'two files per set of flags');
+});
+
 t.test('a long-running process writes the cache on a timer after start, not at exit', async (t) => {
   const dir = cacheDir(t);
   const r = await run('--require', dir, {}, `setTimeout(() => console.log(require('fs').readdirSync(${JSON.stringify(dir)}).filter((f) => f.endsWith('.cache')).length), 2500)`);
