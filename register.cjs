@@ -30,10 +30,21 @@ function inWorkerThread() {
 function startAgent() {
   const bundle = require('path').join(__dirname, 'dist', 'src', 'agent', 'start-bundle.js');
   try {
-    return require('./dist/src/agent/code-cache.js').loadBundle(bundle, module);
+    return loader().loadBundle(bundle, module);
   } catch (err) {
     // A build without the bundle step (tsc alone): the same code, file by file.
     if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('start-bundle.js')) return require('./dist/src/agent/start.js');
+    throw err;
+  }
+}
+
+// The code cache's loader; a dist built before it existed (a checkout whose dist is older than this file) loads
+// the bundle with require(), as before.
+function loader() {
+  try {
+    return require('./dist/src/agent/code-cache.js');
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('code-cache.js')) return { loadBundle: (file) => require(file) };
     throw err;
   }
 }

@@ -293,13 +293,47 @@ function schedule(entry: Pending): void {
 /** Writes every cache waiting to be written; never throws, at most one debug line each. */
 function writePending(): void {
   process.removeListener('exit', writePending);
+  let written: string | null = null;
   for (const entry of pending.splice(0)) {
     try {
       writeCache(entry);
+      written = path.dirname(entry.cacheFile);
       note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
     } catch (err) {
       note('debug', `code cache for ${path.basename(entry.file)} not written: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+  if (written !== null) prune(written);
+}
+
+// Each install, Node version and set of options has files of its own (100 - 300 KB each): a directory
+// shared by many (CI runners, temporary installs) keeps the newest MAX_CACHE_FILES and loses the rest,
+// which a process still using them writes again. Temporary files a killed writer left behind go too.
+const MAX_CACHE_FILES = 64;
+const STALE_TEMP_MS = 60 * 60 * 1000;
+const OUR_FILE = /^(start|tracing)-bundle-[0-9a-f]+-v[\w.-]+\.cache(\.[\w-]+\.tmp)?$/;
+
+/** Keeps the cache directory bounded; runs after a write, never on the start path; never throws. */
+function prune(dir: string): void {
+  try {
+    const files: Array<{ name: string; mtimeMs: number }> = [];
+    const now = Date.now();
+    for (const name of fs.readdirSync(dir)) {
+      if (!OUR_FILE.test(name)) continue;
+      const st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
+      if (st === undefined || !st.isFile()) continue;
+      if (name.endsWith('.tmp')) {
+        if (now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(path.join(dir, name), { force: true });
+      } else {
+        files.push({ name, mtimeMs: st.mtimeMs });
+      }
+    }
+    if (files.length <= MAX_CACHE_FILES) return;
+    files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const { name } of files.slice(MAX_CACHE_FILES)) fs.rmSync(path.join(dir, name), { force: true });
+    note('debug', `code cache: ${files.length - MAX_CACHE_FILES} older file(s) removed from ${dir} (at most ${MAX_CACHE_FILES} kept)`);
+  } catch (err) {
+    note('debug', `code cache: ${dir} not pruned: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

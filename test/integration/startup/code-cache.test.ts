@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, utimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
@@ -90,6 +90,32 @@ t.test('one cache for scripts started with other one-liners or preloads; another
   t.same(JSON.parse(flagged.stdout), TRACED, 'traced under another V8 flag');
   t.match(cacheLines(flagged.stderr).join('\n'), /start-bundle\.js: none yet/, 'a V8 flag: a cache of its own');
   t.equal(cacheFiles(dir).length, 4, 'two files per set of flags');
+});
+
+t.test('the directory stays bounded: the newest 64 cache files are kept, a killed writer\'s temporary file goes', async (t) => {
+  const dir = cacheDir(t);
+  mkdirSync(dir, { mode: 0o700 });
+  const old = Date.now() / 1000 - 7 * 24 * 3600;
+  // Files of 70 other installs, a week old, an hour-old temporary file, and a file that is not ours.
+  for (let i = 0; i < 70; i++) {
+    const file = path.join(dir, `tracing-bundle-${(0x1000 + i).toString(16)}-v20.0.0-x64.cache`);
+    writeFileSync(file, 'x');
+    utimesSync(file, old + i, old + i);
+  }
+  const temp = path.join(dir, 'start-bundle-abc-v20.0.0-x64.cache.123-xyz.tmp');
+  writeFileSync(temp, 'x');
+  utimesSync(temp, old, old);
+  writeFileSync(path.join(dir, 'notes.txt'), 'kept');
+  const r = await run('--require', dir);
+  t.same(JSON.parse(r.stdout), TRACED, 'traced');
+  const left = cacheFiles(dir);
+  t.equal(left.length, 64, 'at most 64 cache files');
+  t.equal(left.filter((f) => /^(start|tracing)-bundle-[0-9a-f]+-v\d/.test(f) && f.includes(process.version)).length, 2, 'this start\'s two files among them');
+  t.notOk(left.includes('tracing-bundle-1000-v20.0.0-x64.cache'), 'the oldest removed');
+  t.ok(left.includes('tracing-bundle-1045-v20.0.0-x64.cache'), 'the newest kept');
+  t.notOk(existsSync(temp), 'the stale temporary file removed');
+  t.ok(existsSync(path.join(dir, 'notes.txt')), 'a file that is not ours is left alone');
+  t.match(r.stderr, /8 older file\(s\) removed/, 'one debug line');
 });
 
 t.test('a long-running process writes the cache on a timer after start, not at exit', async (t) => {
