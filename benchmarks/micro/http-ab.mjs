@@ -5,6 +5,9 @@
 //   fetch  fetch.mjs      a server whose handler makes one global fetch to a backend (GET)
 //   body   http-body.mjs  reads a small POST body by 'data'/'end', then answers (the body events run
 //                         in the server span's context: the path context continuity adds work to)
+//   express  express.mjs  express 5, one middleware and a parametrised route (GET /users/42)
+//   fastify  fastify.mjs  fastify 5, the same route
+//   otel   otel-span.mjs  one OpenTelemetry API span per request (startActiveSpan): the agent's API bridge
 // Each variant is one long-lived process that runs the app and its load (raw keep-alive sockets, one
 // request in flight per connection) and reports its own CPU time per request (process.cpuUsage, µs
 // resolution): the load's share is the same in every variant, so differences are the agent's. Rounds
@@ -13,6 +16,7 @@
 // node_modules symlink and `npx tsc -p tsconfig.json` will do); the apps come from this checkout.
 // Run: node benchmarks/micro/http-ab.mjs <checkout A> <checkout B> [rounds=30] [seconds=0.5] [connections=8] [apps=hello,fetch,body]
 // BENCH_VERBOSE=1 prints every round. BENCH_PROTOCOL=grpc exports over OTLP/gRPC (to an HTTP/2 sink) instead.
+// BENCH_SAMPLER=always_off measures unsampled requests (TRACING_SAMPLER); BENCH_EXPORTER=none keeps spans unexported.
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -21,13 +25,19 @@ import { fileURLToPath } from 'node:url';
 import { loadSockets } from './socket-load.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const APP_FILES = { hello: here('../overhead/apps/http.mjs'), fetch: here('../overhead/apps/fetch.mjs'), body: here('../overhead/apps/http-body.mjs') };
-const MARKERS = { hello: 'hello world', fetch: 'upstream: hello world', body: 'got 64 bytes' };
+const APP_FILES = {
+  hello: here('../overhead/apps/http.mjs'), fetch: here('../overhead/apps/fetch.mjs'), body: here('../overhead/apps/http-body.mjs'),
+  express: here('../overhead/apps/express.mjs'), fastify: here('../overhead/apps/fastify.mjs'), otel: here('../overhead/apps/otel-span.mjs'),
+};
+const MARKERS = { hello: 'hello world', fetch: 'upstream: hello world', body: 'got 64 bytes', express: '"name":"Ada"', fastify: '"name":"Ada"', otel: 'hello world' };
 const BODY = 'x'.repeat(64);
 const REQUESTS = {
   hello: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
   fetch: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
   body: `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`,
+  express: 'GET /users/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+  fastify: 'GET /users/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+  otel: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
 };
 
 if (process.argv[2] === 'child') await child(process.argv[3], Number(process.argv[4]));
@@ -104,7 +114,10 @@ async function parent() {
 
   const start = (app, root) => {
     const env = { ...process.env, BACKEND_URL: `http://127.0.0.1:${backendPort}/` };
-    if (root !== null) Object.assign(env, { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` }, grpc ? { TRACING_EXPORTER_PROTOCOL: 'grpc' } : {});
+    if (root !== null) {
+      Object.assign(env, { TRACING_EXPORTER: process.env.BENCH_EXPORTER ?? 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` }, grpc ? { TRACING_EXPORTER_PROTOCOL: 'grpc' } : {});
+      if (process.env.BENCH_SAMPLER !== undefined) env.TRACING_SAMPLER = process.env.BENCH_SAMPLER;
+    }
     const proc = fork(fileURLToPath(import.meta.url), ['child', app, String(connections)], {
       env, execArgv: root === null ? [] : ['--import', path.join(root, 'register.mjs')], stdio: 'inherit',
     });
@@ -116,7 +129,7 @@ async function parent() {
   });
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-  console.log(`node ${process.version}, ${rounds} rounds x ${seconds}s, ${connections} connections, OTLP ${grpc ? 'gRPC' : 'HTTP'}; A = ${builds.A}, B = ${builds.B}`);
+  console.log(`node ${process.version}, ${rounds} rounds x ${seconds}s, ${connections} connections, OTLP ${grpc ? 'gRPC' : 'HTTP'}, exporter ${process.env.BENCH_EXPORTER ?? 'otlp'}, sampler ${process.env.BENCH_SAMPLER ?? 'default'}; A = ${builds.A}, B = ${builds.B}`);
   for (const app of apps) {
     const procs = {};
     for (const name of names) procs[name] = await start(app, builds[name]);

@@ -7,7 +7,10 @@
 // fastest trial of each is the least disturbed figure.
 //   scenario body:  the handler listens to 'data' and 'end' (a body read the classic way)
 //   scenario plain: the handler listens to nothing (a hello world)
-// Run: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials=20] [requests=20000]
+//   scenario otel:  the handler starts and ends one OpenTelemetry API span (startActiveSpan, one
+//                   attribute): the agent's API bridge (without the agent the API is a no-op)
+// Run: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials=20] [requests=20000] [scenarios=plain,body]
+// BENCH_SAMPLER=always_off measures unsampled requests (TRACING_SAMPLER).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +21,19 @@ if (process.argv[2] === 'child') {
   let bytes = 0;
   const onData = (chunk) => (bytes += chunk.length);
   const onEnd = () => {};
+  const otelTracer = scenario === 'otel' ? (await import('@opentelemetry/api')).trace.getTracer('bench') : null;
+  // The agent registers with the API a tick after it loads (an SDK loaded beside it would win).
+  if (otelTracer !== null) await new Promise((resolve) => setImmediate(resolve));
+  const onOtelSpan = (span) => {
+    span.setAttribute('app.user', 'ada');
+    span.end();
+  };
   const server = http.createServer(scenario === 'body'
     ? (req) => {
         req.on('data', onData);
         req.on('end', onEnd);
       }
-    : () => {});
+    : scenario === 'otel' ? () => otelTracer.startActiveSpan('handle', onOtelSpan) : () => {});
   const socket = { remoteAddress: '127.0.0.1', remotePort: 40000, on() {}, once() {}, removeListener() {} };
   const chunk = Buffer.alloc(64);
   const headers = { host: '127.0.0.1:3000', 'content-length': '64' };
@@ -50,7 +60,7 @@ if (process.argv[2] === 'child') {
   process.exit(0);
 }
 
-const [a, b, trialsArg, requestsArg] = process.argv.slice(2);
+const [a, b, trialsArg, requestsArg, scenariosArg] = process.argv.slice(2);
 if (a === undefined || b === undefined) {
   console.error('usage: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials] [requests]');
   process.exit(2);
@@ -62,11 +72,11 @@ const builds = { 'no agent': null, A: path.resolve(a), B: path.resolve(b) };
 const names = Object.keys(builds);
 const run = (root, scenario) => Number(execFileSync(process.execPath, [
   ...(root === null ? [] : ['--import', path.join(root, 'register.mjs')]), self, 'child', scenario, String(requests),
-], { env: { ...process.env, TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'error' }, encoding: 'utf8' }));
+], { env: { ...process.env, TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'error', ...(process.env.BENCH_SAMPLER ? { TRACING_SAMPLER: process.env.BENCH_SAMPLER } : {}) }, encoding: 'utf8' }));
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-console.log(`node ${process.version}, ${trials} trials x ${requests} requests; A = ${builds.A}, B = ${builds.B}`);
-for (const scenario of ['plain', 'body']) {
+console.log(`node ${process.version}, ${trials} trials x ${requests} requests, sampler ${process.env.BENCH_SAMPLER ?? 'default'}; A = ${builds.A}, B = ${builds.B}`);
+for (const scenario of (scenariosArg ?? 'plain,body').split(',')) {
   const ns = Object.fromEntries(names.map((n) => [n, []]));
   for (let t = 0; t < trials; t++) {
     for (const name of t % 2 === 0 ? names : [...names].reverse()) ns[name].push(run(builds[name], scenario));

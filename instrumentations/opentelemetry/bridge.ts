@@ -10,8 +10,6 @@ import { BridgeSpan, INVALID_CONTEXT, toOurContext } from './span.js';
  * context manager and the propagator.
  */
 export class SpanBridge {
-  // Each span of ours has at most one OpenTelemetry face, so `getActiveSpan()` is stable.
-  private readonly faces = new WeakMap<Span, BridgeSpan>();
   // Spans that are not ours (a remote parent, `trace.wrapSpanContext`) → the non-recording span of
   // ours that stands for them in our scope manager.
   private readonly stand = new WeakMap<object, Span>();
@@ -20,19 +18,22 @@ export class SpanBridge {
 
   constructor(readonly tracer: Tracer) {}
 
-  /** The OpenTelemetry face of a span of ours (made on first use, for spans the agent started). */
+  /**
+   * The OpenTelemetry face of a span of ours (made on first use, for spans the agent started). Each
+   * span has at most one, kept on the span itself (`_face`), so `getActiveSpan()` is stable.
+   */
   face(span: Span, kind = 0, localServer: Span | null = null): BridgeSpan {
-    let f = this.faces.get(span);
-    if (f === undefined) {
-      f = new BridgeSpan(span, kind, localServer);
-      this.faces.set(span, f);
-    }
-    return f;
+    const f = span._face;
+    if (f instanceof BridgeSpan && f.span === span) return f;
+    const made = new BridgeSpan(span, kind, localServer);
+    span._face = made;
+    return made;
   }
 
   /** The face a span already has, if any (no allocation). */
   existingFace(span: Span): BridgeSpan | undefined {
-    return this.faces.get(span);
+    const f = span._face;
+    return f instanceof BridgeSpan && f.span === span ? f : undefined;
   }
 
   /** A non-recording span of ours that carries `context` (a remote parent, a foreign span's context). */

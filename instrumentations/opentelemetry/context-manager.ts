@@ -68,19 +68,19 @@ export class BridgeContextManager implements otel.ContextManager {
     const target = this.bridge.spanFor(ctx);
     const entry = new Entry(ctx, target);
     const attachments = this.attachments;
-    let run: () => ReturnType<F>;
+    // Inside a context that carries OpenTelemetry's suppressTracing mark, our instrumentations stand down too.
+    const suppress = isSuppressedContext(ctx) && !isTracingSuppressed();
     if (attachments !== null) {
-      // One store switch: the span of ours and the entry beside it.
-      run = () => attachments.run(target, entry, () => fn.apply(thisArg, args));
-    } else {
-      const storage = (this.storage ??= new AsyncLocalStorage<Entry>());
-      const call = (): ReturnType<F> => storage.run(entry, () => fn.apply(thisArg, args));
-      const scopeManager = this.bridge.tracer.scopeManager;
-      const current = scopeManager.active();
-      run = (current === null ? null : current.span) === target ? call : (): ReturnType<F> => scopeManager.run(target, call);
+      // One store switch: the span of ours and the entry beside it, and no closure per call.
+      if (!suppress) return attachments.run(target, entry, fn, thisArg, args);
+      return suppressTracing(() => attachments.run(target, entry, fn, thisArg, args));
     }
-    if (isSuppressedContext(ctx) && !isTracingSuppressed()) return suppressTracing(run);
-    return run();
+    const storage = (this.storage ??= new AsyncLocalStorage<Entry>());
+    const call = (): ReturnType<F> => storage.run(entry, () => fn.apply(thisArg, args));
+    const scopeManager = this.bridge.tracer.scopeManager;
+    const current = scopeManager.active();
+    const run = (current === null ? null : current.span) === target ? call : (): ReturnType<F> => scopeManager.run(target, call);
+    return suppress ? suppressTracing(run) : run();
   }
 
   bind<T>(ctx: otel.Context, target: T): T {

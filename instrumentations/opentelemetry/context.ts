@@ -12,29 +12,58 @@ export const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SU
 /**
  * An immutable OpenTelemetry context: what `context.active()` returns when the agent serves the API.
  * Behaves as the API's own `BaseContext` (copy on write), without depending on a copy of the API.
+ *
+ * Its keys and values sit in one flat array (key, value, key, value…): a context holds a handful of
+ * keys (the span, baggage, a mark or two), and `setValue` runs for every span started through the
+ * API, so copying a short array costs far less than copying a `Map` (which hashes every key again).
+ * A lookup is a scan, as long as the context is short; a long one gets a `Map` index, made once.
  */
 export class BridgeContext implements otel.Context {
-  private readonly values: Map<symbol, unknown>;
+  private readonly entries: unknown[];
+  private index: Map<unknown, unknown> | null = null;
 
-  constructor(from?: ReadonlyMap<symbol, unknown>) {
-    this.values = from === undefined ? new Map() : new Map(from);
+  constructor(entries: unknown[] = []) {
+    this.entries = entries;
   }
 
   getValue(key: symbol): unknown {
-    return this.values.get(key);
+    const entries = this.entries;
+    if (entries.length > INDEXED_FROM) return (this.index ??= indexOf(entries)).get(key);
+    for (let i = 0; i < entries.length; i += 2) if (entries[i] === key) return entries[i + 1];
+    return undefined;
   }
 
   setValue(key: symbol, value: unknown): otel.Context {
-    const next = new BridgeContext(this.values);
-    next.values.set(key, value);
-    return next;
+    const entries = this.entries;
+    const at = positionOf(entries, key);
+    const next = entries.slice();
+    if (at === -1) next.push(key, value);
+    else next[at + 1] = value;
+    return new BridgeContext(next);
   }
 
   deleteValue(key: symbol): otel.Context {
-    const next = new BridgeContext(this.values);
-    next.values.delete(key);
-    return next;
+    const entries = this.entries;
+    const at = positionOf(entries, key);
+    if (at === -1) return new BridgeContext(entries.slice());
+    const next = entries.slice();
+    next.splice(at, 2);
+    return new BridgeContext(next);
   }
+}
+
+// Contexts with more entries than this (16 keys) are looked up through a Map.
+const INDEXED_FROM = 32;
+
+function positionOf(entries: readonly unknown[], key: unknown): number {
+  for (let i = 0; i < entries.length; i += 2) if (entries[i] === key) return i;
+  return -1;
+}
+
+function indexOf(entries: readonly unknown[]): Map<unknown, unknown> {
+  const index = new Map<unknown, unknown>();
+  for (let i = 0; i < entries.length; i += 2) index.set(entries[i], entries[i + 1]);
+  return index;
 }
 
 /** The empty context. */

@@ -74,6 +74,13 @@ export class Span {
   readonly references: readonly Reference[] | null;
   /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
   _extras: SpanExtras | null = null;
+  /**
+   * @internal The span seen through another tracing API (the OpenTelemetry bridge's `Span`), made
+   * on first use and kept here so that it is always the same object; undefined until then. A field
+   * rather than a `WeakMap` beside the span: every span the bridge sees would be an ephemeron entry,
+   * which V8's garbage collector processes on every scavenge while the span lives.
+   */
+  _face: object | undefined = undefined;
 
   // Private: the factories below say which kind of span a call site makes.
   private constructor(

@@ -18,7 +18,7 @@ import {
   writeFramePrefix,
 } from './grpc-wire.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
-import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
+import { positive, Retrier, type AttemptOutcome, type CutOffSignal, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -146,7 +146,7 @@ export class GrpcSender implements PayloadSender {
     return session;
   }
 
-  private attempt(frame: Buffer, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
+  private attempt(frame: Buffer, timeoutMs: number, cutOff: CutOffSignal): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       let settled = false;
       let timer: NodeJS.Timeout | null = null;

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { promisify } from 'node:util';
 import { suppressTracingSync } from '../util/suppress.js';
-import { positive, Retrier, type AttemptOutcome, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
+import { log } from '../util/log.js';
+import { Http1Poster } from './http1-poster.js';
+import { positive, Retrier, type AttemptOutcome, type CutOffSignal, type PayloadSender, type RetryOptions, type SendResult } from './retry.js';
 
 // zlib (~4 ms of CPU to load under load) only for TRACING_EXPORTER_COMPRESSION=gzip; the default is none.
 let gzipAsync: ((input: Buffer) => Promise<Buffer>) | null = null;
@@ -53,6 +55,13 @@ export class HttpSender implements PayloadSender {
   private readonly baseHeaders: Record<string, string>;
   private readonly gzip: boolean;
   private readonly retrier: Retrier;
+  /** The exporter's own HTTP/1.1 transport for `http:` endpoints; null for `https:` (Node's client). */
+  private readonly poster: Http1Poster | null;
+  private readonly readAnswer = (status: number, retryAfter: string | undefined, bodyWritten: boolean): AttemptOutcome => {
+    const ok = status >= 200 && status < 300;
+    const retryable = status === 429 || status >= 500;
+    return { ok, retryable, status, reason: ok ? '' : `HTTP ${status}`, retryAfterMs: retryable ? parseRetryAfter(retryAfter) : 0, bodyWritten };
+  };
 
   constructor(options: HttpSenderOptions) {
     this.url = new URL(options.url);
@@ -65,6 +74,7 @@ export class HttpSender implements PayloadSender {
     this.retrier = new Retrier({ ...options, timeoutMs: positive(options.timeoutMs, 10_000) }, this.displayUrl);
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
     if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
+    this.poster = this.url.protocol === 'http:' ? posterFor(this.url, this.baseHeaders) : null;
   }
 
   /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
@@ -99,10 +109,13 @@ export class HttpSender implements PayloadSender {
   /** Stops retrying (a try in progress finishes) and closes idle sockets. */
   shutdown(): void {
     this.retrier.stop();
+    this.poster?.close();
     this.agent.destroy();
   }
 
-  private attempt(body: Buffer, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
+  private attempt(body: Buffer, timeoutMs: number, cutOff: CutOffSignal): Promise<AttemptOutcome> {
+    const poster = this.poster;
+    if (poster !== null) return suppressTracingSync(() => poster.post(body, timeoutMs, cutOff, this.readAnswer));
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: AttemptOutcome): void => {
@@ -150,6 +163,16 @@ export class HttpSender implements PayloadSender {
         req.end(body);
       });
     });
+  }
+}
+
+function posterFor(url: URL, headers: Readonly<Record<string, string>>): Http1Poster | null {
+  try {
+    return new Http1Poster(url, headers);
+  } catch (err) {
+    // A header Node's client would refuse too: it keeps the request path, which reports it per try.
+    log.debug(`exporter: ${(err as Error).message}; using Node's HTTP client`);
+    return null;
   }
 }
 

@@ -87,10 +87,49 @@ export interface PayloadSender {
 }
 
 /**
- * One try of a transport: give up after `timeoutMs`, or at once when `cutOff` aborts (the exit
- * deadline came); either is `unreachable`. Never rejects.
+ * Fires once when a try must stop (the exit deadline came): the part of `AbortSignal` transports use.
  */
-export type Attempt = (timeoutMs: number, cutOff: AbortSignal) => Promise<AttemptOutcome>;
+export interface CutOffSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * A `CutOffSignal` made per try. Not an `AbortController`: creating one, and adding and removing an
+ * `EventTarget` listener, cost ~50 µs of CPU per try on the development machine (option validation,
+ * the signal's own allocations), paid for every batch although a try is cut off only at exit.
+ */
+class CutOff implements CutOffSignal {
+  aborted = false;
+  private listeners: (() => void)[] | null = null;
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const listeners = this.listeners;
+    if (listeners === null) return;
+    const at = listeners.indexOf(listener);
+    if (at !== -1) listeners.splice(at, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
+  }
+}
+
+/**
+ * One try of a transport: give up after `timeoutMs`, or at once when `cutOff` aborts (the exit
+ * deadline came); either is `unreachable`. Listeners run once, at most. Never rejects.
+ */
+export type Attempt = (timeoutMs: number, cutOff: CutOffSignal) => Promise<AttemptOutcome>;
 
 /**
  * Runs tries until one succeeds, one fails for good, the tries are used up, or `stop()` is called.
@@ -118,7 +157,7 @@ export class Retrier {
   private probe: Promise<void> | null = null;
   private readonly wakeups = new Set<() => void>();
   /** Tries in progress, so the exit can cut them off at its deadline. */
-  private readonly inProgress = new Set<AbortController>();
+  private readonly inProgress = new Set<CutOff>();
   private stopped = false;
 
   /** `where`: the endpoint without credentials, for the outage sentence. `now`: a clock, for tests. */
@@ -222,7 +261,7 @@ export class Retrier {
   }
 
   private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
-    const controller = new AbortController();
+    const controller = new CutOff();
     this.inProgress.add(controller);
     // A timer of our own at the deadline: a transport's idle timeout may fire late on a busy loop.
     const cutOff = this.exiting() ? cutOffAt(controller, this.exitDeadline - this.now()) : null;
@@ -234,9 +273,9 @@ export class Retrier {
     return attempt;
   }
 
-  private async runAttempt(attemptOnce: Attempt, timeoutMs: number, controller: AbortController, cutOff: NodeJS.Timeout | null): Promise<AttemptOutcome> {
+  private async runAttempt(attemptOnce: Attempt, timeoutMs: number, controller: CutOff, cutOff: NodeJS.Timeout | null): Promise<AttemptOutcome> {
     try {
-      return await attemptOnce(timeoutMs, controller.signal);
+      return await attemptOnce(timeoutMs, controller);
     } catch (err) {
       return { ok: false, retryable: true, unreachable: true, status: 0, reason: `send failed: ${(err as Error)?.message ?? String(err)}` };
     } finally {
@@ -287,7 +326,7 @@ function result(outcome: AttemptOutcome, attempts: number): SendResult {
   return r;
 }
 
-function cutOffAt(controller: AbortController, ms: number): NodeJS.Timeout | null {
+function cutOffAt(controller: CutOff, ms: number): NodeJS.Timeout | null {
   if (ms <= 0) {
     controller.abort();
     return null;

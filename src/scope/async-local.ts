@@ -73,8 +73,11 @@ function noop(): void {}
  * app a propagation step). Null when the tracer's scope manager is not an `AsyncLocalScopeManager`.
  */
 export interface ScopeAttachments {
-  /** Runs `fn` with `span` active (none when null) and `attachment` kept beside it, for everything `fn` starts. */
-  run<T>(span: Span | null, attachment: object, fn: () => T): T;
+  /**
+   * Runs `fn` (called on `self` with `args`, when given: no closure needed per call) with `span`
+   * active (none when null) and `attachment` kept beside it, for everything `fn` starts.
+   */
+  run<T>(span: Span | null, attachment: object, fn: (this: unknown, ...args: any[]) => T, self?: unknown, args?: ArrayLike<unknown>): T;
   /** The attachment of the innermost `run` this code runs under; undefined outside any. */
   active(): object | undefined;
 }
@@ -82,11 +85,11 @@ export interface ScopeAttachments {
 export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null {
   if (!(manager instanceof AsyncLocalScopeManager)) return null;
   return {
-    run<T>(span: Span | null, attachment: object, fn: () => T): T {
+    run<T>(span: Span | null, attachment: object, fn: (this: unknown, ...args: any[]) => T, self?: unknown, args?: ArrayLike<unknown>): T {
       const current = firstOpen(contextStorage.getStore());
       const scope = span === null ? LinkedScope.detached(current) : new LinkedScope(span, false, current, noop, manager);
       scope.attachment = attachment;
-      return contextStorage.run(scope, fn);
+      return contextStorage.run(scope, applyWith, fn, self, args ?? NO_ARGS) as T;
     },
     active(): object | undefined {
       const store = contextStorage.getStore();
@@ -94,6 +97,8 @@ export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null
     },
   };
 }
+
+const NO_ARGS: readonly unknown[] = [];
 
 // Module-level so that `callIn` hands `storage.run` no fresh closure.
 function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {

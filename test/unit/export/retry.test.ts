@@ -1,11 +1,11 @@
 import t from 'tap';
-import { Retrier, type AttemptOutcome, type RetryOptions, type SendResult } from '../../../src/export/retry.js';
+import { Retrier, type AttemptOutcome, type CutOffSignal, type RetryOptions, type SendResult } from '../../../src/export/retry.js';
 
 /** A transport that answers from a script and records when each try was made. */
 class ScriptedTransport {
   readonly attempts: { at: number; timeoutMs: number; payload: string }[] = [];
   constructor(private readonly answer: (n: number) => AttemptOutcome | 'hang') {}
-  attempt(payload: string, timeoutMs: number, cutOff: AbortSignal): Promise<AttemptOutcome> {
+  attempt(payload: string, timeoutMs: number, cutOff: CutOffSignal): Promise<AttemptOutcome> {
     this.attempts.push({ at: Date.now(), timeoutMs, payload });
     const answer = this.answer(this.attempts.length);
     if (answer !== 'hang') return Promise.resolve(answer);

@@ -1,0 +1,353 @@
+import * as net from 'node:net';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { AttemptOutcome, CutOffSignal } from './retry.js';
+
+// The OTLP/HTTP exporter's own transport for plain `http:` endpoints: one POST at a time per
+// connection, written straight to a keep-alive `net.Socket`, the answer read just far enough to know
+// its status and where it ends. Node's HTTP client costs several hundred microseconds of CPU per
+// request on top of this (ClientRequest and IncomingMessage streams, the agent's bookkeeping, the
+// parser's callbacks and events) — per batch, so ~1 µs per exported span at 512 spans a batch. The
+// exporter needs none of it: it sends one kind of request and never reads the answer's body. This is
+// also no `http` function at all, so no instrumentation can ever see an export.
+
+/** Why a try failed: the same words Node's HTTP client uses where there is an equivalent. */
+const HANG_UP = 'socket hang up';
+
+/** Header names the poster writes itself; a user's value for them would break the framing. */
+const OWN_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
+
+/** A failure to answer `retryable`/`unreachable` the way the HTTP sender reports one. */
+function noAnswer(reason: string): AttemptOutcome {
+  return { ok: false, retryable: true, unreachable: true, status: 0, reason };
+}
+
+/** What the sender makes of an answer (status → outcome); `retryAfter` is the raw header, if any. */
+export type AnswerReader = (status: number, retryAfter: string | undefined, bodyWritten: boolean) => AttemptOutcome;
+
+/**
+ * POSTs bodies to one `http:` URL over keep-alive connections (one idle connection kept, unref'd, so
+ * it never holds the process open). Throws at construction when a header name or value is not valid
+ * HTTP (the caller then keeps Node's client, which reports it per request as before).
+ */
+export class Http1Poster {
+  private readonly host: string;
+  private readonly port: number;
+  /** Request line and every header but Content-Length, ending in `Content-Length: `. */
+  private readonly head: string;
+  private idle: Http1Connection | null = null;
+  private closed = false;
+
+  constructor(url: URL, headers: Readonly<Record<string, string>>) {
+    if (url.protocol !== 'http:') throw new Error(`Http1Poster speaks plain http only, not ${url.protocol}`);
+    // `URL.hostname` keeps an IPv6 literal's brackets; net.connect wants the bare address.
+    this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.port = url.port === '' ? 80 : Number(url.port);
+    const lines = new Map<string, string>([['host', `Host: ${url.host}`]]);
+    for (const [name, value] of Object.entries(headers)) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+      const lower = name.toLowerCase();
+      if (!OWN_HEADERS.has(lower)) lines.set(lower, `${name}: ${value}`);
+    }
+    lines.set('connection', 'Connection: keep-alive');
+    this.head = `POST ${url.pathname}${url.search} HTTP/1.1\r\n${[...lines.values()].join('\r\n')}\r\nContent-Length: `;
+  }
+
+  /**
+   * One try: resolves with the reader's outcome of the answer, or an `unreachable` outcome (refused,
+   * reset, closed before an answer, no answer within `timeoutMs` of silence, cut off). Never rejects.
+   */
+  post(body: Buffer, timeoutMs: number, cutOff: CutOffSignal, read: AnswerReader): Promise<AttemptOutcome> {
+    return new Promise((resolve) => {
+      if (this.closed) {
+        resolve(noAnswer('the exporter was shut down'));
+        return;
+      }
+      const head = `${this.head}${body.length}\r\n\r\n`;
+      const start = (conn: Http1Connection, reused: boolean): void => {
+        conn.exchange(head, body, timeoutMs, cutOff, read, (outcome, reusable, stale) => {
+          // A kept-alive connection the server had closed meanwhile (reset or closed before any byte
+          // of an answer) says nothing about the collector: the try goes again once on a new one.
+          if (reused && stale && !cutOff.aborted && !this.closed) {
+            start(this.connect(), false);
+            return;
+          }
+          if (reusable && !this.closed && this.idle === null) {
+            this.idle = conn;
+            conn.parked(() => {
+              if (this.idle === conn) this.idle = null;
+            });
+          } else {
+            conn.destroy();
+          }
+          resolve(outcome);
+        });
+      };
+      const idle = this.idle;
+      this.idle = null;
+      if (idle !== null && idle.usable()) start(idle, true);
+      else {
+        idle?.destroy();
+        start(this.connect(), false);
+      }
+    });
+  }
+
+  /** Closes the idle connection; later posts fail at once. A post in progress finishes. */
+  close(): void {
+    this.closed = true;
+    this.idle?.destroy();
+    this.idle = null;
+  }
+
+  private connect(): Http1Connection {
+    return new Http1Connection(net.connect({ host: this.host, port: this.port }));
+  }
+}
+
+/** `stale`: failed before any answer because the server had closed or reset the connection. */
+type Done = (outcome: AttemptOutcome, reusable: boolean, stale: boolean) => void;
+
+const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+const enum Body {
+  /** Still reading the status line and headers. */
+  Head,
+  /** `remaining` bytes of a Content-Length body. */
+  Length,
+  /** Chunked: a chunk-size line next. */
+  ChunkSize,
+  /** Chunked: `remaining` bytes of chunk data and its CRLF. */
+  ChunkData,
+  /** Chunked: trailer lines up to an empty one. */
+  Trailer,
+  /** No length given: the body ends when the server closes the connection. */
+  UntilClose,
+}
+
+/** One socket and the exchange on it, if any. Response text is read as latin1: one char per byte. */
+class Http1Connection {
+  private readonly socket: net.Socket;
+  private dead = false;
+  private done: Done | null = null;
+  private read: AnswerReader | null = null;
+  private cutOff: CutOffSignal | null = null;
+  private timeoutMs = 0;
+  private onIdleClose: (() => void) | null = null;
+  private text = '';
+  private state = Body.Head;
+  private remaining = 0;
+  private status = 0;
+  private retryAfter: string | undefined = undefined;
+  private keepAlive = true;
+  private bodyWritten = false;
+  private answered = false;
+  private readonly onAbort = (): void => this.fail('no answer before the exit deadline');
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    socket.unref();
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? '')));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.onEnd());
+    socket.on('timeout', () => this.fail(`no answer within ${this.timeoutMs} ms`));
+  }
+
+  usable(): boolean {
+    return !this.dead && !this.socket.destroyed && this.socket.readyState === 'open';
+  }
+
+  exchange(head: string, body: Buffer, timeoutMs: number, cutOff: CutOffSignal, read: AnswerReader, done: Done): void {
+    this.onIdleClose = null;
+    this.done = done;
+    this.read = read;
+    this.cutOff = cutOff;
+    this.timeoutMs = timeoutMs;
+    this.text = '';
+    this.state = Body.Head;
+    this.status = 0;
+    this.retryAfter = undefined;
+    this.keepAlive = true;
+    this.bodyWritten = false;
+    this.answered = false;
+    if (cutOff.aborted) {
+      this.fail('no answer before the exit deadline');
+      return;
+    }
+    cutOff.addEventListener('abort', this.onAbort, { once: true });
+    const socket = this.socket;
+    socket.setTimeout(timeoutMs);
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(body, (err) => {
+      if (err === null || err === undefined) this.bodyWritten = true;
+    });
+    socket.uncork();
+  }
+
+  /** Kept for the next exchange: `gone` runs if the server closes it meanwhile. */
+  parked(gone: () => void): void {
+    this.onIdleClose = gone;
+  }
+
+  destroy(): void {
+    this.dead = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: string): void {
+    if (this.done === null) {
+      // Bytes nobody asked for: the connection is out of step, never reuse it.
+      this.destroy();
+      return;
+    }
+    this.answered = true;
+    this.text = this.text === '' ? chunk : this.text + chunk;
+    try {
+      this.parse();
+    } catch (err) {
+      this.fail(`unreadable answer: ${(err as Error).message}`);
+    }
+  }
+
+  private parse(): void {
+    for (;;) {
+      const text = this.text;
+      switch (this.state) {
+        case Body.Head: {
+          const end = text.indexOf('\r\n\r\n');
+          if (end === -1) {
+            if (text.length > 64 * 1024) throw new Error('header section too long');
+            return;
+          }
+          this.text = text.slice(end + 4);
+          this.readHead(text.slice(0, end));
+          break;
+        }
+        case Body.Length: {
+          const take = Math.min(this.remaining, text.length);
+          this.remaining -= take;
+          this.text = text.slice(take);
+          if (this.remaining > 0) return;
+          this.complete(this.keepAlive);
+          return;
+        }
+        case Body.ChunkSize: {
+          const eol = text.indexOf('\r\n');
+          if (eol === -1) return;
+          const size = Number.parseInt(text.slice(0, eol).split(';', 1)[0]!.trim(), 16);
+          if (!Number.isFinite(size) || size < 0) throw new Error('bad chunk size');
+          this.text = text.slice(eol + 2);
+          if (size === 0) this.state = Body.Trailer;
+          else {
+            this.state = Body.ChunkData;
+            this.remaining = size + 2;
+          }
+          break;
+        }
+        case Body.ChunkData: {
+          const take = Math.min(this.remaining, text.length);
+          this.remaining -= take;
+          this.text = text.slice(take);
+          if (this.remaining > 0) return;
+          this.state = Body.ChunkSize;
+          break;
+        }
+        case Body.Trailer: {
+          const eol = text.indexOf('\r\n');
+          if (eol === -1) return;
+          this.text = text.slice(eol + 2);
+          if (eol === 0) {
+            this.complete(this.keepAlive);
+            return;
+          }
+          break;
+        }
+        case Body.UntilClose:
+          this.text = '';
+          return;
+      }
+    }
+  }
+
+  private readHead(head: string): void {
+    const lines = head.split('\r\n');
+    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]!);
+    if (m === null) throw new Error('not an HTTP/1 status line');
+    const status = Number(m[2]);
+    // 1xx (100 Continue, 103 Early Hints) come before the real answer.
+    if (status >= 100 && status < 200) return;
+    this.status = status;
+    this.keepAlive = m[1] === '1';
+    let length = -1;
+    let chunked = false;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') length = Number(value);
+      else if (name === 'transfer-encoding') chunked = value.toLowerCase().split(',').some((v) => v.trim() === 'chunked');
+      else if (name === 'connection') {
+        const tokens = value.toLowerCase().split(',').map((v) => v.trim());
+        if (tokens.includes('close')) this.keepAlive = false;
+        else if (tokens.includes('keep-alive')) this.keepAlive = true;
+      } else if (name === 'retry-after') this.retryAfter = value;
+    }
+    if (status === 204 || status === 304) {
+      this.state = Body.Length;
+      this.remaining = 0;
+    } else if (chunked) this.state = Body.ChunkSize;
+    else if (length >= 0 && Number.isSafeInteger(length)) {
+      this.state = Body.Length;
+      this.remaining = length;
+    } else {
+      this.state = Body.UntilClose;
+      this.keepAlive = false;
+    }
+  }
+
+  private onEnd(): void {
+    this.dead = true;
+    if (this.done === null) {
+      const gone = this.onIdleClose;
+      this.onIdleClose = null;
+      gone?.();
+      return;
+    }
+    if (this.state === Body.UntilClose) this.complete(false);
+    else this.fail(HANG_UP, true);
+  }
+
+  private complete(reusable: boolean): void {
+    const done = this.done;
+    const read = this.read!;
+    if (done === null) return;
+    // Anything left over answers no request of ours: not reusable.
+    const clean = reusable && this.text === '' && !this.dead;
+    this.finishExchange();
+    done(read(this.status, this.retryAfter, this.bodyWritten), clean, false);
+  }
+
+  private fail(reason: string, closedByPeer = false): void {
+    const done = this.done;
+    if (done === null) return;
+    const stale = closedByPeer && !this.answered;
+    this.finishExchange();
+    this.destroy();
+    done(noAnswer(reason), false, stale);
+  }
+
+  private finishExchange(): void {
+    this.cutOff?.removeEventListener('abort', this.onAbort);
+    this.cutOff = null;
+    this.done = null;
+    this.read = null;
+    this.text = '';
+    if (!this.socket.destroyed) this.socket.setTimeout(0);
+  }
+}
