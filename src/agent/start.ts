@@ -1,4 +1,5 @@
 import type { Tracer } from '../api/tracer.js';
+import * as path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
 
@@ -30,11 +31,14 @@ function loadTracingModules(): Modules {
 /**
  * The modules below as one file, when the build wrote it (scripts/bundle-start.mjs): each registers
  * itself under its own dist file name, so the requires that follow get it without a resolve, read and
- * compile per file. Loaded here, not by register: with TRACING_ENABLED=false it is never read.
+ * compile per file. Loaded here, not by register: with TRACING_ENABLED=false it is never read. Through
+ * the V8 code cache when one is usable (./code-cache.ts), as the start bundle is.
  */
 function loadTracingBundle(): void {
   try {
-    require('./tracing-bundle.js');
+    const codeCache = require('./code-cache.js') as typeof import('./code-cache.js');
+    codeCache.loadBundle(path.join(__dirname, 'tracing-bundle.js'), module);
+    codeCache.reportCodeCache(log);
   } catch (err) {
     // A build without the bundle step (tsc alone): the same modules, file by file.
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes('tracing-bundle.js')) throw err;
@@ -53,6 +57,7 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     const { config, warnings } = loadConfig(env);
     setLogLevel(config.logLevel);
     for (const w of warnings) log.warn(w);
+    (require('./code-cache.js') as typeof import('./code-cache.js')).reportCodeCache(log);
     // The start-up line is written at info and debug only: its code is not loaded otherwise.
     if (config.logLevel === 'info' || config.logLevel === 'debug') {
       log.info((require('../config/describe.js') as typeof import('../config/describe.js')).describeConfig(config));

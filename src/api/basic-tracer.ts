@@ -181,7 +181,12 @@ export class BasicTracer implements Tracer {
 
   /** @internal Called by `Span.finish()` for recording spans. */
   _spanFinished(span: Span): void {
-    guard('span processor', () => this._processor.onEnd(span), undefined);
+    // Inline try/catch rather than `guard`: every recording span ends here, and a closure per span adds up.
+    try {
+      this._processor.onEnd(span);
+    } catch (err) {
+      log.warnOnce('span processor', `internal error in span processor, carrying on without it: ${describeError(err)}`);
+    }
   }
 }
 

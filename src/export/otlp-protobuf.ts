@@ -237,7 +237,7 @@ function writeSpan(w: ProtoWriter, s: MappedSpan): void {
 export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean): void {
   const ctx = span.context();
   const tags = span.tags;
-  const m = w.begin(SCOPE_SPANS_SPANS);
+  const m = w.beginWide(SCOPE_SPANS_SPANS);
   writeTraceId(w, SPAN_TRACE_ID, ctx);
   writeSpanId(w, SPAN_SPAN_ID, ctx);
   if (ctx.traceState !== '') w.string(SPAN_TRACE_STATE, ctx.traceState);
@@ -290,7 +290,7 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
     w.end(st);
   }
   w.fixed32(SPAN_FLAGS, ctx.traceFlags & 0xff);
-  w.end(m);
+  w.endWide(m);
 }
 
 // Ids generated here are copied from their random bytes; ids read from a carrier are hex text.

@@ -284,6 +284,47 @@ export class ProtoWriter {
     return this.pos++;
   }
 
+  /**
+   * Starts a nested message expected to be 128 bytes to 16 KiB long (a span): two bytes are left for
+   * its length, so that `endWide` need not move the message to widen a one-byte placeholder (a native
+   * `copyWithin` of the whole message, per span). Pass the result to `endWide`.
+   */
+  beginWide(field: number): number {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.ensure(2);
+    const mark = this.pos;
+    this.pos += 2;
+    return mark;
+  }
+
+  /** Ends a message started by `beginWide`: the same bytes as `begin`/`end` would have written. */
+  endWide(mark: number): void {
+    const len = this.pos - mark - 2;
+    const buf = this.buf;
+    if (len >= 128 && len < 16384) {
+      buf[mark] = (len & 127) | 128;
+      buf[mark + 1] = len >>> 7;
+      return;
+    }
+    if (len < 128) {
+      buf.copyWithin(mark + 1, mark + 2, this.pos);
+      this.pos -= 1;
+      buf[mark] = len;
+      return;
+    }
+    const size = varintSize(len);
+    this.ensure(size - 2);
+    this.buf.copyWithin(mark + size, mark + 2, this.pos);
+    this.pos += size - 2;
+    let at = mark;
+    let v = len;
+    while (v > 127) {
+      this.buf[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    this.buf[at] = v;
+  }
+
   /** Ends a nested message started at `mark`, writing its length. */
   end(mark: number): void {
     const len = this.pos - mark - 1;

@@ -54,6 +54,30 @@ for (const exportBaggage of [false, true]) {
   });
 }
 
+t.test('span messages on each side of the one- and two-byte length limits (127/128, 16383/16384 bytes) come out the same', async (t) => {
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  // A span of these ids, name and times is ~60 bytes; the tag's value moves it across both limits byte by byte.
+  for (const n of [...Array.from({ length: 110 }, (_, i) => i), ...Array.from({ length: 120 }, (_, i) => 16_240 + i)]) {
+    tracer.startSpan('s').setTag('v', 'x'.repeat(n)).finish();
+  }
+  const spans = [...memory.getFinishedSpans()];
+  const resource = buildResource({ 'service.name': 'shop' });
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  for (const s of spans) encoder.append(s);
+  const expected = new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage: false })), resource);
+  t.ok(encoder.seal().bytes.equals(expected), 'identical bytes');
+  // The range really crosses both limits.
+  const sizes = spans.map((s) => {
+    const one = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+    const empty = one.seal().bytes.length;
+    one.append(s);
+    return one.seal().bytes.length - empty;
+  });
+  t.ok(sizes.some((b) => b <= 129) && sizes.some((b) => b >= 131 && b < 1000), 'spans below and above 128 bytes');
+  t.ok(sizes.some((b) => b < 16_386 && b > 1000) && sizes.some((b) => b >= 16_388), 'spans below and above 16 KiB');
+});
+
 t.test('an empty resource and a one-span batch', async (t) => {
   const spans = variedSpans(1).slice(0, 1);
   const resource = buildResource({});

@@ -1,0 +1,362 @@
+import * as fs from 'node:fs';
+import Module = require('node:module');
+import * as path from 'node:path';
+
+/**
+ * Loads the two start-path bundles (dist/src/agent/start-bundle.js and tracing-bundle.js) with a V8
+ * code cache, so that a process does not parse and compile ~390 KB of our code on every start.
+ *
+ * Why our own and not `module.enableCompileCache()` (Node 22.1+): that one is process-wide (it would
+ * cache the app's modules too, a side effect the user did not ask for), writes at exit on every run
+ * that compiled something new, and does not exist on Node 20.
+ *
+ * The cache is only a speed-up and is never trusted blindly:
+ * - it lives in a per-user directory (`TRACING_CACHE_DIR`, default `<tmpdir>/acme-tracing-agent-<uid>`),
+ *   created with mode 0700 and used only if it is a real directory owned by this user that nobody else
+ *   can write; each cache file must be a regular file of this user that nobody else can write;
+ * - a file is used only when its key matches: the bundle's build id (a hash of its content written by
+ *   scripts/bundle-start.mjs), the bundle's size, mtime, ctime and inode (an edit changes them), Node's
+ *   version, V8's, the architecture and the flags; its payload is stored twice and the copies must match
+ *   (V8 release builds verify no checksum), and V8 may still reject it (`cachedDataRejected`);
+ * - it is written off the start path (an unref'd timer, or at exit if the process ends first: once per
+ *   bundle, Node version and flags), to a temporary file renamed into place;
+ * - any trouble (read-only disk, corrupt file, rejected data, other owner) means the bundle is compiled
+ *   as without the cache, with at most one debug line.
+ *
+ * The module is registered as `require()` registers it: the same `require.cache` entry, `module`,
+ * `exports`, `__filename` and `__dirname`, and a `require` of its own. Stack traces name the bundle's
+ * file and line. Under `--enable-source-maps` the bundle is required as usual (Node maps only what it
+ * compiles itself), as it is with `TRACING_CODE_CACHE=false`.
+ */
+
+const FORMAT = 'acme-tracing-agent-code-cache-2';
+// The write waits this long after start: the app's own start comes first, and functions that ran by
+// then are in the cache. A process that ends earlier writes at exit instead.
+const WRITE_DELAY_MS = 1000;
+const BOOLEAN_EXPECTED = 'true or false (also 1/0, yes/no, on/off)';
+
+interface Pending {
+  script: import('node:vm').Script;
+  file: string;
+  cacheFile: string;
+  key: string;
+}
+
+interface Settings {
+  enabled: boolean;
+  dir: string | null;
+}
+
+const pending: Pending[] = [];
+// Lines for the agent's log, held until its log level is known (see reportCodeCache).
+const held: Array<{ level: 'warn' | 'debug'; msg: string }> = [];
+let settings: Settings | null = null;
+let writeScheduled = false;
+let logger: { warn(msg: string): void; debug(msg: string): void } | null = null;
+
+/**
+ * `require(file)` for one of our bundles, through the code cache when it is on and usable.
+ * `parent` is the requiring module, as `require()` would record it.
+ */
+export function loadBundle(file: string, parent: NodeJS.Module | undefined): unknown {
+  const cached = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache[file];
+  if (cached !== undefined) return cached.exports;
+  const s = currentSettings();
+  if (!s.enabled || s.dir === null || process.sourceMapsEnabled === true) return require(file);
+  let source: string;
+  let stat: fs.Stats;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      stat = fs.fstatSync(fd);
+      source = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Missing or unreadable: require() reports it as it always does (MODULE_NOT_FOUND for a tsc-only build).
+    return require(file);
+  }
+  const key = cacheKey(source, stat);
+  const cacheFile = path.join(s.dir, cacheFileName(file));
+  const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(s.dir, cacheFile, key);
+  const vm = require('node:vm') as typeof import('node:vm');
+  // import() from our code, should it ever use one, resolves as from a file Node loaded itself.
+  const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  // The wrapper on the first line keeps every line number of the file.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
+    filename: file,
+    ...(found.data === undefined ? {} : { cachedData: found.data }),
+    ...(dynamicImport === undefined ? {} : { importModuleDynamically: dynamicImport as never }),
+  });
+  let outcome: string;
+  if (found.data !== undefined && script.cachedDataRejected !== true) {
+    outcome = `used ${cacheFile}`;
+  } else {
+    outcome = found.data !== undefined ? `${cacheFile} rejected by V8; written again after start` : found.why;
+    if (key !== null) schedule({ script, file, cacheFile, key });
+  }
+  note('debug', `code cache for ${path.basename(file)}: ${outcome}`);
+  return evaluate(script, file, parent);
+}
+
+/** What `Module.prototype._compile` does with the compiled wrapper, for a file of ours. */
+function evaluate(script: import('node:vm').Script, file: string, parent: NodeJS.Module | undefined): unknown {
+  const M = Module as unknown as {
+    new (id: string, parent?: NodeJS.Module): NodeJS.Module;
+    _cache: Record<string, NodeJS.Module | undefined>;
+    _nodeModulePaths(dir: string): string[];
+    _resolveFilename(request: string, parent: NodeJS.Module, isMain: boolean, options?: { paths?: string[] }): string;
+    _resolveLookupPaths(request: string, parent: NodeJS.Module): string[] | null;
+    _extensions: NodeJS.RequireExtensions;
+  };
+  const dir = path.dirname(file);
+  const mod = new M(file, parent);
+  mod.filename = file;
+  mod.paths = M._nodeModulePaths(dir);
+  const req = ((id: string) => mod.require(id)) as NodeJS.Require;
+  const resolve = ((request: string, options?: { paths?: string[] }) => M._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+  resolve.paths = (request: string) => M._resolveLookupPaths(request, mod);
+  req.resolve = resolve;
+  req.main = process.mainModule;
+  req.extensions = M._extensions;
+  req.cache = M._cache as NodeJS.Dict<NodeJS.Module>;
+  // Registered before it runs, as require() does, so a cycle back to it gets the partial exports.
+  M._cache[file] = mod;
+  try {
+    const fn = script.runInThisContext({ displayErrors: true }) as (this: unknown, ...args: unknown[]) => void;
+    fn.call(mod.exports, mod.exports, req, mod, file, dir);
+  } catch (err) {
+    if (M._cache[file] === mod) delete M._cache[file];
+    throw err;
+  }
+  mod.loaded = true;
+  return mod.exports;
+}
+
+/**
+ * Debug lines about the cache and the warning for a bad setting, written once the agent's log level is
+ * known (start() calls this after loading the configuration, and again after the tracing bundle).
+ */
+export function reportCodeCache(log: { warn(msg: string): void; debug(msg: string): void }): void {
+  currentSettings();
+  for (const { level, msg } of held.splice(0)) log[level](msg);
+  logger = log;
+}
+
+function note(level: 'warn' | 'debug', msg: string): void {
+  if (logger !== null) logger[level](msg);
+  else held.push({ level, msg });
+}
+
+/** TRACING_CODE_CACHE and TRACING_CACHE_DIR, read from the environment: the cache is used before the configuration loads. */
+function currentSettings(): Settings {
+  if (settings !== null) return settings;
+  const env = process.env;
+  let enabled = true;
+  const rawEnabled = env.TRACING_CODE_CACHE;
+  if (rawEnabled !== undefined) {
+    const word = rawEnabled.trim().toLowerCase();
+    if (['false', '0', 'no', 'off'].includes(word)) enabled = false;
+    else if (!['true', '1', 'yes', 'on'].includes(word)) note('warn', `TRACING_CODE_CACHE: ${JSON.stringify(rawEnabled)} is not accepted; expected ${BOOLEAN_EXPECTED}; using the default true.`);
+  }
+  let dir: string | null = defaultDir();
+  const rawDir = env.TRACING_CACHE_DIR;
+  if (rawDir !== undefined) {
+    const trimmed = rawDir.trim();
+    if (path.isAbsolute(trimmed) && !/[\u0000-\u001f\u007f]/.test(trimmed)) dir = path.resolve(trimmed);
+    else note('warn', `TRACING_CACHE_DIR: ${JSON.stringify(rawDir)} is not accepted; expected an absolute directory path; using the default ${dir === null ? '(none)' : JSON.stringify(dir)}.`);
+  }
+  settings = { enabled, dir };
+  return settings;
+}
+
+/** `<tmpdir>/acme-tracing-agent-<uid>`, or null where there is no user id to check the owner against. */
+function defaultDir(): string | null {
+  if (typeof process.getuid !== 'function') return null;
+  // os.tmpdir() on POSIX, without loading `os` for it.
+  let tmp = process.env.TMPDIR || process.env.TMP || process.env.TEMP || '/tmp';
+  if (tmp.length > 1 && tmp.endsWith('/')) tmp = tmp.slice(0, -1);
+  return path.join(tmp, `acme-tracing-agent-${process.getuid()}`);
+}
+
+/** Safe to trust: a real directory (not a link) of this user that nobody else can write. */
+function trustedDir(dir: string): boolean {
+  if (typeof process.getuid !== 'function') return false;
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  return st !== undefined && st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0;
+}
+
+/**
+ * The key a cache file must carry to be used for `source`: null when the bundle has no build id (a file
+ * not written by scripts/bundle-start.mjs), which then runs without a cache.
+ */
+function cacheKey(source: string, stat: fs.Stats): string | null {
+  const id = /^\/\/ build id: ([0-9a-f]{16,})$/m.exec(source.slice(0, 400));
+  if (id === null) return null;
+  return [id[1], stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev, process.version, process.versions.v8, process.arch, flags()].join('|');
+}
+
+// Options whose value is a script or a module to load: they change nothing V8 compiles, and their values are
+// often one-off (a `-e` one-liner, a temporary file), which would give every run a file of its own.
+const VALUE_ONLY_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-pe', '-r', '--require', '--import', '--loader', '--experimental-loader']);
+
+/**
+ * Node's and V8's options (`execArgv` and NODE_OPTIONS), but for the scripts and modules they name. V8 also
+ * checks its own flags' hash and rejects a cache made under other flags; keyed by them, processes run with
+ * different flags keep a file each instead of rewriting one.
+ */
+let flagsKey: string | null = null;
+function flags(): string {
+  if (flagsKey !== null) return flagsKey;
+  const kept: string[] = [];
+  const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '')];
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
+    const eq = option.indexOf('=');
+    const name = eq === -1 ? option : option.slice(0, eq);
+    if (!VALUE_ONLY_OPTIONS.has(name)) kept.push(option);
+    else if (eq === -1) i++;
+  }
+  // JSON: no line break in the key, whatever the options hold.
+  flagsKey = JSON.stringify(kept);
+  return flagsKey;
+}
+
+/** One file per bundle path, Node version, architecture and flags: installs and versions do not overwrite each other's. */
+function cacheFileName(file: string): string {
+  return `${path.basename(file, '.js')}-${fnv1a(`${file}\0${flags()}`).toString(16)}-${process.version}-${process.arch}.cache`;
+}
+
+/** The cached data for `key`, or why there is none (missing, not ours, not trusted, stale or damaged). */
+function readCache(dir: string, cacheFile: string, key: string): { data: Buffer | undefined; why: string } {
+  const none = (why: string) => ({ data: undefined, why });
+  let data: Buffer;
+  try {
+    if (!fs.existsSync(dir)) return none(`none yet, written after start to ${cacheFile}`);
+    if (!trustedDir(dir)) return none(`not used: ${dir} is not a directory of this user that only this user can write`);
+    const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) return none(`not used: ${cacheFile} is not a file of this user that only this user can write`);
+      data = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return none(code === 'ENOENT' ? `none yet, written after start to ${cacheFile}` : `not read (${code ?? String(err)}); written again after start`);
+  }
+  const payload = decode(data, key);
+  return payload === undefined ? none(`${cacheFile} is stale or damaged; written again after start`) : { data: payload, why: '' };
+}
+
+// File layout: `<FORMAT> <payload length>\n<key>\n<payload><payload>`. The payload is stored twice and the
+// copies compared (a native memcmp), because V8's release builds verify no checksum of a code cache and
+// accept damaged data; a checksum would cost more than the cache saves: loading crypto or zlib takes
+// 4 - 6 ms of CPU, a JavaScript checksum over ~240 KB 3 - 9 ms (measured on Node 20 and 24).
+function decode(data: Buffer, key: string): Buffer | undefined {
+  const first = data.indexOf(10);
+  if (first === -1 || first > 200) return undefined;
+  const second = data.indexOf(10, first + 1);
+  if (second === -1) return undefined;
+  const [format, length] = data.toString('latin1', 0, first).split(' ');
+  if (format !== FORMAT || data.toString('utf8', first + 1, second) !== key) return undefined;
+  const size = Number(length);
+  const start = second + 1;
+  if (!Number.isSafeInteger(size) || size <= 0 || data.length !== start + 2 * size) return undefined;
+  const payload = data.subarray(start, start + size);
+  return payload.equals(data.subarray(start + size)) ? payload : undefined;
+}
+
+function encode(payload: Buffer, key: string): Buffer {
+  return Buffer.concat([Buffer.from(`${FORMAT} ${payload.length}\n${key}\n`, 'utf8'), payload, payload]);
+}
+
+/** 32-bit FNV-1a of a short string: the cache file's name, not a check of its content. */
+function fnv1a(input: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < input.length; i++) h = Math.imul(h ^ input.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function schedule(entry: Pending): void {
+  pending.push(entry);
+  if (writeScheduled) return;
+  writeScheduled = true;
+  const timer = setTimeout(writePending, WRITE_DELAY_MS);
+  timer.unref();
+  // A process that ends before the timer writes at exit: short scripts are where the cache pays most.
+  process.once('exit', writePending);
+}
+
+/** Writes every cache waiting to be written; never throws, at most one debug line each. */
+function writePending(): void {
+  process.removeListener('exit', writePending);
+  let written: string | null = null;
+  for (const entry of pending.splice(0)) {
+    try {
+      writeCache(entry);
+      written = path.dirname(entry.cacheFile);
+      note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
+    } catch (err) {
+      note('debug', `code cache for ${path.basename(entry.file)} not written: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (written !== null) prune(written);
+}
+
+// Each install, Node version and set of options has files of its own (100 - 300 KB each): a directory
+// shared by many (CI runners, temporary installs) keeps the newest MAX_CACHE_FILES and loses the rest,
+// which a process still using them writes again. Temporary files a killed writer left behind go too.
+const MAX_CACHE_FILES = 64;
+const STALE_TEMP_MS = 60 * 60 * 1000;
+const OUR_FILE = /^(start|tracing)-bundle-[0-9a-f]+-v[\w.-]+\.cache(\.[\w-]+\.tmp)?$/;
+
+/** Keeps the cache directory bounded; runs after a write, never on the start path; never throws. */
+function prune(dir: string): void {
+  try {
+    const files: Array<{ name: string; mtimeMs: number }> = [];
+    const now = Date.now();
+    for (const name of fs.readdirSync(dir)) {
+      if (!OUR_FILE.test(name)) continue;
+      const st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
+      if (st === undefined || !st.isFile()) continue;
+      if (name.endsWith('.tmp')) {
+        if (now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(path.join(dir, name), { force: true });
+      } else {
+        files.push({ name, mtimeMs: st.mtimeMs });
+      }
+    }
+    if (files.length <= MAX_CACHE_FILES) return;
+    files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const { name } of files.slice(MAX_CACHE_FILES)) fs.rmSync(path.join(dir, name), { force: true });
+    note('debug', `code cache: ${files.length - MAX_CACHE_FILES} older file(s) removed from ${dir} (at most ${MAX_CACHE_FILES} kept)`);
+  } catch (err) {
+    note('debug', `code cache: ${dir} not pruned: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function writeCache({ script, cacheFile, key }: Pending): void {
+  const dir = path.dirname(cacheFile);
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!trustedDir(dir)) throw new Error(`${dir} is not a directory of this user that only this user can write`);
+  const data = encode(script.createCachedData(), key);
+  const temp = `${cacheFile}.${process.pid}-${Date.now().toString(36)}.tmp`;
+  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+  try {
+    try {
+      for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, cacheFile);
+  } catch (err) {
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      // Already gone.
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,272 @@
+import { chmodSync, chownSync, existsSync, utimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
+
+// The two start-path bundles load through a V8 code cache (src/agent/code-cache.ts): written after the first
+// start, used by the next ones. What users rely on: the cache is used (start-up is faster), and nothing
+// about it can stop or change the app — a damaged, foreign or unwritable cache means a start as without
+// it, still traced, with at most a debug line; the modules are the very ones `require()` gives.
+const BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'start-bundle.js');
+const TRACING_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'tracing-bundle.js');
+const CJS = REGISTER.replace(/\.mjs$/, '.cjs');
+
+// Traced, from the bundle, with its modules registered as require() registers them.
+const PROBE = `
+  const bundles = [${JSON.stringify(BUNDLE)}, ${JSON.stringify(TRACING_BUNDLE)}].map((f) => require.cache[f]);
+  const registered = bundles.every((m) => m !== undefined && m.loaded === true && m.filename !== undefined);
+  const { globalTracer } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'api', 'global.js'))});
+  const api = require(${JSON.stringify(ROOT)});
+  console.log(JSON.stringify({ registered, recording: globalTracer().startSpan('x').isRecording(), sameApi: api.globalTracer() === globalTracer() }));
+`;
+const TRACED = { registered: true, recording: true, sameApi: true };
+
+function cacheDir(t: Test): string {
+  const parent = mkdtempSync(path.join(tmpdir(), 'code-cache-'));
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  return path.join(parent, 'cache');
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// From an empty folder, as a user's script (the repository's devDependencies would start the import hook's
+// loader thread), and through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child.
+const APP = mkdtempSync(path.join(tmpdir(), 'code-cache-app-'));
+t.teardown(() => rmSync(APP, { recursive: true, force: true }));
+
+async function run(flag: string, dir: string, env: NodeJS.ProcessEnv = {}, script = PROBE, extra: string[] = []): Promise<RunResult> {
+  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...extra, flag, flag === '--import' ? REGISTER : CJS, '-e', script], {
+    cwd: APP,
+    env: { ...cleanEnv(), TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug', TRACING_CACHE_DIR: dir, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const cacheLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('code cache'));
+const cacheFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cache')).sort() : []);
+
+t.test('written on the first start, used by the next, under --import and --require', async (t) => {
+  for (const flag of ['--import', '--require']) {
+    const dir = cacheDir(t);
+    const first = await run(flag, dir);
+    t.equal(first.code, 0, first.stderr);
+    t.same(JSON.parse(first.stdout), TRACED, `${flag}: first start traced`);
+    t.match(cacheLines(first.stderr).join('\n'), /start-bundle\.js: none yet[\s\S]*tracing-bundle\.js: none yet/, `${flag}: no cache at first`);
+    const files = cacheFiles(dir);
+    t.equal(files.length, 2, `${flag}: one cache file per bundle, written by the first process`);
+    t.equal(statSync(dir).mode & 0o777, 0o700, 'the directory is created for this user only');
+    for (const f of files) t.equal(statSync(path.join(dir, f)).mode & 0o777, 0o600, `${f}: this user's only`);
+    t.same(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+    const written = files.map((f) => statSync(path.join(dir, f)).mtimeMs);
+
+    const second = await run(flag, dir);
+    t.equal(second.code, 0, second.stderr);
+    t.same(JSON.parse(second.stdout), TRACED, `${flag}: second start traced`);
+    const lines = cacheLines(second.stderr);
+    t.match(lines.join('\n'), /start-bundle\.js: used [^\n]*start-bundle-[\s\S]*tracing-bundle\.js: used [^\n]*tracing-bundle-/, `${flag}: both bundles compiled from the cache`);
+    t.equal(lines.length, 2, 'one debug line per bundle, nothing written');
+    t.same(files.map((f) => statSync(path.join(dir, f)).mtimeMs), written, 'the cache files are left as they were');
+    t.equal(second.stderr.replace(/\[tracing-agent\] (debug|info): [^\n]*\n/g, ''), '', 'nothing above debug');
+  }
+});
+
+t.test('one cache for scripts started with other one-liners or preloads; another for other V8 flags', async (t) => {
+  const dir = cacheDir(t);
+  const preload = path.join(APP, 'preload.cjs');
+  writeFileSync(preload, '');
+  await run('--require', dir, {}, 'console.log(JSON.stringify({ registered: true, recording: true, sameApi: true }))');
+  const other = await run('--require', dir, {}, PROBE, ['--require', preload]);
+  t.same(JSON.parse(other.stdout), TRACED, 'traced');
+  t.match(cacheLines(other.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, 'another -e text and another --require: the same cache');
+  const flagged = await run('--require', dir, {}, PROBE, ['--stack-size=2000']);
+  t.same(JSON.parse(flagged.stdout), TRACED, 'traced under another V8 flag');
+  t.match(cacheLines(flagged.stderr).join('\n'), /start-bundle\.js: none yet/, 'a V8 flag: a cache of its own');
+  t.equal(cacheFiles(dir).length, 4, 'two files per set of flags');
+});
+
+t.test('the directory stays bounded: the newest 64 cache files are kept, a killed writer\'s temporary file goes', async (t) => {
+  const dir = cacheDir(t);
+  mkdirSync(dir, { mode: 0o700 });
+  const old = Date.now() / 1000 - 7 * 24 * 3600;
+  // Files of 70 other installs, a week old, an hour-old temporary file, and a file that is not ours.
+  for (let i = 0; i < 70; i++) {
+    const file = path.join(dir, `tracing-bundle-${(0x1000 + i).toString(16)}-v20.0.0-x64.cache`);
+    writeFileSync(file, 'x');
+    utimesSync(file, old + i, old + i);
+  }
+  const temp = path.join(dir, 'start-bundle-abc-v20.0.0-x64.cache.123-xyz.tmp');
+  writeFileSync(temp, 'x');
+  utimesSync(temp, old, old);
+  writeFileSync(path.join(dir, 'notes.txt'), 'kept');
+  const r = await run('--require', dir);
+  t.same(JSON.parse(r.stdout), TRACED, 'traced');
+  const left = cacheFiles(dir);
+  t.equal(left.length, 64, 'at most 64 cache files');
+  t.equal(left.filter((f) => /^(start|tracing)-bundle-[0-9a-f]+-v\d/.test(f) && f.includes(process.version)).length, 2, 'this start\'s two files among them');
+  t.notOk(left.includes('tracing-bundle-1000-v20.0.0-x64.cache'), 'the oldest removed');
+  t.ok(left.includes('tracing-bundle-1045-v20.0.0-x64.cache'), 'the newest kept');
+  t.notOk(existsSync(temp), 'the stale temporary file removed');
+  t.ok(existsSync(path.join(dir, 'notes.txt')), 'a file that is not ours is left alone');
+  t.match(r.stderr, /8 older file\(s\) removed/, 'one debug line');
+});
+
+t.test('a long-running process writes the cache on a timer after start, not at exit', async (t) => {
+  const dir = cacheDir(t);
+  const r = await run('--require', dir, {}, `setTimeout(() => console.log(require('fs').readdirSync(${JSON.stringify(dir)}).filter((f) => f.endsWith('.cache')).length), 2500)`);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim(), '2', 'both files written while the app runs');
+});
+
+t.test('a damaged cache is not used: the start is as without it, and the file is written again', async (t) => {
+  const damages: Record<string, (data: Buffer) => Buffer> = {
+    'one byte of the payload flipped': (data) => {
+      const copy = Buffer.from(data);
+      copy[copy.length - 100] ^= 0xff;
+      return copy;
+    },
+    'cut short': (data) => data.subarray(0, data.length >> 1),
+    'garbage': () => Buffer.from('not a code cache at all\n'.repeat(50)),
+    'empty': () => Buffer.alloc(0),
+  };
+  for (const [name, damage] of Object.entries(damages)) {
+    const dir = cacheDir(t);
+    await run('--require', dir);
+    const files = cacheFiles(dir);
+    for (const f of files) writeFileSync(path.join(dir, f), damage(readFileSync(path.join(dir, f))));
+    const damaged = await run('--require', dir);
+    t.equal(damaged.code, 0, damaged.stderr);
+    t.same(JSON.parse(damaged.stdout), TRACED, `${name}: traced`);
+    t.match(cacheLines(damaged.stderr).join('\n'), /start-bundle\.js: [^\n]*stale or damaged; written again[\s\S]*tracing-bundle\.js: [^\n]*stale or damaged/, `${name}: not used`);
+    const again = await run('--require', dir);
+    t.match(cacheLines(again.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, `${name}: rewritten and used by the next start`);
+  }
+});
+
+t.test('a cache of another build of the bundle is not used', async (t) => {
+  const dir = cacheDir(t);
+  await run('--require', dir);
+  // Same name, same length: only the key (build id, size, times, inode, Node, flags) tells them apart.
+  for (const f of cacheFiles(dir)) {
+    const file = path.join(dir, f);
+    writeFileSync(file, readFileSync(file, 'latin1').replace(/\n[^\n]*\|/, (m) => m.replace(/[0-9a-f]/, (c) => (c === '0' ? '1' : '0'))), 'latin1');
+  }
+  const r = await run('--require', dir);
+  t.same(JSON.parse(r.stdout), TRACED, 'traced');
+  t.match(cacheLines(r.stderr).join('\n'), /stale or damaged/, 'the key does not match: not used');
+});
+
+t.test('a directory others can write, a link or a file of another user is not trusted; the app runs traced', async (t) => {
+  const cases: Array<[string, (dir: string) => void]> = [
+    ['a group- and world-writable directory', (dir) => {
+      mkdirSync(dir, { mode: 0o700 });
+      chmodSync(dir, 0o777);
+    }],
+    ['a symbolic link to a directory', (dir) => {
+      const real = `${dir}-real`;
+      mkdirSync(real, { mode: 0o700 });
+      symlinkSync(real, dir);
+    }],
+  ];
+  if (process.getuid!() === 0) {
+    cases.push(['a directory of another user', (dir) => {
+      mkdirSync(dir, { mode: 0o700 });
+      chownSync(dir, 65534, 65534);
+    }]);
+  } else {
+    t.comment('the other-user case needs root to chown a directory: skipped');
+  }
+  for (const [name, make] of cases) {
+    const dir = cacheDir(t);
+    make(dir);
+    for (let i = 0; i < 2; i++) {
+      const r = await run('--require', dir);
+      t.equal(r.code, 0, r.stderr);
+      t.same(JSON.parse(r.stdout), TRACED, `${name}: traced (start ${i + 1})`);
+      t.match(cacheLines(r.stderr).join('\n'), /start-bundle\.js: not used: [^\n]*not a directory of this user/, `${name}: not used`);
+      t.match(r.stderr, /start-bundle\.js not written: [^\n]*not a directory of this user/, `${name}: nothing written there`);
+      t.equal(r.stderr.replace(/\[tracing-agent\] (debug|info): [^\n]*\n/g, ''), '', `${name}: nothing above debug`);
+    }
+    t.same(cacheFiles(dir), [], `${name}: no cache file in it`);
+  }
+
+  // A cache file another user could have written, in a directory of ours.
+  const dir = cacheDir(t);
+  await run('--require', dir);
+  for (const f of cacheFiles(dir)) chmodSync(path.join(dir, f), 0o666);
+  const r = await run('--require', dir);
+  t.same(JSON.parse(r.stdout), TRACED, 'a world-writable cache file: traced');
+  t.match(cacheLines(r.stderr).join('\n'), /not a file of this user that only this user can write/, 'and not used');
+});
+
+t.test('a cache directory that cannot be created (read-only disk, a file in the way): silent, traced', async (t) => {
+  const dir = cacheDir(t);
+  writeFileSync(path.dirname(dir) + '/file', '');
+  const r = await run('--require', path.join(path.dirname(dir), 'file', 'cache'));
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout), TRACED, 'traced');
+  t.match(r.stderr, /start-bundle\.js not written: ENOTDIR/, 'one debug line');
+  t.equal(r.stderr.replace(/\[tracing-agent\] (debug|info): [^\n]*\n/g, ''), '', 'nothing above debug');
+  const quiet = await run('--require', path.join(path.dirname(dir), 'file', 'cache'), { TRACING_LOG_LEVEL: 'warn' });
+  t.equal(quiet.stderr, '', 'silent at the default log level');
+});
+
+t.test('TRACING_CODE_CACHE=false turns it off; a bad value warns once and keeps the default', async (t) => {
+  const dir = cacheDir(t);
+  const off = await run('--import', dir, { TRACING_CODE_CACHE: 'false' });
+  t.equal(off.code, 0, off.stderr);
+  t.same(JSON.parse(off.stdout), TRACED, 'traced');
+  t.same(cacheLines(off.stderr), [], 'no cache line');
+  t.notOk(existsSync(dir), 'no cache directory created');
+
+  const bad = await run('--import', dir, { TRACING_CODE_CACHE: 'maybe', TRACING_LOG_LEVEL: 'warn' });
+  t.same(JSON.parse(bad.stdout), TRACED, 'traced');
+  t.equal(bad.stderr, '[tracing-agent] warn: TRACING_CODE_CACHE: "maybe" is not accepted; expected true or false (also 1/0, yes/no, on/off); using the default true.\n', 'one warning naming the variable and the accepted values');
+  t.equal(cacheFiles(dir).length, 2, 'the default (on) is used');
+
+  const relative = await run('--import', dir, { TRACING_CACHE_DIR: 'relative/dir', TRACING_LOG_LEVEL: 'warn' });
+  t.same(JSON.parse(relative.stdout), TRACED, 'traced');
+  t.match(relative.stderr, /^\[tracing-agent\] warn: TRACING_CACHE_DIR: "relative\/dir" is not accepted; expected an absolute directory path; using the default "[^"]+acme-tracing-agent-\d+"\.\n$/, 'a relative directory: one warning');
+});
+
+t.test('stack traces name the bundle; under --enable-source-maps the bundle loads as before and maps to TypeScript', async (t) => {
+  const throwing = `try { require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'config', 'load.js'))}).loadConfig(null); } catch (err) { console.log(err.stack.split('\\n')[1]); }`;
+  const dir = cacheDir(t);
+  await run('--require', dir, {}, throwing);
+  const cached = await run('--require', dir, {}, throwing);
+  t.match(cacheLines(cached.stderr).join('\n'), /start-bundle\.js: used/, 'from the cache');
+  t.match(cached.stdout, /start-bundle\.js:\d+:\d+\)/, 'the frame names the bundle file and line');
+
+  const mapped = await run('--require', dir, {}, throwing, ['--enable-source-maps']);
+  t.equal(mapped.code, 0, mapped.stderr);
+  t.match(mapped.stdout, /src\/config\/(load|file)\.ts:\d+:\d+\)/, 'mapped to the TypeScript source');
+  t.same(cacheLines(mapped.stderr), [], 'the cache is not involved');
+});
+
+t.test('worker threads: the agent starts in the main thread only, without loading worker_threads at start', async (t) => {
+  const script = `
+    const started = Symbol.for('@acme/tracing-agent.started');
+    const atStart = process.moduleLoadList.includes('NativeModule worker_threads');
+    const { Worker } = require('node:worker_threads');
+    const w = new Worker(\`
+      const { parentPort } = require('node:worker_threads');
+      parentPort.postMessage({ started: globalThis[Symbol.for('@acme/tracing-agent.started')] === true, bundle: require.cache[\${JSON.stringify(${JSON.stringify(BUNDLE)})}] !== undefined });
+    \`, { eval: true });
+    w.once('message', (inWorker) => {
+      console.log(JSON.stringify({ main: globalThis[started] === true, atStart, inWorker }));
+    });
+  `;
+  for (const flag of ['--import', '--require']) {
+    const r = await run(flag, cacheDir(t), { TRACING_LOG_LEVEL: 'warn' }, script);
+    t.equal(r.code, 0, r.stderr);
+    t.same(JSON.parse(r.stdout), { main: true, atStart: false, inWorker: { started: false, bundle: false } }, `${flag}: main thread only`);
+    t.equal(r.stderr, '', `${flag}: no warning`);
+  }
+});
