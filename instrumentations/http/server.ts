@@ -7,6 +7,29 @@ const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
 interface TracedResponse extends ServerResponse {
   [SERVER_SPAN]?: Span;
   [EMITTER_SCOPE]?: Scope;
+  [NODE_FINISH]?: unknown;
+  _events?: Record<string, unknown>;
+}
+
+/**
+ * The response's 'finish' listener when the server emitted 'request': Node's own `resOnFinish`
+ * (bound per request; it detaches the socket, schedules 'close' and arms the keep-alive timer), the
+ * only one a response has before the app's handler runs. While it is still the only one, 'finish'
+ * runs none of the app's code and is emitted without entering the request's scope: one
+ * `AsyncLocalStorage` switch less per request (and the keep-alive timer, which belongs to the
+ * connection, no longer carries the request's context). Compared by identity: reading a bound
+ * function's name costs as much as the switch it would save.
+ */
+const NODE_FINISH = Symbol('acme.tracing.nodeFinish');
+
+/** True when `res`'s only 'finish' listener is the one Node added before the app's handler ran. */
+export function isOnlyNodeFinish(res: object): boolean {
+  try {
+    const listener = (res as TracedResponse)._events?.finish;
+    return listener !== undefined && listener === (res as TracedResponse)[NODE_FINISH];
+  } catch {
+    return false;
+  }
 }
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
@@ -56,8 +79,9 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
         if (manager.newScope !== undefined && manager.callIn !== undefined) {
           scope = manager.newScope(span);
           (req as TracedRequest)[EMITTER_SCOPE] = scope;
-          // The response's span is its scope's: one property added to it per request, not two.
+          // The response's span is its scope's: no property of its own for it.
           (res as TracedResponse)[EMITTER_SCOPE] = scope;
+          (res as TracedResponse)[NODE_FINISH] = (res as TracedResponse)._events?.finish;
         } else {
           (res as TracedResponse)[SERVER_SPAN] = span;
         }
@@ -133,6 +157,7 @@ export function makeResponseEmitWrapper(tracer: Tracer) {
     // Guards its own code (installed with `ownGuard`): called on every event of every response.
     return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
       if (event === 'close') finishServerSpan(this);
+      else if (event === 'finish' && isOnlyNodeFinish(this)) return original.apply(this, arguments as unknown as unknown[]);
       const scope = scopeToEnter(this, event);
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);

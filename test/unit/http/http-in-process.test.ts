@@ -3,6 +3,8 @@ import http = require('node:http');
 import type { AddressInfo } from 'node:net';
 import { instrument, memoryTracer } from '../../helpers/instrumentation-context.js';
 import { suppressTracing } from '../../../src/util/suppress.js';
+import { mayRunListeners } from '../../../src/scope/emitter-scope.js';
+import { isOnlyNodeFinish } from '../../../instrumentations/http/server.js';
 
 const { tracer, exporter } = memoryTracer();
 instrument('http', tracer, { ignorePaths: ['/health'], requestHeaders: ['x-request-id', 'authorization'] }).patch(http);
@@ -182,5 +184,44 @@ t.test('a response nobody listens to is still discarded, freeing the keep-alive 
   await settle();
   t.equal(exporter.getFinishedSpans().filter((s) => s.tags['span.kind'] === 'client').length, 3, 'three requests completed on one socket');
   agent.destroy();
+  svc.server.close();
+});
+
+t.test("Node's own 'finish'/'end' bookkeeping runs outside the request's scope; the app's listeners on those events run in it", async (t) => {
+  exporter.reset();
+  const seen: Array<{ path: string; where: string; spanId: string | null }> = [];
+  const idOf = () => tracer.activeSpan()?.context().spanId ?? null;
+  const bookkeeping: boolean[] = [];
+  const svc = await listen((req, res) => {
+    // Only Node's resOnFinish listens to 'finish' here: nothing of the app's can see a scope.
+    bookkeeping.push(isOnlyNodeFinish(res));
+    const path = req.url!;
+    const own = idOf();
+    setTimeout(() => {
+      res.on('finish', () => seen.push({ path, where: 'finish', spanId: idOf() }));
+      req.on('end', () => seen.push({ path, where: 'end', spanId: idOf() }));
+      t.notOk(isOnlyNodeFinish(res), "with the app's listener beside Node's, the scope is entered");
+      seen.push({ path, where: 'handler', spanId: own });
+      res.end('ok');
+      req.resume();
+    }, 5);
+  });
+  await Promise.all(['/a', '/b', '/c'].map((p) => get(svc.port, p)));
+  await settle();
+  t.same(bookkeeping, [true, true, true], "resOnFinish alone is recognised as Node's");
+  for (const path of ['/a', '/b', '/c']) {
+    const mine = seen.filter((s) => s.path === path);
+    const handler = mine.find((s) => s.where === 'handler')!;
+    t.ok(handler.spanId !== null, `${path}: handler traced`);
+    for (const where of ['finish', 'end']) {
+      t.equal(mine.find((s) => s.where === where)?.spanId, handler.spanId, `${path}: the app's '${where}' listener runs in its own request's span`);
+    }
+  }
+  const named = new http.IncomingMessage(null as never);
+  named.on('end', function clearIncoming() {});
+  t.ok(mayRunListeners(named, 'end'), "an app's function named like Node's is still the app's");
+  const manual = new http.ServerResponse(named);
+  manual.on('finish', () => {});
+  t.notOk(isOnlyNodeFinish(manual), "a response that did not come through the server's 'request' has no Node listener to skip");
   svc.server.close();
 });
