@@ -77,9 +77,23 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
     // Missing or unreadable: require() reports it as it always does (MODULE_NOT_FOUND for a tsc-only build).
     return require(file);
   }
+  let script: import('node:vm').Script;
+  try {
+    script = compile(file, source, stat, s.dir);
+  } catch (err) {
+    // Whatever went wrong with the cache, require() compiles the file as always (and reports the file's own
+    // syntax error, should it have one, as it always does).
+    note('debug', `code cache for ${path.basename(file)}: not used (${err instanceof Error ? err.message : String(err)})`);
+    return require(file);
+  }
+  return evaluate(script, file, parent);
+}
+
+/** The bundle compiled with its cached data when there is a usable one; schedules the write when there is not. */
+function compile(file: string, source: string, stat: fs.Stats, dir: string): import('node:vm').Script {
   const key = cacheKey(source, stat);
-  const cacheFile = path.join(s.dir, cacheFileName(file));
-  const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(s.dir, cacheFile, key);
+  const cacheFile = path.join(dir, cacheFileName(file));
+  const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(dir, cacheFile, key);
   const vm = require('node:vm') as typeof import('node:vm');
   // import() from our code, should it ever use one, resolves as from a file Node loaded itself.
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
@@ -97,7 +111,7 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
     if (key !== null) schedule({ script, file, cacheFile, key });
   }
   note('debug', `code cache for ${path.basename(file)}: ${outcome}`);
-  return evaluate(script, file, parent);
+  return script;
 }
 
 /** What `Module.prototype._compile` does with the compiled wrapper, for a file of ours. */

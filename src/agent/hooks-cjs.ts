@@ -2,100 +2,127 @@ import { isBuiltin, syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { isModuleNamespaceObject } from 'node:util/types';
 import { describeError, log } from '../util/log.js';
-import { describeBuiltin, normalizeSubpath, packageVersion, type LoadedModule } from './module-info.js';
+import { isPackageEntry } from './hooks-load.js';
+import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, stripNodePrefix } from './module-info.js';
 import type { HookTarget, InstrumentationRegistry } from './registry.js';
-import { loadRequireInTheMiddle } from './require-in-the-middle.js';
 
-type OnRequire = (exports: unknown, name: string, basedir?: string) => unknown;
 type RequireFn = (this: unknown, id: string) => unknown;
-type RitmHook = new (modules: string[], options: { internals: boolean }, onrequire: OnRequire) => unknown;
-
-/**
- * The names require-in-the-middle matches: `pkg` for a package's entry, `pkg/lib/file` (its own
- * normalization: no `.js`, no `/index`) for a file inside it, `http` for a built-in.
- */
-function ritmNames(targets: readonly HookTarget[]): string[] {
-  return targets.map((t) => (t.subpath ? `${t.name}/${t.subpath}` : t.name));
+type CachedModule = { loaded: boolean };
+interface ModuleStatics {
+  prototype: { require: RequireFn };
+  _resolveFilename(request: string, parent: unknown): string;
+  _cache: Record<string, CachedModule | undefined>;
 }
 
-/** What require-in-the-middle reported, as the registry matches it. */
-function describeRequired(name: string, basedir: string | undefined): LoadedModule {
-  if (basedir === undefined) return describeBuiltin(name);
-  const slash = name.startsWith('@') ? name.indexOf('/', name.indexOf('/') + 1) : name.indexOf('/');
-  const pkg = slash === -1 ? name : name.slice(0, slash);
-  return { name: pkg, subpath: slash === -1 ? '' : normalizeSubpath(name.slice(slash + 1)), version: packageVersion(basedir), builtin: false };
-}
+// Per module instance: the exports the app got and what it gets instead (the same object, patched in
+// place, or a replacement), so a second require of a watched module is answered without patching again.
+let answered = new WeakMap<object, { exports: unknown; result: unknown }>();
+let hooked = false;
 
 /**
- * True while the module's own code is still running: a file inside the package required it back
- * (a cycle), which happens first when the package itself was loaded by `import`. Its exports are
- * incomplete, so it is left for the import hook, which sees the finished module.
- */
-function stillLoading(mod: LoadedModule, name: string, basedir: string): boolean {
-  try {
-    const file = mod.subpath ? require.resolve(path.join(basedir, mod.subpath)) : require.resolve(name, { paths: [basedir] });
-    const cached = require.cache[file];
-    return cached !== undefined && !cached.loaded;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Hooks `require()` for the given targets. Each call adds one require-in-the-middle hook watching only
- * those names, so modules nobody instruments pass through untouched.
+ * Hooks `require()` (and `process.getBuiltinModule`) once; what it patches is asked of the registry
+ * at each require, so targets registered later are seen without another hook. Every require first
+ * passes a check on the specifier alone (`mayReachTarget`): a small express app makes ~270 requires,
+ * and resolving each one to a file a second time, as a generic require hook does, cost ~35 ms of
+ * start-up on Node 24. Only requires that may load a target are resolved and matched.
  */
 export function hookRequire(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
   if (targets.length === 0) return;
-  const { Hook } = loadRequireInTheMiddle<{ Hook: RitmHook }>();
-  const proto = (require('node:module') as { prototype: { require: RequireFn } }).prototype;
-  const before = proto.require;
-  new Hook(ritmNames(targets), { internals: false }, (exports, name, basedir) => {
-    try {
-      // require() of an ES module (unflagged from Node 20.19/22.12) returns its namespace, which
-      // cannot be written to: patching it would throw and disable the instrumentation for the whole
-      // process. Leave it to the import hook, which patches the module wherever it is imported.
-      if (isModuleNamespaceObject(exports)) {
-        log.debug(`not patching ${name} through require(): an ES module's namespace is read-only; its imports are patched`);
-        return exports;
-      }
-      const mod = describeRequired(name, basedir);
-      if (basedir !== undefined && stillLoading(mod, mod.subpath ? name : mod.name, basedir)) return exports;
-      const result = registry.onLoad(mod, exports);
-      // ES-module importers of a built-in read a copy of its exports; refresh it so
-      // `import { createServer } from 'node:http'` sees what `require('http')` now has.
-      if (mod.builtin) syncBuiltinESMExports();
-      return result;
-    } catch (err) {
-      log.warnOnce('hook:require', `internal error in the require hook, module left untouched: ${describeError(err)}`);
-      return exports;
-    }
-  });
-  const hooked = proto.require;
-  if (hooked !== before) proto.require = requireInFront(registry, before, hooked);
-}
-
-/**
- * require-in-the-middle resolves every `require()` to a file (`Module._resolveFilename`, on top of the
- * resolve Node does anyway) before it looks at its list: ~270 requires of a small express app cost
- * ~35 ms of start-up on Node 24. In front of it, the specifier alone decides whether the require could
- * reach a target: a built-in that is one, a package (or a file of one) some instrumentation watches, a
- * path that lands in such a package's folder; everything else goes straight to the require that was
- * there before. A specifier a resolve hook of someone else's maps to another package (an alias) is
- * judged by its own name, as `import` is.
- */
-function requireInFront(registry: InstrumentationRegistry, bypass: RequireFn, hooked: RequireFn): RequireFn {
-  const front = function (this: unknown, id: string): unknown {
+  if (hooked) {
+    // New targets: a module required before is looked at again on its next require (the registry
+    // patches each instance once per instrumentation, so what was patched stays as it is).
+    answered = new WeakMap();
+    return;
+  }
+  hooked = true;
+  const Module = require('node:module') as ModuleStatics;
+  const original = Module.prototype.require;
+  const hookedRequire = function require(this: unknown, id: string): unknown {
     let watched = true;
     try {
       watched = mayReachTarget(registry, id, this);
     } catch {
-      // Undecided: require-in-the-middle decides.
+      // Undecided: looked at after loading.
     }
-    return (watched ? hooked : bypass).apply(this, arguments as unknown as [string]);
+    const exports = original.apply(this, arguments as unknown as [string]);
+    return watched ? onRequired(registry, Module, id, this, exports) : exports;
   };
-  Object.defineProperty(front, 'name', { value: bypass.name });
-  return front;
+  Module.prototype.require = hookedRequire;
+
+  const getBuiltinModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof getBuiltinModule === 'function') {
+    (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule = function getBuiltinModule_(this: unknown, id: string): unknown {
+      const exports = getBuiltinModule.apply(this, arguments as unknown as [string]);
+      return exports !== undefined && typeof id === 'string' && isBuiltin(id) ? onBuiltin(registry, stripNodePrefix(id), exports) : exports;
+    };
+    Object.defineProperty(process.getBuiltinModule, 'name', { value: 'getBuiltinModule' });
+  }
+}
+
+/** What the app gets for a require that may have loaded a target. Never throws. */
+function onRequired(registry: InstrumentationRegistry, Module: ModuleStatics, id: string, parent: unknown, exports: unknown): unknown {
+  try {
+    if (typeof id !== 'string') return exports;
+    if (isBuiltin(id)) return onBuiltin(registry, stripNodePrefix(id), exports);
+    let file: string;
+    try {
+      file = Module._resolveFilename(id, parent);
+    } catch {
+      // Loaded, yet not resolvable again (a module someone else's require hook serves): not a package file.
+      return exports;
+    }
+    const cached = Module._cache[file];
+    // Still loading (a cycle back into it, or a package an ES module is importing): its exports are
+    // incomplete; the require that finishes it, or the import hook, patches it.
+    if (cached !== undefined && !cached.loaded) return exports;
+    const known = cached === undefined ? undefined : answered.get(cached);
+    if (known !== undefined && known.exports === exports) return known.result;
+    const result = patchRequired(registry, id, file, exports);
+    if (cached !== undefined) answered.set(cached, { exports, result });
+    return result;
+  } catch (err) {
+    log.warnOnce('hook:require', `internal error in the require hook, module left untouched: ${describeError(err)}`);
+    return exports;
+  }
+}
+
+function onBuiltin(registry: InstrumentationRegistry, name: string, exports: unknown): unknown {
+  if (!registry.hasTarget(name, '') || exports === null || typeof exports !== 'object') return exports;
+  const known = answered.get(exports);
+  if (known !== undefined) return known.result;
+  try {
+    const result = registry.onLoad(describeBuiltin(name), exports);
+    // ES-module importers of a built-in read a copy of its exports; refresh it so
+    // `import { createServer } from 'node:http'` sees what `require('http')` now has.
+    syncBuiltinESMExports();
+    answered.set(exports, { exports, result });
+    return result;
+  } catch (err) {
+    log.warnOnce('hook:require', `internal error in the require hook, module left untouched: ${describeError(err)}`);
+    return exports;
+  }
+}
+
+/** Patches a package file that just loaded when it is a target: a file inside a package, or its entry. */
+function patchRequired(registry: InstrumentationRegistry, id: string, file: string, exports: unknown): unknown {
+  const parts = splitPackagePath(file);
+  if (parts === null || !registry.watches(parts.name)) return exports;
+  // require() of an ES module (unflagged from Node 20.19/22.12) returns its namespace, which cannot be
+  // written to: patching it would throw and disable the instrumentation for the whole process. Leave it
+  // to the import hook, which patches the module wherever it is imported.
+  if (isModuleNamespaceObject(exports)) {
+    log.debug(`not patching ${id} through require(): an ES module's namespace is read-only; its imports are patched`);
+    return exports;
+  }
+  const subpath = normalizeSubpath(parts.file);
+  let result = exports;
+  if (subpath !== '' && registry.hasTarget(parts.name, subpath)) {
+    result = registry.onLoad({ name: parts.name, subpath, version: packageVersion(parts.basedir), builtin: false }, result);
+  }
+  if (registry.hasTarget(parts.name, '') && (subpath === '' || id === parts.name || isPackageEntry(parts.basedir, parts.name, file))) {
+    result = registry.onLoad({ name: parts.name, subpath: '', version: packageVersion(parts.basedir), builtin: false }, result);
+  }
+  return result;
 }
 
 const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
@@ -115,7 +142,9 @@ export function mayReachTarget(registry: InstrumentationRegistry, id: unknown, p
     const rest = file.slice(at + NODE_MODULES.length).split(path.sep);
     return registry.watches(rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1] ?? ''}` : (rest[0] ?? ''));
   }
-  if (isBuiltin(id)) return registry.hasTarget(id.startsWith('node:') ? id.slice(5) : id, '');
+  // A specifier a resolve hook of someone else's maps to another package (an alias) is judged by its
+  // own name, as `import` is.
+  if (isBuiltin(id)) return registry.hasTarget(stripNodePrefix(id), '');
   const slash = id.indexOf('/', id.startsWith('@') ? id.indexOf('/') + 1 : 0);
   return registry.watches(slash === -1 ? id : id.slice(0, slash));
 }

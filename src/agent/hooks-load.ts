@@ -11,7 +11,7 @@ let hooked = false;
 
 /**
  * Patches CommonJS packages that an ES module imports, without an import hook. Node's ES-module
- * loader loads a CommonJS file with `Module._load(filename)` (no parent; require-in-the-middle, which
+ * loader loads a CommonJS file with `Module._load(filename)` (no parent; the require hook, which
  * wraps `Module.prototype.require`, never sees it) and copies the named exports from
  * `module.exports` only after that call returns: patched in place here, `import { x } from 'pkg'`,
  * the default import and `import()` all get the patched functions. A patch that returns a different
@@ -65,7 +65,7 @@ function patch(registry: InstrumentationRegistry, mod: LoadedModule, exports: un
 }
 
 /** True when `file` is what `require('<name>')` resolves to for the package at `basedir`. */
-function isPackageEntry(basedir: string, name: string, file: string): boolean {
+export function isPackageEntry(basedir: string, name: string, file: string): boolean {
   let found = entries.get(basedir);
   if (found === undefined) {
     found = [];

@@ -1,5 +1,5 @@
 // require() of an ES-module-only package (unflagged from Node 20.19 and 22.12, so on every line users
-// run today) hands require-in-the-middle the module's read-only namespace. Patching it used to throw,
+// run today) hands the require hook the module's read-only namespace. Patching it used to throw,
 // which disabled the instrumentation for the whole process: the package's imports and every other
 // module of that instrumentation went untraced, with a warning. Now the namespace is left alone.
 import * as path from 'node:path';

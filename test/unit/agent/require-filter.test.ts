@@ -6,7 +6,7 @@ import { InstrumentationRegistry } from '../../../src/agent/registry.js';
 import { defaultConfig } from '../../../src/config/load.js';
 import { Tracer } from '../../../src/tracer.js';
 
-// The check in front of require-in-the-middle: a require it lets pass is never matched against the
+// The require hook's first check: a require it lets pass is never matched against the
 // targets, so it must never say false for a require that can load one.
 function registry(): InstrumentationRegistry {
   const r = new InstrumentationRegistry();
@@ -54,7 +54,7 @@ t.test('paths: by the package folder they land in', async (t) => {
   t.notOk(mayReachTarget(r, './routes', app), "the app's own files");
 });
 
-t.test('what the specifier alone cannot tell goes to require-in-the-middle', async (t) => {
+t.test('what the specifier alone cannot tell is resolved and matched', async (t) => {
   const r = registry();
   t.ok(mayReachTarget(r, '#db', app), "a package's imports map");
   t.ok(mayReachTarget(r, './x', {}), 'a relative require without a parent file (node -e)');
