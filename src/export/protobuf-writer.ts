@@ -306,23 +306,7 @@ export class ProtoWriter {
       buf[mark + 1] = len >>> 7;
       return;
     }
-    if (len < 128) {
-      buf.copyWithin(mark + 1, mark + 2, this.pos);
-      this.pos -= 1;
-      buf[mark] = len;
-      return;
-    }
-    const size = varintSize(len);
-    this.ensure(size - 2);
-    this.buf.copyWithin(mark + size, mark + 2, this.pos);
-    this.pos += size - 2;
-    let at = mark;
-    let v = len;
-    while (v > 127) {
-      this.buf[at++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    this.buf[at] = v;
+    this.placeLength(mark, 2, len);
   }
 
   /** Ends a nested message started at `mark`, writing its length. */
@@ -332,17 +316,28 @@ export class ProtoWriter {
       this.buf[mark] = len;
       return;
     }
+    this.placeLength(mark, 1, len);
+  }
+
+  /**
+   * Writes `len` as a varint at `mark`, where `reserved` bytes were left for it: the message after them
+   * moves to fit the varint's real size (wider or narrower). The slow path of `end` and `endWide`.
+   */
+  private placeLength(mark: number, reserved: number, len: number): void {
     const size = varintSize(len);
-    this.ensure(size - 1);
-    this.buf.copyWithin(mark + size, mark + 1, this.pos);
-    this.pos += size - 1;
+    if (size !== reserved) {
+      if (size > reserved) this.ensure(size - reserved);
+      this.buf.copyWithin(mark + size, mark + reserved, this.pos);
+      this.pos += size - reserved;
+    }
+    const buf = this.buf;
     let at = mark;
     let v = len;
     while (v > 127) {
-      this.buf[at++] = (v & 127) | 128;
+      buf[at++] = (v & 127) | 128;
       v >>>= 7;
     }
-    this.buf[at] = v;
+    buf[at] = v;
   }
 }
 
