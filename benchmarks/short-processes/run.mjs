@@ -5,6 +5,14 @@
 // a laptop or CI runner without a collector. Reports the median over rounds of the batch's wall time
 // (and its ratio to no agent), and per process the median CPU time (all threads, start-up included)
 // and the median exit time (last act of the script to its 'exit' event).
+// With --jobs 1 (the default) the variants take turns process by process (the order rotated each
+// time), so a swing of the machine's load lands on every variant alike instead of on whichever batch
+// ran then; a variant's batch wall time is then the sum of its processes' wall times (spawn to exit),
+// which is what a batch of them one after another takes. With --jobs N > 1, whole batches take turns.
+// The agent's code cache goes to a directory of this run, written by one process per build before the
+// first round: the default directory is shared by every checkout and Node version on the machine and
+// keeps 64 files, so on a machine where several builds run at once files are pruned and written
+// again during a run, which costs the process that writes them tens of ms at random.
 // Usage: node benchmarks/short-processes/run.mjs [--processes 20] [--rounds 5] [--jobs 1] [--node /path/to/node]
 //                                               [--before /path/to/another/build]
 // --before adds the collector up/down variants for another checkout of the agent (built, with its
@@ -14,7 +22,7 @@
 // run from inside this repository it would see the repository's devDependencies (graphql, whose
 // ES-module build makes the agent start an import hook).
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -39,6 +47,8 @@ if (!existsSync(path.join(root, 'dist', 'src', 'agent', 'start.js'))) {
 
 const jobDir = mkdtempSync(path.join(os.tmpdir(), 'short-processes-'));
 copyFileSync(path.join(here, 'job.cjs'), path.join(jobDir, 'job.cjs'));
+const cacheDir = path.join(jobDir, 'code-cache');
+mkdirSync(cacheDir, { mode: 0o700 });
 process.on('exit', () => rmSync(jobDir, { recursive: true, force: true }));
 
 // The collector: answers every OTLP request with 200 and counts what it got.
@@ -77,9 +87,10 @@ function runOne(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [path.join(jobDir, 'job.cjs')], {
       cwd: jobDir,
-      env: { ...baseEnv, TRACING_SERVICE_NAME: 'short-process', ...env },
+      env: { ...baseEnv, TRACING_SERVICE_NAME: 'short-process', TRACING_CACHE_DIR: cacheDir, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     });
+    const started = performance.now();
     let report = '';
     let stderr = '';
     child.stdio[3].setEncoding('utf8').on('data', (d) => (report += d));
@@ -88,7 +99,7 @@ function runOne(env) {
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`job exited ${code}: ${stderr}`));
       try {
-        resolve({ ...JSON.parse(report), warned: stderr.includes('warn') });
+        resolve({ ...JSON.parse(report), wallMs: performance.now() - started, warned: stderr.includes('warn') });
       } catch {
         reject(new Error(`no report from the job: ${stderr}`));
       }
@@ -116,19 +127,37 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const samples = new Map(variants.map((v) => [v.name, { wall: [], cpu: [], exit: [], warned: 0 }]));
+// One process per build writes its code cache before anything is measured.
+for (const v of variants) if (v.env.NODE_OPTIONS !== undefined) await runOne({ ...v.env, TRACING_EXPORTER: 'none' });
+
+const samples = new Map(variants.map((v) => [v.name, { wall: [], cpu: [], startCpu: [], exit: [], warned: 0 }]));
+const record = (v, r) => {
+  const s = samples.get(v.name);
+  s.cpu.push(r.cpuMs);
+  s.startCpu.push(r.startCpuMs);
+  s.exit.push(r.exitMs);
+  if (r.warned) s.warned++;
+};
 const load = [];
 for (let round = 0; round < rounds; round++) {
-  // Rotate the order each round, so no variant always runs first (or right after another).
-  const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-  for (const v of order) {
-    const batch = await runBatch(v.env);
-    const s = samples.get(v.name);
-    s.wall.push(batch.wallMs);
-    for (const r of batch.results) {
-      s.cpu.push(r.cpuMs);
-      s.exit.push(r.exitMs);
-      if (r.warned) s.warned++;
+  // Rotate the order each time, so no variant always runs first (or right after another).
+  if (jobs === 1) {
+    const wall = new Map(variants.map((v) => [v.name, 0]));
+    for (let i = 0; i < processes; i++) {
+      const turn = round * processes + i;
+      for (const v of variants.map((_, k) => variants[(k + turn) % variants.length])) {
+        const r = await runOne(v.env);
+        wall.set(v.name, wall.get(v.name) + r.wallMs);
+        record(v, r);
+      }
+    }
+    for (const [name, ms] of wall) samples.get(name).wall.push(ms);
+  } else {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+    for (const v of order) {
+      const batch = await runBatch(v.env);
+      samples.get(v.name).wall.push(batch.wallMs);
+      for (const r of batch.results) record(v, r);
     }
   }
   load.push(os.loadavg()[0]);
@@ -137,14 +166,14 @@ for (let round = 0; round < rounds; round++) {
 collector.close();
 
 const base = median(samples.get('no agent').wall);
-console.log(`Node ${node === process.execPath ? process.version : node}; ${processes} processes per batch, ${jobs} at a time, ${rounds} interleaved rounds; load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`);
+console.log(`Node ${node === process.execPath ? process.version : node}; ${processes} processes per batch, ${jobs} at a time, ${rounds} rounds, ${jobs === 1 ? 'variants interleaved process by process' : 'batches interleaved'}; load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}`);
 console.log('');
-console.log('| variant | batch wall ms (median) | × no agent | CPU ms per process (median) | exit ms per process (median) | processes that warned |');
-console.log('|---|---|---|---|---|---|');
+console.log('| variant | batch wall ms (median) | × no agent | CPU ms per process (median) | of it before the script\'s first line | after it | exit ms per process (median) | processes that warned |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const v of variants) {
   const s = samples.get(v.name);
   const wall = median(s.wall);
-  console.log(`| ${v.name} | ${wall.toFixed(0)} | ${(wall / base).toFixed(2)} | ${median(s.cpu).toFixed(1)} | ${median(s.exit).toFixed(1)} | ${s.warned} of ${s.cpu.length} |`);
+  console.log(`| ${v.name} | ${wall.toFixed(0)} | ${(wall / base).toFixed(2)} | ${median(s.cpu).toFixed(1)} | ${median(s.startCpu).toFixed(1)} | ${median(s.cpu.map((c, i) => c - s.startCpu[i])).toFixed(1)} | ${median(s.exit).toFixed(1)} | ${s.warned} of ${s.cpu.length} |`);
 }
 console.log('');
 console.log(`collector received ${received} bytes`);

@@ -180,6 +180,21 @@ class Http1Connection {
     cutOff.addEventListener('abort', this.onAbort, { once: true });
     const socket = this.socket;
     socket.setTimeout(timeoutMs);
+    // On a new connection the request waits for 'connect': written while connecting, net would hold
+    // it and, when the connection is refused, fail the write with a second error (and Node's streams
+    // format each error's stack trace) on top of the refusal itself — work for nothing on the path of
+    // a collector that is down, which is every exit of a process on a machine without one.
+    if (socket.connecting) {
+      socket.once('connect', () => {
+        if (this.done !== null) this.writeRequest(head, body);
+      });
+    } else {
+      this.writeRequest(head, body);
+    }
+  }
+
+  private writeRequest(head: string, body: Buffer): void {
+    const socket = this.socket;
     socket.cork();
     socket.write(head, 'latin1');
     socket.write(body, (err) => {

@@ -162,6 +162,33 @@ t.test('refused: the reason names the error, as Node\'s client does', async (t) 
   t.match(await sender.send(body()), { ok: false, status: 0, reason: /ECONNREFUSED/ });
 });
 
+t.test('refused: nothing is written to a connection that never opened (one error, not a second for the write)', async (t) => {
+  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  t.teardown(server.close);
+  // Writes by the exporter's sockets: to the collector's port, or not connected yet (the server's own
+  // sockets and the test runner's pipes write too).
+  const collectorPort = Number(new URL(server.url).port);
+  const writes: boolean[] = [];
+  const write = net.Socket.prototype.write;
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+    if (this.connecting || this.remotePort === collectorPort) writes.push(this.connecting);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
+  t.teardown(() => {
+    net.Socket.prototype.write = write;
+  });
+  const up = new HttpSender({ ...fast, maxAttempts: 1, url: server.url, contentType: 'application/x-protobuf' });
+  t.match(await up.send(body()), { ok: true });
+  t.same(writes, [false, false], 'head and body written once connected');
+  const refused = await rawServer(() => {});
+  refused.close();
+  await new Promise((r) => setTimeout(r, 20));
+  writes.length = 0;
+  const down = new HttpSender({ ...fast, maxAttempts: 1, url: refused.url, contentType: 'application/x-protobuf' });
+  t.match(await down.send(body()), { ok: false, status: 0, reason: /ECONNREFUSED/ });
+  t.same(writes, [], 'no write queued on the refused connection');
+});
+
 t.test('cut off at the exit deadline', async (t) => {
   const server = await rawServer(() => {});
   t.teardown(server.close);
