@@ -3,6 +3,7 @@
 // from the official OpenTelemetry .proto files (shipped by @opentelemetry/otlp-transformer),
 // never with our own decoder, so a passing test means a real Collector would accept the payload.
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ScriptedReceiver, type FaultTiming } from './scripted-receiver.js';
 import { gunzipSync } from 'node:zlib';
@@ -95,6 +96,8 @@ export interface CollectorOptions {
   /** Listen on this port (e.g. to come back up where a test said the backend was). Default: a free one. */
   port?: number;
   fault?: Fault;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 interface OfficialCodec {
@@ -136,7 +139,7 @@ export class Collector extends ScriptedReceiver<Fault> {
   readonly bodies: Buffer[] = [];
   /** Bodies that could not be decoded, with the reason; a test should expect none. */
   readonly decodeErrors: string[] = [];
-  private constructor(private readonly server: http.Server, fault: Fault | null) {
+  private constructor(private readonly server: http.Server | https.Server, fault: Fault | null, private readonly scheme = 'http') {
     super('collector');
     this.fault(fault);
   }
@@ -144,17 +147,17 @@ export class Collector extends ScriptedReceiver<Fault> {
   /** Starts listening on 127.0.0.1. */
   static start(options: CollectorOptions = {}): Promise<Collector> {
     return new Promise((resolve, reject) => {
-      const server = http.createServer();
-      const collector = new Collector(server, options.fault ?? null);
+      const server = options.tls === undefined ? http.createServer() : https.createServer({ key: options.tls.key, cert: options.tls.cert });
+      const collector = new Collector(server, options.fault ?? null, options.tls === undefined ? 'http' : 'https');
       server.on('request', (req, res) => collector.handle(req, res));
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve(collector));
     });
   }
 
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` when started with `tls`). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
   get port(): number {
     return (this.server.address() as AddressInfo).port;
