@@ -19,7 +19,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BINARIES = path.join(ROOT, 'test', 'integration', 'loader', 'node-lines', 'node_modules');
 const INSTALL = 'npm ci --prefix test/integration/loader/node-lines (or npm ci at the root)';
 const TAP = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-const SUITES = ['loader', 'startup', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines', 'messaging', 'bundling'];
+const SUITES = ['loader', 'startup', 'http', 'continuity', 'undici', 'frameworks', 'graphql', 'logs', 'export', 'node-lines', 'messaging', 'bundling', 'grpc'];
+// grpc: @grpc/grpc-js (1.8 and 1.14) runs on the line's http2, whose streams, sessions and close/cancel
+// ordering differ from line to line; export/grpc.test.js (the OTLP/gRPC exporter) is in `export`.
 // The cross-line driver for `npm test`: under one line it would repeat loader.test.js and process.test.js
 // on every other line, which their own runs here already cover.
 // graphql: graphql 16, its ES-module build and Apollo 5 on express carry the per-line risk (how graphql's

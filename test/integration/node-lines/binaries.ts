@@ -20,7 +20,9 @@ export interface NodeLine {
 
 /**
  * Set by `npm run test:node-lines`, which starts tap once per line with that line's binary: each run
- * then covers its own line only, instead of every run going through all of them again.
+ * then covers its own line only, instead of every run going through all of them again. `npm run
+ * test:all` (CI) sets it for its `npm test` pass too, since test:node-lines follows and covers the
+ * other lines: each line then runs each cross-line case once.
  */
 export const RUNNER_ONLY_ENV = 'NODE_LINES_RUNNER_ONLY';
 
