@@ -1,13 +1,14 @@
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError, log } from '../util/log.js';
+import { patchNowOrOnLoad } from './builtin-loads.js';
 import { firstEsModuleTarget, hasEsModuleFileTarget } from './es-module-targets.js';
 import { hookCommonJsImports } from './hooks-load.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
 
 /**
- * How ES-module imports are hooked: not yet (`lazy`: built-ins patched at start, CommonJS packages as
+ * How ES-module imports are hooked: not yet (`lazy`: built-ins patched as they load, CommonJS packages as
  * the ES-module loader loads them, no loader hook), in-thread (`module.registerHooks`), off-thread
  * (`module.register`), or not at all.
  */
@@ -32,7 +33,8 @@ interface SyncHooksModule {
 /**
  * Sets up what ES-module imports of watched modules need. A loader hook is costly (on Node 20 a
  * second thread: ~120 ms of CPU and ~10 MB at start, half the agent's start-up), and most targets do
- * not need one: built-ins are patched at start and their ES-module exports synced, CommonJS packages
+ * not need one: built-ins are patched as Node loads them (before an importing module runs) and their
+ * ES-module exports synced, CommonJS packages
  * are patched as the ES-module loader loads them (hooks-load.ts). The hook (import-in-the-middle, in
  * the thread when `module.registerHooks` is usable, else on the loader thread) is installed only for
  * a target that loads as ES-module code and is installed in the app (es-module-targets.ts), at start
@@ -53,7 +55,7 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     log.debug(`${url} is an ES module of an instrumented package: the import hook is installed now, for the imports that follow`);
     hook = installImportHook(registry, registry.hookTargets());
   });
-  if (!watching) patchBuiltins(registry, targets);
+  if (!watching) patchBuiltinsAsLoaded(registry, targets);
   // A disabled instrumentation's wraps are undone: ES-module importers of built-ins see that too.
   registry.onDisable(() => nodeModule.syncBuiltinESMExports());
   return {
@@ -62,7 +64,7 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     },
     add(added) {
       if (hook !== null) return hook.add(added);
-      if (!watching) patchBuiltins(registry, registry.hookTargets());
+      if (!watching) patchBuiltinsAsLoaded(registry, registry.hookTargets());
       const later = firstEsModuleTarget(added);
       if (later === null) return Promise.resolve();
       log.debug(`${describe(later)} loads as an ES module: the import hook is installed now, for the imports that follow`);
@@ -158,6 +160,18 @@ function patchBuiltins(registry: InstrumentationRegistry, targets: readonly Hook
     }
   }
   if (patched) nodeModule.syncBuiltinESMExports();
+}
+
+/**
+ * Without an in-thread resolve hook: the targeted built-ins already loaded are patched now, `http` and
+ * `https` when Node loads them (builtin-loads.ts: an app that never uses them never loads them), any
+ * other now.
+ */
+function patchBuiltinsAsLoaded(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
+  const asTargets = (names: readonly string[]): HookTarget[] => names.map((name) => ({ name, subpath: '' }));
+  const names = targets.filter((t) => t.subpath === '' && nodeModule.isBuiltin(t.name)).map((t) => t.name);
+  const now = patchNowOrOnLoad(names, (loaded) => patchBuiltins(registry, asTargets(loaded)));
+  if (now.length > 0) patchBuiltins(registry, asTargets(now));
 }
 
 /** import-in-the-middle, in-thread where `module.registerHooks` is usable, else on the loader thread. */

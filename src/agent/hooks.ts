@@ -13,7 +13,7 @@ let installed = false;
 
 /** The Node API behind each import-hook mode, named in the debug line so a user can tell which path ran. */
 const IMPORT_HOOK_PATH = {
-  lazy: 'no loader hook: built-ins patched at start, CommonJS packages as imported',
+  lazy: 'no loader hook: built-ins patched as they load, CommonJS packages as imported',
   sync: 'module.registerHooks, in-thread',
   async: 'module.register, loader thread',
   none: 'no module hook API, imports untraced',

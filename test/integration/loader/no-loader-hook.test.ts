@@ -1,6 +1,6 @@
 // The loader with no ES-module loader hook (issue 20: on Node 20 `module.register` alone costs a thread,
 // ~120 ms of CPU and ~10 MB at start). An app whose installed packages are all CommonJS gets no hook:
-// built-ins are patched at start, CommonJS packages as the ES-module loader loads them. The apps run
+// built-ins are patched as they load, CommonJS packages as the ES-module loader loads them. The apps run
 // from a temporary folder whose node_modules holds only what they use (from inside this repository
 // they would see its devDependencies, graphql among them, whose ES-module build does need the hook).
 // Runs under every Node line (scripts/test-node-lines.mjs runs this folder).
