@@ -9,6 +9,8 @@
 //   scenario plain: the handler listens to nothing (a hello world)
 //   scenario otel:  the handler starts and ends one OpenTelemetry API span (startActiveSpan, one
 //                   attribute): the agent's API bridge (without the agent the API is a no-op)
+//   scenario express: an express 5 app (one middleware, GET /users/:id answered with res.json), the
+//                   one of benchmarks/overhead/apps/express.mjs: the http and express instrumentations
 // Run: node benchmarks/micro/request-events.mjs <checkout A> <checkout B> [trials=20] [requests=20000] [scenarios=plain,body]
 // BENCH_SAMPLER=always_off measures unsampled requests (TRACING_SAMPLER).
 import { execFileSync } from 'node:child_process';
@@ -28,19 +30,27 @@ if (process.argv[2] === 'child') {
     span.setAttribute('app.user', 'ada');
     span.end();
   };
+  // express 5 as benchmarks/overhead/apps/express.mjs has it: one middleware, a parametrised route.
+  let app = null;
+  if (scenario === 'express') {
+    const express = (await import('express')).default;
+    app = express();
+    app.use((req, res, next) => next());
+    app.get('/users/:id', (req, res) => res.json({ id: req.params.id, name: 'Ada' }));
+  }
   const server = http.createServer(scenario === 'body'
     ? (req) => {
         req.on('data', onData);
         req.on('end', onEnd);
       }
-    : scenario === 'otel' ? () => otelTracer.startActiveSpan('handle', onOtelSpan) : () => {});
+    : scenario === 'otel' ? () => otelTracer.startActiveSpan('handle', onOtelSpan) : app ?? (() => {}));
   const socket = { remoteAddress: '127.0.0.1', remotePort: 40000, on() {}, once() {}, removeListener() {} };
   const chunk = Buffer.alloc(64);
   const headers = { host: '127.0.0.1:3000', 'content-length': '64' };
   const one = () => {
     const req = new http.IncomingMessage(socket);
-    req.method = 'POST';
-    req.url = '/';
+    req.method = app === null ? 'POST' : 'GET';
+    req.url = app === null ? '/' : '/users/42';
     req.headers = headers;
     req.httpVersionMajor = 1;
     req.httpVersionMinor = 1;

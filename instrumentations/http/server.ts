@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, scopeToEnter, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { canReenter, EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, scopeToEnter, writableTags, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
@@ -76,8 +76,8 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
       const manager = tracer.scopeManager;
       let scope: Scope | null = null;
       try {
-        if (manager.newScope !== undefined && manager.callIn !== undefined) {
-          scope = manager.newScope(span);
+        if (canReenter(tracer)) {
+          scope = manager.newScope!(span);
           (req as TracedRequest)[EMITTER_SCOPE] = scope;
           // The response's span is its scope's: no property of its own for it.
           (res as TracedResponse)[EMITTER_SCOPE] = scope;
@@ -113,26 +113,28 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     const parent = tracer.extract(FORMAT_HTTP_HEADERS, headers, incomingGetter);
     const method = req.method ?? 'GET';
     const span = tracer.startSpan(method, parent === null ? NEW_TRACE : { childOf: parent, ignoreActiveSpan: true });
-    if (span.isRecording()) {
-      span.setTag('span.kind', 'server');
-      span.setTag('component', protocol === 'https' ? 'https' : 'http');
-      span.setTag('http.method', method);
-      const host = typeof headers.host === 'string' ? headers.host : 'localhost';
-      const target = req.url ?? '/';
-      // An absolute-form target (proxy requests) is a whole URL, credentials and all: redact it as one.
-      const url = target.charCodeAt(0) !== 47 /* / */ && target.includes('://') ? target : `${protocol}://${host}${target}`;
-      span.setTag('http.url', options.redactor.redact(url));
+    // The span's own tag store, written key by key: each write site sees one key (see writableTags).
+    const tags = writableTags(span);
+    if (tags !== null) {
+      tags['span.kind'] = 'server';
+      tags.component = protocol === 'https' ? 'https' : 'http';
+      tags['http.method'] = method;
+      tags['http.url'] = serverUrl(options, protocol, headers.host, req.url);
       const socket = req.socket;
       if (socket !== undefined && socket !== null) {
         const address = socket.remoteAddress;
-        if (address !== undefined) span.setTag(address.includes(':') ? 'peer.ipv6' : 'peer.ipv4', address);
-        if (socket.remotePort !== undefined) span.setTag('peer.port', socket.remotePort);
+        if (address !== undefined) {
+          if (address.includes(':')) tags['peer.ipv6'] = address;
+          else tags['peer.ipv4'] = address;
+        }
+        const port = socket.remotePort;
+        if (port !== undefined) tags['peer.port'] = port;
       }
       const caller = headers[options.peerServiceHeader];
-      if (typeof caller === 'string' && caller !== '') span.setTag('peer.service', caller);
+      if (typeof caller === 'string' && caller !== '') tags['peer.service'] = caller;
       for (const name of options.requestHeaders) {
         const v = headers[name];
-        if (v !== undefined) span.setTag(`http.request.header.${name}`, Array.isArray(v) ? v.join(', ') : v);
+        if (v !== undefined) tags[`http.request.header.${name}`] = Array.isArray(v) ? v.join(', ') : v;
       }
     }
     req[SERVER_SPAN] = span;
@@ -144,7 +146,64 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
   }
 }
 
+/**
+ * The request's URL as recorded (`http.url`), redacted. An origin-form target (`/path`) without a
+ * query under a host without `@` has nothing to redact: checked on the two parts as they came (flat
+ * strings), which spares the redactor's scan of the joined URL (a rope V8 flattens first) on the
+ * common request.
+ */
+function serverUrl(options: HttpOptions, protocol: string, hostHeader: unknown, url: string | undefined): string {
+  const host = typeof hostHeader === 'string' ? hostHeader : 'localhost';
+  const target = url ?? '/';
+  if (target.charCodeAt(0) === 47 /* / */) {
+    const full = `${protocol}://${host}${target}`;
+    return target.indexOf('?') === -1 && host.indexOf('@') === -1 ? full : options.redactor.redact(full);
+  }
+  // An absolute-form target (proxy requests) is a whole URL, credentials and all: redact it as one.
+  return options.redactor.redact(target.includes('://') ? target : `${protocol}://${host}${target}`);
+}
+
 const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
+
+/**
+ * Wraps `IncomingMessage.prototype.emit`: a traced request's events run in the request's scope (see
+ * `makeScopedEmitWrapper`), except an 'end' whose only listener is Node's own `clearIncoming`.
+ */
+export function makeRequestEmitWrapper(tracer: Tracer) {
+  return function wrapEmit(original: (...args: unknown[]) => boolean) {
+    // Guards its own code (installed with `ownGuard`): called on every event of every request.
+    return function emitWithTrace(this: TracedRequest, event: unknown): boolean {
+      if (event === 'end' && isOnlyClearIncoming(this)) return original.apply(this, arguments as unknown as unknown[]);
+      const scope = scopeToEnter(this, event);
+      if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      return tracer.scopeManager.callIn!(scope, original, this, arguments);
+    };
+  };
+}
+
+/**
+ * True when `req`'s only 'end' listener is Node's `clearIncoming` (the parser's bookkeeping, added
+ * when the response finished before the body was read): it calls none of the app's code, so entering
+ * the request's scope for it is an `AsyncLocalStorage` switch per request for nothing. Compared by
+ * identity, like the response's 'finish' (see NODE_FINISH): one module-level function of Node's,
+ * learnt from the first request that shows it. Anything else (an array, another function) is the app's.
+ */
+export function isOnlyClearIncoming(req: object): boolean {
+  try {
+    const listener = (req as unknown as { _events?: Record<string, unknown> })._events?.end;
+    if (listener === undefined || listener === null) return false;
+    if (listener === clearIncoming) return true;
+    if (clearIncoming !== undefined || typeof listener !== 'function' || listener.name !== 'clearIncoming') return false;
+    // Learnt once, and only from Node's own function (it reads the parser's `incoming`), not an app's of that name.
+    if (!Function.prototype.toString.call(listener).includes('parser.incoming')) return false;
+    clearIncoming = listener;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let clearIncoming: Function | undefined;
 
 /**
  * Wraps `ServerResponse.prototype.emit`: a traced response's events run in the request's scope (see
@@ -189,8 +248,10 @@ function finishServerSpan(res: TracedResponse): void {
 function tagServerResult(res: TracedResponse, span: Span): void {
   const status = res.statusCode;
   if (res.writableFinished) {
-    span.setTag('http.status_code', status);
-    if (status >= 500) span.setTag('error', true);
+    const tags = writableTags(span);
+    if (tags === null) return;
+    tags['http.status_code'] = status;
+    if (status >= 500) tags.error = true;
     const wanted = (res as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS];
     if (wanted !== undefined) {
       for (const name of wanted) {

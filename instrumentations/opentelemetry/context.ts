@@ -29,8 +29,8 @@ export class BridgeContext implements otel.Context {
   getValue(key: symbol): unknown {
     const entries = this.entries;
     if (entries.length > INDEXED_FROM) return (this.index ??= indexOf(entries)).get(key);
-    for (let i = 0; i < entries.length; i += 2) if (entries[i] === key) return entries[i + 1];
-    return undefined;
+    const at = positionOf(entries, key);
+    return at === -1 ? undefined : entries[at + 1];
   }
 
   setValue(key: symbol, value: unknown): otel.Context {

@@ -128,11 +128,22 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
   const tags = settings.writableTags(span);
   if (tags !== null) {
     tags[Tags.HTTP_METHOD] = method;
-    tags[Tags.HTTP_URL] = settings.redactor.redact(requestUrl(request));
+    tags[Tags.HTTP_URL] = hasNothingToRedact(request) ? requestUrl(request) : settings.redactor.redact(requestUrl(request));
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
   settings.openCalls.set(request, { span, parent, redirectTo: null });
-  abandoned.register(request, span, request);
+  // Only a span that records has anything to lose: an unsampled one costs no registration.
+  if (tags !== null) abandoned.register(request, span, request);
+}
+
+/**
+ * True when the request's URL can carry no secret: a string origin without `@` (no credentials) and
+ * a path without a query. Checked on the two parts as they are, which spares the redactor's scan of
+ * the joined URL on the common call.
+ */
+function hasNothingToRedact(request: UndiciRequest): boolean {
+  const { origin, path } = request;
+  return typeof origin === 'string' && typeof path === 'string' && origin.indexOf('@') === -1 && path.indexOf('?') === -1;
 }
 
 function sameUrl(sent: string, expected: string): boolean {
@@ -177,7 +188,7 @@ function onTrailers(settings: ComponentSettings, message: unknown): void {
   const call = settings.openCalls.get(request);
   if (call === undefined) return;
   settings.openCalls.delete(request);
-  abandoned.unregister(request);
+  if (call.span.isRecording()) abandoned.unregister(request);
   if (call.redirectTo !== null) {
     // undici's redirect handler dispatches the hop right after this event, in the same stretch of
     // synchronous code; fetch sends its hop a few promise turns later, in the caller's context anyway.
@@ -194,7 +205,7 @@ function onError(settings: ComponentSettings, message: unknown): void {
   const call = settings.openCalls.get(request);
   if (call === undefined) return;
   settings.openCalls.delete(request);
-  abandoned.unregister(request);
+  if (call.span.isRecording()) abandoned.unregister(request);
   try {
     const error = (message as ErrorMessage).error;
     recordError(call.span, error);

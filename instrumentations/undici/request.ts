@@ -21,7 +21,8 @@ export function hasHeader(headers: unknown, name: string): boolean {
   if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i += 2) {
       const key = headers[i];
-      if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) return true;
+      // Most names arrive lower-case already (fetch's always): compared as they are before lowering.
+      if (typeof key === 'string' && key.length === name.length && (key === name || key.toLowerCase() === name)) return true;
     }
     return false;
   }

@@ -1,5 +1,5 @@
 import { nowMs } from '../util/clock.js';
-import { describeError, guard, log } from '../util/log.js';
+import { describeError, log } from '../util/log.js';
 import { idPool, type IdPool } from '../util/ids.js';
 import { extractBinary, injectBinary } from './binary-format.js';
 import { defaultGetter, defaultSetter, type CarrierGetter, type CarrierSetter } from './carrier.js';
@@ -147,13 +147,17 @@ export class BasicTracer implements Tracer {
   }
 
   inject(spanOrContext: Span | SpanContext | ContextSource | null | undefined, format: string, carrier: unknown, setter: CarrierSetter = defaultSetter): void {
-    guard('inject', () => {
-      if (spanOrContext === null || spanOrContext === undefined) return;
+    if (spanOrContext === null || spanOrContext === undefined) return;
+    // Inline try/catch rather than `guard`: every outgoing call injects, and a closure per call adds up.
+    try {
       const ctx = toContext(spanOrContext);
       if (ctx === null) return;
       if (format === FORMAT_HTTP_HEADERS || format === FORMAT_TEXT_MAP) this._propagator.inject(ctx, carrier, setter);
       else if (format === FORMAT_BINARY) injectBinary(ctx, carrier);
-    }, undefined);
+    } catch (err) {
+      // What `guard` would log: the call goes on without our headers.
+      log.warnOnce('inject', `internal error in inject, carrying on without it: ${describeError(err)}`);
+    }
   }
 
   extract(format: string, carrier: unknown, getter: CarrierGetter = defaultGetter): SpanContext | null {

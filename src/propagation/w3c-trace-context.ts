@@ -33,7 +33,10 @@ export class W3CTraceContextPropagator implements TextMapPropagator {
   inject(context: SpanContext, carrier: unknown, setter: CarrierSetter): void {
     const traceId = context.traceId;
     const spanId = context.spanId;
-    if (traceId.length !== 32 || spanId.length !== 16 || !isNonZeroLowerHex(traceId, 0, 32) || !isNonZeroLowerHex(spanId, 0, 16)) return;
+    if (traceId.length !== 32 || spanId.length !== 16) return;
+    // An id cut from an IdPool is valid by construction (hex of non-zero random bytes): only ids
+    // that came as text (a context built by hand) are checked, character by character.
+    if ((context._tracePool === null && !isNonZeroLowerHex(traceId, 0, 32)) || (context._spanPool === null && !isNonZeroLowerHex(spanId, 0, 16))) return;
     // Always version 00, the highest we know, even when the parent sent a higher one.
     setter.set(carrier, TRACEPARENT, '00-' + traceId + '-' + spanId + '-' + BYTE_HEX[context.traceFlags & KNOWN_FLAGS]);
     const state = context.traceState;

@@ -55,35 +55,15 @@ export function scopeToEnter(emitter: ScopedEmitter, event: unknown): Scope | un
  * request's 'end' or a response's 'prefinish' in most apps): then no code can observe the active
  * scope, and entering it (an `AsyncLocalStorage` switch, a frame allocated on Node 24) is skipped.
  * 'error' always counts: with no listener it throws, and `errorMonitor` listeners run first.
+ * (Node's own bookkeeping listeners of a server request and response are the http instrumentation's
+ * to recognise: see instrumentations/http/server.ts.)
  */
 export function mayRunListeners(emitter: object, event: unknown): boolean {
   if (event === 'error') return true;
   const events = (emitter as { _events?: unknown })._events;
   if (events === null || typeof events !== 'object') return true;
-  const listener = (events as Record<PropertyKey, unknown>)[event as PropertyKey];
-  if (listener === undefined) return false;
-  // Node's own bookkeeping as the only listener runs no code of the app's: see isNodeBookkeeping.
-  return typeof listener !== 'function' || !isNodeBookkeeping(event, listener);
+  return (events as Record<PropertyKey, unknown>)[event as PropertyKey] !== undefined;
 }
-
-/**
- * True for the listener Node's http server adds to a request's 'end' (`clearIncoming`, the parser's
- * bookkeeping) when it is the event's only listener: it calls none of the app's code, so entering the
- * request's scope for it is an `AsyncLocalStorage` switch per request for nothing. Anything else (an
- * array of listeners, another function) counts as the app's. (A response's 'finish' has the same
- * kind of listener, bound per request: the http instrumentation recognises it, see server.ts.)
- */
-function isNodeBookkeeping(event: unknown, listener: Function): boolean {
-  if (event !== 'end') return false;
-  if (listener === clearIncoming) return true;
-  if (clearIncoming !== undefined || listener.name !== 'clearIncoming') return false;
-  // Learnt once, and only from Node's own function (it reads the parser's `incoming`), not an app's of that name.
-  if (!Function.prototype.toString.call(listener).includes('parser.incoming')) return false;
-  clearIncoming = listener;
-  return true;
-}
-
-let clearIncoming: Function | undefined;
 
 /** Whether the tracer's scope manager can re-enter a scope (`newScope`/`callIn`; a custom one may not). */
 export function canReenter(tracer: Tracer): boolean {
