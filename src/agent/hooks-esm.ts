@@ -43,14 +43,20 @@ interface SyncHooksModule {
 export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
   let hook: ImportHook | null = null;
   const canWatch = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
-  const needed = firstEsModuleTarget(targets, { deepImportsAtStart: !canWatch });
+  // Counting deep imports of ES-module files too: when even then no installed target loads as ES-module
+  // code, no import hook is needed now, and no deep import can need one later.
+  const reachable = firstEsModuleTarget(targets, { deepImportsAtStart: true });
+  const needed = reachable === null || !canWatch ? reachable : firstEsModuleTarget(targets, { deepImportsAtStart: false });
   if (needed !== null) {
     log.debug(`${describe(needed)} loads as an ES module: the import hook is needed`);
     hook = installImportHook(registry, targets);
     return hook;
   }
   hookCommonJsImports(registry);
-  const watching = watchBuiltinImports(registry, (url) => {
+  // The resolve-only hook runs on every resolution of the app (~5 ms for a small express app on Node 24):
+  // only where a deep import of an installed target's ES-module files may need the import hook later.
+  // Built-ins are otherwise patched as they load (builtin-loads.ts), as on lines without the hook API.
+  const watching = reachable !== null && watchBuiltinImports(registry, (url) => {
     if (hook !== null) return;
     log.debug(`${url} is an ES module of an instrumented package: the import hook is installed now, for the imports that follow`);
     hook = installImportHook(registry, registry.hookTargets());
@@ -99,7 +105,8 @@ function describe(t: HookTarget): string {
 }
 
 /**
- * Where `module.registerHooks` exists (Node 22.15+, 23.5+), a resolve-only hook of our own (~0.1 ms,
+ * Where `module.registerHooks` exists (Node 22.15+, 23.5+) and an installed target has ES-module files a
+ * deep import could reach, a resolve-only hook of our own (~0.1 ms to install,
  * in-thread, no import-in-the-middle) patches a targeted built-in when the app first resolves it,
  * `import` and `require` alike, before Node builds its ES-module exports: `https` (and `tls` with it,
  * ~30 ms of CPU on Node 24) is loaded only by apps that use it. Returns false where the API is missing.

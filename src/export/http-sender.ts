@@ -19,13 +19,32 @@ function gzipBody(input: Buffer): Promise<Buffer> {
 const requestHttp = http.request;
 // `https` (and `tls` under it: ~30 ms of CPU to load on Node 24) only for an https endpoint. The first
 // secure sender requires it, and start() builds the senders before any patch, so this is Node's own too.
-let secure: { request: typeof http.request; Agent: typeof http.Agent } | null = null;
-function httpsModule(): { request: typeof http.request; Agent: typeof http.Agent } {
+type Transport = { request: typeof http.request; Agent: typeof http.Agent; globalAgent: http.Agent };
+let secure: Transport | null = null;
+function httpsModule(): Transport {
   if (secure === null) {
     const https = require('node:https') as typeof import('node:https');
-    secure = { request: https.request, Agent: https.Agent };
+    secure = { request: https.request, Agent: https.Agent, globalAgent: https.globalAgent };
   }
   return secure;
+}
+
+/**
+ * The environment Node's own HTTP client takes its proxy from, or undefined when it takes none: Node 24+
+ * with NODE_USE_ENV_PROXY=1 (or --use-env-proxy) gives its global agents a `proxyEnv`, and an agent
+ * built with that option goes through HTTP_PROXY / HTTPS_PROXY and honours NO_PROXY. On lines that do
+ * not (20, 22), the app's own requests go direct, and so do the exporter's.
+ */
+function proxyEnvOf(transport: Transport): NodeJS.ProcessEnv | undefined {
+  const options = (transport.globalAgent as unknown as { options?: { proxyEnv?: NodeJS.ProcessEnv } } | undefined)?.options;
+  const env = options?.proxyEnv;
+  return env !== null && typeof env === 'object' ? env : undefined;
+}
+
+/** Whether a proxy is named for this scheme (Node's agent then decides, by NO_PROXY, whether it applies). */
+function proxyNamed(protocol: string, env: NodeJS.ProcessEnv): boolean {
+  const named = (value: string | undefined): boolean => value !== undefined && value.trim() !== '';
+  return protocol === 'https:' ? named(env.HTTPS_PROXY) || named(env.https_proxy) : named(env.HTTP_PROXY) || named(env.http_proxy);
 }
 const plainEmit = EventEmitter.prototype.emit;
 
@@ -55,8 +74,10 @@ export class HttpSender implements PayloadSender {
   private readonly baseHeaders: Record<string, string>;
   private readonly gzip: boolean;
   private readonly retrier: Retrier;
-  /** The exporter's own HTTP/1.1 transport for `http:` endpoints; null for `https:` (Node's client). */
+  /** The exporter's own HTTP/1.1 transport for `http:` endpoints; null for `https:` and through a proxy (Node's client). */
   private readonly poster: Http1Poster | null;
+  /** Node's client would send through a proxy (NODE_USE_ENV_PROXY with HTTP_PROXY/HTTPS_PROXY set). */
+  readonly viaProxy: boolean;
   private readonly readAnswer = (status: number, retryAfter: string | undefined, bodyWritten: boolean): AttemptOutcome => {
     const ok = status >= 200 && status < 300;
     const retryable = status === 429 || status >= 500;
@@ -67,14 +88,18 @@ export class HttpSender implements PayloadSender {
     this.url = new URL(options.url);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`unsupported exporter URL scheme ${this.url.protocol}`);
     this.displayUrl = `${this.url.protocol}//${this.url.host}${this.url.pathname}`;
-    const transport = this.url.protocol === 'https:' ? httpsModule() : http;
-    this.request = transport === http ? requestHttp : transport.request;
-    this.agent = new transport.Agent({ keepAlive: true, maxSockets: 2 });
+    const transport: Transport = this.url.protocol === 'https:' ? httpsModule() : { request: requestHttp, Agent: http.Agent, globalAgent: http.globalAgent };
+    this.request = transport.request;
+    const proxyEnv = proxyEnvOf(transport);
+    // Through a proxy, Node's client (with an agent that has the proxy settings) does the request: the
+    // poster only speaks straight to the collector.
+    this.viaProxy = proxyEnv !== undefined && proxyNamed(this.url.protocol, proxyEnv);
+    this.agent = new transport.Agent({ keepAlive: true, maxSockets: 2, ...(proxyEnv === undefined ? {} : { proxyEnv }) } as http.AgentOptions);
     this.gzip = options.compression === 'gzip';
     this.retrier = new Retrier({ ...options, timeoutMs: positive(options.timeoutMs, 10_000) }, this.displayUrl);
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
     if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
-    this.poster = this.url.protocol === 'http:' ? posterFor(this.url, this.baseHeaders) : null;
+    this.poster = this.url.protocol === 'http:' && !this.viaProxy ? posterFor(this.url, this.baseHeaders) : null;
   }
 
   /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
