@@ -283,7 +283,9 @@ for (const node of nodes) {
 console.log(`Differences of server CPU per request, taken within rounds (median; IQR; bootstrap 95% interval of the median, seed ${seed}):`);
 console.log('');
 for (const d of differences) console.log(`- ${d.version} ${d.what}: ${describeDifference(d)}`);
-const unresolved = differences.filter((d) => !d.resolved).length;
+const unjudged = differences.filter((d) => d.rounds < 3).length;
+const unresolved = differences.filter((d) => d.rounds >= 3 && !d.resolved).length;
+if (unjudged > 0) console.log(`\n${unjudged} of ${differences.length} differences have fewer than 3 rounds: no spread to judge them by.`);
 if (unresolved > 0) console.log(`\n${unresolved} of ${differences.length} differences are smaller than their spread: this run cannot tell them from noise (more --rounds, more --slices, a quieter machine).`);
 console.log('');
 console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} MB`);

@@ -2,7 +2,7 @@ import type { Span } from '../../src/agent/instrumentation.js';
 import type { Tracer } from '../../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
 import { guard } from '../../src/agent/instrumentation.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkContext, type FrameworkOptions } from './server-span.js';
+import { FRAMEWORK_STATE, getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkContext, type FrameworkOptions } from './server-span.js';
 import { joinTemplate, pathTemplate } from './route-template.js';
 
 /*
@@ -16,7 +16,8 @@ import { joinTemplate, pathTemplate } from './route-template.js';
  * Handlers, `next`, `req` and `res` are never replaced.
  */
 
-const STATE = Symbol('acme.tracing.express');
+// The request's state lives in the slot the http instrumentation added to every recording request.
+const STATE = FRAMEWORK_STATE;
 // Layers and routers run on every request: their wrappers guard their own code (see makeLayerWrapper).
 const OWN_GUARD = { ownGuard: true } as const;
 const MOUNT_TEMPLATE = Symbol('acme.tracing.expressMount');
@@ -49,7 +50,9 @@ type Req = { [STATE]?: RequestState; baseUrl?: unknown; method?: unknown } | nul
 // property added to a request express has re-parented (setPrototypeOf onto app.request) made every
 // later property access of the router on it slower (express-router.mjs: +2.7 µs a request).
 function stateOf(req: unknown): RequestState | undefined {
-  return req !== null && typeof req === 'object' ? (req as { [STATE]?: RequestState })[STATE] : undefined;
+  if (req === null || typeof req !== 'object') return undefined;
+  // null: the slot of a recording request no router has seen yet.
+  return (req as { [STATE]?: RequestState | null })[STATE] ?? undefined;
 }
 
 function baseLength(req: Req): number {

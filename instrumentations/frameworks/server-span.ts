@@ -4,7 +4,7 @@ import type { Span } from '../../src/agent/instrumentation.js';
 import { recordError } from '../../src/agent/instrumentation.js';
 import { describeError, guard, log } from '../../src/agent/instrumentation.js';
 
-export { getServerSpan } from '../http/server.js';
+export { FRAMEWORK_STATE, getServerSpan } from '../http/server.js';
 
 /**
  * Renames a request's server span after the route the framework matched: `GET /users/:id`,

@@ -34,7 +34,17 @@ export function isOnlyNodeFinish(res: object): boolean {
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
   [EMITTER_SCOPE]?: Scope;
+  [FRAMEWORK_STATE]?: object | null;
 }
+
+/**
+ * Where a framework instrumentation keeps its state of a recording request (express's route
+ * bookkeeping). Added (null) here, on the request as Node made it, because a framework re-parents
+ * its requests (express: `setPrototypeOf(req, app.request)`), and a property first added after
+ * that costs a new map on every request, which then makes the framework's own property accesses
+ * on it polymorphic; writing a slot that exists already changes no map. Absent on unsampled requests.
+ */
+export const FRAMEWORK_STATE = Symbol('acme.tracing.frameworkState');
 
 /**
  * The server span of a request, for frameworks that rename it after their route
@@ -138,6 +148,7 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       }
     }
     req[SERVER_SPAN] = span;
+    if (tags !== null) req[FRAMEWORK_STATE] = null;
     // Only when headers are to be captured: one more property on every response costs for nothing.
     if (options.responseHeaders.length > 0 && span.isRecording()) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
     return span;

@@ -46,7 +46,8 @@ export function patchRequestHandler(exports: ApiRequestModule, ctx: Instrumentat
     if (bodyProto !== null && !Object.prototype.hasOwnProperty.call(bodyProto, BODY_EMIT_WRAPPED)) {
       // undici does not export its body class: its prototype is wrapped when the first body shows it.
       bodyProto[BODY_EMIT_WRAPPED] = true;
-      ctx.wrap(bodyProto as unknown as { emit: (...a: unknown[]) => boolean }, 'emit', wrapBodyEmit as never);
+      // `makeScopedEmitWrapper` guards its own code and calls the original as it is (every event of every body).
+      ctx.wrap(bodyProto as unknown as { emit: (...a: unknown[]) => boolean }, 'emit', wrapBodyEmit as never, { ownGuard: true });
     }
     body[EMITTER_SCOPE] = scope;
     return result;

@@ -45,6 +45,10 @@ function loadTracingBundle(): void {
   }
 }
 
+function lazyProcessor(): typeof import('./lazy-processor.js') {
+  return require('./lazy-processor.js') as typeof import('./lazy-processor.js');
+}
+
 let started: Tracer | null = null;
 
 /**
@@ -67,7 +71,10 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     const resource: Record<string, string | number | boolean> = { ...config.tags, 'service.name': config.serviceName };
     if (config.serviceVersion !== '') resource['service.version'] = config.serviceVersion;
     if (config.environment !== '') resource['deployment.environment'] = config.environment;
-    const processor = m.pipeline.createSpanProcessor(config.export, resource);
+    // Built at the first finished span (./lazy-processor.ts); `none` alone is nothing to defer.
+    const exportsSomething = config.export.exporters.some((name) => name !== 'none');
+    const build = () => m.pipeline.createSpanProcessor(config.export, resource);
+    const processor = exportsSomething ? new (lazyProcessor().LazySpanProcessor)(build) : build();
     // Required only when asked for: most apps send no logs through the agent.
     const logs = config.logs.exporter === 'none' ? null : (require('../export/log-pipeline.js') as typeof import('../export/log-pipeline.js')).createLogPipeline(config.logs, config.export, resource);
     const tracer = m.tracer.createTracer({
