@@ -25,6 +25,13 @@ export interface WrapRecord {
   name: PropertyKey;
 }
 
+/** `fn` without the agent's wrappers around it (itself when it is not one of ours). */
+export function unwrapped<T>(fn: T): T {
+  let f = fn as unknown as Function;
+  while (originals.has(f)) f = originals.get(f)!;
+  return f as unknown as T;
+}
+
 /** True when `fn` is a wrapper the agent installed. */
 export function isAgentWrapper(fn: unknown): boolean {
   return typeof fn === 'function' && originals.has(fn);

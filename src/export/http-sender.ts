@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { promisify } from 'node:util';
+import { unwrapped } from '../agent/wrap.js';
 import { suppressTracingSync } from '../util/suppress.js';
 import { log } from '../util/log.js';
 import { Http1Poster } from './http1-poster.js';
@@ -16,7 +17,9 @@ function gzipBody(input: Buffer): Promise<Buffer> {
 // Captured when the exporter loads, which start() does before any instrumentation patches `http`:
 // the exporter's own requests then never run through our wrappers (request, get, ClientRequest's
 // emit) at all, instead of running them only to be told that tracing is suppressed.
-const requestHttp = http.request;
+// The exporter may also load after the patches (the processor is built at the first span): the
+// functions under our own wrappers, then.
+const requestHttp = unwrapped(http.request);
 // `https` (and `tls` under it: ~30 ms of CPU to load on Node 24) only for an https endpoint. The first
 // secure sender requires it, and start() builds the senders before any patch, so this is Node's own too.
 type Transport = { request: typeof http.request; Agent: typeof http.Agent; globalAgent: http.Agent };
@@ -24,7 +27,7 @@ let secure: Transport | null = null;
 function httpsModule(): Transport {
   if (secure === null) {
     const https = require('node:https') as typeof import('node:https');
-    secure = { request: https.request, Agent: https.Agent, globalAgent: https.globalAgent };
+    secure = { request: unwrapped(https.request), Agent: https.Agent, globalAgent: https.globalAgent };
   }
   return secure;
 }

@@ -126,3 +126,35 @@ t.test('the payload is said to be free only when one try wrote it out in full (o
   const gz = new HttpSender({ ...fast, url: collector.zipkinUrl, contentType: 'application/json', compression: 'gzip' });
   t.match(await gz.send(Buffer.from('[]')), { ok: true, payloadFree: true }, 'gzip: a compressed copy was sent');
 });
+
+t.test('an exporter loaded after the agent patched https.request (built at the first span) still sends with the original', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const https = require('node:https') as typeof import('node:https');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { wrapMethod, unwrapMethod } = require('../../../src/agent/wrap.js') as typeof import('../../../src/agent/wrap.js');
+  const seen: string[] = [];
+  t.ok(wrapMethod(https, 'request', (original: typeof https.request) => function requestWithProbe(this: unknown, ...args: unknown[]) {
+    seen.push('request');
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  }));
+  t.teardown(() => unwrapMethod(https, 'request'));
+  // A fresh copy of the sender module, evaluated now that https.request is our wrapper.
+  const senderPath = require.resolve('../../../src/export/http-sender.js');
+  const cached = require.cache[senderPath];
+  delete require.cache[senderPath];
+  t.teardown(() => {
+    if (cached !== undefined) require.cache[senderPath] = cached;
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HttpSender: FreshSender } = require('../../../src/export/http-sender.js') as typeof import('../../../src/export/http-sender.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const tlsDir = require.resolve('../../../../test/fixtures/tls/collector-cert.pem').replace(/collector-cert\.pem$/, '');
+  const collector = await Collector.start({ tls: { key: readFileSync(`${tlsDir}collector-key.pem`), cert: readFileSync(`${tlsDir}collector-cert.pem`) } });
+  t.teardown(() => collector.close());
+  const result = await new FreshSender({ ...fast, maxAttempts: 1, url: collector.otlpUrl, contentType: 'application/x-protobuf' }).send(Buffer.from('x'));
+  t.match(result.reason, /self[- ]signed certificate/, 'the try reached the TLS server (untrusted here, as it should be)');
+  t.same(seen, [], 'the wrapper never saw the export');
+  https.request('https://127.0.0.1:1/').on('error', () => {}).destroy();
+  t.same(seen, ['request'], 'the probe sees ordinary requests');
+});
