@@ -57,14 +57,11 @@ export function makeRequestWrapper(ctx: HttpContext, component: 'http' | 'https'
   };
 }
 
-/**
- * The request's URL as recorded, redacted. A path without a query under an authority without `@`
- * has nothing to redact: checked on the parts, which spares the redactor's scan of the joined URL.
- */
+/** The request's URL as recorded, redacted (parts of any type Node let through are joined as strings). */
 function clientUrl(redactor: HttpContext['options']['redactor'], protocol: string, authority: unknown, path: unknown): string {
-  const url = `${protocol}//${authority}${path}`;
-  if (typeof authority === 'string' && typeof path === 'string' && authority.indexOf('@') === -1 && path.indexOf('?') === -1) return url;
-  return redactor.redact(url);
+  const origin = `${protocol}//${authority}`;
+  if (typeof authority === 'string' && typeof path === 'string') return redactor.redactJoined(origin, path);
+  return redactor.redact(`${origin}${path}`);
 }
 
 /**

@@ -157,19 +157,11 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
   }
 }
 
-/**
- * The request's URL as recorded (`http.url`), redacted. An origin-form target (`/path`) without a
- * query under a host without `@` has nothing to redact: checked on the two parts as they came (flat
- * strings), which spares the redactor's scan of the joined URL (a rope V8 flattens first) on the
- * common request.
- */
+/** The request's URL as recorded (`http.url`), redacted. */
 function serverUrl(options: HttpOptions, protocol: string, hostHeader: unknown, url: string | undefined): string {
   const host = typeof hostHeader === 'string' ? hostHeader : 'localhost';
   const target = url ?? '/';
-  if (target.charCodeAt(0) === 47 /* / */) {
-    const full = `${protocol}://${host}${target}`;
-    return target.indexOf('?') === -1 && host.indexOf('@') === -1 ? full : options.redactor.redact(full);
-  }
+  if (target.charCodeAt(0) === 47 /* / */) return options.redactor.redactJoined(`${protocol}://${host}`, target);
   // An absolute-form target (proxy requests) is a whole URL, credentials and all: redact it as one.
   return options.redactor.redact(target.includes('://') ? target : `${protocol}://${host}${target}`);
 }

@@ -128,7 +128,7 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
   const tags = settings.writableTags(span);
   if (tags !== null) {
     tags[Tags.HTTP_METHOD] = method;
-    tags[Tags.HTTP_URL] = hasNothingToRedact(request) ? requestUrl(request) : settings.redactor.redact(requestUrl(request));
+    tags[Tags.HTTP_URL] = recordedUrl(request, settings.redactor);
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
   settings.openCalls.set(request, { span, parent, redirectTo: null });
@@ -136,14 +136,12 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
   if (tags !== null) abandoned.register(request, span, request);
 }
 
-/**
- * True when the request's URL can carry no secret: a string origin without `@` (no credentials) and
- * a path without a query. Checked on the two parts as they are, which spares the redactor's scan of
- * the joined URL on the common call.
- */
-function hasNothingToRedact(request: UndiciRequest): boolean {
+/** The request's URL as recorded, redacted: origin and path checked as they are (see redactJoined). */
+function recordedUrl(request: UndiciRequest, redactor: ComponentSettings['redactor']): string {
   const { origin, path } = request;
-  return typeof origin === 'string' && typeof path === 'string' && origin.indexOf('@') === -1 && path.indexOf('?') === -1;
+  // An origin ending in `/` is joined by requestUrl (one slash between them).
+  if (typeof origin === 'string' && typeof path === 'string' && !origin.endsWith('/')) return redactor.redactJoined(origin, path);
+  return redactor.redact(requestUrl(request));
 }
 
 function sameUrl(sent: string, expected: string): boolean {

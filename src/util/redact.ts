@@ -25,6 +25,17 @@ export class UrlRedactor {
     return false;
   }
 
+  /**
+   * `origin + path` redacted, where `origin` is a scheme and authority (`http://host:port`) and `path`
+   * what follows it. Only an `@` in the origin (credentials) or a `?` in the path (parameters) can hold
+   * a secret: checked on the two parts as they come (flat strings), which spares the scan of the joined
+   * URL (a rope V8 flattens first) on the common request. Every HTTP instrumentation's URL comes here.
+   */
+  redactJoined(origin: string, path: string): string {
+    const url = origin + path;
+    return origin.indexOf('@') === -1 && path.indexOf('?') === -1 ? url : this.redact(url);
+  }
+
   /** Redacts a URL or a path with a query; cheap when there is nothing to redact. */
   redact(url: string): string {
     let out = stripCredentials(url);

@@ -21,3 +21,18 @@ t.test('the list is configurable', async (t) => {
   const r = new UrlRedactor(['ssn']);
   t.equal(r.redact('/x?ssn=123&token=abc'), '/x?ssn=REDACTED&token=abc');
 });
+
+t.test('redactJoined: origin and path checked as parts, the same result as redacting the joined URL', async (t) => {
+  const r = new UrlRedactor();
+  const cases: Array<[string, string]> = [
+    ['http://host:8080', '/users/42'],
+    ['http://u:p@host', '/x'],
+    ['https://host', '/cb?access_token=abc&state=xyz'],
+    ['http://token@host', '/x?password=1'],
+    ['http://host', '/path@notcreds'],
+    ['http://host', '/search?q=shoes'],
+  ];
+  for (const [origin, path] of cases) t.equal(r.redactJoined(origin, path), r.redact(origin + path), `${origin} + ${path}`);
+  t.equal(r.redactJoined('http://u:p@host', '/x'), 'http://host/x', 'credentials in the origin removed');
+  t.equal(r.redactJoined('https://host', '/cb?access_token=abc'), 'https://host/cb?access_token=REDACTED', 'a sensitive parameter in the path redacted');
+});
