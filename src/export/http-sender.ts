@@ -14,14 +14,12 @@ function gzipBody(input: Buffer): Promise<Buffer> {
   return gzipAsync(input);
 }
 
-// Captured when the exporter loads, which start() does before any instrumentation patches `http`:
-// the exporter's own requests then never run through our wrappers (request, get, ClientRequest's
-// emit) at all, instead of running them only to be told that tracing is suppressed.
-// The exporter may also load after the patches (the processor is built at the first span): the
-// functions under our own wrappers, then.
+// The exporter's own requests never run through our wrappers (request, get, ClientRequest's emit) at
+// all, instead of running them only to be told that tracing is suppressed. It loads with the processor,
+// at the first finished span, after the instrumentations patched `http`: so the function under them.
 const requestHttp = unwrapped(http.request);
-// `https` (and `tls` under it: ~30 ms of CPU to load on Node 24) only for an https endpoint. The first
-// secure sender requires it, and start() builds the senders before any patch, so this is Node's own too.
+// `https` (and `tls` under it: ~30 ms of CPU to load on Node 24) only for an https endpoint, required
+// by the first secure sender; its `request` taken from under our wrappers too, as above.
 type Transport = { request: typeof http.request; Agent: typeof http.Agent; globalAgent: http.Agent };
 let secure: Transport | null = null;
 function httpsModule(): Transport {

@@ -3,16 +3,15 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REGISTER, ROOT, runNode } from '../../helpers/run-node.js';
 import { Collector } from '../../helpers/collector.js';
+import { fixturePath } from '../../helpers/fixture-app.js';
 
 // OTLP/HTTP to an `https:` endpoint, the zero-code way, against a real TLS server in this process with
-// a self-signed certificate for 127.0.0.1 and localhost (test/fixtures/tls, made once with
-// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
-// -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost`). The agent has no TLS
-// settings of its own: it uses Node's trust store, so a private CA is trusted the way Node documents,
-// with NODE_EXTRA_CA_CERTS — and without it the certificate is refused, never silently accepted.
-const TLS_DIR = path.join(ROOT, 'test/fixtures/tls');
-const CERT = path.join(TLS_DIR, 'collector-cert.pem');
-const tls = { key: readFileSync(path.join(TLS_DIR, 'collector-key.pem')), cert: readFileSync(CERT) };
+// the http suite's self-signed certificate for 127.0.0.1 and localhost (test/integration/http/fixtures).
+// The agent has no TLS settings of its own: it uses Node's trust store, so a private CA is trusted the
+// way Node documents, with NODE_EXTRA_CA_CERTS — and without it the certificate is refused, never
+// silently accepted.
+const CERT = fixturePath('http', 'tls-cert.pem');
+const tls = { key: readFileSync(fixturePath('http', 'tls-key.pem')), cert: readFileSync(CERT) };
 const SCRIPT = path.join(ROOT, 'test/integration/export/fixtures/short-script.cjs');
 
 t.test('https endpoint with a private CA trusted through NODE_EXTRA_CA_CERTS: the spans arrive over TLS', async (t) => {

@@ -15,6 +15,7 @@ import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
 import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'integration', 'startup', 'fixtures', 'builtin-loads');
+const HTTP_FIXTURES = path.join(ROOT, 'test', 'integration', 'http', 'fixtures');
 const SERVER = 2;
 const CLIENT = 3;
 
@@ -23,6 +24,8 @@ function appFolder(t: Test): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'builtin-loads-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(FIXTURES, dir, { recursive: true });
+  // The app's https server uses the http suite's self-signed certificate for 127.0.0.1 and localhost.
+  for (const name of ['tls-key.pem', 'tls-cert.pem']) cpSync(path.join(HTTP_FIXTURES, name), path.join(dir, name));
   return dir;
 }
 

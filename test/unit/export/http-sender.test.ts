@@ -2,6 +2,7 @@ import t from 'tap';
 import { HttpSender, parseRetryAfter } from '../../../src/export/http-sender.js';
 import { isTracingSuppressed } from '../../../src/util/suppress.js';
 import { Collector } from '../../helpers/collector.js';
+import { fixturePath } from '../../helpers/fixture-app.js';
 
 const fast = { initialBackoffMs: 5, maxBackoffMs: 50, timeoutMs: 500 };
 
@@ -149,8 +150,7 @@ t.test('an exporter loaded after the agent patched https.request (built at the f
   const { HttpSender: FreshSender } = require('../../../src/export/http-sender.js') as typeof import('../../../src/export/http-sender.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  const tlsDir = require.resolve('../../../../test/fixtures/tls/collector-cert.pem').replace(/collector-cert\.pem$/, '');
-  const collector = await Collector.start({ tls: { key: readFileSync(`${tlsDir}collector-key.pem`), cert: readFileSync(`${tlsDir}collector-cert.pem`) } });
+  const collector = await Collector.start({ tls: { key: readFileSync(fixturePath('http', 'tls-key.pem')), cert: readFileSync(fixturePath('http', 'tls-cert.pem')) } });
   t.teardown(() => collector.close());
   const result = await new FreshSender({ ...fast, maxAttempts: 1, url: collector.otlpUrl, contentType: 'application/x-protobuf' }).send(Buffer.from('x'));
   t.match(result.reason, /self[- ]signed certificate/, 'the try reached the TLS server (untrusted here, as it should be)');
