@@ -1,6 +1,6 @@
-import * as dc from 'node:diagnostics_channel';
-import { readFile, stat } from 'node:fs';
-import * as path from 'node:path';
+import dc = require('node:diagnostics_channel');
+import { readFile, readFileSync, statSync } from 'node:fs';
+import path = require('node:path');
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { normalizeSubpath } from './module-info.js';
@@ -11,6 +11,11 @@ import { patches } from './registry.js';
 const CHANNEL = 'acme-tracing:bundled-module';
 // A bundle bigger than this is not read to look for inlined packages (the warning is a courtesy).
 const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+// Up to this size the main script is read synchronously, on a timer tick after start: an asynchronous read is
+// what started libuv's thread pool (4 threads) in every app on Node 22+ that runs past its first tick (servers,
+// the short scripts of issue 21), where nothing else of the agent's or Node's start needs it. Reading a few
+// MB takes about a millisecond; a bigger bundle is read off the main thread as before.
+const MAX_SYNC_SCAN_BYTES = 8 * 1024 * 1024;
 // Kept equal to KEPT_NAME_PROBES (src/bundler/targets.ts): a function and a class every trailer names.
 const KEPT_NAME_PROBES = ['acmeTracingKeptFn', 'AcmeTracingKeptClass'];
 // A main script smaller than this is not searched for minified packages: the smallest bundle of an
@@ -117,14 +122,23 @@ export function inlinedPackages(source: string, candidates: Iterable<string> = O
   return { packages, bundler };
 }
 
+/**
+ * The main script's text; null when it is not a regular file or is bigger than MAX_SCAN_BYTES. Small ones synchronously (see
+ * MAX_SYNC_SCAN_BYTES); bigger ones with fs's callbacks, not fs/promises (~3 ms to load, for nothing else).
+ */
+async function readMain(main: string): Promise<string | null> {
+  // Stat first: opening a FIFO (a main script given as /dev/stdin or a process substitution) would block.
+  const st = statSync(main);
+  if (!st.isFile() || st.size > MAX_SCAN_BYTES) return null;
+  if (st.size <= MAX_SYNC_SCAN_BYTES) return readFileSync(main, 'utf8');
+  return new Promise<string>((resolve, reject) => readFile(main, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+}
+
 async function scan(registry: InstrumentationRegistry, main: string): Promise<void> {
   try {
-    // fs's callbacks, not fs/promises: that module alone costs ~3 ms to load, and nothing else here needs it.
     if (published) return;
-    const size = await new Promise<number>((resolve, reject) => stat(main, (err, s) => (err ? reject(err) : resolve(s.size))));
-    if (published || size > MAX_SCAN_BYTES) return;
-    const source = await new Promise<string>((resolve, reject) => readFile(main, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
-    if (published || source.includes(CHANNEL)) return;
+    const source = await readMain(main);
+    if (source === null || published || source.includes(CHANNEL)) return;
     const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
     const { packages: inlined, bundler } = inlinedPackages(source, enabled);
     if (inlined.size === 0) return;
