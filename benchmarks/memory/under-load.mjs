@@ -119,7 +119,12 @@ for (let round = 0; round < rounds; round++) {
 }
 sink.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// With an even number of rounds, the mean of the middle two (the upper one alone would report the larger of 2).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
