@@ -17,7 +17,7 @@
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
 //        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]
 //        [--before /path/to/built/checkout] [--node /path/to/node]
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -119,12 +119,17 @@ for (let round = 0; round < rounds; round++) {
 }
 sink.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// With an even number of rounds, the mean of the middle two (the upper one alone would report the larger of 2).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
 const base = med.get('none');
-console.log(`Node ${node === process.execPath ? process.version : node}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
+console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
 console.log('| variant | peak RSS at start | threads at start | peak RSS under load | new space | old space | code space | large objects | external | array buffers |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');

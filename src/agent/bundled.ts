@@ -1,5 +1,5 @@
 import * as dc from 'node:diagnostics_channel';
-import { readFile, stat } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
@@ -86,7 +86,7 @@ function warnIfNamesLost(name: string, probes: unknown): void {
 export function checkForUnpluggedBundle(registry: InstrumentationRegistry): void {
   const main = process.argv[1];
   if (main === undefined || main === '') return;
-  setTimeout(() => void scan(registry, path.resolve(main)), 0).unref();
+  setTimeout(() => scan(registry, path.resolve(main)), 0).unref();
 }
 
 /** What a main script tells about the packages it inlines, and which bundler wrote it. */
@@ -117,14 +117,16 @@ export function inlinedPackages(source: string, candidates: Iterable<string> = O
   return { packages, bundler };
 }
 
-async function scan(registry: InstrumentationRegistry, main: string): Promise<void> {
+function scan(registry: InstrumentationRegistry, main: string): void {
   try {
-    // fs's callbacks, not fs/promises: that module alone costs ~3 ms to load, and nothing else here needs it.
     if (published) return;
-    const size = await new Promise<number>((resolve, reject) => stat(main, (err, s) => (err ? reject(err) : resolve(s.size))));
-    if (published || size > MAX_SCAN_BYTES) return;
-    const source = await new Promise<string>((resolve, reject) => readFile(main, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
-    if (published || source.includes(CHANNEL)) return;
+    // Synchronous reads, on this later tick: fs's asynchronous calls would start libuv's thread pool (4
+    // threads) in every app that has none (a CommonJS app; any app on Node 22+), for one file Node has
+    // just read (in the page cache), whose search below is synchronous anyway.
+    const size = statSync(main).size;
+    if (size > MAX_SCAN_BYTES) return;
+    const source = readFileSync(main, 'utf8');
+    if (source.includes(CHANNEL)) return;
     const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
     const { packages: inlined, bundler } = inlinedPackages(source, enabled);
     if (inlined.size === 0) return;
