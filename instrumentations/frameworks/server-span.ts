@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { InstrumentationContext } from '../../src/agent/instrumentation.js';
 import type { Span } from '../../src/agent/instrumentation.js';
-import { recordError } from '../../src/agent/instrumentation.js';
+import { recordError, writableTags } from '../../src/agent/instrumentation.js';
 import { describeError, guard, log } from '../../src/agent/instrumentation.js';
 
 export { FRAMEWORK_STATE, getServerSpan } from '../http/server.js';
@@ -11,10 +11,13 @@ export { FRAMEWORK_STATE, getServerSpan } from '../http/server.js';
  * tagged `http.route` with the template (never the raw path) and `component` with the framework.
  */
 export function nameServerSpan(span: Span, method: unknown, route: string, component: string): void {
-  if (!span.isRecording()) return;
+  // The span's own tag store (null when it records nothing): two monomorphic writes per request
+  // instead of two calls of the setTag shared by every tag of every span.
+  const tags = writableTags(span);
+  if (tags === null) return;
   span.setOperationName(typeof method === 'string' ? `${method} ${route}` : route);
-  span.setTag('http.route', route);
-  span.setTag('component', component);
+  tags['http.route'] = route;
+  tags.component = component;
 }
 
 const PENDING_ERROR = Symbol('acme.tracing.pendingError');

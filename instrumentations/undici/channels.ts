@@ -1,6 +1,6 @@
 import {
-  describeError, FORMAT_HTTP_HEADERS, log, recordError, Tags,
-  type AgentSettings, type CarrierSetter, type InstrumentationContext, type Span, type SpanContext, type Tracer, type UrlRedactor,
+  describeError, FORMAT_HTTP_HEADERS, log, recordError, splitOrigin, Tags,
+  type AgentSettings, type CarrierSetter, type ClientPeer, type InstrumentationContext, type Span, type SpanContext, type Tracer, type UrlRedactor,
 } from '../../src/agent/instrumentation.js';
 import {
   hasHeader, isAbort, isFetchRequest, locationHeader, originText, requestUrl, type UndiciRequest,
@@ -35,7 +35,11 @@ interface ComponentSettings extends UndiciOptions {
   writableTags: UndiciContext['writableTags'];
   /** Request → its call, for this component's requests. Weak: a request undici drops takes its entry with it. */
   openCalls: WeakMap<object, ClientCall>;
+  /** Origin → its peer, split once (an app talks to a handful of origins); cleared when it grows past PEER_CACHE_SIZE. */
+  peers: Map<string, ClientPeer>;
 }
+
+const PEER_CACHE_SIZE = 256;
 
 interface CreateMessage { request: UndiciRequest }
 interface HeadersMessage { request: UndiciRequest; response?: { statusCode?: unknown; headers?: unknown } }
@@ -56,21 +60,47 @@ interface ClientCall {
   parent: SpanContext | null;
   /** Where a 3xx response points (absolute), until the response completes. */
   redirectTo: string | null;
+  /** The request, weakly, for a recording span (the safety net's sweep); null for one that records nothing. */
+  request: WeakRef<UndiciRequest> | null;
 }
 
 /**
- * The safety net for a response whose body is never read and whose request undici never ends: when
- * the request object is garbage collected, its span is finished then (see docs/undici.md).
+ * The safety net for a request undici drops without a final event (see docs/undici.md): its span is
+ * finished, with an `abandoned` log, once the request object has been garbage collected. Each open
+ * recording call holds a WeakRef to its request and sits in this set until its final event; a sweep
+ * every few seconds (unref'd, running only while a call is open) finishes the calls whose request is
+ * gone (exported for its test). A FinalizationRegistry did the same per request at ~3 µs of GC time per request
+ * (benchmarks/micro/undici-channels.mjs); a WeakRef and a set entry cost a small fraction of that.
  */
-const abandoned = new FinalizationRegistry<Span>((span) => {
-  try {
-    if (span.isFinished()) return;
-    span.log({ event: 'abandoned', message: 'the request was garbage collected before its response ended' });
-    span.finish();
-  } catch (err) {
-    internalError('undici gc', err);
+const openRecordingCalls = new Set<ClientCall>();
+const SWEEP_INTERVAL_MS = 5000;
+let sweepTimer: ReturnType<typeof setInterval> | null = null;
+
+function watchAbandoned(call: ClientCall): void {
+  openRecordingCalls.add(call);
+  if (sweepTimer === null) {
+    sweepTimer = setInterval(sweepAbandoned, SWEEP_INTERVAL_MS);
+    sweepTimer.unref();
   }
-});
+}
+
+export function sweepAbandoned(): void {
+  for (const call of openRecordingCalls) {
+    if (call.request!.deref() !== undefined) continue;
+    openRecordingCalls.delete(call);
+    try {
+      if (call.span.isFinished()) continue;
+      call.span.log({ event: 'abandoned', message: 'the request was garbage collected before its response ended' });
+      call.span.finish();
+    } catch (err) {
+      internalError('undici gc', err);
+    }
+  }
+  if (openRecordingCalls.size === 0 && sweepTimer !== null) {
+    clearInterval(sweepTimer);
+    sweepTimer = null;
+  }
+}
 
 // undici's own redirect handler (`maxRedirections`, the redirect interceptor) sends the next hop
 // from inside the previous response's completion, that is in the socket's async context, which
@@ -112,8 +142,8 @@ function onCreate(settings: ComponentSettings, message: unknown): void {
 function startClientSpan(request: UndiciRequest, component: UndiciComponent, settings: ComponentSettings): void {
   const tracer = settings.tracer;
   const method = typeof request.method === 'string' ? request.method : 'GET';
-  // The peer is split, and the URL built, only for a span that records them (or a redirect hop to match).
-  const target = { component, origin: originText(request.origin) };
+  // The URL is built only for a span that records it (or a redirect hop to match).
+  const target = peerOf(settings, request.origin);
   let parent: SpanContext | null;
   let span: Span;
   if (hopUrl !== null && sameUrl(requestUrl(request), hopUrl)) {
@@ -131,9 +161,24 @@ function startClientSpan(request: UndiciRequest, component: UndiciComponent, set
     tags[Tags.HTTP_URL] = recordedUrl(request, settings.redactor);
   }
   tracer.inject(span, FORMAT_HTTP_HEADERS, request, requestSetter);
-  settings.openCalls.set(request, { span, parent, redirectTo: null });
-  // Only a span that records has anything to lose: an unsampled one costs no registration.
-  if (tags !== null) abandoned.register(request, span, request);
+  // Only a span that records has anything to lose: an unsampled one costs no WeakRef.
+  const call: ClientCall = { span, parent, redirectTo: null, request: tags !== null ? new WeakRef(request) : null };
+  settings.openCalls.set(request, call);
+  if (call.request !== null) watchAbandoned(call);
+}
+
+/** The peer of an origin, split once per origin and kept (the same object for every request to it). */
+function peerOf(settings: ComponentSettings, originValue: unknown): ClientPeer {
+  const origin = originText(originValue);
+  if (origin === undefined) return { component: settings.component };
+  let peer = settings.peers.get(origin);
+  if (peer === undefined) {
+    const split = splitOrigin(origin);
+    peer = split === null ? { component: settings.component, origin } : { component: settings.component, hostname: split.hostname, port: split.port };
+    if (settings.peers.size >= PEER_CACHE_SIZE) settings.peers.clear();
+    settings.peers.set(origin, peer);
+  }
+  return peer;
 }
 
 /** The request's URL as recorded, redacted: origin and path checked as they are (see redactJoined). */
@@ -186,7 +231,7 @@ function onTrailers(settings: ComponentSettings, message: unknown): void {
   const call = settings.openCalls.get(request);
   if (call === undefined) return;
   settings.openCalls.delete(request);
-  if (call.span.isRecording()) abandoned.unregister(request);
+  if (call.request !== null) openRecordingCalls.delete(call);
   if (call.redirectTo !== null) {
     // undici's redirect handler dispatches the hop right after this event, in the same stretch of
     // synchronous code; fetch sends its hop a few promise turns later, in the caller's context anyway.
@@ -203,7 +248,7 @@ function onError(settings: ComponentSettings, message: unknown): void {
   const call = settings.openCalls.get(request);
   if (call === undefined) return;
   settings.openCalls.delete(request);
-  if (call.span.isRecording()) abandoned.unregister(request);
+  if (call.request !== null) openRecordingCalls.delete(call);
   try {
     const error = (message as ErrorMessage).error;
     recordError(call.span, error);
@@ -243,6 +288,7 @@ export function subscribeComponent(component: UndiciComponent, ctx: UndiciContex
     startClientSpan: ctx.startClientSpan,
     writableTags: ctx.writableTags,
     openCalls: new WeakMap(),
+    peers: new Map(),
   };
   ctx.subscribe(CHANNEL_CREATE, (message) => onCreate(settings, message));
   ctx.subscribe(CHANNEL_HEADERS, (message) => onHeaders(settings, message));

@@ -1,5 +1,5 @@
 import dc = require('node:diagnostics_channel');
-import { readFile, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path = require('node:path');
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
@@ -11,11 +11,6 @@ import { patches } from './registry.js';
 const CHANNEL = 'acme-tracing:bundled-module';
 // A bundle bigger than this is not read to look for inlined packages (the warning is a courtesy).
 const MAX_SCAN_BYTES = 64 * 1024 * 1024;
-// Up to this size the main script is read synchronously, on a timer tick after start: an asynchronous read is
-// what started libuv's thread pool (4 threads) in every app on Node 22+ that runs past its first tick (servers,
-// the short scripts of issue 21), where nothing else of the agent's or Node's start needs it. Reading a few
-// MB takes about a millisecond; a bigger bundle is read off the main thread as before.
-const MAX_SYNC_SCAN_BYTES = 8 * 1024 * 1024;
 // Kept equal to KEPT_NAME_PROBES (src/bundler/targets.ts): a function and a class every trailer names.
 const KEPT_NAME_PROBES = ['acmeTracingKeptFn', 'AcmeTracingKeptClass'];
 // A main script smaller than this is not searched for minified packages: the smallest bundle of an
@@ -91,7 +86,7 @@ function warnIfNamesLost(name: string, probes: unknown): void {
 export function checkForUnpluggedBundle(registry: InstrumentationRegistry): void {
   const main = process.argv[1];
   if (main === undefined || main === '') return;
-  setTimeout(() => void scan(registry, path.resolve(main)), 0).unref();
+  setTimeout(() => scan(registry, path.resolve(main)), 0).unref();
 }
 
 /** What a main script tells about the packages it inlines, and which bundler wrote it. */
@@ -122,23 +117,16 @@ export function inlinedPackages(source: string, candidates: Iterable<string> = O
   return { packages, bundler };
 }
 
-/**
- * The main script's text; null when it is not a regular file or is bigger than MAX_SCAN_BYTES. Small ones synchronously (see
- * MAX_SYNC_SCAN_BYTES); bigger ones with fs's callbacks, not fs/promises (~3 ms to load, for nothing else).
- */
-async function readMain(main: string): Promise<string | null> {
-  // Stat first: opening a FIFO (a main script given as /dev/stdin or a process substitution) would block.
-  const st = statSync(main);
-  if (!st.isFile() || st.size > MAX_SCAN_BYTES) return null;
-  if (st.size <= MAX_SYNC_SCAN_BYTES) return readFileSync(main, 'utf8');
-  return new Promise<string>((resolve, reject) => readFile(main, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
-}
-
-async function scan(registry: InstrumentationRegistry, main: string): Promise<void> {
+function scan(registry: InstrumentationRegistry, main: string): void {
   try {
     if (published) return;
-    const source = await readMain(main);
-    if (source === null || published || source.includes(CHANNEL)) return;
+    // Synchronous reads, on this later tick: fs's asynchronous calls would start libuv's thread pool (4
+    // threads) in every app that has none (a CommonJS app; any app on Node 22+), for one file Node has
+    // just read (in the page cache), whose search below is synchronous anyway.
+    const size = statSync(main).size;
+    if (size > MAX_SCAN_BYTES) return;
+    const source = readFileSync(main, 'utf8');
+    if (source.includes(CHANNEL)) return;
     const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
     const { packages: inlined, bundler } = inlinedPackages(source, enabled);
     if (inlined.size === 0) return;

@@ -113,3 +113,35 @@ t.test('a body never read: the span ends when the caller drops or destroys it, n
   const droppedSpan = traced.clientSpans().find((s) => String(s.tags['http.url']).endsWith('/dropped'));
   t.match(droppedSpan?.tags, { component: 'fetch', 'http.aborted': true }, 'a dropped fetch response ends its span as aborted');
 });
+
+t.test('a request undici drops without a final event: the safety net finishes its span once the request is collected', async (t) => {
+  const { sweepAbandoned } = await import('../../../instrumentations/undici/channels.js');
+  const dc = await import('node:diagnostics_channel');
+  const traced = startTracing();
+  t.teardown(() => traced.stop());
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  // Requests shaped as undici publishes them; one is kept, one is dropped after its create event.
+  const request = (path: string): Record<string, unknown> => {
+    const headers: string[] = ['sec-fetch-mode', 'cors'];
+    return { origin: 'http://127.0.0.1:9', method: 'GET', path, headers, addHeader: (k: string, v: string) => headers.push(k, v) };
+  };
+  const kept = request('/kept');
+  dc.channel('undici:request:create').publish({ request: kept });
+  (() => {
+    dc.channel('undici:request:create').publish({ request: request('/dropped') });
+  })();
+  // The WeakRef of the dropped request lives until the end of this job: collect on later turns.
+  for (let i = 0; i < 20 && traced.clientSpans().length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+    sweepAbandoned();
+  }
+  const spans = traced.clientSpans();
+  t.equal(spans.length, 1, 'only the dropped request has its span finished');
+  t.match(spans[0]?.tags, { component: 'fetch', 'http.url': 'http://127.0.0.1:9/dropped' }, 'it is the dropped one');
+  t.ok(spans[0]?.logs.some((l) => l.fields.event === 'abandoned'), 'with an abandoned log');
+  dc.channel('undici:request:trailers').publish({ request: kept, trailers: [] });
+  t.equal(traced.clientSpans().length, 2, 'the kept one ends with its own final event');
+  t.notOk(traced.clientSpans()[1]?.logs.some((l) => l.fields.event === 'abandoned'), 'not as abandoned');
+});
