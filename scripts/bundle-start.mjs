@@ -37,7 +37,8 @@ const START = {
 // What start() requires once tracing is on (loadTracingModules in src/agent/start.ts).
 const TRACING = {
   out: path.join(DIST, 'src', 'agent', 'tracing-bundle.js'),
-  entries: ['src/api/global.js', 'src/tracer.js', 'src/export/pipeline.js', 'src/propagation/factory.js', 'src/sampling/factory.js', 'src/agent/shutdown.js', 'src/agent/hooks.js'],
+  // lazy-processor.js: required by start() for every exporter but none (the default OTLP/HTTP included).
+  entries: ['src/api/global.js', 'src/tracer.js', 'src/export/pipeline.js', 'src/propagation/factory.js', 'src/sampling/factory.js', 'src/agent/shutdown.js', 'src/agent/hooks.js', 'src/agent/lazy-processor.js'],
   exportsOf: null,
   only: /./,
 };

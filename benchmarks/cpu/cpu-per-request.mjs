@@ -28,7 +28,7 @@
 // test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
 // with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -144,9 +144,14 @@ function cleanEnv(extra) {
   return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', BACKEND_URL: backendUrl, ...extra };
 }
 
+// The servers run from an empty folder, as a user's plain http app does, not from this repository:
+// its devDependencies (graphql's .mjs build) would make the agent register a resolve hook (Node 22+)
+// or start the module.register loader thread (Node 20), which a plain http app does not have.
+const serverCwd = mkdtempSync(path.join(os.tmpdir(), 'cpu-per-request-'));
+
 function startServer(v) {
   return new Promise((resolve, reject) => {
-    const child = spawn(v.node, [...v.args, app], { env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(v.node, [...v.args, app], { cwd: serverCwd, env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -216,6 +221,7 @@ for (let round = 0; round < rounds; round++) {
 sinkServer.close();
 grpcSink.close();
 backendServer.close();
+rmSync(serverCwd, { recursive: true, force: true });
 
 console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after ${warmup} s warm-up, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');

@@ -1,6 +1,6 @@
-import * as dc from 'node:diagnostics_channel';
+import dc = require('node:diagnostics_channel');
 import { readFileSync, statSync } from 'node:fs';
-import * as path from 'node:path';
+import path = require('node:path');
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
 import { normalizeSubpath } from './module-info.js';

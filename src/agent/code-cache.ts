@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import Module = require('node:module');
-import * as path from 'node:path';
+import path = require('node:path');
 
 /**
  * Loads the two start-path bundles (dist/src/agent/start-bundle.js and tracing-bundle.js) with a V8

@@ -1,6 +1,6 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import * as path from 'node:path';
+import path = require('node:path');
 import type { HookTarget } from './registry.js';
 
 type PackageJson = { type?: unknown; main?: unknown; exports?: unknown };

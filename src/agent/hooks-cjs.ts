@@ -1,5 +1,5 @@
 import { isBuiltin, syncBuiltinESMExports } from 'node:module';
-import * as path from 'node:path';
+import path = require('node:path');
 import { isModuleNamespaceObject } from 'node:util/types';
 import { describeError, log } from '../util/log.js';
 import { isPackageEntry } from './hooks-load.js';

@@ -1,4 +1,4 @@
-import * as nodeModule from 'node:module';
+import nodeModule = require('node:module');
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError, log } from '../util/log.js';
 import { patchNowOrOnLoad } from './builtin-loads.js';

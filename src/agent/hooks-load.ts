@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { describeError, log } from '../util/log.js';
 import { normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import type { InstrumentationRegistry } from './registry.js';

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import path = require('node:path');
 
 /** Which module loaded, as the registry matches it against instrumentation targets. */
 export interface LoadedModule {

@@ -1,5 +1,5 @@
 import type { Tracer } from '../api/tracer.js';
-import * as path from 'node:path';
+import path = require('node:path');
 import { loadConfig } from '../config/load.js';
 import { describeError, log, setLogLevel } from '../util/log.js';
 

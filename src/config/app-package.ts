@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { ReadFile } from './file.js';
 
 /** The application's own package.json: where the default service name and version come from. */

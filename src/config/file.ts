@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { INSTRUMENTATION_NAMES } from './instrumentation-names.js';
 import { CONFIG_FILE_VARIABLE, FILE_KEYS } from './settings.js';
 import { didYouMean } from './suggest.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
+import http = require('node:http');
 import { promisify } from 'node:util';
 import { unwrapped } from '../agent/wrap.js';
 import { suppressTracingSync } from '../util/suppress.js';

@@ -1,4 +1,4 @@
-import * as net from 'node:net';
+import net = require('node:net');
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { AttemptOutcome, CutOffSignal } from './retry.js';
 

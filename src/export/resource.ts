@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname, type as osType } from 'node:os';
-import * as path from 'node:path';
+import path = require('node:path');
 import type { TagValue } from '../api/span.js';
 import type { Attribute } from './span-model.js';
 

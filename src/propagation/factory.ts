@@ -3,21 +3,28 @@ import type { TextMapPropagator } from '../api/propagator.js';
 
 export { PROPAGATOR_NAMES } from './names.js';
 
-// A format's code is required only when it is configured (B3 and Jaeger are off by default).
-const load = <T>(file: string): T => require(file) as T;
-
+// A format's code is required only when it is configured (B3 and Jaeger are off by default). Each require
+// names its file literally: the start bundle (scripts/bundle-start.mjs) resolves those when it is written, so
+// the default formats, held in it, cost no resolve (a stat and a package.json lookup each) at start.
 function build(name: string): TextMapPropagator | null {
   switch (name) {
-    case 'tracecontext':
-      return new (load<typeof import('./w3c-trace-context.js')>('./w3c-trace-context.js').W3CTraceContextPropagator)();
-    case 'baggage':
-      return new (load<typeof import('./w3c-baggage.js')>('./w3c-baggage.js').W3CBaggagePropagator)();
+    case 'tracecontext': {
+      const { W3CTraceContextPropagator } = require('./w3c-trace-context.js') as typeof import('./w3c-trace-context.js');
+      return new W3CTraceContextPropagator();
+    }
+    case 'baggage': {
+      const { W3CBaggagePropagator } = require('./w3c-baggage.js') as typeof import('./w3c-baggage.js');
+      return new W3CBaggagePropagator();
+    }
     case 'b3':
-      return new (load<typeof import('./b3.js')>('./b3.js').B3Propagator)({ single: true });
-    case 'b3multi':
-      return new (load<typeof import('./b3.js')>('./b3.js').B3Propagator)({ single: false });
-    case 'jaeger':
-      return new (load<typeof import('./jaeger.js')>('./jaeger.js').JaegerPropagator)();
+    case 'b3multi': {
+      const { B3Propagator } = require('./b3.js') as typeof import('./b3.js');
+      return new B3Propagator({ single: name === 'b3' });
+    }
+    case 'jaeger': {
+      const { JaegerPropagator } = require('./jaeger.js') as typeof import('./jaeger.js');
+      return new JaegerPropagator();
+    }
     default:
       return null;
   }

@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
 import type { Scope, ScopeManager } from '../api/scope-manager.js';
 import { activeOf, firstOpen, LinkedScope } from './scope-manager.js';
+import { learnFrameSwitch, type FrameSwitch } from './context-frame.js';
 
 /**
  * The agent's one `AsyncLocalStorage`: the active scope of every `AsyncLocalScopeManager`, and
@@ -49,9 +50,22 @@ export class AsyncLocalScopeManager implements ScopeManager {
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
-    // `run` itself skips the switch when the scope is already the store (an event emitted
-    // synchronously inside the handler): checking here too would read the store twice.
-    return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
+    if (frames === undefined) frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
+    // `run` itself skips the switch when the scope is already the store: checking here too would read it twice.
+    if (frames === null) return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
+    const linked = scope as LinkedScope;
+    // As `run` does: nothing to switch when the scope is already the store (an event emitted
+    // synchronously inside the handler, whose own frame may hold more than the scope).
+    if (contextStorage.getStore() === linked) return fn.apply(self, args as unknown[]);
+    let frame = linked.frame;
+    if (frame === undefined) frame = linked.frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, linked);
+    const prior = frames.current();
+    frames.set(frame);
+    try {
+      return fn.apply(self, args as unknown[]);
+    } finally {
+      frames.set(prior);
+    }
   }
 
   bind<F extends (...args: never[]) => unknown>(fn: F, span: Span): F {
@@ -65,6 +79,9 @@ export class AsyncLocalScopeManager implements ScopeManager {
 }
 
 function noop(): void {}
+
+/** How `callIn` switches frames on this Node; undefined until its first call, null for `run` (see context-frame.ts). */
+let frames: FrameSwitch | null | undefined;
 
 /**
  * For a bridge to another context API (the OpenTelemetry API's `context.with`/`context.active`):

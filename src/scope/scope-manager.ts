@@ -17,6 +17,12 @@ export class LinkedScope implements Scope {
    * it holds for everything opened inside, as a store of its own would.
    */
   attachment: object | undefined;
+  /**
+   * The context frame that holds this scope, made the first time the scope is re-entered with
+   * `callIn` on a Node whose `AsyncLocalStorage` works by frames (see context-frame.ts), then
+   * switched to on every later re-entry instead of building two frames each time.
+   */
+  frame: object | undefined = undefined;
   constructor(
     readonly span: Span,
     readonly finishOnClose: boolean,

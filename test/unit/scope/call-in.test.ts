@@ -1,0 +1,119 @@
+import t from 'tap';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Tracer } from '../../../src/index.js';
+import { contextStorage } from '../../../src/scope/async-local.js';
+import { learnFrameSwitch } from '../../../src/scope/context-frame.js';
+import type { LinkedScope } from '../../../src/scope/scope-manager.js';
+
+// callIn re-enters a request's scope on each of its events (instrumentations/http/server.ts). On a
+// Node whose AsyncLocalStorage works by context frames (24+) it switches to a frame kept on the
+// scope instead of `run`; these hold on every line, whichever way it switches.
+
+const major = Number(process.versions.node.split('.')[0]);
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+t.test('the frame switch is learnt where Node keeps context in frames, and not elsewhere', async (t) => {
+  const frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
+  if (major >= 24) t.not(frames, null, `Node ${process.version} keeps AsyncLocalStorage values in frames: callIn switches to them`);
+  else if (major <= 20) t.equal(frames, null, `Node ${process.version} has no frames: callIn uses run`);
+  else t.pass(`Node ${process.version}: frames only with --experimental-async-context-frame (${frames === null ? 'off' : 'on'})`);
+});
+
+t.test('callIn runs fn in the scope, on this, with these arguments, and restores what was active', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const outer = tracer.startSpan('outer');
+  const span = tracer.startSpan('request');
+  await sm.run(outer, async () => {
+    const scope = sm.newScope!(span);
+    const self = { name: 'emitter' };
+    const seen: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = sm.callIn!(scope, function (this: unknown, a: number, b: string) {
+        seen.push([this, a, b, tracer.activeSpan()]);
+        return a * 2;
+      }, self, [i, 'x']);
+      t.equal(result, i * 2, 'the return value passes through');
+      t.equal(tracer.activeSpan(), outer, 'the span active before is back after the call');
+    }
+    t.same(seen, [[self, 0, 'x', span], [self, 1, 'x', span], [self, 2, 'x', span]]);
+    t.throws(() => sm.callIn!(scope, () => {
+      throw new Error('from the handler');
+    }, null, []), /from the handler/);
+    t.equal(tracer.activeSpan(), outer, 'restored after a throw too');
+    await tick();
+    t.equal(tracer.activeSpan(), outer, 'and on a later tick');
+  });
+});
+
+t.test('what fn schedules keeps the scope; what was scheduled outside does not get it', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const span = tracer.startSpan('request');
+  const scope = sm.newScope!(span);
+  const seen: Record<string, unknown> = {};
+  let outsideTimer: Promise<void> | undefined;
+  const done = new Promise<void>((resolve) => {
+    outsideTimer = new Promise<void>((r) => setTimeout(() => {
+      seen.outside = tracer.activeSpan();
+      r();
+    }, 5));
+    sm.callIn!(scope, () => {
+      setImmediate(() => (seen.immediate = tracer.activeSpan()));
+      void Promise.resolve().then(() => (seen.promise = tracer.activeSpan()));
+      process.nextTick(() => (seen.nextTick = tracer.activeSpan()));
+      setTimeout(() => {
+        seen.timeout = tracer.activeSpan();
+        resolve();
+      }, 10);
+    }, null, []);
+  });
+  await done;
+  await outsideTimer;
+  t.same(seen, { immediate: span, promise: span, nextTick: span, timeout: span, outside: null });
+});
+
+t.test('another AsyncLocalStorage keeps its value inside callIn, and a nested callIn changes nothing', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const other = new AsyncLocalStorage<string>();
+  const scope = sm.newScope!(tracer.startSpan('request'));
+  other.run('app value', () => {
+    sm.callIn!(scope, () => {
+      t.equal(other.getStore(), 'app value', 'the other storage is seen inside');
+    }, null, []);
+    t.equal(other.getStore(), 'app value', 'and unchanged after');
+    sm.callIn!(scope, () => {
+      other.enterWith('set in the handler');
+      sm.callIn!(scope, () => {
+        t.equal(other.getStore(), 'set in the handler', 'a synchronous re-entry of the same scope keeps the handler\'s context');
+      }, null, []);
+      t.equal(other.getStore(), 'set in the handler');
+    }, null, []);
+    // (What enterWith leaves after the outer call returns is Node's: restored with frames, kept on Node 20.)
+  });
+});
+
+t.test('two scopes re-entered alternately each see their own span, every time', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const a = sm.newScope!(tracer.startSpan('a'));
+  const b = sm.newScope!(tracer.startSpan('b'));
+  const seen: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    for (const scope of [a, b, a]) {
+      sm.callIn!(scope, () => {
+        seen.push((tracer.activeSpan() as unknown as { operationName: string }).operationName);
+        sm.callIn!(scope === a ? b : a, () => seen.push(`+${(tracer.activeSpan() as unknown as { operationName: string }).operationName}`), null, []);
+      }, null, []);
+    }
+  }
+  t.same(seen, Array.from({ length: 4 }, () => ['a', '+b', 'b', '+a', 'a', '+b']).flat());
+  t.equal(tracer.activeSpan(), null);
+  if (learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>) !== null) {
+    const frame = (a as LinkedScope).frame;
+    t.ok(frame, 'the scope keeps the frame made at its first re-entry');
+    sm.callIn!(a, () => {}, null, []);
+    t.equal((a as LinkedScope).frame, frame, 'and switches to that same frame afterwards');
+  }
+});
