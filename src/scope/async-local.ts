@@ -40,9 +40,9 @@ export class AsyncLocalScopeManager implements ScopeManager {
     if (span === null) {
       // No span active, but suppression (the agent's own work) and a bridge's attachment hold on.
       const keep = current !== null && (current.suppressed || current.attachment !== undefined);
-      return contextStorage.run((keep ? LinkedScope.detached(current) : undefined) as LinkedScope, fn);
+      return runIn((keep ? LinkedScope.detached(current) : undefined) as LinkedScope, fn, undefined, NO_ARGS) as T;
     }
-    return contextStorage.run(new LinkedScope(span, false, current, noop, this), fn);
+    return runIn(new LinkedScope(span, false, current, noop, this), fn, undefined, NO_ARGS) as T;
   }
 
   newScope(span: Span): Scope {
@@ -72,7 +72,7 @@ export class AsyncLocalScopeManager implements ScopeManager {
     if (typeof fn !== 'function') return fn;
     const scope = new LinkedScope(span, false, null, noop, this);
     const bound = function (this: unknown, ...args: never[]): unknown {
-      return contextStorage.run(scope, applyWith, fn, this, args);
+      return runIn(scope, fn, this, args);
     };
     return copyNameAndLength(bound, fn) as unknown as F;
   }
@@ -106,7 +106,7 @@ export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null
       const current = firstOpen(contextStorage.getStore());
       const scope = span === null ? LinkedScope.detached(current) : new LinkedScope(span, false, current, noop, manager);
       scope.attachment = attachment;
-      return contextStorage.run(scope, applyWith, fn, self, args ?? NO_ARGS) as T;
+      return runIn(scope, fn, self, args ?? NO_ARGS) as T;
     },
     active(): object | undefined {
       const store = contextStorage.getStore();
@@ -116,6 +116,25 @@ export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null
 }
 
 const NO_ARGS: readonly unknown[] = [];
+
+/**
+ * `contextStorage.run(scope, ...)` that builds one frame where Node 24's `run` builds two (see
+ * context-frame.ts): the scope's frame, switched to and back. For a new scope each call (`run`,
+ * `bind`, a bridge's `run`); `callIn` keeps its frame on the scope instead.
+ */
+function runIn(scope: LinkedScope | undefined, fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
+  if (frames === undefined) frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
+  if (frames === null) return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args);
+  if (contextStorage.getStore() === scope) return fn.apply(self, args);
+  const frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, scope);
+  const prior = frames.current();
+  frames.set(frame);
+  try {
+    return fn.apply(self, args);
+  } finally {
+    frames.set(prior);
+  }
+}
 
 // Module-level so that `callIn` hands `storage.run` no fresh closure.
 function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {

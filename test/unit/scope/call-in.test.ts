@@ -117,3 +117,33 @@ t.test('two scopes re-entered alternately each see their own span, every time', 
     t.equal((a as LinkedScope).frame, frame, 'and switches to that same frame afterwards');
   }
 });
+
+t.test('run and bind (a new scope each call, one frame on Node 24) keep the same guarantees', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const other = new AsyncLocalStorage<string>();
+  const span = tracer.startSpan('job');
+  other.run('app value', () => {
+    t.equal(sm.run(span, () => {
+      t.equal(tracer.activeSpan(), span, 'the span is active inside run');
+      t.equal(other.getStore(), 'app value', 'another storage is seen inside run');
+      return 7;
+    }), 7, 'run returns what fn returns');
+    t.throws(() => sm.run(span, () => {
+      throw new Error('inside run');
+    }), /inside run/);
+    t.equal(tracer.activeSpan(), null, 'nothing active after run, after a throw too');
+    t.equal(other.getStore(), 'app value');
+    const bound = sm.bind(function (this: unknown, a: number) {
+      return [this, a, tracer.activeSpan(), other.getStore()];
+    }, span);
+    const self = {};
+    t.same(bound.call(self, 3), [self, 3, span, 'app value'], 'bind passes this and arguments, in the span');
+    t.equal(tracer.activeSpan(), null, 'and restores after');
+  });
+  await sm.run(span, async () => {
+    await tick();
+    t.equal(tracer.activeSpan(), span, 'the span follows run\'s fn across an await');
+  });
+  t.equal(tracer.activeSpan(), null);
+});
