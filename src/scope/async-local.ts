@@ -57,9 +57,12 @@ export class AsyncLocalScopeManager implements ScopeManager {
     // As `run` does: nothing to switch when the scope is already the store (an event emitted
     // synchronously inside the handler, whose own frame may hold more than the scope).
     if (contextStorage.getStore() === linked) return fn.apply(self, args as unknown[]);
-    let frame = linked.frame;
-    if (frame === undefined) frame = linked.frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, linked);
     const prior = frames.current();
+    let frame = linked.frame;
+    if (frame === undefined || linked.frameBase !== prior) {
+      frame = linked.frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, linked);
+      linked.frameBase = prior;
+    }
     frames.set(frame);
     try {
       return fn.apply(self, args as unknown[]);

@@ -23,6 +23,12 @@ export class LinkedScope implements Scope {
    * switched to on every later re-entry instead of building two frames each time.
    */
   frame: object | undefined = undefined;
+  /**
+   * The frame `frame` was made from. The kept frame is reused only when the re-entry comes from
+   * that same frame (a request's events, all emitted from its socket's): from any other, the other
+   * storages' values of the moment must show, as `run` would show them, so a new frame is made.
+   */
+  frameBase: unknown = undefined;
   constructor(
     readonly span: Span,
     readonly finishOnClose: boolean,

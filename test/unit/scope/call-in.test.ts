@@ -96,6 +96,29 @@ t.test('another AsyncLocalStorage keeps its value inside callIn, and a nested ca
   });
 });
 
+t.test('a scope re-entered from another context sees that context\'s other storages, not the first entry\'s', async (t) => {
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const other = new AsyncLocalStorage<string>();
+  const span = tracer.startSpan('request');
+  const scope = sm.newScope!(span);
+  const seen: Array<[string | undefined, unknown]> = [];
+  const look = (): void => {
+    seen.push([other.getStore(), tracer.activeSpan()]);
+  };
+  // A request's events come from its socket's context; an app may also emit on it, or resume its
+  // body, from inside its own AsyncLocalStorage.run: each re-entry shows the values of its moment.
+  other.run('first', () => sm.callIn!(scope, look, null, []));
+  other.run('second', () => sm.callIn!(scope, look, null, []));
+  sm.callIn!(scope, look, null, []);
+  other.run('second', () => sm.callIn!(scope, look, null, []));
+  await new Promise<void>((resolve) => other.run('later', () => setImmediate(() => {
+    sm.callIn!(scope, look, null, []);
+    resolve();
+  })));
+  t.same(seen, [['first', span], ['second', span], [undefined, span], ['second', span], ['later', span]]);
+});
+
 t.test('two scopes re-entered alternately each see their own span, every time', async (t) => {
   const tracer = new Tracer();
   const sm = tracer.scopeManager;
@@ -113,10 +136,12 @@ t.test('two scopes re-entered alternately each see their own span, every time', 
   t.same(seen, Array.from({ length: 4 }, () => ['a', '+b', 'b', '+a', 'a', '+b']).flat());
   t.equal(tracer.activeSpan(), null);
   if (learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>) !== null) {
-    const frame = (a as LinkedScope).frame;
-    t.ok(frame, 'the scope keeps the frame made at its first re-entry');
+    // The last re-entry of a was nested in b's frame; two from the top level share one frame.
     sm.callIn!(a, () => {}, null, []);
-    t.equal((a as LinkedScope).frame, frame, 'and switches to that same frame afterwards');
+    const frame = (a as LinkedScope).frame;
+    t.ok(frame, 'the scope keeps the frame made at its re-entry');
+    sm.callIn!(a, () => {}, null, []);
+    t.equal((a as LinkedScope).frame, frame, 'and switches to that same frame when re-entered from the same context');
   }
 });
 
