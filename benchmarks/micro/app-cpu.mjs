@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { listeningPort } from './app-port.mjs';
 
 const PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,18 +28,7 @@ if (process.argv[2] === 'child') {
   await new Promise((r) => backend.listen(0, '127.0.0.1', r));
   process.env.BACKEND_URL = `http://127.0.0.1:${backend.address().port}/`;
   process.env.PORT = '0';
-  // The app announces its port on the console.
-  const port = await new Promise((resolve) => {
-    const log = console.log;
-    console.log = (line) => {
-      const m = /listening on (\d+)/.exec(String(line));
-      if (m) {
-        console.log = log;
-        resolve(Number(m[1]));
-      }
-    };
-    import(pathToFileURL(path.join(here, '..', 'overhead', 'apps', `${app}.mjs`)).href);
-  });
+  const port = await listeningPort(pathToFileURL(path.join(here, '..', 'overhead', 'apps', `${app}.mjs`)).href);
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency });
   const load = async (n) => {
     let left = n;

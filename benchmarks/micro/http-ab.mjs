@@ -22,6 +22,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningPort } from './app-port.mjs';
 import { loadSockets } from './socket-load.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -45,18 +46,8 @@ else await parent();
 
 /** Runs one app in this process and, on request, its load; answers each round with CPU µs per request. */
 async function child(app, connections) {
-  const port = await new Promise((resolve) => {
-    const log = console.log;
-    console.log = (line) => {
-      const m = /listening on (\d+)/.exec(String(line));
-      if (m) {
-        console.log = log;
-        resolve(Number(m[1]));
-      }
-    };
-    process.env.PORT = '0';
-    import(APP_FILES[app]);
-  });
+  process.env.PORT = '0';
+  const port = await listeningPort(APP_FILES[app]);
   process.on('message', async (msg) => {
     if (msg.cmd === 'stop') process.exit(0);
     const before = process.cpuUsage();
