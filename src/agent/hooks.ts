@@ -34,7 +34,7 @@ export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: 
     hookRequire(registry, targets);
     listenForBundledModules(registry);
     checkForUnpluggedBundle(registry);
-    const importHook = hookImport(registry, targets);
+    const importHook = hookImport(registry, targets, config.importHook);
     registry.onTargetsAdded((added) => {
       log.debug(`now also watching ${added.map(describeTarget).join(', ')}`);
       hookRequire(registry, added);
