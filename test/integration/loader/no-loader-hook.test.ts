@@ -99,6 +99,8 @@ function assertNoImportHook(t: Test, r: Run): void {
 
 /** The hook the agent installs once a target loads as ES-module code, on this Node. */
 const HOOK_MODE = promisedMode(process.versions.node);
+/** Where an in-thread resolve hook (module.registerHooks) can notice a deep import of ES-module files. */
+const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
 
 t.test('an ES-module express + pg service: server, query and client spans in each request\'s trace, no loader hook', async (t) => {
   await requireServer('PostgreSQL', postgres.port);
@@ -178,6 +180,41 @@ for (const app of ['app.mjs', 'app.cjs']) {
   });
 }
 
+// A package whose `import` loads CommonJS code and whose targeted file has an `.mjs` twin (graphql 16's
+// shape), targeted by registerInstrumentation(): where a deep import of the twin can be watched the hook
+// starts at once (as before); on Node 20 it does not (the rule of the start applies), and the CommonJS
+// file is patched either way.
+t.test('registerInstrumentation() of a file with an .mjs twin in a CommonJS package: import hook at once only where deep imports can be watched', async (t) => {
+  const dir = appFolder(t, []);
+  const pkg = path.join(dir, 'node_modules', 'fake-twin');
+  mkdirSync(path.join(pkg, 'lib'), { recursive: true });
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'fake-twin', version: '1.0.0', main: 'index.js' }));
+  writeFileSync(path.join(pkg, 'index.js'), "module.exports = require('./lib/run.js');\n");
+  writeFileSync(path.join(pkg, 'lib', 'run.js'), "exports.run = () => 'cjs';\n");
+  writeFileSync(path.join(pkg, 'lib', 'run.mjs'), "export const run = () => 'esm';\n");
+  writeFileSync(path.join(dir, 'twin-instrumentation.cjs'), `
+    const { registerInstrumentation } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
+    module.exports = registerInstrumentation({
+      name: 'twin',
+      modules: [{ name: 'fake-twin', versions: '^1', file: 'lib/run.js' }],
+      patch(exports, { wrap }) {
+        wrap(exports, 'run', (original) => function runWithTrace() { return original.call(this) + ' (traced)'; });
+      },
+    });`);
+  writeFileSync(path.join(dir, 'twin-instrumentation.mjs'), "import ready from './twin-instrumentation.cjs';\nawait ready;\n");
+  writeFileSync(path.join(dir, 'twin-app.mjs'), "const { run } = await import('fake-twin');\nconsole.log(JSON.stringify({ run: run() }));\n");
+  const r = await run(dir, ['--import', REGISTER, '--import', './twin-instrumentation.mjs', 'twin-app.mjs'], { TRACING_EXPORTER: 'none' });
+  t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
+  t.same(JSON.parse(r.stdout.trim().split('\n')[0] ?? '{}'), { run: 'cjs (traced)' }, "import 'fake-twin' loads the CommonJS file, patched");
+  t.notMatch(r.stderr, /\] warn/, 'no warning');
+  if (LAZY_LINE) {
+    t.match(r.stderr, /debug: fake-twin\/lib\/run loads as an ES module: the import hook is installed now/, 'the registration starts the hook, for a deep import of lib/run.mjs');
+  } else {
+    t.notMatch(r.stderr, /loads as an ES module/, 'the registration starts no hook');
+    assertNoImportHook(t, r);
+  }
+});
+
 t.test('an installed package whose import loads ES-module code (@graphql-tools/executor) gets the hook at start', async (t) => {
   const dir = appFolder(t, ['@graphql-tools/executor']);
   const r = await run(dir, ['--import', REGISTER, 'report.cjs'], { TRACING_EXPORTER: 'none' });
@@ -200,7 +237,6 @@ const GRAPHQL_APP = `
   const result = await graphql.graphql({ schema, source: 'query Hi { hello }', rootValue: { hello: () => 'world' } });
   console.log(JSON.stringify(result.data));
 `;
-const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
 
 async function runGraphqlApp(t: Test, packages: string[], entry: string, env: NodeJS.ProcessEnv = {}): Promise<{ r: Run; traced: boolean }> {
   const dir = appFolder(t, packages);
