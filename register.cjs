@@ -15,7 +15,7 @@ try {
 
 // `require('node:worker_threads').isMainThread` without loading worker_threads (~5 ms: it pulls in
 // streams and the worker machinery). In a worker Node replaces the process-wide calls it does not allow
-// there (process.chdir, process.abort) with stubs it marks `disabled` (Node 20 – 26); we run as a
+// there (process.chdir, process.abort) with stubs it marks `disabled` (Node 20 - 26); we run as a
 // preload, before the app could replace them. Where neither is a function, ask worker_threads.
 function inWorkerThread() {
   const { chdir, abort } = process;

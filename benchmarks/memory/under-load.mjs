@@ -8,11 +8,13 @@
 // The app runs from its own temporary folder (its working directory too) whose node_modules holds only
 // what it uses, none for this app, as a user's plain http app: what the agent does at start depends on
 // the packages installed where the app resolves them (from this repository the app would see its
-// devDependencies; graphql's ES-module build starts the module.register loader thread on Node 20).
+// devDependencies; @graphql-tools/executor, whose import loads ES-module code, starts the module.register
+// loader thread on Node 20).
 // Variants: none | otlp (sampled, OTLP/HTTP to a sink here) | exporter-none | unsampled | down (endpoint
 // refusing: the queue fills to its bound) | disabled (TRACING_ENABLED=false) | graphql (otlp, the same app
-// with graphql 16 installed next to it: on Node 20, without module.registerHooks, the agent starts the
-// loader thread so that a deep import of graphql's .mjs build is traced; a user with graphql pays that).
+// with graphql 16 installed next to it: until round seven Node 20, which has no module.registerHooks to
+// notice a deep import of graphql's .mjs build, started the loader thread for it; now only with
+// TRACING_IMPORT_HOOK=always).
 // --before <built checkout> runs every agent variant of that build too, interleaved, as "<variant> (before)".
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
 //        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]

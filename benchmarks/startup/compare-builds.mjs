@@ -8,7 +8,9 @@
 //
 // Usage (after `npm run build` here and in the other tree):
 //   node benchmarks/startup/compare-builds.mjs --before /path/to/other/build [--runs 10] [--lines 20,24]
-//        [--pin both|no|yes] [--scripts empty,express] [--exporter none|otlp]
+//        [--pin both|no|yes] [--scripts empty,express] [--exporter none|otlp] [--packages graphql]
+// --packages: more of this repository's packages linked into the app's node_modules (installed, not
+// imported), e.g. graphql 16, which made Node 20 start the loader thread until round seven.
 // Per process: wall ms (spawn to exit, measured here), CPU ms of all threads and peak RSS (read by a
 // --require'd reporter at 'exit': process.cpuUsage() and resourceUsage().maxRSS cover every thread).
 // Medians; "added" is against no agent in the same run.
@@ -32,7 +34,10 @@ const exporter = arg('exporter', 'none');
 
 const app = mkdtempSync(path.join(tmpdir(), 'startup-app-'));
 mkdirSync(path.join(app, 'node_modules'));
-symlinkSync(realpathSync(path.join(root, 'node_modules', 'express')), path.join(app, 'node_modules', 'express'));
+for (const name of ['express', ...arg('packages', '').split(',').filter((p) => p !== '')]) {
+  mkdirSync(path.dirname(path.join(app, 'node_modules', name)), { recursive: true });
+  symlinkSync(realpathSync(path.join(root, 'node_modules', name)), path.join(app, 'node_modules', name));
+}
 for (const f of ['empty.cjs', 'empty.mjs']) copyFileSync(path.join(here, f), path.join(app, f));
 for (const f of ['app.cjs', 'app.mjs']) copyFileSync(path.join(here, 'express', f), path.join(app, `express-${f}`));
 const reporter = path.join(app, 'report-usage.cjs');
@@ -95,7 +100,7 @@ for (const major of arg('lines', process.versions.node.split('.')[0]).split(',')
   }
 }
 
-console.log(`${runs} runs per variant, interleaved, medians; exporter ${exporter}`);
+console.log(`${runs} runs per variant, interleaved, medians; exporter ${exporter}${arg('packages', '') === '' ? '' : `; also installed: ${arg('packages', '')}`}`);
 console.log('| Node | cores | script | variant | wall ms | added wall ms | CPU ms | added CPU ms | peak RSS MB | added peak RSS MB |');
 console.log('|---|---|---|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {

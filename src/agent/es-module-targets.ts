@@ -8,15 +8,17 @@ type PackageJson = { type?: unknown; main?: unknown; exports?: unknown };
 // Conditions Node's ES-module resolver matches (`import`), in the order a package lists them.
 const IMPORT_CONDITIONS = new Set(['import', 'module-sync', 'node', 'default']);
 
-/** How deep imports of a package's ES-module files (`import 'graphql/index.mjs'`) are caught. */
+/** Whether deep imports of a package's ES-module files (`import 'graphql/index.mjs'`) count. */
 export interface EsModuleTargetOptions {
   /**
-   * True where no in-thread resolve hook can start the import hook on the first such import (Node
-   * without `module.registerHooks`): then a file target with an `.mjs` twin counts too, as the
-   * only way to trace apps that import those files directly. False: only what `import '<package>'`
-   * loads decides, and a deep import of an ES-module file starts the hook when it happens.
+   * True: a file target with an `.mjs` twin (or under `"type": "module"`) counts too, since a deep
+   * import reaches it; asked where an in-thread resolve hook (`module.registerHooks`) can watch for
+   * such an import, and by `registerInstrumentation()` there. False: only what `import '<package>'`
+   * loads decides (Node 20 by default: a loader thread for graphql's rarely imported `.mjs` build
+   * costs every app that has graphql installed ~10 MB and ~80 ms of CPU; `TRACING_IMPORT_HOOK=always`
+   * restores it).
    */
-  deepImportsAtStart: boolean;
+  deepImports: boolean;
 }
 
 /**
@@ -31,12 +33,12 @@ export interface EsModuleTargetOptions {
  * instrumentation could target. A CommonJS package imported from an ES module is patched without it
  * (`Module._load`, see hooks-load.ts), a built-in at start.
  */
-export function firstEsModuleTarget(targets: readonly HookTarget[], options: EsModuleTargetOptions = { deepImportsAtStart: true }): HookTarget | null {
+export function firstEsModuleTarget(targets: readonly HookTarget[], options: EsModuleTargetOptions): HookTarget | null {
   let dirs: string[] | null = null;
   for (const target of targets) {
     if (target.esModule === false || isBuiltin(target.name)) continue;
     dirs ??= nodeModulesDirs();
-    if (loadsAsEsModule(target, dirs, options.deepImportsAtStart)) return target;
+    if (loadsAsEsModule(target, dirs, options.deepImports)) return target;
   }
   return null;
 }
@@ -90,8 +92,8 @@ function loadsAsEsModule(target: HookTarget, dirs: readonly string[], deepImport
     if (target.esModule !== undefined) return target.esModule;
     if (target.subpath === '') return entryIsEsModule(pkg);
     // A file inside the package is reached as ES-module code when importing the package loads ES-module
-    // code and the file is such code (@graphql-tools/executor's esm/ build), or, where a deep import
-    // cannot be caught later, when the file has an `.mjs` twin.
+    // code and the file is such code (@graphql-tools/executor's esm/ build), or, when deep imports count,
+    // when the file has an `.mjs` twin (graphql 16).
     return (deepImports || entryIsEsModule(pkg)) && fileIsEsModule(root, target.subpath);
   }
   return false;

@@ -5,6 +5,7 @@ import { patchNowOrOnLoad } from './builtin-loads.js';
 import { firstEsModuleTarget, hasEsModuleFileTarget } from './es-module-targets.js';
 import { hookCommonJsImports } from './hooks-load.js';
 import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
+import type { ImportHookMode } from '../config/types.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
 
 /**
@@ -32,21 +33,36 @@ interface SyncHooksModule {
 
 /**
  * Sets up what ES-module imports of watched modules need. A loader hook is costly (on Node 20 a
- * second thread: ~120 ms of CPU and ~10 MB at start, half the agent's start-up), and most targets do
+ * second thread: ~80-120 ms of CPU and ~10 MB at start, half the agent's start-up), and most targets do
  * not need one: built-ins are patched as Node loads them (before an importing module runs) and their
- * ES-module exports synced, CommonJS packages
- * are patched as the ES-module loader loads them (hooks-load.ts). The hook (import-in-the-middle, in
- * the thread when `module.registerHooks` is usable, else on the loader thread) is installed only for
- * a target that loads as ES-module code and is installed in the app (es-module-targets.ts), at start
- * or when `registerInstrumentation()` adds one; it affects the imports that follow.
+ * ES-module exports synced, CommonJS packages are patched as the ES-module loader loads them
+ * (hooks-load.ts). With `TRACING_IMPORT_HOOK=auto` (the default) the hook (import-in-the-middle, in the
+ * thread when `module.registerHooks` is usable, else on the loader thread) is installed only for a
+ * target that `import '<package>'` loads as ES-module code and that is installed in the app
+ * (es-module-targets.ts), at start or when `registerInstrumentation()` adds one; where
+ * `module.registerHooks` exists, also when the app resolves an ES-module file of a target's package (a
+ * deep import such as `graphql/index.mjs`). Node 20 has no in-thread hook to notice that deep import, and
+ * graphql 16 (`.mjs` twins, CommonJS for `import 'graphql'`) is too common to pay a thread for a rare
+ * import there: `always` installs the hook at start, `never` installs none.
  */
-export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[]): ImportHook {
+export function hookImport(registry: InstrumentationRegistry, targets: readonly HookTarget[], mode: ImportHookMode = 'auto'): ImportHook {
   let hook: ImportHook | null = null;
+  if (mode === 'always') {
+    log.debug('TRACING_IMPORT_HOOK=always: the import hook is installed at start');
+    hook = installImportHook(registry, targets);
+    return hook;
+  }
   const canWatch = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
-  // Counting deep imports of ES-module files too: when even then no installed target loads as ES-module
-  // code, no import hook is needed now, and no deep import can need one later.
-  const reachable = firstEsModuleTarget(targets, { deepImportsAtStart: true });
-  const needed = reachable === null || !canWatch ? reachable : firstEsModuleTarget(targets, { deepImportsAtStart: false });
+  // Where a resolve hook can notice a deep import of a target's ES-module files, count those files first:
+  // when even then no installed target loads as ES-module code, no hook is needed now, nor later.
+  let reachable: HookTarget | null = null;
+  let needed: HookTarget | null = null;
+  if (mode === 'auto') {
+    reachable = canWatch ? firstEsModuleTarget(targets, { deepImports: true }) : null;
+    needed = canWatch && reachable === null ? null : firstEsModuleTarget(targets, { deepImports: false });
+  } else {
+    log.debug('TRACING_IMPORT_HOOK=never: no import hook; ES-module code of instrumented packages loads untraced');
+  }
   if (needed !== null) {
     log.debug(`${describe(needed)} loads as an ES module: the import hook is needed`);
     hook = installImportHook(registry, targets);
@@ -71,7 +87,10 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     add(added) {
       if (hook !== null) return hook.add(added);
       if (!watching) patchBuiltinsAsLoaded(registry, registry.hookTargets());
-      const later = firstEsModuleTarget(added);
+      if (mode === 'never') return Promise.resolve();
+      // Without an in-thread resolve hook (Node 20) only a target whose plain import loads ES-module
+      // code starts the hook, as at start.
+      const later = firstEsModuleTarget(added, { deepImports: canWatch });
       if (later === null) return Promise.resolve();
       log.debug(`${describe(later)} loads as an ES module: the import hook is installed now, for the imports that follow`);
       hook = installImportHook(registry, registry.hookTargets());

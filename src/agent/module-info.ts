@@ -25,11 +25,15 @@ export function stripNodePrefix(name: string): string {
  * `lib/x.js`) agree: no leading `./`, forward slashes, no `.js`/`.cjs`/`.mjs`, no trailing `/index`.
  */
 export function normalizeSubpath(file: string): string {
-  return file
-    .replace(/\\/g, '/')
-    .replace(/^\.?\//, '')
-    .replace(/\.(c|m)?js$/, '')
-    .replace(/(^|\/)index$/, '');
+  // String operations, not regular expressions: this runs for every target the agent declares while it
+  // starts (~50), and each regular expression a process runs is compiled from its source at its first use.
+  let s = file.includes('\\') ? file.replaceAll('\\', '/') : file;
+  if (s.startsWith('./')) s = s.slice(2);
+  else if (s.startsWith('/')) s = s.slice(1);
+  if (s.endsWith('.js')) s = s.slice(0, -3);
+  else if (s.endsWith('.cjs') || s.endsWith('.mjs')) s = s.slice(0, -4);
+  if (s === 'index') return '';
+  return s.endsWith('/index') ? s.slice(0, -6) : s;
 }
 
 /** A built-in module: its version is the running Node's. */

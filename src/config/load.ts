@@ -56,6 +56,7 @@ export function defaultConfig(): Config {
     propagation: ['tracecontext', 'baggage'],
     disabledInstrumentations: [],
     enabledInstrumentations: null,
+    importHook: 'auto',
     instrumentations: {},
     peerServices: {},
     redactQueryParams: [...DEFAULT_SENSITIVE_PARAMS],

@@ -14,10 +14,11 @@ import {
   type Parsed,
   type Parser,
 } from './parse.js';
-import type { Config, DbStatementMode, ExporterName, LogsExporterName, OtlpProtocol, SamplerName } from './types.js';
+import type { Config, DbStatementMode, ExporterName, ImportHookMode, LogsExporterName, OtlpProtocol, SamplerName } from './types.js';
 
 const DB_STATEMENT_MODES: readonly DbStatementMode[] = ['sanitized', 'full', 'off'];
 const LOGS_EXPORTERS: readonly LogsExporterName[] = ['otlp', 'none'];
+const IMPORT_HOOK_MODES: readonly ImportHookMode[] = ['auto', 'always', 'never'];
 
 /**
  * The table of every setting: its `TRACING_*` variable, its key in the `TRACING_CONFIG` file, its
@@ -353,6 +354,11 @@ export const SETTINGS: readonly Setting<any>[] = [
     parser: nameListParser(INSTRUMENTATION_NAMES, 'instrumentation', { allowEmpty: true, keepUnknown: true }),
     get: (c) => (c.enabledInstrumentations === null ? null : [...c.enabledInstrumentations]),
     set: (c, v) => (c.enabledInstrumentations = v),
+  }),
+  define<ImportHookMode>({
+    variable: 'TRACING_IMPORT_HOOK',
+    parser: enumParser(IMPORT_HOOK_MODES, 'import hook mode'),
+    ...atKey('importHook'),
   }),
   define<Record<string, string>>({
     variable: 'TRACING_PEER_SERVICES',

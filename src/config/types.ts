@@ -60,6 +60,12 @@ export interface LogsConfig {
   exporter: LogsExporterName;
 }
 
+/**
+ * When the agent hooks ES-module imports (`TRACING_IMPORT_HOOK`): `auto` when an installed, enabled
+ * target needs it, `always` at start, `never` not at all (see docs/loader.md).
+ */
+export type ImportHookMode = 'auto' | 'always' | 'never';
+
 /** What `db.statement` holds on database client spans. */
 export type DbStatementMode = 'sanitized' | 'full' | 'off';
 
@@ -90,6 +96,13 @@ export interface Config {
   disabledInstrumentations: readonly string[];
   /** When set, only these are on (`TRACING_ENABLED_INSTRUMENTATIONS`). */
   enabledInstrumentations: readonly string[] | null;
+  /**
+   * `TRACING_IMPORT_HOOK`: `auto` (default) installs the ES-module import hook (on Node 20 a loader
+   * thread) only for an installed target that `import '<package>'` loads as ES-module code, and, where
+   * `module.registerHooks` exists, on a deep import of a target's ES-module files; `always` installs it
+   * at start (also catching deep imports such as `graphql/index.mjs` on Node 20); `never` installs none.
+   */
+  importHook: ImportHookMode;
   /** Per-instrumentation options from the `TRACING_CONFIG` file: name → options (or false). */
   instrumentations: Readonly<Record<string, Readonly<Record<string, unknown>> | false>>;
   /** Host → `peer.service` for outgoing calls (`TRACING_PEER_SERVICES`, `host=service,...`). */

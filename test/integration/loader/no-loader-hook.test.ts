@@ -2,7 +2,8 @@
 // ~120 ms of CPU and ~10 MB at start). An app whose installed packages are all CommonJS gets no hook:
 // built-ins are patched as they load, CommonJS packages as the ES-module loader loads them. The apps run
 // from a temporary folder whose node_modules holds only what they use (from inside this repository
-// they would see its devDependencies, graphql among them, whose ES-module build does need the hook).
+// they would see its devDependencies, @graphql-tools/executor among them, whose `import` loads ES-module
+// code, which does need the hook).
 // Runs under every Node line (scripts/test-node-lines.mjs runs this folder).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -98,6 +99,8 @@ function assertNoImportHook(t: Test, r: Run): void {
 
 /** The hook the agent installs once a target loads as ES-module code, on this Node. */
 const HOOK_MODE = promisedMode(process.versions.node);
+/** Where an in-thread resolve hook (module.registerHooks) can notice a deep import of ES-module files. */
+const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
 
 t.test('an ES-module express + pg service: server, query and client spans in each request\'s trace, no loader hook', async (t) => {
   await requireServer('PostgreSQL', postgres.port);
@@ -177,6 +180,41 @@ for (const app of ['app.mjs', 'app.cjs']) {
   });
 }
 
+// A package whose `import` loads CommonJS code and whose targeted file has an `.mjs` twin (graphql 16's
+// shape), targeted by registerInstrumentation(): where a deep import of the twin can be watched the hook
+// starts at once (as before); on Node 20 it does not (the rule of the start applies), and the CommonJS
+// file is patched either way.
+t.test('registerInstrumentation() of a file with an .mjs twin in a CommonJS package: import hook at once only where deep imports can be watched', async (t) => {
+  const dir = appFolder(t, []);
+  const pkg = path.join(dir, 'node_modules', 'fake-twin');
+  mkdirSync(path.join(pkg, 'lib'), { recursive: true });
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'fake-twin', version: '1.0.0', main: 'index.js' }));
+  writeFileSync(path.join(pkg, 'index.js'), "module.exports = require('./lib/run.js');\n");
+  writeFileSync(path.join(pkg, 'lib', 'run.js'), "exports.run = () => 'cjs';\n");
+  writeFileSync(path.join(pkg, 'lib', 'run.mjs'), "export const run = () => 'esm';\n");
+  writeFileSync(path.join(dir, 'twin-instrumentation.cjs'), `
+    const { registerInstrumentation } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
+    module.exports = registerInstrumentation({
+      name: 'twin',
+      modules: [{ name: 'fake-twin', versions: '^1', file: 'lib/run.js' }],
+      patch(exports, { wrap }) {
+        wrap(exports, 'run', (original) => function runWithTrace() { return original.call(this) + ' (traced)'; });
+      },
+    });`);
+  writeFileSync(path.join(dir, 'twin-instrumentation.mjs'), "import ready from './twin-instrumentation.cjs';\nawait ready;\n");
+  writeFileSync(path.join(dir, 'twin-app.mjs'), "const { run } = await import('fake-twin');\nconsole.log(JSON.stringify({ run: run() }));\n");
+  const r = await run(dir, ['--import', REGISTER, '--import', './twin-instrumentation.mjs', 'twin-app.mjs'], { TRACING_EXPORTER: 'none' });
+  t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
+  t.same(JSON.parse(r.stdout.trim().split('\n')[0] ?? '{}'), { run: 'cjs (traced)' }, "import 'fake-twin' loads the CommonJS file, patched");
+  t.notMatch(r.stderr, /\] warn/, 'no warning');
+  if (LAZY_LINE) {
+    t.match(r.stderr, /debug: fake-twin\/lib\/run loads as an ES module: the import hook is installed now/, 'the registration starts the hook, for a deep import of lib/run.mjs');
+  } else {
+    t.notMatch(r.stderr, /loads as an ES module/, 'the registration starts no hook');
+    assertNoImportHook(t, r);
+  }
+});
+
 t.test('an installed package whose import loads ES-module code (@graphql-tools/executor) gets the hook at start', async (t) => {
   const dir = appFolder(t, ['@graphql-tools/executor']);
   const r = await run(dir, ['--import', REGISTER, 'report.cjs'], { TRACING_EXPORTER: 'none' });
@@ -190,37 +228,64 @@ t.test('an installed package whose import loads ES-module code (@graphql-tools/e
 // graphql 16 ships `.mjs` twins of its files but has no `exports` and `main: "index"`: `import 'graphql'`
 // loads its CommonJS build, patched without a hook. Where an in-thread resolve hook exists
 // (module.registerHooks), a deep import of its ES-module build (`graphql/index.mjs`) starts the import
-// hook then, for the files it imports; where it does not (Node 20), only the hook at start can catch such
-// an import, so an app with graphql installed still gets it at start there.
+// hook then, for the files it imports. Node 20 has none: there the deep import is traced only with
+// TRACING_IMPORT_HOOK=always (the hook at start), and an app with graphql installed gets no loader thread
+// by default (issue 20: the thread alone is ~10 MB and ~80 ms of CPU).
 const GRAPHQL_APP = `
   const graphql = await import(process.env.GRAPHQL_ENTRY);
   const schema = graphql.buildSchema('type Query { hello: String }');
   const result = await graphql.graphql({ schema, source: 'query Hi { hello }', rootValue: { hello: () => 'world' } });
   console.log(JSON.stringify(result.data));
 `;
-const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
 
-for (const entry of ['graphql', 'graphql/index.mjs']) {
-  t.test(`an ES-module app with graphql 16 installed, importing ${entry}: traced, with the import hook only where it is needed`, async (t) => {
-    const dir = appFolder(t, ['graphql']);
-    writeFileSync(path.join(dir, 'graphql-app.mjs'), GRAPHQL_APP);
-    const r = await run(dir, ['--import', REGISTER, 'graphql-app.mjs'], { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json', GRAPHQL_ENTRY: entry });
-    t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
-    t.equal(r.stdout.trim().split('\n')[0], '{"hello":"world"}', 'graphql answers');
-    const spans = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { name: string; attributes: Record<string, unknown> });
-    t.ok(spans.some((s) => s.attributes['component'] === 'graphql' && s.attributes['graphql.operation.name'] === 'Hi'), 'the operation is traced');
-    if (!LAZY_LINE) {
-      t.equal(hookMode(r.stderr), HOOK_MODE, `no in-thread resolve hook on ${process.version}: the ${HOOK_MODE} hook at start`);
-      return;
-    }
-    t.equal(hookMode(r.stderr), 'lazy', 'no import hook at start: import \'graphql\' loads CommonJS code');
-    if (entry === 'graphql') {
-      t.equal(r.registerHooks, 1, 'one resolve-only hook watches for a deep import of its ES-module files');
-      t.equal(r.iitmLoaded, false, 'import-in-the-middle is never loaded');
-      t.same(r.register, [], 'module.register is never called');
-    } else {
-      t.match(r.stderr, /debug: file:\/\/\S*\/graphql\/index\.mjs is an ES module of an instrumented package: the import hook is installed now/, 'the deep import starts the hook');
-      t.equal(r.iitmLoaded, true, 'import-in-the-middle is loaded then');
-    }
+async function runGraphqlApp(t: Test, packages: string[], entry: string, env: NodeJS.ProcessEnv = {}): Promise<{ r: Run; traced: boolean }> {
+  const dir = appFolder(t, packages);
+  writeFileSync(path.join(dir, 'graphql-app.mjs'), GRAPHQL_APP);
+  const r = await run(dir, ['--import', REGISTER, 'graphql-app.mjs'], { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json', GRAPHQL_ENTRY: entry, ...env });
+  t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
+  t.equal(r.stdout.trim().split('\n')[0], '{"hello":"world"}', 'graphql answers');
+  t.notMatch(r.stderr, /\] warn/, 'no warning');
+  const spans = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { name: string; attributes: Record<string, unknown> });
+  return { r, traced: spans.some((s) => s.attributes['component'] === 'graphql' && s.attributes['graphql.operation.name'] === 'Hi') };
+}
+
+t.test('an ES-module app with graphql 16 installed, importing graphql: traced, with no loader hook at start on any line', async (t) => {
+  const { r, traced } = await runGraphqlApp(t, ['graphql'], 'graphql');
+  t.ok(traced, 'the operation is traced');
+  t.equal(hookMode(r.stderr), 'lazy', 'no import hook at start: import \'graphql\' loads CommonJS code');
+  t.same(r.register, [], 'module.register is never called (no loader thread on Node 20)');
+  t.equal(r.iitmLoaded, false, 'import-in-the-middle is never loaded');
+  if (LAZY_LINE) t.equal(r.registerHooks, 1, 'one resolve-only hook watches for a deep import of its ES-module files');
+});
+
+t.test('an ES-module app importing graphql/index.mjs: the deep import starts the hook where an in-thread hook can see it; on Node 20 it needs TRACING_IMPORT_HOOK=always', async (t) => {
+  const { r, traced } = await runGraphqlApp(t, ['graphql'], 'graphql/index.mjs');
+  if (LAZY_LINE) {
+    t.ok(traced, 'the operation is traced');
+    t.equal(hookMode(r.stderr), 'lazy', 'no import hook at start');
+    t.match(r.stderr, /debug: file:\/\/\S*\/graphql\/index\.mjs is an ES module of an instrumented package: the import hook is installed now/, 'the deep import starts the hook');
+    t.equal(r.iitmLoaded, true, 'import-in-the-middle is loaded then');
+  } else {
+    t.notOk(traced, `${process.version} has no in-thread resolve hook and starts no loader thread for graphql by default: the deep import loads untraced (documented)`);
+    assertNoImportHook(t, r);
+  }
+});
+
+for (const entry of ['graphql/index.mjs', 'graphql']) {
+  t.test(`TRACING_IMPORT_HOOK=always, an ES-module app importing ${entry}: the import hook at start, traced`, async (t) => {
+    const { r, traced } = await runGraphqlApp(t, ['graphql'], entry, { TRACING_IMPORT_HOOK: 'always' });
+    t.ok(traced, 'the operation is traced');
+    t.match(r.stderr, /debug: TRACING_IMPORT_HOOK=always: the import hook is installed at start/, 'the debug line says why');
+    t.equal(hookMode(r.stderr), HOOK_MODE, `the ${HOOK_MODE} hook at start`);
+    t.equal(r.iitmLoaded, true, 'import-in-the-middle is loaded');
+    if (HOOK_MODE === 'async') t.equal(r.register.length, 1, 'module.register is called once (the loader thread)');
+    else t.same(r.register, [], 'module.register is never called');
   });
 }
+
+t.test('TRACING_IMPORT_HOOK=never: no hook even with an ES-module target installed (@graphql-tools/executor); CommonJS graphql still traced', async (t) => {
+  const { r, traced } = await runGraphqlApp(t, ['graphql', '@graphql-tools/executor'], 'graphql', { TRACING_IMPORT_HOOK: 'never' });
+  t.ok(traced, 'import \'graphql\' (CommonJS code) is traced');
+  t.match(r.stderr, /debug: TRACING_IMPORT_HOOK=never: no import hook/, 'the debug line says so');
+  assertNoImportHook(t, r);
+});

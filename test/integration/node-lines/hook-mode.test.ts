@@ -1,8 +1,8 @@
 // Which ES-module hook the agent installs on each Node line, and that Node 26 never sees the
 // deprecated module.register (DEP0205): the app runs with --throw-deprecation, so a deprecation
 // raised by the agent would fail the hook installation, and a preload counts the calls themselves.
-// The app runs from this repository, whose node_modules holds graphql (an ES-module build), so a hook is
-// needed; apps that need none get none (test/integration/loader/no-loader-hook.test.ts).
+// The app runs from this repository, whose node_modules holds @graphql-tools/executor (its `import` loads
+// ES-module code), so a hook is needed; apps that need none get none (test/integration/loader/no-loader-hook.test.ts).
 import t from 'tap';
 import { REGISTER, runNode } from '../../helpers/run-node.js';
 import { nodeLines, promisedMode } from './binaries.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { firstEsModuleTarget } from '../../../src/agent/es-module-targets.js';
+import { firstEsModuleTarget as first } from '../../../src/agent/es-module-targets.js';
 import type { HookTarget } from '../../../src/agent/registry.js';
 
 const app = mkdtempSync(path.join(tmpdir(), 'es-module-targets-'));
@@ -35,6 +35,8 @@ pkg(path.join('node_modules', '.pnpm', 'node_modules'), 'x-pnpm-hoisted', { type
 
 const entry = (name: string, esModule?: boolean): HookTarget => (esModule === undefined ? { name, subpath: '' } : { name, subpath: '', esModule });
 const file = (name: string, subpath: string): HookTarget => ({ name, subpath });
+/** What `import '<package>'` loads decides (Node 20 by default). */
+const firstEsModuleTarget = (targets: HookTarget[]) => first(targets, { deepImports: false });
 
 t.test('CommonJS packages and built-ins need no hook', async (t) => {
   t.equal(firstEsModuleTarget([entry('http'), entry('x-commonjs'), entry('x-module-condition'), file('@scope/x-dual', 'cjs/run'), file('x-mjs-twin', 'lib/other')]), null);
@@ -45,9 +47,15 @@ t.test('an ES-module entry needs the hook: "type": "module", or an import export
   t.same(firstEsModuleTarget([entry('x-import-mjs')]), entry('x-import-mjs'));
 });
 
-t.test('a file target needs it when the file is ES-module code: nearest package.json, or an .mjs twin', async (t) => {
+t.test('a file target needs it when importing the package loads ES-module code and the file is such code (nearest package.json)', async (t) => {
   t.same(firstEsModuleTarget([file('@scope/x-dual', 'esm/run')]), file('@scope/x-dual', 'esm/run'));
-  t.same(firstEsModuleTarget([file('x-mjs-twin', 'lib/run')]), file('x-mjs-twin', 'lib/run'));
+  for (const deepImports of [false, true]) t.same(first([file('@scope/x-dual', 'esm/run')], { deepImports }), file('@scope/x-dual', 'esm/run'), `deepImports ${deepImports}`);
+});
+
+t.test('a file with an .mjs twin in a package whose import loads CommonJS (graphql 16) counts only when deep imports do', async (t) => {
+  t.equal(firstEsModuleTarget([file('x-mjs-twin', 'lib/run')]), null, 'import \'x-mjs-twin\' loads CommonJS code: no hook');
+  t.same(first([file('x-mjs-twin', 'lib/run')], { deepImports: true }), file('x-mjs-twin', 'lib/run'), 'a deep import of lib/run.mjs reaches it');
+  t.equal(first([file('x-mjs-twin', 'lib/other'), file('@scope/x-dual', 'cjs/run')], { deepImports: true }), null, 'no twin, or a CommonJS folder: none, deep imports counted or not');
 });
 
 t.test('a declaration wins over the package.json (an ES-module entry that only re-exports CommonJS)', async (t) => {

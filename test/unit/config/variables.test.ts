@@ -40,6 +40,7 @@ const rows: Row[] = [
   { variable: 'TRACING_PROPAGATION', good: 'b3multi,tracecontext,jaeger', expected: ['b3multi', 'tracecontext', 'jaeger'], bad: 'w3c', accepted: /tracecontext, baggage, b3, b3multi, jaeger/, get: (c) => c.propagation },
   { variable: 'TRACING_DISABLED_INSTRUMENTATIONS', good: 'koa,http', expected: ['koa', 'http'], bad: 'not a name!', accepted: /http, https, undici, fetch, express, fastify, koa, hapi/, get: (c) => c.disabledInstrumentations },
   { variable: 'TRACING_ENABLED_INSTRUMENTATIONS', good: 'express', expected: ['express'], bad: '$$$', accepted: /express/, get: (c) => c.enabledInstrumentations },
+  { variable: 'TRACING_IMPORT_HOOK', good: 'Always', expected: 'always', bad: 'thread', accepted: /auto, always, never/, get: (c) => c.importHook },
   { variable: 'TRACING_PEER_SERVICES', good: 'DB.internal=postgres,api:8080=billing', expected: { 'db.internal': 'postgres', 'api:8080': 'billing' }, bad: 'a b=c', accepted: /host\[:port\]=value/, get: (c) => ({ ...c.peerServices }) },
   { variable: 'TRACING_LOG_LEVEL', good: 'DEBUG', expected: 'debug', bad: 'verbose', accepted: /none, error, warn, info, debug/, get: (c) => c.logLevel },
 ];
