@@ -15,8 +15,14 @@
 // below half the IQR): 1-2 µs differences need more rounds (--rounds 15-25) and several slices.
 // CPU per request is the figure to compare: req/s on a shared 2-core machine swings by ±30 % from
 // round to round, CPU per request far less.
+// Warm-up: each server serves at least --warmup s and --warmup-requests requests (25,000 by default)
+// before its measured windows. V8 is still compiling until then: on Node 24, Maglev and then a burst of
+// TurboFan jobs on its worker threads around the 10,000th request (some 400 M instructions for a plain
+// http server, more with an agent: benchmarks/micro/server-instructions.mjs), which a 2 s warm-up at
+// 3,000 req/s (6,000 requests) left inside the measured windows. That one-off cost is reported apart,
+// as each variant's CPU over its warm-up (`warm-up` rows), not mixed into the per-request figure.
 // Usage:
-//   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--rounds 3]
+//   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--warmup-requests 25000] [--rounds 3]
 //        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
 //        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
 //        [--app http|express|fastify|fetch]
@@ -48,6 +54,7 @@ const arg = (name, fallback) => {
 const rate = Number(arg('rate', '2000'));
 const seconds = Number(arg('seconds', '5'));
 const warmup = Number(arg('warmup', '2'));
+const warmupRequests = Number(arg('warmup-requests', '25000'));
 const rounds = Number(arg('rounds', '3'));
 const connections = Number(arg('connections', '8'));
 const slices = Math.max(1, Math.floor(Number(arg('slices', '5'))));
@@ -175,6 +182,18 @@ function load(port, secs) {
   });
 }
 
+/**
+ * Loads a fresh server for --warmup s, then on until it has answered --warmup-requests: V8's
+ * tier-up is counted in calls, not seconds. Returns the CPU of the whole warm-up (all threads) and
+ * the requests answered in it: the one-off cost of a new process, kept out of the per-request figure.
+ */
+async function warmUp({ child, port }) {
+  const before = threadCpuNs(child.pid);
+  let answered = (await load(port, warmup)).answered;
+  while (answered < warmupRequests) answered += (await load(port, Math.min(5, Math.max(1, Math.ceil((warmupRequests - answered) / rate))))).answered;
+  return { cpuMs: (threadCpuNs(child.pid) - before) / 1e6, answered };
+}
+
 const results = new Map(variants.map((v) => [v, []]));
 const loads = [];
 const sliceSecs = seconds / slices;
@@ -184,7 +203,8 @@ for (let round = 0; round < rounds; round++) {
   const servers = new Map();
   try {
     for (const v of shuffled(variants, random)) servers.set(v, await startServer(v));
-    for (const v of shuffled(variants, random)) await load(servers.get(v).port, warmup);
+    const warm = new Map();
+    for (const v of shuffled(variants, random)) warm.set(v, await warmUp(servers.get(v)));
     const acc = new Map(variants.map((v) => [v, { cpuNs: 0, sent: 0, answered: 0, errors: 0, skipped: 0, p99s: [], p50s: [] }]));
     for (let slice = 0; slice < slices; slice++) {
       for (const v of shuffled(variants, random)) {
@@ -207,6 +227,7 @@ for (let round = 0; round < rounds; round++) {
         cpuUsPerReq: a.cpuNs / 1000 / Math.max(1, a.answered),
         sent: a.sent, answered: a.answered, errors: a.errors, skipped: a.skipped,
         p50: median(a.p50s), p99: median(a.p99s), rss: rssMb(servers.get(v).child.pid),
+        warmupCpuMs: warm.get(v).cpuMs, warmupRequests: warm.get(v).answered,
       });
     }
   } finally {
@@ -223,10 +244,10 @@ grpcSink.close();
 backendServer.close();
 rmSync(serverCwd, { recursive: true, force: true });
 
-console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after ${warmup} s warm-up, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
+console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after a warm-up of ${warmup} s and at least ${warmupRequests} requests, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');
-console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB | warm-up CPU ms (median; requests) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const node of nodes) {
   const base = variants.find((v) => v.node === node && v.label === 'no agent');
   const baseCpu = base ? median(results.get(base).map((r) => r.cpuUsPerReq)) : NaN;
@@ -236,7 +257,7 @@ for (const node of nodes) {
     const delta = v === base || Number.isNaN(baseCpu) ? '' : `${cpu - baseCpu >= 0 ? '+' : ''}${(cpu - baseCpu).toFixed(1)}`;
     const answered = rs.reduce((a, r) => a + r.answered, 0);
     const sent = rs.reduce((a, r) => a + r.sent + r.skipped, 0);
-    console.log(`| ${v.version} | ${v.label} | ${cpu.toFixed(1)} | ${rs.map((r) => r.cpuUsPerReq.toFixed(1)).join(', ')} | ${delta} | ${answered}/${sent} | ${median(rs.map((r) => r.p99)).toFixed(1)} | ${median(rs.map((r) => r.rss)).toFixed(0)} |`);
+    console.log(`| ${v.version} | ${v.label} | ${cpu.toFixed(1)} | ${rs.map((r) => r.cpuUsPerReq.toFixed(1)).join(', ')} | ${delta} | ${answered}/${sent} | ${median(rs.map((r) => r.p99)).toFixed(1)} | ${median(rs.map((r) => r.rss)).toFixed(0)} | ${median(rs.map((r) => r.warmupCpuMs)).toFixed(0)} (${median(rs.map((r) => r.warmupRequests))}) |`);
   }
 }
 console.log('');
@@ -286,11 +307,23 @@ const compare = (what, a, b) => {
   const summary = summarizeDifferences(ra.map((r, i) => r.cpuUsPerReq - rb[i].cpuUsPerReq), { seed });
   differences.push({ version: a.version, what, ...summary });
 };
+// The warm-up's one-off CPU, in ms per process (the same request count for every variant of a round,
+// within one load slice): reported apart from the per-request figures, which it would otherwise swamp.
+const warmupDifferences = [];
+const compareWarmup = (what, a, b) => {
+  if (!a || !b) return;
+  const ra = results.get(a);
+  const rb = results.get(b);
+  warmupDifferences.push({ version: a.version, what, ...summarizeDifferences(ra.map((r, i) => r.warmupCpuMs - rb[i].warmupCpuMs), { seed }) });
+};
 for (const node of nodes) {
   const none = variants.find((v) => v.node === node && v.kind === 'none');
   for (const agent of agents) {
     const find = (kind) => variants.find((v) => v.node === node && v.agent === agent && v.kind === kind);
-    for (const v of variants.filter((x) => x.node === node && x.agent === agent)) compare(`${v.label} over no agent`, v, none);
+    for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {
+      compare(`${v.label} over no agent`, v, none);
+      compareWarmup(`${v.label} over no agent`, v, none);
+    }
     compare(`sampled + OTLP over unsampled${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('otlp'), find('unsampled'));
   }
   for (const agent of agents.slice(1)) {
@@ -303,6 +336,13 @@ for (const node of nodes) {
 console.log(`Differences of server CPU per request, taken within rounds (median; IQR; bootstrap 95% interval of the median, seed ${seed}):`);
 console.log('');
 for (const d of differences) console.log(`- ${d.version} ${d.what}: ${describeDifference(d)}`);
+if (warmupDifferences.length > 0) {
+  console.log('');
+  console.log(`Warm-up: CPU (ms, all threads) over each server's first ${warmupRequests}+ requests, differences within rounds (JIT tier-up, a one-off cost per process):`);
+  console.log('');
+  for (const d of warmupDifferences) console.log(`- ${d.version} ${d.what}: ${describeDifference(d, 'ms')}`);
+  console.log('');
+}
 const unjudged = differences.filter((d) => d.rounds < 3).length;
 const unresolved = differences.filter((d) => d.rounds >= 3 && !d.resolved).length;
 if (unjudged > 0) console.log(`\n${unjudged} of ${differences.length} differences have fewer than 3 rounds: no spread to judge them by.`);
@@ -313,10 +353,11 @@ console.log(`sink: ${sink.payloads} payloads, ${(sink.bytes / 1e6).toFixed(1)} M
 const jsonOut = arg('json', null);
 if (jsonOut) {
   writeFileSync(jsonOut, JSON.stringify({
-    command: process.argv.slice(1).join(' '), rate, seconds, warmup, rounds, slices, seed, connections,
+    command: process.argv.slice(1).join(' '), rate, seconds, warmup, warmupRequests, rounds, slices, seed, connections,
     loadAverages: loads, cores: os.cpus().length, finishedAt: new Date().toISOString(),
     variants: variants.map((v) => ({ version: v.version, build: v.agent ? buildLabel.get(v.agent) : null, kind: v.kind, label: v.label, rounds: results.get(v) })),
     targets: targetRows,
     differences,
+    warmupDifferences,
   }, null, 2) + '\n');
 }

@@ -8,12 +8,48 @@ import { isHexRange } from './hex.js';
 // at 16 KiB it is ~12 ns, and a block still living (with its hex text) holds 48 KiB at most.
 const POOL_BYTES = 16384;
 
-// crypto (~15 internal modules, 5-10 ms of CPU to load) is required when the first id is made, not at start.
+// crypto (~15 internal modules, 5-10 ms of CPU to load) is not loaded for the first block: it comes from the
+// kernel's generator, which crypto's own is seeded from, read from /dev/urandom with fs (loaded by Node
+// itself). A short process (a test file, a CI step, a cron job: issue 21) makes fewer ids than one block
+// holds and never loads crypto; a longer one loads it for its second block, where randomFillSync's one
+// call per block is cheaper than an open, a read and a close. Where /dev/urandom cannot be read
+// (Windows, a sandbox without /dev), crypto from the first block on.
 let randomFill = (bytes: Buffer): void => {
+  randomFill = fillWithCrypto;
+  if (!fillFromKernel(bytes)) fillWithCrypto(bytes);
+};
+
+function fillWithCrypto(bytes: Buffer): void {
   const { randomFillSync } = require('node:crypto') as typeof import('node:crypto');
   randomFill = (b) => void randomFillSync(b);
   randomFill(bytes);
-};
+}
+
+/** Fills `bytes` from /dev/urandom; false (and nothing relied on) when it cannot be read in full. */
+function fillFromKernel(bytes: Buffer): boolean {
+  if (process.platform === 'win32') return false;
+  const fs = require('node:fs') as typeof import('node:fs');
+  let fd = -1;
+  try {
+    fd = fs.openSync('/dev/urandom', 'r');
+    for (let at = 0; at < bytes.length; ) {
+      const read = fs.readSync(fd, bytes, at, bytes.length - at, null);
+      if (read <= 0) return false;
+      at += read;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== -1) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Closed already: nothing to give back.
+      }
+    }
+  }
+}
 
 /** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
 export class IdPool {

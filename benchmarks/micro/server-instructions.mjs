@@ -1,0 +1,137 @@
+// Instructions per request of the real plain-http server (benchmarks/overhead/apps/http.mjs), all
+// threads, counted by valgrind's callgrind in windows of requests served: one server process per build
+// (and one without the agent), driven by a client in this process, with callgrind's counters dumped and
+// zeroed at each checkpoint (`callgrind_control -d`). Where the CPU of a request goes as the server warms
+// up, and how much of it is V8's optimising compilers (TurboFan, Maglev, on its worker threads) and its
+// scavenger, which a figure after a long warm-up (request-instructions.mjs) leaves out and a short
+// benchmark window takes in. A count the machine's load does not change.
+// Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--checkpoints 2000,6000,11000,16000,21000,26000]
+//        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node]
+// --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
+// cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
+// Node ~50× slower (some 6 minutes for 26,000 requests); the servers run side by side.
+import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1];
+};
+const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
+const checkpoints = arg('checkpoints', '2000,6000,11000,16000,21000,26000').split(',').map(Number);
+const pattern = arg('pattern', 'overlap');
+const sampler = arg('sampler', 'always_off');
+const node = arg('node', process.execPath);
+const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+
+try {
+  execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+} catch {
+  console.error('valgrind is not installed (apt-get install valgrind)');
+  process.exit(1);
+}
+
+// Inclusive counts of these functions, per window: what V8 did besides running the requests.
+const PARTS = {
+  turbofan: 'compiler::PipelineCompilationJob::ExecuteJobImpl',
+  maglev: 'maglev::MaglevCompilationJob::ExecuteJobImpl',
+  scavenge: 'ScavengerCollector::CollectGarbage',
+};
+
+async function serve(build) {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'server-instructions-'));
+  const out = path.join(work, 'callgrind.out');
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node,
+    ...(build === null ? [] : ['--import', path.join(build, 'register.mjs')]), app], {
+    cwd: work, env: { ...env, PORT: '0', TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: sampler, TRACING_EXPORTER: 'none' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    let text = '';
+    const port = await new Promise((resolve, reject) => {
+      child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+      child.stdout.on('data', (d) => {
+        text += d;
+        const m = /listening on (\d+)/.exec(text);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const dump = () => execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+    dump(); // start-up, its own window
+    const agent = new http.Agent({ keepAlive: true, maxSockets: pattern === 'seq' ? 1 : 8 });
+    const inFlight = pattern === 'seq' ? 1 : 3;
+    let sent = 0;
+    for (const upTo of checkpoints) {
+      await new Promise((resolve, reject) => {
+        let active = 0;
+        let retries = 0;
+        const fire = () => {
+          sent++;
+          active++;
+          http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+            res.resume();
+            res.on('end', () => {
+              active--;
+              if (sent < upTo) fire();
+              else if (active === 0) resolve();
+            });
+          }).on('error', (err) => {
+            // A kept-alive socket the slowed server timed out meanwhile (a dump can take seconds): send again.
+            sent--;
+            active--;
+            if (++retries > 100) reject(err);
+            else fire();
+          });
+        };
+        for (let i = 0; i < inFlight && sent < upTo; i++) fire();
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      dump();
+    }
+    agent.destroy();
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
+    const files = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+    return files.map((f) => {
+      const file = path.join(work, f);
+      const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))[1]);
+      const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const parts = {};
+      for (const [name, symbol] of Object.entries(PARTS)) {
+        const line = annotated.split('\n').find((l) => l.includes(symbol));
+        parts[name] = line === undefined ? 0 : Number(line.trim().split(/\s+/)[0].replace(/,/g, ''));
+      }
+      return { total, ...parts };
+    });
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const builds = [null, ...agents];
+const label = (b) => (b === null ? 'no agent' : path.basename(b));
+const runs = await Promise.all(builds.map(serve));
+const k = (n) => `${(n / 1000).toFixed(1)} k`;
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, plain http server under callgrind (all threads), client pattern ${pattern}, sampler ${sampler}`);
+console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
+console.log('');
+console.log(`| requests | ${builds.map(label).join(' | ')} |${agents.map((a) => ` ${label(a)} − no agent |`).join('')}`);
+console.log(`|---|${builds.map(() => '---:').join('|')}|${agents.map(() => '---:|').join('')}`);
+console.log(`| start-up (whole) | ${runs.map((r) => `${(r[0].total / 1e6).toFixed(1)} M`).join(' | ')} |${runs.slice(1).map((r) => ` +${((r[0].total - runs[0][0].total) / 1e6).toFixed(1)} M |`).join('')}`);
+let from = 0;
+checkpoints.forEach((upTo, i) => {
+  const n = upTo - from;
+  const cell = (w) => `${k(w.total / n)} (${k(w.turbofan / n)} / ${k(w.maglev / n)} / ${k(w.scavenge / n)})`;
+  const diff = (w) => ` ${w.total >= runs[0][i + 1].total ? '+' : ''}${k((w.total - runs[0][i + 1].total) / n)} (TurboFan ${w.turbofan >= runs[0][i + 1].turbofan ? '+' : ''}${k((w.turbofan - runs[0][i + 1].turbofan) / n)}) |`;
+  console.log(`| ${from}–${upTo} | ${runs.map((r) => cell(r[i + 1])).join(' | ')} |${runs.slice(1).map((r) => diff(r[i + 1])).join('')}`);
+  from = upTo;
+});
