@@ -133,11 +133,18 @@ const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [
 const base = med.get('none');
 console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
-console.log('| variant | peak RSS at start | threads at start | peak RSS under load | new space | old space | code space | large objects | external | array buffers |');
+console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const v of variants) {
   const m = med.get(v);
   const show = (k, x) => (k === 'threads' ? String(x) : mb(x));
-  const cell = (k) => (base && v !== 'none' ? `${show(k, m[k])} (${m[k] >= base[k] ? '+' : ''}${show(k, m[k] - base[k])})` : show(k, m[k]));
+  const cell = (k) => (base && v !== 'none' ? `${show(k, m[k])} (${m[k] >= base[k] ? '+' : ''}${show(k, m[k] - base[k])})` : show(k, m[k])) + spread(k);
+  // Peak RSS under load moves by several MB from sample to sample on Node 24 (the optimizing compilers'
+  // memory): the lowest and highest sample are shown next to the median.
+  const spread = (k) => {
+    if (k !== 'underLoad' || rounds < 2) return '';
+    const xs = results.get(v).map((r) => r[k]);
+    return ` [${mb(Math.min(...xs))} – ${mb(Math.max(...xs))}]`;
+  };
   console.log(`| ${v} | ${keys.map(cell).join(' | ')} |`);
 }

@@ -8,7 +8,12 @@
 // 50 on a timer: a server's steady state, where each batch leaves long before the next one is full
 // (the CPU then includes the idle loop's wake-ups, the same for every build).
 // Builds alternate sample by sample; medians.
-// Usage: node benchmarks/micro/export-path.mjs [--spans 200000] [--rounds 5] [--rate 20000] --agents /build/a,/build/b
+// --blocks also times, per batch, the two pieces of work the send does on the main thread without
+// yielding (wall time, medians over the sample's batches): the processor's call that starts the send
+// (sealing, the exporter, the retry loop, the transport up to its write) and the socket write of the
+// body (`uncork`: the kernel's writev, which on loopback also runs the collector's side of TCP). Where
+// both happen in one call, the first includes the second; each is one stall of the app's event loop.
+// Usage: node benchmarks/micro/export-path.mjs [--spans 200000] [--rounds 5] [--rate 20000] [--blocks] --agents /build/a,/build/b
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
@@ -37,6 +42,26 @@ if (process.argv.includes('--child')) {
   cfg.endpoint = url;
   // Nothing dropped: every span of the sample is encoded and sent.
   cfg.batch.maxQueueSize = 1_000_000;
+  const blocks = { send: [], write: [] };
+  if (process.argv.includes('--blocks')) {
+    const timed = (proto, name, into, when = () => true) => {
+      const original = proto[name];
+      proto[name] = function (...args) {
+        const measure = when(this);
+        const start = performance.now();
+        try {
+          return original.apply(this, args);
+        } finally {
+          if (measure) into.push(performance.now() - start);
+        }
+      };
+    };
+    const { BatchProcessor } = require(path.join(root, 'dist/src/export/batch-processor.js'));
+    const net = await import('node:net');
+    // exportNext runs from the processor's immediate or timer and again after each answer (then with nothing due).
+    timed(BatchProcessor.prototype, 'exportNext', blocks.send, (p) => p.inFlight === null && p.queued() > 0);
+    timed(net.Socket.prototype, 'uncork', blocks.write, (socket) => socket.writableLength >= 16 * 1024);
+  }
   const processor = createSpanProcessor(cfg, { 'service.name': 'export-path' });
   const tracer = new Tracer({ processor, resource: { 'service.name': 'export-path' } });
   // The agent's sockets and timers are unref'd: hold the loop open until the flush is done.
@@ -66,7 +91,8 @@ if (process.argv.includes('--child')) {
   await tracer.flush();
   const cpu = process.cpuUsage(startCpu);
   clearInterval(hold);
-  process.stdout.write(JSON.stringify({ cpuUs: cpu.user + cpu.system, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  const mid = (xs) => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[xs.length >> 1] * 1000);
+  process.stdout.write(JSON.stringify({ cpuUs: cpu.user + cpu.system, rssMb: process.resourceUsage().maxRSS / 1024, sendUs: mid(blocks.send), writeUs: mid(blocks.write) }) + '\n');
   process.exit(0);
 }
 
@@ -82,7 +108,7 @@ const samples = new Map(agents.map((a) => [a, []]));
 for (let round = 0; round < rounds; round++) {
   for (const root of round % 2 === 0 ? agents : [...agents].reverse()) {
     const out = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [fileURLToPath(import.meta.url), '--child', '--root', root, '--url', url, '--spans', String(spans), '--rate', String(rate)], { env: { ...process.env, TRACING_LOG_LEVEL: 'error' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(JSON.parse(stdout))));
+      execFile(process.execPath, [fileURLToPath(import.meta.url), '--child', '--root', root, '--url', url, '--spans', String(spans), '--rate', String(rate), ...(process.argv.includes('--blocks') ? ['--blocks'] : [])], { env: { ...process.env, TRACING_LOG_LEVEL: 'error' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(JSON.parse(stdout))));
     });
     samples.get(root).push(out);
   }
@@ -96,5 +122,15 @@ console.log('|---|---:|---|---:|');
 for (const root of agents) {
   const s = samples.get(root);
   console.log(`| ${root} | ${median(s.map((x) => x.cpuUs / spans)).toFixed(2)} | ${s.map((x) => (x.cpuUs / spans).toFixed(2)).join(', ')} | ${median(s.map((x) => x.rssMb)).toFixed(0)} |`);
+}
+if (process.argv.includes('--blocks')) {
+  console.log('');
+  console.log('| build | per batch: the call that starts the send, µs (median of samples; samples) | the write of the body (uncork), µs |');
+  console.log('|---|---:|---:|');
+  const f = (x) => (x === null ? '—' : x.toFixed(0));
+  for (const root of agents) {
+    const s = samples.get(root);
+    console.log(`| ${root} | ${f(median(s.map((x) => x.sendUs)))} (${s.map((x) => f(x.sendUs)).join(', ')}) | ${f(median(s.map((x) => x.writeUs)))} (${s.map((x) => f(x.writeUs)).join(', ')}) |`);
+  }
 }
 console.log(`\nsink received ${(received / 1e6).toFixed(1)} MB`);

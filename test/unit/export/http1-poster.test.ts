@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as net from 'node:net';
 import { HttpSender } from '../../../src/export/http-sender.js';
-import { Http1Poster } from '../../../src/export/http1-poster.js';
+import { DEFERRED_WRITE_BYTES, Http1Poster } from '../../../src/export/http1-poster.js';
 
 // The OTLP/HTTP exporter's own HTTP/1.1 transport, against a raw TCP server that answers each request
 // however a test scripts it: every framing a collector or a proxy in front of it may use.
@@ -72,6 +72,56 @@ t.test('one keep-alive connection for consecutive posts; the request is well for
   t.match(first.head, /\r\nContent-Length: 10$/);
   t.equal(first.body, 'x'.repeat(10));
   t.same(server.received.map((r) => r.body.length), [10, 11, 12, 13, 14]);
+});
+
+t.test('a large body is written whole on the next loop turn, a small one at once', async (t) => {
+  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  t.teardown(server.close);
+  const poster = new Http1Poster(new URL(server.url), { 'content-type': 'application/x-protobuf' });
+  t.teardown(() => poster.close());
+  const cutOff = { aborted: false, addEventListener() {}, removeEventListener() {} };
+  const read = (status: number, _retryAfter: string | undefined, bodyWritten: boolean) => ({ ok: status < 300, retryable: false, status, reason: '', bodyWritten });
+  // A kept-alive connection first: posting on it writes without waiting for 'connect'.
+  t.match(await poster.post(body(10), 1000, cutOff, read), { ok: true, bodyWritten: true });
+  const writes: number[] = [];
+  const write = net.Socket.prototype.write;
+  t.teardown(() => { net.Socket.prototype.write = write; });
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+    if (Buffer.isBuffer(args[0])) writes.push(args[0].length);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
+
+  const small = poster.post(body(DEFERRED_WRITE_BYTES - 1), 1000, cutOff, read);
+  t.same(writes, [DEFERRED_WRITE_BYTES - 1], 'a body under the threshold is written within post()');
+  t.match(await small, { ok: true, bodyWritten: true });
+
+  writes.length = 0;
+  const big = Buffer.alloc(DEFERRED_WRITE_BYTES * 7 + 5);
+  for (let i = 0; i < big.length; i++) big[i] = 97 + (i % 26);
+  const posted = poster.post(big, 1000, cutOff, read);
+  t.same(writes, [], 'nothing of a large body is written within post()');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(writes, [big.length], 'on the next turn, the whole body in one write');
+  t.match(await posted, { ok: true, bodyWritten: true });
+  const last = server.received[server.received.length - 1]!;
+  t.match(last.head, new RegExp(`\\r\\nContent-Length: ${big.length}$`));
+  t.equal(last.body, big.toString('latin1'), 'every byte, in order');
+  t.equal(server.connections(), 1, 'one kept-alive connection throughout');
+});
+
+t.test('cut off while a large body waits for its turn: nothing is written, the try fails', async (t) => {
+  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  t.teardown(server.close);
+  const sender = new HttpSender({ ...fast, maxAttempts: 1, url: server.url, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  t.match(await sender.send(body(10)), { ok: true });
+  const received = server.received.length;
+  const sent = sender.send(Buffer.alloc(DEFERRED_WRITE_BYTES * 2));
+  // The exit's deadline has already passed: the try in progress is cut off before its turn comes.
+  sender.beginExit(Date.now() - 1);
+  t.match(await sent, { ok: false });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(server.received.length, received, 'the collector got no part of it');
 });
 
 t.test('chunked answers, 1xx before the answer, answers split across packets', async (t) => {
