@@ -63,13 +63,13 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
   if (cached !== undefined) return cached.exports;
   const s = currentSettings();
   if (!s.enabled || s.dir === null || process.sourceMapsEnabled === true) return require(file);
-  let source: string;
+  let source: string | null;
   let stat: fs.Stats;
   try {
     const fd = fs.openSync(file, 'r');
     try {
       stat = fs.fstatSync(fd);
-      source = fs.readFileSync(fd, 'utf8');
+      source = readWrapped(fd, stat.size);
     } finally {
       fs.closeSync(fd);
     }
@@ -77,6 +77,8 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
     // Missing or unreadable: require() reports it as it always does (MODULE_NOT_FOUND for a tsc-only build).
     return require(file);
   }
+  // Changed while it was read (a build writing it): require() reads what is there now.
+  if (source === null) return require(file);
   let script: import('node:vm').Script;
   try {
     script = compile(file, source, stat, s.dir);
@@ -89,16 +91,44 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
   return evaluate(script, file, parent);
 }
 
+// The wrapper Node puts around a CommonJS file, on the bundle's first line so every line number is kept.
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n})';
+
+/**
+ * The file's `size` bytes inside the wrapper, as the one string V8 compiles; null when the file does not
+ * hold exactly `size` bytes. Read into a buffer laid out as the wrapped text, which is then one Latin-1
+ * copy: the bundles are ASCII (scripts/bundle-start.mjs), so that is their text. Reading the file as UTF-8
+ * and wrapping it made two copies of the ~290 KB tracing bundle on the heap (the file's text and the
+ * wrapped one V8 flattens before compiling), both in the young generation, and a third in a native buffer.
+ * A file with other bytes is decoded as UTF-8, as before.
+ */
+function readWrapped(fd: number, size: number): string | null {
+  const head = WRAP_HEAD.length;
+  const buffer = Buffer.allocUnsafe(head + size + WRAP_TAIL.length);
+  buffer.write(WRAP_HEAD, 0, 'latin1');
+  for (let at = 0; at < size; ) {
+    const read = fs.readSync(fd, buffer, head + at, size - at, at);
+    if (read === 0) return null;
+    at += read;
+  }
+  if (fs.readSync(fd, Buffer.allocUnsafe(1), 0, 1, size) !== 0) return null;
+  buffer.write(WRAP_TAIL, head + size, 'latin1');
+  const isAscii = (require('node:buffer') as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
+  const body = buffer.subarray(head, head + size);
+  if (typeof isAscii === 'function' && isAscii(body)) return buffer.toString('latin1');
+  return WRAP_HEAD + body.toString('utf8') + WRAP_TAIL;
+}
+
 /** The bundle compiled with its cached data when there is a usable one; schedules the write when there is not. */
 function compile(file: string, source: string, stat: fs.Stats, dir: string): import('node:vm').Script {
-  const key = cacheKey(source, stat);
+  const key = cacheKey(source.slice(WRAP_HEAD.length, WRAP_HEAD.length + 400), stat);
   const cacheFile = path.join(dir, cacheFileName(file));
   const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(dir, cacheFile, key);
   const vm = require('node:vm') as typeof import('node:vm');
   // import() from our code, should it ever use one, resolves as from a file Node loaded itself.
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  // The wrapper on the first line keeps every line number of the file.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
+  const script = new vm.Script(source, {
     filename: file,
     ...(found.data === undefined ? {} : { cachedData: found.data }),
     ...(dynamicImport === undefined ? {} : { importModuleDynamically: dynamicImport as never }),
@@ -205,8 +235,8 @@ function trustedDir(dir: string): boolean {
  * The key a cache file must carry to be used for `source`: null when the bundle has no build id (a file
  * not written by scripts/bundle-start.mjs), which then runs without a cache.
  */
-function cacheKey(source: string, stat: fs.Stats): string | null {
-  const id = /^\/\/ build id: ([0-9a-f]{16,})$/m.exec(source.slice(0, 400));
+function cacheKey(start: string, stat: fs.Stats): string | null {
+  const id = /^\/\/ build id: ([0-9a-f]{16,})$/m.exec(start);
   if (id === null) return null;
   return [id[1], stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev, process.version, process.versions.v8, process.arch, flags()].join('|');
 }

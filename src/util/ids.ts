@@ -1,41 +1,75 @@
 import { isHexRange } from './hex.js';
 
-// Ids are cut from blocks of random bytes: one crypto call per POOL_BYTES bytes, and an id is kept as
+// Ids are cut from blocks of random bytes: one generator call per POOL_BYTES bytes, and an id is kept as
 // (block, offset) rather than as text. The OTLP encoder copies its bytes; hex is made only when a
 // propagator, a log line or the user asks for it, once per block (a slice of the block's hex text).
-// 16 KiB: `randomFillSync` costs about as much for 4 KiB as for 16 (a fixed price per call, measured
-// ~8-12 µs here), which at 4 KiB was ~50 ns of every request (24 bytes of ids each, sampled or not);
-// at 16 KiB it is ~12 ns, and a block still living (with its hex text) holds 48 KiB at most.
+// 16 KiB: a block costs a fixed price per call plus its bytes, ~12 ns of every request at 24 bytes of ids
+// each (sampled or not), and a block still living (with its hex text) holds 48 KiB at most.
 const POOL_BYTES = 16384;
 
 // crypto (~15 internal modules, 5-10 ms of CPU to load) is not loaded for the first block: it comes from the
 // kernel's generator, which crypto's own is seeded from, read from /dev/urandom with fs (loaded by Node
-// itself). A short process (a test file, a CI step, a cron job: issue 21) makes fewer ids than one block
-// holds and never loads crypto; a longer one loads it for its second block, where randomFillSync's one
-// call per block is cheaper than an open, a read and a close. Where /dev/urandom cannot be read
-// (Windows, a sandbox without /dev), crypto from the first block on.
-let randomFill = (bytes: Buffer): void => {
-  randomFill = fillWithCrypto;
-  if (!fillFromKernel(bytes)) fillWithCrypto(bytes);
-};
+// itself), with 48 bytes more to key the later blocks. A short process (a test file, a CI step, a cron job:
+// issue 21) makes fewer ids than one block holds and never loads crypto; a longer one loads it for its
+// second block. Where /dev/urandom cannot be read (Windows, a sandbox without /dev), crypto from the first
+// block on.
+//
+// The later blocks come from an AES-256-CTR keystream under that key (the construction of NIST's CTR_DRBG,
+// which OpenSSL's own generator uses), not from `randomFillSync` per block: each `randomFillSync` call
+// creates async resources (a RandomBytesJob and a TickObject), and on Node < 24, once the agent's
+// AsyncLocalStorage is enabled, every resource's init goes through Node's store propagation
+// (`emitInitNative`). A resource of one more kind there deoptimises it and leaves its store megamorphic:
+// +2.3 k instructions on every request of the process from the first refill on (Node 20, the plain http
+// server under benchmarks/micro/server-instructions.mjs). A cipher is no async resource, and reading the
+// kernel's generator synchronously makes none either.
+const SEED_BYTES = 48;
+let seed: Buffer | null = null;
+let keystream: { update(data: Buffer): Buffer } | null = null;
+let zeros: Buffer | null = null;
+let firstBlock = true;
 
-function fillWithCrypto(bytes: Buffer): void {
-  const { randomFillSync } = require('node:crypto') as typeof import('node:crypto');
-  randomFill = (b) => void randomFillSync(b);
-  randomFill(bytes);
+function randomBlock(): Buffer {
+  if (firstBlock) {
+    firstBlock = false;
+    const block = Buffer.allocUnsafe(POOL_BYTES);
+    const key = Buffer.allocUnsafe(SEED_BYTES);
+    if (fillFromKernel([block, key])) {
+      seed = key;
+      return block;
+    }
+  }
+  return fromKeystream();
 }
 
-/** Fills `bytes` from /dev/urandom; false (and nothing relied on) when it cannot be read in full. */
-function fillFromKernel(bytes: Buffer): boolean {
+function fromKeystream(): Buffer {
+  if (keystream === null) {
+    const { createCipheriv, randomFillSync } = require('node:crypto') as typeof import('node:crypto');
+    const key = seed ?? randomFillSync(Buffer.allocUnsafe(SEED_BYTES));
+    seed = null;
+    try {
+      keystream = createCipheriv('aes-256-ctr', key.subarray(0, 32), key.subarray(32));
+    } catch {
+      // No AES-CTR in this OpenSSL (a FIPS build without it): crypto's generator per block.
+      keystream = { update: (data) => randomFillSync(Buffer.allocUnsafe(data.length)) };
+    }
+    zeros = Buffer.alloc(POOL_BYTES);
+  }
+  return keystream.update(zeros!);
+}
+
+/** Fills each of `buffers` from /dev/urandom; false (and nothing relied on) when they cannot be read in full. */
+function fillFromKernel(buffers: readonly Buffer[]): boolean {
   if (process.platform === 'win32') return false;
   const fs = require('node:fs') as typeof import('node:fs');
   let fd = -1;
   try {
     fd = fs.openSync('/dev/urandom', 'r');
-    for (let at = 0; at < bytes.length; ) {
-      const read = fs.readSync(fd, bytes, at, bytes.length - at, null);
-      if (read <= 0) return false;
-      at += read;
+    for (const bytes of buffers) {
+      for (let at = 0; at < bytes.length; ) {
+        const read = fs.readSync(fd, bytes, at, bytes.length - at, null);
+        if (read <= 0) return false;
+        at += read;
+      }
     }
     return true;
   } catch {
@@ -53,13 +87,9 @@ function fillFromKernel(bytes: Buffer): boolean {
 
 /** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
 export class IdPool {
-  readonly bytes: Buffer = Buffer.allocUnsafe(POOL_BYTES);
+  readonly bytes: Buffer = randomBlock();
   private used = 0;
   private text: string | null = null;
-
-  constructor() {
-    randomFill(this.bytes);
-  }
 
   /** Whether `length` more bytes are left. */
   has(length: number): boolean {

@@ -1,5 +1,5 @@
 // Ids come from the kernel's generator for the first 16 KiB block (read from /dev/urandom with fs), so a
-// short process never loads crypto (~15 internal modules); crypto's randomFillSync fills every later block.
+// short process never loads crypto (~15 internal modules); an AES-256-CTR keystream keyed from it fills every later block.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,43 @@
+// The code cache's loader reads a bundle as the one wrapped string V8 compiles, decoded as Latin-1 when the
+// file is ASCII (the bundles scripts/bundle-start.mjs writes) and as UTF-8 otherwise: what the module sees is
+// the file's text either way, with and without a cache file, and stack lines keep the file's line numbers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { cleanEnv, ROOT } from '../../helpers/run-node.js';
+
+const CODE_CACHE = path.join(ROOT, 'dist', 'src', 'agent', 'code-cache.js');
+
+function bundle(id: string, text: string): string {
+  return `'use strict';\n// build id: ${id}\nmodule.exports = { text: ${JSON.stringify(text)}, raw: '${text}', line: () => new Error().stack.split('\\n')[1] };\n`;
+}
+
+t.test('a bundle loaded through the code cache reads as its file, ASCII or not', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'code-cache-source-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cacheDir = path.join(dir, 'cache');
+  const cases: Array<[string, string]> = [
+    ['ascii.js', 'plain text'],
+    ['latin.js', 'caf\u00e9 \u00fc\u00df'],
+    ['wide.js', 'trace \u2192 span \u2014 \u{1F50D}'],
+  ];
+  for (const [name, text] of cases) {
+    writeFileSync(path.join(dir, name), bundle(`${name.length}0123456789abcdef0123456789ab`, text));
+    const script = `const m = require(${JSON.stringify(CODE_CACHE)}).loadBundle(${JSON.stringify(path.join(dir, name))}, module);\nconsole.log(JSON.stringify({ text: m.text, raw: m.raw, line: m.line() }));\nrequire(${JSON.stringify(CODE_CACHE)}).reportCodeCache({ warn: (l) => console.error(l), debug: (l) => console.error(l) });\n`;
+    writeFileSync(path.join(dir, `run-${name}`), script);
+    // Twice: the first start compiles and writes the cache (at exit), the second uses it.
+    for (const run of ['without a cache file', 'with the cache file']) {
+      // Through sh, which drops the NODE_OPTIONS tap's process tracking adds (it turns source maps on, and
+      // under source maps the loader leaves the bundle to require()).
+      const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, path.join(dir, `run-${name}`)], { env: { ...cleanEnv(), TRACING_CACHE_DIR: cacheDir }, encoding: 'utf8', timeout: 30_000 });
+      t.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { text: string; raw: string; line: string };
+      t.equal(out.text, text, `${name}, ${run}: a string written as escapes`);
+      t.equal(out.raw, text, `${name}, ${run}: a string written as is`);
+      t.match(r.stderr, run === 'with the cache file' ? /: used / : /: none yet, written after start/, `${name}, ${run}: the cache's own report`);
+      t.match(out.line, new RegExp(`${name.replace('.', '\\.')}:3:`), `${name}, ${run}: line numbers of the file`);
+    }
+  }
+});

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { createHook } from 'node:async_hooks';
+import { idPool, isValidSpanId, isValidTraceId, newSpanId, newTraceId } from '../../../src/util/ids.js';
+
+// 16 KiB a block: 24 bytes of ids a request (trace + span), so a block lasts ~680 new traces.
+const BLOCK = 16384;
+
+t.test('ids stay valid and distinct across many blocks', async (t) => {
+  const traces = new Set<string>();
+  const spans = new Set<string>();
+  // Ten blocks' worth of each, so that every refill after the first is crossed several times.
+  for (let i = 0; i < (10 * BLOCK) / 16; i++) {
+    const id = newTraceId();
+    if (!isValidTraceId(id)) t.fail(`invalid trace id ${id}`);
+    traces.add(id);
+  }
+  for (let i = 0; i < (10 * BLOCK) / 8; i++) {
+    const id = newSpanId();
+    if (!isValidSpanId(id)) t.fail(`invalid span id ${id}`);
+    spans.add(id);
+  }
+  t.equal(traces.size, (10 * BLOCK) / 16, 'no trace id repeats');
+  t.equal(spans.size, (10 * BLOCK) / 8, 'no span id repeats');
+});
+
+t.test('a new block is new random bytes, not a copy of an earlier one', async (t) => {
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < 4; i++) {
+    const pool = idPool(16);
+    blocks.push(Buffer.from(pool.bytes));
+    while (pool.has(16)) pool.take(16);
+  }
+  for (let i = 0; i < blocks.length; i++) {
+    for (let j = i + 1; j < blocks.length; j++) t.notOk(blocks[i]!.equals(blocks[j]!), `block ${i} differs from block ${j}`);
+    // Random bytes: every value occurs, none dominates (16 KiB: ~64 of each expected).
+    const counts = new Array<number>(256).fill(0);
+    for (const b of blocks[i]!) counts[b]!++;
+    t.ok(Math.min(...counts) > 10 && Math.max(...counts) < 160, `block ${i} looks uniform (${Math.min(...counts)}..${Math.max(...counts)})`);
+  }
+});
+
+// Why the blocks come from a keystream: each `randomFillSync` creates async resources, and on Node < 24
+// every resource's init goes through the AsyncLocalStorage propagation of an app that uses one; a
+// kind it has not seen deoptimises that path for every later request (docs/performance.md).
+t.test('making ids creates no async resource, first block and later ones alike', async (t) => {
+  newTraceId(); // the generator exists (keyed from the system's generator once)
+  const seen: string[] = [];
+  const hook = createHook({ init: (_id, type) => void seen.push(type) }).enable();
+  try {
+    for (let i = 0; i < (3 * BLOCK) / 24; i++) {
+      newTraceId();
+      newSpanId();
+    }
+  } finally {
+    hook.disable();
+  }
+  t.same(seen, [], 'no async resource was created while three blocks and more were used up');
+});
