@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path = require('node:path');
 import { instrumentations } from '../../instrumentations/index.js';
 import { describeError, log } from '../util/log.js';
-import { normalizeSubpath } from './module-info.js';
+import { normalizeSubpath, packagesIn } from './module-info.js';
 import type { InstrumentationRegistry } from './registry.js';
 import { patches } from './registry.js';
 
@@ -151,15 +151,14 @@ function scan(registry: InstrumentationRegistry, main: string): void {
     const enabled = new Set(instrumentations.filter((e) => patches(e) && registry.isEnabled(e.name)).flatMap((e) => e.modules.map((m) => m.name)));
     const { packages: inlined, bundler } = inlinedPackages(source, enabled);
     if (inlined.size === 0) return;
-    const loaded = Object.keys(require.cache);
+    const loaded = packagesIn(Object.keys(require.cache));
     const missed = new Map<string, string[]>();
     for (const entry of instrumentations) {
       if (!patches(entry) || !registry.isEnabled(entry.name)) continue;
       for (const m of entry.modules) {
         if (m.reportOnly === true || !inlined.has(m.name)) continue;
         // Loaded from node_modules after all (an external): the require hook traces it.
-        const marker = `${path.sep}node_modules${path.sep}${m.name.split('/').join(path.sep)}${path.sep}`;
-        if (loaded.some((f) => f.includes(marker))) continue;
+        if (loaded.has(m.name)) continue;
         const pkgs = missed.get(entry.name) ?? [];
         if (!pkgs.includes(m.name)) pkgs.push(m.name);
         missed.set(entry.name, pkgs);

@@ -1,4 +1,3 @@
-import path = require('node:path');
 import type { Tracer } from '../api/tracer.js';
 import type { Config } from '../config/types.js';
 import { instrumentations } from '../../instrumentations/index.js';
@@ -7,6 +6,7 @@ import { checkForUnpluggedBundle, listenForBundledModules } from './bundled.js';
 import { hookRequire } from './hooks-cjs.js';
 import type { LogRecordData } from './instrumentation.js';
 import { hookImport } from './hooks-esm.js';
+import { packagesIn } from './module-info.js';
 import { registry, type HookTarget } from './registry.js';
 
 let installed = false;
@@ -70,27 +70,4 @@ function warnIfAlreadyLoaded(targets: readonly HookTarget[]): void {
       );
     }
   }
-}
-
-const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
-
-/**
- * Every package name that follows a `node_modules` folder in one of `files` (`a/node_modules/x/node_modules/y/i.js`:
- * x and y). One pass over the files: at start require.cache holds the ~70 modules of the agent's bundles, and
- * searching every file for every target (~50) cost ~3 M instructions of each process's start.
- */
-export function packagesIn(files: readonly string[]): Set<string> {
-  const names = new Set<string>();
-  for (const file of files) {
-    for (let at = file.indexOf(NODE_MODULES); at !== -1; at = file.indexOf(NODE_MODULES, at + 1)) {
-      const start = at + NODE_MODULES.length;
-      let end = file.indexOf(path.sep, start);
-      if (end !== -1 && file.charCodeAt(start) === 64 /* @ */) end = file.indexOf(path.sep, end + 1);
-      // A package's files are below its folder: the name is followed by a separator.
-      if (end === -1) continue;
-      const name = file.slice(start, end);
-      names.add(path.sep === '/' ? name : name.split(path.sep).join('/'));
-    }
-  }
-  return names;
 }

@@ -68,3 +68,24 @@ export function packageVersion(basedir: string): string {
   }
   return version;
 }
+
+/**
+ * Every package name that follows a `node_modules` folder in one of `files` (`a/node_modules/x/node_modules/y/i.js`:
+ * x and y). One pass over the files, then a set lookup per name: at start require.cache holds the ~70 modules of
+ * the agent's bundles, and searching every file for every target (~50) cost ~3 M instructions of each process's start.
+ */
+export function packagesIn(files: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const file of files) {
+    for (let at = file.indexOf(NODE_MODULES); at !== -1; at = file.indexOf(NODE_MODULES, at + 1)) {
+      const start = at + NODE_MODULES.length;
+      let end = file.indexOf(path.sep, start);
+      if (end !== -1 && file.charCodeAt(start) === 64 /* @ */) end = file.indexOf(path.sep, end + 1);
+      // A package's files are below its folder: the name is followed by a separator.
+      if (end === -1) continue;
+      const name = file.slice(start, end);
+      names.add(path.sep === '/' ? name : name.split(path.sep).join('/'));
+    }
+  }
+  return names;
+}

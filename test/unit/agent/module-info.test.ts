@@ -1,6 +1,5 @@
 import t from 'tap';
-import { packagesIn } from '../../../src/agent/hooks.js';
-import { normalizeSubpath } from '../../../src/agent/module-info.js';
+import { normalizeSubpath, packagesIn } from '../../../src/agent/module-info.js';
 
 // What normalizeSubpath did with regular expressions until round seven: the string version must agree.
 function byRegExp(file: string): string {
