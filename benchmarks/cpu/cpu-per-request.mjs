@@ -21,11 +21,20 @@
 // http server, more with an agent: benchmarks/micro/server-instructions.mjs), which a 2 s warm-up at
 // 3,000 req/s (6,000 requests) left inside the measured windows. That one-off cost is reported apart,
 // as each variant's CPU over its warm-up (`warm-up` rows), not mixed into the per-request figure.
+// V8's memory reducer is off in every server (--no-memory-reducer; --memory-reducer on keeps it): a
+// server here idles for tens of seconds while the others warm up, and seconds between its slices,
+// which a server at a fixed rate never does. The reducer's full GCs then run while no request object
+// is alive, the maps of those objects are collected, and the code optimised for them is thrown away
+// (some 20 functions with the agent, 80 without: http, streams, timers), so the first server warmed in
+// a round re-tiered inside its measured windows: the "bimodal" Node 24 sampled + OTLP rows of round
+// seven (54-66 vs 83-104 µs/request), which fell on whichever variant the shuffle warmed first and
+// on OTLP servers more (more code to re-optimise). A full GC in an idle server costs the same with or
+// without the agent (benchmarks/results/idle-gc-deopt.md); a per-request figure should not hold it.
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--warmup-requests 25000] [--rounds 3]
 //        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
 //        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
-//        [--app http|express|fastify|fetch]
+//        [--app http|express|fastify|fetch] [--memory-reducer off|on]
 // --app picks another app of benchmarks/overhead/apps (the plain http one by default); `fetch` calls a
 // backend served by this process, as in the overhead benchmark.
 // --agents compares several builds of the agent (each a checkout with dist/ and register.mjs) in one
@@ -62,6 +71,12 @@ const seed = Number(arg('seed', String(Math.floor(Math.random() * 2 ** 31))));
 const random = seededRandom(seed);
 const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
 const wanted = arg('variants', 'none,otlp,exporter-none,unsampled').split(',');
+const memoryReducer = arg('memory-reducer', 'off');
+if (memoryReducer !== 'on' && memoryReducer !== 'off') {
+  console.error(`--memory-reducer ${memoryReducer}: on or off`);
+  process.exit(1);
+}
+const v8Flags = memoryReducer === 'off' ? ['--no-memory-reducer'] : [];
 const nodes = pickNodes();
 for (const a of agents) {
   if (!existsSync(path.join(a, 'dist', 'src', 'agent', 'start.js'))) {
@@ -158,7 +173,7 @@ const serverCwd = mkdtempSync(path.join(os.tmpdir(), 'cpu-per-request-'));
 
 function startServer(v) {
   return new Promise((resolve, reject) => {
-    const child = spawn(v.node, [...v.args, app], { cwd: serverCwd, env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(v.node, [...v8Flags, ...v.args, app], { cwd: serverCwd, env: cleanEnv(v.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -244,7 +259,7 @@ grpcSink.close();
 backendServer.close();
 rmSync(serverCwd, { recursive: true, force: true });
 
-console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after a warm-up of ${warmup} s and at least ${warmupRequests} requests, ${connections} connections, ${rounds} rounds, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
+console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after a warm-up of ${warmup} s and at least ${warmupRequests} requests, ${connections} connections, ${rounds} rounds, memory reducer ${memoryReducer}, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');
 console.log('| Node | variant | server CPU µs/req (median) | rounds (µs/req) | + vs no agent | answered/sent | p99 ms | peak RSS MB | warm-up CPU ms (median; requests) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
