@@ -87,7 +87,7 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
       let scope: Scope | null = null;
       try {
         if (canReenter(tracer)) {
-          scope = manager.newScope!(span);
+          scope = manager.newScope!(span, true);
           (req as TracedRequest)[EMITTER_SCOPE] = scope;
           // The response's span is its scope's: no property of its own for it.
           (res as TracedResponse)[EMITTER_SCOPE] = scope;

@@ -29,9 +29,12 @@ export interface ScopeManager {
   /**
    * A scope for `span` on top of the active one, not made active and never finishing the span: a
    * context to re-enter with `callIn` on every later tick that belongs to it (the events of a
-   * request). Optional so that scope managers written before it keep compiling.
+   * request). Optional so that scope managers written before it keep compiling. With `root`, the
+   * scope sits on top of nothing instead: it inherits nothing from the code that happens to be
+   * running (a server request's scope, whose event fires in the context of whoever opened the
+   * connection), and making it costs no read of the active scope.
    */
-  newScope?(span: Span): Scope;
+  newScope?(span: Span, root?: boolean): Scope;
   /**
    * Calls `fn` with `self` as `this` and `args` while `scope` (from `newScope`, or `active()` of this
    * manager) is the active scope, then restores the previous one. Allocates no closure, so it can

@@ -1,4 +1,4 @@
-import { hexValue, isHexRange } from '../util/hex.js';
+import { hexValue as hexValueOf, isHexRange, lowerHexValue as lowerHexValueOf } from '../util/hex.js';
 // Character-level helpers shared by the header parsers. Every parser walks its input once by
 // index: no regular expressions (nothing can backtrack) and no splitting before validation.
 
@@ -19,7 +19,12 @@ export function trimOwsEnd(s: string, from: number, to: number): number {
   return to;
 }
 
-export { hexValue, lowerHexValue } from '../util/hex.js';
+// Plain data exports, not `export { } from`: a re-export compiles to a getter on this module's
+// exports object, which turns it into a dictionary, and then every helper a parser calls from here
+// (per character, on every request that carries a trace header) is a getter call through V8's
+// generic load IC (see src/agent/instrumentation.ts).
+export const hexValue = hexValueOf;
+export const lowerHexValue = lowerHexValueOf;
 
 /**
  * Checks `s[from, from+length)` is lower-case hex and not all zeros: the rule for W3C ids.
@@ -43,7 +48,7 @@ export function normaliseHexId(s: string, from: number, to: number, width: numbe
   let lower = true;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    const v = hexValue(c);
+    const v = hexValueOf(c);
     if (v < 0) return null;
     if (v !== 0) nonZero = true;
     if (c >= 65 && c <= 70) lower = false;

@@ -45,8 +45,8 @@ export class AsyncLocalScopeManager implements ScopeManager {
     return runIn(new LinkedScope(span, false, current, noop, this), fn, undefined, NO_ARGS) as T;
   }
 
-  newScope(span: Span): Scope {
-    return new LinkedScope(span, false, firstOpen(contextStorage.getStore()), noop, this);
+  newScope(span: Span, root = false): Scope {
+    return new LinkedScope(span, false, root ? null : firstOpen(contextStorage.getStore()), noop, this);
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {

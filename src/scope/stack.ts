@@ -41,8 +41,8 @@ export class StackScopeManager implements ScopeManager {
     }
   }
 
-  newScope(span: Span): Scope {
-    return new LinkedScope(span, false, firstOpen(this.current), noop);
+  newScope(span: Span, root = false): Scope {
+    return new LinkedScope(span, false, root ? null : firstOpen(this.current), noop);
   }
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {

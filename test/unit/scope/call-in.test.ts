@@ -1,7 +1,8 @@
 import t from 'tap';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Tracer } from '../../../src/index.js';
-import { contextStorage } from '../../../src/scope/async-local.js';
+import { contextStorage, scopeAttachments } from '../../../src/scope/async-local.js';
+import { isTracingSuppressed, suppressTracing } from '../../../src/util/suppress.js';
 import { learnFrameSwitch } from '../../../src/scope/context-frame.js';
 import type { LinkedScope } from '../../../src/scope/scope-manager.js';
 
@@ -173,4 +174,29 @@ t.test('run and bind (a new scope each call, one frame on Node 24) keep the same
     t.equal(tracer.activeSpan(), span, 'the span follows run\'s fn across an await');
   });
   t.equal(tracer.activeSpan(), null);
+});
+
+t.test('newScope(span, true) sits on nothing: no suppression or bridge attachment of where it is made', async (t) => {
+  // A server request's scope (instrumentations/http/server.ts) is made where its socket's event fired,
+  // in the context of whoever opened the connection: it is a new trace's, and takes nothing from there.
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const attachments = scopeAttachments(sm)!;
+  const outer = tracer.startSpan('connection');
+  const span = tracer.startSpan('request');
+  let root: ReturnType<NonNullable<typeof sm.newScope>> | undefined;
+  let stacked: ReturnType<NonNullable<typeof sm.newScope>> | undefined;
+  sm.run(outer, () => attachments.run(outer, { bridge: 'context' }, () => suppressTracing(() => {
+    root = sm.newScope!(span, true);
+    stacked = sm.newScope!(span);
+  })));
+  const seen: unknown[] = [];
+  const look = (): void => {
+    seen.push([tracer.activeSpan(), isTracingSuppressed(), attachments.active()]);
+  };
+  sm.callIn!(root!, look, null, []);
+  sm.callIn!(stacked!, look, null, []);
+  t.same(seen[0], [span, false, undefined], 'root: the span, not suppressed, no attachment');
+  t.same(seen[1], [span, true, { bridge: 'context' }], 'without root: both inherited from where it was made');
+  t.equal((root as LinkedScope).previous, null, 'nothing under the root scope');
 });
