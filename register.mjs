@@ -1,10 +1,79 @@
 // The zero-code entry: `node --import @acme/tracing-agent/register app.js`.
 // The only file with side effects on import; it must never stop the app from starting.
+//
+// It runs register.cjs. Where Node has process.getBuiltinModule (20.16+, 22.3+), it does so without
+// the CommonJS loader: register.cjs and the code cache's loader (dist/src/agent/code-cache.js) are
+// read and compiled here, as require() would, but with no resolve (their paths are known), so an
+// ES-module app does not compile the loader's resolve, read and extension code just for the agent
+// (Node 20 compiles those functions at their first call: ~5 M instructions of an empty .mjs app's
+// start-up). Anything else they require goes through require() as before.
+// No top-level await here: it makes Node evaluate this file as an async module (~3 M instructions more on
+// Node 20), so the fallback below has its createRequire imported up front.
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+const STARTED = Symbol.for('@acme/tracing-agent.started');
+
 try {
-  require('./register.cjs');
+  if (globalThis[STARTED] === undefined) runRegister();
 } catch (err) {
   process.stderr.write(`[tracing-agent] warn: could not start, the app runs untraced: ${err && err.message}\n`);
+}
+
+function runRegister() {
+  const here = new URL('.', import.meta.url);
+  const getBuiltin = process.getBuiltinModule;
+  // Elsewhere (older Node, Windows paths, a non-file URL) and under --enable-source-maps (Node maps only
+  // what its own loader compiled): require(), as before.
+  if (typeof getBuiltin !== 'function' || here.protocol !== 'file:' || process.platform === 'win32' || process.sourceMapsEnabled === true) {
+    createRequire(import.meta.url)('./register.cjs');
+    return;
+  }
+  const Module = getBuiltin('node:module');
+  const { readFileSync } = getBuiltin('node:fs');
+  const vm = getBuiltin('node:vm');
+  // import() from these files, should they ever use one, resolves as from a file Node loaded itself.
+  const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const options = (filename) => (dynamicImport === undefined ? { filename } : { filename, importModuleDynamically: dynamicImport });
+  const dir = decodeURIComponent(here.pathname).replace(/\/$/, '');
+  const own = new Set([`${dir}/register.cjs`, `${dir}/dist/src/agent/code-cache.js`]);
+
+  // require() of one of the two files above: the same require.cache entry, module object and wrapper
+  // arguments as Node gives a CommonJS file (`module.require` serves everything else they require).
+  const load = (file, parent) => {
+    const cached = Module._cache[file];
+    if (cached !== undefined) return cached.exports;
+    let source;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (err) {
+      // Missing (a dist built before code-cache.js existed): require() reports it as it always did.
+      if (parent !== undefined && err && err.code === 'ENOENT') return parent.require(file);
+      throw err;
+    }
+    const fileDir = file.slice(0, file.lastIndexOf('/'));
+    const mod = new Module(file, parent);
+    mod.filename = file;
+    mod.paths = Module._nodeModulePaths(fileDir);
+    const require = (id) => (typeof id === 'string' && own.has(resolveOwn(fileDir, id)) ? load(resolveOwn(fileDir, id), mod) : mod.require(id));
+    require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+    require.cache = Module._cache;
+    require.main = process.mainModule;
+    const wrapper = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], options(file));
+    Module._cache[file] = mod;
+    try {
+      wrapper.call(mod.exports, mod.exports, require, mod, file, fileDir);
+    } catch (err) {
+      if (Module._cache[file] === mod) delete Module._cache[file];
+      throw err;
+    }
+    mod.loaded = true;
+    return mod.exports;
+  };
+  load(`${dir}/register.cjs`, undefined);
+}
+
+// `./x` or `../x` from `from`, as a path (no lookup): only compared with the two paths above.
+function resolveOwn(from, id) {
+  if (!id.startsWith('./')) return id;
+  return `${from}/${id.slice(2)}`;
 }
