@@ -5,7 +5,7 @@
 // up, and how much of it is V8's optimising compilers (TurboFan, Maglev, on its worker threads) and its
 // scavenger, which a figure after a long warm-up (request-instructions.mjs) leaves out and a short
 // benchmark window takes in. A count the machine's load does not change.
-// Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--checkpoints 2000,6000,11000,16000,21000,26000]
+// Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--app http|express|fastify|fetch] [--checkpoints 2000,6000,11000,16000,21000,26000]
 //        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node]
 // --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
 // cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
@@ -28,7 +28,22 @@ const checkpoints = arg('checkpoints', '2000,6000,11000,16000,21000,26000').spli
 const pattern = arg('pattern', 'overlap');
 const sampler = arg('sampler', 'always_off');
 const node = arg('node', process.execPath);
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+// --app picks another overhead app (express, fastify, fetch: its downstream service is served by this process).
+const appName = arg('app', 'http');
+const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
+const requestPath = APP_PATHS[appName];
+if (requestPath === undefined) {
+  console.error(`--app: one of ${Object.keys(APP_PATHS).join(', ')}`);
+  process.exit(2);
+}
+const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
+let backendUrl = '';
+if (appName === 'fetch') {
+  const backend = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
+  await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+  backend.unref();
+  backendUrl = `http://127.0.0.1:${backend.address().port}/`;
+}
 
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
@@ -51,7 +66,7 @@ async function serve(build) {
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node,
     ...(build === null ? [] : ['--import', path.join(build, 'register.mjs')]), app], {
-    cwd: work, env: { ...env, PORT: '0', TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: sampler, TRACING_EXPORTER: 'none' },
+    cwd: work, env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: sampler, TRACING_EXPORTER: 'none' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -76,7 +91,7 @@ async function serve(build) {
         const fire = () => {
           sent++;
           active++;
-          http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          http.get({ host: '127.0.0.1', port, path: requestPath, agent }, (res) => {
             res.resume();
             res.on('end', () => {
               active--;
@@ -121,7 +136,7 @@ const builds = [null, ...agents];
 const label = (b) => (b === null ? 'no agent' : path.basename(b));
 const runs = await Promise.all(builds.map(serve));
 const k = (n) => `${(n / 1000).toFixed(1)} k`;
-console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, plain http server under callgrind (all threads), client pattern ${pattern}, sampler ${sampler}`);
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler}`);
 console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
 console.log('');
 console.log(`| requests | ${builds.map(label).join(' | ')} |${agents.map((a) => ` ${label(a)} − no agent |`).join('')}`);

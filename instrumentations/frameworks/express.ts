@@ -1,7 +1,7 @@
 import type { Span } from '../../src/agent/instrumentation.js';
 import type { Tracer } from '../../src/agent/instrumentation.js';
 import { defineInstrumentation } from '../../src/agent/instrumentation.js';
-import { guard } from '../../src/agent/instrumentation.js';
+import { guard, writableTags } from '../../src/agent/instrumentation.js';
 import { FRAMEWORK_STATE, getServerSpan, internalError, nameServerSpan, notePendingError, readFrameworkOptions, type FrameworkContext, type FrameworkOptions } from './server-span.js';
 import { joinTemplate, pathTemplate } from './route-template.js';
 
@@ -21,6 +21,22 @@ const STATE = FRAMEWORK_STATE;
 // Layers and routers run on every request: their wrappers guard their own code (see makeLayerWrapper).
 const OWN_GUARD = { ownGuard: true } as const;
 const MOUNT_TEMPLATE = Symbol('acme.tracing.expressMount');
+// On each Route object (set when `route()` creates it, so every Route has it from the start and
+// keeps one shape): its template, and the names last composed from it.
+const ROUTE_NAMES = Symbol('acme.tracing.expressRouteNames');
+
+/**
+ * A route's template and its last composed names: a route is matched under the same mounts and
+ * with the same method request after request, so the span's name and `http.route` are built once
+ * instead of one template and two string concatenations per request.
+ */
+interface RouteNames {
+  template: string | undefined;
+  prefix: string;
+  method: unknown;
+  route: string;
+  operation: string;
+}
 
 /** A mount point the request went through: its template, and how long req.baseUrl was there. */
 interface Mount {
@@ -35,10 +51,15 @@ interface RequestState {
   middlewareSpan: Span | null;
 }
 
+interface Route {
+  path?: unknown;
+  [ROUTE_NAMES]?: RouteNames;
+}
+
 interface Layer {
   handle?: unknown;
   name?: unknown;
-  route?: { path?: unknown };
+  route?: Route;
   method?: unknown;
   [MOUNT_TEMPLATE]?: string;
 }
@@ -65,14 +86,37 @@ function truncateMounts(mounts: Mount[], keepUpTo: number): void {
   while (mounts.length > 0 && mounts[mounts.length - 1]!.baseLength > keepUpTo) mounts.pop();
 }
 
-function composedRoute(state: RequestState, req: Req, routePath: unknown): string {
+function routeNamesOf(route: Route): RouteNames {
+  let names = route[ROUTE_NAMES];
+  if (names === undefined) {
+    // A route made before express was patched (not under the loader): learnt at its first request.
+    names = newRouteNames(route.path);
+    route[ROUTE_NAMES] = names;
+  }
+  return names;
+}
+
+function newRouteNames(path: unknown): RouteNames {
+  return { template: pathTemplate(path), prefix: '', method: undefined, route: '', operation: '' };
+}
+
+/** Renames the server span after the route: mounts + the route's template, composed once per change. */
+function nameAfterRoute(state: RequestState, req: Req, route: Route): void {
   let prefix = '';
   const mounts = state.mounts;
   if (mounts !== null) {
     truncateMounts(mounts, baseLength(req));
     for (const m of mounts) prefix += m.template;
   }
-  return joinTemplate(prefix, pathTemplate(routePath));
+  const names = routeNamesOf(route);
+  const method = req?.method;
+  if (names.method !== method || names.prefix !== prefix || names.route === '') {
+    names.route = joinTemplate(prefix, names.template);
+    names.operation = typeof method === 'string' ? `${method} ${names.route}` : names.route;
+    names.prefix = prefix;
+    names.method = method;
+  }
+  nameServerSpan(state.span, method, names.route, 'express', names.operation);
 }
 
 /** Bookkeeping when a layer starts; returns the middleware span to activate, if any. */
@@ -89,9 +133,7 @@ function enterLayer(tracer: Tracer, options: FrameworkOptions, state: RequestSta
     mounts.push({ baseLength: here, template });
   }
   const route = layer.route;
-  if (route !== undefined && route !== null && !isError) {
-    nameServerSpan(state.span, req?.method, composedRoute(state, req, route.path), 'express');
-  }
+  if (route !== undefined && route !== null && !isError) nameAfterRoute(state, req, route);
   if (!options.middlewareSpans || (route !== undefined && route !== null)) return undefined;
   const handle = layer.handle;
   if (typeof handle !== 'function' || typeof (handle as { handle?: unknown }).handle === 'function') return undefined; // routers and apps
@@ -114,25 +156,40 @@ function endMiddlewareSpan(this: { [STATE]?: RequestState }): void {
 
 // Installed with `ownGuard` (every layer of every request comes through here): the wrapper catches
 // its own errors and calls the original as it is, without the generic guard layer's two extra calls.
-function makeLayerWrapper(tracer: Tracer, options: FrameworkOptions, isError: boolean) {
-  const reqIndex = isError ? 1 : 0;
+// Express calls `handleRequest(req, res, next)` and `handleError(err, req, res, next)`: the wrappers
+// take and pass exactly those, so that no `arguments` object is made for each layer of each request.
+function makeLayerWrapper(tracer: Tracer, options: FrameworkOptions) {
   return (original: AnyFunction): AnyFunction =>
-    function layerWithTrace(this: unknown): unknown {
+    function layerWithTrace(this: unknown, req: unknown, res: unknown, next: unknown): unknown {
       let span: Span | undefined;
       try {
-        const req = arguments[reqIndex] as Req;
+        const state = stateOf(req);
+        if (state !== undefined) span = enterLayer(tracer, options, state, this as Layer, req as Req, false);
+      } catch (err) {
+        internalError('express layer', err);
+      }
+      if (span === undefined) return original.call(this, req, res, next);
+      const layer = this;
+      return tracer.scopeManager.run(span, () => original.call(layer, req, res, next));
+    };
+}
+
+function makeErrorLayerWrapper(tracer: Tracer, options: FrameworkOptions) {
+  return (original: AnyFunction): AnyFunction =>
+    function errorLayerWithTrace(this: unknown, error: unknown, req: unknown, res: unknown, next: unknown): unknown {
+      let span: Span | undefined;
+      try {
         const state = stateOf(req);
         if (state !== undefined) {
-          if (isError) notePendingError(arguments[2], state.span, arguments[0]);
-          span = enterLayer(tracer, options, state, this as Layer, req, isError);
+          notePendingError(res, state.span, error);
+          span = enterLayer(tracer, options, state, this as Layer, req as Req, true);
         }
       } catch (err) {
         internalError('express layer', err);
       }
-      if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      if (span === undefined) return original.call(this, error, req, res, next);
       const layer = this;
-      const args = arguments;
-      return tracer.scopeManager.run(span, () => original.apply(layer, args as unknown as unknown[]));
+      return tracer.scopeManager.run(span, () => original.call(layer, error, req, res, next));
     };
 }
 
@@ -148,8 +205,8 @@ function patchLayerPrototype(ctx: FrameworkContext, options: FrameworkOptions, l
     ctx.log.debug(`express: layer shape not recognised (version ${ctx.moduleVersion}); routes are not named`);
     return;
   }
-  ctx.wrap(proto, requestKey, makeLayerWrapper(ctx.tracer, options, false) as never, OWN_GUARD);
-  ctx.wrap(proto, errorKey, makeLayerWrapper(ctx.tracer, options, true) as never, OWN_GUARD);
+  ctx.wrap(proto, requestKey, makeLayerWrapper(ctx.tracer, options) as never, OWN_GUARD);
+  ctx.wrap(proto, errorKey, makeErrorLayerWrapper(ctx.tracer, options) as never, OWN_GUARD);
 }
 
 /** `use` and `route` add layers: tag mounts with their template, and find the Layer prototype. */
@@ -164,6 +221,7 @@ function makeStackWrapper(ctx: FrameworkContext, options: FrameworkOptions, isUs
         guard('express use', () => {
           const layers = stack as Layer[];
           if (layers.length > before) patchLayerPrototype(ctx, options, layers[layers.length - 1]);
+          if (!isUse && result !== null && typeof result === 'object') (result as Route)[ROUTE_NAMES] = newRouteNames((result as Route).path);
           const template = isUse ? pathTemplate(first) : undefined;
           if (template === undefined) return;
           for (let i = before; i < layers.length; i++) {
@@ -203,7 +261,9 @@ function traceOutermost(options: FrameworkOptions, req: unknown, res: unknown, o
   if (span === undefined || !span.isRecording()) return undefined;
   const state: RequestState = { span, mounts: null, middlewareSpan: null };
   (req as { [STATE]?: RequestState })[STATE] = state;
-  span.setTag('component', 'express');
+  // The span's tag store (recording, checked above): one monomorphic write, not the shared setTag.
+  const tags = writableTags(span);
+  if (tags !== null) tags.component = 'express';
   if (options.middlewareSpans && res !== null && typeof res === 'object' && typeof (res as { once?: unknown }).once === 'function') {
     (res as { [STATE]?: RequestState })[STATE] = state;
     (res as { once(e: string, f: () => void): void }).once('finish', endMiddlewareSpan);

@@ -38,19 +38,51 @@ function routeOf(request: FastifyRequest): unknown {
   return options !== undefined ? options.url : request.routerPath;
 }
 
-function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () => void): void {
-  try {
-    const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
-    if (span !== undefined && span.isRecording()) {
-      const url = routeOf(request);
-      // The not-found handler has no route of its own: the span keeps the bare method.
-      if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
-      else span.setTag('component', 'fastify');
+/**
+ * The route's template as fastify keeps it: `routeOptions.url` is `request[kRouteContext].config.url`,
+ * but the `routeOptions` getter builds a new object of a dozen fields (and asks the router about
+ * version constraints) on every read. The context's key is a private symbol of each fastify copy
+ * (`Symbol('fastify.context')`, 4.x and 5.x), found on the first request of each instance; without
+ * it (another shape), the public getter is read as before.
+ */
+function makeRouteReader(): (request: FastifyRequest) => unknown {
+  let contextKey: symbol | null | undefined;
+  return (request) => {
+    if (contextKey === undefined) contextKey = findContextKey(request);
+    if (contextKey !== null) {
+      const context = (request as Record<symbol, { config?: { url?: unknown } } | undefined>)[contextKey];
+      if (context !== undefined && context !== null) return context.config?.url;
     }
-  } catch (err) {
-    internalError('fastify onRequest', err);
+    return routeOf(request);
+  };
+}
+
+function findContextKey(request: FastifyRequest): symbol | null {
+  for (const key of Object.getOwnPropertySymbols(request)) {
+    if (key.description !== 'fastify.context') continue;
+    const context = (request as Record<symbol, unknown>)[key] as { config?: { url?: unknown } } | null;
+    // Trusted only when it says what the public getter says.
+    if (context !== null && typeof context === 'object' && context.config?.url === routeOf(request)) return key;
   }
-  done();
+  return null;
+}
+
+function makeOnRequest(): (request: FastifyRequest, reply: unknown, done: () => void) => void {
+  const routeOfRequest = makeRouteReader();
+  return function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () => void): void {
+    try {
+      const span = request.raw === undefined ? undefined : getServerSpan(request.raw);
+      if (span !== undefined && span.isRecording()) {
+        const url = routeOfRequest(request);
+        // The not-found handler has no route of its own: the span keeps the bare method.
+        if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
+        else span.setTag('component', 'fastify');
+      }
+    } catch (err) {
+      internalError('fastify onRequest', err);
+    }
+    done();
+  };
 }
 
 function onErrorWithTrace(request: FastifyRequest, reply: FastifyReply, error: unknown, done: () => void): void {
@@ -69,7 +101,7 @@ function instrumentInstance(ctx: InstrumentationContext, versions: string, messa
     ctx.log.debug(`fastify ${version || '(unknown version)'} is outside ${versions}: left untouched`);
     return;
   }
-  app.addHook('onRequest', onRequestWithTrace);
+  app.addHook('onRequest', makeOnRequest());
   app.addHook('onError', onErrorWithTrace);
 }
 

@@ -10,12 +10,13 @@ export { FRAMEWORK_STATE, getServerSpan } from '../http/server.js';
  * Renames a request's server span after the route the framework matched: `GET /users/:id`,
  * tagged `http.route` with the template (never the raw path) and `component` with the framework.
  */
-export function nameServerSpan(span: Span, method: unknown, route: string, component: string): void {
+export function nameServerSpan(span: Span, method: unknown, route: string, component: string, operation?: string): void {
   // The span's own tag store (null when it records nothing): two monomorphic writes per request
   // instead of two calls of the setTag shared by every tag of every span.
   const tags = writableTags(span);
   if (tags === null) return;
-  span.setOperationName(typeof method === 'string' ? `${method} ${route}` : route);
+  // `operation`: the name composed already by a caller that keeps it per route.
+  span.setOperationName(operation ?? (typeof method === 'string' ? `${method} ${route}` : route));
   tags['http.route'] = route;
   tags.component = component;
 }
