@@ -113,6 +113,12 @@ const sinkServer = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   });
 });
+// Idle connections kept a minute, not Node's 5 s: at a fixed rate a batch leaves every few hundred ms,
+// so a collector never sees the exporter's connection idle, but this harness's own gaps (servers warmed
+// one after another, other variants' slices) do. Past 5 s the exporter connected again in the measured
+// window, which deoptimised some 30 stream functions its socket shares with the server's sockets
+// (benchmarks/results/idle-gc-deopt.md).
+sinkServer.keepAliveTimeout = 60_000;
 await new Promise((r) => sinkServer.listen(0, '127.0.0.1', r));
 const sinkUrl = `http://127.0.0.1:${sinkServer.address().port}/v1/traces`;
 

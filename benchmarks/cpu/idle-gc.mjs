@@ -10,6 +10,9 @@
 // unsampled | none.
 // Usage: node benchmarks/cpu/idle-gc.mjs --cases /build:otlp:gc,/build:otlp:nogc,none:none:gc,none:none:nogc
 //        [--node /path/to/node] [--lines 24] [--rate 3000] [--idle 7] [--seconds 4] [--warmup-requests 25000]
+//        [--collector-keep-alive 5000]
+// --collector-keep-alive: how long (ms) the OTLP sink keeps an idle connection open (Node's default
+// 5,000); past it the exporter connects again after the idle gap.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -36,11 +39,13 @@ const cases = arg('cases', `${root}:otlp:gc,${root}:otlp:nogc,none:none:gc,none:
   return { build, variant, gc: gc === 'gc' };
 });
 const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+const collectorKeepAlive = Number(arg('collector-keep-alive', '5000'));
 
 const sink = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
 });
+sink.keepAliveTimeout = collectorKeepAlive;
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
 const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'idle-gc-'));
@@ -55,7 +60,7 @@ function load(port, secs) {
   });
 }
 
-console.log(`${String((await import('node:child_process')).execFileSync(node, ['--version'])).trim()}; ${rate} req/s; warm-up ${warmupRequests} requests; idle ${idle} s; then ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(`${String((await import('node:child_process')).execFileSync(node, ['--version'])).trim()}; ${rate} req/s; warm-up ${warmupRequests} requests; idle ${idle} s; collector keep-alive ${collectorKeepAlive} ms; then ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}`);
 console.log('');
 console.log('| build | variant | full GC while idle | CPU µs/req after | optimised code thrown away | compilations after | functions deoptimised |');
 console.log('|---|---|---|---|---|---|---|');
@@ -89,6 +94,7 @@ for (const c of cases) {
     const summary = await load(port, seconds);
     const cpu = (threadCpuNs(child.pid) - before) / 1000 / summary.answered;
     const after = text.slice(mark);
+    if (process.env.IDLE_GC_DUMP) (await import("node:fs")).writeFileSync(process.env.IDLE_GC_DUMP, after);
     const thrown = [...after.matchAll(/deoptimizing 0x[0-9a-f]+ <JSFunction ([^ ]+)|SharedFunctionInfo ([^>]+)>\) \(opt id \d+\) for deoptimization/g)].map((m) => m[1] ?? m[2]);
     const compiled = (after.match(/completed (compiling|optimizing)/g) ?? []).length;
     const names = [...new Set(thrown)].sort();

@@ -1,9 +1,9 @@
 import { copyNameAndLength } from '../util/function-shape.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, executionAsyncResource } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
 import type { Scope, ScopeManager } from '../api/scope-manager.js';
 import { activeOf, firstOpen, LinkedScope } from './scope-manager.js';
-import { learnFrameSwitch, type FrameSwitch } from './context-frame.js';
+import { learnFrameSwitch, learnResourceKey, type FrameSwitch } from './context-frame.js';
 
 /**
  * The agent's one `AsyncLocalStorage`: the active scope of every `AsyncLocalScopeManager`, and
@@ -51,8 +51,7 @@ export class AsyncLocalScopeManager implements ScopeManager {
 
   callIn<T>(scope: Scope, fn: (this: unknown, ...args: any[]) => T, self: unknown, args: ArrayLike<unknown>): T {
     if (frames === undefined) frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
-    // `run` itself skips the switch when the scope is already the store: checking here too would read it twice.
-    if (frames === null) return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args) as T;
+    if (frames === null) return callOnResource(scope as LinkedScope, fn, self, args) as T;
     const linked = scope as LinkedScope;
     // As `run` does: nothing to switch when the scope is already the store (an event emitted
     // synchronously inside the handler, whose own frame may hold more than the scope).
@@ -85,6 +84,28 @@ function noop(): void {}
 
 /** How `callIn` switches frames on this Node; undefined until its first call, null for `run` (see context-frame.ts). */
 let frames: FrameSwitch | null | undefined;
+/** Where there are no frames: the storage's key on async resources; undefined until needed, null for `run`. */
+let resourceKey: symbol | null | undefined;
+
+/**
+ * `contextStorage.run(scope, ...)` without frames (Node 20): the scope set on the current async
+ * resource under the storage's key and restored after, as `run` does, reading the resource once
+ * (see `learnResourceKey`). Nothing to switch when the scope is already the store.
+ */
+function callOnResource(scope: LinkedScope | undefined, fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
+  if (resourceKey === undefined) resourceKey = learnResourceKey(contextStorage as AsyncLocalStorage<unknown>);
+  // `run` enables the storage each time; this path relies on it having been (`learnResourceKey`'s run did it).
+  if (resourceKey === null || !(contextStorage as unknown as { enabled: boolean }).enabled) return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args);
+  const resource = executionAsyncResource() as unknown as Record<symbol, unknown>;
+  const prior = resource[resourceKey];
+  if (prior === scope) return fn.apply(self, args);
+  resource[resourceKey] = scope;
+  try {
+    return fn.apply(self, args);
+  } finally {
+    resource[resourceKey] = prior;
+  }
+}
 
 /**
  * For a bridge to another context API (the OpenTelemetry API's `context.with`/`context.active`):
@@ -127,7 +148,7 @@ const NO_ARGS: readonly unknown[] = [];
  */
 function runIn(scope: LinkedScope | undefined, fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
   if (frames === undefined) frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
-  if (frames === null) return contextStorage.run(scope as LinkedScope, applyWith, fn, self, args);
+  if (frames === null) return callOnResource(scope, fn, self, args);
   if (contextStorage.getStore() === scope) return fn.apply(self, args);
   const frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, scope);
   const prior = frames.current();

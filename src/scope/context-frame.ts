@@ -1,4 +1,4 @@
-import { AsyncResource, type AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncResource, executionAsyncResource, type AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Switching to a context that already exists, without building it again: Node 24's
@@ -73,4 +73,42 @@ function frameClassOfAResource(): FrameClass | null {
   const statics = Frame as unknown as Partial<FrameClass>;
   if (typeof statics.current !== 'function' || typeof statics.set !== 'function' || Frame.length !== 2) return null;
   return Frame as unknown as FrameClass;
+}
+
+/**
+ * The same shortcut where there are no frames (Node 20, Node 22 without
+ * --experimental-async-context-frame): a storage keeps its value on the current async resource, under
+ * its own key (`storage.kResourceStore`), and `storage.run(value, fn)` reads the resource twice (once
+ * in `getStore`, to skip an unchanged value; once to store the new one: each an
+ * `executionAsyncResource()`, a C++ call on a native resource such as a request's parser) and passes
+ * the call through a rest-argument array and `Reflect.apply`. Knowing the key, a re-entry reads the
+ * resource once and sets, then restores, the same property `run` would.
+ *
+ * Learnt once, checked end to end inside a `run` (the key holds the run's value, a value set under it
+ * shows through `getStore()`, the run's is back after), and null when any part is missing or behaves
+ * otherwise: callers then use `storage.run`. The `run` also enables the storage, as the first `run` of
+ * a request would; nothing here disables it.
+ */
+export function learnResourceKey(storage: AsyncLocalStorage<unknown>): symbol | null {
+  try {
+    const key = (storage as unknown as { kResourceStore?: unknown }).kResourceStore;
+    if (typeof key !== 'symbol' || typeof (storage as unknown as { enabled?: unknown }).enabled !== 'boolean') return null;
+    const probe = {};
+    const inner = {};
+    const works = storage.run(probe, () => {
+      const resource = executionAsyncResource() as unknown as Record<symbol, unknown> | null;
+      if (resource === null || typeof resource !== 'object' || resource[key] !== probe) return false;
+      let seen: unknown;
+      resource[key] = inner;
+      try {
+        seen = storage.getStore();
+      } finally {
+        resource[key] = probe;
+      }
+      return seen === inner && storage.getStore() === probe;
+    });
+    return works === true && storage.getStore() !== probe ? key : null;
+  } catch {
+    return null;
+  }
 }

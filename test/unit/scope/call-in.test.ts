@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Tracer } from '../../../src/index.js';
 import { contextStorage, scopeAttachments } from '../../../src/scope/async-local.js';
 import { isTracingSuppressed, suppressTracing } from '../../../src/util/suppress.js';
-import { learnFrameSwitch } from '../../../src/scope/context-frame.js';
+import { learnFrameSwitch, learnResourceKey } from '../../../src/scope/context-frame.js';
 import type { LinkedScope } from '../../../src/scope/scope-manager.js';
 
 // callIn re-enters a request's scope on each of its events (instrumentations/http/server.ts). On a
@@ -18,6 +18,18 @@ t.test('the frame switch is learnt where Node keeps context in frames, and not e
   if (major >= 24) t.not(frames, null, `Node ${process.version} keeps AsyncLocalStorage values in frames: callIn switches to them`);
   else if (major <= 20) t.equal(frames, null, `Node ${process.version} has no frames: callIn uses run`);
   else t.pass(`Node ${process.version}: frames only with --experimental-async-context-frame (${frames === null ? 'off' : 'on'})`);
+});
+
+t.test('without frames, callIn learns the storage\'s key on async resources (and checks it end to end)', async (t) => {
+  const frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
+  const key = learnResourceKey(new AsyncLocalStorage<unknown>());
+  if (frames === null) t.type(key, 'symbol', `Node ${process.version} keeps AsyncLocalStorage values on async resources: callIn sets the scope there`);
+  else t.pass(`Node ${process.version}: callIn switches frames (key ${key === null ? 'absent' : 'unused'})`);
+  // A storage whose key does not do what Node's does (getStore reads something else): not used.
+  const real = new AsyncLocalStorage<unknown>();
+  const odd = { kResourceStore: Symbol('kResourceStore'), enabled: true, run: real.run.bind(real), getStore: () => undefined };
+  t.equal(learnResourceKey(odd as unknown as AsyncLocalStorage<unknown>), null, 'a key that getStore does not read is refused');
+  t.equal(learnResourceKey({} as AsyncLocalStorage<unknown>), null, 'no key: refused');
 });
 
 t.test('callIn runs fn in the scope, on this, with these arguments, and restores what was active', async (t) => {
