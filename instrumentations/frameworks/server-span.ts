@@ -4,7 +4,12 @@ import type { Span } from '../../src/agent/instrumentation.js';
 import { recordError, writableTags } from '../../src/agent/instrumentation.js';
 import { describeError, guard, log } from '../../src/agent/instrumentation.js';
 
-export { FRAMEWORK_STATE, getServerSpan } from '../http/server.js';
+import { FRAMEWORK_STATE as FRAMEWORK_STATE_KEY, getServerSpan as getServerSpanValue } from '../http/server.js';
+
+// Data exports, not `export { } from` (a getter on the compiled exports object, which each framework
+// read per request through V8's generic load IC): see src/agent/instrumentation.ts.
+export const FRAMEWORK_STATE = FRAMEWORK_STATE_KEY;
+export const getServerSpan = getServerSpanValue;
 
 /**
  * Renames a request's server span after the route the framework matched: `GET /users/:id`,
