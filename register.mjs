@@ -72,7 +72,7 @@ function runRegister() {
   load(`${dir}/register.cjs`, undefined);
 }
 
-// `./x` or `../x` from `from`, as a path (no lookup): only compared with the two paths above.
+// `./x` from `from`, as a path (no lookup); any other id as it is: only compared with the two paths above.
 function resolveOwn(from, id) {
   if (!id.startsWith('./')) return id;
   return `${from}/${id.slice(2)}`;

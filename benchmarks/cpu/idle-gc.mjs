@@ -11,16 +11,18 @@
 // Usage: node benchmarks/cpu/idle-gc.mjs --cases /build:otlp:gc,/build:otlp:nogc,none:none:gc,none:none:nogc
 //        [--node /path/to/node] [--lines 24] [--rate 3000] [--idle 7] [--seconds 4] [--warmup-requests 25000]
 //        [--collector-keep-alive 5000]
+// IDLE_GC_DUMP=<file> writes the last case's --trace-opt/--trace-deopt output after the idle point there.
 // --collector-keep-alive: how long (ms) the OTLP sink keeps an idle connection open (Node's default
 // 5,000); past it the exporter connects again after the idle gap.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeBinary } from '../overhead/node-line.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
+import { cleanEnv } from '../overhead/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -60,14 +62,12 @@ function load(port, secs) {
   });
 }
 
-console.log(`${String((await import('node:child_process')).execFileSync(node, ['--version'])).trim()}; ${rate} req/s; warm-up ${warmupRequests} requests; idle ${idle} s; collector keep-alive ${collectorKeepAlive} ms; then ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(`${String(execFileSync(node, ['--version'])).trim()}; ${rate} req/s; warm-up ${warmupRequests} requests; idle ${idle} s; collector keep-alive ${collectorKeepAlive} ms; then ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}`);
 console.log('');
 console.log('| build | variant | full GC while idle | CPU µs/req after | optimised code thrown away | compilations after | functions deoptimised |');
 console.log('|---|---|---|---|---|---|---|');
 for (const c of cases) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  Object.assign(env, { PORT: '0', TRACING_SERVICE_NAME: 'idle-gc', TRACING_LOG_LEVEL: 'error', TRACING_ENDPOINT: sinkUrl });
+  const env = cleanEnv({ PORT: '0', TRACING_SERVICE_NAME: 'idle-gc', TRACING_LOG_LEVEL: 'error', TRACING_ENDPOINT: sinkUrl });
   if (c.variant === 'unsampled') env.TRACING_SAMPLER = 'always_off';
   // The memory reducer off: the only full GC in the idle gap is the one sent here (the reducer would
   // otherwise run one in the idle gap of its own accord, `nogc` cases included).
@@ -94,7 +94,7 @@ for (const c of cases) {
     const summary = await load(port, seconds);
     const cpu = (threadCpuNs(child.pid) - before) / 1000 / summary.answered;
     const after = text.slice(mark);
-    if (process.env.IDLE_GC_DUMP) (await import("node:fs")).writeFileSync(process.env.IDLE_GC_DUMP, after);
+    if (process.env.IDLE_GC_DUMP) writeFileSync(process.env.IDLE_GC_DUMP, after);
     const thrown = [...after.matchAll(/deoptimizing 0x[0-9a-f]+ <JSFunction ([^ ]+)|SharedFunctionInfo ([^>]+)>\) \(opt id \d+\) for deoptimization/g)].map((m) => m[1] ?? m[2]);
     const compiled = (after.match(/completed (compiling|optimizing)/g) ?? []).length;
     const names = [...new Set(thrown)].sort();
