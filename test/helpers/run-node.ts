@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 /** The project root (where register.mjs lives), from dist/test/helpers. */
@@ -31,6 +31,22 @@ export function runNode(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * `runNode`, synchronously, with nothing of tap in the child: tap's process tracking adds NODE_OPTIONS
+ * to every child a test spawns (even with `env` cleaned), which turns source maps on (so the agent loads
+ * through require(), without its code cache) and loads modules the app never would (crypto). Through
+ * `sh`, which unsets it, the child starts as a user's process does.
+ */
+export function runNodeUntracked(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...cleanEnv(), ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 30_000,
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /**

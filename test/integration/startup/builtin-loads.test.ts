@@ -4,7 +4,7 @@
 // ES-module import (named bindings, read right after the import), a later import(), in either order,
 // require() and process.getBuiltinModule(). Runs under every Node line (scripts/test-node-lines.mjs):
 // on lines with module.registerHooks the resolve hook does the same job (hooks-esm.ts).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
 import { Collector, type ReceivedSpan } from '../../helpers/collector.js';
-import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
+import { cleanEnv, REGISTER, ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'integration', 'startup', 'fixtures', 'builtin-loads');
 const HTTP_FIXTURES = path.join(ROOT, 'test', 'integration', 'http', 'fixtures');
@@ -98,14 +98,12 @@ function checkSpans(t: Test, spans: ReceivedSpan[], traceIds: string[]): void {
 t.test('an app that loads nothing: the agent loads neither http nor https (nor tls)', async (t) => {
   const dir = appFolder(t);
   for (const entry of ['empty.cjs', 'empty.mjs']) {
-    // Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child. (net is not checked: stdout and stderr are pipes here, which Node serves with net.)
-    const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, '--import', REGISTER, path.join(dir, entry)], {
+    // Untracked: without the NODE_OPTIONS tap's process tracking adds to every child. (net is not checked: stdout and stderr are pipes here, which Node serves with net.)
+    const r = runNodeUntracked(['--import', REGISTER, path.join(dir, entry)], {
       cwd: dir,
-      env: { ...cleanEnv(), TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug' },
-      encoding: 'utf8',
-      timeout: 30_000,
+      env: { TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug' },
     });
-    t.equal(r.status, 0, r.stderr);
+    t.equal(r.code, 0, r.stderr);
     t.match(r.stderr, /hooks installed/, `${entry}: the agent started`);
     t.same((JSON.parse(r.stdout.trim()) as { loaded: string[] }).loaded, [], `${entry}: none of them is loaded`);
   }

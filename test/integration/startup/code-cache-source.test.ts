@@ -1,12 +1,11 @@
 // The code cache's loader reads a bundle as the one wrapped string V8 compiles, decoded as Latin-1 when the
 // file is ASCII (the bundles scripts/bundle-start.mjs writes) and as UTF-8 otherwise: what the module sees is
 // the file's text either way, with and without a cache file, and stack lines keep the file's line numbers.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, ROOT } from '../../helpers/run-node.js';
+import { ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
 const CODE_CACHE = path.join(ROOT, 'dist', 'src', 'agent', 'code-cache.js');
 
@@ -29,10 +28,10 @@ t.test('a bundle loaded through the code cache reads as its file, ASCII or not',
     writeFileSync(path.join(dir, `run-${name}`), script);
     // Twice: the first start compiles and writes the cache (at exit), the second uses it.
     for (const run of ['without a cache file', 'with the cache file']) {
-      // Through sh, which drops the NODE_OPTIONS tap's process tracking adds (it turns source maps on, and
+      // Untracked: without the NODE_OPTIONS tap's process tracking adds (it turns source maps on, and
       // under source maps the loader leaves the bundle to require()).
-      const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, path.join(dir, `run-${name}`)], { env: { ...cleanEnv(), TRACING_CACHE_DIR: cacheDir }, encoding: 'utf8', timeout: 30_000 });
-      t.equal(r.status, 0, r.stderr);
+      const r = runNodeUntracked([path.join(dir, `run-${name}`)], { env: { TRACING_CACHE_DIR: cacheDir } });
+      t.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as { text: string; raw: string; line: string };
       t.equal(out.text, text, `${name}, ${run}: a string written as escapes`);
       t.equal(out.raw, text, `${name}, ${run}: a string written as is`);

@@ -2,8 +2,7 @@ import { chmodSync, chownSync, existsSync, utimesSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
-import { cleanEnv, REGISTER, ROOT } from '../../helpers/run-node.js';
+import { REGISTER, ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
 // The two start-path bundles load through a V8 code cache (src/agent/code-cache.ts): written after the first
 // start, used by the next ones. What users rely on: the cache is used (start-up is faster), and nothing
@@ -36,18 +35,16 @@ interface RunResult {
 }
 
 // From an empty folder, as a user's script (the repository's devDependencies would start the import hook's
-// loader thread), and through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child.
+// loader thread), and untracked: without the NODE_OPTIONS tap's process tracking adds to every child.
 const APP = mkdtempSync(path.join(tmpdir(), 'code-cache-app-'));
 t.teardown(() => rmSync(APP, { recursive: true, force: true }));
 
 async function run(flag: string, dir: string, env: NodeJS.ProcessEnv = {}, script = PROBE, extra: string[] = []): Promise<RunResult> {
-  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...extra, flag, flag === '--import' ? REGISTER : CJS, '-e', script], {
+  const r = runNodeUntracked([...extra, flag, flag === '--import' ? REGISTER : CJS, '-e', script], {
     cwd: APP,
-    env: { ...cleanEnv(), TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug', TRACING_CACHE_DIR: dir, ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
+    env: { TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'debug', TRACING_CACHE_DIR: dir, ...env },
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const cacheLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('code cache'));

@@ -1,13 +1,12 @@
 // The exporter is built at the first finished span, not at start: a process that never finishes one
 // does not load it (nor http and net, which OTLP/HTTP needs), and a short script that does still gets
 // its spans to the collector at exit.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { Collector } from '../../helpers/collector.js';
-import { cleanEnv, REGISTER, runNode } from '../../helpers/run-node.js';
+import { REGISTER, runNode, runNodeUntracked } from '../../helpers/run-node.js';
 
 t.test('an app that finishes no span: the OTLP exporter and http are not loaded', async (t) => {
   const collector = await Collector.start();
@@ -22,14 +21,12 @@ t.test('an app that finishes no span: the OTLP exporter and http are not loaded'
      const evaluated = m !== undefined && Object.getOwnPropertyDescriptor(m, 'exports').get === undefined;
      console.log(JSON.stringify({ http: process.moduleLoadList.includes('NativeModule http'), exporterEvaluated: evaluated, tracer: require(${JSON.stringify(path.dirname(REGISTER))}).globalTracer().constructor.name }));`,
   );
-  // Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child.
-  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, '--import', REGISTER, path.join(dir, 'app.cjs')], {
+  // Untracked: without the NODE_OPTIONS tap's process tracking adds to every child.
+  const r = runNodeUntracked(['--import', REGISTER, path.join(dir, 'app.cjs')], {
     cwd: dir,
-    env: { ...cleanEnv(), TRACING_ENDPOINT: collector.otlpUrl },
-    encoding: 'utf8',
-    timeout: 30_000,
+    env: { TRACING_ENDPOINT: collector.otlpUrl },
   });
-  t.equal(r.status, 0, r.stderr);
+  t.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as { http: boolean; exporterEvaluated: boolean; tracer: string };
   t.equal(out.http, false, 'http is not loaded');
   t.equal(out.exporterEvaluated, false, 'the OTLP exporter module is not evaluated');

@@ -5,19 +5,13 @@
 // are the require.cache entries a later require() gets (one instance); nothing of ours is resolved through
 // Module._resolveFilename on the way; given twice (--require and --import) one agent starts; under
 // --enable-source-maps it goes through require() as before.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, REGISTER, ROOT, type RunResult } from '../../helpers/run-node.js';
+import { REGISTER, ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
-// Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child (it turns source maps
-// on, and with them the require() path).
-function runNode(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): RunResult {
-  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...args], { cwd: opts.cwd, env: { ...cleanEnv(), ...opts.env }, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+// Untracked: tap's NODE_OPTIONS would turn source maps on, and with them the require() path.
 
 const hasGetBuiltin = typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function';
 
@@ -53,7 +47,7 @@ t.test('an ES-module app: the agent starts without resolving its own files throu
   writeFileSync(path.join(dir, 'resolves.mjs'), RESOLVES);
   writeFileSync(path.join(dir, 'app.mjs'), APP);
   const env = { TRACING_EXPORTER: 'none', AGENT_ROOT: ROOT };
-  const r = runNode(['--import', path.join(dir, 'resolves.mjs'), '--import', REGISTER, path.join(dir, 'app.mjs')], { cwd: dir, env });
+  const r = runNodeUntracked(['--import', path.join(dir, 'resolves.mjs'), '--import', REGISTER, path.join(dir, 'app.mjs')], { cwd: dir, env });
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stderr, '', 'no warning');
   const out = JSON.parse(r.stdout);
@@ -75,7 +69,7 @@ t.test('given twice, or under --enable-source-maps, one agent starts', async (t)
     ['--enable-source-maps', ['--enable-source-maps', '--import', REGISTER]],
   ];
   for (const [name, args] of runs) {
-    const r = runNode([...args, path.join(dir, 'app.mjs')], { cwd: dir, env });
+    const r = runNodeUntracked([...args, path.join(dir, 'app.mjs')], { cwd: dir, env });
     t.equal(r.code, 0, `${name}: ${r.stderr}`);
     // The start-up line is written once per agent started.
     t.equal(r.stderr.split('\n').filter((l) => l.includes('info: service ')).length, 1, `${name}: one agent`);

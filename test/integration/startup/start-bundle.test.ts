@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, REGISTER, ROOT, runNode } from '../../helpers/run-node.js';
+import { REGISTER, ROOT, runNode, runNodeUntracked } from '../../helpers/run-node.js';
 
 // The start path is one generated file (scripts/bundle-start.mjs, run by `npm run build`): register loads
 // it instead of ~70 files. What users rely on: the agent behaves as before (the whole suite runs through
@@ -100,14 +100,12 @@ t.test('built-ins the first span needs load with it, not at start', async (t) =>
   const dir = mkdtempSync(path.join(tmpdir(), 'start-builtins-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'app.cjs'), script);
-  // Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child (its module loads crypto).
-  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, '--require', REGISTER.replace(/\.mjs$/, '.cjs'), path.join(dir, 'app.cjs')], {
+  // Untracked: without the NODE_OPTIONS tap's process tracking adds to every child (its module loads crypto).
+  const r = runNodeUntracked(['--require', REGISTER.replace(/\.mjs$/, '.cjs'), path.join(dir, 'app.cjs')], {
     cwd: dir,
-    env: { ...cleanEnv(), TRACING_EXPORTER: 'none' },
-    encoding: 'utf8',
-    timeout: 30_000,
+    env: { TRACING_EXPORTER: 'none' },
   });
-  t.equal(r.status, 0, r.stderr);
+  t.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as { atStart: Record<string, boolean>; traceIdLength: number; timed: boolean };
   t.equal(out.atStart.perf_hooks, false, 'perf_hooks is not loaded at start');
   t.equal(out.atStart['fs/promises'], false, 'fs/promises is not loaded at start');

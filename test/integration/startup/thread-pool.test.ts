@@ -2,12 +2,11 @@
 // `--require` has the threads it has without the agent. The pool is four threads started by the first
 // asynchronous fs, dns or crypto call; the bundle check reads the main script on a later tick, and did
 // so with fs's callbacks. (Under `--import`, Node 20 itself reads ES modules through the pool.)
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, ROOT } from '../../helpers/run-node.js';
+import { ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
 const APP = `
   // Past the agent's later-tick work (the bundle check runs on a 0 ms timer).
@@ -19,14 +18,9 @@ const APP = `
 `;
 
 function threadNames(dir: string, preload: string[]): string[] {
-  // Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child.
-  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...preload, path.join(dir, 'app.cjs')], {
-    cwd: dir,
-    env: cleanEnv(),
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (r.status !== 0) throw new Error(`the app failed: ${r.stderr}`);
+  // Untracked: without the NODE_OPTIONS tap's process tracking adds to every child.
+  const r = runNodeUntracked([...preload, path.join(dir, 'app.cjs')], { cwd: dir });
+  if (r.code !== 0) throw new Error(`the app failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim()) as string[];
 }
 

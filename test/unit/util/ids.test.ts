@@ -1,16 +1,12 @@
 // Ids come from the kernel's generator for the first 16 KiB block (read from /dev/urandom with fs), so a
 // short process never loads crypto (~15 internal modules); an AES-256-CTR keystream keyed from it fills every later block.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { cleanEnv, ROOT } from '../../helpers/run-node.js';
+import { ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
-// Through sh, which drops the NODE_OPTIONS tap's process tracking adds to every child (it loads crypto).
-function run(file: string): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, file], { env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
-}
+// Untracked (runNodeUntracked): the NODE_OPTIONS tap's process tracking adds to every child loads crypto.
 
 const IDS = path.join(ROOT, 'dist', 'src', 'util', 'ids.js');
 const SCRIPT = `
@@ -36,11 +32,11 @@ t.test('the first block of ids without crypto, later blocks with it; ids valid, 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'ids.cjs'), SCRIPT);
   writeFileSync(path.join(dir, 'check.cjs'), "console.log(JSON.stringify({ firstBlockCrypto: process.moduleLoadList.includes('NativeModule crypto') }));\n");
-  t.equal(JSON.parse(run(path.join(dir, 'check.cjs')).stdout).firstBlockCrypto, false, 'the check itself: a plain script has no crypto');
+  t.equal(JSON.parse(runNodeUntracked([path.join(dir, 'check.cjs')]).stdout).firstBlockCrypto, false, 'the check itself: a plain script has no crypto');
   const runs = [];
   for (let i = 0; i < 2; i++) {
-    const r = run(path.join(dir, 'ids.cjs'));
-    t.equal(r.status, 0, r.stderr);
+    const r = runNodeUntracked([path.join(dir, 'ids.cjs')]);
+    t.equal(r.code, 0, r.stderr);
     runs.push(JSON.parse(r.stdout) as { first: string[]; firstBlockCrypto: boolean; laterCrypto: boolean; valid: boolean; distinct: boolean });
   }
   for (const run of runs) {
