@@ -6,13 +6,21 @@
 // scavenger, which a figure after a long warm-up (request-instructions.mjs) leaves out and a short
 // benchmark window takes in. A count the machine's load does not change.
 // Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--app http|express|fastify|fetch] [--checkpoints 2000,6000,11000,16000,21000,26000]
-//        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node]
+//        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node] [--seed 42] [--node-flags "--perf-basic-prof"] [--keep]
 // --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
 // cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
-// Node ~50× slower (some 6 minutes for 26,000 requests); the servers run side by side.
+// Node ~50× slower (some 6 minutes for 26,000 requests). The servers run one after another (the
+// machine is shared: one callgrind at a time; the counts do not depend on the load anyway).
+// Each --agents entry is `<build>[:<sampler>[:<VAR=value>+<VAR=value>...]]`: a built checkout (its
+// register.mjs), `none` (one more no-agent server), or a preload `.mjs` (e.g. benchmarks/micro/als-floor/
+// register.mjs, the floor of any AsyncLocalStorage tracer), with its own sampler (else --sampler) and
+// environment (e.g. `TRACING_DISABLED_INSTRUMENTATIONS=fastify`); `SEED=n` sets that server's
+// --random-seed (else --seed). A no-agent server always runs first and is what the rest are compared with.
+// --keep keeps the callgrind files (their folders are printed); with --node-flags --perf-basic-prof,
+// callgrind-functions.mjs names the JIT code in them per JavaScript function.
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +31,20 @@ const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at === -1 ? fallback : process.argv[at + 1];
 };
-const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
+/** One server to run: a build (or a preload file, or none), its sampler, its extra environment. */
+const parseAgent = (spec) => {
+  const [where, ownSampler, vars] = spec.split(':');
+  const env = vars ? Object.fromEntries(vars.split('+').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {};
+  return { spec, where: where === 'none' ? null : path.resolve(where), sampler: ownSampler || undefined, env };
+};
+const agents = arg('agents', root).split(',').map(parseAgent);
 const checkpoints = arg('checkpoints', '2000,6000,11000,16000,21000,26000').split(',').map(Number);
 const pattern = arg('pattern', 'overlap');
 const sampler = arg('sampler', 'always_off');
 const node = arg('node', process.execPath);
+const seed = arg('seed', '42');
+const nodeFlags = (arg('node-flags', '') ?? '').split(' ').filter(Boolean);
+const keep = process.argv.includes('--keep');
 // --app picks another overhead app (express, fastify, fetch: its downstream service is served by this process).
 const appName = arg('app', 'http');
 const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
@@ -64,9 +81,13 @@ async function serve(build) {
   const out = path.join(work, 'callgrind.out');
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node,
-    ...(build === null ? [] : ['--import', path.join(build, 'register.mjs')]), app], {
-    cwd: work, env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: sampler, TRACING_EXPORTER: 'none' },
+  const { SEED: ownSeed, ...extraEnv } = build.env;
+  const preload = build.where === null ? [] : ['--import', build.where.endsWith('.mjs') ? build.where : path.join(build.where, 'register.mjs')];
+  // A fixed --random-seed: the same hash seed and address-space layout choices every run.
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, `--random-seed=${ownSeed ?? seed}`, ...nodeFlags,
+    ...preload, app], {
+    cwd: work,
+    env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: build.sampler ?? sampler, TRACING_EXPORTER: 'none', ...extraEnv },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -128,15 +149,23 @@ async function serve(build) {
     });
   } finally {
     child.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
+    if (keep) {
+      // The JIT's names beside the counts: /tmp/perf-<pid>.map is the machine's, and may be pruned.
+      try {
+        copyFileSync(`/tmp/perf-${child.pid}.map`, path.join(work, `perf-${child.pid}.map`));
+      } catch { /* run without --perf-basic-prof */ }
+      console.error(`${build.spec}: callgrind files kept in ${work}`);
+    }
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
-const builds = [null, ...agents];
-const label = (b) => (b === null ? 'no agent' : path.basename(b));
-const runs = await Promise.all(builds.map(serve));
+const builds = [{ spec: 'no agent', where: null, sampler: undefined, env: {} }, ...agents];
+const label = (b) => (b.spec === 'no agent' ? 'no agent' : b.spec.replace(b.spec.split(':')[0], b.where === null ? 'none' : path.basename(b.where)));
+const runs = [];
+for (const build of builds) runs.push(await serve(build));
 const k = (n) => `${(n / 1000).toFixed(1)} k`;
-console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler}`);
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} unless given, --random-seed ${seed} unless given${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
 console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
 console.log('');
 console.log(`| requests | ${builds.map(label).join(' | ')} |${agents.map((a) => ` ${label(a)} − no agent |`).join('')}`);
