@@ -75,6 +75,29 @@ t.test('written on the first start, used by the next, under --import and --requi
   }
 });
 
+// V8 reads cached data in place only at an 8-byte-aligned address and otherwise copies it first (~250 KB of
+// fresh memory for both bundles at every start); the agent reads the file to an aligned address, so the
+// payload's offset in the file must be aligned.
+t.test('each cache file holds its payload twice, starting at a multiple of 8 bytes', async (t) => {
+  const dir = cacheDir(t);
+  await run('--require', dir);
+  const files = cacheFiles(dir);
+  t.equal(files.length, 2, 'both files written');
+  for (const f of files) {
+    const data = readFileSync(path.join(dir, f));
+    const first = data.indexOf(10);
+    const second = data.indexOf(10, first + 1);
+    const size = Number(data.toString('latin1', 0, first).split(' ')[1]);
+    const start = data.length - 2 * size;
+    t.equal(start % 8, 0, `${f}: the payload starts at an aligned offset (${start})`);
+    t.ok(start > second && start - (second + 1) < 8, `${f}: after the key line and fewer than 8 blanks`);
+    t.equal(data.toString('latin1', second + 1, start).trim(), '', `${f}: the bytes between are blanks`);
+    t.ok(data.subarray(start, start + size).equals(data.subarray(start + size)), `${f}: the two copies match`);
+  }
+  const again = await run('--require', dir);
+  t.match(cacheLines(again.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, 'and the next start uses them');
+});
+
 t.test('one cache for scripts started with other one-liners or preloads; another for other V8 flags', async (t) => {
   const dir = cacheDir(t);
   const preload = path.join(APP, 'preload.cjs');
