@@ -6,21 +6,29 @@
 // scavenger, which a figure after a long warm-up (request-instructions.mjs) leaves out and a short
 // benchmark window takes in. A count the machine's load does not change.
 // Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--app http|express|fastify|fetch] [--checkpoints 2000,6000,11000,16000,21000,26000]
-//        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node] [--seed 42] [--node-flags "--perf-basic-prof"] [--keep]
+//        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node] [--exporter none|otlp]
+//        [--one-at-a-time] [--no-agent-row no] [--functions N] [--seed 42] [--node-flags "…"] [--keep]
 // --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
 // cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
-// Node ~50× slower (some 6 minutes for 26,000 requests). The servers run one after another (the
-// machine is shared: one callgrind at a time; the counts do not depend on the load anyway).
+// Node ~50× slower (some 6 minutes for 26,000 requests); the servers run side by side, or one after
+// another with --one-at-a-time (on a shared machine: one callgrind process at a time).
+// --exporter otlp: the agent exports over OTLP/HTTP to a sink in this process (answers 200 at once, keeps
+// connections a minute) instead of TRACING_EXPORTER=none; with --sampler always_on that is the exported
+// span's path. --no-agent-row no: only the builds (differences are then taken against the first build).
+// --functions N: the servers run with --perf-basic-prof, and the N JavaScript functions (and builtins)
+// with the most instructions of their own in the last window are listed per build, JIT code named from
+// Node's /tmp/perf-<pid>.map (self counts only: what V8 inlined is counted in the function it went into).
 // Each --agents entry is `<build>[:<sampler>[:<VAR=value>+<VAR=value>...]]`: a built checkout (its
-// register.mjs), `none` (one more no-agent server), or a preload `.mjs` (e.g. benchmarks/micro/als-floor/
-// register.mjs, the floor of any AsyncLocalStorage tracer), with its own sampler (else --sampler) and
-// environment (e.g. `TRACING_DISABLED_INSTRUMENTATIONS=fastify`); `SEED=n` sets that server's
-// --random-seed (else --seed). A no-agent server always runs first and is what the rest are compared with.
-// --keep keeps the callgrind files (their folders are printed); with --node-flags --perf-basic-prof,
-// callgrind-functions.mjs names the JIT code in them per JavaScript function.
+// register.mjs), `none` (one more server without the agent), or a preload `.mjs` (e.g.
+// benchmarks/micro/als-floor/register.mjs, the floor of any AsyncLocalStorage tracer), with its own
+// sampler (else --sampler) and environment (e.g. `TRACING_DISABLED_INSTRUMENTATIONS=fastify`); `SEED=n`
+// sets that server's --random-seed (else --seed, 42: the same hash seed and layout choices every run).
+// --node-flags "…": more flags for every server (e.g. --perf-basic-prof). --keep: the callgrind files
+// are kept (their folders printed) with the process's perf map beside them, for callgrind-functions.mjs
+// (two windows' functions side by side); /tmp's perf maps are the machine's and get pruned.
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +49,14 @@ const agents = arg('agents', root).split(',').map(parseAgent);
 const checkpoints = arg('checkpoints', '2000,6000,11000,16000,21000,26000').split(',').map(Number);
 const pattern = arg('pattern', 'overlap');
 const sampler = arg('sampler', 'always_off');
+const exporter = arg('exporter', 'none');
+const oneAtATime = process.argv.includes('--one-at-a-time');
+const withNoAgent = arg('no-agent-row', 'yes') !== 'no';
+const functions = Number(arg('functions', '0'));
+if (exporter !== 'none' && exporter !== 'otlp') {
+  console.error('--exporter: none or otlp');
+  process.exit(2);
+}
 const node = arg('node', process.execPath);
 const seed = arg('seed', '42');
 const nodeFlags = (arg('node-flags', '') ?? '').split(' ').filter(Boolean);
@@ -60,6 +76,19 @@ if (appName === 'fetch') {
   await new Promise((r) => backend.listen(0, '127.0.0.1', r));
   backend.unref();
   backendUrl = `http://127.0.0.1:${backend.address().port}/`;
+}
+
+// The OTLP/HTTP sink of --exporter otlp.
+let exporterEnv = { TRACING_EXPORTER: 'none' };
+if (exporter === 'otlp') {
+  const sink = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  sink.keepAliveTimeout = 60_000;
+  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+  sink.unref();
+  exporterEnv = { TRACING_ENDPOINT: `http://127.0.0.1:${sink.address().port}/v1/traces` };
 }
 
 try {
@@ -83,11 +112,11 @@ async function serve(build) {
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   const { SEED: ownSeed, ...extraEnv } = build.env;
   const preload = build.where === null ? [] : ['--import', build.where.endsWith('.mjs') ? build.where : path.join(build.where, 'register.mjs')];
-  // A fixed --random-seed: the same hash seed and address-space layout choices every run.
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, `--random-seed=${ownSeed ?? seed}`, ...nodeFlags,
+  const perfFlag = functions > 0 && !nodeFlags.includes('--perf-basic-prof') ? ['--perf-basic-prof'] : [];
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, `--random-seed=${ownSeed ?? seed}`, ...nodeFlags, ...perfFlag,
     ...preload, app], {
     cwd: work,
-    env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: build.sampler ?? sampler, TRACING_EXPORTER: 'none', ...extraEnv },
+    env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: build.sampler ?? sampler, ...exporterEnv, ...extraEnv },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -136,7 +165,11 @@ async function serve(build) {
     child.removeAllListeners('exit');
     child.kill('SIGKILL');
     const files = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
-    return files.map((f) => {
+    const perfMap = `/tmp/perf-${child.pid}.map`;
+    const top = functions > 0 ? topFunctions(path.join(work, files[files.length - 1]), perfMap, checkpoints[checkpoints.length - 1] - (checkpoints[checkpoints.length - 2] ?? 0)) : [];
+    if (keep && existsSync(perfMap)) copyFileSync(perfMap, path.join(work, `perf-${child.pid}.map`));
+    if (functions > 0) rmSync(perfMap, { force: true });
+    return Object.assign(files.map((f) => {
       const file = path.join(work, f);
       const total = Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'))[1]);
       const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -146,30 +179,65 @@ async function serve(build) {
         parts[name] = line === undefined ? 0 : Number(line.trim().split(/\s+/)[0].replace(/,/g, ''));
       }
       return { total, ...parts };
-    });
+    }), { top });
   } finally {
     child.kill('SIGKILL');
-    if (keep) {
-      // The JIT's names beside the counts: /tmp/perf-<pid>.map is the machine's, and may be pruned.
-      try {
-        copyFileSync(`/tmp/perf-${child.pid}.map`, path.join(work, `perf-${child.pid}.map`));
-      } catch { /* run without --perf-basic-prof */ }
-      console.error(`${build.spec}: callgrind files kept in ${work}`);
-    }
+    if (keep) console.error(`${build.spec}: callgrind files kept in ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }
 }
 
-const builds = [{ spec: 'no agent', where: null, sampler: undefined, env: {} }, ...agents];
-const label = (b) => (b.spec === 'no agent' ? 'no agent' : b.spec.replace(b.spec.split(':')[0], b.where === null ? 'none' : path.basename(b.where)));
+/**
+ * Instructions of their own per request of the functions of one window (callgrind's exclusive counts),
+ * JIT code named by the address ranges of Node's perf map; the `functions` largest.
+ */
+function topFunctions(file, perfMap, requests) {
+  let ranges = [];
+  try {
+    ranges = readFileSync(perfMap, 'utf8').split('\n').filter(Boolean).map((l) => {
+      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(l);
+      return [parseInt(m[1], 16), parseInt(m[2], 16), m[3]];
+    }).sort((a, b) => a[0] - b[0]);
+  } catch {
+    // No map: JIT code stays an address.
+  }
+  const jitName = (address) => {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid][0] <= address) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best >= 0 && address < ranges[best][0] + ranges[best][1] ? ranges[best][2].replace(/ \/\S*\/dist\//, ' dist/') : null;
+  };
+  const annotated = execFileSync('callgrind_annotate', ['--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const self = new Map();
+  for (const line of annotated.split('\n')) {
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (m === null || /PROGRAM TOTALS|SpinEventLoopInternal|libc-start|below main|ld-linux|\?\?\?:main |NodeMainInstance::Run|node::Start\(|clone\.S|pthread_create/.test(m[2])) continue;
+    const jit = /^\?\?\?:0x([0-9a-f]+) \[\?\?\?\]$/.exec(m[2]);
+    const name = jit === null ? m[2].replace(/^\?\?\?:/, '').replace(/ \[.*\]$/, '').replace(/\(.*$/, '') : jitName(parseInt(jit[1], 16)) ?? `JIT code at 0x${jit[1]}`;
+    self.set(name, (self.get(name) ?? 0) + Number(m[1].replace(/,/g, '')));
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, functions).map(([name, ir]) => ({ name, perRequest: ir / requests }));
+}
+
+const NO_AGENT = { spec: 'no agent', where: null, sampler: undefined, env: {} };
+const builds = withNoAgent ? [NO_AGENT, ...agents] : [...agents];
+const label = (b) => (b === NO_AGENT ? 'no agent' : b.spec.replace(b.spec.split(':')[0], b.where === null ? 'none' : path.basename(b.where)));
 const runs = [];
-for (const build of builds) runs.push(await serve(build));
+if (oneAtATime) for (const b of builds) runs.push(await serve(b));
+else runs.push(...(await Promise.all(builds.map(serve))));
 const k = (n) => `${(n / 1000).toFixed(1)} k`;
-console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} unless given, --random-seed ${seed} unless given${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} and --random-seed ${seed} unless given, exporter ${exporter}${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
 console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
 console.log('');
-console.log(`| requests | ${builds.map(label).join(' | ')} |${agents.map((a) => ` ${label(a)} − no agent |`).join('')}`);
-console.log(`|---|${builds.map(() => '---:').join('|')}|${agents.map(() => '---:|').join('')}`);
+console.log(`| requests | ${builds.map(label).join(' | ')} |${builds.slice(1).map((b) => ` ${label(b)} − ${label(builds[0])} |`).join('')}`);
+console.log(`|---|${builds.map(() => '---:').join('|')}|${builds.slice(1).map(() => '---:|').join('')}`);
 console.log(`| start-up (whole) | ${runs.map((r) => `${(r[0].total / 1e6).toFixed(1)} M`).join(' | ')} |${runs.slice(1).map((r) => ` +${((r[0].total - runs[0][0].total) / 1e6).toFixed(1)} M |`).join('')}`);
 let from = 0;
 checkpoints.forEach((upTo, i) => {
@@ -179,3 +247,12 @@ checkpoints.forEach((upTo, i) => {
   console.log(`| ${from}–${upTo} | ${runs.map((r) => cell(r[i + 1])).join(' | ')} |${runs.slice(1).map((r) => diff(r[i + 1])).join('')}`);
   from = upTo;
 });
+if (functions > 0) {
+  console.log('');
+  console.log(`instructions of their own per request, requests ${checkpoints[checkpoints.length - 2] ?? 0}–${checkpoints[checkpoints.length - 1]}, the ${functions} largest per build`);
+  builds.forEach((b, i) => {
+    console.log('');
+    console.log(`${label(b)}:`);
+    for (const f of runs[i].top) console.log(`${(f.perRequest / 1000).toFixed(2).padStart(8)} k  ${f.name}`);
+  });
+}

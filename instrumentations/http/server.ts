@@ -157,11 +157,31 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
   }
 }
 
+// The last URL recorded and what it was made of. A server answers the same path from the same host
+// again and again (an API endpoint, a health check, /graphql): those requests share one string instead
+// of each making a new concatenation (two cons strings), which the exporter's encoder then had to
+// flatten — a runtime call and a copy per exported span.
+let lastRedactor: HttpOptions['redactor'] | null = null;
+let lastProtocol = '';
+let lastHost = '';
+let lastTarget = '';
+let lastUrl = '';
+
 /** The request's URL as recorded (`http.url`), redacted. */
 function serverUrl(options: HttpOptions, protocol: string, hostHeader: unknown, url: string | undefined): string {
   const host = typeof hostHeader === 'string' ? hostHeader : 'localhost';
   const target = url ?? '/';
-  if (target.charCodeAt(0) === 47 /* / */) return options.redactor.redactJoined(`${protocol}://${host}`, target);
+  if (target.charCodeAt(0) === 47 /* / */) {
+    const redactor = options.redactor;
+    if (target === lastTarget && host === lastHost && protocol === lastProtocol && redactor === lastRedactor) return lastUrl;
+    const joined = redactor.redactJoined(`${protocol}://${host}`, target);
+    lastRedactor = redactor;
+    lastProtocol = protocol;
+    lastHost = host;
+    lastTarget = target;
+    lastUrl = joined;
+    return joined;
+  }
   // An absolute-form target (proxy requests) is a whole URL, credentials and all: redact it as one.
   return options.redactor.redact(target.includes('://') ? target : `${protocol}://${host}${target}`);
 }

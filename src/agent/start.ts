@@ -74,7 +74,13 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
     // Built at the first finished span (./lazy-processor.ts); `none` alone is nothing to defer.
     const exportsSomething = config.export.exporters.some((name) => name !== 'none');
     const build = () => m.pipeline.createSpanProcessor(config.export, resource);
-    const processor = exportsSomething ? new (lazyProcessor().LazySpanProcessor)(build) : build();
+    // The code cache is written again if the file in use lacks the exporters' code, once the first batch has
+    // had time to go out (the batch delay, and two seconds for its send).
+    const buildExporting = () => {
+      (require('./code-cache.js') as typeof import('./code-cache.js')).exportPathStarted(config.export.batch.scheduledDelayMs + 2000);
+      return build();
+    };
+    const processor = exportsSomething ? new (lazyProcessor().LazySpanProcessor)(buildExporting) : build();
     // Required only when asked for: most apps send no logs through the agent.
     const logs = config.logs.exporter === 'none' ? null : (require('../export/log-pipeline.js') as typeof import('../export/log-pipeline.js')).createLogPipeline(config.logs, config.export, resource);
     const tracer = m.tracer.createTracer({

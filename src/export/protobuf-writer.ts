@@ -133,8 +133,15 @@ export class ProtoWriter {
   fixed32(field: number, value: number): void {
     this.tag(field, WIRE_FIXED32);
     this.ensure(4);
-    this.buf.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    // Byte by byte, as nanosFromMs: writeUInt32LE's range checks are a call per span (the flags field).
+    const buf = this.buf;
+    const at = this.pos;
+    const v = value >>> 0;
+    buf[at] = v;
+    buf[at + 1] = v >>> 8;
+    buf[at + 2] = v >>> 16;
+    buf[at + 3] = v >>> 24;
+    this.pos = at + 4;
   }
 
   /**

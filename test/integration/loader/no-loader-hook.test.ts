@@ -21,6 +21,13 @@ import { FIXTURES } from './scenarios.js';
 const COUNT_HOOKS = path.join(ROOT, 'test', 'integration', 'node-lines', 'fixtures', 'count-hook-registrations.cjs');
 const RECORD_ORIGINALS = path.join(FIXTURES, 'record-originals.cjs');
 const FAKE_INSTRUMENTATION = path.join(FIXTURES, 'fake-instrumentation.mjs');
+const FAKE_INSTRUMENTATION_CJS = path.join(FIXTURES, 'fake-instrumentation.cjs');
+const REGISTER_CJS = REGISTER.replace(/\.mjs$/, '.cjs');
+// The two ways to start the agent: `--import` (the documented one) and `--require` of register.cjs, which on
+// Node 20 spares a CommonJS app Node's ES-module loader (docs/loader.md, "--require in NODE_OPTIONS"). Both
+// must trace an ES-module app alike: the agent's start is the same file, only who loads it differs.
+const AGENT = { import: ['--import', REGISTER], require: ['--require', REGISTER_CJS] } as const;
+const PRELOAD_FORMS = Object.keys(AGENT) as Array<keyof typeof AGENT>;
 const SERVER = 2;
 const CLIENT = 3;
 
@@ -102,14 +109,14 @@ const HOOK_MODE = promisedMode(process.versions.node);
 /** Where an in-thread resolve hook (module.registerHooks) can notice a deep import of ES-module files. */
 const LAZY_LINE = typeof (require('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
 
-t.test('an ES-module express + pg service: server, query and client spans in each request\'s trace, no loader hook', async (t) => {
+for (const form of PRELOAD_FORMS) t.test(`an ES-module express + pg service, agent by ${AGENT[form][0]}: server, query and client spans in each request's trace, no loader hook`, async (t) => {
   await requireServer('PostgreSQL', postgres.port);
   const collector = await Collector.start();
   t.teardown(() => collector.close());
   const dir = appFolder(t, ['express', 'pg']);
   let started: (port: number) => void;
   const listening = new Promise<number>((resolve) => (started = resolve));
-  const exited = run(dir, ['--import', REGISTER, 'service.mjs'], {
+  const exited = run(dir, [...AGENT[form], 'service.mjs'], {
     TRACING_ENDPOINT: collector.otlpUrl, TRACING_BATCH_DELAY_MS: '20',
     PG_PORT: String(postgres.port), PG_USER: postgres.user, PG_PASSWORD: postgres.password,
   }, (out) => {
@@ -141,10 +148,17 @@ t.test('an ES-module express + pg service: server, query and client spans in eac
   });
 });
 
-for (const app of ['app.mjs', 'app.cjs']) {
-  t.test(`${app}: CommonJS targets only — named, default and import() see the patch, with no loader hook`, async (t) => {
+// The agent and the test's instrumentation by --import, or both by --require (no --import at all: for an
+// ES-module app Node's ES-module loader then runs only for the app itself).
+const PRELOADS = {
+  import: ['--require', RECORD_ORIGINALS, '--import', REGISTER, '--import', FAKE_INSTRUMENTATION],
+  require: ['--require', RECORD_ORIGINALS, '--require', REGISTER_CJS, '--require', FAKE_INSTRUMENTATION_CJS],
+} as const;
+
+for (const [app, form] of ['app.mjs', 'app.cjs'].flatMap((a) => PRELOAD_FORMS.map((f) => [a, f] as const))) {
+  t.test(`${app}, agent by ${AGENT[form][0]}: CommonJS targets only — named, default and import() see the patch, with no loader hook`, async (t) => {
     const dir = appFolder(t, ['fake-cjs', 'fake-esm', 'opentracing']);
-    const r = await run(dir, ['--require', RECORD_ORIGINALS, '--import', REGISTER, '--import', FAKE_INSTRUMENTATION, app], { TRACING_EXPORTER: 'none', FAKE_ESM: 'off' });
+    const r = await run(dir, [...PRELOADS[form], app], { TRACING_EXPORTER: 'none', FAKE_ESM: 'off' });
     t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
     const report = JSON.parse(r.stdout.trim().split('\n').at(-2) ?? '{}') as Record<string, any>;
     t.equal(report.greetNamed, 'hello a (traced)', 'named import / destructured require');
@@ -160,9 +174,9 @@ for (const app of ['app.mjs', 'app.cjs']) {
     t.notMatch(r.stderr, /\] warn/, 'no warning');
   });
 
-  t.test(`${app}: registerInstrumentation() of an ES-module-only target starts the import hook for the imports that follow`, async (t) => {
+  t.test(`${app}, agent by ${AGENT[form][0]}: registerInstrumentation() of an ES-module-only target starts the import hook for the imports that follow`, async (t) => {
     const dir = appFolder(t, ['fake-cjs', 'fake-esm', 'opentracing']);
-    const r = await run(dir, ['--require', RECORD_ORIGINALS, '--import', REGISTER, '--import', FAKE_INSTRUMENTATION, app], { TRACING_EXPORTER: 'none' });
+    const r = await run(dir, [...PRELOADS[form], app], { TRACING_EXPORTER: 'none' });
     t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
     const report = JSON.parse(r.stdout.trim().split('\n').at(-2) ?? '{}') as Record<string, any>;
     t.equal(report.esmNamed, 'hi a (traced)', 'the ES-module-only package is patched');
@@ -215,9 +229,9 @@ t.test('registerInstrumentation() of a file with an .mjs twin in a CommonJS pack
   }
 });
 
-t.test('an installed package whose import loads ES-module code (@graphql-tools/executor) gets the hook at start', async (t) => {
+for (const form of PRELOAD_FORMS) t.test(`an installed package whose import loads ES-module code (@graphql-tools/executor) gets the hook at start, agent by ${AGENT[form][0]}`, async (t) => {
   const dir = appFolder(t, ['@graphql-tools/executor']);
-  const r = await run(dir, ['--import', REGISTER, 'report.cjs'], { TRACING_EXPORTER: 'none' });
+  const r = await run(dir, [...AGENT[form], 'report.cjs'], { TRACING_EXPORTER: 'none' });
   t.equal(r.code, 0, 'the script exits 0', { stderr: r.stderr });
   t.match(r.stderr, /debug: @graphql-tools\/executor\/esm\/execution\/execute loads as an ES module: the import hook is needed/, 'the debug line names the target');
   t.equal(hookMode(r.stderr), HOOK_MODE, `the ${HOOK_MODE} hook`);
@@ -238,10 +252,10 @@ const GRAPHQL_APP = `
   console.log(JSON.stringify(result.data));
 `;
 
-async function runGraphqlApp(t: Test, packages: string[], entry: string, env: NodeJS.ProcessEnv = {}): Promise<{ r: Run; traced: boolean }> {
+async function runGraphqlApp(t: Test, packages: string[], entry: string, env: NodeJS.ProcessEnv = {}, form: keyof typeof AGENT = 'import'): Promise<{ r: Run; traced: boolean }> {
   const dir = appFolder(t, packages);
   writeFileSync(path.join(dir, 'graphql-app.mjs'), GRAPHQL_APP);
-  const r = await run(dir, ['--import', REGISTER, 'graphql-app.mjs'], { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json', GRAPHQL_ENTRY: entry, ...env });
+  const r = await run(dir, [...AGENT[form], 'graphql-app.mjs'], { TRACING_EXPORTER: 'console', TRACING_CONSOLE_FORMAT: 'json', GRAPHQL_ENTRY: entry, ...env });
   t.equal(r.code, 0, 'the app exits 0', { stderr: r.stderr });
   t.equal(r.stdout.trim().split('\n')[0], '{"hello":"world"}', 'graphql answers');
   t.notMatch(r.stderr, /\] warn/, 'no warning');
@@ -249,8 +263,8 @@ async function runGraphqlApp(t: Test, packages: string[], entry: string, env: No
   return { r, traced: spans.some((s) => s.attributes['component'] === 'graphql' && s.attributes['graphql.operation.name'] === 'Hi') };
 }
 
-t.test('an ES-module app with graphql 16 installed, importing graphql: traced, with no loader hook at start on any line', async (t) => {
-  const { r, traced } = await runGraphqlApp(t, ['graphql'], 'graphql');
+for (const form of PRELOAD_FORMS) t.test(`an ES-module app with graphql 16 installed, importing graphql, agent by ${AGENT[form][0]}: traced, with no loader hook at start on any line`, async (t) => {
+  const { r, traced } = await runGraphqlApp(t, ['graphql'], 'graphql', {}, form);
   t.ok(traced, 'the operation is traced');
   t.equal(hookMode(r.stderr), 'lazy', 'no import hook at start: import \'graphql\' loads CommonJS code');
   t.same(r.register, [], 'module.register is never called (no loader thread on Node 20)');
@@ -271,9 +285,9 @@ t.test('an ES-module app importing graphql/index.mjs: the deep import starts the
   }
 });
 
-for (const entry of ['graphql/index.mjs', 'graphql']) {
-  t.test(`TRACING_IMPORT_HOOK=always, an ES-module app importing ${entry}: the import hook at start, traced`, async (t) => {
-    const { r, traced } = await runGraphqlApp(t, ['graphql'], entry, { TRACING_IMPORT_HOOK: 'always' });
+for (const [entry, form] of ['graphql/index.mjs', 'graphql'].flatMap((e) => PRELOAD_FORMS.map((f) => [e, f] as const))) {
+  t.test(`TRACING_IMPORT_HOOK=always, an ES-module app importing ${entry}, agent by ${AGENT[form][0]}: the import hook at start, traced`, async (t) => {
+    const { r, traced } = await runGraphqlApp(t, ['graphql'], entry, { TRACING_IMPORT_HOOK: 'always' }, form);
     t.ok(traced, 'the operation is traced');
     t.match(r.stderr, /debug: TRACING_IMPORT_HOOK=always: the import hook is installed at start/, 'the debug line says why');
     t.equal(hookMode(r.stderr), HOOK_MODE, `the ${HOOK_MODE} hook at start`);

@@ -233,3 +233,31 @@ t.test("Node's own 'finish'/'end' bookkeeping runs outside the request's scope; 
   t.notOk(isOnlyNodeFinish(manual), "a response that did not come through the server's 'request' has no Node listener to skip");
   svc.server.close();
 });
+
+t.test('http.url is each request\'s own when consecutive requests repeat or change the host, the path or the query', async (t) => {
+  exporter.reset();
+  const svc = await listen((req, res) => res.end('ok'));
+  // The same path and host again and again (the server reuses the URL it built), interleaved with requests
+  // that differ from the one before in one part only; three at a time, then one by one.
+  const requests = [
+    { id: 'a1', host: 'a.example:8080', path: '/same' },
+    { id: 'b1', host: 'b.example:8080', path: '/same' },
+    { id: 'a2', host: 'a.example:8080', path: '/same?token=s3cret' },
+    { id: 'a3', host: 'a.example:8080', path: '/same' },
+    { id: 'a4', host: 'a.example:8080', path: '/same' },
+    { id: 'a5', host: 'a.example:8080', path: '/other' },
+    { id: 'a6', host: 'a.example:8080', path: '/same?token=s3cret' },
+    { id: 'a7', host: 'a.example:8080', path: '/same?token=s3cret' },
+    { id: 'c1', host: 'a.example:8081', path: '/same' },
+  ];
+  const send = (r: (typeof requests)[number]) => get(svc.port, r.path, { host: r.host, 'x-request-id': r.id });
+  await Promise.all(requests.slice(0, 3).map(send));
+  for (const r of requests.slice(3)) await send(r);
+  await settle();
+  const spans = exporter.getFinishedSpans();
+  for (const r of requests) {
+    const span = spans.find((s) => s.tags['http.request.header.x-request-id'] === r.id);
+    t.equal(span?.tags['http.url'], `http://${r.host}${r.path.replace('s3cret', 'REDACTED')}`, `${r.id}: its own URL`);
+  }
+  svc.server.close();
+});

@@ -1,0 +1,142 @@
+// Where a request's CPU goes, by clock, one server at a time (issue 20, round nine): the plain http app at a
+// fixed offered rate (./load-child.mjs), warmed up, then one window measured per variant — the CPU of all its
+// threads, its scavenges from --trace-gc-nvp (count, pause, bytes allocated, promoted and copied), and with
+// --perf yes a `perf record -e cpu-clock -g` of the window (software clock: no hardware counters needed), the
+// server run with --perf-basic-prof --interpreted-frames-native-stack so JavaScript frames have names.
+// Variants as in ./cpu-per-request.mjs (no agent, sampled + OTLP to a sink in this process, sampled with
+// exporter none, unsampled), one after another: one heavy job on a shared machine.
+// Usage: node benchmarks/cpu/attribute.mjs [--agent /built/checkout] [--node /path/to/node] [--rate 3000]
+//        [--warmup 9] [--seconds 8] [--variants none,unsampled,exporter-none,otlp] [--perf yes] [--out /dir]
+// Reading a profile: perf report -i <out>/<variant>.data --no-children --sort dso,sym -g none, or
+// perf script -i <out>/<variant>.data for whole stacks. The pauses --trace-gc-nvp reports are wall time (on a
+// loaded machine a pause also waits for a sweeper task); the CPU of GC is in the profile
+// (Heap::CollectGarbage, ScavengerCollector::JobTask).
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { threadCpuNs } from '../overhead/process-stats.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : process.argv[at + 1];
+};
+const agent = path.resolve(arg('agent', root));
+const node = arg('node', process.execPath);
+const rate = Number(arg('rate', '3000'));
+const warmup = Number(arg('warmup', '9'));
+const seconds = Number(arg('seconds', '8'));
+const wanted = arg('variants', 'none,unsampled,exporter-none,otlp').split(',');
+const perf = arg('perf', 'no') === 'yes';
+const out = path.resolve(arg('out', path.join(os.tmpdir(), 'attribute')));
+mkdirSync(out, { recursive: true });
+
+const sink = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+});
+// As in cpu-per-request.mjs: a collector never sees the exporter's connection idle at a fixed rate.
+sink.keepAliveTimeout = 60_000;
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+const ENV = {
+  none: null,
+  otlp: { TRACING_ENDPOINT: sinkUrl },
+  'exporter-none': { TRACING_EXPORTER: 'none' },
+  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
+};
+for (const v of wanted) {
+  if (!(v in ENV)) {
+    console.error(`--variants: ${v} is not one of ${Object.keys(ENV).join(', ')}`);
+    process.exit(2);
+  }
+}
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
+// From an empty folder, as a user's app (see cpu-per-request.mjs).
+const cwd = mkdtempSync(path.join(os.tmpdir(), 'attribute-'));
+process.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
+const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+
+function load(port, secs) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(here, 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(secs), '8'], { timeout: (secs + 30) * 1000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+  });
+}
+
+/** `key=value` pairs of one --trace-gc-nvp line. */
+const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.includes('=')).map((x) => x.split('=')));
+
+async function measure(variant) {
+  const extra = ENV[variant];
+  const flags = ['--no-memory-reducer', '--trace-gc-nvp', ...(perf ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []), '--require', path.join(here, 'gc-mark.cjs')];
+  const child = spawn(node, [...flags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app], {
+    cwd, env: { ...baseEnv, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(extra ?? {}) }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    const port = await new Promise((resolve, reject) => {
+      child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+      const poll = setInterval(() => {
+        const m = /listening on (\d+)/.exec(text);
+        if (m) {
+          clearInterval(poll);
+          resolve(Number(m[1]));
+        }
+      }, 20);
+    });
+    await load(port, warmup);
+    child.kill('SIGUSR2');
+    const before = threadCpuNs(child.pid);
+    const recorder = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4999', '-g', '-p', String(child.pid), '-o', path.join(out, `${variant}.data`)], { stdio: 'ignore' }) : null;
+    const window = await load(port, seconds);
+    child.kill('SIGUSR2');
+    const cpuNs = threadCpuNs(child.pid) - before;
+    if (recorder !== null) {
+      recorder.kill('SIGINT');
+      await new Promise((r) => recorder.on('exit', r));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = text.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('GC-MARK 0'));
+    const to = lines.findIndex((l) => l.startsWith('GC-MARK 1'));
+    const end = JSON.parse(lines[to].slice('GC-MARK 1 '.length));
+    const gc = { scavenges: 0, full: 0, scavengeMs: 0, allocated: 0, promoted: 0, copied: 0 };
+    for (const line of lines.slice(from + 1, to)) {
+      if (!line.includes('pause=')) continue;
+      const f = fields(line);
+      if (f.gc === 's') {
+        gc.scavenges++;
+        gc.scavengeMs += Number(f.pause);
+      } else gc.full++;
+      gc.allocated += Number(f.allocated ?? 0);
+      gc.promoted += Number(f.promoted ?? 0);
+      gc.copied += Number(f.new_space_survived ?? 0);
+    }
+    writeFileSync(path.join(out, `${variant}.gc.txt`), lines.slice(from, to + 1).join('\n'));
+    const n = window.answered;
+    return {
+      variant, answered: n, cpuUsPerRequest: cpuNs / 1000 / n, scavengesPer10k: (gc.scavenges * 1e4) / n, fullGcs: gc.full,
+      scavengePauseMsPer10k: (gc.scavengeMs * 1e4) / n, allocatedBytesPerRequest: gc.allocated / n, promotedBytesPerRequest: gc.promoted / n,
+      copiedBytesPerRequest: gc.copied / n, newSpaceMB: end.newSpace / 2 ** 20, rssMB: end.rss / 2 ** 20, pid: child.pid,
+    };
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGKILL');
+  }
+}
+
+console.log(`node ${String(await new Promise((r) => execFile(node, ['--version'], (e, so) => r(so)))).trim()}; ${agent}; ${rate} req/s, ${warmup} s warm-up, ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}${perf ? `; perf data in ${out}` : ''}`);
+console.log('');
+console.log('| variant | answered | CPU µs/request (all threads) | scavenges per 10,000 | scavenge pause ms per 10,000 (wall) | full GCs | bytes allocated / request | promoted / request | copied / request | new space MB | RSS MB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const v of wanted) {
+  const r = await measure(v);
+  console.log(`| ${r.variant} | ${r.answered} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.scavengesPer10k.toFixed(1)} | ${r.scavengePauseMsPer10k.toFixed(1)} | ${r.fullGcs} | ${r.allocatedBytesPerRequest.toFixed(0)} | ${r.promotedBytesPerRequest.toFixed(1)} | ${r.copiedBytesPerRequest.toFixed(1)} | ${r.newSpaceMB.toFixed(0)} | ${r.rssMB.toFixed(1)} |`);
+}
+sink.close();
+process.exit(0);
