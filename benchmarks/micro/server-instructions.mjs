@@ -7,7 +7,7 @@
 // benchmark window takes in. A count the machine's load does not change.
 // Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--app http|express|fastify|fetch] [--checkpoints 2000,6000,11000,16000,21000,26000]
 //        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node] [--exporter none|otlp]
-//        [--one-at-a-time] [--no-agent-row no] [--functions N]
+//        [--one-at-a-time] [--no-agent-row no] [--functions N] [--seed 42] [--node-flags "…"] [--keep]
 // --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
 // cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
 // Node ~50× slower (some 6 minutes for 26,000 requests); the servers run side by side, or one after
@@ -18,9 +18,17 @@
 // --functions N: the servers run with --perf-basic-prof, and the N JavaScript functions (and builtins)
 // with the most instructions of their own in the last window are listed per build, JIT code named from
 // Node's /tmp/perf-<pid>.map (self counts only: what V8 inlined is counted in the function it went into).
+// Each --agents entry is `<build>[:<sampler>[:<VAR=value>+<VAR=value>...]]`: a built checkout (its
+// register.mjs), `none` (one more server without the agent), or a preload `.mjs` (e.g.
+// benchmarks/micro/als-floor/register.mjs, the floor of any AsyncLocalStorage tracer), with its own
+// sampler (else --sampler) and environment (e.g. `TRACING_DISABLED_INSTRUMENTATIONS=fastify`); `SEED=n`
+// sets that server's --random-seed (else --seed, 42: the same hash seed and layout choices every run).
+// --node-flags "…": more flags for every server (e.g. --perf-basic-prof). --keep: the callgrind files
+// are kept (their folders printed) with the process's perf map beside them, for callgrind-functions.mjs
+// (two windows' functions side by side); /tmp's perf maps are the machine's and get pruned.
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +39,13 @@ const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at === -1 ? fallback : process.argv[at + 1];
 };
-const agents = arg('agents', root).split(',').map((p) => path.resolve(p));
+/** One server to run: a build (or a preload file, or none), its sampler, its extra environment. */
+const parseAgent = (spec) => {
+  const [where, ownSampler, vars] = spec.split(':');
+  const env = vars ? Object.fromEntries(vars.split('+').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {};
+  return { spec, where: where === 'none' ? null : path.resolve(where), sampler: ownSampler || undefined, env };
+};
+const agents = arg('agents', root).split(',').map(parseAgent);
 const checkpoints = arg('checkpoints', '2000,6000,11000,16000,21000,26000').split(',').map(Number);
 const pattern = arg('pattern', 'overlap');
 const sampler = arg('sampler', 'always_off');
@@ -44,6 +58,9 @@ if (exporter !== 'none' && exporter !== 'otlp') {
   process.exit(2);
 }
 const node = arg('node', process.execPath);
+const seed = arg('seed', '42');
+const nodeFlags = (arg('node-flags', '') ?? '').split(' ').filter(Boolean);
+const keep = process.argv.includes('--keep');
 // --app picks another overhead app (express, fastify, fetch: its downstream service is served by this process).
 const appName = arg('app', 'http');
 const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
@@ -93,9 +110,13 @@ async function serve(build) {
   const out = path.join(work, 'callgrind.out');
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, ...(functions > 0 ? ['--perf-basic-prof'] : []),
-    ...(build === null ? [] : ['--import', path.join(build, 'register.mjs')]), app], {
-    cwd: work, env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: sampler, ...exporterEnv },
+  const { SEED: ownSeed, ...extraEnv } = build.env;
+  const preload = build.where === null ? [] : ['--import', build.where.endsWith('.mjs') ? build.where : path.join(build.where, 'register.mjs')];
+  const perfFlag = functions > 0 && !nodeFlags.includes('--perf-basic-prof') ? ['--perf-basic-prof'] : [];
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, `--random-seed=${ownSeed ?? seed}`, ...nodeFlags, ...perfFlag,
+    ...preload, app], {
+    cwd: work,
+    env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: build.sampler ?? sampler, ...exporterEnv, ...extraEnv },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
@@ -146,6 +167,7 @@ async function serve(build) {
     const files = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
     const perfMap = `/tmp/perf-${child.pid}.map`;
     const top = functions > 0 ? topFunctions(path.join(work, files[files.length - 1]), perfMap, checkpoints[checkpoints.length - 1] - (checkpoints[checkpoints.length - 2] ?? 0)) : [];
+    if (keep && existsSync(perfMap)) copyFileSync(perfMap, path.join(work, `perf-${child.pid}.map`));
     if (functions > 0) rmSync(perfMap, { force: true });
     return Object.assign(files.map((f) => {
       const file = path.join(work, f);
@@ -160,7 +182,8 @@ async function serve(build) {
     }), { top });
   } finally {
     child.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
+    if (keep) console.error(`${build.spec}: callgrind files kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -203,13 +226,14 @@ function topFunctions(file, perfMap, requests) {
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, functions).map(([name, ir]) => ({ name, perRequest: ir / requests }));
 }
 
-const builds = withNoAgent ? [null, ...agents] : [...agents];
-const label = (b) => (b === null ? 'no agent' : path.basename(b));
+const NO_AGENT = { spec: 'no agent', where: null, sampler: undefined, env: {} };
+const builds = withNoAgent ? [NO_AGENT, ...agents] : [...agents];
+const label = (b) => (b === NO_AGENT ? 'no agent' : b.spec.replace(b.spec.split(':')[0], b.where === null ? 'none' : path.basename(b.where)));
 const runs = [];
 if (oneAtATime) for (const b of builds) runs.push(await serve(b));
 else runs.push(...(await Promise.all(builds.map(serve))));
 const k = (n) => `${(n / 1000).toFixed(1)} k`;
-console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler}, exporter ${exporter}`);
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} and --random-seed ${seed} unless given, exporter ${exporter}${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
 console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
 console.log('');
 console.log(`| requests | ${builds.map(label).join(' | ')} |${builds.slice(1).map((b) => ` ${label(b)} − ${label(builds[0])} |`).join('')}`);

@@ -399,6 +399,9 @@ function schedule(entry: Pending): void {
 export function exportPathStarted(settleMs: number): void {
   if (exportPath !== 'not run') return;
   exportPath = 'running';
+  // The usual case: every file in use holds the export path already, and nothing waits to be written. No
+  // timer and no listener then (~0.5 M instructions per process for issue 21's job on Node 20).
+  if (withoutExportPath.length === 0 && pending.length === 0) return;
   const timer = setTimeout(exportPathRan, settleMs);
   timer.unref();
   process.once('exit', exportPathRanAtExit);
