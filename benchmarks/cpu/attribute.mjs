@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
+import { cleanEnv } from '../overhead/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -55,7 +56,6 @@ for (const v of wanted) {
     process.exit(2);
   }
 }
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 // From an empty folder, as a user's app (see cpu-per-request.mjs).
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'attribute-'));
 process.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
@@ -74,7 +74,7 @@ async function measure(variant) {
   const extra = ENV[variant];
   const flags = ['--no-memory-reducer', '--trace-gc-nvp', ...(perf ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []), '--require', path.join(here, 'gc-mark.cjs')];
   const child = spawn(node, [...flags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app], {
-    cwd, env: { ...baseEnv, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(extra ?? {}) }, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd, env: cleanEnv({ TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(extra ?? {}) }), stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     let text = '';

@@ -16,6 +16,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from '../overhead/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -49,7 +50,6 @@ const all = {
   unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
   disabled: { TRACING_ENABLED: 'false' },
 };
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 
 /** `key=value` pairs of one --trace-gc-nvp line. */
 const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.includes('=')).map((x) => x.split('=')));
@@ -59,7 +59,7 @@ async function sample(variant, round) {
   const probeOut = path.join(work, `${variant}-${round}.jsonl`);
   const args = ['--trace-gc-nvp', ...nodeFlags, '--require', path.join(here, 'probe.cjs'), ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), path.join(work, 'app', 'http.mjs')];
   const spawnedAt = Date.now();
-  const child = spawn(node, args, { cwd: path.join(work, 'app'), env: { ...baseEnv, ...(extra ?? {}), TRACING_LOG_LEVEL: 'error', TRACING_CACHE_DIR: path.join(work, 'code-cache'), PORT: '0', MEMORY_PROBE_OUT: probeOut }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(node, args, { cwd: path.join(work, 'app'), env: cleanEnv({ ...(extra ?? {}), TRACING_LOG_LEVEL: 'error', TRACING_CACHE_DIR: path.join(work, 'code-cache'), PORT: '0', MEMORY_PROBE_OUT: probeOut }), stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
   const port = await new Promise((resolve, reject) => {
