@@ -73,18 +73,20 @@ let logger: { warn(msg: string): void; debug(msg: string): void } | null = null;
  * One buffer for everything the start reads: a bundle's text, then its cache file, then the next bundle's
  * (the two bundles load in one synchronous start). A buffer per read put ~870 KB into fresh memory, a page
  * fault per 4 KB page (the kernel maps and zeroes each; on a VM that costs several µs of CPU per fault); a
- * read into pages already touched faults no more (~110 faults fewer per start on Node 20). Reserved large
- * (untouched pages of a malloc'd block cost nothing), dropped on the next tick: nothing holds it after the
- * start.
+ * read into pages already touched faults no more (~110 faults fewer per start on Node 20). Sized to the read
+ * (rounded up), not reserved large: glibc raises its mmap and trim thresholds to the size of the largest mapped
+ * block a process frees, and a freed 1 MiB scratch kept ~2 - 3 MB more of malloc's memory resident under load
+ * on Node 20 (every agent row of benchmarks/memory/under-load.mjs, TRACING_ENABLED=false included; gone with
+ * MALLOC_MMAP_THRESHOLD_ fixed). Freed once the start is over: nothing holds it after.
  */
-const SCRATCH_BYTES = 1 << 20;
+const SCRATCH_ROUNDING = 16 * 1024;
 let scratch: Buffer | null = null;
 
 function scratchBuffer(size: number): Buffer {
   if (scratch === null || scratch.length < size) {
     if (scratch === null) process.nextTick(dropScratch);
     else releaseMemory(scratch);
-    scratch = Buffer.allocUnsafeSlow(Math.max(size, SCRATCH_BYTES));
+    scratch = Buffer.allocUnsafeSlow(Math.ceil(size / SCRATCH_ROUNDING) * SCRATCH_ROUNDING);
   }
   return scratch;
 }
