@@ -49,6 +49,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkVariants, startOtlpSink, VARIANT_LABELS, variantEnv } from '../overhead/agent-variants.mjs';
 import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
 import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
 import { cpuTargets } from '../overhead/targets.mjs';
@@ -104,23 +105,11 @@ function commitOf(dir) {
   }
 }
 
-// The OTLP sink: counts payloads and bytes, answers 200 at once.
-const sink = { payloads: 0, bytes: 0 };
-const sinkServer = http.createServer((req, res) => {
-  req.on('data', (c) => (sink.bytes += c.length));
-  req.on('end', () => {
-    sink.payloads++;
-    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-  });
-});
-// Idle connections kept a minute, not Node's 5 s: at a fixed rate a batch leaves every few hundred ms,
-// so a collector never sees the exporter's connection idle, but this harness's own gaps (servers warmed
-// one after another, other variants' slices) do. Past 5 s the exporter connected again in the measured
-// window, which deoptimised some 30 stream functions its socket shares with the server's sockets
-// (benchmarks/results/idle-gc-deopt.md).
-sinkServer.keepAliveTimeout = 60_000;
-await new Promise((r) => sinkServer.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sinkServer.address().port}/v1/traces`;
+// The OTLP sink (agent-variants.mjs): counts payloads and bytes, answers 200 at once, keeps idle
+// connections a minute.
+const otlpSink = await startOtlpSink();
+const sink = otlpSink.counts;
+const sinkUrl = otlpSink.url;
 
 // The OTLP/gRPC sink: an empty ExportTraceServiceResponse and grpc-status 0 for every call.
 const grpcSink = http2.createServer();
@@ -151,6 +140,9 @@ const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
 const backendServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
 await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
 const backendUrl = `http://127.0.0.1:${backendServer.address().port}/`;
+const variantEnvs = variantEnv({ sinkUrl, grpcUrl });
+delete variantEnvs.disabled;
+checkVariants(wanted, variantEnvs);
 const variants = [];
 for (const node of nodes) {
   const version = String(execFileSync(node, ['--version'])).trim();
@@ -158,11 +150,9 @@ for (const node of nodes) {
   for (const agent of agents) {
     const tag = agents.length > 1 ? ` [${buildLabel.get(agent)}]` : '';
     const args = ['--import', path.join(agent, 'register.mjs')];
-    const v = (kind, label, env) => variants.push({ node, version, agent, kind, label: `${label}${tag}`, args, env });
-    if (wanted.includes('otlp')) v('otlp', 'sampled + OTLP export', { TRACING_ENDPOINT: sinkUrl });
-    if (wanted.includes('exporter-none')) v('exporter-none', 'sampled, exporter none', { TRACING_EXPORTER: 'none' });
-    if (wanted.includes('grpc')) v('grpc', 'sampled + OTLP/gRPC export', { TRACING_ENDPOINT: grpcUrl, TRACING_EXPORTER_PROTOCOL: 'grpc' });
-    if (wanted.includes('unsampled')) v('unsampled', 'unsampled', { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl });
+    for (const kind of ['otlp', 'exporter-none', 'grpc', 'unsampled']) {
+      if (wanted.includes(kind)) variants.push({ node, version, agent, kind, label: `${VARIANT_LABELS[kind]}${tag}`, args, env: variantEnvs[kind] });
+    }
   }
 }
 
@@ -260,7 +250,7 @@ for (let round = 0; round < rounds; round++) {
   loads.push(os.loadavg()[0]);
   process.stderr.write(`round ${round + 1}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})\n`);
 }
-sinkServer.close();
+await otlpSink.close();
 grpcSink.close();
 backendServer.close();
 rmSync(serverCwd, { recursive: true, force: true });
