@@ -4,6 +4,8 @@
 // counted) read around measured windows after a warm-up. Variants:
 //   no agent | sampled + OTLP export (to a sink in this process) | sampled, exporter none | unsampled
 //   | grpc: sampled + OTLP/gRPC export (an HTTP/2 sink in this process; not in the default set)
+//   | als-floor: one AsyncLocalStorage entered per request and no agent (benchmarks/micro/als-floor), the floor
+//     of any such tracer on Node 20 (not in the default set)
 // Each round starts a fresh server process per variant, all at once, warms each up, then measures
 // them in --slices windows of --seconds/--slices each, the variants in a new random order for every
 // slice (--seed makes the order reproducible): background load that drifts during a round then falls
@@ -33,7 +35,7 @@
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--warmup-requests 25000] [--rounds 3]
 //        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
-//        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
+//        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc,als-floor] [--json results.json]
 //        [--app http|express|fastify|fetch] [--memory-reducer off|on]
 // --app picks another app of benchmarks/overhead/apps (the plain http one by default); `fetch` calls a
 // backend served by this process, as in the overhead benchmark.
@@ -49,6 +51,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALS_FLOOR } from '../overhead/agents.mjs';
 import { checkVariants, startOtlpSink, VARIANT_LABELS, variantEnv } from '../overhead/agent-variants.mjs';
 import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
 import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
@@ -142,11 +145,12 @@ await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
 const backendUrl = `http://127.0.0.1:${backendServer.address().port}/`;
 const variantEnvs = variantEnv({ sinkUrl, grpcUrl });
 delete variantEnvs.disabled;
-checkVariants(wanted, variantEnvs);
+checkVariants(wanted, { ...variantEnvs, 'als-floor': null });
 const variants = [];
 for (const node of nodes) {
   const version = String(execFileSync(node, ['--version'])).trim();
   if (wanted.includes('none')) variants.push({ node, version, agent: null, kind: 'none', label: 'no agent', args: [], env: {} });
+  if (wanted.includes('als-floor')) variants.push({ node, version, agent: null, kind: 'als-floor', label: VARIANT_LABELS['als-floor'], args: ['--import', ALS_FLOOR], env: {} });
   for (const agent of agents) {
     const tag = agents.length > 1 ? ` [${buildLabel.get(agent)}]` : '';
     const args = ['--import', path.join(agent, 'register.mjs')];
@@ -329,6 +333,8 @@ const compareWarmup = (what, a, b) => {
 };
 for (const node of nodes) {
   const none = variants.find((v) => v.node === node && v.kind === 'none');
+  const floor = variants.find((v) => v.node === node && v.kind === 'als-floor');
+  compare(`${VARIANT_LABELS['als-floor']} over no agent`, floor, none);
   for (const agent of agents) {
     const find = (kind) => variants.find((v) => v.node === node && v.agent === agent && v.kind === kind);
     for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {
@@ -336,6 +342,7 @@ for (const node of nodes) {
       compareWarmup(`${v.label} over no agent`, v, none);
     }
     compare(`sampled + OTLP over unsampled${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('otlp'), find('unsampled'));
+    compare(`unsampled over the AsyncLocalStorage floor${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('unsampled'), floor);
   }
   for (const agent of agents.slice(1)) {
     for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {

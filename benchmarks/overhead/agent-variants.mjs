@@ -38,6 +38,7 @@ export const VARIANT_LABELS = {
   grpc: 'sampled + OTLP/gRPC export',
   unsampled: 'unsampled',
   disabled: 'TRACING_ENABLED=false',
+  'als-floor': 'one AsyncLocalStorage entered per request, no agent',
 };
 
 /**
