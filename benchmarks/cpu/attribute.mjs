@@ -13,10 +13,10 @@
 // (Heap::CollectGarbage, ScavengerCollector::JobTask).
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
 
@@ -36,26 +36,10 @@ const perf = arg('perf', 'no') === 'yes';
 const out = path.resolve(arg('out', path.join(os.tmpdir(), 'attribute')));
 mkdirSync(out, { recursive: true });
 
-const sink = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-});
-// As in cpu-per-request.mjs: a collector never sees the exporter's connection idle at a fixed rate.
-sink.keepAliveTimeout = 60_000;
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
-const ENV = {
-  none: null,
-  otlp: { TRACING_ENDPOINT: sinkUrl },
-  'exporter-none': { TRACING_EXPORTER: 'none' },
-  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
-};
-for (const v of wanted) {
-  if (!(v in ENV)) {
-    console.error(`--variants: ${v} is not one of ${Object.keys(ENV).join(', ')}`);
-    process.exit(2);
-  }
-}
+const sink = await startOtlpSink();
+const sinkUrl = sink.url;
+const ENV = variantEnv({ sinkUrl });
+checkVariants(wanted, ENV);
 // From an empty folder, as a user's app (see cpu-per-request.mjs).
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'attribute-'));
 process.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
@@ -138,5 +122,5 @@ for (const v of wanted) {
   const r = await measure(v);
   console.log(`| ${r.variant} | ${r.answered} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.scavengesPer10k.toFixed(1)} | ${r.scavengePauseMsPer10k.toFixed(1)} | ${r.fullGcs} | ${r.allocatedBytesPerRequest.toFixed(0)} | ${r.promotedBytesPerRequest.toFixed(1)} | ${r.copiedBytesPerRequest.toFixed(1)} | ${r.newSpaceMB.toFixed(0)} | ${r.rssMB.toFixed(1)} |`);
 }
-sink.close();
+await sink.close();
 process.exit(0);

@@ -4,6 +4,8 @@
 // counted) read around measured windows after a warm-up. Variants:
 //   no agent | sampled + OTLP export (to a sink in this process) | sampled, exporter none | unsampled
 //   | grpc: sampled + OTLP/gRPC export (an HTTP/2 sink in this process; not in the default set)
+//   | als-floor: one AsyncLocalStorage entered per request and no agent (benchmarks/micro/als-floor), the floor
+//     of any such tracer on Node 20 (not in the default set)
 // Each round starts a fresh server process per variant, all at once, warms each up, then measures
 // them in --slices windows of --seconds/--slices each, the variants in a new random order for every
 // slice (--seed makes the order reproducible): background load that drifts during a round then falls
@@ -33,7 +35,7 @@
 // Usage:
 //   node benchmarks/cpu/cpu-per-request.mjs [--rate 2000] [--seconds 5] [--warmup 2] [--warmup-requests 25000] [--rounds 3]
 //        [--slices 5] [--seed N] [--connections 8] [--node /path/to/node[,/other]] [--lines 20,24]
-//        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc] [--json results.json]
+//        [--agents /root/a,/root/b] [--variants none,otlp,exporter-none,unsampled,grpc,als-floor] [--json results.json]
 //        [--app http|express|fastify|fetch] [--memory-reducer off|on]
 // --app picks another app of benchmarks/overhead/apps (the plain http one by default); `fetch` calls a
 // backend served by this process, as in the overhead benchmark.
@@ -49,6 +51,8 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALS_FLOOR } from '../overhead/agents.mjs';
+import { checkVariants, startOtlpSink, VARIANT_LABELS, variantEnv } from '../overhead/agent-variants.mjs';
 import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
 import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
 import { cpuTargets } from '../overhead/targets.mjs';
@@ -104,23 +108,11 @@ function commitOf(dir) {
   }
 }
 
-// The OTLP sink: counts payloads and bytes, answers 200 at once.
-const sink = { payloads: 0, bytes: 0 };
-const sinkServer = http.createServer((req, res) => {
-  req.on('data', (c) => (sink.bytes += c.length));
-  req.on('end', () => {
-    sink.payloads++;
-    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-  });
-});
-// Idle connections kept a minute, not Node's 5 s: at a fixed rate a batch leaves every few hundred ms,
-// so a collector never sees the exporter's connection idle, but this harness's own gaps (servers warmed
-// one after another, other variants' slices) do. Past 5 s the exporter connected again in the measured
-// window, which deoptimised some 30 stream functions its socket shares with the server's sockets
-// (benchmarks/results/idle-gc-deopt.md).
-sinkServer.keepAliveTimeout = 60_000;
-await new Promise((r) => sinkServer.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sinkServer.address().port}/v1/traces`;
+// The OTLP sink (agent-variants.mjs): counts payloads and bytes, answers 200 at once, keeps idle
+// connections a minute.
+const otlpSink = await startOtlpSink();
+const sink = otlpSink.counts;
+const sinkUrl = otlpSink.url;
 
 // The OTLP/gRPC sink: an empty ExportTraceServiceResponse and grpc-status 0 for every call.
 const grpcSink = http2.createServer();
@@ -151,18 +143,20 @@ const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
 const backendServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
 await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
 const backendUrl = `http://127.0.0.1:${backendServer.address().port}/`;
+const variantEnvs = variantEnv({ sinkUrl, grpcUrl });
+delete variantEnvs.disabled;
+checkVariants(wanted, { ...variantEnvs, 'als-floor': null });
 const variants = [];
 for (const node of nodes) {
   const version = String(execFileSync(node, ['--version'])).trim();
   if (wanted.includes('none')) variants.push({ node, version, agent: null, kind: 'none', label: 'no agent', args: [], env: {} });
+  if (wanted.includes('als-floor')) variants.push({ node, version, agent: null, kind: 'als-floor', label: VARIANT_LABELS['als-floor'], args: ['--import', ALS_FLOOR], env: {} });
   for (const agent of agents) {
     const tag = agents.length > 1 ? ` [${buildLabel.get(agent)}]` : '';
     const args = ['--import', path.join(agent, 'register.mjs')];
-    const v = (kind, label, env) => variants.push({ node, version, agent, kind, label: `${label}${tag}`, args, env });
-    if (wanted.includes('otlp')) v('otlp', 'sampled + OTLP export', { TRACING_ENDPOINT: sinkUrl });
-    if (wanted.includes('exporter-none')) v('exporter-none', 'sampled, exporter none', { TRACING_EXPORTER: 'none' });
-    if (wanted.includes('grpc')) v('grpc', 'sampled + OTLP/gRPC export', { TRACING_ENDPOINT: grpcUrl, TRACING_EXPORTER_PROTOCOL: 'grpc' });
-    if (wanted.includes('unsampled')) v('unsampled', 'unsampled', { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl });
+    for (const kind of ['otlp', 'exporter-none', 'grpc', 'unsampled']) {
+      if (wanted.includes(kind)) variants.push({ node, version, agent, kind, label: `${VARIANT_LABELS[kind]}${tag}`, args, env: variantEnvs[kind] });
+    }
   }
 }
 
@@ -260,7 +254,7 @@ for (let round = 0; round < rounds; round++) {
   loads.push(os.loadavg()[0]);
   process.stderr.write(`round ${round + 1}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})\n`);
 }
-sinkServer.close();
+await otlpSink.close();
 grpcSink.close();
 backendServer.close();
 rmSync(serverCwd, { recursive: true, force: true });
@@ -339,6 +333,8 @@ const compareWarmup = (what, a, b) => {
 };
 for (const node of nodes) {
   const none = variants.find((v) => v.node === node && v.kind === 'none');
+  const floor = variants.find((v) => v.node === node && v.kind === 'als-floor');
+  compare(`${VARIANT_LABELS['als-floor']} over no agent`, floor, none);
   for (const agent of agents) {
     const find = (kind) => variants.find((v) => v.node === node && v.agent === agent && v.kind === kind);
     for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {
@@ -346,6 +342,7 @@ for (const node of nodes) {
       compareWarmup(`${v.label} over no agent`, v, none);
     }
     compare(`sampled + OTLP over unsampled${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('otlp'), find('unsampled'));
+    compare(`unsampled over the AsyncLocalStorage floor${agents.length > 1 ? ` [${buildLabel.get(agent)}]` : ''}`, find('unsampled'), floor);
   }
   for (const agent of agents.slice(1)) {
     for (const v of variants.filter((x) => x.node === node && x.agent === agent)) {

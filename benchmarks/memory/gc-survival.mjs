@@ -12,10 +12,10 @@
 //        [--node /path/to/node] [--node-flags "--max-opt=2"] (flags for the app's Node, for diagnosis only)
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,19 +37,11 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 mkdirSync(path.join(work, 'app', 'node_modules'), { recursive: true });
 copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path.join(work, 'app', 'http.mjs'));
 
-const sink = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-});
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
-const all = {
-  none: null,
-  otlp: { TRACING_ENDPOINT: sinkUrl },
-  'exporter-none': { TRACING_EXPORTER: 'none' },
-  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
-  disabled: { TRACING_ENABLED: 'false' },
-};
+// Node's default idle timeout (5 s), as this script has always run: its rows are the sequence of one
+// process's scavenges, and the exporter's reconnects after the --idle wait are part of that sequence.
+const sink = await startOtlpSink({ keepAliveTimeoutMs: 5000 });
+const all = variantEnv({ sinkUrl: sink.url });
+checkVariants(wanted, all);
 
 /** `key=value` pairs of one --trace-gc-nvp line. */
 const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.includes('=')).map((x) => x.split('=')));
@@ -104,7 +96,7 @@ const rows = [];
 for (let round = 0; round < rounds; round++) {
   for (const v of wanted.filter((w) => w in all)) rows.push(await sample(v, round));
 }
-sink.close();
+await sink.close();
 console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${nodeFlags.length > 0 ? ` ${nodeFlags.join(' ')}` : ''}; ${agent}; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; load average ${os.loadavg()[0].toFixed(1)}`);
 console.log('');
 console.log('| variant | round | scavenges | MB allocated | kept by scavenges 1-4 (KB: copied + promoted) | steady KB kept per MB allocated | per scavenge | new space (probe) | peak RSS MB |');

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Our entry point, by path: the benchmarks package does not install the agent it measures. */
 export const OUR_REGISTER = fileURLToPath(new URL('../../register.mjs', import.meta.url));
+/** A preload that enables one AsyncLocalStorage and runs each server request in it, nothing else. */
+export const ALS_FLOOR = fileURLToPath(new URL('../micro/als-floor/register.mjs', import.meta.url));
 /** What `npm run build` produces; without it our rows cannot be measured. */
 export const OUR_BUILD = fileURLToPath(new URL('../../dist/src/agent/start.js', import.meta.url));
 
@@ -58,6 +60,25 @@ export const AGENTS = [
     expects: 'context',
     sameAs: 'ours',
     ...ours({ TRACING_SAMPLER: 'always_off' }),
+  },
+  {
+    id: 'ours-no-export',
+    label: 'ours, every request sampled, TRACING_EXPORTER=none',
+    // The span is recorded and ended but not encoded or sent: with the sampled and unsampled rows it
+    // splits a request's cost into tracing and export.
+    expects: 'context',
+    sameAs: 'ours',
+    ...ours({ TRACING_SAMPLER: 'always_on', TRACING_EXPORTER: 'none' }),
+  },
+  {
+    id: 'als-floor',
+    label: 'one AsyncLocalStorage entered per request, no agent',
+    // The floor of any AsyncLocalStorage-based tracer (benchmarks/micro/als-floor): what Node itself
+    // charges for context propagation, beside which our rows are read.
+    expects: 'nothing',
+    args: () => ['--import', ALS_FLOOR],
+    env: () => ({}),
+    missing: () => null,
   },
   {
     id: 'ours-disabled',

@@ -53,3 +53,32 @@ function statusKb(pid, field) {
     return null;
   }
 }
+
+/**
+ * Busy and total clock ticks of each CPU so far, from /proc/stat (user, nice, system, irq, softirq,
+ * steal count as busy; idle and iowait do not). Null when /proc/stat cannot be read. Read around a
+ * window with cpuShare() to see how much of a core's time went to work other than the process measured.
+ */
+export function cpuTicks() {
+  try {
+    const out = {};
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+      if (!m) continue;
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = m[2].split(/\s+/).map(Number);
+      const busy = user + nice + system + irq + softirq + (steal || 0);
+      out[m[1]] = { busy, total: busy + idle + iowait };
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** Share (0 - 1) of `cpu`'s time between two cpuTicks() readings that was busy, or null. */
+export function busyShare(before, after, cpu) {
+  const a = before?.[cpu];
+  const b = after?.[cpu];
+  if (!a || !b || b.total <= a.total) return null;
+  return (b.busy - a.busy) / (b.total - a.total);
+}

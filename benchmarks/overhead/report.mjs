@@ -51,10 +51,27 @@ export function summarize(cells, apps, agents) {
         rssMb: toMb(median(mine.map((c) => c.rssBytes))),
         addedRssMb: toMb(median(perRound.map((r) => r.addedRss))),
         spansPerRequest: median(mine.map((c) => c.spansPerRequest)),
+        otherOnServerCore: median(mine.map((c) => c.cores?.otherOnServerCore)),
+        loadCore: median(mine.map((c) => c.cores?.loadCore)),
+        disturbed: mine.filter(isDisturbed).length,
       });
     }
   }
   return rows;
+}
+
+/** Other work above which a cell's server core was shared, and the load core's share at which it ran out. */
+export const DISTURBED = { otherOnServerCore: 0.1, loadCore: 0.95 };
+
+/**
+ * A cell whose figures say more about the machine than about the agent: other work took over a tenth of
+ * the server's core (its CPU per request then rises with it, not by a fixed share), or the load
+ * generator's core (autocannon, the sink, the fetch app's backend) was saturated, so that the server
+ * waited for it and req/s measured the load core.
+ */
+export function isDisturbed(cell) {
+  const c = cell.cores;
+  return !!c && ((c.otherOnServerCore ?? 0) > DISTURBED.otherOnServerCore || (c.loadCore ?? 0) >= DISTURBED.loadCore);
 }
 
 export function summarizeStartup(samples, agents) {
@@ -109,14 +126,16 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     const judged = subjects[0];
     lines.push('', `## Targets (issue 20; judged on ${judged.label})`, '',
       'Ratios and differences are taken within a round, then the median over rounds. CPU is the server\'s,',
-      'all threads, per request answered under load. Values of INVALID rows are in brackets.', '',
+      'all threads, per request answered under load. Values of INVALID rows are in brackets; "disturbed"',
+      'counts the cells behind a figure whose cores were taken by other work (below).', '',
       `| target | goal | ${subjects.map((x) => x.label).join(' | ')} | met |`,
       `|---|---|${subjects.map(() => '---:|').join('')}---|`);
     for (const t of targets) {
       const cells = subjects.map((x) => {
         const v = t.values[x.key];
         const text = v == null ? '—' : t.unit === '×' ? v.toFixed(2) : `${signed(v, 1)} µs`;
-        return v != null && !t.valid[x.key] ? `(${text})` : text;
+        const marked = `${text}${disturbedMark(rows, t.app, x)}`;
+        return v != null && !t.valid[x.key] ? `(${marked})` : marked;
       });
       lines.push(`| ${t.target} | ${t.goal} | ${cells.join(' | ')} | ${t.met} |`);
     }
@@ -125,14 +144,17 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     '"× none" is the ratio to no agent in the same round; "+CPU" the server CPU per request over no agent in',
     'the same round. INVALID rows did not prove the agent traced (or was off, for the off rows); their',
     'figures are not comparable and are shown in brackets. Latency is measured per response by the load',
-    'generator to 10 µs.', '',
-    '| app | agent | req/s | × none | p50 ms | p99 ms | p99 × none | CPU µs/req | +CPU µs | RSS MB | +RSS MB | spans/req | valid |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    'generator to 10 µs. "other / load core": the median share of the server\'s core taken by other work,',
+    'and of the load generator\'s core in use, during the timed load; "disturbed": the cells (of the rounds)',
+    `where other work took over ${DISTURBED.otherOnServerCore} of the server's core or the load core reached ${DISTURBED.loadCore}: read such rows as the machine's.`, '',
+    '| app | agent | req/s | × none | p50 ms | p99 ms | p99 × none | CPU µs/req | +CPU µs | RSS MB | +RSS MB | spans/req | other / load core | disturbed | valid |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const wrap = (text) => (r.valid ? text : `(${text})`);
     lines.push(`| ${r.app} | ${r.label} | ${wrap(fmt(r.rps))} | ${wrap(fmt(r.ratio, 2))} | ${fmt(r.p50Ms, 2)} | ` +
       `${fmt(r.p99Ms, 2)} | ${fmt(r.p99Ratio, 2)} | ${fmt(r.cpuUsPerRequest, 1)} | ${signed(r.addedCpuUs, 1)} | ${fmt(r.rssMb)} | ` +
-      `${signed(r.addedRssMb)} | ${fmt(r.spansPerRequest, 2)} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
+      `${signed(r.addedRssMb)} | ${fmt(r.spansPerRequest, 2)} | ${fmt(r.otherOnServerCore, 2)} / ${fmt(r.loadCore, 2)} | ` +
+      `${r.disturbed}/${r.rounds} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
   }
   if (startup?.length && s.startupRuns > 0) {
     lines.push('', '## Start-up (median of ' + s.startupRuns + ' runs)', '',
@@ -143,6 +165,18 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * ", n of m cells disturbed" after a target's figure when any cell it is made of (the subject's sampled
+ * and unsampled rows and no agent, in that app) was disturbed (isDisturbed): such a figure is the machine's.
+ */
+function disturbedMark(rows, app, subject) {
+  const ids = new Set(['none', subject.sampled, subject.unsampled].filter(Boolean));
+  const mine = rows.filter((r) => r.app === app && ids.has(r.agent));
+  const disturbed = mine.reduce((n, r) => n + (r.disturbed ?? 0), 0);
+  const cells = mine.reduce((n, r) => n + (r.rounds ?? 0), 0);
+  return disturbed > 0 ? `, ${disturbed} of ${cells} cells disturbed` : '';
 }
 
 /** Targets of a run, from its rows: see targets.mjs. */

@@ -16,7 +16,7 @@ import { AGENTS, beforeAgents, repoRoot } from './agents.mjs';
 import { runLoad } from './load.mjs';
 import { majorOf, nodeBinary, nodeVersion } from './node-line.mjs';
 import { choosePinning, pinSelf } from './pinning.mjs';
-import { cpuUsPerRequest, rssBytes, threadCpuNs } from './process-stats.mjs';
+import { busyShare, cpuTicks, cpuUsPerRequest, rssBytes, threadCpuNs } from './process-stats.mjs';
 import { summarize, summarizeStartup, targetsOf, toMarkdown } from './report.mjs';
 import { startBackend, startSink } from './sink.mjs';
 import { startApp, timeEmptyScript } from './server.mjs';
@@ -46,7 +46,7 @@ function option(argv, env, flag, variable) {
 function chooseAgents(env, before) {
   const known = [...AGENTS, ...before];
   const byId = new Map(known.map((a) => [a.id, a]));
-  const order = ['none', 'ours', 'ours-before', 'ours-unsampled', 'ours-before-unsampled', 'ours-disabled', 'otel', 'dd'];
+  const order = ['none', 'als-floor', 'ours', 'ours-before', 'ours-unsampled', 'ours-before-unsampled', 'ours-no-export', 'ours-disabled', 'otel', 'dd'];
   let wanted;
   if (env.BENCH_AGENTS) {
     wanted = env.BENCH_AGENTS.split(',').map((s) => s.trim()).filter(Boolean);
@@ -165,15 +165,26 @@ async function runCell({ app, agent, round, settings, sink, backend, pinning }) 
 
     let cpuBefore = null;
     let spansBefore = 0;
+    let ticksBefore = null;
+    let wallBefore = 0;
+    let backendBefore = null;
     cell.load = await runLoad({
       url, duration: settings.duration, warmup: settings.warmup, connections: settings.connections, cpu: pinning.load,
       beforeTimed: () => {
         cpuBefore = threadCpuNs(server.pid);
         spansBefore = sink.counts.spans;
+        ticksBefore = cpuTicks();
+        backendBefore = { ...backend.counts };
+        wallBefore = performance.now();
       },
     });
     const cpuAfter = threadCpuNs(server.pid);
+    cell.cores = coreUse(ticksBefore, cpuTicks(), pinning, cpuAfter - cpuBefore, performance.now() - wallBefore);
     cell.rssBytes = rssBytes(server.pid);
+    if (cell.callsDownstream) {
+      cell.backendConnectionsTimed = backend.counts.connections - backendBefore.connections;
+      cell.backendRequestsTimed = backend.counts.requests - backendBefore.requests;
+    }
     const handled = Math.max(1, cell.load.requests);
     cell.cpuUsPerRequest = cpuUsPerRequest(cpuBefore, cpuAfter, cell.load.requests);
     cell.spansPerRequest = (sink.counts.spans - spansBefore) / handled;
@@ -192,6 +203,26 @@ async function runCell({ app, agent, round, settings, sink, backend, pinning }) 
   if (cell.verifyRequests !== undefined) cell.invalid.push(...judgeCell({ ...cell, expects: agent.expects }));
   return cell;
 }
+
+/**
+ * How busy the two cores were during a cell's timed load: the server's core (its share of the wall
+ * time, and the rest of that core's busy time, which is other work: another engineer's job, or the
+ * host's, since this VM's clock ticks count time the host took as busy) and the load generator's
+ * core (autocannon, the sink and the fetch app's backend; when it is near 1 the cell measured the
+ * load generator, not the server). Shares of one core's wall time, 0 - 1; null unpinned.
+ */
+function coreUse(before, after, pinning, serverCpuNs, wallMs) {
+  if (pinning.server === null || !before || !after || !(wallMs > 0)) return null;
+  const serverCore = busyShare(before, after, pinning.server);
+  const server = serverCpuNs / 1e6 / wallMs;
+  return {
+    server: round2(server),
+    otherOnServerCore: serverCore === null ? null : round2(Math.max(0, serverCore - server)),
+    loadCore: round2(busyShare(before, after, pinning.load)),
+  };
+}
+
+const round2 = (x) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
 async function runStartup({ settings, agents, sink, backend, pinning }) {
   const samples = [];
@@ -270,7 +301,9 @@ async function main() {
         for (const agent of order) {
           const cell = await runCell({ app, agent, round, settings, sink, backend, pinning });
           cells.push(cell);
-          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s, ${cell.cpuUsPerRequest?.toFixed(1)} µs CPU/req` : 'no load';
+          const downstream = cell.backendConnectionsTimed !== undefined ? `; downstream ${cell.backendRequestsTimed} calls on ${cell.backendConnectionsTimed} new connections` : '';
+          const cores = cell.cores ? `; cores: server ${cell.cores.server}, other on its core ${cell.cores.otherOnServerCore}, load core ${cell.cores.loadCore}` : '';
+          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s, ${cell.cpuUsPerRequest?.toFixed(1)} µs CPU/req${cores}${downstream}` : 'no load';
           const elapsed = ((performance.now() - t0) / 1000).toFixed(0);
           log(`[${elapsed} s] round ${round} ${app} ${agent.id}: ${rps}${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`);
         }

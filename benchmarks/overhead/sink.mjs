@@ -50,13 +50,16 @@ export async function startSink() {
 
 /** Starts the fetch app's downstream service: a plain hello that notes incoming trace headers. */
 export async function startBackend() {
-  const counts = { requests: 0, traced: 0 };
+  // connections: how many the apps opened; a fetch app's pool keeps a few for a whole cell, so a count
+  // near the requests' would mean the cell measured connecting, not calling.
+  const counts = { requests: 0, traced: 0, connections: 0 };
   const server = http.createServer((req, res) => {
     counts.requests++;
     if (TRACE_HEADERS.some((h) => req.headers[h] !== undefined)) counts.traced++;
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('backend says hello');
   });
+  server.on('connection', () => counts.connections++);
   const url = await listen(server);
   return { url, counts, close: () => close(server) };
 }

@@ -2,7 +2,7 @@
 // round that was slow for every row cannot move a ratio; these tests pin that down.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { summarize, targetsOf, targetSubjects, toMarkdown } from '../overhead/report.mjs';
+import { isDisturbed, summarize, targetsOf, targetSubjects, toMarkdown } from '../overhead/report.mjs';
 import { LatencyHistogram } from '../overhead/latency.mjs';
 
 const agents = [
@@ -13,6 +13,12 @@ const agents = [
   { id: 'ours-before-unsampled', label: 'ours before (abc1234), unsampled', sameAs: 'ours-before' },
   { id: 'otel', label: 'OpenTelemetry' },
 ];
+const meta = {
+  finishedAt: 'now', node: 'v20.20.2', serverNode: 'v24.21.0', command: 'npm run bench -- --node 24',
+  machine: { cpuModel: 'cpu', cores: 2, memGb: 24, platform: 'linux', release: 'r', loadAvgStart: '1', loadAvgEnd: '1' },
+  pinning: { server: 1, load: 0 }, settings: { rounds: 3, duration: 10, warmup: 2, connections: 10, startupRuns: 0 },
+  versions: { autocannon: '8' },
+};
 const cell = (agent, round, rps, p99Ms, cpuUsPerRequest, invalid = []) => ({
   app: 'http', agent, round, invalid, cpuUsPerRequest, rssBytes: 50 * 2 ** 20,
   load: { rps, requests: rps * 10, meanMs: 0.1, p50Ms: 0.1, p99Ms, errors: 0, timeouts: 0, non2xx: 0 },
@@ -48,12 +54,6 @@ test('the targets table names ours first, then the before build and the peers, w
   assert.deepEqual(subjects.map((s) => s.key), ['ours', 'ours-before', 'otel']);
   const met = Object.fromEntries(targets.map((t) => [t.id, t.met]));
   assert.deepEqual(met, { 'throughput-http': 'yes', 'p99-http': 'yes', 'cpu-exported-span': 'yes', 'cpu-unsampled': 'no' });
-  const meta = {
-    finishedAt: 'now', node: 'v20.20.2', serverNode: 'v24.21.0', command: 'npm run bench -- --node 24',
-    machine: { cpuModel: 'cpu', cores: 2, memGb: 24, platform: 'linux', release: 'r', loadAvgStart: '1', loadAvgEnd: '1' },
-    pinning: { server: 1, load: 0 }, settings: { rounds: 3, duration: 10, warmup: 2, connections: 10, startupRuns: 0 },
-    versions: { autocannon: '8' },
-  };
   const md = toMarkdown({ meta, rows, startup: [], targets, subjects });
   assert.match(md, /\| http: unsampled request, server CPU over no agent \| ≤ \+1 µs \| \+1\.5 µs \| \+2\.5 µs \| — \| no \|/);
   assert.match(md, /\| http: throughput × no agent \| ≥ 0\.85 \| 0\.90 \| 0\.60 \| 0\.20 \| yes \|/);
@@ -85,4 +85,37 @@ test('the latency histogram answers a quantile to its 10 µs bucket, never below
   assert.ok(Math.abs(h.meanMs() - 5.005) < 1e-9);
   h.record(1e6); // slower than the histogram: lands in the last bucket
   assert.equal(h.quantileMs(1), 2000);
+});
+
+test('a cell whose server core was shared or whose load core ran out is counted as disturbed', () => {
+  const withCores = (agent, round, cores) => ({ ...cell(agent, round, 1000, 1.0, 20), cores });
+  const shared = [
+    withCores('none', 1, { server: 0.99, otherOnServerCore: 0.01, loadCore: 0.6 }),
+    withCores('ours', 1, { server: 0.7, otherOnServerCore: 0.3, loadCore: 0.6 }),
+    withCores('none', 2, { server: 0.9, otherOnServerCore: 0.02, loadCore: 0.97 }),
+    withCores('ours', 2, { server: 0.99, otherOnServerCore: 0, loadCore: 0.5 }),
+  ];
+  assert.equal(isDisturbed(shared[0]), false);
+  assert.equal(isDisturbed(shared[1]), true);
+  assert.equal(isDisturbed(shared[2]), true);
+  assert.equal(isDisturbed(cell('none', 1, 1000, 1.0, 20)), false, 'unpinned cells have no core figures');
+  const rows = summarize(shared, ['http'], agents.slice(0, 2));
+  assert.deepEqual(rows.map((r) => [r.agent, r.disturbed, r.otherOnServerCore, Math.round(r.loadCore * 100) / 100]), [['none', 1, 0.015, 0.78], ['ours', 1, 0.15, 0.55]]);
+  assert.match(toMarkdown({ meta, rows, startup: [], targets: [], subjects: [] }), /\| 0\.15 \/ 0\.55 \| 1\/2 \|/);
+});
+
+test('a target made of disturbed cells says how many', () => {
+  const withCores = (agent, round, rps, otherOnServerCore) => ({ ...cell(agent, round, rps, 1.0, 20), cores: { server: 0.9, otherOnServerCore, loadCore: 0.5 } });
+  const two = agents.slice(0, 3);
+  const mixed = [
+    withCores('none', 1, 1000, 0), withCores('ours', 1, 900, 0.4), withCores('ours-unsampled', 1, 950, 0),
+    withCores('none', 2, 1000, 0), withCores('ours', 2, 900, 0), withCores('ours-unsampled', 2, 950, 0),
+  ];
+  const rows = summarize(mixed, ['http'], two);
+  const { subjects, targets } = targetsOf(rows, { agents: two, apps: ['http'], nodeMajor: 20 });
+  const md = toMarkdown({ meta, rows, startup: [], targets, subjects });
+  assert.match(md, /\| http: throughput × no agent \| ≥ 0\.85 \| 0\.90, 1 of 6 cells disturbed \| yes \|/);
+  const quiet = summarize(mixed.map((c) => ({ ...c, cores: { ...c.cores, otherOnServerCore: 0 } })), ['http'], two);
+  const t2 = targetsOf(quiet, { agents: two, apps: ['http'], nodeMajor: 20 });
+  assert.doesNotMatch(toMarkdown({ meta, rows: quiet, startup: [], targets: t2.targets, subjects: t2.subjects }), /cells disturbed/);
 });

@@ -30,13 +30,11 @@ import path = require('node:path');
  * compiles itself), as it is with `TRACING_CODE_CACHE=false`.
  */
 
-const FORMAT = 'acme-tracing-agent-code-cache-4';
-// The write waits this long after start: the app's own start comes first, and functions that ran by
-// then are in the cache. A process that ends earlier writes at exit instead.
-const WRITE_DELAY_MS = 1000;
+export const FORMAT = 'acme-tracing-agent-code-cache-4';
 const BOOLEAN_EXPECTED = 'true or false (also 1/0, yes/no, on/off)';
 
-interface Pending {
+/** A compiled bundle whose cache file is to be written (./code-cache-write.ts). */
+export interface Pending {
   script: import('node:vm').Script;
   file: string;
   cacheFile: string;
@@ -48,26 +46,29 @@ interface Settings {
   dir: string | null;
 }
 
-const pending: Pending[] = [];
 /**
- * Bundles compiled from, or written to, a cache file made before the export path had run: V8 caches only the
- * functions that ran before the write, and a file written by a process that exported nothing (exporter
- * `none`, an app that ended no span before the write, a server 1 s after its start: before its first batch)
- * lacks the mapping, encoding and sending code; every process using it then compiles that code at its first
- * export (~19 M instructions, 4 - 5 ms of CPU for issue 21's job on Node 20). Written again once that code
- * has run.
+ * Bundles compiled from a cache file made before the export path had run (see code-cache-write.ts), held here
+ * until the writer is needed: most processes use complete files and never load it.
  */
-const withoutExportPath: Pending[] = [];
-// Whether the span exporters' code has run in this process: 'running' from the building of the span
-// processor until its first batch has had time to go out, then 'ran'; at exit 'running' counts as 'ran' (the
-// exit's flush has happened by then).
-let exportPath: 'not run' | 'running' | 'ran' = 'not run';
-let exiting = false;
+const usedWithoutExportPath: Pending[] = [];
+let writer: typeof import('./code-cache-write.js') | null = null;
 // Lines for the agent's log, held until its log level is known (see reportCodeCache).
 const held: Array<{ level: 'warn' | 'debug'; msg: string }> = [];
 let settings: Settings | null = null;
-let writeScheduled = false;
 let logger: { warn(msg: string): void; debug(msg: string): void } | null = null;
+
+/**
+ * The writing half, loaded when something is to be written: a process after a build or upgrade, or the first
+ * exporting process after a file that lacks the export path. Every other start skips reading and compiling it
+ * (this file is compiled without a cache in every process: it is what loads the cache).
+ */
+function cacheWriter(): typeof import('./code-cache-write.js') {
+  if (writer === null) {
+    writer = require('./code-cache-write.js') as typeof import('./code-cache-write.js');
+    writer.lacksExportPath(usedWithoutExportPath.splice(0));
+  }
+  return writer;
+}
 
 /**
  * One buffer for everything the start reads: a bundle's text, then its cache file, then the next bundle's
@@ -166,11 +167,7 @@ function readWrapped(fd: number, size: number): string | null {
   const head = WRAP_HEAD.length;
   const buffer = scratchBuffer(head + size + WRAP_TAIL.length);
   buffer.write(WRAP_HEAD, 0, 'latin1');
-  for (let at = 0; at < size; ) {
-    const read = fs.readSync(fd, buffer, head + at, size - at, at);
-    if (read === 0) return null;
-    at += read;
-  }
+  if (readInto(fd, buffer, head, size) !== size) return null;
   if (fs.readSync(fd, Buffer.allocUnsafe(1), 0, 1, size) !== 0) return null;
   buffer.write(WRAP_TAIL, head + size, 'latin1');
   const isAscii = (require('node:buffer') as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
@@ -195,10 +192,13 @@ function compile(file: string, source: string, stat: fs.Stats, dir: string): imp
   let outcome: string;
   if (found.data !== undefined && script.cachedDataRejected !== true) {
     outcome = `used ${cacheFile}`;
-    if (!found.exportPath && key !== null) withoutExportPath.push({ script, file, cacheFile, key });
+    if (!found.exportPath && key !== null) {
+      if (writer === null) usedWithoutExportPath.push({ script, file, cacheFile, key });
+      else writer.lacksExportPath([{ script, file, cacheFile, key }]);
+    }
   } else {
     outcome = found.data !== undefined ? `${cacheFile} rejected by V8; written again after start` : found.why;
-    if (key !== null) schedule({ script, file, cacheFile, key });
+    if (key !== null) cacheWriter().schedule({ script, file, cacheFile, key });
   }
   note('debug', `code cache for ${path.basename(file)}: ${outcome}`);
   return script;
@@ -248,7 +248,7 @@ export function reportCodeCache(log: { warn(msg: string): void; debug(msg: strin
   logger = log;
 }
 
-function note(level: 'warn' | 'debug', msg: string): void {
+export function note(level: 'warn' | 'debug', msg: string): void {
   if (logger !== null) logger[level](msg);
   else held.push({ level, msg });
 }
@@ -285,7 +285,7 @@ function defaultDir(): string | null {
 }
 
 /** Safe to trust: a real directory (not a link) of this user that nobody else can write. */
-function trustedDir(dir: string): boolean {
+export function trustedDir(dir: string): boolean {
   if (typeof process.getuid !== 'function') return false;
   const st = fs.lstatSync(dir, { throwIfNoEntry: false });
   return st !== undefined && st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0;
@@ -358,13 +358,18 @@ function readCache(dir: string, cacheFile: string, key: string): { data: Buffer 
 /** The file's `size` bytes, read into the scratch buffer (valid until the next read into it). */
 function readAll(fd: number, size: number): Buffer {
   const buffer = scratchBuffer(size);
+  return buffer.subarray(0, readInto(fd, buffer, 0, size));
+}
+
+/** Reads the file's first `size` bytes into `buffer` at `offset`; returns how many it got (fewer at its end). */
+function readInto(fd: number, buffer: Buffer, offset: number, size: number): number {
   let at = 0;
   while (at < size) {
-    const read = fs.readSync(fd, buffer, at, size - at, at);
+    const read = fs.readSync(fd, buffer, offset + at, size - at, at);
     if (read === 0) break;
     at += read;
   }
-  return buffer.subarray(0, at);
+  return at;
 }
 
 // File layout: `<FORMAT> <payload length> <1 if written after the export path ran, else 0>\n<key>\n`, blanks up to the next multiple of 8 bytes, then
@@ -388,13 +393,8 @@ function decode(data: Buffer, key: string): { payload: Buffer; exportPath: boole
   return payload.equals(data.subarray(start + size)) ? { payload, exportPath: coverage === '1' } : undefined;
 }
 
-function encode(payload: Buffer, key: string, exportPathRan: boolean): Buffer {
-  const header = Buffer.from(`${FORMAT} ${payload.length} ${exportPathRan ? 1 : 0}\n${key}\n`, 'utf8');
-  return Buffer.concat([header, Buffer.alloc(alignedOffset(header.length) - header.length, ' '), payload, payload]);
-}
-
 const PAYLOAD_ALIGNMENT = 8;
-function alignedOffset(offset: number): number {
+export function alignedOffset(offset: number): number {
   return Math.ceil(offset / PAYLOAD_ALIGNMENT) * PAYLOAD_ALIGNMENT;
 }
 
@@ -405,122 +405,12 @@ function fnv1a(input: string): number {
   return h >>> 0;
 }
 
-function schedule(entry: Pending): void {
-  pending.push(entry);
-  if (writeScheduled) return;
-  writeScheduled = true;
-  const timer = setTimeout(writePending, WRITE_DELAY_MS);
-  timer.unref();
-  // A process that ends before the timer writes at exit: short scripts are where the cache pays most.
-  process.once('exit', writePendingAtExit);
-}
-
 /**
- * The span processor is being built: the exporters' code runs from now on, and has run once `settleMs` have
- * passed (the batch delay and a margin for the first send) or at exit. A cache this process used or wrote
- * without that code is then written again, once (the file's header says it holds the export path, and no
- * later process rewrites it). Costs nothing when the cache in use already holds it.
+ * The span processor is being built: the exporters' code runs from now on. A cache this process used or wrote
+ * without that code is written again once it has run (code-cache-write.ts). The usual case, every file in use
+ * holding it already and nothing waiting to be written, costs nothing: no writer, timer or listener.
  */
 export function exportPathStarted(settleMs: number): void {
-  if (exportPath !== 'not run') return;
-  exportPath = 'running';
-  // The usual case: every file in use holds the export path already, and nothing waits to be written. No
-  // timer and no listener then (~0.5 M instructions per process for issue 21's job on Node 20).
-  if (withoutExportPath.length === 0 && pending.length === 0) return;
-  const timer = setTimeout(exportPathRan, settleMs);
-  timer.unref();
-  process.once('exit', exportPathRanAtExit);
-}
-
-function exportPathRan(): void {
-  process.removeListener('exit', exportPathRanAtExit);
-  exportPath = 'ran';
-  if (withoutExportPath.length === 0) return;
-  pending.push(...withoutExportPath.splice(0));
-  // At exit the pending write's own listener may have run already: write here.
-  if (exiting || !writeScheduled) writePending();
-}
-
-function exportPathRanAtExit(): void {
-  exiting = true;
-  exportPathRan();
-}
-
-function writePendingAtExit(): void {
-  exiting = true;
-  writePending();
-}
-
-/** Writes every cache waiting to be written; never throws, at most one debug line each. */
-function writePending(): void {
-  process.removeListener('exit', writePendingAtExit);
-  writeScheduled = false;
-  const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting);
-  let written: string | null = null;
-  for (const entry of pending.splice(0)) {
-    try {
-      writeCache(entry, exportPathRanHere);
-      if (!exportPathRanHere) withoutExportPath.push(entry);
-      written = path.dirname(entry.cacheFile);
-      note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
-    } catch (err) {
-      note('debug', `code cache for ${path.basename(entry.file)} not written: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  if (written !== null) prune(written);
-}
-
-// Each install, Node version and set of options has files of its own (100 - 300 KB each): a directory
-// shared by many (CI runners, temporary installs) keeps the newest MAX_CACHE_FILES and loses the rest,
-// which a process still using them writes again. Temporary files a killed writer left behind go too.
-const MAX_CACHE_FILES = 64;
-const STALE_TEMP_MS = 60 * 60 * 1000;
-const OUR_FILE = /^(start|tracing)-bundle-[0-9a-f]+-v[\w.-]+\.cache(\.[\w-]+\.tmp)?$/;
-
-/** Keeps the cache directory bounded; runs after a write, never on the start path; never throws. */
-function prune(dir: string): void {
-  try {
-    const files: Array<{ name: string; mtimeMs: number }> = [];
-    const now = Date.now();
-    for (const name of fs.readdirSync(dir)) {
-      if (!OUR_FILE.test(name)) continue;
-      const st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
-      if (st === undefined || !st.isFile()) continue;
-      if (name.endsWith('.tmp')) {
-        if (now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(path.join(dir, name), { force: true });
-      } else {
-        files.push({ name, mtimeMs: st.mtimeMs });
-      }
-    }
-    if (files.length <= MAX_CACHE_FILES) return;
-    files.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const { name } of files.slice(MAX_CACHE_FILES)) fs.rmSync(path.join(dir, name), { force: true });
-    note('debug', `code cache: ${files.length - MAX_CACHE_FILES} older file(s) removed from ${dir} (at most ${MAX_CACHE_FILES} kept)`);
-  } catch (err) {
-    note('debug', `code cache: ${dir} not pruned: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function writeCache({ script, cacheFile, key }: Pending, exportPathRan: boolean): void {
-  const dir = path.dirname(cacheFile);
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!trustedDir(dir)) throw new Error(`${dir} is not a directory of this user that only this user can write`);
-  const data = encode(script.createCachedData(), key, exportPathRan);
-  const temp = `${cacheFile}.${process.pid}-${Date.now().toString(36)}.tmp`;
-  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
-  try {
-    try {
-      for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, cacheFile);
-  } catch (err) {
-    try {
-      fs.unlinkSync(temp);
-    } catch {
-      // Already gone.
-    }
-    throw err;
-  }
+  if (writer === null && usedWithoutExportPath.length === 0) return;
+  cacheWriter().exportPathStarted(settleMs);
 }

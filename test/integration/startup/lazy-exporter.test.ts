@@ -17,8 +17,10 @@ t.test('an app that finishes no span: the OTLP exporter and http are not loaded'
   writeFileSync(
     path.join(dir, 'app.cjs'),
     `const m = require.cache[${JSON.stringify(exporterFile)}];
-     // A bundled module is registered in require.cache at start and evaluated on first use: its exports getter tells.
-     const evaluated = m !== undefined && Object.getOwnPropertyDescriptor(m, 'exports').get === undefined;
+     // A bundled module is registered in require.cache at start and evaluated on first use: until then its
+     // exports are an accessor (of its own, or of its prototype), not a value of its own.
+     const own = m === undefined ? undefined : Object.getOwnPropertyDescriptor(m, 'exports');
+     const evaluated = own !== undefined && own.get === undefined;
      console.log(JSON.stringify({ http: process.moduleLoadList.includes('NativeModule http'), exporterEvaluated: evaluated, tracer: require(${JSON.stringify(path.dirname(REGISTER))}).globalTracer().constructor.name }));`,
   );
   // Untracked: without the NODE_OPTIONS tap's process tracking adds to every child.
