@@ -126,14 +126,16 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     const judged = subjects[0];
     lines.push('', `## Targets (issue 20; judged on ${judged.label})`, '',
       'Ratios and differences are taken within a round, then the median over rounds. CPU is the server\'s,',
-      'all threads, per request answered under load. Values of INVALID rows are in brackets.', '',
+      'all threads, per request answered under load. Values of INVALID rows are in brackets; "disturbed"',
+      'counts the cells behind a figure whose cores were taken by other work (below).', '',
       `| target | goal | ${subjects.map((x) => x.label).join(' | ')} | met |`,
       `|---|---|${subjects.map(() => '---:|').join('')}---|`);
     for (const t of targets) {
       const cells = subjects.map((x) => {
         const v = t.values[x.key];
         const text = v == null ? '—' : t.unit === '×' ? v.toFixed(2) : `${signed(v, 1)} µs`;
-        return v != null && !t.valid[x.key] ? `(${text})` : text;
+        const marked = `${text}${disturbedMark(rows, t.app, x)}`;
+        return v != null && !t.valid[x.key] ? `(${marked})` : marked;
       });
       lines.push(`| ${t.target} | ${t.goal} | ${cells.join(' | ')} | ${t.met} |`);
     }
@@ -163,6 +165,18 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * ", n of m cells disturbed" after a target's figure when any cell it is made of (the subject's sampled
+ * and unsampled rows and no agent, in that app) was disturbed (isDisturbed): such a figure is the machine's.
+ */
+function disturbedMark(rows, app, subject) {
+  const ids = new Set(['none', subject.sampled, subject.unsampled].filter(Boolean));
+  const mine = rows.filter((r) => r.app === app && ids.has(r.agent));
+  const disturbed = mine.reduce((n, r) => n + (r.disturbed ?? 0), 0);
+  const cells = mine.reduce((n, r) => n + (r.rounds ?? 0), 0);
+  return disturbed > 0 ? `, ${disturbed} of ${cells} cells disturbed` : '';
 }
 
 /** Targets of a run, from its rows: see targets.mjs. */

@@ -68,7 +68,7 @@ export function cpuTargets({ nodeMajor, unsampledOverNone, sampledOverUnsampled,
  * @param {number} o.nodeMajor the line the servers ran on
  * @param {{key: string, sampled: string, unsampled?: string}[]} o.subjects columns: first is the one judged
  * @param {string[]} o.apps apps measured
- * @returns {{id: string, target: string, goal: string, unit: string, values: Record<string, number|null>, valid: Record<string, boolean>, met: string}[]}
+ * @returns {{id: string, app: string, target: string, goal: string, unit: string, values: Record<string, number|null>, valid: Record<string, boolean>, met: string}[]}
  */
 export function judgeTargets(rows, { nodeMajor, subjects, apps }) {
   const row = (app, agent) => rows.find((r) => r.app === app && r.agent === agent);
@@ -87,20 +87,20 @@ export function judgeTargets(rows, { nodeMajor, subjects, apps }) {
   for (const app of apps) {
     const goal = THROUGHPUT_TARGETS[app];
     if (goal == null) continue;
-    add({ id: `throughput-${app}`, target: `${app}: throughput × no agent`, goal: `≥ ${goal.toFixed(2)}`, unit: '×' },
+    add({ id: `throughput-${app}`, app, target: `${app}: throughput × no agent`, goal: `≥ ${goal.toFixed(2)}`, unit: '×' },
       (s) => pickField(row(app, s.sampled), 'ratio'), { atLeast: goal });
   }
   for (const app of apps) {
-    add({ id: `p99-${app}`, target: `${app}: p99 latency × no agent`, goal: `≤ ${P99_MAX_RATIO.toFixed(1)}`, unit: '×' },
+    add({ id: `p99-${app}`, app, target: `${app}: p99 latency × no agent`, goal: `≤ ${P99_MAX_RATIO.toFixed(1)}`, unit: '×' },
       (s) => pickField(row(app, s.sampled), 'p99Ratio'), { atMost: P99_MAX_RATIO });
   }
   if (apps.includes('http')) {
     // The http app makes one span per request, so its CPU per request is CPU per span.
-    add({ id: 'cpu-exported-span', target: 'http: sampled, exported span, server CPU over unsampled', goal: `≤ +${EXPORTED_SPAN_MAX_US} µs`, unit: 'µs' },
+    add({ id: 'cpu-exported-span', app: 'http', target: 'http: sampled, exported span, server CPU over unsampled', goal: `≤ +${EXPORTED_SPAN_MAX_US} µs`, unit: 'µs' },
       (s) => (s.unsampled ? pickField(row('http', s.sampled), 'overUnsampledUs', row('http', s.unsampled)) : null),
       { atMost: EXPORTED_SPAN_MAX_US });
     const goal = unsampledMaxUs(nodeMajor);
-    add({ id: 'cpu-unsampled', target: 'http: unsampled request, server CPU over no agent', goal: `≤ +${goal} µs`, unit: 'µs' },
+    add({ id: 'cpu-unsampled', app: 'http', target: 'http: unsampled request, server CPU over no agent', goal: `≤ +${goal} µs`, unit: 'µs' },
       (s) => (s.unsampled ? pickField(row('http', s.unsampled), 'addedCpuUs') : null),
       { atMost: goal });
   }

@@ -103,3 +103,19 @@ test('a cell whose server core was shared or whose load core ran out is counted 
   assert.deepEqual(rows.map((r) => [r.agent, r.disturbed, r.otherOnServerCore, Math.round(r.loadCore * 100) / 100]), [['none', 1, 0.015, 0.78], ['ours', 1, 0.15, 0.55]]);
   assert.match(toMarkdown({ meta, rows, startup: [], targets: [], subjects: [] }), /\| 0\.15 \/ 0\.55 \| 1\/2 \|/);
 });
+
+test('a target made of disturbed cells says how many', () => {
+  const withCores = (agent, round, rps, otherOnServerCore) => ({ ...cell(agent, round, rps, 1.0, 20), cores: { server: 0.9, otherOnServerCore, loadCore: 0.5 } });
+  const two = agents.slice(0, 3);
+  const mixed = [
+    withCores('none', 1, 1000, 0), withCores('ours', 1, 900, 0.4), withCores('ours-unsampled', 1, 950, 0),
+    withCores('none', 2, 1000, 0), withCores('ours', 2, 900, 0), withCores('ours-unsampled', 2, 950, 0),
+  ];
+  const rows = summarize(mixed, ['http'], two);
+  const { subjects, targets } = targetsOf(rows, { agents: two, apps: ['http'], nodeMajor: 20 });
+  const md = toMarkdown({ meta, rows, startup: [], targets, subjects });
+  assert.match(md, /\| http: throughput × no agent \| ≥ 0\.85 \| 0\.90, 1 of 6 cells disturbed \| yes \|/);
+  const quiet = summarize(mixed.map((c) => ({ ...c, cores: { ...c.cores, otherOnServerCore: 0 } })), ['http'], two);
+  const t2 = targetsOf(quiet, { agents: two, apps: ['http'], nodeMajor: 20 });
+  assert.doesNotMatch(toMarkdown({ meta, rows: quiet, startup: [], targets: t2.targets, subjects: t2.subjects }), /cells disturbed/);
+});
