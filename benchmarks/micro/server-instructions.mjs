@@ -7,11 +7,16 @@
 // benchmark window takes in. A count the machine's load does not change.
 // Usage: node benchmarks/micro/server-instructions.mjs --agents /build/a[,/build/b] [--app http|express|fastify|fetch] [--checkpoints 2000,6000,11000,16000,21000,26000]
 //        [--pattern overlap|seq] [--sampler always_off] [--node /path/to/node] [--exporter none|otlp]
-//        [--one-at-a-time] [--no-agent-row no] [--functions N] [--seed 42] [--node-flags "…"] [--keep]
+//        [--one-at-a-time] [--no-agent-row no] [--functions N] [--seed 42] [--node-flags "…"] [--keep] [--reconnect]
 // --pattern overlap: 8 keep-alive connections with 3 requests in flight (requests overlap, as under
 // cpu-per-request.mjs's open-loop load); seq: one connection, one request at a time. Slow: valgrind runs
 // Node ~50× slower (some 6 minutes for 26,000 requests); the servers run side by side, or one after
 // another with --one-at-a-time (on a shared machine: one callgrind process at a time).
+// --reconnect: the client closes its connections at every checkpoint and opens new ones, as
+// cpu-per-request.mjs does (a new load process per warm-up and per slice) and as clients of a real server
+// do; without it the 8 connections live for the whole run (on Node 20 a connection's end makes async
+// resources, a ShutdownWrap, that a server which never loses a connection does not: see
+// docs/performance.md, round ten of the exported span).
 // --exporter otlp: the agent exports over OTLP/HTTP to a sink in this process (answers 200 at once, keeps
 // connections a minute) instead of TRACING_EXPORTER=none; with --sampler always_on that is the exported
 // span's path. --no-agent-row no: only the builds (differences are then taken against the first build).
@@ -61,6 +66,7 @@ const node = arg('node', process.execPath);
 const seed = arg('seed', '42');
 const nodeFlags = (arg('node-flags', '') ?? '').split(' ').filter(Boolean);
 const keep = process.argv.includes('--keep');
+const reconnect = process.argv.includes('--reconnect');
 // --app picks another overhead app (express, fastify, fetch: its downstream service is served by this process).
 const appName = arg('app', 'http');
 const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
@@ -131,7 +137,8 @@ async function serve(build) {
     });
     const dump = () => execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
     dump(); // start-up, its own window
-    const agent = new http.Agent({ keepAlive: true, maxSockets: pattern === 'seq' ? 1 : 8 });
+    const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: pattern === 'seq' ? 1 : 8 });
+    let agent = newAgent();
     const inFlight = pattern === 'seq' ? 1 : 3;
     let sent = 0;
     for (const upTo of checkpoints) {
@@ -158,6 +165,10 @@ async function serve(build) {
         };
         for (let i = 0; i < inFlight && sent < upTo; i++) fire();
       });
+      if (reconnect) {
+        agent.destroy();
+        agent = newAgent();
+      }
       await new Promise((r) => setTimeout(r, 200));
       dump();
     }
@@ -233,7 +244,7 @@ const runs = [];
 if (oneAtATime) for (const b of builds) runs.push(await serve(b));
 else runs.push(...(await Promise.all(builds.map(serve))));
 const k = (n) => `${(n / 1000).toFixed(1)} k`;
-console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} and --random-seed ${seed} unless given, exporter ${exporter}${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
+console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}, ${appName} app under callgrind (all threads), client pattern ${pattern}, sampler ${sampler} and --random-seed ${seed} unless given, exporter ${exporter}${reconnect ? ', new connections at every checkpoint' : ''}${nodeFlags.length ? `, ${nodeFlags.join(' ')}` : ''}`);
 console.log('instructions per request in each window of requests served: total (of it TurboFan / Maglev / scavenges)');
 console.log('');
 console.log(`| requests | ${builds.map(label).join(' | ')} |${builds.slice(1).map((b) => ` ${label(b)} − ${label(builds[0])} |`).join('')}`);

@@ -140,10 +140,12 @@ export interface InstrumentationDeclaration {
    */
   quietIfPreloaded?: boolean;
   /**
-   * For `subscribe` and `patch+subscribe`: the `diagnostics_channel` names its `start` subscribes to.
+   * For `subscribe` and `patch+subscribe`: `diagnostics_channel` names whose first message starts it, the
+   * channel(s) a traced call publishes on first (undici's `create`, a tracing channel's `start`).
    * When given, its code is not loaded at start: the loader subscribes to these channels, and the first
-   * message on any of them loads the code, runs `start` and hands it that message (an app that never
-   * makes such a call never loads the instrumentation: less code, and a smaller heap, at start).
+   * message on any of them loads the code, runs `start` (which subscribes to all it needs) and hands it that
+   * message (an app that never makes such a call never loads the instrumentation: less code, and a smaller
+   * heap, at start).
    */
   channels?: readonly string[];
 }

@@ -1,5 +1,5 @@
 import type { SpanContext } from '../api/span-context.js';
-import type { Span } from '../api/span.js';
+import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
@@ -234,7 +234,7 @@ function writeSpan(w: ProtoWriter, s: MappedSpan): void {
  * `mapSpan` followed by `writeSpan` (tested byte for byte), without the mapped copy, its attribute
  * objects and arrays. Logs, rare, still go through `mapLog`.
  */
-export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean): void {
+export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean, memo: TagMemo | null = null): void {
   const ctx = span.context();
   const tags = span.tags;
   const m = w.beginWide(SCOPE_SPANS_SPANS);
@@ -249,10 +249,12 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   const duration = span.duration < 0 ? 0 : span.duration;
   w.nanosFromMs(SPAN_START, start);
   w.nanosFromMs(SPAN_END, start + duration);
-  for (const key in tags) {
-    if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
-    writeTag(w, SPAN_ATTRIBUTES, key, tags[key]!);
-  }
+  if (memo === null) {
+    for (const key in tags) {
+      if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
+      writeTag(w, SPAN_ATTRIBUTES, key, tags[key]!);
+    }
+  } else writeTagsRepeating(w, tags, memo);
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }
@@ -290,7 +292,89 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
     w.end(st);
   }
   w.fixed32(SPAN_FLAGS, ctx.traceFlags & 0xff);
-  w.endWide(m);
+  const moved = w.endWide(m);
+  // The tags' bytes moved with the message (a span under 128 bytes, or from 16 KiB).
+  if (moved !== 0 && memo !== null) memo.moved(m, moved);
+}
+
+/** Positions a `TagMemo` keeps: the first tags of a span (an http server span has five). */
+const MEMO_SLOTS = 8;
+
+/**
+ * Where the latest span's tags are in the open batch, by position among its tags. Consecutive spans of
+ * one kind set the same keys in the same order, often to the same values (the method, the URL of a path
+ * asked again, the peer's address, the status): a tag equal (`===`, key and value) to the one at its
+ * position in the latest span is copied from that span's bytes (adjacent ones in one move) instead of
+ * encoded again character by character. A `KeyValue`'s bytes depend on its key and value only, so the
+ * payload is the same.
+ */
+export class TagMemo {
+  /** The writer's `epoch` the positions belong to; any other epoch and the memo is empty. */
+  epoch = -1;
+  readonly keys: (string | null)[] = new Array<string | null>(MEMO_SLOTS).fill(null);
+  readonly values: TagValue[] = new Array<TagValue>(MEMO_SLOTS).fill('');
+  readonly starts = new Int32Array(MEMO_SLOTS);
+  readonly lengths = new Int32Array(MEMO_SLOTS);
+
+  /** The bytes after `mark` moved by `by`. */
+  moved(mark: number, by: number): void {
+    const starts = this.starts;
+    for (let i = 0; i < MEMO_SLOTS; i++) if (starts[i]! > mark) starts[i] += by;
+  }
+}
+
+/** A span's tags as `Span.attributes` fields, repeating the bytes of equal tags of the latest span (see `TagMemo`). */
+function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
+  if (memo.epoch !== w.epoch) {
+    memo.keys.fill(null);
+    memo.epoch = w.epoch;
+  }
+  const keys = memo.keys;
+  const values = memo.values;
+  const starts = memo.starts;
+  const lengths = memo.lengths;
+  // A run of equal tags not yet copied: `runLength` bytes from `runFrom`.
+  let runFrom = 0;
+  let runLength = 0;
+  let slot = 0;
+  for (const key in tags) {
+    if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
+    const value = tags[key]!;
+    if (slot >= MEMO_SLOTS) {
+      if (runLength > 0) {
+        w.repeat(runFrom, runLength);
+        runLength = 0;
+      }
+      writeTag(w, SPAN_ATTRIBUTES, key, value);
+      continue;
+    }
+    if (keys[slot] === key && values[slot] === value) {
+      const from = starts[slot]!;
+      const length = lengths[slot]!;
+      if (runLength > 0 && runFrom + runLength !== from) {
+        w.repeat(runFrom, runLength);
+        runLength = 0;
+      }
+      if (runLength === 0) runFrom = from;
+      // Where these bytes will be once the run is copied: for the next span.
+      starts[slot] = w.length + runLength;
+      runLength += length;
+    } else {
+      if (runLength > 0) {
+        w.repeat(runFrom, runLength);
+        runLength = 0;
+      }
+      const mark = w.length;
+      writeTag(w, SPAN_ATTRIBUTES, key, value);
+      // An array (a span of the OpenTelemetry API) can change in place: never taken as equal.
+      keys[slot] = typeof (value as unknown) === 'object' ? null : key;
+      values[slot] = value;
+      starts[slot] = mark;
+      lengths[slot] = w.length - mark;
+    }
+    slot++;
+  }
+  if (runLength > 0) w.repeat(runFrom, runLength);
 }
 
 // Ids generated here are copied from their random bytes; ids read from a carrier are hex text.
@@ -333,6 +417,7 @@ const MIN_BUFFER_BYTES = 16 * 1024;
 export class OtlpBatchEncoder implements SpanBatchEncoder {
   openCount = 0;
   private readonly writer = new ProtoWriter();
+  private readonly memo = new TagMemo();
   private readonly head: number;
   /** A body buffer given back by the transport, for the next batch; one is enough (one send at a time). */
   private spare: Buffer | null = null;
@@ -356,7 +441,7 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
     }
     const mark = this.writer.length;
     try {
-      writeFinishedSpan(this.writer, span, this.exportBaggage);
+      writeFinishedSpan(this.writer, span, this.exportBaggage, this.memo);
     } catch (err) {
       this.writer.truncate(mark);
       throw err;

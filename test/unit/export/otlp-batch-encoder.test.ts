@@ -206,3 +206,61 @@ t.test('the one-pass attribute paths give the general encoder\'s bytes at every 
     else t.same(values.get(key), expected, `${key.slice(0, 20) || '(empty key)'} read back`);
   }
 });
+
+t.test('tags equal to the previous span\'s are repeated from its bytes: the same bytes whatever repeats, changes, moves or fails', async (t) => {
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  const url = ['http://shop.local', '/orders'].join('');
+  const sameUrl = ['http://shop.local/', 'orders'].join(''); // equal, another string object
+  const serve = (tags: Record<string, string | number | boolean>): void => {
+    const span = tracer.startSpan('GET', { tags: { [Tags.SPAN_KIND]: 'server', ...tags } });
+    span.finish();
+  };
+  const base = { 'http.method': 'GET', 'http.url': url, 'peer.ipv4': '127.0.0.1', 'peer.port': 40_000, 'http.status_code': 200 };
+  for (let i = 0; i < 6; i++) serve(base); // every tag repeats
+  serve({ ...base, 'http.url': sameUrl }); // equal value, new string
+  serve({ ...base, 'peer.port': 40_007 }); // one in the middle changes
+  serve({ ...base, 'http.method': 'POST' }); // the first changes: the rest repeat from two places
+  serve({ 'http.url': url, 'http.method': 'GET', 'peer.ipv4': '127.0.0.1' }); // same keys, other order
+  serve({ ...base, 'http.url': 'https://shop.local/é', extra: 'x'.repeat(300) }); // non-ASCII, a long tag
+  serve({ ...base, 'http.url': 'https://shop.local/é', extra: 'x'.repeat(300) });
+  serve({ ...base, ok: true, ratio: 0.5, big: 2 ** 40, neg: -1, zero: 0 });
+  serve({ ...base, ok: true, ratio: 0.5, big: 2 ** 40, neg: -1, zero: -0 });
+  serve({ ...base, ok: false, ratio: NaN, big: 2 ** 40, neg: -1, zero: 0 });
+  serve({ ...base, ok: false, ratio: NaN, big: 2 ** 40, neg: -1, zero: 0 });
+  const many: Record<string, string> = {};
+  for (let k = 0; k < 12; k++) many[`tag.${k}`] = `value ${k}`; // more tags than the memo keeps
+  serve(many);
+  serve(many);
+  serve({ ...many, 'tag.3': 'changed' });
+  serve({});
+  serve(base);
+  serve(base);
+  // Spans under 128 bytes and from 16 KiB: their content moves when their length is written.
+  for (let i = 0; i < 3; i++) serve({ a: 'b', n: 1 });
+  for (let i = 0; i < 3; i++) serve({ a: 'b', big: 'y'.repeat(20_000), n: 1 });
+  serve(base);
+  serve(base);
+  const spans = [...memory.getFinishedSpans()];
+  const resource = buildResource({ 'service.name': 'shop' });
+  const expected = (list: Span[]): Buffer => new OtlpProtobufEncoder().encode(list.map((s) => mapSpan(s, { exportBaggage: false })), resource);
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  for (const s of spans) encoder.append(s);
+  t.ok(encoder.seal().bytes.equals(expected(spans)), 'identical bytes in one batch');
+
+  // Across batches: the first span of a new batch cannot repeat bytes of the sealed one.
+  for (const s of spans.slice(0, 3)) encoder.append(s);
+  const first = encoder.seal();
+  t.ok(first.bytes.equals(expected(spans.slice(0, 3))), 'identical bytes in a batch of three');
+  first.release?.();
+  for (const s of spans.slice(3, 8)) encoder.append(s);
+  t.ok(encoder.seal().bytes.equals(expected(spans.slice(3, 8))), 'identical bytes in a batch after a sealed one (its buffer reused)');
+
+  // A span that fails half-way is taken back; the next ones do not repeat its bytes.
+  encoder.append(spans[0]!);
+  const broken = Object.create(spans[1]!) as Span;
+  Object.defineProperty(broken, 'references', { get: () => [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] });
+  t.throws(() => encoder.append(broken), /bad reference/);
+  for (const s of spans.slice(2, 6)) encoder.append(s);
+  t.ok(encoder.seal().bytes.equals(expected([spans[0]!, ...spans.slice(2, 6)])), 'identical bytes after a failed span');
+});
