@@ -12,6 +12,11 @@ export class ProtoWriter {
   private buf: Buffer;
   private pos = 0;
   private era = 0;
+  /** A DataView of `buf` (made again when `buf` changes) and of the latest id block read, for 4-byte moves. */
+  private bufView: DataView | null = null;
+  private viewOf: Buffer | null = null;
+  private sourceView: DataView | null = null;
+  private sourceOf: Uint8Array | null = null;
 
   constructor(initialSize = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -261,6 +266,29 @@ export class ProtoWriter {
 
   /** A bytes field of `length` bytes of `src` from `at` (ids: short, so a loop beats a native copy). */
   bytesAt(field: number, src: Uint8Array, at: number, length: number): void {
+    if ((length === 16 || length === 8) && field < 16) {
+      // A trace or span id, four bytes at a time through DataViews (which TurboFan compiles to plain
+      // loads and stores): a quarter of the instructions of the byte loop below.
+      this.ensure(length + 2);
+      const buf = this.buf;
+      const to = this.pos;
+      buf[to] = (field << 3) | WIRE_LENGTH_DELIMITED;
+      buf[to + 1] = length;
+      const dst = this.dataView();
+      let source = this.sourceView;
+      if (this.sourceOf !== src || source === null) {
+        source = this.sourceView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+        this.sourceOf = src;
+      }
+      dst.setUint32(to + 2, source.getUint32(at, true), true);
+      dst.setUint32(to + 6, source.getUint32(at + 4, true), true);
+      if (length === 16) {
+        dst.setUint32(to + 10, source.getUint32(at + 8, true), true);
+        dst.setUint32(to + 14, source.getUint32(at + 12, true), true);
+      }
+      this.pos = to + 2 + length;
+      return;
+    }
     this.tag(field, WIRE_LENGTH_DELIMITED);
     this.rawVarint32(length);
     this.ensure(length);
@@ -284,7 +312,6 @@ export class ProtoWriter {
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    const buf = this.buf;
     const at = this.pos;
     // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
     const whole = Math.floor(ms);
@@ -292,20 +319,28 @@ export class ProtoWriter {
     const high = Math.floor(whole / 2 ** 21);
     const low = whole - high * 2 ** 21;
     const a = high * 1e6; // times 2^21
-    let lo = (a % 2048) * 2 ** 21 + low * 1e6 + frac;
+    // a % 2048, exactly (a / 2048 is exact): a double's % is a call into C, this is not.
+    let lo = (a - Math.trunc(a / 2048) * 2048) * 2 ** 21 + low * 1e6 + frac;
     const carry = Math.floor(lo / 2 ** 32);
     lo -= carry * 2 ** 32;
     const hi = Math.floor(a / 2048) + carry;
-    // Byte by byte: writeUInt32LE's range checks cost more than the stores.
-    buf[at] = lo;
-    buf[at + 1] = lo >>> 8;
-    buf[at + 2] = lo >>> 16;
-    buf[at + 3] = lo >>> 24;
-    buf[at + 4] = hi;
-    buf[at + 5] = hi >>> 8;
-    buf[at + 6] = hi >>> 16;
-    buf[at + 7] = hi >>> 24;
+    // Through the DataView (as ToUint32, the same bytes as storing lo, lo >>> 8, ...): writeUInt32LE's
+    // range checks cost more than the stores.
+    const view = this.dataView();
+    view.setUint32(at, lo, true);
+    view.setUint32(at + 4, hi, true);
     this.pos = at + 8;
+  }
+
+  /** A DataView of the buffer written into. */
+  private dataView(): DataView {
+    const buf = this.buf;
+    let view = this.bufView;
+    if (this.viewOf !== buf || view === null) {
+      view = this.bufView = new DataView(buf.buffer, buf.byteOffset, buf.length);
+      this.viewOf = buf;
+    }
+    return view;
   }
 
   /** Starts a nested message; pass the result to `end`. */
