@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { alignedOffset, FORMAT, note, trustedDir, type Pending } from './code-cache.js';
+import type { Pending, WriterHost } from './code-cache.js';
 
 /**
  * The writing half of the code cache (./code-cache.ts loads and checks it): writes a bundle's cache file off
@@ -13,6 +13,13 @@ import { alignedOffset, FORMAT, note, trustedDir, type Pending } from './code-ca
 // The write waits this long after start: the app's own start comes first, and functions that ran by
 // then are in the cache. A process that ends earlier writes at exit instead.
 const WRITE_DELAY_MS = 1000;
+
+// What this half uses of the reading half, handed over by ./code-cache.ts when it loads this file: an import
+// back would make the two files a run-time cycle.
+let host: WriterHost;
+export function attach(reader: WriterHost): void {
+  host = reader;
+}
 
 const pending: Pending[] = [];
 /**
@@ -37,8 +44,8 @@ export function lacksExportPath(entries: readonly Pending[]): void {
 }
 
 function encode(payload: Buffer, key: string, exportPathRan: boolean): Buffer {
-  const header = Buffer.from(`${FORMAT} ${payload.length} ${exportPathRan ? 1 : 0}\n${key}\n`, 'utf8');
-  return Buffer.concat([header, Buffer.alloc(alignedOffset(header.length) - header.length, ' '), payload, payload]);
+  const header = Buffer.from(`${host.FORMAT} ${payload.length} ${exportPathRan ? 1 : 0}\n${key}\n`, 'utf8');
+  return Buffer.concat([header, Buffer.alloc(host.alignedOffset(header.length) - header.length, ' '), payload, payload]);
 }
 
 /** Writes the bundle's cache file after start (or at exit, if the process ends first). */
@@ -99,9 +106,9 @@ function writePending(): void {
       writeCache(entry, exportPathRanHere);
       if (!exportPathRanHere) withoutExportPath.push(entry);
       written = path.dirname(entry.cacheFile);
-      note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
+      host.note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
     } catch (err) {
-      note('debug', `code cache for ${path.basename(entry.file)} not written: ${err instanceof Error ? err.message : String(err)}`);
+      host.note('debug', `code cache for ${path.basename(entry.file)} not written: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   if (written !== null) prune(written);
@@ -132,16 +139,16 @@ function prune(dir: string): void {
     if (files.length <= MAX_CACHE_FILES) return;
     files.sort((a, b) => b.mtimeMs - a.mtimeMs);
     for (const { name } of files.slice(MAX_CACHE_FILES)) fs.rmSync(path.join(dir, name), { force: true });
-    note('debug', `code cache: ${files.length - MAX_CACHE_FILES} older file(s) removed from ${dir} (at most ${MAX_CACHE_FILES} kept)`);
+    host.note('debug', `code cache: ${files.length - MAX_CACHE_FILES} older file(s) removed from ${dir} (at most ${MAX_CACHE_FILES} kept)`);
   } catch (err) {
-    note('debug', `code cache: ${dir} not pruned: ${err instanceof Error ? err.message : String(err)}`);
+    host.note('debug', `code cache: ${dir} not pruned: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 function writeCache({ script, cacheFile, key }: Pending, exportPathRan: boolean): void {
   const dir = path.dirname(cacheFile);
   if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!trustedDir(dir)) throw new Error(`${dir} is not a directory of this user that only this user can write`);
+  if (!host.trustedDir(dir)) throw new Error(`${dir} is not a directory of this user that only this user can write`);
   const data = encode(script.createCachedData(), key, exportPathRan);
   const temp = `${cacheFile}.${process.pid}-${Date.now().toString(36)}.tmp`;
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);

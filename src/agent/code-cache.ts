@@ -41,6 +41,14 @@ export interface Pending {
   key: string;
 }
 
+/** What ./code-cache-write.ts uses of this file, handed to it when it loads (an import back would be a cycle). */
+export interface WriterHost {
+  FORMAT: string;
+  alignedOffset(offset: number): number;
+  note(level: 'warn' | 'debug', msg: string): void;
+  trustedDir(dir: string): boolean;
+}
+
 interface Settings {
   enabled: boolean;
   dir: string | null;
@@ -64,10 +72,29 @@ let logger: { warn(msg: string): void; debug(msg: string): void } | null = null;
  */
 function cacheWriter(): typeof import('./code-cache-write.js') {
   if (writer === null) {
-    writer = require('./code-cache-write.js') as typeof import('./code-cache-write.js');
+    writer = loadOwnFile(path.join(__dirname, 'code-cache-write.js')) as typeof import('./code-cache-write.js');
+    writer.attach({ FORMAT, alignedOffset, note, trustedDir });
     writer.lacksExportPath(usedWithoutExportPath.splice(0));
   }
   return writer;
+}
+
+/**
+ * A file of ours beside this one, loaded as `require()` would but without resolving its name: like the
+ * bundles, nothing of the agent goes through `Module._resolveFilename` (an ES-module app's start never
+ * resolves our files through the CommonJS loader; test/integration/startup/register-esm.test.ts).
+ */
+function loadOwnFile(file: string): unknown {
+  const cached = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache[file];
+  if (cached !== undefined) return cached.exports;
+  let script: import('node:vm').Script;
+  try {
+    const vm = require('node:vm') as typeof import('node:vm');
+    script = new vm.Script(WRAP_HEAD + fs.readFileSync(file, 'utf8') + WRAP_TAIL, { filename: file });
+  } catch {
+    return require(file);
+  }
+  return evaluate(script, file, module);
 }
 
 /**
