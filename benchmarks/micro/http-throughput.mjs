@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import http from 'node:http';
+import { startOtlpSink } from '../overhead/agent-variants.mjs';
 import { loadSockets } from './socket-load.mjs';
 
 const [rounds = 5, seconds = 3, connections = 16] = process.argv.slice(2, 5).map(Number);
@@ -52,7 +52,7 @@ function cpuSeconds(pid) {
 
 async function measure(app, agent, sinkUrl, backendUrl) {
   const env = { BACKEND_URL: backendUrl };
-  if (agent) Object.assign(env, { TRACING_EXPORTER: exporter, TRACING_ENDPOINT: `${sinkUrl}/v1/traces`, TRACING_SERVICE_NAME: `bench-${app}` });
+  if (agent) Object.assign(env, { TRACING_EXPORTER: exporter, TRACING_ENDPOINT: sinkUrl, TRACING_SERVICE_NAME: `bench-${app}` });
   const server = await startServer(APP_FILES[app], { agent, env });
   try {
     await load(server.port, MARKERS[app], 1000); // warm-up: JIT, sockets, first export
@@ -66,22 +66,8 @@ async function measure(app, agent, sinkUrl, backendUrl) {
   }
 }
 
-/** An OTLP endpoint that accepts everything and counts what it got (no decoding: keep it cheap). */
-function startSink() {
-  const counts = { payloads: 0, bytes: 0 };
-  const server = http.createServer((req, res) => {
-    req.on('data', (c) => (counts.bytes += c.length));
-    req.on('end', () => {
-      counts.payloads++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`, counts, close: () => (server.closeAllConnections(), server.close()),
-  })));
-}
-
-const sink = await startSink();
+// The shared OTLP sink, keeping idle connections Node's default 5 s as this benchmark's own sink did.
+const sink = await startOtlpSink({ keepAliveTimeoutMs: 5000 });
 const sinkUrl = sink.url;
 const backend = await startServer(APP_FILES.hello, { agent: false, env: {} });
 const backendUrl = `http://127.0.0.1:${backend.port}/`;
