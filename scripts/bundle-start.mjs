@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Build step (`npm run build`, after tsc): writes the start path as two files of compiled modules.
+// Build step (`npm run build`, after tsc): writes the start path as three files of compiled modules.
 // dist/src/agent/start-bundle.js, which register.cjs loads: start() and the configuration, all the agent
 // loads with TRACING_ENABLED=false. dist/src/agent/tracing-bundle.js, which start() loads once tracing is
-// on: tracer core, hooks, the default OTLP/HTTP exporter, the http instrumentation Node 20 patches at start,
-// the web frameworks' instrumentations.
+// on: the hooks' half (module hooks, registry, exit hooks, the global tracer's registration).
+// dist/src/agent/core-bundle.js, loaded at the first instrumentation that runs or the first use of the
+// global tracer: tracer core, the default OTLP/HTTP exporter, the instrumentation kit, the http
+// instrumentation and the web frameworks' instrumentations. A process that loads nothing instrumented and
+// starts no span never reads it (docs/performance.md, "Start-up", round eleven).
 //
 // Why: loading ~70 small files costs a resolve, a stat, a read and a compile each; one file costs one
 // of each (docs/performance.md, "Start-up"). Why not esbuild's bundle: each module here stays the very
@@ -35,11 +38,29 @@ const START = {
   // The configuration's own modules: instrumentations/index.js is read for the names, the code it loads is not.
   only: /^(src\/agent\/start|src\/config\/[a-z-]+|src\/util\/[a-z-]+|src\/propagation\/names|instrumentations\/index)\.js$/,
 };
-// What start() requires once tracing is on (loadTracingModules in src/agent/start.ts).
+// What start() requires once tracing is on (loadTracingModules in src/agent/start.ts): the hooks' half, which
+// runs at start. A require of a module of the core bundle from here loads that bundle first (CORE_BUNDLE below).
 const TRACING = {
   out: path.join(DIST, 'src', 'agent', 'tracing-bundle.js'),
-  // lazy-processor.js: required by start() for every exporter but none (the default OTLP/HTTP included).
-  entries: ['src/api/global.js', 'src/tracer.js', 'src/export/pipeline.js', 'src/propagation/factory.js', 'src/sampling/factory.js', 'src/agent/shutdown.js', 'src/agent/hooks.js', 'src/agent/lazy-processor.js'],
+  entries: ['src/api/global.js', 'src/agent/shutdown.js', 'src/agent/hooks.js'],
+  // The public API's entry, held here without its requires: `require('@acme/tracing-agent')` is then a module of
+  // this bundle, whose first require of the tracer loads the core bundle, instead of ~40 files read from disk.
+  extra: ['src/index.js'],
+  exportsOf: null,
+  only: /./,
+  companion: 'src/agent/core-bundle.js',
+};
+// The tracer core, loaded at the first instrumentation that runs or the first use of globalTracer() (buildCore in
+// src/agent/start.ts): tracer, scope, propagators, samplers, span processors and the default OTLP/HTTP exporter,
+// the instrumentation kit, and the instrumentations held here (http's, the web frameworks').
+const CORE = {
+  out: path.join(DIST, 'src', 'agent', 'core-bundle.js'),
+  entries: [
+    'src/tracer.js', 'src/api/noop.js', 'src/api/tracer.js', 'src/export/pipeline.js', 'src/propagation/factory.js', 'src/sampling/factory.js',
+    'src/agent/lazy-processor.js', 'src/agent/kit.js', 'src/agent/register-instrumentation.js',
+    'instrumentations/http/http.js', 'instrumentations/http/https.js',
+    'instrumentations/frameworks/express.js', 'instrumentations/frameworks/fastify.js', 'instrumentations/frameworks/koa.js', 'instrumentations/frameworks/hapi.js',
+  ],
   exportsOf: null,
   only: /./,
 };
@@ -221,6 +242,20 @@ function define(rel, deps, body, full) {
   Module._cache[filename] = mod;
   held.set(rel, mod);
 }
+// The bundle that holds the modules this one requires but does not hold (the tracer core, for the hooks' half),
+// loaded at the first such require, through the code cache as the start loads the others; null when there is none.
+let COMPANION = COMPANION_BUNDLE;
+function loadCompanion() {
+  const file = fileOf(COMPANION);
+  COMPANION = null;
+  try {
+    const loader = Module._cache[fileOf('src/agent/code-cache.js')];
+    if (loader !== undefined && loader.loaded === true) loader.exports.loadBundle(file, parentModule);
+    else require(file);
+  } catch {
+    // Missing or failing: each module is then read from its own file, as in a build without bundles.
+  }
+}
 // deps: the module's relative requires, resolved when the bundle was written, as pairs ['./x.js', 'src/x.js', ...].
 // full: the module reads require.resolve, .cache, .main or .extensions; the others get the function alone.
 function requireFor(mod, deps, full) {
@@ -238,7 +273,11 @@ function requireFor(mod, deps, full) {
       if (own !== undefined) {
         if (Module._cache[own.filename] === own) return own.exports;
       } else {
-        const loaded = Module._cache[fileOf(rel)];
+        let loaded = Module._cache[fileOf(rel)];
+        if (loaded === undefined && COMPANION !== null) {
+          loadCompanion();
+          loaded = Module._cache[fileOf(rel)];
+        }
         if (loaded !== undefined && loaded.loaded === true) return loaded.exports;
       }
     }
@@ -261,8 +300,8 @@ function usesRequireProperties(source) {
   return /\brequire\s*\.\s*(resolve|cache|main|extensions)\b/.test(source);
 }
 
-function bundle({ out: OUT, exportsOf }, modules) {
-  const lines = PRELUDE.split('\n');
+function bundle({ out: OUT, exportsOf, companion }, modules) {
+  const lines = PRELUDE.replace('COMPANION_BUNDLE', companion === undefined ? 'null' : JSON.stringify(companion)).split('\n');
   lines.pop();
   // Line map: bundle line (0-based) → [module index, line in its dist file], for the source map.
   const map = lines.map(() => null);
@@ -386,11 +425,14 @@ function decodeVlq(text) {
   return values;
 }
 
-// The tracing half first, so the start half stops where it begins.
-const tracingModules = collect(TRACING, new Set(START.entries));
-const startModules = collect(START, new Set(TRACING.entries));
-const held = new Set(startModules.map((m) => m.rel));
-for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules.filter((m) => !held.has(m.rel))]]) {
+// Each half stops where a later one begins: the start bundle at the tracing and core entries, the hooks' half at
+// the core's entries and the start bundle's modules, the core at both.
+const startModules = collect(START, new Set([...TRACING.entries, ...CORE.entries]));
+const inStart = new Set(startModules.map((m) => m.rel));
+const tracingModules = [...collect(TRACING, new Set([...inStart, ...CORE.entries])), ...TRACING.extra.map((rel) => ({ rel, source: withoutComments(readFileSync(path.join(DIST, rel), 'utf8'), rel) }))];
+const inTracing = new Set(tracingModules.map((m) => m.rel));
+const coreModules = collect(CORE, new Set([...inStart, ...inTracing]));
+for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules], [CORE, coreModules]]) {
   const { modules: count, bytes } = bundle(spec, modules);
   if (process.argv.includes('--verbose')) console.log(`bundle-start: ${count} modules, ${bytes} bytes → ${path.relative(ROOT, spec.out)}`);
 }

@@ -23,7 +23,9 @@ const line = (run) => run.meta.serverNode ?? run.meta.node;
 function targetValue(t, key) {
   const v = t.values[key];
   if (v == null) return '—';
-  const text = t.unit === '×' ? v.toFixed(2) : `${signed(v)} µs`;
+  const f = t.unit === '×' ? (x) => x.toFixed(2) : (x) => signed(x);
+  const interval = t.intervals?.[key];
+  const text = `${f(v)}${t.unit === '×' ? '' : ' µs'}${interval ? ` [${f(interval[0])}, ${f(interval[1])}]` : ''}`;
   return t.valid[key] ? text : `(${text})`;
 }
 
@@ -56,14 +58,14 @@ export function targetsTable(runs) {
   return out.join('\n');
 }
 
-/** Per app and row: × none, p99 × none, CPU µs/req, +CPU µs and +RSS MB, a group of columns per run. */
+/** Per app and row: req/s × none, capacity × none (no agent's CPU per request / the row's), p99 × none, CPU µs/req, +CPU µs and +RSS MB, a group of columns per run. */
 export function overheadTable(runs) {
   const head = ['app', 'row'];
   for (const run of runs) {
     const n = line(run);
-    head.push(`× none (${n})`, `p99 × none`, 'CPU µs/req', '+CPU µs', '+RSS MB');
+    head.push(`× none (${n})`, 'capacity × none', `p99 × none`, 'CPU µs/req', '+CPU µs', '+RSS MB');
   }
-  const out = [`| ${head.join(' | ')} |`, `|---|---|${runs.map(() => '---:|---:|---:|---:|---:|').join('')}`];
+  const out = [`| ${head.join(' | ')} |`, `|---|---|${runs.map(() => '---:|---:|---:|---:|---:|---:|').join('')}`];
   const keys = [];
   for (const run of runs) {
     for (const r of run.rows) if (!keys.some((k) => k.app === r.app && k.agent === r.agent)) keys.push({ app: r.app, agent: r.agent });
@@ -73,11 +75,11 @@ export function overheadTable(runs) {
     for (const run of runs) {
       const r = run.rows.find((x) => x.app === app && x.agent === agent);
       if (!r) {
-        cells.push('—', '—', '—', '—', '—');
+        cells.push('—', '—', '—', '—', '—', '—');
         continue;
       }
       const wrap = (text) => (r.valid ? text : `(${text})`);
-      cells.push(wrap(fixed(r.ratio, 2)), wrap(fixed(r.p99Ratio, 2)), wrap(fixed(r.cpuUsPerRequest, 1)), wrap(signed(r.addedCpuUs)), wrap(signed(r.addedRssMb, 0)));
+      cells.push(wrap(fixed(r.ratio, 2)), wrap(fixed(r.capacityRatio, 2)), wrap(fixed(r.p99Ratio, 2)), wrap(fixed(r.cpuUsPerRequest, 1)), wrap(signed(r.addedCpuUs)), wrap(signed(r.addedRssMb, 0)));
     }
     out.push(`| ${cells.join(' | ')} |`);
   }

@@ -1,4 +1,5 @@
 // Turns the raw cells into per-row medians, a Markdown report and the JSON written beside it.
+import { summarizePasses } from './intervals.mjs';
 import { judgeTargets } from './targets.mjs';
 
 export function median(values) {
@@ -9,51 +10,93 @@ export function median(values) {
 }
 
 /**
- * Medians per (app, agent) over rounds. Everything relative (× none, added CPU and memory, CPU over
- * the unsampled twin) is taken within a round first, then the median over rounds: a noisy minute
- * moves both sides of a pair.
+ * A cell's slices; a cell measured in one block (an older result, a test) is one slice of pass 1.
+ * @returns {{pass: number, cpuUsPerRequest: number|null, rps: number|null, p99Ms: number|null}[]}
  */
-export function summarize(cells, apps, agents) {
+export function slicesOf(cell) {
+  if (cell.slices?.length) return cell.slices;
+  if (!cell.load) return [];
+  return [{ pass: 1, cpuUsPerRequest: cell.cpuUsPerRequest ?? null, rps: cell.load.rps, p99Ms: cell.load.p99Ms, cores: cell.cores }];
+}
+
+/**
+ * Per (app, agent): every relative figure is taken per pass — this row's slice against no agent's
+ * (or its unsampled twin's) slice of the same pass, seconds apart, so a change of the machine's state
+ * lands on both — then summarised over all passes of all rounds: the median and a bootstrap interval
+ * (intervals.mjs). Figures:
+ * - capacityRatio: no agent's server CPU per request / this row's. A server pinned to one core serves
+ *   at most 1 / (CPU per request) requests a second, so this is the throughput ratio of the server
+ *   itself, whether or not the load generator's core kept up. The throughput targets are judged on it.
+ * - ratio: req/s / no agent's req/s in the same pass (closed loop: also what the load core allowed).
+ * - p99Ratio, addedCpuUs (CPU per request over no agent), overUnsampledUs (over the unsampled twin).
+ */
+export function summarize(cells, apps, agents, { seed = 1 } = {}) {
   const rows = [];
   for (const app of apps) {
     for (const agent of agents) {
       const mine = cells.filter((c) => c.app === app && c.agent === agent.id);
       if (mine.length === 0) continue;
       const inRound = (c, id) => cells.find((b) => b.app === app && b.round === c.round && b.agent === id);
-      const perRound = mine.map((c) => {
+      // A copy (`<id>#<n>`, or a before build of the same commit: an A/A row) is also read against the
+      // row it copies: 1.00 and 0 expected.
+      const original = agent.copyOf ?? /^(.+)#\d+$/.exec(agent.id)?.[1];
+      const figures = { capacityRatio: [], ratio: [], p99Ratio: [], addedCpu: [], overUnsampled: [], aaCapacity: [], aaRatio: [], aaCpu: [] };
+      for (const c of mine) {
         const base = inRound(c, 'none');
+        const orig = original ? inRound(c, original) : undefined;
         const twin = agent.unsampled ? inRound(c, agent.unsampled) : undefined;
-        return {
-          ratio: c.load && base?.load ? c.load.rps / base.load.rps : null,
-          p99Ratio: c.load && base?.load && base.load.p99Ms > 0 ? c.load.p99Ms / base.load.p99Ms : null,
-          addedCpu: difference(c.cpuUsPerRequest, base?.cpuUsPerRequest),
-          overUnsampled: difference(c.cpuUsPerRequest, twin?.cpuUsPerRequest),
-          addedRss: difference(c.rssBytes, base?.rssBytes),
-        };
-      });
+        const at = (other, pass) => (other ? slicesOf(other).find((x) => x.pass === pass) : undefined);
+        const perPass = { capacityRatio: [], ratio: [], p99Ratio: [], addedCpu: [], overUnsampled: [], aaCapacity: [], aaRatio: [], aaCpu: [] };
+        for (const s of slicesOf(c)) {
+          const b = at(base, s.pass);
+          const t = at(twin, s.pass);
+          const o = at(orig, s.pass);
+          perPass.aaCapacity.push(o?.cpuUsPerRequest > 0 && s.cpuUsPerRequest > 0 ? o.cpuUsPerRequest / s.cpuUsPerRequest : null);
+          perPass.aaRatio.push(o?.rps > 0 && s.rps != null ? s.rps / o.rps : null);
+          perPass.aaCpu.push(difference(s.cpuUsPerRequest, o?.cpuUsPerRequest));
+          perPass.capacityRatio.push(b?.cpuUsPerRequest > 0 && s.cpuUsPerRequest > 0 ? b.cpuUsPerRequest / s.cpuUsPerRequest : null);
+          perPass.ratio.push(b?.rps > 0 && s.rps != null ? s.rps / b.rps : null);
+          perPass.p99Ratio.push(b?.p99Ms > 0 && s.p99Ms != null ? s.p99Ms / b.p99Ms : null);
+          perPass.addedCpu.push(difference(s.cpuUsPerRequest, b?.cpuUsPerRequest));
+          perPass.overUnsampled.push(difference(s.cpuUsPerRequest, t?.cpuUsPerRequest));
+        }
+        for (const k of Object.keys(figures)) figures[k].push(perPass[k]);
+      }
+      const sum = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, summarizePasses(v, { seed })]));
       const invalid = [...new Set(mine.flatMap((c) => c.invalid))];
+      const slices = mine.flatMap(slicesOf);
+      const perRoundRss = mine.map((c) => difference(c.rssBytes, inRound(c, 'none')?.rssBytes));
       rows.push({
         app,
         agent: agent.id,
         label: agent.label,
         rounds: mine.length,
+        passes: slices.length,
         valid: invalid.length === 0,
         invalid,
         rps: median(mine.map((c) => c.load?.rps)),
-        ratio: median(perRound.map((r) => r.ratio)),
+        ratio: sum.ratio.median,
+        ratioInterval: sum.ratio.interval,
+        capacityRatio: sum.capacityRatio.median,
+        capacityInterval: sum.capacityRatio.interval,
+        capacityRoundMedians: sum.capacityRatio.roundMedians,
         meanMs: median(mine.map((c) => c.load?.meanMs)),
         p50Ms: median(mine.map((c) => c.load?.p50Ms)),
         p99Ms: median(mine.map((c) => c.load?.p99Ms)),
-        p99Ratio: median(perRound.map((r) => r.p99Ratio)),
+        p99Ratio: sum.p99Ratio.median,
+        p99Interval: sum.p99Ratio.interval,
         cpuUsPerRequest: median(mine.map((c) => c.cpuUsPerRequest)),
-        addedCpuUs: median(perRound.map((r) => r.addedCpu)),
-        overUnsampledUs: agent.unsampled ? median(perRound.map((r) => r.overUnsampled)) : null,
+        addedCpuUs: sum.addedCpu.median,
+        addedCpuInterval: sum.addedCpu.interval,
+        overUnsampledUs: agent.unsampled ? sum.overUnsampled.median : null,
+        overUnsampledInterval: agent.unsampled ? sum.overUnsampled.interval : null,
         rssMb: toMb(median(mine.map((c) => c.rssBytes))),
-        addedRssMb: toMb(median(perRound.map((r) => r.addedRss))),
+        addedRssMb: toMb(median(perRoundRss)),
         spansPerRequest: median(mine.map((c) => c.spansPerRequest)),
-        otherOnServerCore: median(mine.map((c) => c.cores?.otherOnServerCore)),
-        loadCore: median(mine.map((c) => c.cores?.loadCore)),
-        disturbed: mine.filter(isDisturbed).length,
+        otherOnServerCore: median(slices.map((x) => x.cores?.otherOnServerCore)),
+        loadCore: median(slices.map((x) => x.cores?.loadCore)),
+        disturbed: slices.filter(isDisturbed).length,
+        ...(original ? { copyOf: original, aa: { capacity: sum.aaCapacity, ratio: sum.aaRatio, cpu: sum.aaCpu } } : {}),
       });
     }
   }
@@ -106,8 +149,17 @@ export function targetSubjects(agents) {
   return subjects.map((s) => ({ ...s, label: agents.find((a) => a.id === s.sampled)?.label ?? s.key }));
 }
 
+/** "0.91 [0.88, 0.94]": a median with its interval (unit: × or µs). */
+export function withInterval(value, interval, unit = '×') {
+  if (value == null) return '—';
+  const f = unit === '×' ? (x) => x.toFixed(2) : (x) => signed(x, 1);
+  const text = `${f(value)}${unit === '×' ? '' : ' µs'}`;
+  return interval ? `${text} [${f(interval[0])}, ${f(interval[1])}]` : text;
+}
+
 export function toMarkdown({ meta, rows, startup, targets, subjects }) {
   const s = meta.settings;
+  const passes = Math.max(1, Math.round(s.duration / (s.slice ?? s.duration)));
   const lines = [
     `# Overhead benchmark — Node ${meta.serverNode ?? meta.node} — ${meta.finishedAt}`,
     '',
@@ -116,8 +168,9 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
       `${meta.machine.platform} ${meta.machine.release}; load average ${meta.machine.loadAvgStart} at start, ` +
       `${meta.machine.loadAvgEnd} at end.`,
     `Server pinned to CPU ${meta.pinning.server ?? 'none'}, load generator, sink and backend to CPU ` +
-      `${meta.pinning.load ?? 'none'}. ${s.rounds} interleaved rounds × ${s.duration} s per cell ` +
-      `(after ${s.warmup} s warm-up), ${s.connections} connections, autocannon ${meta.versions.autocannon}.`,
+      `${meta.pinning.load ?? 'none'}. ${s.rounds} rounds (fresh servers each); in a round every row's server is alive ` +
+      `and loaded in ${passes} passes of one ${s.slice ?? s.duration} s slice per row, in a shuffled order ` +
+      `(seed ${s.seed ?? '—'}), after an interleaved warm-up of ${s.warmup} s and ${s.warmupRequests ?? 0} requests per server; ${s.connections} connections, autocannon ${meta.versions.autocannon}.`,
     `Versions: ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     `Command: \`${meta.command}\``,
@@ -125,36 +178,55 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
   if (targets?.length) {
     const judged = subjects[0];
     lines.push('', `## Targets (issue 20; judged on ${judged.label})`, '',
-      'Ratios and differences are taken within a round, then the median over rounds. CPU is the server\'s,',
-      'all threads, per request answered under load. Values of INVALID rows are in brackets; "disturbed"',
-      'counts the cells behind a figure whose cores were taken by other work (below).', '',
+      'Each figure is taken per pass (a row\'s slice against no agent\'s, or its unsampled twin\'s, seconds apart),',
+      'then the median over all passes and, in brackets, the 95 % bootstrap interval of that median (rounds, then',
+      'passes, resampled). "yes" / "no" only when the whole interval is on one side of the goal; else "not resolved".',
+      'Throughput is the server\'s capacity ratio, no agent\'s CPU per request / the row\'s (all threads of the',
+      'server, pinned to one core); the closed loop\'s req/s ratio follows it. Values of INVALID rows are in parentheses.', '',
       `| target | goal | ${subjects.map((x) => x.label).join(' | ')} | met |`,
       `|---|---|${subjects.map(() => '---:|').join('')}---|`);
     for (const t of targets) {
       const cells = subjects.map((x) => {
         const v = t.values[x.key];
-        const text = v == null ? '—' : t.unit === '×' ? v.toFixed(2) : `${signed(v, 1)} µs`;
-        const marked = `${text}${disturbedMark(rows, t.app, x)}`;
-        return v != null && !t.valid[x.key] ? `(${marked})` : marked;
+        let text = withInterval(v, t.intervals?.[x.key], t.unit);
+        if (t.reqPerSec?.[x.key] != null) text += `; req/s ${t.reqPerSec[x.key].toFixed(2)}`;
+        return v != null && !t.valid[x.key] ? `(${text})` : text;
       });
       lines.push(`| ${t.target} | ${t.goal} | ${cells.join(' | ')} | ${t.met} |`);
     }
   }
-  lines.push('', '## Throughput, latency, CPU and memory (medians over rounds)', '',
-    '"× none" is the ratio to no agent in the same round; "+CPU" the server CPU per request over no agent in',
-    'the same round. INVALID rows did not prove the agent traced (or was off, for the off rows); their',
-    'figures are not comparable and are shown in brackets. Latency is measured per response by the load',
-    'generator to 10 µs. "other / load core": the median share of the server\'s core taken by other work,',
-    'and of the load generator\'s core in use, during the timed load; "disturbed": the cells (of the rounds)',
-    `where other work took over ${DISTURBED.otherOnServerCore} of the server's core or the load core reached ${DISTURBED.loadCore}: read such rows as the machine's.`, '',
-    '| app | agent | req/s | × none | p50 ms | p99 ms | p99 × none | CPU µs/req | +CPU µs | RSS MB | +RSS MB | spans/req | other / load core | disturbed | valid |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('', '## Throughput, latency, CPU and memory', '',
+    '"capacity × none": no agent\'s server CPU per request / the row\'s, per pass; "req/s × none": the closed loop\'s',
+    'req/s against no agent\'s in the same pass; "p99 × none" likewise; "+CPU": the server CPU per request over no',
+    'agent\'s in the same pass. Medians over all passes, [95 % bootstrap interval]. req/s, p50, p99 and CPU µs/req',
+    'are each row\'s own figures over its slices (median over rounds). INVALID rows did not prove the agent traced',
+    '(or was off, for the off rows); their figures are in parentheses. "other / load core": the median share of the',
+    'server\'s core taken by other work and of the load generator\'s core in use, per slice; "disturbed": slices where',
+    `other work took over ${DISTURBED.otherOnServerCore} of the server's core or the load core reached ${DISTURBED.loadCore} (with slices interleaved this hits`,
+    'every row alike; many such slices say the req/s ratio is the load generator\'s, read capacity instead).', '',
+    '| app | agent | req/s | req/s × none | capacity × none | p50 ms | p99 ms | p99 × none | CPU µs/req | +CPU µs | RSS MB | +RSS MB | spans/req | other / load core | disturbed | valid |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const wrap = (text) => (r.valid ? text : `(${text})`);
-    lines.push(`| ${r.app} | ${r.label} | ${wrap(fmt(r.rps))} | ${wrap(fmt(r.ratio, 2))} | ${fmt(r.p50Ms, 2)} | ` +
-      `${fmt(r.p99Ms, 2)} | ${fmt(r.p99Ratio, 2)} | ${fmt(r.cpuUsPerRequest, 1)} | ${signed(r.addedCpuUs, 1)} | ${fmt(r.rssMb)} | ` +
+    const base = r.agent === 'none';
+    lines.push(`| ${r.app} | ${r.label} | ${wrap(fmt(r.rps))} | ${base ? '1' : wrap(withInterval(r.ratio, r.ratioInterval))} | ` +
+      `${base ? '1' : wrap(withInterval(r.capacityRatio, r.capacityInterval))} | ${fmt(r.p50Ms, 2)} | ` +
+      `${fmt(r.p99Ms, 2)} | ${base ? '1' : withInterval(r.p99Ratio, r.p99Interval)} | ${fmt(r.cpuUsPerRequest, 1)} | ` +
+      `${base ? '' : withInterval(r.addedCpuUs, r.addedCpuInterval, 'µs')} | ${fmt(r.rssMb)} | ` +
       `${signed(r.addedRssMb)} | ${fmt(r.spansPerRequest, 2)} | ${fmt(r.otherOnServerCore, 2)} / ${fmt(r.loadCore, 2)} | ` +
-      `${r.disturbed}/${r.rounds} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
+      `${r.disturbed}/${r.passes ?? r.rounds} | ${r.valid ? 'yes' : `INVALID: ${r.invalid.join('; ')}`} |`);
+  }
+  const copies = rows.filter((r) => r.copyOf);
+  if (copies.length) {
+    lines.push('', '## A/A: a row against a second row of the same agent', '',
+      'Both rows run the same agent in their own processes, interleaved like every row: whatever the figures below',
+      'show besides 1.00 and 0 is the harness\'s own spread on this machine at this time.', '',
+      '| app | row | against | capacity × | req/s × | +CPU µs | passes |', '|---|---|---|---:|---:|---:|---:|');
+    for (const r of copies) {
+      const of = rows.find((x) => x.app === r.app && x.agent === r.copyOf);
+      lines.push(`| ${r.app} | ${r.label} | ${of?.label ?? r.copyOf} | ${withInterval(r.aa.capacity.median, r.aa.capacity.interval)} | ` +
+        `${withInterval(r.aa.ratio.median, r.aa.ratio.interval)} | ${withInterval(r.aa.cpu.median, r.aa.cpu.interval, 'µs')} | ${r.aa.capacity.passes} |`);
+    }
   }
   if (startup?.length && s.startupRuns > 0) {
     lines.push('', '## Start-up (median of ' + s.startupRuns + ' runs)', '',
@@ -165,18 +237,6 @@ export function toMarkdown({ meta, rows, startup, targets, subjects }) {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-/**
- * ", n of m cells disturbed" after a target's figure when any cell it is made of (the subject's sampled
- * and unsampled rows and no agent, in that app) was disturbed (isDisturbed): such a figure is the machine's.
- */
-function disturbedMark(rows, app, subject) {
-  const ids = new Set(['none', subject.sampled, subject.unsampled].filter(Boolean));
-  const mine = rows.filter((r) => r.app === app && ids.has(r.agent));
-  const disturbed = mine.reduce((n, r) => n + (r.disturbed ?? 0), 0);
-  const cells = mine.reduce((n, r) => n + (r.rounds ?? 0), 0);
-  return disturbed > 0 ? `, ${disturbed} of ${cells} cells disturbed` : '';
 }
 
 /** Targets of a run, from its rows: see targets.mjs. */

@@ -1,11 +1,15 @@
-// The overhead benchmark: every app under every agent, in interleaved rounds, then start-up times,
-// then issue 20's targets judged on the figures.
+// The overhead benchmark: every app under every agent, then start-up times, then issue 20's targets
+// judged on the figures. Per round and app, every row's server is alive at once and loaded in short
+// closed-loop slices, round-robin in a shuffled order (interleave.mjs); each figure is taken per pass
+// and read with a bootstrap interval (report.mjs, intervals.mjs). Throughput is judged on the server's
+// capacity ratio (no agent's CPU per request / the row's), the req/s ratio reported beside it.
 // Usage (from the repository root): npm run bench [-- --node 24] [-- --before <built checkout>]
 //   quick: BENCH_DURATION=3 BENCH_ROUNDS=1 BENCH_STARTUP_RUNS=3 npm run bench
 //   --node <major|path> (BENCH_NODE): the Node line the servers run on (node-line.mjs); the load
 //     generator, sink and backend stay on this process's Node.
 //   --before <dir> (BENCH_BASELINE_ROOT): a checkout of an older commit, built; adds its sampled and
 //     unsampled rows beside ours in the same interleaved rounds.
+//   BENCH_AGENTS=none#2,ours,ours#2: a second row of an agent, read against the first (an A/A check).
 // Settings are read from BENCH_* variables (see docs/benchmarks.md); results go to benchmarks/results/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,14 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENTS, beforeAgents, repoRoot } from './agents.mjs';
-import { runLoad } from './load.mjs';
+import { runAppRound } from './interleave.mjs';
 import { majorOf, nodeBinary, nodeVersion } from './node-line.mjs';
 import { choosePinning, pinSelf } from './pinning.mjs';
-import { busyShare, cpuTicks, cpuUsPerRequest, rssBytes, threadCpuNs } from './process-stats.mjs';
 import { summarize, summarizeStartup, targetsOf, toMarkdown } from './report.mjs';
 import { startBackend, startSink } from './sink.mjs';
 import { startApp, timeEmptyScript } from './server.mjs';
-import { applySameAs, judgeCell } from './verdict.mjs';
+import { startSliceLoad } from './slice-load.mjs';
+import { applySameAs } from './verdict.mjs';
+import { seededRandom } from '../cpu/differences.mjs';
 
 /** Each app, the path the load hits, and whether a request makes a downstream call. */
 const APPS = {
@@ -30,7 +35,7 @@ const APPS = {
   fetch: { path: '/', callsDownstream: true },
 };
 
-const DEFAULTS = { duration: 10, rounds: 3, warmup: 2, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
+const DEFAULTS = { duration: 6, slice: 0.5, rounds: 3, warmup: 2, warmupRequests: 5000, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
 
 /** `--name value` from the command line, else the environment variable, else undefined. */
 function option(argv, env, flag, variable) {
@@ -42,6 +47,19 @@ function option(argv, env, flag, variable) {
   return env[variable] || undefined;
 }
 
+/**
+ * A second (third, …) row of the same agent, `<id>#<n>` in BENCH_AGENTS: an A/A check of the harness.
+ * Its figures against its twin must read 1.00 (ratios) or 0 (differences) within their intervals; the
+ * spread they show is what the harness cannot tell apart on this machine.
+ */
+function copyOf(id, byId, wanted) {
+  const m = /^(.+)#(\d+)$/.exec(id);
+  const base = m && byId.get(m[1]);
+  if (!base) return null;
+  const twin = (other) => (other && wanted.includes(`${other}#${m[2]}`) ? `${other}#${m[2]}` : other);
+  return { ...base, id, label: `${base.label} (again, #${m[2]})`, unsampled: twin(base.unsampled), sameAs: twin(base.sameAs) };
+}
+
 /** The rows of a run, in the order each round starts from: ours next to its before build. */
 function chooseAgents(env, before) {
   const known = [...AGENTS, ...before];
@@ -50,8 +68,12 @@ function chooseAgents(env, before) {
   let wanted;
   if (env.BENCH_AGENTS) {
     wanted = env.BENCH_AGENTS.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const w of wanted) {
+      const copy = !byId.has(w) && copyOf(w, byId, wanted);
+      if (copy) byId.set(w, copy);
+    }
     const unknown = wanted.filter((w) => !byId.has(w));
-    if (unknown.length) throw new Error(`BENCH_AGENTS: unknown ${unknown.join(', ')}; known: ${[...byId.keys()].join(', ')}`);
+    if (unknown.length) throw new Error(`BENCH_AGENTS: unknown ${unknown.join(', ')}; known: ${[...byId.keys()].join(', ')} (and <id>#2 for a second row of one)`);
     // A before build mirrors the rows of ours that were asked for.
     if (wanted.includes('ours') && byId.has('ours-before')) wanted.push('ours-before');
     if (wanted.includes('ours-unsampled') && byId.has('ours-before-unsampled')) wanted.push('ours-before-unsampled');
@@ -87,14 +109,19 @@ function readSettings(env, argv) {
   };
   const s = {
     duration: num('BENCH_DURATION', DEFAULTS.duration),
+    slice: num('BENCH_SLICE', DEFAULTS.slice),
     rounds: Math.max(1, Math.floor(num('BENCH_ROUNDS', DEFAULTS.rounds))),
     warmup: num('BENCH_WARMUP', DEFAULTS.warmup),
+    warmupRequests: Math.floor(num('BENCH_WARMUP_REQUESTS', DEFAULTS.warmupRequests)),
     connections: Math.max(1, Math.floor(num('BENCH_CONNECTIONS', DEFAULTS.connections))),
     startupRuns: Math.floor(num('BENCH_STARTUP_RUNS', DEFAULTS.startupRuns)),
     verifyRequests: Math.max(1, Math.floor(num('BENCH_VERIFY_REQUESTS', DEFAULTS.verifyRequests))),
     verifyTimeoutMs: num('BENCH_VERIFY_TIMEOUT_MS', DEFAULTS.verifyTimeoutMs),
     apps: list('BENCH_APPS', Object.keys(APPS)),
+    seed: env.BENCH_SEED ? Number(env.BENCH_SEED) : Math.floor(Math.random() * 2 ** 31),
   };
+  if (!(s.slice > 0)) throw new Error(`BENCH_SLICE=${env.BENCH_SLICE} must be above 0`);
+  if (!Number.isInteger(s.seed)) throw new Error(`BENCH_SEED=${env.BENCH_SEED} is not an integer`);
   const nodeSpec = option(argv, env, 'node', 'BENCH_NODE');
   s.nodeBinary = nodeBinary(nodeSpec);
   s.serverNode = nodeVersion(s.nodeBinary);
@@ -106,8 +133,12 @@ function readSettings(env, argv) {
     s.before = { root, commit: gitCommit(root) };
     before = beforeAgents(root, s.before.commit);
   }
-  s.agents = chooseAgents(env, before).map((a) => a.id);
   s.agentList = chooseAgents(env, before);
+  s.agents = s.agentList.map((a) => a.id);
+  // A before build of this very commit is an A/A check: its rows are also read against ours.
+  if (s.before && s.before.commit && s.before.commit === gitCommit(repoRoot)) {
+    for (const a of s.agentList) if (a.id.startsWith('ours-before')) a.copyOf = a.id.replace('ours-before', 'ours');
+  }
   const isDefault = Object.entries(DEFAULTS).every(([k, v]) => s[k] === v) && !env.BENCH_APPS && !env.BENCH_AGENTS;
   const major = majorOf(s.serverNode);
   const ownLine = major === majorOf(process.version);
@@ -115,114 +146,7 @@ function readSettings(env, argv) {
   return s;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`${msg}\n`);
-
-async function waitFor(predicate, timeoutMs) {
-  const end = performance.now() + timeoutMs;
-  while (!predicate() && performance.now() < end) await sleep(50);
-  return predicate();
-}
-
-async function runCell({ app, agent, round, settings, sink, backend, pinning }) {
-  const cell = { app, agent: agent.id, round, callsDownstream: APPS[app].callsDownstream, invalid: [] };
-  const missing = agent.missing();
-  if (missing) {
-    cell.invalid.push(missing);
-    return cell;
-  }
-  const ctx = { sinkUrl: sink.url, app };
-  const spansAtStart = sink.counts.spans;
-  let server;
-  try {
-    server = await startApp({
-      app,
-      agentArgs: agent.args(ctx),
-      env: { ...agent.env(ctx), BACKEND_URL: `${backend.url}/` },
-      cpu: pinning.server,
-      node: settings.nodeBinary,
-    });
-  } catch (err) {
-    cell.invalid.push(`app did not start: ${err.message}`);
-    return cell;
-  }
-  try {
-    cell.startMs = server.startMs;
-    const url = `http://127.0.0.1:${server.port}${APPS[app].path}`;
-    const backendAtStart = { ...backend.counts };
-    let verifyOk = 0;
-    for (let i = 0; i < settings.verifyRequests; i++) {
-      try {
-        const res = await fetch(url);
-        await res.arrayBuffer();
-        if (res.ok) verifyOk++;
-      } catch { /* counted as a failed check request */ }
-    }
-    cell.verifyRequests = settings.verifyRequests;
-    cell.verifyOk = verifyOk;
-    cell.backendRequests = backend.counts.requests - backendAtStart.requests;
-    cell.backendTraced = backend.counts.traced - backendAtStart.traced;
-
-    let cpuBefore = null;
-    let spansBefore = 0;
-    let ticksBefore = null;
-    let wallBefore = 0;
-    let backendBefore = null;
-    cell.load = await runLoad({
-      url, duration: settings.duration, warmup: settings.warmup, connections: settings.connections, cpu: pinning.load,
-      beforeTimed: () => {
-        cpuBefore = threadCpuNs(server.pid);
-        spansBefore = sink.counts.spans;
-        ticksBefore = cpuTicks();
-        backendBefore = { ...backend.counts };
-        wallBefore = performance.now();
-      },
-    });
-    const cpuAfter = threadCpuNs(server.pid);
-    cell.cores = coreUse(ticksBefore, cpuTicks(), pinning, cpuAfter - cpuBefore, performance.now() - wallBefore);
-    cell.rssBytes = rssBytes(server.pid);
-    if (cell.callsDownstream) {
-      cell.backendConnectionsTimed = backend.counts.connections - backendBefore.connections;
-      cell.backendRequestsTimed = backend.counts.requests - backendBefore.requests;
-    }
-    const handled = Math.max(1, cell.load.requests);
-    cell.cpuUsPerRequest = cpuUsPerRequest(cpuBefore, cpuAfter, cell.load.requests);
-    cell.spansPerRequest = (sink.counts.spans - spansBefore) / handled;
-    // The check requests' spans must reach the sink. Waited for after the load rather than before it:
-    // a batching agent (OpenTelemetry's 5 s delay) has sent by then, so a cell rarely waits at all.
-    if (agent.expects === 'spans') await waitFor(() => sink.counts.spans > spansAtStart, settings.verifyTimeoutMs);
-    cell.verifySpans = sink.counts.spans - spansAtStart;
-  } catch (err) {
-    cell.invalid.push(`measurement failed: ${err.message}`);
-  } finally {
-    await server.stop();
-  }
-  // Let the sink finish reading what the process sent before it was stopped.
-  await sleep(300);
-  cell.totalSpans = sink.counts.spans - spansAtStart;
-  if (cell.verifyRequests !== undefined) cell.invalid.push(...judgeCell({ ...cell, expects: agent.expects }));
-  return cell;
-}
-
-/**
- * How busy the two cores were during a cell's timed load: the server's core (its share of the wall
- * time, and the rest of that core's busy time, which is other work: another engineer's job, or the
- * host's, since this VM's clock ticks count time the host took as busy) and the load generator's
- * core (autocannon, the sink and the fetch app's backend; when it is near 1 the cell measured the
- * load generator, not the server). Shares of one core's wall time, 0 - 1; null unpinned.
- */
-function coreUse(before, after, pinning, serverCpuNs, wallMs) {
-  if (pinning.server === null || !before || !after || !(wallMs > 0)) return null;
-  const serverCore = busyShare(before, after, pinning.server);
-  const server = serverCpuNs / 1e6 / wallMs;
-  return {
-    server: round2(server),
-    otherOnServerCore: serverCore === null ? null : round2(Math.max(0, serverCore - server)),
-    loadCore: round2(busyShare(before, after, pinning.load)),
-  };
-}
-
-const round2 = (x) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
 async function runStartup({ settings, agents, sink, backend, pinning }) {
   const samples = [];
@@ -286,33 +210,30 @@ async function main() {
   const loadAvgStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const sink = await startSink();
   const backend = await startBackend();
+  const load = await startSliceLoad({ cpu: pinning.load });
+  const random = seededRandom(settings.seed);
+  const passes = Math.max(1, Math.round(settings.duration / settings.slice));
   log(`bench: servers on Node ${settings.serverNode}${settings.before ? `, before = ${settings.before.root} (${settings.before.commit ?? 'no git'})` : ''}; ` +
-    `${settings.apps.length} apps × ${agents.length} agents × ${settings.rounds} rounds, ${settings.duration} s each`);
+    `${settings.apps.length} apps × ${agents.length} rows × ${settings.rounds} rounds; per round all rows' servers alive, ` +
+    `${passes} passes of one ${settings.slice} s slice per row (shuffled, seed ${settings.seed}) after an interleaved warm-up of ${settings.warmup} s and ${settings.warmupRequests} requests per server`);
 
   const cells = [];
   let startupSamples = [];
   const t0 = performance.now();
   try {
     for (let round = 1; round <= settings.rounds; round++) {
-      // Each round starts one agent further on, so that no row always runs first (or right after
-      // the same neighbour) in an app's sequence.
-      const order = agents.map((_, i) => agents[(i + round - 1) % agents.length]);
       for (const app of settings.apps) {
-        for (const agent of order) {
-          const cell = await runCell({ app, agent, round, settings, sink, backend, pinning });
-          cells.push(cell);
-          const downstream = cell.backendConnectionsTimed !== undefined ? `; downstream ${cell.backendRequestsTimed} calls on ${cell.backendConnectionsTimed} new connections` : '';
-          const cores = cell.cores ? `; cores: server ${cell.cores.server}, other on its core ${cell.cores.otherOnServerCore}, load core ${cell.cores.loadCore}` : '';
-          const rps = cell.load ? `${cell.load.rps.toFixed(0)} req/s, ${cell.cpuUsPerRequest?.toFixed(1)} µs CPU/req${cores}${downstream}` : 'no load';
-          const elapsed = ((performance.now() - t0) / 1000).toFixed(0);
-          log(`[${elapsed} s] round ${round} ${app} ${agent.id}: ${rps}${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`);
-        }
+        const roundCells = await runAppRound({ app, appInfo: APPS[app], agents, round, settings, pinning, load, random, log });
+        cells.push(...roundCells);
+        const elapsed = ((performance.now() - t0) / 1000).toFixed(0);
+        for (const cell of roundCells) log(`[${elapsed} s] round ${round} ${app} ${cell.agent}: ${describeCell(cell)}`);
       }
     }
     applySameAs(cells, agents);
     log(`bench: start-up, ${settings.startupRuns} runs per agent`);
     startupSamples = await runStartup({ settings, agents, sink, backend, pinning });
   } finally {
+    await load.close();
     await sink.close();
     await backend.close();
   }
@@ -347,7 +268,7 @@ async function main() {
     settings,
     versions,
   };
-  const rows = summarize(cells, settings.apps, agents);
+  const rows = summarize(cells, settings.apps, agents, { seed: settings.seed });
   const startup = summarizeStartup(startupSamples, agents);
   const { subjects, targets } = targetsOf(rows, { agents, apps: settings.apps, nodeMajor: majorOf(settings.serverNode) });
   const markdown = toMarkdown({ meta, rows, startup, targets, subjects });
@@ -357,6 +278,17 @@ async function main() {
   writeFileSync(`${dir}${settings.out}.md`, markdown);
   process.stdout.write(markdown);
   log(`bench: wrote benchmarks/results/${settings.out}.md and .json`);
+}
+
+/** One log line per cell: its pooled figures over its slices, its cores, what the checks found. */
+function describeCell(cell) {
+  if (!cell.load) return `no load${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`;
+  const c = cell.cores;
+  const cores = c ? `; cores: server ${c.server}, other on its core ${c.otherOnServerCore}, load core ${c.loadCore}, disturbed slices ${cell.disturbedSlices}/${cell.slices.length}` : '';
+  const downstream = cell.backendConnectionsTimed !== undefined ? `; downstream ${cell.backendRequestsTimed} calls on ${cell.backendConnectionsTimed} new connections` : '';
+  const perSlice = cell.slices.map((x) => x.cpuUsPerRequest?.toFixed(0)).join(' ');
+  return `${cell.load.rps.toFixed(0)} req/s, ${cell.cpuUsPerRequest?.toFixed(1)} µs CPU/req (slices: ${perSlice})${cores}${downstream}` +
+    `${cell.invalid.length ? ` INVALID: ${cell.invalid.join('; ')}` : ''}`;
 }
 
 function commandLine() {

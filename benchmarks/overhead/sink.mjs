@@ -5,10 +5,18 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { countDatadogSpans, countOtlpJsonSpans, countOtlpProtobufSpans } from './span-count.mjs';
 
+/** How long the sink and the backend keep an idle connection (see startSink). */
+const KEEP_ALIVE_MS = 60_000;
+
 /** Headers by which an agent tells the downstream service about the trace. */
 export const TRACE_HEADERS = ['traceparent', 'x-datadog-trace-id', 'b3', 'x-b3-traceid', 'uber-trace-id'];
 
-/** Starts the sink on 127.0.0.1, port 0. `counts` is live; read it before and after a cell. */
+/**
+ * Starts the sink on 127.0.0.1, port 0. `counts` is live; read it before and after a cell.
+ * Idle connections are kept a minute, not Node's 5 s: in the interleaved harness a server waits
+ * seconds between its slices, and an exporter that had to connect again inside a measured slice would
+ * pay for it there (and deoptimise stream code its socket shares with the server's: results/idle-gc-deopt.md).
+ */
 export async function startSink() {
   const counts = { spans: 0, payloads: 0, badPayloads: 0, otherPaths: 0 };
   const server = http.createServer((req, res) => {
@@ -44,6 +52,7 @@ export async function startSink() {
       res.writeHead(404).end();
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   const url = await listen(server);
   return { url, counts, close: () => close(server) };
 }
@@ -60,6 +69,7 @@ export async function startBackend() {
     res.end('backend says hello');
   });
   server.on('connection', () => counts.connections++);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   const url = await listen(server);
   return { url, counts, close: () => close(server) };
 }

@@ -1,5 +1,6 @@
 // Issue 20's targets, judged against figures measured in one run. Pure: rows in, verdicts out,
 // shared by the overhead harness (run.mjs) and benchmarks/cpu/cpu-per-request.mjs.
+import { intervalVerdict } from './intervals.mjs';
 
 /** Throughput of ours (every request sampled) × no agent, per app. */
 export const THROUGHPUT_TARGETS = { http: 0.85, express: 0.95, fastify: 0.85, fetch: 0.9 };
@@ -62,52 +63,65 @@ export function cpuTargets({ nodeMajor, unsampledOverNone, sampledOverUnsampled,
 
 /**
  * Every target of the overhead run, for ours and, where the same measure applies, for the other
- * rows (an older build of ours, the peers), so that the table reads across.
+ * rows (an older build of ours, the peers), so that the table reads across. Each value comes with the
+ * bootstrap interval of its median (report.mjs); the verdict is read on the interval: "yes" or "no"
+ * only when the whole interval is on one side of the goal, else "not resolved".
+ * Throughput is judged on the server's capacity ratio (no agent's CPU per request / ours), with the
+ * closed loop's req/s ratio beside it (`reqPerSec`): on this machine the load generator's core runs
+ * out first on the fast apps, and then req/s measures it.
  * @param {object[]} rows summarize()'s rows
  * @param {object} o
  * @param {number} o.nodeMajor the line the servers ran on
  * @param {{key: string, sampled: string, unsampled?: string}[]} o.subjects columns: first is the one judged
  * @param {string[]} o.apps apps measured
- * @returns {{id: string, app: string, target: string, goal: string, unit: string, values: Record<string, number|null>, valid: Record<string, boolean>, met: string}[]}
+ * @returns {{id: string, app: string, target: string, goal: string, unit: string, values: Record<string, number|null>, intervals: Record<string, [number, number]|null>, valid: Record<string, boolean>, met: string, reqPerSec?: Record<string, number|null>}[]}
  */
 export function judgeTargets(rows, { nodeMajor, subjects, apps }) {
   const row = (app, agent) => rows.find((r) => r.app === app && r.agent === agent);
   const out = [];
-  const add = (entry, pick, bounds) => {
+  const add = (entry, pick, bounds, also) => {
     const values = {};
+    const intervals = {};
     const valid = {};
+    const alsoValues = also ? {} : undefined;
     for (const s of subjects) {
       const picked = pick(s);
       values[s.key] = picked?.value ?? null;
+      intervals[s.key] = picked?.interval ?? null;
       valid[s.key] = picked?.valid ?? false;
+      if (also) alsoValues[s.key] = also(s);
     }
     const judged = subjects[0].key;
-    out.push({ ...entry, values, valid, met: verdict({ value: values[judged], valid: valid[judged], ...bounds }) });
+    const met = values[judged] == null || !Number.isFinite(values[judged])
+      ? 'not measured'
+      : !valid[judged] ? 'no (INVALID)' : intervalVerdict({ value: values[judged], interval: intervals[judged], ...bounds });
+    out.push({ ...entry, values, intervals, valid, met, ...(also ? { reqPerSec: alsoValues } : {}) });
   };
   for (const app of apps) {
     const goal = THROUGHPUT_TARGETS[app];
     if (goal == null) continue;
-    add({ id: `throughput-${app}`, app, target: `${app}: throughput × no agent`, goal: `≥ ${goal.toFixed(2)}`, unit: '×' },
-      (s) => pickField(row(app, s.sampled), 'ratio'), { atLeast: goal });
+    add({ id: `throughput-${app}`, app, target: `${app}: throughput × no agent (server capacity, 1 / CPU per request)`, goal: `≥ ${goal.toFixed(2)}`, unit: '×' },
+      (s) => pickField(row(app, s.sampled), 'capacityRatio', 'capacityInterval'), { atLeast: goal },
+      (s) => row(app, s.sampled)?.ratio ?? null);
   }
   for (const app of apps) {
     add({ id: `p99-${app}`, app, target: `${app}: p99 latency × no agent`, goal: `≤ ${P99_MAX_RATIO.toFixed(1)}`, unit: '×' },
-      (s) => pickField(row(app, s.sampled), 'p99Ratio'), { atMost: P99_MAX_RATIO });
+      (s) => pickField(row(app, s.sampled), 'p99Ratio', 'p99Interval'), { atMost: P99_MAX_RATIO });
   }
   if (apps.includes('http')) {
     // The http app makes one span per request, so its CPU per request is CPU per span.
     add({ id: 'cpu-exported-span', app: 'http', target: 'http: sampled, exported span, server CPU over unsampled', goal: `≤ +${EXPORTED_SPAN_MAX_US} µs`, unit: 'µs' },
-      (s) => (s.unsampled ? pickField(row('http', s.sampled), 'overUnsampledUs', row('http', s.unsampled)) : null),
+      (s) => (s.unsampled ? pickField(row('http', s.sampled), 'overUnsampledUs', 'overUnsampledInterval', row('http', s.unsampled)) : null),
       { atMost: EXPORTED_SPAN_MAX_US });
     const goal = unsampledMaxUs(nodeMajor);
     add({ id: 'cpu-unsampled', app: 'http', target: 'http: unsampled request, server CPU over no agent', goal: `≤ +${goal} µs`, unit: 'µs' },
-      (s) => (s.unsampled ? pickField(row('http', s.unsampled), 'addedCpuUs') : null),
+      (s) => (s.unsampled ? pickField(row('http', s.unsampled), 'addedCpuUs', 'addedCpuInterval') : null),
       { atMost: goal });
   }
   return out;
 }
 
-function pickField(row, field, alsoRow) {
+function pickField(row, field, intervalField, alsoRow) {
   if (!row) return null;
-  return { value: row[field] ?? null, valid: row.valid && (alsoRow ? alsoRow.valid : true) };
+  return { value: row[field] ?? null, interval: row[intervalField] ?? null, valid: row.valid && (alsoRow ? alsoRow.valid : true) };
 }

@@ -23,14 +23,16 @@ test('targets of two Node lines side by side, each with its own goal and verdict
   assert.match(lines[0], /Node v20\.20\.2: ours before \(abc1234\) → after .* Node v24\.21\.0: ours before \(abc1234\) → after/);
   assert.equal(lines[2], '| throughput-http | ≥ 0.85 | 0.60 → **0.90** | 0.20 / 0.10 | yes | 0.70 → **(0.80)** | 0.30 / 0.20 | no (INVALID) |');
   assert.equal(lines[3], '| cpu-unsampled | v20.20.2: ≤ +2 µs; v24.21.0: ≤ +1 µs | +2.5 µs → **+1.5 µs** | — | yes | +2.5 µs → **+1.5 µs** | — | no |');
+  n20.targets[0].intervals = { ours: [0.86, 0.93], 'ours-before': null };
+  assert.match(targetsTable([n20]).split('\n')[2], /\| 0\.60 → \*\*0\.90 \[0\.86, 0\.93\]\*\* \|/);
 });
 
 test('overhead rows line up by app and row across runs, a row missing from one run is a dash', () => {
-  const row = (agent, ratio, valid = true) => ({ app: 'http', agent, valid, ratio, p99Ratio: 1, cpuUsPerRequest: 20, addedCpuUs: 1, addedRssMb: 10 });
+  const row = (agent, ratio, valid = true) => ({ app: 'http', agent, valid, ratio, capacityRatio: ratio + 0.05, p99Ratio: 1, cpuUsPerRequest: 20, addedCpuUs: 1, addedRssMb: 10 });
   const table = overheadTable([run('v20', [], [row('none', 1), row('ours', 0.8, false)]), run('v24', [], [row('none', 1), row('ours', 0.9), row('otel', 0.3)])]);
   const lines = table.split('\n');
-  assert.equal(lines[3], '| http | ours | (0.80) | (1.00) | (20.0) | (+1.0) | (+10) | 0.90 | 1.00 | 20.0 | +1.0 | +10 |');
-  assert.equal(lines[4], '| http | OpenTelemetry | — | — | — | — | — | 0.30 | 1.00 | 20.0 | +1.0 | +10 |');
+  assert.equal(lines[3], '| http | ours | (0.80) | (0.85) | (1.00) | (20.0) | (+1.0) | (+10) | 0.90 | 0.95 | 1.00 | 20.0 | +1.0 | +10 |');
+  assert.equal(lines[4], '| http | OpenTelemetry | — | — | — | — | — | — | 0.30 | 0.35 | 1.00 | 20.0 | +1.0 | +10 |');
 });
 
 test('cpu-per-request builds side by side with the added CPU over no agent of each', () => {

@@ -53,10 +53,11 @@ test('the targets table names ours first, then the before build and the peers, w
   const { subjects, targets } = targetsOf(rows, { agents, apps: ['http'], nodeMajor: 24 });
   assert.deepEqual(subjects.map((s) => s.key), ['ours', 'ours-before', 'otel']);
   const met = Object.fromEntries(targets.map((t) => [t.id, t.met]));
+  // Throughput is read on capacity: no agent's CPU per request over ours, 20 / 23 = 0.87 (≥ 0.85 in every resample).
   assert.deepEqual(met, { 'throughput-http': 'yes', 'p99-http': 'yes', 'cpu-exported-span': 'yes', 'cpu-unsampled': 'no' });
   const md = toMarkdown({ meta, rows, startup: [], targets, subjects });
-  assert.match(md, /\| http: unsampled request, server CPU over no agent \| ≤ \+1 µs \| \+1\.5 µs \| \+2\.5 µs \| — \| no \|/);
-  assert.match(md, /\| http: throughput × no agent \| ≥ 0\.85 \| 0\.90 \| 0\.60 \| 0\.20 \| yes \|/);
+  assert.match(md, /\| http: unsampled request, server CPU over no agent \| ≤ \+1 µs \| \+1\.5 µs \[\+1\.5, \+1\.5\] \| \+2\.5 µs \[\+2\.5, \+2\.5\] \| — \| no \|/);
+  assert.match(md, /\| http: throughput × no agent \(server capacity, 1 \/ CPU per request\) \| ≥ 0\.85 \| 0\.87 \[0\.87, 0\.93\]; req\/s 0\.90 \| 0\.67 \[0\.67, 0\.80\]; req\/s 0\.60 \| 0\.25 \[0\.25, 0\.40\]; req\/s 0\.20 \| yes \|/);
   assert.match(md, /Servers on Node v24\.21\.0/);
   assert.doesNotMatch(md, /Start-up/);
 });
@@ -87,7 +88,7 @@ test('the latency histogram answers a quantile to its 10 µs bucket, never below
   assert.equal(h.quantileMs(1), 2000);
 });
 
-test('a cell whose server core was shared or whose load core ran out is counted as disturbed', () => {
+test('a slice whose server core was shared or whose load core ran out is counted as disturbed', () => {
   const withCores = (agent, round, cores) => ({ ...cell(agent, round, 1000, 1.0, 20), cores });
   const shared = [
     withCores('none', 1, { server: 0.99, otherOnServerCore: 0.01, loadCore: 0.6 }),
@@ -104,18 +105,50 @@ test('a cell whose server core was shared or whose load core ran out is counted 
   assert.match(toMarkdown({ meta, rows, startup: [], targets: [], subjects: [] }), /\| 0\.15 \/ 0\.55 \| 1\/2 \|/);
 });
 
-test('a target made of disturbed cells says how many', () => {
-  const withCores = (agent, round, rps, otherOnServerCore) => ({ ...cell(agent, round, rps, 1.0, 20), cores: { server: 0.9, otherOnServerCore, loadCore: 0.5 } });
-  const two = agents.slice(0, 3);
-  const mixed = [
-    withCores('none', 1, 1000, 0), withCores('ours', 1, 900, 0.4), withCores('ours-unsampled', 1, 950, 0),
-    withCores('none', 2, 1000, 0), withCores('ours', 2, 900, 0), withCores('ours-unsampled', 2, 950, 0),
+// Interleaved cells: every row's slices, pass by pass. The machine's state moves from pass to pass
+// (here pass 2 costs every process twice the CPU, as a co-runner on the core did on this VM); a
+// figure taken per pass must not move with it, whichever row's whole-cell figure does.
+const sliced = (agent, round, cpuByPass, rpsByPass, p99 = 1) => ({
+  app: 'http', agent, round, invalid: [], rssBytes: 50 * 2 ** 20,
+  cpuUsPerRequest: cpuByPass.reduce((a, b) => a + b) / cpuByPass.length,
+  load: { rps: 1000, requests: 10000, p50Ms: 0.1, p99Ms: p99, errors: 0, timeouts: 0, non2xx: 0 },
+  slices: cpuByPass.map((cpu, i) => ({ pass: i + 1, cpuUsPerRequest: cpu, rps: rpsByPass[i], p99Ms: p99 * cpu / 20 })),
+});
+
+test('interleaved: ratios and differences are paired pass by pass, so a slow pass moves no figure', () => {
+  const rowsOf = [agents[0], agents[1], agents[2]];
+  const cellsSliced = [1, 2, 3].flatMap((round) => [
+    sliced('none', round, [20, 40, 20, 20, 20], [1000, 300, 1000, 1000, 1000]),
+    sliced('ours', round, [25, 50, 25, 25, 25], [800, 240, 800, 800, 800]),
+    sliced('ours-unsampled', round, [22, 44, 22, 22, 22], [900, 270, 900, 900, 900]),
+  ]);
+  const rows = summarize(cellsSliced, ['http'], rowsOf);
+  const ours = rows.find((r) => r.agent === 'ours');
+  assert.equal(ours.capacityRatio, 0.8);
+  assert.deepEqual(ours.capacityInterval, [0.8, 0.8]);
+  assert.equal(ours.ratio, 0.8);
+  assert.equal(ours.addedCpuUs, 5);
+  assert.equal(ours.overUnsampledUs, 3);
+  assert.equal(ours.passes, 15);
+  assert.deepEqual(ours.capacityRoundMedians, [0.8, 0.8, 0.8]);
+});
+
+test('a round whose processes read differently widens the interval; a copy of a row is read against it (A/A)', () => {
+  const rowsOf = [agents[0], { id: 'none#2', label: 'no agent (again, #2)' }];
+  const cellsSliced = [
+    sliced('none', 1, [20, 20, 20, 20], [1000, 1000, 1000, 1000]), sliced('none#2', 1, [20, 20, 20, 20], [1000, 1000, 1000, 1000]),
+    sliced('none', 2, [20, 20, 20, 20], [1000, 1000, 1000, 1000]), sliced('none#2', 2, [20, 20, 20, 20], [1000, 1000, 1000, 1000]),
+    // Round 3's second no-agent process is a slow one for its whole life.
+    sliced('none', 3, [20, 20, 20, 20], [1000, 1000, 1000, 1000]), sliced('none#2', 3, [25, 25, 25, 25], [800, 800, 800, 800]),
   ];
-  const rows = summarize(mixed, ['http'], two);
-  const { subjects, targets } = targetsOf(rows, { agents: two, apps: ['http'], nodeMajor: 20 });
-  const md = toMarkdown({ meta, rows, startup: [], targets, subjects });
-  assert.match(md, /\| http: throughput × no agent \| ≥ 0\.85 \| 0\.90, 1 of 6 cells disturbed \| yes \|/);
-  const quiet = summarize(mixed.map((c) => ({ ...c, cores: { ...c.cores, otherOnServerCore: 0 } })), ['http'], two);
-  const t2 = targetsOf(quiet, { agents: two, apps: ['http'], nodeMajor: 20 });
-  assert.doesNotMatch(toMarkdown({ meta, rows: quiet, startup: [], targets: t2.targets, subjects: t2.subjects }), /cells disturbed/);
+  const rows = summarize(cellsSliced, ['http'], rowsOf);
+  const copy = rows.find((r) => r.agent === 'none#2');
+  assert.equal(copy.copyOf, 'none');
+  assert.equal(copy.aa.capacity.median, 1);
+  assert.equal(copy.aa.capacity.interval[0], 0.8, 'resampling rounds reaches the slow process');
+  assert.equal(copy.aa.capacity.interval[1], 1);
+  assert.deepEqual(copy.aa.capacity.roundMedians.map((x) => Math.round(x * 100) / 100), [1, 1, 0.8]);
+  const md = toMarkdown({ meta, rows, startup: [], targets: [], subjects: [] });
+  assert.match(md, /## A\/A/);
+  assert.match(md, /\| http \| no agent \(again, #2\) \| no agent \| 1\.00 \[0\.80, 1\.00\] \| 1\.00 \[0\.80, 1\.00\] \| \+0\.0 µs \[\+0\.0, \+5\.0\] \| 12 \|/);
 });

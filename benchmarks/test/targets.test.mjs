@@ -48,23 +48,26 @@ test('cpuTargets adds the p99 target when a p99 ratio is given', () => {
   assert.equal(cpuTargets({ nodeMajor: 24, sampledOverUnsampled: 1, unsampledOverNone: 1, p99Ratio: null })[2].met, 'not measured');
 });
 
-test('judgeTargets reads ours for the verdict and lists the before build and the peers beside it', () => {
+test('judgeTargets reads ours for the verdict on its interval and lists the before build and the peers beside it', () => {
   const rows = [
-    row('http', 'ours', { ratio: 0.9, p99Ratio: 1.1, overUnsampledUs: 2.5 }),
-    row('http', 'ours-unsampled', { addedCpuUs: 1.5 }),
-    row('http', 'ours-before', { ratio: 0.6, p99Ratio: 1.5, overUnsampledUs: 9 }),
+    row('http', 'ours', { capacityRatio: 0.9, capacityInterval: [0.87, 0.93], ratio: 0.95, p99Ratio: 1.1, p99Interval: [1.05, 1.15], overUnsampledUs: 2.5, overUnsampledInterval: [2.1, 2.9] }),
+    row('http', 'ours-unsampled', { addedCpuUs: 1.5, addedCpuInterval: [1.2, 1.8] }),
+    row('http', 'ours-before', { capacityRatio: 0.6, capacityInterval: [0.5, 0.7], ratio: 0.7, p99Ratio: 1.5, overUnsampledUs: 9 }),
     row('http', 'ours-before-unsampled', { addedCpuUs: 2.6 }),
-    row('http', 'otel', { ratio: 0.2, p99Ratio: 3 }),
-    row('fetch', 'ours', { ratio: 0.89, p99Ratio: 1.3 }),
-    row('fetch', 'ours-before', { ratio: 0.7, p99Ratio: 1.4 }),
-    row('fetch', 'otel', { ratio: 0.6, p99Ratio: 2 }),
+    row('http', 'otel', { capacityRatio: 0.2, ratio: 0.3, p99Ratio: 3 }),
+    // fetch: 0.89 against 0.90 with an interval on both sides of the goal: the run cannot tell.
+    row('fetch', 'ours', { capacityRatio: 0.89, capacityInterval: [0.85, 0.93], p99Ratio: 1.3, p99Interval: [1.25, 1.4] }),
+    row('fetch', 'ours-before', { capacityRatio: 0.7, p99Ratio: 1.4 }),
+    row('fetch', 'otel', { capacityRatio: 0.6, p99Ratio: 2 }),
   ];
   const targets = judgeTargets(rows, { nodeMajor: 20, subjects, apps: ['http', 'fetch'] });
   const byId = Object.fromEntries(targets.map((t) => [t.id, t]));
   assert.deepEqual(Object.keys(byId), ['throughput-http', 'throughput-fetch', 'p99-http', 'p99-fetch', 'cpu-exported-span', 'cpu-unsampled']);
   assert.equal(byId['throughput-http'].met, 'yes');
   assert.deepEqual(byId['throughput-http'].values, { ours: 0.9, 'ours-before': 0.6, otel: 0.2 });
-  assert.equal(byId['throughput-fetch'].met, 'no');
+  assert.deepEqual(byId['throughput-http'].intervals, { ours: [0.87, 0.93], 'ours-before': [0.5, 0.7], otel: null });
+  assert.deepEqual(byId['throughput-http'].reqPerSec, { ours: 0.95, 'ours-before': 0.7, otel: 0.3 });
+  assert.equal(byId['throughput-fetch'].met, 'not resolved');
   assert.equal(byId['p99-http'].met, 'yes');
   assert.equal(byId['p99-fetch'].met, 'no');
   assert.equal(byId['cpu-exported-span'].met, 'no');
@@ -75,7 +78,7 @@ test('judgeTargets reads ours for the verdict and lists the before build and the
 
 test('the exported-span figure is invalid when either twin row is invalid', () => {
   const rows = [
-    row('http', 'ours', { ratio: 0.9, p99Ratio: 1, overUnsampledUs: 0.5 }),
+    row('http', 'ours', { capacityRatio: 0.9, capacityInterval: [0.88, 0.92], p99Ratio: 1, overUnsampledUs: 0.5 }),
     row('http', 'ours-unsampled', { addedCpuUs: 0.5 }, false),
   ];
   const targets = judgeTargets(rows, { nodeMajor: 24, subjects: subjects.slice(0, 1), apps: ['http'] });
@@ -86,7 +89,7 @@ test('the exported-span figure is invalid when either twin row is invalid', () =
 });
 
 test('an app without a throughput target gets only its p99 row; without http no CPU rows', () => {
-  const rows = [row('fastify', 'ours', { ratio: 0.8, p99Ratio: 1.1 })];
+  const rows = [row('fastify', 'ours', { capacityRatio: 0.8, p99Ratio: 1.1 })];
   const targets = judgeTargets(rows, { nodeMajor: 24, subjects: subjects.slice(0, 1), apps: ['fastify', 'other'] });
   assert.deepEqual(targets.map((t) => t.id), ['throughput-fastify', 'p99-fastify', 'p99-other']);
   assert.equal(targets[2].met, 'not measured');

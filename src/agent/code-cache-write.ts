@@ -119,7 +119,7 @@ function writePending(): void {
 // which a process still using them writes again. Temporary files a killed writer left behind go too.
 const MAX_CACHE_FILES = 64;
 const STALE_TEMP_MS = 60 * 60 * 1000;
-const OUR_FILE = /^(start|tracing)-bundle-[0-9a-f]+-v[\w.-]+\.cache(\.[\w-]+\.tmp)?$/;
+const OUR_FILE = /^(start|tracing|core)-bundle-[0-9a-f]+-v[\w.-]+\.cache(\.[\w-]+\.tmp)?$/;
 
 /** Keeps the cache directory bounded; runs after a write, never on the start path; never throws. */
 function prune(dir: string): void {

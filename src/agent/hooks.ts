@@ -20,10 +20,11 @@ const IMPORT_HOOK_PATH = {
 } as const;
 
 /**
- * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`
- * after the tracer is registered; never throws (a failure leaves the app untraced, with one warning).
+ * Sets up the require and import hooks for every enabled instrumentation. Called once by `start()`;
+ * `tracer` may be the function that builds it, called when the first instrumentation runs. Never throws
+ * (a failure leaves the app untraced, with one warning).
  */
-export function installHooks(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): void {
+export function installHooks(config: Readonly<Config>, tracer: Tracer | (() => Tracer), emitLog: ((record: LogRecordData) => void) | null = null): void {
   if (installed) return;
   installed = true;
   try {

@@ -3,7 +3,7 @@ import { isInstrumentationEnabled } from '../config/instrumentation-names.js';
 import type { Config } from '../config/types.js';
 import { describeError, log } from '../util/log.js';
 import type { InstrumentationCode, LogRecordData, ModuleTarget, RegistryEntry } from './instrumentation.js';
-import { agentRuntime, InstrumentationRun, optionsSectionOf, type AgentRuntime } from './kit.js';
+import type { AgentRuntime, InstrumentationRun } from './kit.js';
 import { normalizeSubpath, stripNodePrefix, type LoadedModule } from './module-info.js';
 import { satisfiesSimpleRange } from './version-range.js';
 
@@ -61,7 +61,10 @@ export class InstrumentationRegistry {
   // Module instance (its exports object) → instrumentation/target key → what patching returned.
   private readonly applied = new WeakMap<object, Map<string, unknown>>();
   private readonly reportedSkips = new Set<string>();
-  private active: (AgentRuntime & { config: Readonly<Config> }) | null = null;
+  private active: { config: Readonly<Config>; tracer: Tracer | (() => Tracer); emitLog: ((record: LogRecordData) => void) | null } | null = null;
+  // Built at the first instrumentation that runs, with the tracer: a process that loads no instrumented
+  // module never builds either (nor loads the instrumentation kit and the tracer core).
+  private runtime: (AgentRuntime & { config: Readonly<Config> }) | null = null;
   private listener: TargetsListener | null = null;
   private readonly disableListeners: Array<() => void> = [];
   // Subscribers waiting for their first message (`channels` declared): name → removes the stand-ins.
@@ -91,11 +94,12 @@ export class InstrumentationRegistry {
 
   /**
    * Switches the registry on with the agent's config and tracer (and the logs exporter's queue, when
-   * one is on); returns the targets to hook.
+   * one is on); returns the targets to hook. `tracer` may be a function that builds it: it is called when
+   * the first instrumentation runs (the agent's start builds no tracer for a process that patches nothing).
    */
-  activate(config: Readonly<Config>, tracer: Tracer, emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
+  activate(config: Readonly<Config>, tracer: Tracer | (() => Tracer), emitLog: ((record: LogRecordData) => void) | null = null): readonly HookTarget[] {
     if (this.active !== null) return this.targets;
-    this.active = { config, ...agentRuntime(config, tracer, emitLog) };
+    this.active = { config, tracer, emitLog };
     for (const entry of this.entries.values()) {
       if (!this.isEnabled(entry.name)) {
         log.debug(`instrumentation "${entry.name}" is switched off by configuration`);
@@ -208,12 +212,15 @@ export class InstrumentationRegistry {
     if (this.codes.has(entry.name)) return null;
     let code: InstrumentationCode<any> | null = null;
     try {
+      // The kit and the tracer first: an instrumentation's code loads the instrumentation API (the tracer core).
+      const kit = require('./kit.js') as typeof import('./kit.js');
+      const runtime = this.runtimeNow(kit);
       const loaded = entry.load();
       if (loaded === null || typeof loaded !== 'object') throw new TypeError('it does not export an instrumentation');
       if (patches(entry) && typeof loaded.patch !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no patch(exports, ctx)`);
       if (subscribes(entry) && typeof loaded.start !== 'function') throw new TypeError(`it is declared "${entry.kind}" but has no start(ctx)`);
       code = loaded;
-      const run = new InstrumentationRun(entry.name, loaded, this.active!, optionsSectionOf(this.active!.config, entry.name), (message) => this.disable(entry.name, message));
+      const run = new kit.InstrumentationRun(entry.name, loaded, runtime, kit.optionsSectionOf(runtime.config, entry.name), (message) => this.disable(entry.name, message));
       this.codes.set(entry.name, code);
       this.runs.set(entry.name, run);
       return run;
@@ -244,6 +251,14 @@ export class InstrumentationRegistry {
       this.disable(entry.name, `instrumentation "${entry.name}" failed on ${mod.name}@${mod.version} and is disabled; the app gets the module untouched: ${describeError(err)}`);
       return exports;
     }
+  }
+
+  /** The runtime every instrumentation gets, built (with the tracer, when it was given as a function) at the first. */
+  private runtimeNow(kit: typeof import('./kit.js')): AgentRuntime & { config: Readonly<Config> } {
+    if (this.runtime !== null) return this.runtime;
+    const { config, tracer, emitLog } = this.active!;
+    this.runtime = { config, ...kit.agentRuntime(config, typeof tracer === 'function' ? tracer() : tracer, emitLog) };
+    return this.runtime;
   }
 
   private inRange(name: string, target: ModuleTarget, mod: LoadedModule): boolean {

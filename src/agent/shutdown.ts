@@ -11,7 +11,7 @@ export interface ShutdownOptions {
    * Reports spans still queued, so `beforeExit` does nothing (and re-arms nothing) when idle; its
    * `forceFlush(deadline)` tells the exporters the process is ending (one bounded try per batch).
    */
-  processor?: { pendingCount?(): number; forceFlush?(exitDeadline?: number): Promise<void> };
+  processor?: { pendingCount?(): number | undefined; forceFlush?(exitDeadline?: number): Promise<void> };
   /** The longest an exit waits for the flush (`TRACING_EXIT_TIMEOUT_MS`). Default 500 ms. */
   exitTimeoutMs?: number;
   /** The process to hook; for tests. */

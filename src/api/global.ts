@@ -1,15 +1,38 @@
 import type { CarrierGetter, CarrierSetter } from './carrier.js';
-import { NoopTracer } from './noop.js';
 import type { TextMapPropagator } from './propagator.js';
 import type { ContextSource } from './reference.js';
 import type { Sampler } from './sampler.js';
 import type { Scope, ScopeManager } from './scope-manager.js';
 import type { SpanContext } from './span-context.js';
 import type { Span, TagValue } from './span.js';
-import { isTracer, type ActiveSpanOptions, type SpanOptions, type Tracer } from './tracer.js';
+import type { ActiveSpanOptions, SpanOptions, Tracer } from './tracer.js';
 
-const noopTracer = new NoopTracer();
-let current: Tracer = noopTracer;
+// The no-op tracer and the check of what `initGlobalTracer` is given are loaded at their first use, not
+// with this module: the agent loads it at start (to register its tracer) and its start loads as little as
+// it can (docs/performance.md, "Start-up").
+let noopTracer: Tracer | null = null;
+let current: Tracer | null = null;
+// The agent's tracer, built by this function at the first call that needs a tracer (see
+// `initGlobalTracerOnFirstUse`); null once built, or when a tracer was given directly.
+let pending: (() => Tracer) | null = null;
+
+function noop(): Tracer {
+  if (noopTracer === null) {
+    const { NoopTracer } = require('./noop.js') as typeof import('./noop.js');
+    noopTracer = new NoopTracer();
+  }
+  return noopTracer;
+}
+
+/** The registered tracer now: the pending one built first, the no-op tracer when there is none. */
+function tracerNow(): Tracer {
+  if (pending !== null) {
+    const build = pending;
+    pending = null;
+    initGlobalTracer(build());
+  }
+  return current ?? noop();
+}
 
 /**
  * Always forwards to whichever tracer is registered now, so code that took `globalTracer()`
@@ -17,40 +40,40 @@ let current: Tracer = noopTracer;
  */
 class GlobalTracerDelegate implements Tracer {
   get scopeManager(): ScopeManager {
-    return current.scopeManager;
+    return tracerNow().scopeManager;
   }
   get sampler(): Sampler {
-    return current.sampler;
+    return tracerNow().sampler;
   }
   get propagator(): TextMapPropagator {
-    return current.propagator;
+    return tracerNow().propagator;
   }
   get resource(): Readonly<Record<string, TagValue>> {
-    return current.resource;
+    return tracerNow().resource;
   }
   activeSpan(): Span | null {
-    return current.activeSpan();
+    return tracerNow().activeSpan();
   }
   startSpan(name: string, options?: SpanOptions): Span {
-    return current.startSpan(name, options);
+    return tracerNow().startSpan(name, options);
   }
   startActiveSpan(name: string, options?: ActiveSpanOptions): Scope;
   startActiveSpan<T>(name: string, options: ActiveSpanOptions | undefined, fn: (span: Span) => T): T;
   startActiveSpan<T>(name: string, fn: (span: Span) => T): T;
   startActiveSpan(name: string, optionsOrFn?: unknown, fn?: unknown): unknown {
-    return (current.startActiveSpan as (n: string, o?: unknown, f?: unknown) => unknown)(name, optionsOrFn, fn);
+    return (tracerNow().startActiveSpan as (n: string, o?: unknown, f?: unknown) => unknown)(name, optionsOrFn, fn);
   }
   inject(ctx: Span | SpanContext | ContextSource | null | undefined, format: string, carrier: unknown, setter?: CarrierSetter): void {
-    current.inject(ctx, format, carrier, setter);
+    tracerNow().inject(ctx, format, carrier, setter);
   }
   extract(format: string, carrier: unknown, getter?: CarrierGetter): SpanContext | null {
-    return current.extract(format, carrier, getter);
+    return tracerNow().extract(format, carrier, getter);
   }
   flush(): Promise<void> {
-    return current.flush();
+    return tracerNow().flush();
   }
   close(): Promise<void> {
-    return current.close();
+    return tracerNow().close();
   }
 }
 
@@ -66,7 +89,19 @@ export function globalTracer(): Tracer {
  * `Tracer` (every method, and a scope manager) puts the no-op tracer back.
  */
 export function initGlobalTracer(tracer: Tracer): void {
-  current = isTracer(tracer) && tracer !== delegate ? tracer : noopTracer;
+  pending = null;
+  const { isTracer } = require('./tracer.js') as typeof import('./tracer.js');
+  current = isTracer(tracer) && tracer !== delegate ? tracer : noop();
+}
+
+/**
+ * Registers the tracer `build` returns as the process-wide tracer, built at the first call that needs
+ * one (a method of `globalTracer()`) unless something builds it sooner. The agent registers its tracer
+ * this way: a process that starts no span never builds it (docs/performance.md, "Start-up").
+ * `initGlobalTracer()` called before then wins, and `build` is not called by this module.
+ */
+export function initGlobalTracerOnFirstUse(build: () => Tracer): void {
+  pending = build;
 }
 
 export type { ActiveSpanOptions, Scope };

@@ -5,21 +5,24 @@ import * as path from 'node:path';
 import t, { type Test } from 'tap';
 import { REGISTER, ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
-// The two start-path bundles load through a V8 code cache (src/agent/code-cache.ts): written after the first
-// start, used by the next ones. What users rely on: the cache is used (start-up is faster), and nothing
+// The three start-path bundles load through a V8 code cache (src/agent/code-cache.ts): written after the first
+// start (the tracer core's after the first process that loads it), used by the next ones. What users rely on: the cache is used (start-up is faster), and nothing
 // about it can stop or change the app — a damaged, foreign or unwritable cache means a start as without
 // it, still traced, with at most a debug line; the modules are the very ones `require()` gives.
 const BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'start-bundle.js');
 const TRACING_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'tracing-bundle.js');
+const CORE_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'core-bundle.js');
 const CJS = REGISTER.replace(/\.mjs$/, '.cjs');
 
-// Traced, from the bundle, with its modules registered as require() registers them.
+// Traced, from the bundles, with their modules registered as require() registers them (the core's once its
+// first span is started).
 const PROBE = `
-  const bundles = [${JSON.stringify(BUNDLE)}, ${JSON.stringify(TRACING_BUNDLE)}].map((f) => require.cache[f]);
-  const registered = bundles.every((m) => m !== undefined && m.loaded === true && m.filename !== undefined);
   const { globalTracer } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'api', 'global.js'))});
   const api = require(${JSON.stringify(ROOT)});
-  console.log(JSON.stringify({ registered, recording: globalTracer().startSpan('x').isRecording(), sameApi: api.globalTracer() === globalTracer() }));
+  const recording = globalTracer().startSpan('x').isRecording();
+  const bundles = [${JSON.stringify(BUNDLE)}, ${JSON.stringify(TRACING_BUNDLE)}, ${JSON.stringify(CORE_BUNDLE)}].map((f) => require.cache[f]);
+  const registered = bundles.every((m) => m !== undefined && m.loaded === true && m.filename !== undefined);
+  console.log(JSON.stringify({ registered, recording, sameApi: api.globalTracer() === globalTracer() }));
 `;
 const TRACED = { registered: true, recording: true, sameApi: true };
 
@@ -57,9 +60,9 @@ t.test('written on the first start, used by the next, under --import and --requi
     const first = await run(flag, dir);
     t.equal(first.code, 0, first.stderr);
     t.same(JSON.parse(first.stdout), TRACED, `${flag}: first start traced`);
-    t.match(cacheLines(first.stderr).join('\n'), /start-bundle\.js: none yet[\s\S]*tracing-bundle\.js: none yet/, `${flag}: no cache at first`);
+    t.match(cacheLines(first.stderr).join('\n'), /start-bundle\.js: none yet[\s\S]*tracing-bundle\.js: none yet[\s\S]*core-bundle\.js: none yet/, `${flag}: no cache at first`);
     const files = cacheFiles(dir);
-    t.equal(files.length, 2, `${flag}: one cache file per bundle, written by the first process`);
+    t.equal(files.length, 3, `${flag}: one cache file per bundle, written by the first process`);
     t.equal(statSync(dir).mode & 0o777, 0o700, 'the directory is created for this user only');
     for (const f of files) t.equal(statSync(path.join(dir, f)).mode & 0o777, 0o600, `${f}: this user's only`);
     t.same(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
@@ -69,8 +72,8 @@ t.test('written on the first start, used by the next, under --import and --requi
     t.equal(second.code, 0, second.stderr);
     t.same(JSON.parse(second.stdout), TRACED, `${flag}: second start traced`);
     const lines = cacheLines(second.stderr);
-    t.match(lines.join('\n'), /start-bundle\.js: used [^\n]*start-bundle-[\s\S]*tracing-bundle\.js: used [^\n]*tracing-bundle-/, `${flag}: both bundles compiled from the cache`);
-    t.equal(lines.length, 2, 'one debug line per bundle, nothing written');
+    t.match(lines.join('\n'), /start-bundle\.js: used [^\n]*start-bundle-[\s\S]*tracing-bundle\.js: used [^\n]*tracing-bundle-[\s\S]*core-bundle\.js: used [^\n]*core-bundle-/, `${flag}: the three bundles compiled from the cache`);
+    t.equal(lines.length, 3, 'one debug line per bundle, nothing written');
     t.same(files.map((f) => statSync(path.join(dir, f)).mtimeMs), written, 'the cache files are left as they were');
     t.equal(second.stderr.replace(/\[tracing-agent\] (debug|info): [^\n]*\n/g, ''), '', 'nothing above debug');
   }
@@ -83,7 +86,7 @@ t.test('each cache file holds its payload twice, starting at a multiple of 8 byt
   const dir = cacheDir(t);
   await run('--require', dir);
   const files = cacheFiles(dir);
-  t.equal(files.length, 2, 'both files written');
+  t.equal(files.length, 3, 'the three files written');
   for (const f of files) {
     const data = readFileSync(path.join(dir, f));
     const first = data.indexOf(10);
@@ -96,7 +99,7 @@ t.test('each cache file holds its payload twice, starting at a multiple of 8 byt
     t.ok(data.subarray(start, start + size).equals(data.subarray(start + size)), `${f}: the two copies match`);
   }
   const again = await run('--require', dir);
-  t.match(cacheLines(again.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, 'and the next start uses them');
+  t.match(cacheLines(again.stderr).join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used[\s\S]*core-bundle\.js: used/, 'and the next start uses them');
 });
 
 t.test('one cache for scripts started with other one-liners or preloads; another for other V8 flags', async (t) => {
@@ -110,7 +113,7 @@ t.test('one cache for scripts started with other one-liners or preloads; another
   const flagged = await run('--require', dir, {}, PROBE, ['--stack-size=2000']);
   t.same(JSON.parse(flagged.stdout), TRACED, 'traced under another V8 flag');
   t.match(cacheLines(flagged.stderr).join('\n'), /start-bundle\.js: none yet/, 'a V8 flag: a cache of its own');
-  t.equal(cacheFiles(dir).length, 4, 'two files per set of flags');
+  t.equal(cacheFiles(dir).length, 6, 'three files per set of flags (the first one-liner starts no span: the core\'s is written by the next)');
 });
 
 t.test('the directory stays bounded: the newest 64 cache files are kept, a killed writer\'s temporary file goes', async (t) => {
@@ -131,19 +134,19 @@ t.test('the directory stays bounded: the newest 64 cache files are kept, a kille
   t.same(JSON.parse(r.stdout), TRACED, 'traced');
   const left = cacheFiles(dir);
   t.equal(left.length, 64, 'at most 64 cache files');
-  t.equal(left.filter((f) => /^(start|tracing)-bundle-[0-9a-f]+-v\d/.test(f) && f.includes(process.version)).length, 2, 'this start\'s two files among them');
+  t.equal(left.filter((f) => /^(start|tracing|core)-bundle-[0-9a-f]+-v\d/.test(f) && f.includes(process.version)).length, 3, 'this start\'s three files among them');
   t.notOk(left.includes('tracing-bundle-1000-v20.0.0-x64.cache'), 'the oldest removed');
   t.ok(left.includes('tracing-bundle-1045-v20.0.0-x64.cache'), 'the newest kept');
   t.notOk(existsSync(temp), 'the stale temporary file removed');
   t.ok(existsSync(path.join(dir, 'notes.txt')), 'a file that is not ours is left alone');
-  t.match(r.stderr, /8 older file\(s\) removed/, 'one debug line');
+  t.match(r.stderr, /9 older file\(s\) removed/, 'one debug line');
 });
 
 t.test('a long-running process writes the cache on a timer after start, not at exit', async (t) => {
   const dir = cacheDir(t);
   const r = await run('--require', dir, {}, `setTimeout(() => console.log(require('fs').readdirSync(${JSON.stringify(dir)}).filter((f) => f.endsWith('.cache')).length), 2500)`);
   t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout.trim(), '2', 'both files written while the app runs');
+  t.equal(r.stdout.trim(), '2', 'both files the start read written while the app runs (the core is not read: no span)');
 });
 
 // V8 caches the functions that ran before the write: a file written by a process that exported nothing lacks
@@ -166,24 +169,24 @@ t.test('a cache written before the export path ran is written again by the first
   const none = await run('--require', dir, {}, ENDS_A_SPAN);
   t.equal(none.code, 0, none.stderr);
   const files = cacheFiles(dir);
-  t.equal(files.length, 2, 'written by a process that exports nothing');
+  t.equal(files.length, 3, 'written by a process that exports nothing');
   for (const f of files) t.match(header(dir, f), / 0$/, `${f}: marked as written before the export path ran`);
   const sizes = files.map((f) => statSync(path.join(dir, f)).size);
 
   const first = await run('--require', dir, exporting, ENDS_A_SPAN);
   t.equal(first.code, 0, first.stderr);
-  t.match(cacheLines(first.stderr).join('\n'), /tracing-bundle\.js: used[\s\S]*tracing-bundle\.js written to/, 'used, then written again at exit');
+  t.match(cacheLines(first.stderr).join('\n'), /core-bundle\.js: used[\s\S]*core-bundle\.js written to/, 'used, then written again at exit');
   for (const f of files) t.match(header(dir, f), / 1$/, `${f}: now marked as holding the export path`);
-  const tracing = files.findIndex((f) => f.startsWith('tracing-bundle'));
-  t.ok(statSync(path.join(dir, files[tracing]!)).size > sizes[tracing]! + 50_000, 'the tracing bundle\'s cache grew by the exporters\' functions');
+  const core = files.findIndex((f) => f.startsWith('core-bundle'));
+  t.ok(statSync(path.join(dir, files[core]!)).size > sizes[core]! + 50_000, 'the core bundle\'s cache grew by the exporters\' functions');
   const written = files.map((f) => statSync(path.join(dir, f)).mtimeMs);
 
   for (const env of [exporting, {}]) {
     const next = await run('--require', dir, env, ENDS_A_SPAN);
     t.equal(next.code, 0, next.stderr);
     const lines = cacheLines(next.stderr);
-    t.match(lines.join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used/, 'the next process uses it');
-    t.equal(lines.length, 2, 'and writes nothing, exporting or not');
+    t.match(lines.join('\n'), /start-bundle\.js: used[\s\S]*tracing-bundle\.js: used[\s\S]*core-bundle\.js: used/, 'the next process uses it');
+    t.equal(lines.length, 3, 'and writes nothing, exporting or not');
   }
   t.same(files.map((f) => statSync(path.join(dir, f)).mtimeMs), written, 'the files are left as they were');
 });
@@ -195,8 +198,8 @@ t.test('a long-running process that exports writes the cache again once its firs
   // Batch delay 100 ms: the rewrite is due 2.1 s after the first span ended, while the app still runs.
   const r = await run('--require', dir, { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: 'http://127.0.0.1:9/v1/traces', TRACING_BATCH_DELAY_MS: '100' }, script);
   t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout.trim(), '11', 'both files marked as holding the export path before the app ends');
-  t.equal(cacheLines(r.stderr).filter((l) => l.includes('written to')).length, 2, 'each written once');
+  t.equal(r.stdout.trim(), '111', 'the three files marked as holding the export path before the app ends');
+  t.equal(cacheLines(r.stderr).filter((l) => l.includes('written to')).length, 3, 'each written once');
 });
 
 t.test('a damaged cache is not used: the start is as without it, and the file is written again', async (t) => {
@@ -303,7 +306,7 @@ t.test('TRACING_CODE_CACHE=false turns it off; a bad value warns once and keeps 
   const bad = await run('--import', dir, { TRACING_CODE_CACHE: 'maybe', TRACING_LOG_LEVEL: 'warn' });
   t.same(JSON.parse(bad.stdout), TRACED, 'traced');
   t.equal(bad.stderr, '[tracing-agent] warn: TRACING_CODE_CACHE: "maybe" is not accepted; expected true or false (also 1/0, yes/no, on/off); using the default true.\n', 'one warning naming the variable and the accepted values');
-  t.equal(cacheFiles(dir).length, 2, 'the default (on) is used');
+  t.equal(cacheFiles(dir).length, 3, 'the default (on) is used');
 
   const relative = await run('--import', dir, { TRACING_CACHE_DIR: 'relative/dir', TRACING_LOG_LEVEL: 'warn' });
   t.same(JSON.parse(relative.stdout), TRACED, 'traced');

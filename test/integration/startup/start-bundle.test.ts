@@ -12,6 +12,7 @@ import { REGISTER, ROOT, runNode, runNodeUntracked } from '../../helpers/run-nod
 // the instrumentations (separate files) and the agent share one global tracer, one registry, one log level.
 const BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'start-bundle.js');
 const TRACING_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'tracing-bundle.js');
+const CORE_BUNDLE = path.join(ROOT, 'dist', 'src', 'agent', 'core-bundle.js');
 const dist = (rel: string): string => JSON.stringify(path.join(ROOT, 'dist', rel));
 
 t.test('register starts the agent from the bundle, whose modules are the dist files\' instances', async (t) => {
@@ -31,6 +32,28 @@ t.test('register starts the agent from the bundle, whose modules are the dist fi
     t.equal(r.code, 0, r.stderr);
     t.same(JSON.parse(r.stdout.trim()), { fromBundle: true, recording: true, apiSees: true, watching: true }, `${flag}: one instance of each module`);
     t.equal(r.stderr, '', `${flag}: no warning`);
+  }
+});
+
+t.test('the tracer core is read at the first instrumentation that runs or the first use of the API, not at start', async (t) => {
+  const probe = (script: string) => `
+    const held = () => require.cache[${JSON.stringify(CORE_BUNDLE)}] !== undefined;
+    const atStart = held();
+    ${script}
+    console.log(JSON.stringify({ atStart, after: held() }));
+  `;
+  for (const flag of ['--import', '--require']) {
+    const entry = flag === '--import' ? REGISTER : REGISTER.replace(/\.mjs$/, '.cjs');
+    const nothing = await runNode([flag, entry, '-e', probe('')], { env: { TRACING_EXPORTER: 'none' } });
+    t.equal(nothing.code, 0, nothing.stderr);
+    t.same(JSON.parse(nothing.stdout.trim()), { atStart: false, after: false }, `${flag}: a script that loads nothing instrumented never reads it`);
+    const http = await runNode([flag, entry, '-e', probe("require('node:http');")], { env: { TRACING_EXPORTER: 'none' } });
+    t.equal(http.code, 0, http.stderr);
+    t.same(JSON.parse(http.stdout.trim()), { atStart: false, after: true }, `${flag}: read when http is patched`);
+    const api = await runNode([flag, entry, '-e', probe("const s = require('@acme/tracing-agent').globalTracer().startSpan('x'); if (!s.isRecording()) throw new Error('not recording');")], { env: { TRACING_EXPORTER: 'none' } });
+    t.equal(api.code, 0, api.stderr);
+    t.same(JSON.parse(api.stdout.trim()), { atStart: false, after: true }, `${flag}: read by the public API's first span, which records`);
+    t.equal(api.stderr, '', `${flag}: no warning`);
   }
 });
 
@@ -83,6 +106,7 @@ t.test('the published package holds the bundle and its map', async (t) => {
   t.ok(files.includes('dist/src/agent/start-bundle.js'), 'start-bundle.js is published');
   t.ok(files.includes('dist/src/agent/start-bundle.js.map'), 'its map is published');
   t.ok(files.includes('dist/src/agent/tracing-bundle.js') && files.includes('dist/src/agent/tracing-bundle.js.map'), 'and the tracing half with its map');
+  t.ok(files.includes('dist/src/agent/core-bundle.js') && files.includes('dist/src/agent/core-bundle.js.map'), 'and the tracer core with its map');
   t.ok(files.includes('register.cjs') && files.includes('register.mjs'), 'with the register entries');
 });
 

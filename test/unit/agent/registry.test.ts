@@ -204,3 +204,25 @@ t.test('a name registered twice keeps the first', async (t) => {
   t.equal(first.patched, 1);
   t.equal(second.patched, 0);
 });
+
+t.test('a tracer given as a function is built when the first instrumentation runs, once, and not before', async (t) => {
+  const def = greetInstrumentation();
+  const registry = new InstrumentationRegistry();
+  void registry.add(entryOf(def));
+  let built = 0;
+  const tracer = new Tracer();
+  const targets = registry.activate({ ...defaultConfig(), logLevel: 'none' }, () => {
+    built++;
+    return tracer;
+  });
+  t.same(targets.map((x) => x.name), ['lib'], 'the hooks know what to watch');
+  t.equal(built, 0, 'activating builds no tracer');
+  const other = lib();
+  t.equal(registry.onLoad({ name: 'other', subpath: '', version: '1.0.0', builtin: false }, other), other, 'an unwatched module passes untouched');
+  t.equal(built, 0, 'a module nobody watches builds no tracer');
+  const first = registry.onLoad(mod('1.2.0'), lib()) as ReturnType<typeof lib>;
+  t.equal(first.greet('a'), 'hello a (traced)', 'the first watched module is patched');
+  t.equal(built, 1, 'built for the first instrumentation that runs');
+  registry.onLoad(mod('1.2.0'), lib());
+  t.equal(built, 1, 'and only then');
+});

@@ -99,3 +99,32 @@ t.test('globalTracer() is a no-op until set and then forwards, even if taken ear
   t.equal(exporter.getFinishedSpans()[0]?.operationName, 'real');
   initGlobalTracer(new NoopTracer());
 });
+
+t.test('a tracer registered on first use is built by the first call that needs one, and a tracer set before wins', async (t) => {
+  const { initGlobalTracerOnFirstUse } = await import('../../../src/api/global.js');
+  const exporter = new InMemorySpanExporter();
+  let built = 0;
+  initGlobalTracerOnFirstUse(() => {
+    built++;
+    return new Tracer({ processor: exporter });
+  });
+  const early = globalTracer();
+  t.equal(built, 0, 'registering builds nothing');
+  early.startSpan('first').finish();
+  t.equal(built, 1, 'the first span builds it');
+  globalTracer().startSpan('second').finish();
+  t.equal(built, 1, 'once');
+  t.same(exporter.getFinishedSpans().map((s) => s.operationName), ['first', 'second'], 'both spans reach its processor');
+
+  let never = 0;
+  initGlobalTracerOnFirstUse(() => {
+    never++;
+    return new Tracer();
+  });
+  const own = new InMemorySpanExporter();
+  initGlobalTracer(new Tracer({ processor: own }));
+  globalTracer().startSpan('mine').finish();
+  t.equal(never, 0, 'a tracer given to initGlobalTracer before first use wins; the pending one is never built');
+  t.equal(own.getFinishedSpans()[0]?.operationName, 'mine');
+  initGlobalTracer(new NoopTracer());
+});
