@@ -10,9 +10,10 @@
 // Reading a profile: perf report -i <out>/<variant>.data --no-children --sort dso,sym -g none, or
 // perf script -i <out>/<variant>.data for whole stacks. The pauses --trace-gc-nvp reports are wall time (on a
 // loaded machine a pause also waits for a sweeper task); the CPU of GC is in the profile
-// (Heap::CollectGarbage, ScavengerCollector::JobTask).
+// (Heap::CollectGarbage, ScavengerCollector::JobTask). The per-thread-kind lines at the end split the window's
+// CPU between the main thread and V8's / libuv's helper threads (round eleven).
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,39 @@ function load(port, secs) {
   });
 }
 
+/**
+ * Per kind of thread (its name: `node` the main thread, `V8 DefaultWorke` V8's compiler and GC helpers,
+ * `libuv-worker` the pool...), CPU ns, times scheduled and voluntary context switches so far, from
+ * /proc/<pid>/task/<tid>/{comm,schedstat,status}: tells JIT and GC helper work and wake-ups apart from the
+ * main thread's.
+ */
+function threadKinds(pid) {
+  const kinds = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const dir = `/proc/${pid}/task/${tid}`;
+      const name = tid === String(pid) ? 'main' : readFileSync(`${dir}/comm`, 'utf8').trim();
+      const [ns, , slices] = readFileSync(`${dir}/schedstat`, 'utf8').split(' ').map(Number);
+      const voluntary = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`${dir}/status`, 'utf8'))[1]);
+      // utime and stime (clock ticks), fields 14 and 15 of stat, counted after the parenthesised name.
+      const stat = readFileSync(`${dir}/stat`, 'utf8');
+      const fieldsAfterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [utime, stime] = fieldsAfterName.slice(11, 13).map(Number);
+      const faults = Number(fieldsAfterName[7]); // minflt, field 10
+      const k = (kinds[name] ??= { ns: 0, slices: 0, voluntary: 0, utime: 0, stime: 0, faults: 0 });
+      k.faults += faults;
+      k.utime += utime;
+      k.stime += stime;
+      k.ns += ns;
+      k.slices += slices;
+      k.voluntary += voluntary;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return kinds;
+}
+
 /** `key=value` pairs of one --trace-gc-nvp line. */
 const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.includes('=')).map((x) => x.split('=')));
 
@@ -76,10 +110,12 @@ async function measure(variant) {
     await load(port, warmup);
     child.kill('SIGUSR2');
     const before = threadCpuNs(child.pid);
+    const kindsBefore = threadKinds(child.pid);
     const recorder = perf ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '4999', '-g', '-p', String(child.pid), '-o', path.join(out, `${variant}.data`)], { stdio: 'ignore' }) : null;
     const window = await load(port, seconds);
     child.kill('SIGUSR2');
     const cpuNs = threadCpuNs(child.pid) - before;
+    const kindsAfter = threadKinds(child.pid);
     if (recorder !== null) {
       recorder.kill('SIGINT');
       await new Promise((r) => recorder.on('exit', r));
@@ -103,10 +139,15 @@ async function measure(variant) {
     }
     writeFileSync(path.join(out, `${variant}.gc.txt`), lines.slice(from, to + 1).join('\n'));
     const n = window.answered;
+    const threads = Object.entries(kindsAfter).map(([name, a]) => {
+      const b = kindsBefore[name] ?? { ns: 0, slices: 0, voluntary: 0, utime: 0, stime: 0, faults: 0 };
+      const tick = 1e4 / n; // µs a request per 10 ms tick
+      return `${name} ${((a.ns - b.ns) / 1000 / n).toFixed(2)} µs (user ${((a.utime - b.utime) * tick).toFixed(1)}, system ${((a.stime - b.stime) * tick).toFixed(1)}), ${((a.slices - b.slices) / n).toFixed(2)} runs, ${((a.voluntary - b.voluntary) / n).toFixed(2)} sleeps, ${((a.faults - b.faults) / n).toFixed(3)} page faults`;
+    }).join('; ');
     return {
       variant, answered: n, cpuUsPerRequest: cpuNs / 1000 / n, scavengesPer10k: (gc.scavenges * 1e4) / n, fullGcs: gc.full,
       scavengePauseMsPer10k: (gc.scavengeMs * 1e4) / n, allocatedBytesPerRequest: gc.allocated / n, promotedBytesPerRequest: gc.promoted / n,
-      copiedBytesPerRequest: gc.copied / n, newSpaceMB: end.newSpace / 2 ** 20, rssMB: end.rss / 2 ** 20, pid: child.pid,
+      copiedBytesPerRequest: gc.copied / n, threads, newSpaceMB: end.newSpace / 2 ** 20, rssMB: end.rss / 2 ** 20, pid: child.pid,
     };
   } finally {
     child.removeAllListeners('exit');
@@ -118,9 +159,14 @@ console.log(`node ${String(await new Promise((r) => execFile(node, ['--version']
 console.log('');
 console.log('| variant | answered | CPU µs/request (all threads) | scavenges per 10,000 | scavenge pause ms per 10,000 (wall) | full GCs | bytes allocated / request | promoted / request | copied / request | new space MB | RSS MB |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const results = [];
 for (const v of wanted) {
   const r = await measure(v);
+  results.push(r);
   console.log(`| ${r.variant} | ${r.answered} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.scavengesPer10k.toFixed(1)} | ${r.scavengePauseMsPer10k.toFixed(1)} | ${r.fullGcs} | ${r.allocatedBytesPerRequest.toFixed(0)} | ${r.promotedBytesPerRequest.toFixed(1)} | ${r.copiedBytesPerRequest.toFixed(1)} | ${r.newSpaceMB.toFixed(0)} | ${r.rssMB.toFixed(1)} |`);
 }
+console.log('');
+console.log('Per kind of thread, a request: CPU, times scheduled, voluntary sleeps, minor page faults');
+for (const r of results) console.log(`- ${r.variant}: ${r.threads}`);
 await sink.close();
 process.exit(0);

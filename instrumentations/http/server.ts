@@ -42,7 +42,7 @@ interface TracedRequest extends IncomingMessage {
  * bookkeeping). Added (null) here, on the request as Node made it, because a framework re-parents
  * its requests (express: `setPrototypeOf(req, app.request)`), and a property first added after
  * that costs a new map on every request, which then makes the framework's own property accesses
- * on it polymorphic; writing a slot that exists already changes no map. Absent on unsampled requests.
+ * on it polymorphic; writing a slot that exists already changes no map. Null on unsampled requests.
  */
 export const FRAMEWORK_STATE = Symbol('acme.tracing.frameworkState');
 
@@ -132,13 +132,20 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       tags['http.url'] = serverUrl(options, protocol, headers.host, req.url);
       const socket = req.socket;
       if (socket !== undefined && socket !== null) {
-        const address = socket.remoteAddress;
-        if (address !== undefined) {
-          if (address.includes(':')) tags['peer.ipv6'] = address;
-          else tags['peer.ipv4'] = address;
+        const peer = peerOf(socket as PeerSocket);
+        if (peer !== undefined) {
+          if (peer.ipv6) tags['peer.ipv6'] = peer.address;
+          else tags['peer.ipv4'] = peer.address;
+          tags['peer.port'] = peer.port;
+        } else {
+          const address = socket.remoteAddress;
+          if (address !== undefined) {
+            if (address.includes(':')) tags['peer.ipv6'] = address;
+            else tags['peer.ipv4'] = address;
+          }
+          const port = socket.remotePort;
+          if (port !== undefined) tags['peer.port'] = port;
         }
-        const port = socket.remotePort;
-        if (port !== undefined) tags['peer.port'] = port;
       }
       const caller = headers[options.peerServiceHeader];
       if (typeof caller === 'string' && caller !== '') tags['peer.service'] = caller;
@@ -148,13 +155,55 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       }
     }
     req[SERVER_SPAN] = span;
-    if (tags !== null) req[FRAMEWORK_STATE] = null;
+    // On unsampled requests too: a framework's per-layer read of the slot (express) then hits a property
+    // instead of missing along the re-parented request's whole prototype chain.
+    req[FRAMEWORK_STATE] = null;
     // Only when headers are to be captured: one more property on every response costs for nothing.
     if (options.responseHeaders.length > 0 && span.isRecording()) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
     return span;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A connection's peer, as its socket's `remoteAddress`/`remotePort` said at its first traced request.
+ * The peer of a connection does not change (Node itself caches it, as `_peername`, at the first read),
+ * and reading it through the two public getters costs, per request, two calls of `_getpeername` and a
+ * dozen property loads on sockets of many shapes; kept on the socket, it is one load per request.
+ */
+interface Peer {
+  readonly address: string;
+  readonly ipv6: boolean;
+  readonly port: number;
+}
+
+const PEER = Symbol('acme.tracing.peer');
+
+interface PeerSocket {
+  [PEER]?: Peer;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+}
+
+/**
+ * The socket's peer, read once per connection. Undefined while the socket has no address and port
+ * (not connected yet, closed before its first read, a UNIX socket, a socket-like object of the app's):
+ * such a socket is asked again at its next request, as without the memo.
+ */
+function peerOf(socket: PeerSocket): Peer | undefined {
+  const known = socket[PEER];
+  if (known !== undefined) return known;
+  const address = socket.remoteAddress;
+  const port = socket.remotePort;
+  if (typeof address !== 'string' || typeof port !== 'number') return undefined;
+  const peer: Peer = { address, ipv6: address.includes(':'), port };
+  try {
+    socket[PEER] = peer;
+  } catch {
+    // A frozen or sealed socket-like object: read it again next time.
+  }
+  return peer;
 }
 
 // The last URL recorded and what it was made of. A server answers the same path from the same host

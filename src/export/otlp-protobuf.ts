@@ -315,6 +315,9 @@ export class TagMemo {
   readonly values: TagValue[] = new Array<TagValue>(MEMO_SLOTS).fill('');
   readonly starts = new Int32Array(MEMO_SLOTS);
   readonly lengths = new Int32Array(MEMO_SLOTS);
+  /** Where a run being copied gets a changed integer written over it, and the integer (see `repeatRun`). */
+  readonly patchAt = new Int32Array(MEMO_SLOTS);
+  readonly patchValue = new Int32Array(MEMO_SLOTS);
 
   /** The bytes after `mark` moved by `by`. */
   moved(mark: number, by: number): void {
@@ -336,33 +339,47 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
   // A run of equal tags not yet copied: `runLength` bytes from `runFrom`.
   let runFrom = 0;
   let runLength = 0;
+  // Integers of the run to write over their copied bytes (memo.patchAt / patchValue).
+  let patches = 0;
   let slot = 0;
   for (const key in tags) {
     if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
     const value = tags[key]!;
     if (slot >= MEMO_SLOTS) {
       if (runLength > 0) {
-        w.repeat(runFrom, runLength);
+        repeatRun(w, runFrom, runLength, memo, patches);
         runLength = 0;
+        patches = 0;
       }
       writeTag(w, SPAN_ATTRIBUTES, key, value);
       continue;
     }
-    if (keys[slot] === key && values[slot] === value) {
+    let width = 0;
+    if (keys[slot] === key && (values[slot] === value || (width = sameVarintWidth(values[slot]!, value)) !== 0)) {
       const from = starts[slot]!;
       const length = lengths[slot]!;
       if (runLength > 0 && runFrom + runLength !== from) {
-        w.repeat(runFrom, runLength);
+        repeatRun(w, runFrom, runLength, memo, patches);
         runLength = 0;
+        patches = 0;
       }
       if (runLength === 0) runFrom = from;
       // Where these bytes will be once the run is copied: for the next span.
-      starts[slot] = w.length + runLength;
+      const to = w.length + runLength;
+      starts[slot] = to;
       runLength += length;
+      if (width !== 0) {
+        // The same key and an integer of the same varint width (a peer port): the same bytes but the
+        // value's last `width`, written over them once the run is copied.
+        memo.patchAt[patches] = to + length - width;
+        memo.patchValue[patches++] = value as number;
+        values[slot] = value;
+      }
     } else {
       if (runLength > 0) {
-        w.repeat(runFrom, runLength);
+        repeatRun(w, runFrom, runLength, memo, patches);
         runLength = 0;
+        patches = 0;
       }
       const mark = w.length;
       writeTag(w, SPAN_ATTRIBUTES, key, value);
@@ -374,7 +391,29 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
     }
     slot++;
   }
-  if (runLength > 0) w.repeat(runFrom, runLength);
+  if (runLength > 0) repeatRun(w, runFrom, runLength, memo, patches);
+}
+
+/** Copies a run of repeated tags, then writes the run's changed integers over their old bytes. */
+function repeatRun(w: ProtoWriter, from: number, length: number, memo: TagMemo, patches: number): void {
+  w.repeat(from, length);
+  for (let i = 0; i < patches; i++) w.varintAt(memo.patchAt[i]!, memo.patchValue[i]!);
+}
+
+/**
+ * The varint width both values take when they are integers in [0, 2^31) written as an int `AnyValue`
+ * (the tag's last bytes: see `asciiKeySmallIntValue`), and it is the same for both; 0 otherwise.
+ */
+function sameVarintWidth(previous: TagValue, value: TagValue): number {
+  if (typeof value !== 'number' || typeof previous !== 'number') return 0;
+  if (!(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return 0;
+  if (!(previous >= 0 && previous <= 0x7fffffff && Math.floor(previous) === previous)) return 0;
+  const width = varintWidth(value);
+  return width === varintWidth(previous) ? width : 0;
+}
+
+function varintWidth(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }
 
 // Ids generated here are copied from their random bytes; ids read from a carrier are hex text.

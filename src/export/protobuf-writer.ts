@@ -308,6 +308,20 @@ export class ProtoWriter {
     this.pos += length;
   }
 
+  /**
+   * Writes `value` (an integer in [0, 2^31)) as a varint at `at`, over bytes already written (a copy of
+   * a varint of the same width): the length of what is around it does not change.
+   */
+  varintAt(at: number, value: number): void {
+    const buf = this.buf;
+    let v = value;
+    while (v > 127) {
+      buf[at++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[at] = v;
+  }
+
   /** A fixed64 field holding `ms` milliseconds since the epoch as nanoseconds, without BigInt. */
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);

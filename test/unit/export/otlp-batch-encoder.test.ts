@@ -221,6 +221,16 @@ t.test('tags equal to the previous span\'s are repeated from its bytes: the same
   serve({ ...base, 'http.url': sameUrl }); // equal value, new string
   serve({ ...base, 'peer.port': 40_007 }); // one in the middle changes
   serve({ ...base, 'http.method': 'POST' }); // the first changes: the rest repeat from two places
+  // An integer that changes within its varint width is written over the copied bytes; across widths it is
+  // encoded again. Ports of connections in turn, then every width edge, then values outside [0, 2^31).
+  for (const port of [40_001, 52_113, 40_001, 16_383, 16_384, 2_097_151, 2_097_152, 0x7fffffff, 268_435_455, 127, 128, 0, 1, 0x80000000, -1, 3.5, 4, -0, 7, '7', 7]) {
+    serve({ ...base, 'peer.port': port as number });
+  }
+  serve({ 'http.method': 'GET', 'peer.port': 40_000, 'http.status_code': 200 });
+  serve({ 'http.method': 'GET', 'peer.port': 40_001, 'http.status_code': 201 }); // two integers change in one run
+  serve({ 'http.method': 'PUT', 'peer.port': 40_002, 'http.status_code': 202 });
+  serve({ 'é.port': 40_000, 'ü.status': 200 }); // non-ASCII keys: the general encoder wrote them
+  serve({ 'é.port': 40_123, 'ü.status': 201 });
   serve({ 'http.url': url, 'http.method': 'GET', 'peer.ipv4': '127.0.0.1' }); // same keys, other order
   serve({ ...base, 'http.url': 'https://shop.local/é', extra: 'x'.repeat(300) }); // non-ASCII, a long tag
   serve({ ...base, 'http.url': 'https://shop.local/é', extra: 'x'.repeat(300) });

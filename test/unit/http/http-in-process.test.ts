@@ -261,3 +261,78 @@ t.test('http.url is each request\'s own when consecutive requests repeat or chan
   }
   svc.server.close();
 });
+
+t.test('peer address and port are each request\'s own connection\'s, across keep-alive reuse, connections in turn and IPv6', async (t) => {
+  exporter.reset();
+  const seen: { url: string; port: number | undefined; address: string | undefined }[] = [];
+  const svc = await listen((req, res) => {
+    seen.push({ url: req.url!, port: req.socket.remotePort, address: req.socket.remoteAddress });
+    res.end('ok');
+  });
+  // Two keep-alive connections used in turn, three requests each: the tag follows the connection, not the last request.
+  const agents = [new http.Agent({ keepAlive: true, maxSockets: 1 }), new http.Agent({ keepAlive: true, maxSockets: 1 })];
+  for (let i = 0; i < 6; i++) {
+    await suppressTracing(() => new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: svc.port, path: `/conn/${i}`, agent: agents[i % 2] }, (res) => res.resume().on('end', () => resolve())).on('error', reject);
+    }));
+  }
+  // A new connection after one closed: its own port.
+  agents[0]!.destroy();
+  await get(svc.port, '/conn/after-close');
+  await settle();
+  const spans = exporter.getFinishedSpans();
+  t.equal(spans.length, 7, 'one span a request');
+  for (const s of seen) {
+    const span = spans.find((x) => String(x.tags['http.url']).endsWith(s.url))!;
+    t.equal(span.tags['peer.port'], s.port, `${s.url}: the port of its connection`);
+    t.equal(span.tags['peer.ipv4'], s.address, `${s.url}: the address of its connection`);
+  }
+  const ports = seen.map((s) => s.port);
+  t.equal(ports[0], ports[2], 'requests on one connection share its port');
+  t.not(ports[0], ports[1], 'requests on the other connection carry the other port');
+  t.not(ports[6], ports[0], 'a new connection after a close has its own port');
+  agents[1]!.destroy();
+  svc.server.close();
+
+  // IPv6 loopback, where the machine has it.
+  exporter.reset();
+  const v6 = http.createServer((req, res) => res.end(String(req.socket.remotePort)));
+  const listening = await new Promise<boolean>((resolve) => {
+    v6.once('error', () => resolve(false));
+    v6.listen(0, '::1', () => resolve(true));
+  });
+  if (!listening) {
+    t.comment('no IPv6 loopback here: the IPv6 case is not checked');
+    return;
+  }
+  const port = (v6.address() as AddressInfo).port;
+  const body = await suppressTracing(() => new Promise<string>((resolve, reject) => {
+    http.get({ host: '::1', port, path: '/v6' }, (res) => {
+      let b = '';
+      res.setEncoding('utf8').on('data', (d: string) => (b += d)).on('end', () => resolve(b));
+    }).on('error', reject);
+  }));
+  await settle();
+  const [span] = exporter.getFinishedSpans();
+  t.equal(span?.tags['peer.ipv6'], '::1', 'an IPv6 peer is tagged peer.ipv6');
+  t.equal(span?.tags['peer.ipv4'], undefined, 'and not peer.ipv4');
+  t.equal(span?.tags['peer.port'], Number(body), 'with its port');
+  v6.close();
+});
+
+t.test('a request over a UNIX socket (no peer address) gets no peer tags', async (t) => {
+  exporter.reset();
+  const path = `${process.env.TMPDIR ?? '/tmp'}/acme-peer-${process.pid}.sock`;
+  const svc = http.createServer((req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => svc.listen(path, resolve));
+  await suppressTracing(() => new Promise<void>((resolve, reject) => {
+    http.get({ socketPath: path, path: '/unix' }, (res) => res.resume().on('end', () => resolve())).on('error', reject);
+  }));
+  await settle();
+  const [span] = exporter.getFinishedSpans();
+  t.ok(span, 'the request over a UNIX socket is traced');
+  t.equal(span?.tags['peer.ipv4'], undefined, 'no peer.ipv4');
+  t.equal(span?.tags['peer.ipv6'], undefined, 'no peer.ipv6');
+  t.equal(span?.tags['peer.port'], undefined, 'no peer.port');
+  svc.close();
+});
