@@ -35,7 +35,7 @@ const APPS = {
   fetch: { path: '/', callsDownstream: true },
 };
 
-const DEFAULTS = { duration: 6, slice: 0.5, rounds: 3, warmup: 2, warmupRequests: 5000, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
+const DEFAULTS = { duration: 5, slice: 0.5, rounds: 3, warmup: 1, warmupRequests: 5000, connections: 10, startupRuns: 10, verifyRequests: 20, verifyTimeoutMs: 8000 };
 
 /** `--name value` from the command line, else the environment variable, else undefined. */
 function option(argv, env, flag, variable) {
