@@ -80,13 +80,18 @@ function cacheWriter(): typeof import('./code-cache-write.js') {
   return writer;
 }
 
+/** The module `require()` already holds for an absolute file name: loading it again would run it twice. */
+function loadedModule(file: string): NodeJS.Module | undefined {
+  return (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache[file];
+}
+
 /**
  * A file of ours beside this one, loaded as `require()` would but without resolving its name: like the
  * bundles, nothing of the agent goes through `Module._resolveFilename` (an ES-module app's start never
  * resolves our files through the CommonJS loader; test/integration/startup/register-esm.test.ts).
  */
 function loadOwnFile(file: string): unknown {
-  const cached = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache[file];
+  const cached = loadedModule(file);
   if (cached !== undefined) return cached.exports;
   let script: import('node:vm').Script;
   try {
@@ -147,7 +152,7 @@ function releaseMemory(buffer: Buffer): void {
  * `parent` is the requiring module, as `require()` would record it.
  */
 export function loadBundle(file: string, parent: NodeJS.Module | undefined): unknown {
-  const cached = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache[file];
+  const cached = loadedModule(file);
   if (cached !== undefined) return cached.exports;
   const s = currentSettings();
   if (!s.enabled || s.dir === null || process.sourceMapsEnabled === true) return require(file);
