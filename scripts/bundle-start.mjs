@@ -28,6 +28,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'acorn';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceMap } from './bundle-source-map.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -326,7 +327,7 @@ function bundle({ out: OUT, exportsOf, companion }, modules) {
   // The build id (line 2) keys the V8 code cache of this file (src/agent/code-cache.ts): a hash of the rest.
   const text = lines.join('\n') + '\n';
   writeFileSync(OUT, text.replace('BUILD_ID', createHash('sha256').update(text).digest('hex').slice(0, 32)));
-  writeFileSync(`${OUT}.map`, JSON.stringify(sourceMap(OUT, modules, map)));
+  writeFileSync(`${OUT}.map`, JSON.stringify(sourceMap(OUT, DIST, modules, map)));
   return { modules: modules.length, bytes: Buffer.byteLength(lines.join('\n')) };
 }
 
@@ -338,91 +339,6 @@ function asciiOnly(line, rel) {
   if (!/[^\x00-\x7f]/.test(line)) return line;
   if (!/^\s*(\/\/|\*|\/\*)/.test(line) && /[\w$)\]]\s*`/.test(line)) throw new Error(`bundle-start: ${rel}: a tagged template on a line with non-ASCII text; write it in ASCII`);
   return line.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-// Source map v3, one segment per line: bundle line → the same column 0 of the dist file's line. Each
-// dist file's own map (dist → .ts) is applied when it has one, so a mapped stack names the TypeScript.
-function sourceMap(OUT, modules, map) {
-  const sources = [];
-  const sourceIndex = new Map();
-  const tsMaps = modules.map(({ rel }) => readTsLineMap(path.join(DIST, rel)));
-  const segments = [];
-  let prev = { src: 0, line: 0 };
-  for (const entry of map) {
-    if (entry === null) {
-      segments.push('');
-      continue;
-    }
-    const [index, jsLine] = entry;
-    const { rel } = modules[index];
-    const ts = tsMaps[index]?.get(jsLine);
-    const file = ts ? ts.file : path.join(DIST, rel);
-    const line = ts ? ts.line : jsLine;
-    const sourceName = path.relative(path.dirname(OUT), file).split(path.sep).join('/');
-    if (!sourceIndex.has(sourceName)) {
-      sourceIndex.set(sourceName, sources.length);
-      sources.push(sourceName);
-    }
-    const src = sourceIndex.get(sourceName);
-    segments.push(vlq(0) + vlq(src - prev.src) + vlq(line - prev.line) + vlq(0));
-    prev = { src, line };
-  }
-  return { version: 3, file: path.basename(OUT), sources, names: [], mappings: segments.join(';') };
-}
-
-/** dist line (0-based) → first mapped TypeScript line, from tsc's map next to the file. */
-function readTsLineMap(jsFile) {
-  const mapFile = `${jsFile}.map`;
-  if (!existsSync(mapFile)) return null;
-  const raw = JSON.parse(readFileSync(mapFile, 'utf8'));
-  const result = new Map();
-  let src = 0;
-  let line = 0;
-  raw.mappings.split(';').forEach((group, jsLine) => {
-    let first = true;
-    for (const segment of group.split(',')) {
-      if (segment === '') continue;
-      const values = decodeVlq(segment);
-      if (values.length < 4) continue;
-      src += values[1];
-      line += values[2];
-      if (first) {
-        result.set(jsLine, { file: path.resolve(path.dirname(mapFile), raw.sourceRoot ?? '', raw.sources[src]), line });
-        first = false;
-      }
-    }
-  });
-  return result;
-}
-
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-function vlq(value) {
-  let v = value < 0 ? (-value << 1) | 1 : value << 1;
-  let out = '';
-  do {
-    let digit = v & 31;
-    v >>>= 5;
-    if (v > 0) digit |= 32;
-    out += BASE64[digit];
-  } while (v > 0);
-  return out;
-}
-function decodeVlq(text) {
-  const values = [];
-  let shift = 0;
-  let value = 0;
-  for (const ch of text) {
-    const digit = BASE64.indexOf(ch);
-    value += (digit & 31) << shift;
-    if (digit & 32) {
-      shift += 5;
-    } else {
-      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      shift = 0;
-      value = 0;
-    }
-  }
-  return values;
 }
 
 // Each half stops where a later one begins: the start bundle at the tracing and core entries, the hooks' half at
