@@ -133,19 +133,11 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
       const socket = req.socket;
       if (socket !== undefined && socket !== null) {
         const peer = peerOf(socket as PeerSocket);
-        if (peer !== undefined) {
+        if (peer.address !== undefined) {
           if (peer.ipv6) tags['peer.ipv6'] = peer.address;
           else tags['peer.ipv4'] = peer.address;
-          tags['peer.port'] = peer.port;
-        } else {
-          const address = socket.remoteAddress;
-          if (address !== undefined) {
-            if (address.includes(':')) tags['peer.ipv6'] = address;
-            else tags['peer.ipv4'] = address;
-          }
-          const port = socket.remotePort;
-          if (port !== undefined) tags['peer.port'] = port;
         }
+        if (peer.port !== undefined) tags['peer.port'] = peer.port;
       }
       const caller = headers[options.peerServiceHeader];
       if (typeof caller === 'string' && caller !== '') tags['peer.service'] = caller;
@@ -173,9 +165,9 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
  * dozen property loads on sockets of many shapes; kept on the socket, it is one load per request.
  */
 interface Peer {
-  readonly address: string;
+  readonly address: string | undefined;
   readonly ipv6: boolean;
-  readonly port: number;
+  readonly port: number | undefined;
 }
 
 const PEER = Symbol('acme.tracing.peer');
@@ -187,21 +179,22 @@ interface PeerSocket {
 }
 
 /**
- * The socket's peer, read once per connection. Undefined while the socket has no address and port
- * (not connected yet, closed before its first read, a UNIX socket, a socket-like object of the app's):
- * such a socket is asked again at its next request, as without the memo.
+ * The socket's peer, kept on the socket once it has both an address and a port. Until then (not connected
+ * yet, closed before its first read, a UNIX socket, a socket-like object of the app's) it is what the
+ * getters say now, and the socket is asked again at its next request, as without the memo.
  */
-function peerOf(socket: PeerSocket): Peer | undefined {
+function peerOf(socket: PeerSocket): Peer {
   const known = socket[PEER];
   if (known !== undefined) return known;
   const address = socket.remoteAddress;
   const port = socket.remotePort;
-  if (typeof address !== 'string' || typeof port !== 'number') return undefined;
-  const peer: Peer = { address, ipv6: address.includes(':'), port };
-  try {
-    socket[PEER] = peer;
-  } catch {
-    // A frozen or sealed socket-like object: read it again next time.
+  const peer: Peer = { address, ipv6: address !== undefined && address.includes(':'), port };
+  if (typeof address === 'string' && typeof port === 'number') {
+    try {
+      socket[PEER] = peer;
+    } catch {
+      // A frozen or sealed socket-like object: read it again next time.
+    }
   }
   return peer;
 }
