@@ -3,7 +3,10 @@
 // turn of the event loop (turn-probe.mjs), drives it with autocannon from the other core, and prints
 // per agent: bytes allocated per request, bytes surviving each scavenge, scavenges per 10,000
 // requests, the scavenge pause (mean and max), and the turns in which a batch was exported (how many,
-// their CPU and wall time) against all turns. Allocation and survival are counts, not timings: the
+// their CPU and wall time) against all turns. Then (round twelve) the turns by what they carried (an
+// export's send, its body's write, the collector's reply, a GC, or only the app's requests) and the
+// tail turns: the longest requests / (100 × connections) turns, enough to set the p99 (turn-tail.mjs),
+// with the wall time of the last of them and their kinds, per round. Allocation and survival are counts, not timings: the
 // machine's load does not move them. Pauses and turn times are wall clock and do.
 // The probe's setImmediate chain keeps the loop from ever sleeping in epoll: compare agents within one
 // run of this script, never its req/s or CPU with run.mjs's.
@@ -22,6 +25,7 @@ import { nodeBinary, nodeVersion } from './node-line.mjs';
 import { choosePinning, pinned, pinSelf } from './pinning.mjs';
 import { appPath, cleanEnv } from './server.mjs';
 import { gcFigures } from './gc-trace.mjs';
+import { tailTurns } from './turn-tail.mjs';
 import { startBackend, startSink } from './sink.mjs';
 
 const PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/', 'http-body': '/' };
@@ -85,7 +89,8 @@ async function cell(agent, sink, backend, pinning) {
     });
     const before = server.io.err.length;
     if (withProbe) process.kill(server.child.pid, 'SIGUSR2');
-    await new Promise((r) => setTimeout(r, 300));
+    // The probe sorts up to a million turns before it prints.
+    await new Promise((r) => setTimeout(r, 1500));
     const probeLine = server.io.err.slice(before).split('\n').find((l) => l.startsWith('turn-probe '));
     const turns = probeLine ? JSON.parse(probeLine.slice('turn-probe '.length)) : null;
     return { load, gc: gcFigures(server.io.out.slice(mark), load.requests), turns };
@@ -126,4 +131,35 @@ for (const agent of withProbe ? agents : []) {
   const cells = results.get(agent.id).filter((c) => c.turns !== null);
   const m = (pick) => median(cells.map(pick));
   console.log(`- ${agent.label}: ${f(m((c) => (c.turns.cpuMs * 1000) / c.turns.turns))} µs CPU, ${f(m((c) => (c.turns.wallMs * 1000) / c.turns.turns))} µs wall per turn on average; turns > 0.5 / 1 / 2 / 4 ms: ${['0.5', '1', '2', '4'].map((k) => f(m((c) => c.turns.long[k].turns), 0)).join(' / ')}`);
+}
+
+if (withProbe) {
+  console.log('');
+  console.log('Turns by what they carried (turn-probe.mjs; a turn with none of these served only the app\'s own requests: plain), per 10,000 requests and mean wall / CPU µs, medians over rounds; then, per round, the tail turns: the longest requests / 1,000 turns (10 connections: enough to delay 1 % of the requests), the wall time of the last of them, and what they carried.');
+  console.log('');
+  console.log('| agent | plain | gc | send | write | reply | other | tail turns per round: last one µs (gc / plain / send / write / reply / other) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  const KINDS = ['plain', 'gc', 'send', 'write', 'reply'];
+  for (const agent of agents) {
+    const cells = results.get(agent.id).filter((c) => c.turns?.kinds !== undefined);
+    if (cells.length === 0) continue;
+    const of = (c, kind) => {
+      const all = Object.entries(c.turns.kinds).filter(([k]) => (kind === 'other' ? !KINDS.includes(k) : k === kind)).map(([, v]) => v);
+      return all.reduce((a, v) => ({ turns: a.turns + v.turns, wallMs: a.wallMs + v.wallMs, cpuMs: a.cpuMs + v.cpuMs }), { turns: 0, wallMs: 0, cpuMs: 0 });
+    };
+    const column = (kind) => {
+      const per10k = median(cells.map((c) => (of(c, kind).turns * 10000) / c.load.requests));
+      const withTurns = cells.filter((c) => of(c, kind).turns > 0);
+      if (withTurns.length === 0) return '—';
+      const wall = median(withTurns.map((c) => (of(c, kind).wallMs * 1000) / of(c, kind).turns));
+      const cpu = median(withTurns.map((c) => (of(c, kind).cpuMs * 1000) / of(c, kind).turns));
+      return `${f(per10k)}: ${f(wall, 0)} / ${f(cpu, 0)}`;
+    };
+    const tails = cells.map((c) => {
+      const t = tailTurns(c.turns.top, c.load.requests, 10);
+      const n = (kind) => Object.entries(t.kinds).filter(([k]) => (kind === 'other' ? !KINDS.includes(k) : k === kind)).reduce((a, [, v]) => a + v, 0);
+      return `${t.count}: ${f(t.lastWallUs, 0)} (${['gc', 'plain', 'send', 'write', 'reply', 'other'].map(n).join(' / ')})`;
+    });
+    console.log(`| ${agent.label} | ${KINDS.map(column).join(' | ')} | ${column('other')} | ${tails.join('; ')} |`);
+  }
 }
