@@ -16,9 +16,14 @@
 // notice a deep import of graphql's .mjs build, started the loader thread for it; now only with
 // TRACING_IMPORT_HOOK=always).
 // --before <built checkout> runs every agent variant of that build too, interleaved, as "<variant> (before)".
+// Outside V8's heap, at the end of the load (/proc/<pid>/smaps, resident now, not peak): the main thread's
+// malloc heap ([heap]: glibc's main arena, where the main thread's native allocations and the compilers'
+// jobs started there go) and the other anonymous memory (V8's pages and the other threads' malloc arenas,
+// among them the optimizing compilers' zones on V8's worker threads). Round twelve split the Node 24 rows
+// with these and with --node-flags "--max-opt=1" (no Maglev, no TurboFan: diagnosis only, never the figure).
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
 //        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]
-//        [--before /path/to/built/checkout] [--node /path/to/node]
+//        [--before /path/to/built/checkout] [--node /path/to/node] [--node-flags "--max-opt=1"]
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
@@ -41,6 +46,7 @@ const rounds = Number(arg('rounds', '2'));
 const agent = path.resolve(arg('agent', root));
 const before = arg('before', null);
 const node = arg('node', process.execPath);
+const nodeFlags = arg('node-flags', '').split(/\s+/).filter((f) => f !== '');
 const wanted = arg('variants', 'none,otlp,exporter-none,unsampled,down,disabled,graphql').split(',');
 const work = mkdtempSync(path.join(os.tmpdir(), 'memory-under-load-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -87,7 +93,7 @@ async function sample(name, round) {
   const build = name.endsWith(BEFORE) ? path.resolve(before) : agent;
   const extra = all[variant];
   const dir = variant === 'graphql' ? graphqlApp : plainApp;
-  const args = ['--require', path.join(here, 'probe.cjs'), ...(extra === null ? [] : ['--import', path.join(build, 'register.mjs')]), path.join(dir, 'http.mjs')];
+  const args = [...nodeFlags, '--require', path.join(here, 'probe.cjs'), ...(extra === null ? [] : ['--import', path.join(build, 'register.mjs')]), path.join(dir, 'http.mjs')];
   // One code-cache folder per build: the caches are keyed by build, but a shared folder would let one
   // build's cache writes land inside the other's samples.
   const cacheDir = path.join(work, name.endsWith(BEFORE) ? 'code-cache-before' : 'code-cache');
@@ -107,11 +113,32 @@ async function sample(name, round) {
   await new Promise((resolve, reject) => execFile(process.execPath, [path.join(root, 'benchmarks', 'cpu', 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(seconds), '8'], (err) => (err ? reject(err) : resolve())));
   await new Promise((r) => setTimeout(r, 300));
   const underLoad = peakRssBytes(child.pid);
+  const { mallocHeap, otherAnon } = anonymousResident(child.pid);
   child.removeAllListeners('exit');
   child.kill('SIGKILL');
   const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const max = (k) => Math.max(...rows.map((r) => r[k]));
-  return { atStart, threads, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers') };
+  return { atStart, threads, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers'), mallocHeap, otherAnon };
+}
+
+/** Resident bytes of the main thread's malloc heap ([heap]) and of the other anonymous mappings, now. */
+function anonymousResident(pid) {
+  let mallocHeap = 0;
+  let otherAnon = 0;
+  let kind = null;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const name = mapping[1];
+      kind = name === '[heap]' ? 'heap' : name === '' ? 'anon' : null;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss === null || kind === null) continue;
+    if (kind === 'heap') mallocHeap += Number(rss[1]) * 1024;
+    else otherAnon += Number(rss[1]) * 1024;
+  }
+  return { mallocHeap, otherAnon };
 }
 
 const results = new Map(variants.map((v) => [v, []]));
@@ -128,13 +155,13 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
-const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers'];
+const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers', 'mallocHeap', 'otherAnon'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
 const base = med.get('none');
-console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
+console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${nodeFlags.length > 0 ? ` ${nodeFlags.join(' ')}` : ''}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
-console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers | malloc [heap] at end | other anonymous at end |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const v of variants) {
   const m = med.get(v);
   const show = (k, x) => (k === 'threads' ? String(x) : mb(x));
