@@ -6,6 +6,8 @@
 // idle timeout was armed), `write` (the export body above), `reply` (a client socket received data: the
 // collector's answer), `gc` (a GC began in the turn, from the `gc` performance entries), else `plain`;
 // and it keeps the longest turns with their kind, so stalls.mjs can say what the tail is made of.
+// Client sockets are told apart only from server ones: in the fetch app, whose requests call a backend,
+// every backend answer also reads as `reply` (and an armed timeout on its sockets as `send`).
 // SIGUSR2 prints what was counted since the last SIGUSR2 as one JSON line on stderr, then starts over.
 import net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
