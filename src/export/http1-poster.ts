@@ -232,12 +232,21 @@ class Http1Connection {
     this.deferred.unref();
   }
 
+  /**
+   * Head and body in one buffer, one `write`: the kernel sees one write either way (corked, two writes
+   * went out as one `writev`), but corked writes of a string and a buffer on this socket (a client
+   * socket, of another map than the server's) sent Node's `writev` path (`Writable.uncork`,
+   * `clearBuffer`, `Socket._writev`, `writevGeneric`, `doWrite`, `onwrite`), compiled for the app's
+   * server sockets, back to the interpreter ("wrong map") and through the compilers again: ~5
+   * deoptimisations of the ~12 the agent added in a Node 24 server's first 20,000 requests
+   * (docs/performance.md, "Where the memory goes", round twelve, deopt room). The copy is one `memcpy`
+   * of the batch (~110 KB for 512 spans), once per batch.
+   */
   private writeNow(head: string, body: Buffer): void {
-    const socket = this.socket;
-    socket.cork();
-    socket.write(head, 'latin1');
-    socket.write(body, this.onBodyWritten);
-    socket.uncork();
+    const whole = Buffer.allocUnsafe(head.length + body.length);
+    // latin1: one byte per char (header names and values are validated, none above \xff).
+    body.copy(whole, whole.write(head, 0, 'latin1'));
+    this.socket.write(whole, this.onBodyWritten);
   }
 
   /** Kept for the next exchange: `gone` runs if the server closes it meanwhile. */
