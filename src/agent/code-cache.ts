@@ -212,17 +212,20 @@ function readWrapped(fd: number, size: number, reserve: number): string | null {
 }
 
 /**
- * How large the scratch buffer is made when the bundle's text is read into it: the size of the cache file read
- * next, when there is one, so that one allocation serves both reads. Sized to the text alone, the cache file
- * (1.7 - 2.4 x the text) did not fit, and a second, larger buffer was allocated for it while the first waited
- * for a scavenge: fresh memory twice, a page fault per 4 KB page of each (the core bundle: a 256 KB buffer,
- * then a 416 KB one). Only a hint: readCache checks the file it opens as before, and a size far from a cache's
- * (more than 8 x the text) is not reserved for.
+ * How large the scratch buffer is made when the bundle's text is read into it: large enough for what is read of
+ * the cache file next (its header and the first copy of the payload, see readPayload), so that one allocation
+ * serves both reads. Sized to the text alone, the cache's part (0.8 - 1.2 x the text) did not always fit, and a
+ * second, larger buffer was allocated for it while the first waited for a scavenge: fresh memory twice, a page
+ * fault per 4 KB page of each. Only a hint: readCache checks the file it opens as before, and a size far from a
+ * cache's (more than 8 x the text) is not reserved for.
  */
+// Room for the header in the hint (its key grows with the options Node runs with); a longer one costs a second
+// allocation, nothing else.
+const HEADER_ALLOWANCE = 2048;
 function cacheSizeHint(cacheFile: string, size: number): number {
   try {
     const st = fs.lstatSync(cacheFile, { throwIfNoEntry: false });
-    return st !== undefined && st.isFile() && st.size <= 8 * size ? st.size : 0;
+    return st !== undefined && st.isFile() && st.size <= 8 * size ? Math.ceil((st.size + HEADER_ALLOWANCE) / 2) : 0;
   } catch {
     return 0;
   }
@@ -386,7 +389,7 @@ function cacheFileName(file: string): string {
 /** The cached data for `key`, or why there is none (missing, not ours, not trusted, stale or damaged). */
 function readCache(dir: string, cacheFile: string, key: string): { data: Buffer | undefined; why: string; exportPath?: boolean } {
   const none = (why: string) => ({ data: undefined, why });
-  let data: Buffer;
+  let found: { payload: Buffer; exportPath: boolean } | undefined;
   try {
     if (!fs.existsSync(dir)) return none(`none yet, written after start to ${cacheFile}`);
     if (!trustedDir(dir)) return none(`not used: ${dir} is not a directory of this user that only this user can write`);
@@ -394,7 +397,7 @@ function readCache(dir: string, cacheFile: string, key: string): { data: Buffer 
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) return none(`not used: ${cacheFile} is not a file of this user that only this user can write`);
-      data = readAll(fd, st.size);
+      found = readPayload(fd, st.size, key);
     } finally {
       fs.closeSync(fd);
     }
@@ -402,14 +405,7 @@ function readCache(dir: string, cacheFile: string, key: string): { data: Buffer 
     const code = (err as NodeJS.ErrnoException).code;
     return none(code === 'ENOENT' ? `none yet, written after start to ${cacheFile}` : `not read (${code ?? String(err)}); written again after start`);
   }
-  const decoded = decode(data, key);
-  return decoded === undefined ? none(`${cacheFile} is stale or damaged; written again after start`) : { data: decoded.payload, why: '', exportPath: decoded.exportPath };
-}
-
-/** The file's `size` bytes, read into the scratch buffer (valid until the next read into it). */
-function readAll(fd: number, size: number): Buffer {
-  const buffer = scratchBuffer(size);
-  return buffer.subarray(0, readInto(fd, buffer, 0, size));
+  return found === undefined ? none(`${cacheFile} is stale or damaged; written again after start`) : { data: found.payload, why: '', exportPath: found.exportPath };
 }
 
 /** Reads the file's first `size` bytes into `buffer` at `offset`; returns how many it got (fewer at its end). */
@@ -430,18 +426,48 @@ function readInto(fd: number, buffer: Buffer, offset: number, size: number): num
 // copies compared (a native memcmp), because V8's release builds verify no checksum of a code cache and
 // accept damaged data; a checksum would cost more than the cache saves: loading crypto or zlib takes
 // 4 - 6 ms of CPU, a JavaScript checksum over ~240 KB 3 - 9 ms (measured on Node 20 and 24).
-function decode(data: Buffer, key: string): { payload: Buffer; exportPath: boolean } | undefined {
-  const first = data.indexOf(10);
-  if (first === -1 || first > 200) return undefined;
-  const second = data.indexOf(10, first + 1);
-  if (second === -1) return undefined;
-  const [format, length, coverage] = data.toString('latin1', 0, first).split(' ');
-  if (format !== FORMAT || (coverage !== '0' && coverage !== '1') || data.toString('utf8', first + 1, second) !== key) return undefined;
+const FIRST_LINE_MAX = 200;
+
+/**
+ * The payload of a file of `total` bytes whose header matches `key`, or undefined. The header and the first copy
+ * are read into the scratch buffer; the second copy is compared with the first from the file, a chunk at a time,
+ * instead of being read beside it: the buffer is half the file's size, and its pages are fresh memory (a page
+ * fault each, ~12 µs of CPU on the VM of docs/performance.md, round twelve).
+ */
+function readPayload(fd: number, total: number, key: string): { payload: Buffer; exportPath: boolean } | undefined {
+  const headLength = Math.min(total, FIRST_LINE_MAX + 1);
+  let buffer = scratchBuffer(headLength);
+  if (readInto(fd, buffer, 0, headLength) !== headLength) return undefined;
+  const first = buffer.subarray(0, headLength).indexOf(10);
+  if (first === -1) return undefined;
+  const [format, length, coverage] = buffer.toString('latin1', 0, first).split(' ');
+  if (format !== FORMAT || (coverage !== '0' && coverage !== '1')) return undefined;
   const size = Number(length);
+  if (!Number.isSafeInteger(size) || size <= 0 || 2 * size >= total) return undefined;
+  // Where the first copy ends, if the file is what its first line says (checked below once the key is read).
+  const firstEnd = total - size;
+  buffer = scratchBuffer(firstEnd);
+  if (readInto(fd, buffer, 0, firstEnd) !== firstEnd) return undefined;
+  const second = buffer.subarray(0, firstEnd).indexOf(10, first + 1);
+  if (second === -1 || buffer.toString('utf8', first + 1, second) !== key) return undefined;
   const start = alignedOffset(second + 1);
-  if (!Number.isSafeInteger(size) || size <= 0 || data.length !== start + 2 * size) return undefined;
-  const payload = data.subarray(start, start + size);
-  return payload.equals(data.subarray(start + size)) ? { payload, exportPath: coverage === '1' } : undefined;
+  if (start + size !== firstEnd) return undefined;
+  const payload = buffer.subarray(start, firstEnd);
+  return sameAsFile(fd, payload, firstEnd, total) ? { payload, exportPath: coverage === '1' } : undefined;
+}
+
+const COMPARE_CHUNK = 16 * 1024;
+
+/** Whether the file's bytes from `from` to `end` are `expected`'s (a native memcmp per chunk read). */
+function sameAsFile(fd: number, expected: Buffer, from: number, end: number): boolean {
+  if (end - from !== expected.length) return false;
+  const chunk = Buffer.allocUnsafe(Math.min(COMPARE_CHUNK, expected.length));
+  for (let at = 0; at < expected.length; ) {
+    const read = fs.readSync(fd, chunk, 0, Math.min(chunk.length, expected.length - at), from + at);
+    if (read === 0 || !chunk.subarray(0, read).equals(expected.subarray(at, at + read))) return false;
+    at += read;
+  }
+  return true;
 }
 
 const PAYLOAD_ALIGNMENT = 8;
