@@ -54,7 +54,13 @@ function fromKeystream(): Buffer {
     }
     zeros = Buffer.alloc(POOL_BYTES);
   }
-  return keystream.update(zeros!);
+  // Copied into a Buffer made in JavaScript, as the first block is: the cipher's output is made in C++
+  // and has another map, so at the first refill the optimised code that reads a block (`take`, inlined
+  // into `startSpan`) was deoptimised ("wrong map") and compiled again, polymorphic. 16 KiB copied once
+  // per ~680 requests.
+  const block = Buffer.allocUnsafe(POOL_BYTES);
+  keystream.update(zeros!).copy(block);
+  return block;
 }
 
 /** Fills each of `buffers` from /dev/urandom; false (and nothing relied on) when they cannot be read in full. */
