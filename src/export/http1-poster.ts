@@ -111,7 +111,10 @@ export class Http1Poster {
   }
 
   private connect(): Http1Connection {
-    return new Http1Connection(net.connect({ host: this.host, port: this.port }));
+    // `noDelay` as an option rather than `setNoDelay()`: net applies it at connect from code it runs anyway,
+    // where the method is one more of Node's functions to compile in a process whose first export is its
+    // exit's (docs/performance.md, issue 21, round thirteen).
+    return new Http1Connection(net.connect({ host: this.host, port: this.port, noDelay: true }));
   }
 }
 
@@ -135,7 +138,11 @@ const enum Body {
   UntilClose,
 }
 
-/** One socket and the exchange on it, if any. Response text is read as latin1: one char per byte. */
+/**
+ * One socket and the exchange on it, if any. Response text is read as latin1 (one char per byte), each chunk
+ * converted as it comes: no `setEncoding`, whose string decoder (four of Node's functions compiled, a
+ * decoder allocated per connection) buys nothing for a one-byte encoding.
+ */
 class Http1Connection {
   private readonly socket: net.Socket;
   private dead = false;
@@ -173,10 +180,8 @@ class Http1Connection {
 
   constructor(socket: net.Socket) {
     this.socket = socket;
-    socket.setNoDelay(true);
-    socket.setEncoding('latin1');
     socket.unref();
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? '')));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onEnd());
@@ -240,12 +245,13 @@ class Http1Connection {
    * server sockets, back to the interpreter ("wrong map") and through the compilers again: ~5
    * deoptimisations of the ~12 the agent added in a Node 24 server's first 20,000 requests
    * (docs/performance.md, "Where the memory goes", round twelve, deopt room). The copy is one `memcpy`
-   * of the batch (~110 KB for 512 spans), once per batch.
+   * of the batch (~110 KB for 512 spans), once per batch, by `Uint8Array#set` (V8's own) rather than
+   * `Buffer#copy`, three of Node's functions to compile in a process whose first export is at its exit.
    */
   private writeNow(head: string, body: Buffer): void {
     const whole = Buffer.allocUnsafe(head.length + body.length);
     // latin1: one byte per char (header names and values are validated, none above \xff).
-    body.copy(whole, whole.write(head, 0, 'latin1'));
+    whole.set(body, whole.write(head, 0, 'latin1'));
     this.socket.write(whole, this.onBodyWritten);
   }
 
