@@ -137,3 +137,20 @@ t.test('built-ins the first span needs load with it, not at start', async (t) =>
   t.equal(out.traceIdLength, 32, 'the first span gets its ids');
   t.equal(out.timed, true, 'and a wall-clock start time');
 });
+
+t.test("the code cache's loader is built without its comments and still maps to its source, line by line", async (t) => {
+  // Every process compiles dist/src/agent/code-cache.js without a cache (it reads the caches), so the build takes
+  // its comments out; a stack line through it must still lead to the right line of code-cache.ts.
+  const loader = path.join(ROOT, 'dist', 'src', 'agent', 'code-cache.js');
+  const text = readFileSync(loader, 'utf8');
+  const source = readFileSync(path.join(ROOT, 'src', 'agent', 'code-cache.ts'), 'utf8').split('\n');
+  t.notMatch(text, /^\s*(\/\*\*|\/\/ (?!#))/m, 'no comment lines left');
+  const map = new SourceMap(JSON.parse(readFileSync(`${loader}.map`, 'utf8')));
+  const declared = [...text.split('\n').entries()].filter(([, l]) => /^(?:async )?function \w+\(/.test(l));
+  t.ok(declared.length >= 15, `the loader's functions (${declared.length})`);
+  for (const [line, l] of declared) {
+    const name = /^(?:async )?function (\w+)\(/.exec(l)![1]!;
+    const entry = map.findEntry(line, 0) as { originalLine?: number };
+    t.match(source[entry.originalLine ?? -1] ?? '', new RegExp(`function ${name}\\(`), `${name} maps to its line in code-cache.ts`);
+  }
+});
