@@ -524,3 +524,8 @@ export function exportPathStarted(settleMs: number): void {
   if (writer === null && usedWithoutExportPath.length === 0) return;
   cacheWriter().exportPathStarted(settleMs);
 }
+
+/** The exit's flush has ended: its send has run. Nothing to do unless something is to be written. */
+export function exitFlushEnded(): void {
+  writer?.exitFlushEnded();
+}

@@ -3,7 +3,7 @@ import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
-import { ProtoWriter } from './protobuf-writer.js';
+import { nanosAt, ProtoWriter } from './protobuf-writer.js';
 import { kindFromTag, mapLog, mapSpan, type Attribute, type MappedSpan } from './span-model.js';
 import { writeKeyValue, writeTag } from './otlp-common.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
@@ -238,23 +238,17 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   const ctx = span.context();
   const tags = span.tags;
   const m = w.beginWide(SCOPE_SPANS_SPANS);
-  writeTraceId(w, SPAN_TRACE_ID, ctx);
-  writeSpanId(w, SPAN_SPAN_ID, ctx);
-  if (ctx.traceState !== '') w.string(SPAN_TRACE_STATE, ctx.traceState);
-  const parent = span._parent;
-  if (parent !== null && (parent._spanPool !== null || parent.spanId !== '')) writeSpanId(w, SPAN_PARENT_SPAN_ID, parent);
-  w.string(SPAN_NAME, span.operationName);
-  w.uint32(SPAN_KIND, kindFromTag(tags[Tags.SPAN_KIND]));
+  writeIds(w, ctx, span._parent);
   const start = span.startTime;
   const duration = span.duration < 0 ? 0 : span.duration;
-  w.nanosFromMs(SPAN_START, start);
-  w.nanosFromMs(SPAN_END, start + duration);
-  if (memo === null) {
-    for (const key in tags) {
-      if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
-      writeTag(w, SPAN_ATTRIBUTES, key, tags[key]!);
-    }
-  } else writeTagsRepeating(w, tags, memo);
+  const kindAt = writeNameKindTimes(w, span.operationName, start, start + duration);
+  // The tag loops note `span.kind` and `error` (structure, not attributes) as they pass them.
+  kindTag = undefined;
+  errorTag = undefined;
+  if (memo === null) writeTags(w, tags);
+  else writeTagsRepeating(w, tags, memo);
+  const error = errorTag;
+  w.byteAt(kindAt, kindFromTag(kindTag));
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }
@@ -284,21 +278,133 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
       w.end(lm);
     }
   }
-  const error = tags[Tags.ERROR];
   if (error === true || error === 'true') {
     const st = w.begin(SPAN_STATUS);
     if (statusMessage !== '') w.string(STATUS_MESSAGE, statusMessage);
     w.uint32(STATUS_CODE, 2);
     w.end(st);
   }
-  w.fixed32(SPAN_FLAGS, ctx.traceFlags & 0xff);
+  // Only the W3C trace-flags byte: receivers read bit 0 as "sampled". The tag of field 16 (flags),
+  // wire type 5 (fixed32), is the two-byte varint 0x85 0x01.
+  const buf = w.room(6);
+  const at = w.length;
+  buf[at] = 0x85;
+  buf[at + 1] = 0x01;
+  buf[at + 2] = ctx.traceFlags & 0xff;
+  buf[at + 3] = 0;
+  buf[at + 4] = 0;
+  buf[at + 5] = 0;
+  w.advanceTo(at + 6);
   const moved = w.endWide(m);
   // The tags' bytes moved with the message (a span under 128 bytes, or from 16 KiB).
   if (moved !== 0 && memo !== null) memo.moved(m, moved);
 }
 
+// Tags.SPAN_KIND and Tags.ERROR, as constants of this module for the tag loops.
+const SPAN_KIND_TAG = 'span.kind';
+const ERROR_TAG = 'error';
+
+/** The `span.kind` and `error` tags of the span being written, as its tag loop passed them (undefined: none). */
+let kindTag: TagValue | undefined;
+let errorTag: TagValue | undefined;
+
+/** A span's tags as `Span.attributes` fields, noting `span.kind` and `error` (see `writeFinishedSpan`). */
+function writeTags(w: ProtoWriter, tags: TagMap): void {
+  for (const key in tags) {
+    const value = tags[key]!;
+    if (key === SPAN_KIND_TAG) kindTag = value;
+    else if (key === ERROR_TAG) errorTag = value;
+    else writeTag(w, SPAN_ATTRIBUTES, key, value);
+  }
+}
+
+/**
+ * The trace id, span id, trace state and parent span id fields. Ids made here are copied from their
+ * random bytes four at a time, with one capacity check for all of them when none is hex text.
+ */
+function writeIds(w: ProtoWriter, ctx: SpanContext, parent: SpanContext | null): void {
+  const tracePool = ctx._tracePool;
+  const spanPool = ctx._spanPool;
+  const parentPool = parent === null ? null : parent._spanPool;
+  if (tracePool !== null && spanPool !== null && ctx.traceState === '' && (parent === null || parentPool !== null)) {
+    const buf = w.room(38);
+    const view = w.roomView();
+    let at = w.length;
+    buf[at] = (SPAN_TRACE_ID << 3) | 2;
+    buf[at + 1] = 16;
+    let from = ctx._traceAt;
+    let source = tracePool.view;
+    view.setUint32(at + 2, source.getUint32(from, true), true);
+    view.setUint32(at + 6, source.getUint32(from + 4, true), true);
+    view.setUint32(at + 10, source.getUint32(from + 8, true), true);
+    view.setUint32(at + 14, source.getUint32(from + 12, true), true);
+    buf[at + 18] = (SPAN_SPAN_ID << 3) | 2;
+    buf[at + 19] = 8;
+    from = ctx._spanAt;
+    source = spanPool.view;
+    view.setUint32(at + 20, source.getUint32(from, true), true);
+    view.setUint32(at + 24, source.getUint32(from + 4, true), true);
+    at += 28;
+    if (parentPool !== null) {
+      buf[at] = (SPAN_PARENT_SPAN_ID << 3) | 2;
+      buf[at + 1] = 8;
+      from = parent!._spanAt;
+      source = parentPool.view;
+      view.setUint32(at + 2, source.getUint32(from, true), true);
+      view.setUint32(at + 6, source.getUint32(from + 4, true), true);
+      at += 10;
+    }
+    w.advanceTo(at);
+    return;
+  }
+  writeTraceId(w, SPAN_TRACE_ID, ctx);
+  writeSpanId(w, SPAN_SPAN_ID, ctx);
+  if (ctx.traceState !== '') w.string(SPAN_TRACE_STATE, ctx.traceState);
+  if (parent !== null && (parentPool !== null || parent.spanId !== '')) writeSpanId(w, SPAN_PARENT_SPAN_ID, parent);
+}
+
+/**
+ * The name, kind, start and end fields, with one capacity check when the name is short ASCII. The
+ * kind's value is left as a placeholder (every kind `kindFromTag` gives is one byte, never 0, so the
+ * field is always written) and its position returned: the tag loop finds `span.kind` later.
+ */
+function writeNameKindTimes(w: ProtoWriter, name: string, startMs: number, endMs: number): number {
+  const n = name.length;
+  let buf = w.room(n + 24);
+  let at = w.length;
+  let i = 0;
+  if (n < 128) {
+    for (; i < n; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + 2 + i] = c;
+    }
+  }
+  if (i === n && n < 128) {
+    buf[at] = (SPAN_NAME << 3) | 2;
+    buf[at + 1] = n;
+    at += 2 + n;
+  } else {
+    w.string(SPAN_NAME, name);
+    buf = w.room(22);
+    at = w.length;
+  }
+  const view = w.roomView();
+  buf[at] = SPAN_KIND << 3;
+  buf[at + 1] = 0;
+  buf[at + 2] = (SPAN_START << 3) | 1;
+  nanosAt(view, at + 3, startMs);
+  buf[at + 11] = (SPAN_END << 3) | 1;
+  nanosAt(view, at + 12, endMs);
+  w.advanceTo(at + 20);
+  return at + 1;
+}
+
 /** Positions a `TagMemo` keeps: the first tags of a span (an http server span has five). */
 const MEMO_SLOTS = 8;
+
+/** Stands for a tag value that is never taken as equal to the next span's (an array: it can change in place). */
+const NEVER_EQUAL = Object.freeze({}) as unknown as TagValue;
 
 /**
  * Where the latest span's tags are in the open batch, by position among its tags. Consecutive spans of
@@ -311,7 +417,9 @@ const MEMO_SLOTS = 8;
 export class TagMemo {
   /** The writer's `epoch` the positions belong to; any other epoch and the memo is empty. */
   epoch = -1;
-  readonly keys: (string | null)[] = new Array<string | null>(MEMO_SLOTS).fill(null);
+  /** Positions written in this epoch: those below it hold a key, a value and their bytes. */
+  filled = 0;
+  readonly keys: string[] = new Array<string>(MEMO_SLOTS).fill('');
   readonly values: TagValue[] = new Array<TagValue>(MEMO_SLOTS).fill('');
   readonly starts = new Int32Array(MEMO_SLOTS);
   readonly lengths = new Int32Array(MEMO_SLOTS);
@@ -326,10 +434,14 @@ export class TagMemo {
   }
 }
 
-/** A span's tags as `Span.attributes` fields, repeating the bytes of equal tags of the latest span (see `TagMemo`). */
+/**
+ * A span's tags as `Span.attributes` fields, repeating the bytes of equal tags of the latest span (see
+ * `TagMemo`), noting `span.kind` and `error` (see `writeFinishedSpan`).
+ */
 function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
+  let filled = memo.filled;
   if (memo.epoch !== w.epoch) {
-    memo.keys.fill(null);
+    filled = 0;
     memo.epoch = w.epoch;
   }
   const keys = memo.keys;
@@ -343,54 +455,61 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
   let patches = 0;
   let slot = 0;
   for (const key in tags) {
-    if (key === Tags.SPAN_KIND || key === Tags.ERROR) continue;
     const value = tags[key]!;
-    if (slot >= MEMO_SLOTS) {
-      if (runLength > 0) {
-        repeatRun(w, runFrom, runLength, memo, patches);
-        runLength = 0;
-        patches = 0;
+    // The memo never holds `span.kind` or `error`: a key equal to the one at its position is neither.
+    if (slot < filled && keys[slot] === key) {
+      const previous = values[slot]!;
+      let width = 0;
+      // Compared by type, so that each comparison is compiled for one type, not a generic `===` call.
+      if ((typeof value === 'string' ? typeof previous === 'string' && previous === value : typeof value === 'number' ? typeof previous === 'number' && (previous === value || (width = sameVarintWidth(previous, value)) !== 0) : previous === value)) {
+        const from = starts[slot]!;
+        const length = lengths[slot]!;
+        if (runLength > 0 && runFrom + runLength !== from) {
+          repeatRun(w, runFrom, runLength, memo, patches);
+          runLength = 0;
+          patches = 0;
+        }
+        if (runLength === 0) runFrom = from;
+        // Where these bytes will be once the run is copied: for the next span.
+        const to = w.length + runLength;
+        starts[slot] = to;
+        runLength += length;
+        if (width !== 0) {
+          // The same key and an integer of the same varint width (a peer port): the same bytes but the
+          // value's last `width`, written over them once the run is copied.
+          memo.patchAt[patches] = to + length - width;
+          memo.patchValue[patches++] = value as number;
+          values[slot] = value;
+        }
+        slot++;
+        continue;
       }
+    } else if (key === SPAN_KIND_TAG) {
+      kindTag = value;
+      continue;
+    } else if (key === ERROR_TAG) {
+      errorTag = value;
+      continue;
+    }
+    if (runLength > 0) {
+      repeatRun(w, runFrom, runLength, memo, patches);
+      runLength = 0;
+      patches = 0;
+    }
+    if (slot >= MEMO_SLOTS) {
       writeTag(w, SPAN_ATTRIBUTES, key, value);
       continue;
     }
-    let width = 0;
-    if (keys[slot] === key && (values[slot] === value || (width = sameVarintWidth(values[slot]!, value)) !== 0)) {
-      const from = starts[slot]!;
-      const length = lengths[slot]!;
-      if (runLength > 0 && runFrom + runLength !== from) {
-        repeatRun(w, runFrom, runLength, memo, patches);
-        runLength = 0;
-        patches = 0;
-      }
-      if (runLength === 0) runFrom = from;
-      // Where these bytes will be once the run is copied: for the next span.
-      const to = w.length + runLength;
-      starts[slot] = to;
-      runLength += length;
-      if (width !== 0) {
-        // The same key and an integer of the same varint width (a peer port): the same bytes but the
-        // value's last `width`, written over them once the run is copied.
-        memo.patchAt[patches] = to + length - width;
-        memo.patchValue[patches++] = value as number;
-        values[slot] = value;
-      }
-    } else {
-      if (runLength > 0) {
-        repeatRun(w, runFrom, runLength, memo, patches);
-        runLength = 0;
-        patches = 0;
-      }
-      const mark = w.length;
-      writeTag(w, SPAN_ATTRIBUTES, key, value);
-      // An array (a span of the OpenTelemetry API) can change in place: never taken as equal.
-      keys[slot] = typeof (value as unknown) === 'object' ? null : key;
-      values[slot] = value;
-      starts[slot] = mark;
-      lengths[slot] = w.length - mark;
-    }
-    slot++;
+    const mark = w.length;
+    writeTag(w, SPAN_ATTRIBUTES, key, value);
+    keys[slot] = key;
+    // An array (a span of the OpenTelemetry API) can change in place: never taken as equal.
+    values[slot] = typeof (value as unknown) === 'object' ? NEVER_EQUAL : value;
+    starts[slot] = mark;
+    lengths[slot] = w.length - mark;
+    if (++slot > filled) filled = slot;
   }
+  memo.filled = filled;
   if (runLength > 0) repeatRun(w, runFrom, runLength, memo, patches);
 }
 

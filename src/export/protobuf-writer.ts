@@ -252,6 +252,31 @@ export class ProtoWriter {
     this.pos += this.buf.write(value, this.pos, len, 'utf8');
   }
 
+  /**
+   * Makes room for `extra` more bytes and returns the buffer they go into, from `length` on: for a
+   * caller that writes several fields with one capacity check and its position in a local, then
+   * calls `advanceTo`. Valid until the next write through the writer.
+   */
+  room(extra: number): Buffer {
+    this.ensure(extra);
+    return this.buf;
+  }
+
+  /** The buffer `room` returned as a DataView (for 4-byte stores). */
+  roomView(): DataView {
+    return this.dataView();
+  }
+
+  /** Moves the position past bytes written straight into `room`'s buffer. */
+  advanceTo(pos: number): void {
+    this.pos = pos;
+  }
+
+  /** Writes one byte at `at`, over a byte already written (a field's value left as a placeholder). */
+  byteAt(at: number, value: number): void {
+    this.buf[at] = value;
+  }
+
   /** A bytes field given as lower-case hex (trace and span ids). */
   hexBytes(field: number, hex: string): void {
     const len = hex.length >>> 1;
@@ -326,24 +351,8 @@ export class ProtoWriter {
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    const at = this.pos;
-    // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
-    const whole = Math.floor(ms);
-    const frac = Math.round((ms - whole) * 1e6);
-    const high = Math.floor(whole / 2 ** 21);
-    const low = whole - high * 2 ** 21;
-    const a = high * 1e6; // times 2^21
-    // a % 2048, exactly (a / 2048 is exact): a double's % is a call into C, this is not.
-    let lo = (a - Math.trunc(a / 2048) * 2048) * 2 ** 21 + low * 1e6 + frac;
-    const carry = Math.floor(lo / 2 ** 32);
-    lo -= carry * 2 ** 32;
-    const hi = Math.floor(a / 2048) + carry;
-    // Through the DataView (as ToUint32, the same bytes as storing lo, lo >>> 8, ...): writeUInt32LE's
-    // range checks cost more than the stores.
-    const view = this.dataView();
-    view.setUint32(at, lo, true);
-    view.setUint32(at + 4, hi, true);
-    this.pos = at + 8;
+    nanosAt(this.dataView(), this.pos, ms);
+    this.pos += 8;
   }
 
   /** A DataView of the buffer written into. */
@@ -449,4 +458,26 @@ function copyAscii(buf: Buffer, at: number, text: string): number {
     buf[at++] = c;
   }
   return at;
+}
+
+/**
+ * Writes `ms` milliseconds since the epoch as a little-endian 64-bit count of nanoseconds at `at` (the
+ * value of a fixed64 field), without BigInt.
+ */
+export function nanosAt(view: DataView, at: number, ms: number): void {
+  // ns = whole * 1e6 + frac, split so every intermediate stays an exact double (< 2^53).
+  const whole = Math.floor(ms);
+  const frac = Math.round((ms - whole) * 1e6);
+  const high = Math.floor(whole / 2 ** 21);
+  const low = whole - high * 2 ** 21;
+  const a = high * 1e6; // times 2^21
+  // a % 2048, exactly (a / 2048 is exact): a double's % is a call into C, this is not.
+  let lo = (a - Math.trunc(a / 2048) * 2048) * 2 ** 21 + low * 1e6 + frac;
+  const carry = Math.floor(lo / 2 ** 32);
+  lo -= carry * 2 ** 32;
+  const hi = Math.floor(a / 2048) + carry;
+  // Through the DataView (as ToUint32, the same bytes as storing lo, lo >>> 8, ...): writeUInt32LE's
+  // range checks cost more than the stores.
+  view.setUint32(at, lo, true);
+  view.setUint32(at + 4, hi, true);
 }

@@ -94,6 +94,8 @@ function fillFromKernel(buffers: readonly Buffer[]): boolean {
 /** A block of random bytes that ids are cut from, and its hex text once an id of it was wanted as hex. */
 export class IdPool {
   readonly bytes: Buffer = randomBlock();
+  /** The block as a DataView: the OTLP encoder copies an id four bytes at a time through it. */
+  readonly view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   private used = 0;
   private text: string | null = null;
 

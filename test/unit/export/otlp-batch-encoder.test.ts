@@ -78,6 +78,42 @@ t.test('span messages on each side of the one- and two-byte length limits (127/1
   t.ok(sizes.some((b) => b < 16_386 && b > 1000) && sizes.some((b) => b >= 16_388), 'spans below and above 16 KiB');
 });
 
+t.test('names of every length and alphabet, and span.kind and error anywhere among the tags, come out the same', async (t) => {
+  const memory = new InMemorySpanExporter();
+  const tracer = new Tracer({ processor: memory });
+  // Names: the one-pass ASCII path (under 128 characters) and the general one (longer, or not ASCII).
+  const names = ['', 'GET', 'é', 'GET /é', 'a'.repeat(126), 'a'.repeat(127), 'a'.repeat(128), 'a'.repeat(300), `${'a'.repeat(120)}é`];
+  const kinds = [Tags.SPAN_KIND_RPC_SERVER, Tags.SPAN_KIND_RPC_CLIENT, Tags.SPAN_KIND_MESSAGING_PRODUCER, Tags.SPAN_KIND_MESSAGING_CONSUMER, 'other', undefined];
+  const remote = tracer.extract('http_headers', {
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'congo=t61rcWkgMzE',
+  });
+  for (let i = 0; i < 120; i++) {
+    const parent = i % 3 === 0 ? undefined : i % 3 === 1 ? tracer.startSpan('local parent') : remote;
+    const span = tracer.startSpan(names[i % names.length]!, parent === undefined ? undefined : { childOf: parent });
+    // The same tag shape span after span (the encoder's memo), with span.kind and error moving around it.
+    const kind = kinds[i % kinds.length];
+    if (i % 4 === 0 && kind !== undefined) span.setTag(Tags.SPAN_KIND, kind);
+    span.setTag('http.method', 'GET');
+    if (i % 5 === 1) span.setTag(Tags.ERROR, i % 2 === 0 ? true : 'true');
+    if (i % 5 === 2) span.setTag(Tags.ERROR, false);
+    span.setTag('http.status_code', 200);
+    if (i % 4 !== 0 && kind !== undefined) span.setTag(Tags.SPAN_KIND, kind);
+    span.setTag('peer.port', 40_000 + i);
+    span.finish();
+    if (parent !== undefined && parent !== remote) (parent as Span).finish();
+  }
+  const spans = [...memory.getFinishedSpans()];
+  const resource = buildResource({ 'service.name': 'shop' });
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+  for (const s of spans) encoder.append(s);
+  const expected = new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage: false })), resource);
+  t.ok(encoder.seal().bytes.equals(expected), 'identical bytes');
+  const mapped = spans.map((s) => mapSpan(s, { exportBaggage: false }));
+  t.ok(new Set(mapped.map((m) => m.kind)).size === 5, 'every kind, INTERNAL included');
+  t.ok(mapped.some((m) => m.statusCode === 2) && mapped.some((m) => m.parentSpanId !== '' && m.traceState !== ''), 'failed spans and a remote parent with trace state');
+});
+
 t.test('an empty resource and a one-span batch', async (t) => {
   const spans = variedSpans(1).slice(0, 1);
   const resource = buildResource({});
