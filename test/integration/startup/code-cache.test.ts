@@ -309,6 +309,22 @@ t.test('a directory others can write, a link or a file of another user is not tr
   const r = await run('--require', dir);
   t.same(JSON.parse(r.stdout), TRACED, 'a world-writable cache file: traced');
   t.match(cacheLines(r.stderr).join('\n'), /not a file of this user that only this user can write/, 'and not used');
+
+  // A cache file that is a link, even to a good cache file of ours: not followed (the file is opened with O_NOFOLLOW).
+  const linked = cacheDir(t);
+  await run('--require', linked);
+  const elsewhere = `${linked}-elsewhere`;
+  mkdirSync(elsewhere, { mode: 0o700 });
+  for (const f of cacheFiles(linked)) {
+    writeFileSync(path.join(elsewhere, f), readFileSync(path.join(linked, f)), { mode: 0o600 });
+    rmSync(path.join(linked, f));
+    symlinkSync(path.join(elsewhere, f), path.join(linked, f));
+  }
+  const l = await run('--require', linked);
+  t.equal(l.code, 0, l.stderr);
+  t.same(JSON.parse(l.stdout), TRACED, 'a linked cache file: traced');
+  t.match(cacheLines(l.stderr).join('\n'), /start-bundle\.js: not read \(ELOOP\); written again after start/, 'and not followed');
+  t.notMatch(cacheLines(l.stderr).join('\n'), /: used /, 'no bundle used a linked file');
 });
 
 t.test('a cache directory that cannot be created (read-only disk, a file in the way): silent, traced', async (t) => {
