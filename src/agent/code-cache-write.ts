@@ -32,11 +32,24 @@ const pending: Pending[] = [];
  */
 const withoutExportPath: Pending[] = [];
 // Whether the span exporters' code has run in this process: 'running' from the building of the span
-// processor until its first batch has had time to go out, then 'ran'; at exit 'running' counts as 'ran' (the
-// exit's flush has happened by then).
+// processor until its first batch has had time to go out, then 'ran'; at exit 'running' counts as 'ran' once
+// the exit's flush has ended (`exitFlushEnded`).
 let exportPath: 'not run' | 'running' | 'ran' = 'not run';
 let exiting = false;
+/**
+ * The exit's flush has ended: its send has run (answered, refused or cut off at the deadline). A process that
+ * ends before that (`process.exit()` with spans queued: many CLIs and test runners end so; a flush past the
+ * exit bound) has run the encoding but not the send half, and a file written then and marked as holding the
+ * export path made every later process compile that half at its own exit (Node 20, issue 21's job: +5.7 M
+ * instructions per process, docs/performance.md, issue 21, round thirteen).
+ */
+let exitFlushDone = false;
 let writeScheduled = false;
+
+/** The exit's flush has ended (see `exitFlushDone`). */
+export function exitFlushEnded(): void {
+  exitFlushDone = true;
+}
 
 /** Bundles compiled from a cache file that lacks the export path: written again once it has run here. */
 export function lacksExportPath(entries: readonly Pending[]): void {
@@ -87,7 +100,8 @@ function exportPathRan(): void {
 
 function exportPathRanAtExit(): void {
   exiting = true;
-  exportPathRan();
+  // Ended without its exit's flush: what lacks the export path still lacks it; a later process writes it.
+  if (exitFlushDone) exportPathRan();
 }
 
 function writePendingAtExit(): void {
@@ -99,7 +113,7 @@ function writePendingAtExit(): void {
 function writePending(): void {
   process.removeListener('exit', writePendingAtExit);
   writeScheduled = false;
-  const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting);
+  const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting && exitFlushDone);
   let written: string | null = null;
   for (const entry of pending.splice(0)) {
     try {

@@ -159,29 +159,36 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
   if (!s.enabled || s.dir === null || process.sourceMapsEnabled === true) return require(file);
   let source: string | null;
   let stat: fs.Stats;
-  const cacheFile = path.join(s.dir, cacheFileName(file));
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      stat = fs.fstatSync(fd);
-      source = readWrapped(fd, stat.size, cacheSizeHint(cacheFile, stat.size));
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Missing or unreadable: require() reports it as it always does (MODULE_NOT_FOUND for a tsc-only build).
-    return require(file);
-  }
-  // Changed while it was read (a build writing it): require() reads what is there now.
-  if (source === null) return require(file);
   let script: import('node:vm').Script;
+  const cacheFile = path.join(s.dir, cacheFileName(file));
+  // Opened and checked before the bundle's text is read, once: its size decides the scratch buffer's (see
+  // reserveFor), and readCache reads it through this descriptor.
+  const cache = openCache(s.dir, cacheFile);
   try {
-    script = compile(file, source, stat, s.dir, cacheFile);
-  } catch (err) {
-    // Whatever went wrong with the cache, require() compiles the file as always (and reports the file's own
-    // syntax error, should it have one, as it always does).
-    note('debug', `code cache for ${path.basename(file)}: not used (${err instanceof Error ? err.message : String(err)})`);
-    return require(file);
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        stat = fs.fstatSync(fd);
+        source = readWrapped(fd, stat.size, 'fd' in cache ? reserveFor(cache.size, stat.size) : 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // Missing or unreadable: require() reports it as it always does (MODULE_NOT_FOUND for a tsc-only build).
+      return require(file);
+    }
+    // Changed while it was read (a build writing it): require() reads what is there now.
+    if (source === null) return require(file);
+    try {
+      script = compile(file, source, stat, cache, cacheFile);
+    } catch (err) {
+      // Whatever went wrong with the cache, require() compiles the file as always (and reports the file's own
+      // syntax error, should it have one, as it always does).
+      note('debug', `code cache for ${path.basename(file)}: not used (${err instanceof Error ? err.message : String(err)})`);
+      return require(file);
+    }
+  } finally {
+    if ('fd' in cache) fs.closeSync(cache.fd);
   }
   return evaluate(script, file, parent);
 }
@@ -203,7 +210,8 @@ function readWrapped(fd: number, size: number, reserve: number): string | null {
   const buffer = scratchBuffer(head + size + WRAP_TAIL.length, reserve);
   buffer.write(WRAP_HEAD, 0, 'latin1');
   if (readInto(fd, buffer, head, size) !== size) return null;
-  if (fs.readSync(fd, Buffer.allocUnsafe(1), 0, 1, size) !== 0) return null;
+  // Nothing after `size` bytes: probed into the byte the wrapper's tail overwrites next.
+  if (fs.readSync(fd, buffer, head + size, 1, size) !== 0) return null;
   buffer.write(WRAP_TAIL, head + size, 'latin1');
   const isAscii = (require('node:buffer') as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
   const body = buffer.subarray(head, head + size);
@@ -216,25 +224,20 @@ function readWrapped(fd: number, size: number, reserve: number): string | null {
  * the cache file next (its header and the first copy of the payload, see readPayload), so that one allocation
  * serves both reads. Sized to the text alone, the cache's part (0.8 - 1.2 x the text) did not always fit, and a
  * second, larger buffer was allocated for it while the first waited for a scavenge: fresh memory twice, a page
- * fault per 4 KB page of each. Only a hint: readCache checks the file it opens as before, and a size far from a
- * cache's (more than 8 x the text) is not reserved for.
+ * fault per 4 KB page of each. A cache file far larger than a cache's (more than 8 x the text) is not reserved
+ * for: readPayload's checks reject it, or its first line does, before the buffer grows.
  */
-// Room for the header in the hint (its key grows with the options Node runs with); a longer one costs a second
-// allocation, nothing else.
+// Room for the header (its key grows with the options Node runs with); a longer one costs a second allocation,
+// nothing else.
 const HEADER_ALLOWANCE = 2048;
-function cacheSizeHint(cacheFile: string, size: number): number {
-  try {
-    const st = fs.lstatSync(cacheFile, { throwIfNoEntry: false });
-    return st !== undefined && st.isFile() && st.size <= 8 * size ? Math.ceil((st.size + HEADER_ALLOWANCE) / 2) : 0;
-  } catch {
-    return 0;
-  }
+function reserveFor(cacheSize: number, textSize: number): number {
+  return cacheSize <= 8 * textSize ? Math.ceil((cacheSize + HEADER_ALLOWANCE) / 2) : 0;
 }
 
 /** The bundle compiled with its cached data when there is a usable one; schedules the write when there is not. */
-function compile(file: string, source: string, stat: fs.Stats, dir: string, cacheFile: string): import('node:vm').Script {
+function compile(file: string, source: string, stat: fs.Stats, cache: OpenCache, cacheFile: string): import('node:vm').Script {
   const key = cacheKey(source.slice(WRAP_HEAD.length, WRAP_HEAD.length + 400), stat);
-  const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(dir, cacheFile, key);
+  const found = key === null ? { data: undefined, why: 'not used: the file has no build id' } : readCache(cache, cacheFile, key);
   const vm = require('node:vm') as typeof import('node:vm');
   // import() from our code, should it ever use one, resolves as from a file Node loaded itself.
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
@@ -342,7 +345,11 @@ function defaultDir(): string | null {
 export function trustedDir(dir: string): boolean {
   if (typeof process.getuid !== 'function') return false;
   const st = fs.lstatSync(dir, { throwIfNoEntry: false });
-  return st !== undefined && st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0;
+  return st !== undefined && isTrustedDir(st);
+}
+
+function isTrustedDir(st: fs.Stats): boolean {
+  return typeof process.getuid === 'function' && st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0;
 }
 
 /**
@@ -386,26 +393,52 @@ function cacheFileName(file: string): string {
   return `${path.basename(file, '.js')}-${fnv1a(`${file}\0${flags()}`).toString(16)}-${process.version}-${process.arch}.cache`;
 }
 
-/** The cached data for `key`, or why there is none (missing, not ours, not trusted, stale or damaged). */
-function readCache(dir: string, cacheFile: string, key: string): { data: Buffer | undefined; why: string; exportPath?: boolean } {
-  const none = (why: string) => ({ data: undefined, why });
+/** A cache file opened for reading after the checks below, or why it is not (missing, not ours, not trusted). */
+type OpenCache = { fd: number; size: number } | { why: string };
+
+function unread(err: unknown, cacheFile: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? `none yet, written after start to ${cacheFile}` : `not read (${code ?? String(err)}); written again after start`;
+}
+
+/**
+ * The cache file, if its directory is a real directory of this user that nobody else can write, and the file
+ * (opened without following a link) a regular file of this user that nobody else can write. One lstat of the
+ * directory, one open and one fstat per bundle: the file's size from that fstat sizes the scratch buffer too.
+ */
+function openCache(dir: string, cacheFile: string): OpenCache {
+  try {
+    const dirStat = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (dirStat === undefined) return { why: `none yet, written after start to ${cacheFile}` };
+    if (!isTrustedDir(dirStat)) return { why: `not used: ${dir} is not a directory of this user that only this user can write` };
+    const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) {
+      fs.closeSync(fd);
+      return { why: `not used: ${cacheFile} is not a file of this user that only this user can write` };
+    }
+    return { fd, size: st.size };
+  } catch (err) {
+    return { why: unread(err, cacheFile) };
+  }
+}
+
+/** The cached data for `key` from the opened cache file, or why there is none (see openCache; stale or damaged). */
+function readCache(cache: OpenCache, cacheFile: string, key: string): { data: Buffer | undefined; why: string; exportPath?: boolean } {
+  if (!('fd' in cache)) return { data: undefined, why: cache.why };
   let found: { payload: Buffer; exportPath: boolean } | undefined;
   try {
-    if (!fs.existsSync(dir)) return none(`none yet, written after start to ${cacheFile}`);
-    if (!trustedDir(dir)) return none(`not used: ${dir} is not a directory of this user that only this user can write`);
-    const fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) return none(`not used: ${cacheFile} is not a file of this user that only this user can write`);
-      found = readPayload(fd, st.size, key);
-    } finally {
-      fs.closeSync(fd);
-    }
+    found = readPayload(cache.fd, cache.size, key);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return none(code === 'ENOENT' ? `none yet, written after start to ${cacheFile}` : `not read (${code ?? String(err)}); written again after start`);
+    return { data: undefined, why: unread(err, cacheFile) };
   }
-  return found === undefined ? none(`${cacheFile} is stale or damaged; written again after start`) : { data: found.payload, why: '', exportPath: found.exportPath };
+  return found === undefined ? { data: undefined, why: `${cacheFile} is stale or damaged; written again after start` } : { data: found.payload, why: '', exportPath: found.exportPath };
 }
 
 /** Reads the file's first `size` bytes into `buffer` at `offset`; returns how many it got (fewer at its end). */
@@ -490,4 +523,9 @@ function fnv1a(input: string): number {
 export function exportPathStarted(settleMs: number): void {
   if (writer === null && usedWithoutExportPath.length === 0) return;
   cacheWriter().exportPathStarted(settleMs);
+}
+
+/** The exit's flush has ended: its send has run. Nothing to do unless something is to be written. */
+export function exitFlushEnded(): void {
+  writer?.exitFlushEnded();
 }

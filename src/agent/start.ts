@@ -145,7 +145,11 @@ export function start(env: NodeJS.ProcessEnv = process.env): Tracer | null {
         const spans = core.processor.pendingCount?.();
         return logs === null ? spans : (spans ?? 0) + logs.pendingCount();
       },
-      forceFlush: (exitDeadline?: number) => Promise.all([core?.processor.forceFlush(exitDeadline), logs?.forceFlush(exitDeadline)]).then(() => undefined),
+      forceFlush: (exitDeadline?: number) =>
+        Promise.all([core?.processor.forceFlush(exitDeadline), logs?.forceFlush(exitDeadline)]).then(() => {
+          // A cache file written at this exit holds the send half of the export path only from now on.
+          if (exitDeadline !== undefined && core !== null) (require('./code-cache.js') as typeof import('./code-cache.js')).exitFlushEnded();
+        }),
     };
     const flushable = { flush: () => (core === null ? Promise.resolve() : core.tracer.flush()) };
     m.shutdown.installShutdownHooks(flushable, { processor: flushed, exitTimeoutMs: config.export.exitTimeoutMs, onStop: m.hooks.stopInstrumentations });

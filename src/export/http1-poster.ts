@@ -35,6 +35,17 @@ function noAnswer(reason: string): AttemptOutcome {
 export type AnswerReader = (status: number, retryAfter: string | undefined, bodyWritten: boolean) => AttemptOutcome;
 
 /**
+ * Where `localhost` (the default endpoint's host) is tried first. net checks every host it connects to with
+ * `isIP`, and for a name that runs its IPv6 regular expression, which V8 compiles at that first use (and to
+ * machine code after a few more): ~20 M instructions, 5 - 15 ms of CPU on Node 20 and 4 - 9 on Node 24, in
+ * the process's first connection by name, which in a short process is its exit's only one. An IPv4
+ * address is matched by the small IPv4 expression first and never reaches it. RFC 6761 reserves `localhost`
+ * for the loopback; when 127.0.0.1 refuses, the try goes on by name as Node resolves it (a collector on
+ * `::1` only, a hosts file of its own), and once an answer came that way later connections go by name.
+ */
+const LOCALHOST_FIRST = '127.0.0.1';
+
+/**
  * POSTs bodies to one `http:` URL over keep-alive connections (one idle connection kept, unref'd, so
  * it never holds the process open). Throws at construction when a header name or value is not valid
  * HTTP (the caller then keeps Node's client, which reports it per request as before).
@@ -46,12 +57,15 @@ export class Http1Poster {
   private readonly head: string;
   private idle: Http1Connection | null = null;
   private closed = false;
+  /** The address tried before the name (`LOCALHOST_FIRST` for `localhost`), or null: by name only. */
+  private firstTry: string | null;
 
   constructor(url: URL, headers: Readonly<Record<string, string>>) {
     if (url.protocol !== 'http:') throw new Error(`Http1Poster speaks plain http only, not ${url.protocol}`);
     // `URL.hostname` keeps an IPv6 literal's brackets; net.connect wants the bare address.
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.port = url.port === '' ? 80 : Number(url.port);
+    this.firstTry = this.host === 'localhost' ? LOCALHOST_FIRST : null;
     const lines = new Map<string, string>([['host', `Host: ${url.host}`]]);
     for (const [name, value] of Object.entries(headers)) {
       validateHeaderName(name);
@@ -75,13 +89,20 @@ export class Http1Poster {
       }
       const head = `${this.head}${body.length}\r\n\r\n`;
       const start = (conn: Http1Connection, reused: boolean): void => {
-        conn.exchange(head, body, timeoutMs, cutOff, read, (outcome, reusable, stale) => {
+        conn.exchange(head, body, timeoutMs, cutOff, read, (outcome, reusable, stale, refused) => {
           // A kept-alive connection the server had closed meanwhile (reset or closed before any byte
           // of an answer) says nothing about the collector: the try goes again once on a new one.
           if (reused && stale && !cutOff.aborted && !this.closed) {
             start(this.connect(), false);
             return;
           }
+          // 127.0.0.1 refused `localhost`: the same try goes on by name (see LOCALHOST_FIRST).
+          if (refused && conn.firstTry && !cutOff.aborted && !this.closed) {
+            start(this.connect(true), false);
+            return;
+          }
+          // Answered by name after the first address had refused: by name from now on.
+          if (!conn.firstTry && outcome.status !== 0 && this.firstTry !== null) this.firstTry = null;
           if (reusable && !this.closed && this.idle === null) {
             this.idle = conn;
             conn.parked(() => {
@@ -110,16 +131,20 @@ export class Http1Poster {
     this.idle = null;
   }
 
-  private connect(): Http1Connection {
+  private connect(byName = false): Http1Connection {
+    const first = byName ? null : this.firstTry;
     // `noDelay` as an option rather than `setNoDelay()`: net applies it at connect from code it runs anyway,
     // where the method is one more of Node's functions to compile in a process whose first export is its
     // exit's (docs/performance.md, issue 21, round thirteen).
-    return new Http1Connection(net.connect({ host: this.host, port: this.port, noDelay: true }));
+    return new Http1Connection(net.connect({ host: first ?? this.host, port: this.port, noDelay: true }), first !== null);
   }
 }
 
-/** `stale`: failed before any answer because the server had closed or reset the connection. */
-type Done = (outcome: AttemptOutcome, reusable: boolean, stale: boolean) => void;
+/**
+ * `stale`: failed before any answer because the server had closed or reset the connection. `refused`: the
+ * connection was refused (ECONNREFUSED).
+ */
+type Done = (outcome: AttemptOutcome, reusable: boolean, stale: boolean, refused: boolean) => void;
 
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -178,11 +203,12 @@ class Http1Connection {
   private answered = false;
   private readonly onAbort = (): void => this.fail('no answer before the exit deadline');
 
-  constructor(socket: net.Socket) {
+  /** `firstTry`: made to the address tried before the name (see LOCALHOST_FIRST). */
+  constructor(socket: net.Socket, readonly firstTry = false) {
     this.socket = socket;
     socket.unref();
     socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? '')));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? ''), err.code === 'ECONNREFUSED'));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onEnd());
     socket.on('timeout', () => this.fail(`no answer within ${this.timeoutMs} ms`));
@@ -397,16 +423,16 @@ class Http1Connection {
     // Anything left over answers no request of ours: not reusable.
     const clean = reusable && this.text === '' && !this.dead;
     this.finishExchange();
-    done(read(this.status, this.retryAfter, this.bodyWritten), clean, false);
+    done(read(this.status, this.retryAfter, this.bodyWritten), clean, false, false);
   }
 
-  private fail(reason: string, closedByPeer = false): void {
+  private fail(reason: string, closedByPeer = false, refused = false): void {
     const done = this.done;
     if (done === null) return;
     const stale = closedByPeer && !this.answered;
     this.finishExchange();
     this.destroy();
-    done(noAnswer(reason), false, stale);
+    done(noAnswer(reason), false, stale, refused);
   }
 
   private finishExchange(): void {

@@ -191,6 +191,34 @@ t.test('a cache written before the export path ran is written again by the first
   t.same(files.map((f) => statSync(path.join(dir, f)).mtimeMs), written, 'the files are left as they were');
 });
 
+// A process that ends by process.exit() with spans queued (many CLIs and test runners end so) has encoded them
+// but never sent them: its exit's flush did not run. A file it writes must not claim the send half, or every
+// later process compiles that half at its own exit.
+t.test('a process that ends before its exit\'s flush writes the cache as lacking the export path; the next exporting one writes it again', async (t) => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const exporting = { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: `http://127.0.0.1:${port}/v1/traces` };
+  const dir = cacheDir(t);
+  const cut = await run('--require', dir, exporting, `${ENDS_A_SPAN}; process.exit(0)`);
+  t.equal(cut.code, 0, cut.stderr);
+  const files = cacheFiles(dir);
+  t.equal(files.length, 3, 'written at its exit');
+  const core = files.find((f) => f.startsWith('core-bundle'))!;
+  t.match(header(dir, core), / 0$/, 'the core bundle\'s file marked as written before the export path ran');
+  const size = statSync(path.join(dir, core)).size;
+
+  const next = await run('--require', dir, exporting, ENDS_A_SPAN);
+  t.equal(next.code, 0, next.stderr);
+  t.match(cacheLines(next.stderr).join('\n'), /core-bundle\.js: used[\s\S]*core-bundle\.js written to/, 'the next exporting process uses it, then writes it again at exit');
+  t.match(header(dir, core), / 1$/, 'now marked as holding the export path');
+  t.ok(statSync(path.join(dir, core)).size > size, 'and it grew by the send half');
+});
+
 t.test('a long-running process that exports writes the cache again once its first batch has had time to go out', async (t) => {
   const dir = cacheDir(t);
   await run('--require', dir);
@@ -281,6 +309,22 @@ t.test('a directory others can write, a link or a file of another user is not tr
   const r = await run('--require', dir);
   t.same(JSON.parse(r.stdout), TRACED, 'a world-writable cache file: traced');
   t.match(cacheLines(r.stderr).join('\n'), /not a file of this user that only this user can write/, 'and not used');
+
+  // A cache file that is a link, even to a good cache file of ours: not followed (the file is opened with O_NOFOLLOW).
+  const linked = cacheDir(t);
+  await run('--require', linked);
+  const elsewhere = `${linked}-elsewhere`;
+  mkdirSync(elsewhere, { mode: 0o700 });
+  for (const f of cacheFiles(linked)) {
+    writeFileSync(path.join(elsewhere, f), readFileSync(path.join(linked, f)), { mode: 0o600 });
+    rmSync(path.join(linked, f));
+    symlinkSync(path.join(elsewhere, f), path.join(linked, f));
+  }
+  const l = await run('--require', linked);
+  t.equal(l.code, 0, l.stderr);
+  t.same(JSON.parse(l.stdout), TRACED, 'a linked cache file: traced');
+  t.match(cacheLines(l.stderr).join('\n'), /start-bundle\.js: not read \(ELOOP\); written again after start/, 'and not followed');
+  t.notMatch(cacheLines(l.stderr).join('\n'), /: used /, 'no bundle used a linked file');
 });
 
 t.test('a cache directory that cannot be created (read-only disk, a file in the way): silent, traced', async (t) => {

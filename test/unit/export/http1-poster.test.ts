@@ -1,4 +1,5 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { HttpSender } from '../../../src/export/http-sender.js';
 import { DEFERRED_WRITE_BYTES, Http1Poster } from '../../../src/export/http1-poster.js';
@@ -240,6 +241,50 @@ t.test('refused: nothing is written to a connection that never opened (one error
   const down = new HttpSender({ ...fast, maxAttempts: 1, url: refused.url, contentType: 'application/x-protobuf' });
   t.match(await down.send(body()), { ok: false, status: 0, reason: /ECONNREFUSED/ });
   t.same(writes, [], 'no write queued on the refused connection');
+});
+
+// `localhost`, the default endpoint's host: connected at 127.0.0.1 without a name lookup (net's check of a name
+// compiles a large regular expression, 5 - 15 ms of CPU in a short process's only connection); by name only
+// when 127.0.0.1 refuses. Seen through the sockets net makes (the 'net.client.socket' channel): a socket
+// connected by name emits 'lookup'.
+function clientSockets(t: Test): Array<{ lookedUp: string | null }> {
+  const made: Array<{ lookedUp: string | null }> = [];
+  const onSocket = (message: unknown): void => {
+    const entry = { lookedUp: null as string | null };
+    made.push(entry);
+    (message as { socket: net.Socket }).socket.on('lookup', (_err: Error | null, _address: string, _family: number, host: string) => {
+      entry.lookedUp = host;
+    });
+  };
+  diagnostics.subscribe('net.client.socket', onSocket);
+  t.teardown(() => diagnostics.unsubscribe('net.client.socket', onSocket));
+  return made;
+}
+
+t.test('localhost: connected at 127.0.0.1 without a name lookup; the request still names localhost', async (t) => {
+  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  t.teardown(server.close);
+  const port = new URL(server.url).port;
+  const made = clientSockets(t);
+  const sender = new HttpSender({ ...fast, url: `http://localhost:${port}/v1/traces`, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  t.match(await sender.send(body()), { ok: true, attempts: 1, status: 200 });
+  t.match(await sender.send(body()), { ok: true, attempts: 1, status: 200 });
+  t.equal(made.length, 1, 'one connection for both');
+  t.equal(made[0]!.lookedUp, null, 'no name lookup');
+  t.match(server.received[0]!.head, new RegExp(`\\r\\nHost: localhost:${port}\\r\\n`));
+});
+
+t.test('localhost: when 127.0.0.1 refuses, the same try goes on by name (one try, two connections)', async (t) => {
+  const closed = await rawServer(() => {});
+  closed.close();
+  await new Promise((r) => setTimeout(r, 20));
+  const port = new URL(closed.url).port;
+  const made = clientSockets(t);
+  const sender = new HttpSender({ ...fast, maxAttempts: 1, url: `http://localhost:${port}/v1/traces`, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  t.match(await sender.send(body()), { ok: false, attempts: 1, status: 0, reason: /ECONNREFUSED/ });
+  t.same(made.map((m) => m.lookedUp), [null, 'localhost'], '127.0.0.1 first, then by name');
 });
 
 t.test('cut off at the exit deadline', async (t) => {
