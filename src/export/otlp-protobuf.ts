@@ -412,31 +412,36 @@ const NEVER_EQUAL = Object.freeze({}) as unknown as TagValue;
  * asked again, the peer's address, the status): a tag equal (`===`, key and value) to the one at its
  * position in the latest span is copied from that span's bytes (adjacent ones in one move) instead of
  * encoded again character by character. A `KeyValue`'s bytes depend on its key and value only, so the
- * payload is the same.
+ * payload is the same. A span's tags are written one after the other, so the latest span's are one
+ * range: `base` and, per position, where its tag ends from there.
  */
 export class TagMemo {
   /** The writer's `epoch` the positions belong to; any other epoch and the memo is empty. */
   epoch = -1;
-  /** Positions written in this epoch: those below it hold a key, a value and their bytes. */
+  /** Positions of the latest span (in this epoch): those below it hold a key, a value and their bytes. */
   filled = 0;
-  readonly keys: string[] = new Array<string>(MEMO_SLOTS).fill('');
-  readonly values: TagValue[] = new Array<TagValue>(MEMO_SLOTS).fill('');
-  readonly starts = new Int32Array(MEMO_SLOTS);
-  readonly lengths = new Int32Array(MEMO_SLOTS);
+  /** Where the latest span's first tag starts in the writer. */
+  base = 0;
+  readonly keys: string[] = Array.from({ length: MEMO_SLOTS }, () => '');
+  readonly values: TagValue[] = Array.from({ length: MEMO_SLOTS }, (): TagValue => '');
+  /** Where each tag's bytes end, from `base`. */
+  readonly ends = new Int32Array(MEMO_SLOTS);
   /** Where a run being copied gets a changed integer written over it, and the integer (see `repeatRun`). */
   readonly patchAt = new Int32Array(MEMO_SLOTS);
   readonly patchValue = new Int32Array(MEMO_SLOTS);
 
   /** The bytes after `mark` moved by `by`. */
   moved(mark: number, by: number): void {
-    const starts = this.starts;
-    for (let i = 0; i < MEMO_SLOTS; i++) if (starts[i]! > mark) starts[i] += by;
+    if (this.base > mark) this.base += by;
   }
 }
 
 /**
  * A span's tags as `Span.attributes` fields, repeating the bytes of equal tags of the latest span (see
- * `TagMemo`), noting `span.kind` and `error` (see `writeFinishedSpan`).
+ * `TagMemo`), noting `span.kind` and `error` (see `writeFinishedSpan`). While every tag so far equals the
+ * latest span's at its position (the usual case) the loop only compares: those tags' bytes are the start
+ * of the latest span's, copied in one move at the end (or at the first tag that differs), and their ends
+ * from `base` stay as they are.
  */
 function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
   let filled = memo.filled;
@@ -446,12 +451,19 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
   }
   const keys = memo.keys;
   const values = memo.values;
-  const starts = memo.starts;
-  const lengths = memo.lengths;
-  // A run of equal tags not yet copied: `runLength` bytes from `runFrom`.
+  const ends = memo.ends;
+  const patchAt = memo.patchAt;
+  const patchValue = memo.patchValue;
+  const base = memo.base;
+  const newBase = w.length;
+  // Every tag so far equal to the latest span's: their bytes, [base, base + oldEnd), are not copied yet.
+  let intact = true;
+  // Where the latest span's tag at `slot - 1` ended (from `base`): where its tag at `slot` starts.
+  let oldEnd = 0;
+  // Once not intact, a run of equal tags not yet copied: `runLength` bytes from `runFrom`.
   let runFrom = 0;
   let runLength = 0;
-  // Integers of the run to write over their copied bytes (memo.patchAt / patchValue).
+  // Integers of the pending copy to write over their copied bytes (patchAt / patchValue).
   let patches = 0;
   let slot = 0;
   for (const key in tags) {
@@ -461,24 +473,36 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
       const previous = values[slot]!;
       let width = 0;
       // Compared by type, so that each comparison is compiled for one type, not a generic `===` call.
-      if ((typeof value === 'string' ? typeof previous === 'string' && previous === value : typeof value === 'number' ? typeof previous === 'number' && (previous === value || (width = sameVarintWidth(previous, value)) !== 0) : previous === value)) {
-        const from = starts[slot]!;
-        const length = lengths[slot]!;
+      if (typeof value === 'string' ? typeof previous === 'string' && previous === value : typeof value === 'number' ? typeof previous === 'number' && (previous === value || (width = sameVarintWidth(previous, value)) !== 0) : previous === value) {
+        const end = ends[slot]!;
+        if (intact) {
+          if (width !== 0) {
+            // The same key and an integer of the same varint width (a peer port): the same bytes but the
+            // value's last `width`, written over them once copied.
+            patchAt[patches] = newBase + end - width;
+            patchValue[patches++] = value as number;
+            values[slot] = value;
+          }
+          oldEnd = end;
+          slot++;
+          continue;
+        }
+        const from = base + oldEnd;
+        const length = end - oldEnd;
+        oldEnd = end;
         if (runLength > 0 && runFrom + runLength !== from) {
           repeatRun(w, runFrom, runLength, memo, patches);
           runLength = 0;
           patches = 0;
         }
         if (runLength === 0) runFrom = from;
-        // Where these bytes will be once the run is copied: for the next span.
+        // Where these bytes will be once the run is copied.
         const to = w.length + runLength;
-        starts[slot] = to;
         runLength += length;
+        ends[slot] = to + length - newBase;
         if (width !== 0) {
-          // The same key and an integer of the same varint width (a peer port): the same bytes but the
-          // value's last `width`, written over them once the run is copied.
-          memo.patchAt[patches] = to + length - width;
-          memo.patchValue[patches++] = value as number;
+          patchAt[patches] = to + length - width;
+          patchValue[patches++] = value as number;
           values[slot] = value;
         }
         slot++;
@@ -491,6 +515,12 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
       errorTag = value;
       continue;
     }
+    // A tag written anew: first the equal ones before it.
+    if (intact) {
+      intact = false;
+      runFrom = base;
+      runLength = oldEnd;
+    }
     if (runLength > 0) {
       repeatRun(w, runFrom, runLength, memo, patches);
       runLength = 0;
@@ -500,17 +530,18 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
       writeTag(w, SPAN_ATTRIBUTES, key, value);
       continue;
     }
-    const mark = w.length;
+    if (slot < filled) oldEnd = ends[slot]!;
     writeTag(w, SPAN_ATTRIBUTES, key, value);
     keys[slot] = key;
     // An array (a span of the OpenTelemetry API) can change in place: never taken as equal.
     values[slot] = typeof (value as unknown) === 'object' ? NEVER_EQUAL : value;
-    starts[slot] = mark;
-    lengths[slot] = w.length - mark;
-    if (++slot > filled) filled = slot;
+    ends[slot] = w.length - newBase;
+    slot++;
   }
-  memo.filled = filled;
-  if (runLength > 0) repeatRun(w, runFrom, runLength, memo, patches);
+  if (intact) runLength = oldEnd;
+  if (runLength > 0) repeatRun(w, intact ? base : runFrom, runLength, memo, patches);
+  memo.filled = slot;
+  memo.base = newBase;
 }
 
 /** Copies a run of repeated tags, then writes the run's changed integers over their old bytes. */

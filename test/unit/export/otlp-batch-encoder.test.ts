@@ -257,6 +257,9 @@ t.test('tags equal to the previous span\'s are repeated from its bytes: the same
   serve({ ...base, 'http.url': sameUrl }); // equal value, new string
   serve({ ...base, 'peer.port': 40_007 }); // one in the middle changes
   serve({ ...base, 'http.method': 'POST' }); // the first changes: the rest repeat from two places
+  serve({ ...base, 'peer.ipv4': '10.0.0.1', 'peer.port': 40_008 }); // a string in the middle changes, a port after it
+  serve({ 'http.method': 'POST', 'http.url': url }); // the latest span's first tags, fewer of them
+  serve({ ...base, 'http.method': 'POST' }); // more tags than the latest span
   // An integer that changes within its varint width is written over the copied bytes; across widths it is
   // encoded again. Ports of connections in turn, then every width edge, then values outside [0, 2^31).
   for (const port of [40_001, 52_113, 40_001, 16_383, 16_384, 2_097_151, 2_097_152, 0x7fffffff, 268_435_455, 127, 128, 0, 1, 0x80000000, -1, 3.5, 4, -0, 7, '7', 7]) {
