@@ -11,8 +11,9 @@
 //   exit       the script's last act to its 'exit' event (with the agent: the export at beforeExit)
 // Variants take turns process by process. Medians per phase, and the agent's rows against the floor's.
 // Usage: node benchmarks/short-processes/phases.mjs [--runs 15] [--collector down|up] [--before /path/to/build]
-//                                                   [--node /path/to/node]
-// --collector down (the default): a loopback port nothing listens on; up: a local server answering 200.
+//                                                   [--node /path/to/node] [--host 127.0.0.1|localhost]
+// --collector down (the default): a loopback port nothing listens on; up: a local server answering 200 (on
+// 127.0.0.1). --host: the endpoint's host; localhost is the default endpoint's (http://localhost:4318).
 // Run `npm run build` first. Set a private TMPDIR and TRACING_CACHE_DIR (the code cache of each build is
 // written by one process before the first round).
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +35,7 @@ const runs = Math.max(1, Number(arg('runs', '15')) || 15);
 const node = arg('node', process.execPath);
 const before = arg('before', null);
 const collectorUp = arg('collector', 'down') === 'up';
+const host = arg('host', '127.0.0.1');
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'short-phases-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -73,11 +75,11 @@ if (collectorUp) {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   await new Promise((r) => collector.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${collector.address().port}/v1/traces`;
+  endpoint = `http://${host}:${collector.address().port}/v1/traces`;
 } else {
   const probe = net.createServer();
   await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${probe.address().port}/v1/traces`;
+  endpoint = `http://${host}:${probe.address().port}/v1/traces`;
   await new Promise((r) => probe.close(r));
 }
 
@@ -124,7 +126,7 @@ const table = variants.map((v, k) =>
   }),
 );
 const fmt = (x, sign = false) => (sign && x > 0 ? '+' : '') + x.toFixed(1);
-console.log(`Node ${spawnSync(node, ['--version']).stdout.toString().trim()}; ${runs} runs per variant, interleaved; collector ${collectorUp ? 'up' : 'down (refused)'}; load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(`Node ${spawnSync(node, ['--version']).stdout.toString().trim()}; ${runs} runs per variant, interleaved; collector ${collectorUp ? 'up' : 'down (refused)'} at ${host}; load average ${os.loadavg()[0].toFixed(1)}`);
 console.log('');
 console.log(`| phase | ${variants.map((v) => `${v.name}: wall / CPU ms / faults`).join(' | ')} | ${variants.slice(1).map((v) => `${v.name} − floor`).join(' | ')} |`);
 console.log(`|---|${variants.map(() => '---|').join('')}${variants.slice(1).map(() => '---|').join('')}`);

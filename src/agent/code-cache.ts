@@ -196,6 +196,10 @@ export function loadBundle(file: string, parent: NodeJS.Module | undefined): unk
 // The wrapper Node puts around a CommonJS file, on the bundle's first line so every line number is kept.
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const WRAP_TAIL = '\n})';
+// Their bytes, copied in with Uint8Array#set: Buffer#write would compile Node's write and its validators at their
+// first call, in every process (as Buffer#indexOf would in byteIndex; docs/performance.md, round thirteen).
+const WRAP_HEAD_BYTES = Uint8Array.from(WRAP_HEAD, (c) => c.charCodeAt(0));
+const WRAP_TAIL_BYTES = Uint8Array.from(WRAP_TAIL, (c) => c.charCodeAt(0));
 
 /**
  * The file's `size` bytes inside the wrapper, as the one string V8 compiles; null when the file does not
@@ -208,11 +212,11 @@ const WRAP_TAIL = '\n})';
 function readWrapped(fd: number, size: number, reserve: number): string | null {
   const head = WRAP_HEAD.length;
   const buffer = scratchBuffer(head + size + WRAP_TAIL.length, reserve);
-  buffer.write(WRAP_HEAD, 0, 'latin1');
+  buffer.set(WRAP_HEAD_BYTES, 0);
   if (readInto(fd, buffer, head, size) !== size) return null;
   // Nothing after `size` bytes: probed into the byte the wrapper's tail overwrites next.
   if (fs.readSync(fd, buffer, head + size, 1, size) !== 0) return null;
-  buffer.write(WRAP_TAIL, head + size, 'latin1');
+  buffer.set(WRAP_TAIL_BYTES, head + size);
   const isAscii = (require('node:buffer') as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
   const body = buffer.subarray(head, head + size);
   if (typeof isAscii === 'function' && isAscii(body)) return buffer.toString('latin1', 0, head + size + WRAP_TAIL.length);
@@ -471,7 +475,7 @@ function readPayload(fd: number, total: number, key: string): { payload: Buffer;
   const headLength = Math.min(total, FIRST_LINE_MAX + 1);
   let buffer = scratchBuffer(headLength);
   if (readInto(fd, buffer, 0, headLength) !== headLength) return undefined;
-  const first = buffer.subarray(0, headLength).indexOf(10);
+  const first = byteIndex(buffer, 10, 0, headLength);
   if (first === -1) return undefined;
   const [format, length, coverage] = buffer.toString('latin1', 0, first).split(' ');
   if (format !== FORMAT || (coverage !== '0' && coverage !== '1')) return undefined;
@@ -481,7 +485,7 @@ function readPayload(fd: number, total: number, key: string): { payload: Buffer;
   const firstEnd = total - size;
   buffer = scratchBuffer(firstEnd);
   if (readInto(fd, buffer, 0, firstEnd) !== firstEnd) return undefined;
-  const second = buffer.subarray(0, firstEnd).indexOf(10, first + 1);
+  const second = byteIndex(buffer, 10, first + 1, firstEnd);
   if (second === -1 || buffer.toString('utf8', first + 1, second) !== key) return undefined;
   const start = alignedOffset(second + 1);
   if (start + size !== firstEnd) return undefined;
@@ -489,12 +493,18 @@ function readPayload(fd: number, total: number, key: string): { payload: Buffer;
   return sameAsFile(fd, payload, firstEnd, total) ? { payload, exportPath: coverage === '1' } : undefined;
 }
 
+/** Where `byte` first is in `buffer` from `from`, before `end`; -1 if not there. */
+function byteIndex(buffer: Uint8Array, byte: number, from: number, end: number): number {
+  const at = Uint8Array.prototype.indexOf.call(buffer, byte, from);
+  return at < end ? at : -1;
+}
+
 const COMPARE_CHUNK = 16 * 1024;
 
 /** Whether the file's bytes from `from` to `end` are `expected`'s (a native memcmp per chunk read). */
 function sameAsFile(fd: number, expected: Buffer, from: number, end: number): boolean {
   if (end - from !== expected.length) return false;
-  const chunk = Buffer.allocUnsafe(Math.min(COMPARE_CHUNK, expected.length));
+  const chunk = Buffer.allocUnsafeSlow(Math.min(COMPARE_CHUNK, expected.length));
   for (let at = 0; at < expected.length; ) {
     const read = fs.readSync(fd, chunk, 0, Math.min(chunk.length, expected.length - at), from + at);
     if (read === 0 || !chunk.subarray(0, read).equals(expected.subarray(at, at + read))) return false;

@@ -40,8 +40,10 @@ export type AnswerReader = (status: number, retryAfter: string | undefined, body
  * machine code after a few more): ~20 M instructions, 5 - 15 ms of CPU on Node 20 and 4 - 9 on Node 24, in
  * the process's first connection by name, which in a short process is its exit's only one. An IPv4
  * address is matched by the small IPv4 expression first and never reaches it. RFC 6761 reserves `localhost`
- * for the loopback; when 127.0.0.1 refuses, the try goes on by name as Node resolves it (a collector on
- * `::1` only, a hosts file of its own), and once an answer came that way later connections go by name.
+ * for the loopback; when 127.0.0.1 refuses, the name is resolved as Node resolves it and, if it names another
+ * address (a collector on `::1` only, a hosts file of its own), the try goes on by name; once an answer came
+ * that way later connections go by name. When it names 127.0.0.1 alone (or nothing), the refusal stands:
+ * no second connection, no second refusal (the collector-down exit of the default endpoint).
  */
 const LOCALHOST_FIRST = '127.0.0.1';
 
@@ -96,9 +98,15 @@ export class Http1Poster {
             start(this.connect(), false);
             return;
           }
-          // 127.0.0.1 refused `localhost`: the same try goes on by name (see LOCALHOST_FIRST).
+          // 127.0.0.1 refused `localhost`: the same try goes on by name if the name leads elsewhere (see
+          // LOCALHOST_FIRST).
           if (refused && conn.firstTry && !cutOff.aborted && !this.closed) {
-            start(this.connect(true), false);
+            conn.destroy();
+            (require('node:dns') as typeof import('node:dns')).lookup(this.host, { all: true }, (err, addresses) => {
+              const elsewhere = err === null && addresses.some((a) => a.address !== LOCALHOST_FIRST);
+              if (elsewhere && !cutOff.aborted && !this.closed) start(this.connect(true), false);
+              else resolve(outcome);
+            });
             return;
           }
           // Answered by name after the first address had refused: by name from now on.
