@@ -43,7 +43,12 @@ export type AnswerReader = (status: number, retryAfter: string | undefined, body
  * for the loopback; when 127.0.0.1 refuses, the name is resolved as Node resolves it and, if it names another
  * address (a collector on `::1` only, a hosts file of its own), the try goes on by name; once an answer came
  * that way later connections go by name. When it names 127.0.0.1 alone (or nothing), the refusal stands:
- * no second connection, no second refusal (the collector-down exit of the default endpoint).
+ * no second connection, no second refusal. At exit the refusal stands at once, without the lookup: resolving
+ * the name runs the same expression (`dns.lookup` checks it with `isIP` too) and then getaddrinfo, and most
+ * hosts files also name `::1`, whose connection runs it again and is refused again — the collector-down exit
+ * of the default endpoint, every short process's. A collector on `::1` alone is still reached while the
+ * process runs (and by name at exit once it answered that way); a process whose only export is at its exit
+ * reaches it with `http://[::1]:4318` as its endpoint (docs/configuration.md).
  */
 const LOCALHOST_FIRST = '127.0.0.1';
 
@@ -98,9 +103,9 @@ export class Http1Poster {
             start(this.connect(), false);
             return;
           }
-          // 127.0.0.1 refused `localhost`: the same try goes on by name if the name leads elsewhere (see
-          // LOCALHOST_FIRST).
-          if (refused && conn.firstTry && !cutOff.aborted && !this.closed) {
+          // 127.0.0.1 refused `localhost`: while the process runs, the same try goes on by name if the name
+          // leads elsewhere; at exit the refusal stands (see LOCALHOST_FIRST).
+          if (refused && conn.firstTry && cutOff.atExit !== true && !cutOff.aborted && !this.closed) {
             conn.destroy();
             (require('node:dns') as typeof import('node:dns')).lookup(this.host, { all: true }, (err, addresses) => {
               const elsewhere = err === null && addresses.some((a) => a.address !== LOCALHOST_FIRST);

@@ -91,6 +91,11 @@ export interface PayloadSender {
  */
 export interface CutOffSignal {
   readonly aborted: boolean;
+  /**
+   * A try made at exit (after `beginExit`): it gets one connection, no second address, as a refusal at exit
+   * ends the flush at once (issue 21). Absent: a try while the process runs.
+   */
+  readonly atExit?: boolean;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }
@@ -102,6 +107,7 @@ export interface CutOffSignal {
  */
 class CutOff implements CutOffSignal {
   aborted = false;
+  constructor(readonly atExit: boolean) {}
   private listeners: (() => void)[] | null = null;
 
   addEventListener(_type: 'abort', listener: () => void): void {
@@ -261,7 +267,7 @@ export class Retrier {
   }
 
   private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
-    const controller = new CutOff();
+    const controller = new CutOff(this.exiting());
     this.inProgress.add(controller);
     // A timer of our own at the deadline: a transport's idle timeout may fire late on a busy loop.
     const cutOff = this.exiting() ? cutOffAt(controller, this.exitDeadline - this.now()) : null;

@@ -92,6 +92,15 @@ t.test('endpoint refused: the exit does not wait (no retries, no deadline), the 
   t.match(debug.stderr, /otlp exporter \(http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): dropped \d+ span\(s\): at exit: connect ECONNREFUSED/);
 });
 
+t.test('the default endpoint\'s host (localhost) refused: the same: the refusal at 127.0.0.1 ends it (no lookup at exit: unit/export/http1-poster)', async (t) => {
+  const url = (await refusedUrl(t)).replace('127.0.0.1', 'localhost');
+  const { none, agent, last: withAgent } = await fastest(2, { TRACING_ENDPOINT: url, TRACING_EXIT_TIMEOUT_MS: '10000' });
+  t.equal(withAgent.code, 0, withAgent.stderr);
+  t.ok(agent <= none + 150, `exit took ${agent} ms, no agent ${none} ms (fastest of 2 each)`);
+  const debug = await run(true, { TRACING_ENDPOINT: url, TRACING_EXIT_TIMEOUT_MS: '10000', TRACING_LOG_LEVEL: 'debug' });
+  t.match(debug.stderr, /otlp exporter \(http:\/\/localhost:\d+\/v1\/traces\): dropped \d+ span\(s\): at exit: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+});
+
 t.test('endpoint name does not resolve: the same, at once', async (t) => {
   const withAgent = await run(true, { TRACING_ENDPOINT: 'http://collector.invalid:4318/v1/traces', TRACING_EXIT_TIMEOUT_MS: '10000', TRACING_LOG_LEVEL: 'debug' });
   t.equal(withAgent.code, 0, withAgent.stderr);

@@ -16,7 +16,7 @@ interface Received {
 
 type Answer = (r: Received, socket: net.Socket, index: number) => void;
 
-async function rawServer(answer: Answer): Promise<{ url: string; received: Received[]; connections: () => number; close: () => void }> {
+async function rawServer(answer: Answer, host = '127.0.0.1'): Promise<{ url: string; received: Received[]; connections: () => number; close: () => void }> {
   const received: Received[] = [];
   const sockets = new Set<net.Socket>();
   let connections = 0;
@@ -42,10 +42,10 @@ async function rawServer(answer: Answer): Promise<{ url: string; received: Recei
     });
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/v1/traces?tenant=a`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1/traces?tenant=a`,
     received,
     connections: () => connections,
     close: () => {
@@ -293,6 +293,84 @@ t.test('localhost: when 127.0.0.1 refuses, the name is resolved; naming 127.0.0.
   t.teardown(() => sender.shutdown());
   t.match(await sender.send(body()), { ok: false, attempts: 1, status: 0, reason: /ECONNREFUSED 127\.0\.0\.1:/ });
   t.same(made.map((m) => m.lookedUp), [null], 'one connection, to 127.0.0.1, and no second refusal');
+});
+
+// A hosts file that names ::1 for localhost too (most do; this machine's does not): dns.lookup, which net also
+// calls for a name, answers so for the length of a test. The poster and net look it up on the module object.
+function localhostAlsoNamesIpv6(t: Test): { lookups: () => number } {
+  const dnsModule = require('node:dns') as typeof import('node:dns');
+  const real = dnsModule.lookup;
+  let lookups = 0;
+  const addresses = [
+    { address: '::1', family: 6 },
+    { address: '127.0.0.1', family: 4 },
+  ];
+  dnsModule.lookup = function (host: string, options: unknown, callback?: unknown): void {
+    const cb = (typeof options === 'function' ? options : callback) as (...a: unknown[]) => void;
+    if (host !== 'localhost') return (real as (...a: unknown[]) => void).call(dnsModule, host, options, callback);
+    lookups++;
+    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+    process.nextTick(() => (all ? cb(null, addresses) : cb(null, addresses[0]!.address, addresses[0]!.family)));
+  } as unknown as typeof dnsModule.lookup;
+  t.teardown(() => {
+    dnsModule.lookup = real;
+  });
+  return { lookups: () => lookups };
+}
+
+// A server on ::1 whose port nothing holds on 127.0.0.1 (checked by binding it there and letting it go).
+async function ipv6OnlyServer(t: Test): Promise<{ port: string; received: Received[] } | null> {
+  for (let i = 0; i < 5; i++) {
+    const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), '::1').catch(() => null);
+    if (server === null) return null;
+    const port = new URL(server.url).port;
+    const v4Free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(Number(port), '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (v4Free) {
+      t.teardown(server.close);
+      return { port, received: server.received };
+    }
+    server.close();
+  }
+  return null;
+}
+
+t.test('localhost: a collector on ::1 alone is reached by name while the process runs, and kept to', async (t) => {
+  const server = await ipv6OnlyServer(t);
+  if (server === null) {
+    t.skip('no IPv6 loopback here to listen on', () => {});
+    return;
+  }
+  const names = localhostAlsoNamesIpv6(t);
+  const sender = new HttpSender({ ...fast, maxAttempts: 1, url: `http://localhost:${server.port}/v1/traces`, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  t.match(await sender.send(body()), { ok: true, attempts: 1, status: 200 }, '127.0.0.1 refused, then ::1 by name, in one try');
+  t.match(await sender.send(body()), { ok: true, attempts: 1, status: 200 });
+  t.equal(server.received.length, 2);
+  t.match(server.received[0]!.head, new RegExp(`\\r\\nHost: localhost:${server.port}\\r\\n`));
+  t.ok(names.lookups() >= 1, 'the name was resolved after the refusal');
+});
+
+t.test('localhost: at exit a refusal at 127.0.0.1 ends the try, with no lookup and no second connection', async (t) => {
+  const server = await ipv6OnlyServer(t);
+  if (server === null) {
+    t.skip('no IPv6 loopback here to listen on', () => {});
+    return;
+  }
+  const names = localhostAlsoNamesIpv6(t);
+  const made = clientSockets(t);
+  const sender = new HttpSender({ ...fast, url: `http://localhost:${server.port}/v1/traces`, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  sender.beginExit(Date.now() + 2000);
+  const started = Date.now();
+  t.match(await sender.send(body()), { ok: false, status: 0, reason: /at exit.*ECONNREFUSED 127\.0\.0\.1:/ });
+  t.ok(Date.now() - started < 1000, 'ended at once, not at the exit deadline');
+  t.equal(names.lookups(), 0, 'no name lookup at exit');
+  t.equal(made.length, 1, 'one connection');
+  t.equal(server.received.length, 0);
 });
 
 t.test('cut off at the exit deadline', async (t) => {
