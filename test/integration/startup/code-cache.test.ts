@@ -149,6 +149,17 @@ t.test('a long-running process writes the cache on a timer after start, not at e
   t.equal(r.stdout.trim(), '2', 'both files the start read written while the app runs (the core is not read: no span)');
 });
 
+/** A loopback port that was free a moment ago: connections to it are refused (the collector-down case). */
+function refusedPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 // V8 caches the functions that ran before the write: a file written by a process that exported nothing lacks
 // the exporters' code, which every later process would compile at its first export (4 - 5 ms of CPU on Node
 // 20). The first process that exports writes it again, once; later ones use it as it is.
@@ -156,13 +167,7 @@ const header = (dir: string, f: string): string => readFileSync(path.join(dir, f
 const ENDS_A_SPAN = `require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'api', 'global.js'))}).globalTracer().startSpan('x').finish()`;
 
 t.test('a cache written before the export path ran is written again by the first process that exports, once', async (t) => {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await refusedPort();
   // Refused: the exit's one try fails at once; the mapping, encoding and sending code has run all the same.
   const exporting = { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: `http://127.0.0.1:${port}/v1/traces` };
   const dir = cacheDir(t);
@@ -195,13 +200,7 @@ t.test('a cache written before the export path ran is written again by the first
 // but never sent them: its exit's flush did not run. A file it writes must not claim the send half, or every
 // later process compiles that half at its own exit.
 t.test('a process that ends before its exit\'s flush writes the cache as lacking the export path; the next exporting one writes it again', async (t) => {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await refusedPort();
   const exporting = { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: `http://127.0.0.1:${port}/v1/traces` };
   const dir = cacheDir(t);
   const cut = await run('--require', dir, exporting, `${ENDS_A_SPAN}; process.exit(0)`);

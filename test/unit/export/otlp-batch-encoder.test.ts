@@ -9,6 +9,18 @@ import type { Span } from '../../../src/api/span.js';
 // Spans encoded one by one as they finish must give the very bytes the batch encoder (the one the
 // official-definition tests decode) gives for the same spans: same fields, same order, same lengths.
 
+const shop = buildResource({ 'service.name': 'shop' });
+/** The batch encoder's bytes for `spans`, appended one by one into one batch (resource: service shop). */
+function batchBytes(spans: readonly Span[]): Buffer {
+  const encoder = new OtlpBatchEncoder(encodeEnvelope(shop), false);
+  for (const s of spans) encoder.append(s);
+  return encoder.seal().bytes;
+}
+/** The one-shot encoder's bytes for the same spans: what the batch encoder must equal byte for byte. */
+function oneShotBytes(spans: readonly Span[]): Buffer {
+  return new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage: false })), shop);
+}
+
 function variedSpans(n: number): Span[] {
   const memory = new InMemorySpanExporter();
   const tracer = new Tracer({ processor: memory });
@@ -62,14 +74,10 @@ t.test('span messages on each side of the one- and two-byte length limits (127/1
     tracer.startSpan('s').setTag('v', 'x'.repeat(n)).finish();
   }
   const spans = [...memory.getFinishedSpans()];
-  const resource = buildResource({ 'service.name': 'shop' });
-  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
-  for (const s of spans) encoder.append(s);
-  const expected = new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage: false })), resource);
-  t.ok(encoder.seal().bytes.equals(expected), 'identical bytes');
+  t.ok(batchBytes(spans).equals(oneShotBytes(spans)), 'identical bytes');
   // The range really crosses both limits.
   const sizes = spans.map((s) => {
-    const one = new OtlpBatchEncoder(encodeEnvelope(resource), false);
+    const one = new OtlpBatchEncoder(encodeEnvelope(shop), false);
     const empty = one.seal().bytes.length;
     one.append(s);
     return one.seal().bytes.length - empty;
@@ -104,11 +112,7 @@ t.test('names of every length and alphabet, and span.kind and error anywhere amo
     if (parent !== undefined && parent !== remote) (parent as Span).finish();
   }
   const spans = [...memory.getFinishedSpans()];
-  const resource = buildResource({ 'service.name': 'shop' });
-  const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
-  for (const s of spans) encoder.append(s);
-  const expected = new OtlpProtobufEncoder().encode(spans.map((s) => mapSpan(s, { exportBaggage: false })), resource);
-  t.ok(encoder.seal().bytes.equals(expected), 'identical bytes');
+  t.ok(batchBytes(spans).equals(oneShotBytes(spans)), 'identical bytes');
   const mapped = spans.map((s) => mapSpan(s, { exportBaggage: false }));
   t.ok(new Set(mapped.map((m) => m.kind)).size === 5, 'every kind, INTERNAL included');
   t.ok(mapped.some((m) => m.statusCode === 2) && mapped.some((m) => m.parentSpanId !== '' && m.traceState !== ''), 'failed spans and a remote parent with trace state');
