@@ -3,7 +3,7 @@ import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
-import { nanosAt, ProtoWriter } from './protobuf-writer.js';
+import { copyAscii, nanosAt, ProtoWriter } from './protobuf-writer.js';
 import { kindFromTag, mapLog, mapSpan, type Attribute, type MappedSpan } from './span-model.js';
 import { writeKeyValue, writeTag } from './otlp-common.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
@@ -372,18 +372,11 @@ function writeNameKindTimes(w: ProtoWriter, name: string, startMs: number, endMs
   const n = name.length;
   let buf = w.room(n + 24);
   let at = w.length;
-  let i = 0;
-  if (n < 128) {
-    for (; i < n; i++) {
-      const c = name.charCodeAt(i);
-      if (c >= 0x80) break;
-      buf[at + 2 + i] = c;
-    }
-  }
-  if (i === n && n < 128) {
+  const nameEnd = n < 128 ? copyAscii(buf, at + 2, name) : -1;
+  if (nameEnd !== -1) {
     buf[at] = (SPAN_NAME << 3) | 2;
     buf[at + 1] = n;
-    at += 2 + n;
+    at = nameEnd;
   } else {
     w.string(SPAN_NAME, name);
     buf = w.room(22);

@@ -451,7 +451,7 @@ function varintSize(value: number): number {
  * position after it, or -1 at the first character above 0x7f (what was copied is then left as
  * garbage past the writer's position, which the caller never advances over).
  */
-function copyAscii(buf: Buffer, at: number, text: string): number {
+export function copyAscii(buf: Buffer, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) return -1;
