@@ -73,6 +73,9 @@ export class BatchProcessor<T> {
   /** Shared with the exporter when it has one, so the pipeline warns in one line. */
   private readonly drops: DropReporter;
   private ownDrops = 0;
+  /** The full queue's reason, kept while the exporter's outage sentence is the same string (see `fullReason`). */
+  private fullOutage: string | null = null;
+  private fullText = '';
   private readonly sendNow = (): void => {
     this.soon = null;
     this.timer = null;
@@ -101,10 +104,7 @@ export class BatchProcessor<T> {
   onEnd(item: T): void {
     if (this.stopped) return;
     if (this.queued() >= this.maxQueueSize) {
-      const outage = this.exporter.outage?.() ?? null;
-      this.dropped(1, outage === null
-        ? `the queue was full (${this.maxQueueSize} ${this.what}s): the exporter could not keep up`
-        : `the queue was full (${this.maxQueueSize} ${this.what}s) because ${outage}`);
+      this.dropped(1, this.fullReason());
       return;
     }
     const encoder = this.encoder;
@@ -159,6 +159,22 @@ export class BatchProcessor<T> {
 
   private queued(): number {
     return this.encoder === null ? this.queue.length : this.sealedCount + this.encoder.openCount;
+  }
+
+  /**
+   * Why a full queue drops a span. Made again only when the exporter's outage sentence changes: at
+   * the bound every span that finishes is dropped (thousands a second while the collector is down), and
+   * a sentence built per span was garbage and string work for nothing.
+   */
+  private fullReason(): string {
+    const outage = this.exporter.outage?.() ?? null;
+    if (this.fullText === '' || outage !== this.fullOutage) {
+      this.fullOutage = outage;
+      this.fullText = outage === null
+        ? `the queue was full (${this.maxQueueSize} ${this.what}s): the exporter could not keep up`
+        : `the queue was full (${this.maxQueueSize} ${this.what}s) because ${outage}`;
+    }
+    return this.fullText;
   }
 
   private dropped(count: number, reason: string): void {

@@ -149,7 +149,13 @@ export class Http1Poster {
     // `noDelay` as an option rather than `setNoDelay()`: net applies it at connect from code it runs anyway,
     // where the method is one more of Node's functions to compile in a process whose first export is its
     // exit's (docs/performance.md, issue 21, round thirteen).
-    return new Http1Connection(net.connect({ host: first ?? this.host, port: this.port, noDelay: true }), first !== null);
+    const conn: Http1Connection = new Http1Connection(net.connect({
+      host: first ?? this.host,
+      port: this.port,
+      noDelay: true,
+      onread: { buffer: answerBuffer, callback: (length: number): boolean => conn.onData(answerBuffer.toString('latin1', 0, length)) },
+    }), first !== null);
+    return conn;
   }
 }
 
@@ -160,6 +166,16 @@ export class Http1Poster {
 type Done = (outcome: AttemptOutcome, reusable: boolean, stale: boolean, refused: boolean) => void;
 
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * Where every connection's answers are read (net's `onread`): one buffer for all, as each read is turned
+ * into text before the next can come. Read this way the answer never goes through the socket's Readable
+ * side ('data' events, `resume`/`flow`/`read`, a Buffer per read): those functions are compiled for the
+ * app's own sockets, and a client socket of another map sent them back to the interpreter and through the
+ * compilers again (docs/performance.md, "Where the memory goes", round fourteen). An answer is a few
+ * hundred bytes; a longer one comes in several reads.
+ */
+const answerBuffer = Buffer.allocUnsafe(4096);
 
 const enum Body {
   /** Still reading the status line and headers. */
@@ -215,16 +231,21 @@ class Http1Connection {
   };
   private answered = false;
   private readonly onAbort = (): void => this.fail('no answer before the exit deadline');
+  /**
+   * The try's deadline of silence: a timer of its own, restarted by each read, rather than the socket's
+   * `setTimeout`, whose stream bookkeeping (`setStreamTimeout`, a timer refreshed per write and read) is
+   * more of Node's functions compiled for the app's sockets and sent back by this one.
+   */
+  private silence: NodeJS.Timeout | null = null;
+  private readonly onSilence = (): void => this.fail(`no answer within ${this.timeoutMs} ms`);
 
   /** `firstTry`: made to the address tried before the name (see LOCALHOST_FIRST). */
   constructor(socket: net.Socket, readonly firstTry = false) {
     this.socket = socket;
     socket.unref();
-    socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? ''), err.code === 'ECONNREFUSED'));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onEnd());
-    socket.on('timeout', () => this.fail(`no answer within ${this.timeoutMs} ms`));
   }
 
   usable(): boolean {
@@ -250,7 +271,8 @@ class Http1Connection {
     }
     cutOff.addEventListener('abort', this.onAbort, { once: true });
     const socket = this.socket;
-    socket.setTimeout(timeoutMs);
+    this.silence = setTimeout(this.onSilence, timeoutMs);
+    this.silence.unref();
     // On a new connection the request waits for 'connect': written while connecting, net would hold
     // it and, when the connection is refused, fail the write with a second error (and Node's streams
     // format each error's stack trace) on top of the refusal itself — work for nothing on the path of
@@ -304,19 +326,22 @@ class Http1Connection {
     this.socket.destroy();
   }
 
-  private onData(chunk: string): void {
+  /** Text read from the socket (see `answerBuffer`); true: reading goes on. */
+  onData(chunk: string): boolean {
     if (this.done === null) {
       // Bytes nobody asked for: the connection is out of step, never reuse it.
       this.destroy();
-      return;
+      return true;
     }
     this.answered = true;
+    this.silence?.refresh();
     this.text = this.text === '' ? chunk : this.text + chunk;
     try {
       this.parse();
     } catch (err) {
       this.fail(`unreadable answer: ${(err as Error).message}`);
     }
+    return true;
   }
 
   private parse(): void {
@@ -460,6 +485,9 @@ class Http1Connection {
     this.done = null;
     this.read = null;
     this.text = '';
-    if (!this.socket.destroyed) this.socket.setTimeout(0);
+    if (this.silence !== null) {
+      clearTimeout(this.silence);
+      this.silence = null;
+    }
   }
 }

@@ -156,6 +156,12 @@ export class Retrier {
   private nextTryAt = 0;
   private downSince = -1;
   private lastFailure = '';
+  /**
+   * `outage()`'s sentence, made when the failure changes: a full queue asks for it once per span it
+   * drops (thousands a second while the collector is down), and the same string object each time lets
+   * the queue's reason and the drop counts reuse what they made of it.
+   */
+  private outageText: string | null = null;
   private exitDeadline = Infinity;
   /** Set when the collector did not answer during the exit: the rest is dropped without a try. */
   private exitFailure: string | null = null;
@@ -195,7 +201,7 @@ export class Retrier {
    */
   outage(): string | null {
     if (this.downSince < 0) return null;
-    return `the collector at ${this.where} is not answering (${this.lastFailure})`;
+    return (this.outageText ??= `the collector at ${this.where} is not answering (${this.lastFailure})`);
   }
 
   /** How long the outage has lasted and when the next try goes; null when there is none, or at exit. */
@@ -294,12 +300,16 @@ export class Retrier {
     this.consecutiveFailures = 0;
     this.nextTryAt = 0;
     this.downSince = -1;
+    this.outageText = null;
   }
 
   private failed(reason: string, retryAfterMs: number): void {
     const t = this.now();
     if (this.downSince < 0) this.downSince = t;
-    this.lastFailure = reason;
+    if (reason !== this.lastFailure) {
+      this.lastFailure = reason;
+      this.outageText = null;
+    }
     const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.consecutiveFailures, 30));
     this.consecutiveFailures++;
     const jittered = base * (0.8 + Math.random() * 0.4);

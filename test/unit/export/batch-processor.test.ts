@@ -2,6 +2,7 @@ import t from 'tap';
 import { Tracer, type Span } from '../../../src/index.js';
 import { BatchSpanProcessor } from '../../../src/export/batch-processor.js';
 import type { EncodedBatch, SpanBatchEncoder, SpanExporter } from '../../../src/export/span-processor.js';
+import { DropReporter } from '../../../src/export/drop-reporter.js';
 
 /** An exporter that records batches and can be held to simulate a slow backend. */
 class RecordingExporter implements SpanExporter {
@@ -67,6 +68,40 @@ t.test('the queue is bounded: overflow is dropped and counted, one export at a t
   t.equal(exporter.maxActive, 1, 'never two exports at once');
   t.equal(exporter.batches.flat().length, 11);
   t.equal(processor.pendingCount(), 0);
+});
+
+t.test('a full queue says why, following the exporter\'s outage as it changes', async (t) => {
+  const reasons: string[] = [];
+  class RecordingDrops extends DropReporter {
+    override add(count: number, reason: string, atExit = false): void {
+      reasons.push(reason);
+      super.add(count, reason, atExit);
+    }
+  }
+  const exporter = new RecordingExporter();
+  let outage: string | null = 'the collector at http://c.test is not answering (connect ECONNREFUSED)';
+  const down = Object.assign(exporter, { drops: new RecordingDrops('test', 60_000, () => 0), outage: () => (outage === null ? null : `${outage}`) });
+  let release!: () => void;
+  exporter.hold = new Promise((r) => (release = r));
+  const processor = new BatchSpanProcessor(down, { maxQueueSize: 2, maxExportBatchSize: 2, scheduledDelayMs: 0 });
+  const tracer = tracerWith(processor);
+  tracer.startSpan('in flight').finish();
+  await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 4; i++) tracer.startSpan(`a${i}`).finish();
+  outage = 'the collector at http://c.test is not answering (no answer within 10 ms)';
+  tracer.startSpan('b').finish();
+  outage = null;
+  tracer.startSpan('c').finish();
+  t.same(reasons, [
+    'the queue was full (2 spans) because the collector at http://c.test is not answering (connect ECONNREFUSED)',
+    'the queue was full (2 spans) because the collector at http://c.test is not answering (connect ECONNREFUSED)',
+    'the queue was full (2 spans) because the collector at http://c.test is not answering (no answer within 10 ms)',
+    'the queue was full (2 spans): the exporter could not keep up',
+  ]);
+  t.equal(processor.droppedSpans, 4);
+  release();
+  exporter.hold = null;
+  await processor.forceFlush();
 });
 
 t.test('forceFlush sends spans that finish while a batch is in flight', async (t) => {

@@ -148,6 +148,25 @@ t.test('chunked answers, 1xx before the answer, answers split across packets', a
   t.equal(server.connections(), 1, 'the connection stays usable after every framing');
 });
 
+t.test('an answer longer than one read, and one that trickles: silence is counted from the last byte', async (t) => {
+  const long = 'y'.repeat(20_000);
+  const server = await rawServer((_r, socket, n) => {
+    if (n === 1) socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${long.length}\r\nX-Long: ${long}\r\n\r\n${long}`);
+    else if (n === 2) {
+      // 4 pieces 60 ms apart: 180 ms in all against a 100-ms deadline of silence.
+      const answer = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+      for (let i = 0; i < 4; i++) setTimeout(() => socket.write(answer.slice(i * 10, i === 3 ? undefined : i * 10 + 10)), i * 60);
+    } else socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+  });
+  t.teardown(server.close);
+  const sender = new HttpSender({ ...fast, timeoutMs: 100, maxAttempts: 1, url: server.url, contentType: 'application/x-protobuf' });
+  t.teardown(() => sender.shutdown());
+  t.match(await sender.send(body()), { ok: true, status: 200 }, 'a 40-KB answer, read in pieces');
+  t.match(await sender.send(body()), { ok: true, status: 200 }, 'answered in 180 ms, never 100 ms silent');
+  t.match(await sender.send(body()), { ok: true, status: 204 });
+  t.equal(server.connections(), 1, 'the same connection throughout');
+});
+
 t.test('Connection: close and a body read to the end of the connection: a new connection next time', async (t) => {
   const server = await rawServer((_r, socket, n) => {
     if (n === 1) socket.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

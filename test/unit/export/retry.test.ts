@@ -82,6 +82,23 @@ t.test('the first success resets the backoff and ends the outage', async (t) => 
   t.ok(Date.now() - before < 15, 'the next batch goes at once');
 });
 
+t.test('the outage sentence names the latest failure, and is one string while that lasts', async (t) => {
+  const hung = noAnswer('no answer within 5 ms');
+  const transport = new ScriptedTransport((n) => (n <= 2 ? refused : n === 3 ? hung : n === 4 ? delivered : refused));
+  const delivery = new Delivery(transport, { initialBackoffMs: 2, maxBackoffMs: 4, maxAttempts: 2 });
+  await delivery.send(payload('a'));
+  const first = delivery.outage();
+  t.match(first, /not answering \(connect ECONNREFUSED 127\.0\.0\.1:4318\)$/);
+  t.equal(delivery.outage(), first, 'asked again, the same string (a full queue asks once per span it drops)');
+  t.equal((await delivery.send(payload('b'))).ok, true, 'the third try fails otherwise, the fourth is answered');
+  t.equal(delivery.outage(), null, 'answered: no outage');
+  await delivery.send(payload('c'));
+  t.match(delivery.outage(), /not answering \(connect ECONNREFUSED/);
+  const hangs = new Delivery(new ScriptedTransport((n) => (n === 1 ? refused : hung)), { initialBackoffMs: 2, maxBackoffMs: 4, maxAttempts: 2 });
+  await hangs.send(payload('d'));
+  t.match(hangs.outage(), /not answering \(no answer within 5 ms\)$/, 'a later failure of another kind is named instead');
+});
+
 t.test('a rejected payload (4xx) is not retried and does not mark the collector down', async (t) => {
   const transport = new ScriptedTransport(() => ({ ok: false, retryable: false, status: 400, reason: 'HTTP 400' }));
   const delivery = new Delivery(transport, { initialBackoffMs: 20 });
