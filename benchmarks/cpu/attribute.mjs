@@ -7,19 +7,25 @@
 // exporter none, unsampled), one after another: one heavy job on a shared machine.
 // Usage: node benchmarks/cpu/attribute.mjs [--agent /built/checkout] [--node /path/to/node] [--rate 3000]
 //        [--warmup 9] [--seconds 8] [--variants none,unsampled,exporter-none,otlp] [--perf yes] [--out /dir]
+//        [--allocations yes]
+// --allocations yes (round fourteen): also runs V8's sampling heap profiler over the window (./heap-sample.cjs;
+// HEAP_SAMPLE_INTERVAL bytes, default 256) and prints bytes a request by allocating function and by the
+// agent's innermost frame (./heap-profile-summary.mjs). It slows the server: read the CPU and GC columns of a
+// run without it.
 // Reading a profile: perf report -i <out>/<variant>.data --no-children --sort dso,sym -g none, or
 // perf script -i <out>/<variant>.data for whole stacks. The pauses --trace-gc-nvp reports are wall time (on a
 // loaded machine a pause also waits for a sweeper task); the CPU of GC is in the profile
 // (Heap::CollectGarbage, ScavengerCollector::JobTask). The per-thread-kind lines at the end split the window's
 // CPU between the main thread and V8's / libuv's helper threads (round eleven).
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
+import { formatSummary, summarize } from './heap-profile-summary.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -34,6 +40,7 @@ const warmup = Number(arg('warmup', '9'));
 const seconds = Number(arg('seconds', '8'));
 const wanted = arg('variants', 'none,unsampled,exporter-none,otlp').split(',');
 const perf = arg('perf', 'no') === 'yes';
+const allocations = arg('allocations', 'no') === 'yes';
 const out = path.resolve(arg('out', path.join(os.tmpdir(), 'attribute')));
 mkdirSync(out, { recursive: true });
 
@@ -90,9 +97,9 @@ const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.in
 
 async function measure(variant) {
   const extra = ENV[variant];
-  const flags = ['--no-memory-reducer', '--trace-gc-nvp', ...(perf ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []), '--require', path.join(here, 'gc-mark.cjs')];
+  const flags = ['--no-memory-reducer', '--trace-gc-nvp', ...(perf ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []), '--require', path.join(here, 'gc-mark.cjs'), ...(allocations ? ['--require', path.join(here, 'heap-sample.cjs')] : [])];
   const child = spawn(node, [...flags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app], {
-    cwd, env: cleanEnv({ TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(extra ?? {}) }), stdio: ['ignore', 'pipe', 'inherit'],
+    cwd, env: cleanEnv({ TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(allocations ? { HEAP_SAMPLE_OUT: path.join(out, `${variant}.heapprofile`) } : {}), ...(extra ?? {}) }), stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     let text = '';
@@ -121,11 +128,14 @@ async function measure(variant) {
       await new Promise((r) => recorder.on('exit', r));
     }
     await new Promise((r) => setTimeout(r, 200));
+    // The profile is serialised in the server after the window: wait for it (up to a minute).
+    for (let i = 0; allocations && i < 600 && !existsSync(path.join(out, `${variant}.heapprofile`)); i++) await new Promise((r) => setTimeout(r, 100));
     const lines = text.split('\n');
     const from = lines.findIndex((l) => l.startsWith('GC-MARK 0'));
     const to = lines.findIndex((l) => l.startsWith('GC-MARK 1'));
+    const begin = JSON.parse(lines[from].slice('GC-MARK 0 '.length));
     const end = JSON.parse(lines[to].slice('GC-MARK 1 '.length));
-    const gc = { scavenges: 0, full: 0, scavengeMs: 0, allocated: 0, promoted: 0, copied: 0 };
+    const gc = { scavenges: 0, full: 0, scavengeMs: 0, allocated: 0, promoted: 0, copied: 0, freed: 0 };
     for (const line of lines.slice(from + 1, to)) {
       if (!line.includes('pause=')) continue;
       const f = fields(line);
@@ -136,9 +146,22 @@ async function measure(variant) {
       gc.allocated += Number(f.allocated ?? 0);
       gc.promoted += Number(f.promoted ?? 0);
       gc.copied += Number(f.new_space_survived ?? 0);
+      gc.freed += Number(f.total_size_before ?? 0) - Number(f.total_size_after ?? 0);
     }
+    // Exactly what the window allocated: the heap's growth plus what the collections in it freed. (The sum of
+    // the lines' `allocated` counts from the collection before the window to the last one in it: one young
+    // generation, some 8 MB, off at each end, several hundred bytes a request in a window of 24,000.)
+    const allocatedInWindow = end.used - begin.used + gc.freed;
     writeFileSync(path.join(out, `${variant}.gc.txt`), lines.slice(from, to + 1).join('\n'));
     const n = window.answered;
+    let heap = null;
+    if (allocations) {
+      try {
+        heap = formatSummary(summarize(JSON.parse(readFileSync(path.join(out, `${variant}.heapprofile`), 'utf8')), n, agent), 25);
+      } catch (err) {
+        heap = `no heap profile: ${err.message}`;
+      }
+    }
     const threads = Object.entries(kindsAfter).map(([name, a]) => {
       const b = kindsBefore[name] ?? { ns: 0, slices: 0, voluntary: 0, utime: 0, stime: 0, faults: 0 };
       const tick = 1e4 / n; // µs a request per 10 ms tick
@@ -146,8 +169,8 @@ async function measure(variant) {
     }).join('; ');
     return {
       variant, answered: n, cpuUsPerRequest: cpuNs / 1000 / n, scavengesPer10k: (gc.scavenges * 1e4) / n, fullGcs: gc.full,
-      scavengePauseMsPer10k: (gc.scavengeMs * 1e4) / n, allocatedBytesPerRequest: gc.allocated / n, promotedBytesPerRequest: gc.promoted / n,
-      copiedBytesPerRequest: gc.copied / n, threads, newSpaceMB: end.newSpace / 2 ** 20, rssMB: end.rss / 2 ** 20, pid: child.pid,
+      scavengePauseMsPer10k: (gc.scavengeMs * 1e4) / n, allocatedBytesPerRequest: gc.allocated / n, allocatedExactPerRequest: allocatedInWindow / n, promotedBytesPerRequest: gc.promoted / n,
+      copiedBytesPerRequest: gc.copied / n, threads, heap, newSpaceMB: end.newSpace / 2 ** 20, rssMB: end.rss / 2 ** 20, pid: child.pid,
     };
   } finally {
     child.removeAllListeners('exit');
@@ -157,16 +180,21 @@ async function measure(variant) {
 
 console.log(`node ${String(await new Promise((r) => execFile(node, ['--version'], (e, so) => r(so)))).trim()}; ${agent}; ${rate} req/s, ${warmup} s warm-up, ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}${perf ? `; perf data in ${out}` : ''}`);
 console.log('');
-console.log('| variant | answered | CPU µs/request (all threads) | scavenges per 10,000 | scavenge pause ms per 10,000 (wall) | full GCs | bytes allocated / request | promoted / request | copied / request | new space MB | RSS MB |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| variant | answered | CPU µs/request (all threads) | scavenges per 10,000 | scavenge pause ms per 10,000 (wall) | full GCs | bytes allocated / request (GC lines) | bytes allocated / request (heap used + freed) | promoted / request | copied / request | new space MB | RSS MB |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const results = [];
 for (const v of wanted) {
   const r = await measure(v);
   results.push(r);
-  console.log(`| ${r.variant} | ${r.answered} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.scavengesPer10k.toFixed(1)} | ${r.scavengePauseMsPer10k.toFixed(1)} | ${r.fullGcs} | ${r.allocatedBytesPerRequest.toFixed(0)} | ${r.promotedBytesPerRequest.toFixed(1)} | ${r.copiedBytesPerRequest.toFixed(1)} | ${r.newSpaceMB.toFixed(0)} | ${r.rssMB.toFixed(1)} |`);
+  console.log(`| ${r.variant} | ${r.answered} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.scavengesPer10k.toFixed(1)} | ${r.scavengePauseMsPer10k.toFixed(1)} | ${r.fullGcs} | ${r.allocatedBytesPerRequest.toFixed(0)} | ${r.allocatedExactPerRequest.toFixed(0)} | ${r.promotedBytesPerRequest.toFixed(1)} | ${r.copiedBytesPerRequest.toFixed(1)} | ${r.newSpaceMB.toFixed(0)} | ${r.rssMB.toFixed(1)} |`);
 }
 console.log('');
 console.log('Per kind of thread, a request: CPU, times scheduled, voluntary sleeps, minor page faults');
 for (const r of results) console.log(`- ${r.variant}: ${r.threads}`);
+if (allocations) {
+  console.log('');
+  console.log(`Allocations in the window (V8's sampling heap profiler, ${process.env.HEAP_SAMPLE_INTERVAL ?? 256} B interval; profiles in ${out})`);
+  for (const r of results) console.log(`- ${r.variant}: ${r.heap}`);
+}
 await sink.close();
 process.exit(0);

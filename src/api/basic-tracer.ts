@@ -1,4 +1,3 @@
-import { nowMs } from '../util/clock.js';
 import { describeError, log } from '../util/log.js';
 import { idPool, type IdPool } from '../util/ids.js';
 import { extractBinary, injectBinary } from './binary-format.js';
@@ -131,8 +130,9 @@ export class BasicTracer implements Tracer {
     else flags = sampled ? parent.traceFlags | FLAG_SAMPLED : parent.traceFlags & ~FLAG_SAMPLED;
     const spanPool = idPool(8);
     const context = SpanContext._local(parent, tracePool, traceAt, spanPool, spanPool.take(8), flags);
-    // A non-recording span is never exported, so it skips the clock read.
-    const start = typeof options?.startTime === 'number' ? options.startTime : sampled ? nowMs() : 0;
+    // A non-recording span is never exported, so it skips the clock read; a recording one reads it itself
+    // (undefined), where the number is stored.
+    const start = typeof options?.startTime === 'number' ? options.startTime : sampled ? undefined : 0;
     if (!sampled) return Span.unsampled(this, String(name), context, parent, start, links);
     const span = Span.recording(this, String(name), context, parent, start, links);
     if (tags !== undefined && tags !== null) span.addTags(tags);

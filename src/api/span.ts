@@ -1,4 +1,4 @@
-import { nowMs } from '../util/clock.js';
+import { elapsedInto, nowInto, nowMs } from '../util/clock.js';
 import { type Reference } from './reference.js';
 import { SpanContext } from './span-context.js';
 import type { Tracer } from './tracer.js';
@@ -62,25 +62,24 @@ export class Span {
   private _context: SpanContext;
   private _name: string;
   private _tags: Tags | null = null;
-  private _logs: LogRecord[] | null = null;
-  private _duration = -1;
+  /**
+   * Where the start (epoch milliseconds) and the duration (-1 until finished) are: two numbers of a
+   * slab many spans share (see `TimeSlots`). In fields of their own they were two heap numbers per span
+   * (V8 boxes a field holding a non-integer number), 32 bytes a span for the young generation to sweep.
+   * @internal Read by the OTLP encoder.
+   */
+  readonly _times: Float64Array;
+  /** @internal */
+  readonly _timeAt: number;
   private readonly _tracer: Tracer;
   private readonly _recording: boolean;
-  /** Milliseconds since the epoch. */
-  readonly startTime: number;
   /** @internal The parent's context (its span id is exported as the parent span id); null for a root span. */
   readonly _parent: SpanContext | null;
-  /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
-  readonly references: readonly Reference[] | null;
-  /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
-  _extras: SpanExtras | null = null;
   /**
-   * @internal The span seen through another tracing API (the OpenTelemetry bridge's `Span`), made
-   * on first use and kept here so that it is always the same object; undefined until then. A field
-   * rather than a `WeakMap` beside the span: every span the bridge sees would be an ephemeron entry,
-   * which V8's garbage collector processes on every scavenge while the span lives.
+   * What few spans have (logs, references, the OpenTelemetry API's extras, its face), in one object
+   * made on first need: four fields a span less to allocate. Null for most spans.
    */
-  _face: object | undefined = undefined;
+  private _rare: RareParts | null;
 
   // Private: the factories below say which kind of span a call site makes.
   private constructor(
@@ -88,7 +87,7 @@ export class Span {
     name: string,
     context: SpanContext,
     parent: SpanContext | null,
-    startTime: number,
+    startTime: number | undefined,
     recording: boolean,
     references: readonly Reference[] | null,
   ) {
@@ -96,21 +95,68 @@ export class Span {
     this._name = name;
     this._context = context;
     this._parent = parent;
-    this.startTime = startTime;
+    const slots = timeSlots;
+    let at = slots.next;
+    if (at === TIME_SLAB_LENGTH) at = timeSlots.renew();
+    slots.next = at + 2;
+    this._times = slots.slab;
+    this._timeAt = at;
+    // The clock is read here rather than by the caller: a number handed through a call that V8 does not
+    // inline is boxed (a heap number, 16 bytes) on the way.
+    if (startTime === undefined) nowInto(slots.slab, at);
+    else slots.slab[at] = startTime;
+    slots.slab[at + 1] = -1;
     this._recording = recording;
-    this.references = references;
+    this._rare = references === null ? null : new RareParts(references);
+  }
+
+  /** Milliseconds since the epoch. */
+  get startTime(): number {
+    return this._times[this._timeAt]!;
+  }
+
+  /** `follows_from` (and extra `child_of`) references, exported as links; null when none. */
+  get references(): readonly Reference[] | null {
+    const rare = this._rare;
+    return rare === null ? null : rare.references;
+  }
+
+  /** @internal Scope, links and status of a span started through the OpenTelemetry API; null otherwise. */
+  get _extras(): SpanExtras | null {
+    const rare = this._rare;
+    return rare === null ? null : rare.extras;
+  }
+
+  set _extras(extras: SpanExtras | null) {
+    (this._rare ??= new RareParts(null)).extras = extras;
+  }
+
+  /**
+   * @internal The span seen through another tracing API (the OpenTelemetry bridge's `Span`), made
+   * on first use and kept here so that it is always the same object; undefined until then. Kept on
+   * the span rather than in a `WeakMap` beside it: every span the bridge sees would be an ephemeron
+   * entry, which V8's garbage collector processes on every scavenge while the span lives.
+   */
+  get _face(): object | undefined {
+    const rare = this._rare;
+    return rare === null ? undefined : rare.face;
+  }
+
+  set _face(face: object | undefined) {
+    (this._rare ??= new RareParts(null)).face = face;
   }
 
   /**
    * @internal A span of a sampled trace: keeps what is set on it and, once finished, goes to
-   * `tracer._spanFinished`. `parent` is null for a root span; `startTime` in epoch milliseconds.
+   * `tracer._spanFinished`. `parent` is null for a root span; `startTime` in epoch milliseconds
+   * (undefined: now).
    */
   static recording(
     tracer: Tracer & FinishedSpanSink,
     name: string,
     context: SpanContext,
     parent: SpanContext | null,
-    startTime: number,
+    startTime: number | undefined,
     references: readonly Reference[] | null,
   ): Span {
     return new Span(tracer, name, context, parent, startTime, true, references);
@@ -125,7 +171,7 @@ export class Span {
     name: string,
     context: SpanContext,
     parent: SpanContext | null,
-    startTime: number,
+    startTime: number | undefined,
     references: readonly Reference[] | null,
   ): Span {
     return new Span(tracer, name, context, parent, startTime, false, references);
@@ -162,7 +208,7 @@ export class Span {
 
   /** Whether `finish()` has been called. */
   isFinished(): boolean {
-    return this._duration >= 0;
+    return this._times[this._timeAt + 1]! >= 0;
   }
 
   get operationName(): string {
@@ -171,7 +217,7 @@ export class Span {
 
   /** Duration in milliseconds; -1 until finished. */
   get duration(): number {
-    return this._duration;
+    return this._times[this._timeAt + 1]!;
   }
 
   /** The tags set so far (do not mutate); an empty object when none. */
@@ -181,16 +227,17 @@ export class Span {
 
   /** The logs recorded so far; an empty array when none. */
   get logs(): readonly LogRecord[] {
-    return this._logs ?? EMPTY_LOGS;
+    const rare = this._rare;
+    return rare === null || rare.logs === null ? EMPTY_LOGS : rare.logs;
   }
 
   setOperationName(name: string): this {
-    if (this._recording && this._duration < 0) this._name = String(name);
+    if (this._recording && this.duration < 0) this._name = String(name);
     return this;
   }
 
   setTag(key: string, value: TagValue): this {
-    if (this._recording && this._duration < 0) {
+    if (this._recording && this.duration < 0) {
       (this._tags ??= new TagStore())[key] = value;
     }
     return this;
@@ -203,12 +250,12 @@ export class Span {
    * caller and every key. Values written here must be tag values (string, number, boolean).
    */
   _writableTags(): Tags | null {
-    if (!this._recording || this._duration >= 0) return null;
+    if (!this._recording || this.duration >= 0) return null;
     return (this._tags ??= new TagStore());
   }
 
   addTags(tags: Readonly<Record<string, TagValue>>): this {
-    if (this._recording && this._duration < 0 && tags !== null && typeof tags === 'object') {
+    if (this._recording && this.duration < 0 && tags !== null && typeof tags === 'object') {
       const own = (this._tags ??= new TagStore());
       for (const key of Object.keys(tags)) own[key] = tags[key]!;
     }
@@ -220,10 +267,10 @@ export class Span {
    * The fields are copied, so later changes to the object do not alter the span.
    */
   log(fields: Readonly<Record<string, unknown>>, timestamp?: number): this {
-    if (this._recording && this._duration < 0 && fields !== null && typeof fields === 'object') {
+    if (this._recording && this.duration < 0 && fields !== null && typeof fields === 'object') {
       const copy: Record<string, unknown> = Object.create(null);
       for (const key of Object.keys(fields)) copy[key] = fields[key];
-      (this._logs ??= []).push({ timestamp: typeof timestamp === 'number' ? timestamp : nowMs(), fields: copy });
+      ((this._rare ??= new RareParts(null)).logs ??= []).push({ timestamp: typeof timestamp === 'number' ? timestamp : nowMs(), fields: copy });
     }
     return this;
   }
@@ -233,7 +280,7 @@ export class Span {
    * downstream service, so keep it small. Works on unsampled spans too.
    */
   setBaggageItem(key: string, value: string): this {
-    if (this._duration < 0) this._context = this._context.withBaggageItem(String(key), String(value));
+    if (this.duration < 0) this._context = this._context.withBaggageItem(String(key), String(value));
     return this;
   }
 
@@ -243,16 +290,51 @@ export class Span {
 
   /** Ends the span; `finishTime` is in milliseconds since the epoch. A second call is ignored. */
   finish(finishTime?: number): void {
-    if (this._duration >= 0) return;
+    const times = this._times;
+    const at = this._timeAt;
+    if (times[at + 1]! >= 0) return;
     if (!this._recording) {
-      this._duration = 0;
+      times[at + 1] = 0;
       return;
     }
-    const end = typeof finishTime === 'number' ? finishTime : nowMs();
-    this._duration = end >= this.startTime ? end - this.startTime : 0;
+    if (typeof finishTime === 'number') {
+      const start = times[at]!;
+      times[at + 1] = finishTime >= start ? finishTime - start : 0;
+    } else {
+      elapsedInto(times, at);
+    }
     (this._tracer as Tracer & FinishedSpanSink)._spanFinished(this);
   }
 }
+
+/** A span's rarely set parts (see `Span._rare`). */
+class RareParts {
+  logs: LogRecord[] | null = null;
+  extras: SpanExtras | null = null;
+  face: object | undefined = undefined;
+  constructor(readonly references: readonly Reference[] | null) {}
+}
+
+/** Numbers in a slab: 512 spans' start and duration. */
+const TIME_SLAB_LENGTH = 1024;
+
+/**
+ * The slab spans take their two time slots from, in order; a full one is left to the spans that use it
+ * (it is freed with the last of them) and a new one begun. 8 KiB a slab: a span kept after its slab's other
+ * spans are gone keeps those 8 KiB alive, as an id kept keeps its 16 KiB id block (util/ids.ts).
+ */
+class TimeSlots {
+  slab = new Float64Array(TIME_SLAB_LENGTH);
+  next = 0;
+
+  renew(): number {
+    this.slab = new Float64Array(TIME_SLAB_LENGTH);
+    this.next = 0;
+    return 0;
+  }
+}
+
+const timeSlots = new TimeSlots();
 
 const EMPTY_TAGS: Readonly<Tags> = Object.freeze(Object.create(null) as Tags);
 const EMPTY_LOGS: readonly LogRecord[] = Object.freeze([]) as readonly LogRecord[];
