@@ -25,7 +25,7 @@
 // Usage: node scripts/bundle-start.mjs   (expects a tsc build in dist/)
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parse } from 'acorn';
+import { parse, tokenizer, tokTypes } from 'acorn';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceMap } from './bundle-source-map.mjs';
@@ -118,6 +118,37 @@ function withoutComments(source, rel) {
 }
 
 /**
+ * The source with each line's indentation taken out, every line kept (the bundles' source maps are by line): a
+ * sixth of the bundles' text is indentation, and every byte of it costs every process twice on the core bundle,
+ * read into fresh memory and copied into a fresh large-object string, a page fault per 4 KB each (~20 faults, ~0.25
+ * ms of CPU per process on the VM of docs/performance.md, round fourteen). A line that starts inside a template
+ * literal or a continued string keeps its leading blanks: they are part of the value. Not for code-cache.js, whose
+ * tsc map is by column.
+ */
+function withoutIndentation(source, rel) {
+  const options = { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true, allowReturnOutsideFunction: true };
+  // Tokens whose text spans lines: a line that starts inside one starts inside a value.
+  const spans = [];
+  for (const token of tokenizer(source, options)) {
+    const valued = token.type === tokTypes.template || token.type === tokTypes.invalidTemplate || token.type === tokTypes.string;
+    const newline = valued ? source.indexOf('\n', token.start) : -1;
+    if (newline !== -1 && newline < token.end) spans.push([token.start, token.end]);
+  }
+  const lines = source.split('\n');
+  let offset = 0;
+  let next = 0;
+  const out = lines.map((line) => {
+    while (next < spans.length && spans[next][1] <= offset) next++;
+    const inside = next < spans.length && spans[next][0] < offset;
+    offset += line.length + 1;
+    return inside ? line : line.trimStart();
+  });
+  const stripped = out.join('\n');
+  if (stripped.split('\n').length !== lines.length) throw new Error(`bundle-start: ${rel}: taking the indentation out changed the line count`);
+  return stripped;
+}
+
+/**
  * A module's relative requires as a flat array literal of pairs, request then path under dist/: a few words
  * per module, where an object literal without a prototype was a dictionary of its own (~0.3 KB) per module.
  */
@@ -141,7 +172,7 @@ function collect({ entries, only }, skip) {
     const file = path.join(DIST, rel);
     if (!existsSync(file)) return;
     const source = readFileSync(file, 'utf8');
-    order.push({ rel, source: withoutComments(source, rel) });
+    order.push({ rel, source: withoutIndentation(withoutComments(source, rel), rel) });
     for (const spec of requiresOf(source)) {
       const target = path.relative(DIST, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
       if (!target.startsWith('..')) visit(target);
@@ -345,7 +376,7 @@ function asciiOnly(line, rel) {
 // the core's entries and the start bundle's modules, the core at both.
 const startModules = collect(START, new Set([...TRACING.entries, ...CORE.entries]));
 const inStart = new Set(startModules.map((m) => m.rel));
-const tracingModules = [...collect(TRACING, new Set([...inStart, ...CORE.entries])), ...TRACING.extra.map((rel) => ({ rel, source: withoutComments(readFileSync(path.join(DIST, rel), 'utf8'), rel) }))];
+const tracingModules = [...collect(TRACING, new Set([...inStart, ...CORE.entries])), ...TRACING.extra.map((rel) => ({ rel, source: withoutIndentation(withoutComments(readFileSync(path.join(DIST, rel), 'utf8'), rel), rel) }))];
 const inTracing = new Set(tracingModules.map((m) => m.rel));
 const coreModules = collect(CORE, new Set([...inStart, ...inTracing]));
 for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules], [CORE, coreModules]]) {

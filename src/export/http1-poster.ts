@@ -212,6 +212,9 @@ class Http1Connection {
   private retryAfter: string | undefined = undefined;
   private keepAlive = true;
   private bodyWritten = false;
+  /** The request waiting for the connection to open, or null. */
+  private waitingHead = '';
+  private waitingBody: Buffer | null = null;
   /** The request waiting for its turn to be written (a large body), or null. */
   private deferred: NodeJS.Immediate | null = null;
   private deferredHead = '';
@@ -223,7 +226,7 @@ class Http1Connection {
     this.deferredHead = '';
     this.deferredBody = null;
     // The exchange ended meanwhile (the exit's cut-off, an error): nothing to write.
-    if (body === null || this.done === null || this.socket.destroyed) return;
+    if (body === null || this.done === null || this.dead) return;
     this.writeNow(head, body);
   };
   private readonly onBodyWritten = (err?: Error | null): void => {
@@ -246,10 +249,20 @@ class Http1Connection {
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? ''), err.code === 'ECONNREFUSED'));
     socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onEnd());
+    socket.on('connect', () => {
+      const body = this.waitingBody;
+      this.waitingBody = null;
+      if (body !== null && this.done !== null) this.writeRequest(this.waitingHead, body);
+    });
   }
 
+  /**
+   * Open and idle. Our own flag (every way a socket ends comes through `destroy`, 'end', 'close' or an
+   * error here) rather than the socket's `destroyed`/`readyState` getters, which are compiled for the app's
+   * sockets: read on this one they were sent back to the interpreter ("wrong map").
+   */
   usable(): boolean {
-    return !this.dead && !this.socket.destroyed && this.socket.readyState === 'open';
+    return !this.dead;
   }
 
   exchange(head: string, body: Buffer, timeoutMs: number, cutOff: CutOffSignal, read: AnswerReader, done: Done): void {
@@ -277,10 +290,10 @@ class Http1Connection {
     // it and, when the connection is refused, fail the write with a second error (and Node's streams
     // format each error's stack trace) on top of the refusal itself — work for nothing on the path of
     // a collector that is down, which is every exit of a process on a machine without one.
+    // (One 'connect' listener for the socket's life, set in the constructor: no `once` wrapper to remove.)
     if (socket.connecting) {
-      socket.once('connect', () => {
-        if (this.done !== null) this.writeRequest(head, body);
-      });
+      this.waitingHead = head;
+      this.waitingBody = body;
     } else {
       this.writeRequest(head, body);
     }
@@ -474,6 +487,7 @@ class Http1Connection {
   }
 
   private finishExchange(): void {
+    this.waitingBody = null;
     if (this.deferred !== null) {
       clearImmediate(this.deferred);
       this.deferred = null;
