@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path = require('node:path');
 import type { TagValue } from '../api/span.js';
 import type { Attribute } from './span-model.js';
@@ -12,13 +12,18 @@ export const SDK_VERSION: string = readOwnVersion();
 function readOwnVersion(): string {
   // From dist/src/export (compiled) or src/export (ts): the package root is where package.json
   // names us; walk up a few levels rather than hard-coding one layout.
+  // Asked first whether the file is there: a failed read builds an Error with its stack, and from dist/src/export
+  // three levels have no package.json, in every process that exports.
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === SDK_NAME && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here; keep walking
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        if (pkg.name === SDK_NAME && typeof pkg.version === 'string') return pkg.version;
+      } catch {
+        // unreadable or not JSON: keep walking
+      }
     }
     dir = path.dirname(dir);
   }
