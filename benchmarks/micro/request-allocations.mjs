@@ -8,7 +8,9 @@
 // Differences between variants and builds are what the agent allocates; the client's own share is the same
 // in every row. Counts, not time: any load gives the same figure (within a few bytes).
 // Usage: node benchmarks/micro/request-allocations.mjs --agents /build/a[,/build/b] [--variants none,unsampled,exporter-none,otlp]
-//        [--node /path/to/node] [--warmup 30000] [--window 4096] [--windows 8] [--connections 4] [--profile /dir [--interval 64]]
+//        [--node /path/to/node] [--warmup 30000] [--window 4096] [--windows 8] [--connections 4] [--repeat 1]
+//        [--profile /dir [--interval 64]]
+// --repeat N: N processes per build and variant, interleaved; the figure is their median.
 // --profile /dir: instead of counting, runs V8's sampling heap profiler over the windows and writes one
 // profile per build and variant there (read with ../cpu/heap-profile-summary.mjs: bytes a request by
 // allocating function); the counts of such a run include the profiler's own allocations.
@@ -29,6 +31,7 @@ const warmup = Number(arg('warmup', '30000'));
 const windowSize = Number(arg('window', '4096'));
 const windows = Number(arg('windows', '8'));
 const connections = Number(arg('connections', '4'));
+const repeat = Number(arg('repeat', '1'));
 
 if (process.argv.includes('--child')) {
   let gcs = 0;
@@ -139,18 +142,26 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-console.log(`${node}; warm-up ${warmup} requests, ${windows} windows of ${windowSize}, ${connections} connections`);
-console.log('| build | variant | bytes a request (median of windows) | min – max | windows dropped (a GC in them) | over no agent |');
+console.log(`${node}; warm-up ${warmup} requests, ${windows} windows of ${windowSize}, ${connections} connections, ${repeat} process(es) each, interleaved`);
+console.log('| build | variant | bytes a request (median of processes; each the median of its windows) | processes (min – max) | windows dropped (a GC in them) | over no agent |');
 console.log('|---|---|---:|---:|---:|---:|');
-let none = null;
-for (const agent of agents) {
-  for (const variant of variants) {
-    if (variant === 'none' && none !== null) continue;
-    const r = await run(agent, variant);
-    const m = median(r.perRequest);
-    if (variant === 'none') none = m;
-    const label = variant === 'none' ? '—' : path.basename(agent);
-    console.log(`| ${label} | ${variant} | ${m.toFixed(1)} | ${Math.min(...r.perRequest).toFixed(1)} – ${Math.max(...r.perRequest).toFixed(1)} | ${r.dropped} | ${none === null || variant === 'none' ? '' : `+${(m - none).toFixed(1)}`} |`);
+// Interleaved: every build and variant once, then again, so that a slow drift of the machine (none expected
+// for a count) falls on all alike. A process's figure can differ from another's of the same build by tens of
+// bytes when V8 optimised it otherwise (what escape analysis kept off the heap): hence several processes.
+const rows = [];
+for (const agent of agents) for (const variant of variants) if (!(variant === 'none' && rows.some((r) => r.variant === 'none'))) rows.push({ agent, variant, runs: [], dropped: 0 });
+for (let i = 0; i < repeat; i++) {
+  for (const row of rows) {
+    const r = await run(row.agent, row.variant);
+    row.runs.push(median(r.perRequest));
+    row.dropped += r.dropped;
   }
+}
+const none = rows.find((r) => r.variant === 'none');
+const noneMedian = none === undefined ? null : median(none.runs);
+for (const row of rows) {
+  const m = median(row.runs);
+  const label = row.variant === 'none' ? '—' : path.basename(row.agent);
+  console.log(`| ${label} | ${row.variant} | ${m.toFixed(1)} | ${row.runs.map((x) => x.toFixed(1)).join(', ')} | ${row.dropped} | ${noneMedian === null || row.variant === 'none' ? '' : `+${(m - noneMedian).toFixed(1)}`} |`);
 }
 sink.close();
