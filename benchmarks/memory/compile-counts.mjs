@@ -13,7 +13,7 @@
 // Usage: node benchmarks/memory/compile-counts.mjs [--variants none,otlp,down,exporter-none,unsampled]
 //        [--agents /built/checkout,/another] [--runs 2] [--requests 20000] [--inflight 3]
 //        [--node /path/to/node] [--flags "--single-threaded"] [--by-function]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -60,7 +60,9 @@ const envs = {
   unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
 };
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
-const traceFlags = ['--trace-opt', '--trace-deopt', '--turbo-stats', '--maglev-stats', '--trace-gc-nvp'];
+// Node 20's V8 has no Maglev statistics flag (and refuses to start with it).
+const hasMaglevStats = execFileSync(node, ['--v8-options'], { encoding: 'utf8' }).includes('--maglev-stats');
+const traceFlags = ['--trace-opt', '--trace-deopt', '--turbo-stats', ...(hasMaglevStats ? ['--maglev-stats'] : []), '--trace-gc-nvp'];
 
 async function run(agent, variant, round) {
   const extra = envs[variant];
@@ -73,7 +75,10 @@ async function run(agent, variant, round) {
   const child = spawn(node, args, { cwd: path.join(work, 'app'), env, stdio: ['ignore', fd, 'inherit'] });
   closeSync(fd);
   let port = null;
+  let exitCode = null;
+  child.on('exit', (code) => (exitCode = code));
   while (port === null) {
+    if (exitCode !== null) throw new Error(`${variant}: the app exited (${exitCode}) before listening: ${readFileSync(outFile, 'utf8').slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 20));
     port = Number(/listening on (\d+)/.exec(readFileSync(outFile, 'utf8'))?.[1] ?? NaN) || null;
   }
@@ -105,7 +110,7 @@ function tally(out) {
   let capacity = null;
   for (const line of out.split('\n')) {
     let m;
-    if ((m = /^\[completed compiling .*\(target (MAGLEV|TURBOFAN_JS)\).* - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line))) {
+    if ((m = /^\[completed compiling .*\(target (MAGLEV|TURBOFAN(?:_JS)?)\).* - took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line))) {
       const ms = Number(m[2]) + Number(m[3]) + Number(m[4]);
       if (m[1] === 'MAGLEV') (t.maglev++, (t.maglevMs += ms));
       else (t.turbofan++, (t.turbofanMs += ms));
