@@ -16,10 +16,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectorEndpoints } from './endpoints.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -42,16 +42,7 @@ copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path
 // Preloaded: SIGUSR2 ends the app normally, so V8 prints its compilers' statistics.
 copyFileSync(path.join(here, 'exit-on-signal.cjs'), path.join(work, 'exit-on-signal.cjs'));
 
-const sink = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-});
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
-const probe = net.createServer();
-await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-const downUrl = `http://127.0.0.1:${probe.address().port}/v1/traces`;
-await new Promise((r) => probe.close(r));
+const { sink, sinkUrl, downUrl } = await collectorEndpoints();
 const envs = {
   none: null,
   otlp: { TRACING_ENDPOINT: sinkUrl },

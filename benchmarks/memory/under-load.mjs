@@ -27,10 +27,10 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectorEndpoints } from './endpoints.mjs';
 import { peakRssBytes } from '../overhead/process-stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,16 +62,7 @@ function appFolder(name, packages) {
 const plainApp = appFolder('app', []);
 const graphqlApp = appFolder('app-graphql', ['graphql']);
 
-const sink = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-});
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
-const probe = net.createServer();
-await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-const downUrl = `http://127.0.0.1:${probe.address().port}/v1/traces`;
-await new Promise((r) => probe.close(r));
+const { sink, sinkUrl, downUrl } = await collectorEndpoints();
 
 const all = {
   none: null,
