@@ -107,7 +107,9 @@ const median = (xs) => {
 /** Issue 20's start-up target: CPU of all threads added over no agent. */
 const TARGET_CPU_MS = 30;
 const signed = (x, d = 0) => (x >= 0 ? '+' : '') + x.toFixed(d);
-const withInterval = (p) => (p === null ? '' : p.interval === null ? signed(p.median) : `${signed(p.median)} [${signed(p.interval[0])}, ${signed(p.interval[1])}]`);
+// One decimal: the verdict is taken on the unrounded interval, and a bound printed as +30 could be +30.4
+// ("not resolved" beside a bracket that seemed to meet the goal: round fourteen's window).
+const withInterval = (p) => (p === null ? '' : p.interval === null ? signed(p.median, 1) : `${signed(p.median, 1)} [${signed(p.interval[0], 1)}, ${signed(p.interval[1], 1)}]`);
 
 const rows = [];
 for (const major of arg('lines', process.versions.node.split('.')[0]).split(',')) {
