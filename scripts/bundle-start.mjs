@@ -148,6 +148,11 @@ function withoutIndentation(source, rel) {
   return stripped;
 }
 
+/** A module's text as a bundle holds it: without its comments, then without its lines' indentation. */
+function compacted(source, rel) {
+  return withoutIndentation(withoutComments(source, rel), rel);
+}
+
 /**
  * A module's relative requires as a flat array literal of pairs, request then path under dist/: a few words
  * per module, where an object literal without a prototype was a dictionary of its own (~0.3 KB) per module.
@@ -172,7 +177,7 @@ function collect({ entries, only }, skip) {
     const file = path.join(DIST, rel);
     if (!existsSync(file)) return;
     const source = readFileSync(file, 'utf8');
-    order.push({ rel, source: withoutIndentation(withoutComments(source, rel), rel) });
+    order.push({ rel, source: compacted(source, rel) });
     for (const spec of requiresOf(source)) {
       const target = path.relative(DIST, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
       if (!target.startsWith('..')) visit(target);
@@ -376,7 +381,7 @@ function asciiOnly(line, rel) {
 // the core's entries and the start bundle's modules, the core at both.
 const startModules = collect(START, new Set([...TRACING.entries, ...CORE.entries]));
 const inStart = new Set(startModules.map((m) => m.rel));
-const tracingModules = [...collect(TRACING, new Set([...inStart, ...CORE.entries])), ...TRACING.extra.map((rel) => ({ rel, source: withoutIndentation(withoutComments(readFileSync(path.join(DIST, rel), 'utf8'), rel), rel) }))];
+const tracingModules = [...collect(TRACING, new Set([...inStart, ...CORE.entries])), ...TRACING.extra.map((rel) => ({ rel, source: compacted(readFileSync(path.join(DIST, rel), 'utf8'), rel) }))];
 const inTracing = new Set(tracingModules.map((m) => m.rel));
 const coreModules = collect(CORE, new Set([...inStart, ...inTracing]));
 for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules], [CORE, coreModules]]) {
