@@ -204,6 +204,9 @@ const held = new Map();
 // Path work is a good part of what the bundle costs (a join and a resolve per module and per require):
 // on POSIX a file name is DIST + '/' + its path, and the node_modules lookup list is computed once per folder.
 const fileOf = path.sep === '/' ? (rel) => DIST + '/' + rel : (rel) => path.join(DIST, rel);
+// Each module's folder (its __dirname) without path.dirname: Node optimises its path functions once they have run
+// often enough, and every call of ours brings an app's start closer to that compile (docs/performance.md, round fifteen).
+const dirOf = path.sep === '/' ? (file) => file.slice(0, file.lastIndexOf('/')) : (file) => path.dirname(file);
 const pathsByDir = new Map();
 function own(mod, key, value) {
   Object.defineProperty(mod, key, { value, writable: true, configurable: true, enumerable: true });
@@ -231,7 +234,7 @@ class HeldModule {
     this.#value = value;
   }
   get path() {
-    return own(this, 'path', path.dirname(this.filename));
+    return own(this, 'path', dirOf(this.filename));
   }
   set path(value) {
     own(this, 'path', value);

@@ -136,6 +136,8 @@ export function mayReachTarget(registry: InstrumentationRegistry, id: unknown, p
   if (first === 46 || path.isAbsolute(id)) {
     const from = (parent as { filename?: unknown } | null)?.filename;
     if (!path.isAbsolute(id) && typeof from !== 'string') return true;
+    const name = path.isAbsolute(id) ? undefined : packageOfSibling(from as string, id);
+    if (name !== undefined) return name !== null && registry.watches(name);
     const file = path.isAbsolute(id) ? id : path.resolve(path.dirname(from as string), id);
     const at = file.lastIndexOf(NODE_MODULES);
     if (at === -1) return false;
@@ -147,4 +149,24 @@ export function mayReachTarget(registry: InstrumentationRegistry, id: unknown, p
   if (isBuiltin(id)) return registry.hasTarget(stripNodePrefix(id), '');
   const slash = id.indexOf('/', id.startsWith('@') ? id.indexOf('/') + 1 : 0);
   return registry.watches(slash === -1 ? id : id.slice(0, slash));
+}
+
+/**
+ * The package a `./x` require lands in, told from the requiring file's path alone: a specifier that goes no
+ * folder up and names no node_modules folder stays in the requiring file's package (null: in none). Undefined
+ * when only a resolve can tell (`..`, `./node_modules/…`, a file directly in a node_modules or scope folder, Windows).
+ * Most of an app's relative requires are a package's requires of its own files (~70 of a small express app's
+ * ~270): this spares a path.resolve and a path.dirname each, which also keeps those functions of Node's from
+ * being optimised at start for the agent alone (TurboFan compiled path.resolve for the express app of the
+ * start-up benchmark, ~17 M instructions; docs/performance.md, round fifteen).
+ */
+function packageOfSibling(from: string, id: string): string | null | undefined {
+  if (path.sep !== '/' || id.charCodeAt(1) !== 47 /* ./ */ || id.includes('..') || id.includes('node_modules')) return undefined;
+  const at = from.lastIndexOf(NODE_MODULES);
+  if (at === -1) return null;
+  const start = at + NODE_MODULES.length;
+  let end = from.indexOf('/', start);
+  if (end !== -1 && from.charCodeAt(start) === 64 /* @ */) end = from.indexOf('/', end + 1);
+  // The requiring file is not inside a package folder (directly in node_modules, or in a scope folder).
+  return end === -1 ? undefined : from.slice(start, end);
 }

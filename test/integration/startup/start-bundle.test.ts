@@ -35,6 +35,18 @@ t.test('register starts the agent from the bundle, whose modules are the dist fi
   }
 });
 
+t.test("a bundle's module has its dist file's folder as module.path and __dirname", async (t) => {
+  // One module of each bundle; module.path is what __dirname was given (the folder's text, not a resolve of it).
+  const files = ['src/agent/start.js', 'src/agent/registry.js', 'src/tracer.js', 'instrumentations/frameworks/express.js'];
+  const r = await runNode(['--import', REGISTER, '-e', `
+    require('node:http');
+    const files = ${JSON.stringify(files)}.map((rel) => require('node:path').join(${JSON.stringify(path.join(ROOT, 'dist'))}, rel));
+    console.log(JSON.stringify(files.map((f) => { const m = require.cache[f]; return m === undefined ? null : [m.constructor === require('node:module') ? 'file' : 'held', m.path]; })));
+  `], { env: { TRACING_EXPORTER: 'none' } });
+  t.equal(r.code, 0, r.stderr);
+  t.same(JSON.parse(r.stdout.trim()), files.map((rel) => ['held', path.dirname(path.join(ROOT, 'dist', rel))]));
+});
+
 t.test('the tracer core is read at the first instrumentation that runs or the first use of the API, not at start', async (t) => {
   const probe = (script: string) => `
     const held = () => require.cache[${JSON.stringify(CORE_BUNDLE)}] !== undefined;

@@ -54,6 +54,28 @@ t.test('paths: by the package folder they land in', async (t) => {
   t.notOk(mayReachTarget(r, './routes', app), "the app's own files");
 });
 
+t.test("a package's require of its own files is told from the requiring file's path, without a resolve", async (t) => {
+  const r = registry();
+  const nodePath = require('node:path') as { resolve: (...p: string[]) => string; dirname: (p: string) => string };
+  const { resolve, dirname } = nodePath;
+  let calls = 0;
+  nodePath.resolve = (...p) => (calls++, resolve(...p));
+  nodePath.dirname = (p) => (calls++, dirname(p));
+  t.teardown(() => Object.assign(nodePath, { resolve, dirname }));
+  t.ok(mayReachTarget(r, './lib/application', inside('express')));
+  t.ok(mayReachTarget(r, './request.js', inside('@hapi/hapi')));
+  t.ok(mayReachTarget(r, './.', inside('express')));
+  t.notOk(mayReachTarget(r, './util', inside('body-parser')));
+  t.notOk(mayReachTarget(r, './routes/users', app));
+  t.equal(calls, 0, 'no path.resolve or path.dirname');
+  // What the requiring file's path cannot tell is still resolved.
+  const inNodeModules = { filename: path.join(path.sep, 'srv', 'app', 'node_modules', 'loose.js') };
+  t.ok(mayReachTarget(r, './express/index.js', inNodeModules), 'a file directly in node_modules, into a package beside it');
+  t.ok(mayReachTarget(r, './hapi/lib/request.js', { filename: path.join(path.sep, 'srv', 'app', 'node_modules', '@hapi', 'loose.js') }), 'from a scope folder');
+  t.ok(mayReachTarget(r, './node_modules/express', inside('body-parser')), 'into a nested node_modules');
+  t.ok(calls > 0);
+});
+
 t.test('what the specifier alone cannot tell is resolved and matched', async (t) => {
   const r = registry();
   t.ok(mayReachTarget(r, '#db', app), "a package's imports map");
