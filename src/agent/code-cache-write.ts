@@ -1,10 +1,10 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import type { Pending, WriterHost } from './code-cache.js';
+import type { Incomplete, Pending, WriterHost } from './code-cache.js';
 
 /**
  * The writing half of the code cache (./code-cache.ts loads and checks it): writes a bundle's cache file off
- * the start path, once per bundle, Node version and flags, and once more when the file lacks the export path;
+ * the start path, once per bundle, Node version and flags, and again when the file lacks a path this process ran;
  * keeps the directory bounded. A separate file because most processes never write: they find a complete file,
  * and code-cache.js, compiled without a cache in every process (it is what loads the cache), is smaller
  * without this half.
@@ -15,22 +15,29 @@ import type { Pending, WriterHost } from './code-cache.js';
 const WRITE_DELAY_MS = 1000;
 
 // What this half uses of the reading half, handed over by ./code-cache.ts when it loads this file: an import
-// back would make the two files a run-time cycle.
+// back would make the two files a run-time cycle (the two bits below are its EXPORT_PATH and PACKAGE_PATCH).
 let host: WriterHost;
+const EXPORT_PATH = 1;
+const PACKAGE_PATCH = 2;
+const ALL_PATHS = EXPORT_PATH | PACKAGE_PATCH;
 export function attach(reader: WriterHost): void {
   host = reader;
 }
 
 const pending: Pending[] = [];
 /**
- * Bundles compiled from, or written to, a cache file made before the export path had run: V8 caches only the
- * functions that ran before the write, and a file written by a process that exported nothing (exporter
- * `none`, an app that ended no span before the write, a server 1 s after its start: before its first batch)
- * lacks the mapping, encoding and sending code; every process using it then compiles that code at its first
- * export (~19 M instructions, 4 - 5 ms of CPU for issue 21's job on Node 20). Written again once that code
- * has run.
+ * Bundles compiled from, or written to, a cache file that lacks one of the paths (code-cache.ts, EXPORT_PATH and
+ * PACKAGE_PATCH): V8 caches only the functions that ran before the write, and a file written by a process that
+ * exported nothing (exporter `none`, an app that ended no span before the write, a server 1 s after its start:
+ * before its first batch) lacks the mapping, encoding and sending code; every process using it then compiles that
+ * code at its first export (~19 M instructions, 4 - 5 ms of CPU for issue 21's job on Node 20). Likewise a file
+ * written by a process that patched no package (a script that requires nothing instrumented) lacks the require
+ * hook's package path. Written again once this process has run all the file holds and more (`covers`): never
+ * back and forth between processes that run different paths.
  */
-const withoutExportPath: Pending[] = [];
+const incomplete: Incomplete[] = [];
+// The package path has run here: a package was patched.
+let packagePatchRan_ = false;
 // Whether the span exporters' code has run in this process: 'running' from the building of the span
 // processor until its first batch has had time to go out, then 'ran'; at exit 'running' counts as 'ran' once
 // the exit's flush has ended (`exitFlushEnded`).
@@ -51,19 +58,46 @@ export function exitFlushEnded(): void {
   exitFlushDone = true;
 }
 
-/** Bundles compiled from a cache file that lacks the export path: written again once it has run here. */
-export function lacksExportPath(entries: readonly Pending[]): void {
-  withoutExportPath.push(...entries);
+/** Bundles compiled from a cache file that lacks a path: written again once this process has run more. */
+export function lacksPaths(entries: readonly Incomplete[]): void {
+  incomplete.push(...entries);
 }
 
-function encode(payload: Buffer, key: string, exportPathRan: boolean): Buffer {
-  const header = Buffer.from(`${host.FORMAT} ${payload.length} ${exportPathRan ? 1 : 0}\n${key}\n`, 'utf8');
+/** Whether a file written now would hold everything one of coverage `file` holds, and more. */
+function covers(here: number, file: number): boolean {
+  return (here & ~file) !== 0 && (file & ~here) === 0;
+}
+
+/** The paths a file written now holds. */
+function coverageHere(): number {
+  const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting && exitFlushDone);
+  return (exportPathRanHere ? EXPORT_PATH : 0) | (packagePatchRan_ ? PACKAGE_PATCH : 0);
+}
+
+/** Moves the files this process can now write with more than they hold to the pending writes; whether any. */
+function queueCovered(): boolean {
+  const here = coverageHere();
+  let queued = false;
+  for (let i = incomplete.length - 1; i >= 0; i--) {
+    if (!covers(here, incomplete[i]!.coverage)) continue;
+    pending.push(incomplete.splice(i, 1)[0]!);
+    queued = true;
+  }
+  return queued;
+}
+
+function encode(payload: Buffer, key: string, coverage: number): Buffer {
+  const header = Buffer.from(`${host.FORMAT} ${payload.length} ${coverage}\n${key}\n`, 'utf8');
   return Buffer.concat([header, Buffer.alloc(host.alignedOffset(header.length) - header.length, ' '), payload, payload]);
 }
 
 /** Writes the bundle's cache file after start (or at exit, if the process ends first). */
 export function schedule(entry: Pending): void {
   pending.push(entry);
+  scheduleWrite();
+}
+
+function scheduleWrite(): void {
   if (writeScheduled) return;
   writeScheduled = true;
   const timer = setTimeout(writePending, WRITE_DELAY_MS);
@@ -83,7 +117,7 @@ export function exportPathStarted(settleMs: number): void {
   exportPath = 'running';
   // Nothing lacks it and nothing waits to be written (a file this process writes before then lacks it and is
   // added here): no timer and no listener.
-  if (withoutExportPath.length === 0 && pending.length === 0) return;
+  if (!incomplete.some((e) => (e.coverage & EXPORT_PATH) === 0) && pending.length === 0) return;
   const timer = setTimeout(exportPathRan, settleMs);
   timer.unref();
   process.once('exit', exportPathRanAtExit);
@@ -92,10 +126,21 @@ export function exportPathStarted(settleMs: number): void {
 function exportPathRan(): void {
   process.removeListener('exit', exportPathRanAtExit);
   exportPath = 'ran';
-  if (withoutExportPath.length === 0) return;
-  pending.push(...withoutExportPath.splice(0));
+  if (!queueCovered()) return;
   // At exit the pending write's own listener may have run already: write here.
   if (exiting || !writeScheduled) writePending();
+}
+
+/**
+ * A package was patched: the require hook's package path has run (synchronously, inside the app's start). A
+ * cache this process used or wrote without it is written again off the start path, as a first write is.
+ */
+export function packagePatchRan(): void {
+  if (packagePatchRan_) return;
+  packagePatchRan_ = true;
+  if (!queueCovered()) return;
+  if (exiting) writePending();
+  else scheduleWrite();
 }
 
 function exportPathRanAtExit(): void {
@@ -113,12 +158,12 @@ function writePendingAtExit(): void {
 function writePending(): void {
   process.removeListener('exit', writePendingAtExit);
   writeScheduled = false;
-  const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting && exitFlushDone);
+  const coverage = coverageHere();
   let written: string | null = null;
   for (const entry of pending.splice(0)) {
     try {
-      writeCache(entry, exportPathRanHere);
-      if (!exportPathRanHere) withoutExportPath.push(entry);
+      writeCache(entry, coverage);
+      if (coverage !== ALL_PATHS) incomplete.push({ script: entry.script, file: entry.file, cacheFile: entry.cacheFile, key: entry.key, coverage });
       written = path.dirname(entry.cacheFile);
       host.note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
     } catch (err) {
@@ -159,11 +204,11 @@ function prune(dir: string): void {
   }
 }
 
-function writeCache({ script, cacheFile, key }: Pending, exportPathRan: boolean): void {
+function writeCache({ script, cacheFile, key }: Pending, coverage: number): void {
   const dir = path.dirname(cacheFile);
   if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!host.trustedDir(dir)) throw new Error(`${dir} is not a directory of this user that only this user can write`);
-  const data = encode(script.createCachedData(), key, exportPathRan);
+  const data = encode(script.createCachedData(), key, coverage);
   const temp = `${cacheFile}.${process.pid}-${Date.now().toString(36)}.tmp`;
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {

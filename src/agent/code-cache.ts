@@ -21,7 +21,8 @@ import path = require('node:path');
  *   (V8 release builds verify no checksum), and V8 may still reject it (`cachedDataRejected`);
  * - it is written off the start path (an unref'd timer, or at exit if the process ends first: once per
  *   bundle, Node version and flags), to a temporary file renamed into place; once more by the first process
- *   that exports spans when the one written lacks the export path (see `exportPathStarted`);
+ *   that exports spans when the one written lacks the export path (see `exportPathStarted`), and by the first that
+ *   patches a package when it lacks the require hook's package path (see `packagePatched`);
  * - any trouble (read-only disk, corrupt file, rejected data, other owner) means the bundle is compiled
  *   as without the cache, with at most one debug line.
  *
@@ -42,6 +43,23 @@ export interface Pending {
   key: string;
 }
 
+/**
+ * What a cache file holds of the code most processes never run, as bits of its header's last field: V8 caches only
+ * the functions that ran before the write, so a file written by a process that ran neither lacks them, and every
+ * later process that runs them compiles them (see code-cache-write.ts).
+ * - EXPORT_PATH: the exporters' mapping, encoding and sending (~19 M instructions of issue 21's job on Node 20).
+ * - PACKAGE_PATCH: the require hook's path for a package's files and the patching of an instrumented package
+ *   (~7.5 M instructions of the start-up benchmark's express app on Node 20, whose file the empty script wrote).
+ */
+export const EXPORT_PATH = 1;
+export const PACKAGE_PATCH = 2;
+const ALL_PATHS = EXPORT_PATH | PACKAGE_PATCH;
+
+/** A bundle compiled from a cache file that lacks one of the paths above, and what that file holds. */
+export interface Incomplete extends Pending {
+  coverage: number;
+}
+
 /** What ./code-cache-write.ts uses of this file, handed to it when it loads (an import back would be a cycle). */
 export interface WriterHost {
   FORMAT: string;
@@ -56,10 +74,12 @@ interface Settings {
 }
 
 /**
- * Bundles compiled from a cache file made before the export path had run (see code-cache-write.ts), held here
- * until the writer is needed: most processes use complete files and never load it.
+ * Bundles compiled from a cache file that lacks one of the paths (see code-cache-write.ts), held here until the
+ * writer is needed: most processes use complete files and never load it.
  */
-const usedWithoutExportPath: Pending[] = [];
+const usedIncomplete: Incomplete[] = [];
+// A package was patched in this process (the package path has run), whether or not the writer was loaded then.
+let packagePatchSeen = false;
 let writer: typeof import('./code-cache-write.js') | null = null;
 // Lines for the agent's log, held until its log level is known (see reportCodeCache).
 const held: Array<{ level: 'warn' | 'debug'; msg: string }> = [];
@@ -75,7 +95,8 @@ function cacheWriter(): typeof import('./code-cache-write.js') {
   if (writer === null) {
     writer = loadOwnFile(path.join(__dirname, 'code-cache-write.js')) as typeof import('./code-cache-write.js');
     writer.attach({ FORMAT, alignedOffset, note, trustedDir });
-    writer.lacksExportPath(usedWithoutExportPath.splice(0));
+    writer.lacksPaths(usedIncomplete.splice(0));
+    if (packagePatchSeen) writer.packagePatchRan();
   }
   return writer;
 }
@@ -253,9 +274,10 @@ function compile(file: string, source: string, stat: fs.Stats, cache: OpenCache,
   let outcome: string;
   if (found.data !== undefined && script.cachedDataRejected !== true) {
     outcome = `used ${cacheFile}`;
-    if (!found.exportPath && key !== null) {
-      if (writer === null) usedWithoutExportPath.push({ script, file, cacheFile, key });
-      else writer.lacksExportPath([{ script, file, cacheFile, key }]);
+    if (found.coverage !== ALL_PATHS && key !== null) {
+      const entry = { script, file, cacheFile, key, coverage: found.coverage ?? 0 };
+      if (writer === null) usedIncomplete.push(entry);
+      else writer.lacksPaths([entry]);
     }
   } else {
     outcome = found.data !== undefined ? `${cacheFile} rejected by V8; written again after start` : found.why;
@@ -434,15 +456,15 @@ function openCache(dir: string, cacheFile: string): OpenCache {
 }
 
 /** The cached data for `key` from the opened cache file, or why there is none (see openCache; stale or damaged). */
-function readCache(cache: OpenCache, cacheFile: string, key: string): { data: Buffer | undefined; why: string; exportPath?: boolean } {
+function readCache(cache: OpenCache, cacheFile: string, key: string): { data: Buffer | undefined; why: string; coverage?: number } {
   if (!('fd' in cache)) return { data: undefined, why: cache.why };
-  let found: { payload: Buffer; exportPath: boolean } | undefined;
+  let found: { payload: Buffer; coverage: number } | undefined;
   try {
     found = readPayload(cache.fd, cache.size, key);
   } catch (err) {
     return { data: undefined, why: unread(err, cacheFile) };
   }
-  return found === undefined ? { data: undefined, why: `${cacheFile} is stale or damaged; written again after start` } : { data: found.payload, why: '', exportPath: found.exportPath };
+  return found === undefined ? { data: undefined, why: `${cacheFile} is stale or damaged; written again after start` } : { data: found.payload, why: '', coverage: found.coverage };
 }
 
 /** Reads the file's first `size` bytes into `buffer` at `offset`; returns how many it got (fewer at its end). */
@@ -456,7 +478,7 @@ function readInto(fd: number, buffer: Buffer, offset: number, size: number): num
   return at;
 }
 
-// File layout: `<FORMAT> <payload length> <1 if written after the export path ran, else 0>\n<key>\n`, blanks up to the next multiple of 8 bytes, then
+// File layout: `<FORMAT> <payload length> <the paths it holds, 0 - 3: EXPORT_PATH | PACKAGE_PATCH>\n<key>\n`, blanks up to the next multiple of 8 bytes, then
 // `<payload><payload>`. V8 reads cached data in place only at an 8-byte-aligned address and copies it
 // otherwise (~250 KB of both bundles' payloads, into fresh memory); the file is read to an aligned address
 // (a buffer of its own), so the payload's offset in the file is what must be aligned. The payload is stored twice and the
@@ -471,14 +493,15 @@ const FIRST_LINE_MAX = 200;
  * instead of being read beside it: the buffer is half the file's size, and its pages are fresh memory (a page
  * fault each, ~12 µs of CPU on the VM of docs/performance.md, round twelve).
  */
-function readPayload(fd: number, total: number, key: string): { payload: Buffer; exportPath: boolean } | undefined {
+function readPayload(fd: number, total: number, key: string): { payload: Buffer; coverage: number } | undefined {
   const headLength = Math.min(total, FIRST_LINE_MAX + 1);
   let buffer = scratchBuffer(headLength);
   if (readInto(fd, buffer, 0, headLength) !== headLength) return undefined;
   const first = byteIndex(buffer, 10, 0, headLength);
   if (first === -1) return undefined;
   const [format, length, coverage] = buffer.toString('latin1', 0, first).split(' ');
-  if (format !== FORMAT || (coverage !== '0' && coverage !== '1')) return undefined;
+  // One digit (files written before PACKAGE_PATCH existed say 0 or 1, and mean the same).
+  if (format !== FORMAT || coverage === undefined || coverage.length !== 1 || !(coverage >= '0' && coverage <= '3')) return undefined;
   const size = Number(length);
   if (!Number.isSafeInteger(size) || size <= 0 || 2 * size >= total) return undefined;
   // Where the first copy ends, if the file is what its first line says (checked below once the key is read).
@@ -490,7 +513,7 @@ function readPayload(fd: number, total: number, key: string): { payload: Buffer;
   const start = alignedOffset(second + 1);
   if (start + size !== firstEnd) return undefined;
   const payload = buffer.subarray(start, firstEnd);
-  return sameAsFile(fd, payload, firstEnd, total) ? { payload, exportPath: coverage === '1' } : undefined;
+  return sameAsFile(fd, payload, firstEnd, total) ? { payload, coverage: coverage.charCodeAt(0) - 48 } : undefined;
 }
 
 /** Where `byte` first is in `buffer` from `from`, before `end`; -1 if not there. */
@@ -531,8 +554,21 @@ function fnv1a(input: string): number {
  * holding it already and nothing waiting to be written, costs nothing: no writer, timer or listener.
  */
 export function exportPathStarted(settleMs: number): void {
-  if (writer === null && usedWithoutExportPath.length === 0) return;
+  if (writer === null && !usedIncomplete.some((e) => (e.coverage & EXPORT_PATH) === 0)) return;
   cacheWriter().exportPathStarted(settleMs);
+}
+
+/**
+ * An instrumented package was patched (the registry calls this at its first): the require hook's path for a
+ * package's files has run. A cache this process used or wrote without it is written again after start (the
+ * start-up benchmark's express app used the hooks' file its empty script had written: +7.5 M instructions of
+ * compiles on Node 20). Costs nothing when every file in use holds it and nothing waits to be written.
+ */
+export function packagePatched(): void {
+  if (packagePatchSeen) return;
+  packagePatchSeen = true;
+  if (writer === null && !usedIncomplete.some((e) => (e.coverage & PACKAGE_PATCH) === 0)) return;
+  cacheWriter().packagePatchRan();
 }
 
 /** The exit's flush has ended: its send has run. Nothing to do unless something is to be written. */

@@ -69,6 +69,7 @@ export class InstrumentationRegistry {
   private readonly disableListeners: Array<() => void> = [];
   // Subscribers waiting for their first message (`channels` declared): name → removes the stand-ins.
   private readonly waitingSubscribers = new Map<string, () => void>();
+  private packagePatched = false;
 
   /**
    * Adds an instrumentation. Before `activate` it is only remembered; after, it is hooked at once
@@ -245,11 +246,22 @@ export class InstrumentationRegistry {
       const patched = result !== null && (typeof result === 'object' || typeof result === 'function') ? result : exports;
       done.set(key, patched);
       if (patched !== exports) this.applied.set(patched, done);
+      if (!mod.builtin && !this.packagePatched) this.notePackagePatched();
       log.debug(`patched ${mod.name}${mod.subpath ? `/${mod.subpath}` : ''}@${mod.version} with "${entry.name}"`);
       return patched;
     } catch (err) {
       this.disable(entry.name, `instrumentation "${entry.name}" failed on ${mod.name}@${mod.version} and is disabled; the app gets the module untouched: ${describeError(err)}`);
       return exports;
+    }
+  }
+
+  /** The first package patched: the start-path caches should hold the code that did it (./code-cache.ts, PACKAGE_PATCH). */
+  private notePackagePatched(): void {
+    this.packagePatched = true;
+    try {
+      (require('./code-cache.js') as typeof import('./code-cache.js')).packagePatched();
+    } catch (err) {
+      log.debug(`code cache: ${describeError(err)}`);
     }
   }
 

@@ -218,6 +218,46 @@ t.test('a process that ends before its exit\'s flush writes the cache as lacking
   t.ok(statSync(path.join(dir, core)).size > size, 'and it grew by the send half');
 });
 
+// Likewise a file written by a process that patched no package (a script that requires nothing instrumented)
+// lacks the require hook's path for a package's files and the patching: the first process that patches one writes
+// it again. A file is written again only by a process that ran all it holds and more, so two kinds of process
+// (one exporting, one patching) do not write it back and forth.
+t.test('a cache written before any package was patched is written again by the first process that patches one, once', async (t) => {
+  const port = await refusedPort();
+  const exporting = { TRACING_EXPORTER: 'otlp', TRACING_ENDPOINT: `http://127.0.0.1:${port}/v1/traces` };
+  const pkg = path.join(mkdtempSync(path.join(tmpdir(), 'code-cache-pkg-')), 'node_modules', 'express');
+  t.teardown(() => rmSync(path.dirname(path.dirname(pkg)), { recursive: true, force: true }));
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'express', version: '4.21.0', main: 'index.js' }));
+  writeFileSync(path.join(pkg, 'index.js'), "module.exports = function express() {}; module.exports.Router = require('./router');\n");
+  writeFileSync(path.join(pkg, 'router.js'), 'function Router() {}\nRouter.prototype.handle = function () {};\nRouter.prototype.use = function () {};\nRouter.prototype.route = function () {};\nmodule.exports = Router;\n');
+  const PATCHES = `const use = require(${JSON.stringify(path.join(pkg, 'router.js'))}).prototype.use; console.log(require(${JSON.stringify(pkg)}).Router.prototype.use !== use)`;
+  const coverages = (dir: string) => cacheFiles(dir).map((f) => `${f.split('-')[0]} ${header(dir, f).slice(-1)}`);
+  const dir = cacheDir(t);
+
+  const nothing = await run('--require', dir, {}, 'void 0');
+  t.equal(nothing.code, 0, nothing.stderr);
+  t.same(coverages(dir), ['start 0', 'tracing 0'], 'written by a process that patched nothing');
+
+  const first = await run('--require', dir, {}, PATCHES);
+  t.equal(first.code, 0, first.stderr);
+  t.equal(first.stdout.trim(), 'true', 'the package is patched');
+  t.match(cacheLines(first.stderr).join('\n'), /tracing-bundle\.js: used[\s\S]*tracing-bundle\.js written to/, 'used, then written again');
+  t.same(coverages(dir), ['core 2', 'start 2', 'tracing 2'], 'now marked as holding the package path');
+  const written = cacheFiles(dir).map((f) => statSync(path.join(dir, f)).mtimeMs);
+
+  for (const [env, script, what] of [[{}, PATCHES, 'patching'], [exporting, ENDS_A_SPAN, 'exporting without patching'], [{}, 'void 0', 'patching nothing']] as const) {
+    const next = await run('--require', dir, env, script);
+    t.equal(next.code, 0, next.stderr);
+    t.equal(cacheLines(next.stderr).filter((l) => l.includes('written to')).length, 0, `a process ${what} writes nothing`);
+  }
+  t.same(cacheFiles(dir).map((f) => statSync(path.join(dir, f)).mtimeMs), written, 'the files are left as they were');
+
+  const both = await run('--require', dir, exporting, `${PATCHES}; ${ENDS_A_SPAN}`);
+  t.equal(both.code, 0, both.stderr);
+  t.same(coverages(dir), ['core 3', 'start 3', 'tracing 3'], 'a process that runs both writes them again, holding both');
+});
+
 t.test('a long-running process that exports writes the cache again once its first batch has had time to go out', async (t) => {
   const dir = cacheDir(t);
   await run('--require', dir);
