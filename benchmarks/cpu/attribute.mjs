@@ -7,7 +7,10 @@
 // exporter none, unsampled), one after another: one heavy job on a shared machine.
 // Usage: node benchmarks/cpu/attribute.mjs [--agent /built/checkout] [--node /path/to/node] [--rate 3000]
 //        [--warmup 9] [--seconds 8] [--variants none,unsampled,exporter-none,otlp] [--perf yes] [--out /dir]
-//        [--allocations yes]
+//        [--allocations yes] [--closed yes]
+// --closed yes (round fifteen): saturating closed-loop load instead, as the overhead benchmark's (autocannon,
+// 10 connections, ../overhead/load.mjs), the server pinned to CPU 1 and the load to CPU 0 when taskset
+// exists (../overhead/pinning.mjs): where the closed loop's exported-span figure goes, per kind of thread.
 // --allocations yes (round fourteen): also runs V8's sampling heap profiler over the window (./heap-sample.cjs;
 // HEAP_SAMPLE_INTERVAL bytes, default 256) and prints bytes a request by allocating function and by the
 // agent's innermost frame (./heap-profile-summary.mjs). It slows the server: read the CPU and GC columns of a
@@ -25,6 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
+import { runLoad } from '../overhead/load.mjs';
+import { pinned, pinSelf } from '../overhead/pinning.mjs';
 import { formatSummary, summarize } from './heap-profile-summary.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,6 +46,9 @@ const seconds = Number(arg('seconds', '8'));
 const wanted = arg('variants', 'none,unsampled,exporter-none,otlp').split(',');
 const perf = arg('perf', 'no') === 'yes';
 const allocations = arg('allocations', 'no') === 'yes';
+const closed = arg('closed', 'no') === 'yes';
+// The sink lives in this process: on the load's core, off the server's.
+if (closed) pinSelf(0);
 const out = path.resolve(arg('out', path.join(os.tmpdir(), 'attribute')));
 mkdirSync(out, { recursive: true });
 
@@ -54,6 +62,7 @@ process.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
 const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
 
 function load(port, secs) {
+  if (closed) return runLoad({ url: `http://127.0.0.1:${port}/`, duration: secs, connections: 10, cpu: 0 }).then((r) => ({ answered: r.requests }));
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [path.join(here, 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(secs), '8'], { timeout: (secs + 30) * 1000 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
   });
@@ -98,7 +107,9 @@ const fields = (line) => Object.fromEntries(line.split(/\s+/).filter((x) => x.in
 async function measure(variant) {
   const extra = ENV[variant];
   const flags = ['--no-memory-reducer', '--trace-gc-nvp', ...(perf ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []), '--require', path.join(here, 'gc-mark.cjs'), ...(allocations ? ['--require', path.join(here, 'heap-sample.cjs')] : [])];
-  const child = spawn(node, [...flags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app], {
+  const nodeArgs = [...flags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), app];
+  const { command, args } = closed ? pinned(1, nodeArgs, node) : { command: node, args: nodeArgs };
+  const child = spawn(command, args, {
     cwd, env: cleanEnv({ TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', ...(allocations ? { HEAP_SAMPLE_OUT: path.join(out, `${variant}.heapprofile`) } : {}), ...(extra ?? {}) }), stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -178,7 +189,7 @@ async function measure(variant) {
   }
 }
 
-console.log(`node ${String(await new Promise((r) => execFile(node, ['--version'], (e, so) => r(so)))).trim()}; ${agent}; ${rate} req/s, ${warmup} s warm-up, ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}${perf ? `; perf data in ${out}` : ''}`);
+console.log(`node ${String(await new Promise((r) => execFile(node, ['--version'], (e, so) => r(so)))).trim()}; ${agent}; ${closed ? 'closed loop (10 connections, server on CPU 1)' : `${rate} req/s`}, ${warmup} s warm-up, ${seconds} s measured; load average ${os.loadavg()[0].toFixed(1)}${perf ? `; perf data in ${out}` : ''}`);
 console.log('');
 console.log('| variant | answered | CPU µs/request (all threads) | scavenges per 10,000 | scavenge pause ms per 10,000 (wall) | full GCs | bytes allocated / request (GC lines) | bytes allocated / request (heap used + freed) | promoted / request | copied / request | new space MB | RSS MB |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
