@@ -8,6 +8,9 @@ import { buildResource } from './resource.js';
 import type { EncodedBatch, SpanExporter } from './span-processor.js';
 import { mapSpan, type Attribute, type MapOptions, type MappedSpan } from './span-model.js';
 
+/** A request head longer than this (long custom headers) is copied with the body rather than given room before each batch. */
+const MAX_FRAMING_ROOM = 4096;
+
 /** Counters of an exporter, for tests, the `config` command and debugging. */
 export interface ExporterStats {
   /** Spans the backend accepted. */
@@ -45,6 +48,15 @@ export abstract class HttpSpanExporter implements SpanExporter {
     this.drops = new DropReporter(`${name} exporter (${this.sender.displayUrl})`);
     const sender = this.sender;
     this.drops.status = () => sender.outageTiming?.() ?? null;
+  }
+
+  /**
+   * Room an encoder of this exporter leaves before each batch for the transport's framing (the HTTP
+   * request head: then no copy of the body per batch); capped, as a user's headers could be long.
+   */
+  protected framingRoom(): number {
+    const bytes = this.sender.framingBytes ?? 0;
+    return bytes <= MAX_FRAMING_ROOM ? bytes : 0;
   }
 
   /** Turns mapped spans into the request body. */

@@ -79,6 +79,8 @@ export class HttpSender implements PayloadSender {
   private readonly poster: Http1Poster | null;
   /** Node's client would send through a proxy (NODE_USE_ENV_PROXY with HTTP_PROXY/HTTPS_PROXY set). */
   readonly viaProxy: boolean;
+  /** See `PayloadSender.framingBytes`: the poster's request head; none through Node's client or with gzip. */
+  readonly framingBytes: number;
   private readonly readAnswer = (status: number, retryAfter: string | undefined, bodyWritten: boolean): AttemptOutcome => {
     const ok = status >= 200 && status < 300;
     const retryable = status === 429 || status >= 500;
@@ -101,10 +103,14 @@ export class HttpSender implements PayloadSender {
     this.baseHeaders = { ...(options.headers ?? {}), 'content-type': options.contentType };
     if (this.gzip) this.baseHeaders['content-encoding'] = 'gzip';
     this.poster = this.url.protocol === 'http:' && !this.viaProxy ? posterFor(this.url, this.baseHeaders) : null;
+    this.framingBytes = this.poster === null || this.gzip ? 0 : this.poster.headBytes;
   }
 
-  /** Sends `body`, retrying network errors, 429 and 5xx. Never rejects. */
-  async send(payload: Buffer): Promise<SendResult> {
+  /**
+   * Sends `body`, retrying network errors, 429 and 5xx. Never rejects. `headroom`: bytes before the
+   * payload in its memory the request head may be written into (see `PayloadSender.send`).
+   */
+  async send(payload: Buffer, headroom = 0): Promise<SendResult> {
     if (this.gzip) {
       let body: Buffer;
       try {
@@ -117,7 +123,7 @@ export class HttpSender implements PayloadSender {
       result.payloadFree = true;
       return result;
     }
-    return this.retrier.run((timeoutMs, cutOff) => this.attempt(payload, timeoutMs, cutOff));
+    return this.retrier.run((timeoutMs, cutOff) => this.attempt(payload, timeoutMs, cutOff, headroom));
   }
 
   beginExit(deadline: number): void {
@@ -139,9 +145,9 @@ export class HttpSender implements PayloadSender {
     this.agent.destroy();
   }
 
-  private attempt(body: Buffer, timeoutMs: number, cutOff: CutOffSignal): Promise<AttemptOutcome> {
+  private attempt(body: Buffer, timeoutMs: number, cutOff: CutOffSignal, headroom = 0): Promise<AttemptOutcome> {
     const poster = this.poster;
-    if (poster !== null) return suppressTracingSync(() => poster.post(body, timeoutMs, cutOff, this.readAnswer));
+    if (poster !== null) return suppressTracingSync(() => poster.post(body, timeoutMs, cutOff, this.readAnswer, headroom));
     return new Promise((resolve) => {
       let settled = false;
       const finish = (outcome: AttemptOutcome): void => {

@@ -608,11 +608,13 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
   private spare: Buffer | null = null;
   private scoped: Map<string, { scopeField: Buffer; writer: ProtoWriter }> | null = null;
 
+  /** `framingRoom`: more room before each batch, for a transport's framing (an HTTP request head). */
   constructor(
     private readonly envelope: { resourceField: Buffer; scopeField: Buffer },
     private readonly exportBaggage: boolean,
+    framingRoom = 0,
   ) {
-    this.head = headroomFor(envelope);
+    this.head = headroomFor(envelope) + framingRoom;
     if (this.writer.capacity < this.head * 2) this.writer.detach(Buffer.allocUnsafe(this.head * 2 + MIN_BUFFER_BYTES));
     this.writer.reset(this.head);
   }

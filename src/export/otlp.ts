@@ -31,7 +31,7 @@ export class OtlpSpanExporter extends HttpSpanExporter {
 
   /** Protobuf only: spans are encoded as they finish, straight into the open batch. */
   createEncoder(): SpanBatchEncoder | null {
-    return this.protobuf === null ? null : new OtlpBatchEncoder(encodeEnvelope(this.resource), this.exportBaggage);
+    return this.protobuf === null ? null : new OtlpBatchEncoder(encodeEnvelope(this.resource), this.exportBaggage, this.framingRoom());
   }
 
   exportEncoded(batch: EncodedBatch): Promise<void> {

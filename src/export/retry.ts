@@ -76,6 +76,12 @@ export interface PayloadSender {
    * bytes just before `payload` in its memory that the sender may write its framing into.
    */
   send(payload: Buffer, headroom?: number): Promise<SendResult>;
+  /**
+   * Bytes of framing this sender writes before a payload when the payload has that much headroom (the
+   * OTLP/HTTP poster's request head): an encoder leaves this much room before each batch. Absent or 0:
+   * none beyond what the encoder leaves anyway (a gRPC prefix).
+   */
+  readonly framingBytes?: number;
   /** Stops retrying (a try in progress finishes) and closes idle connections. */
   shutdown(): void;
   /** The process is ending (see `Retrier.beginExit`). */

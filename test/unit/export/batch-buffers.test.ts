@@ -1,4 +1,5 @@
 import t from 'tap';
+import * as net from 'node:net';
 import { Tracer, InMemorySpanExporter, Tags } from '../../../src/index.js';
 import { mapSpan } from '../../../src/export/span-model.js';
 import { OtlpProtobufEncoder, OtlpBatchEncoder, encodeEnvelope } from '../../../src/export/otlp-protobuf.js';
@@ -128,6 +129,43 @@ t.test('through the real pipeline: every span arrives once, intact, while bodies
   t.ok(sent.every((s, i) => s.bytes.equals(collector.bodies[i]!)), 'each body arrived as it was when sealed');
   t.equal(new Set(sent.map((s) => s.memory)).size, 2, '12 batches in two buffers, taking turns');
   await processor.shutdown();
+});
+
+t.test('over OTLP/HTTP the request goes out from the batch\'s memory, its head in the room before the body', async (t) => {
+  const collector = await Collector.start();
+  t.teardown(() => collector.close());
+  const writes: ArrayBufferLike[] = [];
+  const write = net.Socket.prototype.write;
+  t.teardown(() => { net.Socket.prototype.write = write; });
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+    if (Buffer.isBuffer(args[0]) && args[0].length > 1000) writes.push(args[0].buffer);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
+  for (const headers of [{}, { authorization: `Bearer ${'t'.repeat(5000)}` }] as Record<string, string>[]) {
+    writes.length = 0;
+    const exporter = new OtlpSpanExporter({ url: collector.otlpUrl, headers, resource: { 'service.name': 'shop' } });
+    const memory: ArrayBufferLike[] = [];
+    const sent: Buffer[] = [];
+    const exportEncoded = exporter.exportEncoded.bind(exporter);
+    exporter.exportEncoded = (batch: EncodedBatch) => {
+      memory.push(batch.bytes.buffer);
+      sent.push(Buffer.from(batch.bytes));
+      return exportEncoded(batch);
+    };
+    const processor = new BatchSpanProcessor(exporter, { maxExportBatchSize: 30, scheduledDelayMs: 5 });
+    const tracer = new Tracer({ processor });
+    const before = collector.bodies.length;
+    for (let chunk = 0; chunk < 3; chunk++) {
+      for (let i = 0; i < 30; i++) tracer.startSpan(`op ${i}`, { tags: { 'http.url': `http://shop.local/${'x'.repeat(40)}/${i}` } }).finish();
+      await processor.forceFlush();
+    }
+    t.equal(collector.bodies.length - before, 3, 'three bodies');
+    t.ok(sent.every((b, i) => b.equals(collector.bodies[before + i]!)), 'each arrived as it was sealed');
+    t.equal(writes.length, 3, 'one write each');
+    if (headers.authorization === undefined) t.same(writes, memory, "each written from its batch's memory");
+    else t.ok(writes.every((w, i) => w !== memory[i]), 'a head too long for the room: head and body copied, as before');
+    await processor.shutdown();
+  }
 });
 
 t.test('a batch that needed a retry is not reused, and still arrives intact', async (t) => {

@@ -114,6 +114,53 @@ t.test('a large body is written whole on the next loop turn, a small one at once
   t.equal(server.connections(), 1, 'one kept-alive connection throughout');
 });
 
+t.test('with room before the body, the head goes there: one write from the body\'s own memory, no copy', async (t) => {
+  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  t.teardown(server.close);
+  const poster = new Http1Poster(new URL(server.url), { 'content-type': 'application/x-protobuf' });
+  t.teardown(() => poster.close());
+  const cutOff = { aborted: false, addEventListener() {}, removeEventListener() {} };
+  const read = (status: number, _retryAfter: string | undefined, bodyWritten: boolean) => ({ ok: status < 300, retryable: false, status, reason: '', bodyWritten });
+  t.match(await poster.post(body(10), 1000, cutOff, read), { ok: true });
+  const writes: Buffer[] = [];
+  const write = net.Socket.prototype.write;
+  t.teardown(() => { net.Socket.prototype.write = write; });
+  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
+    if (Buffer.isBuffer(args[0])) writes.push(args[0]);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof write;
+
+  for (const size of [100, DEFERRED_WRITE_BYTES * 7 + 5]) {
+    const spare = 7;
+    const memory = Buffer.alloc(poster.headBytes + spare + size, 0xee);
+    const payload = memory.subarray(poster.headBytes + spare);
+    for (let i = 0; i < size; i++) payload[i] = 97 + (i % 26);
+    const expected = payload.toString('latin1');
+    writes.length = 0;
+    t.match(await poster.post(payload, 1000, cutOff, read, poster.headBytes + spare), { ok: true, bodyWritten: true });
+    const last = server.received[server.received.length - 1]!;
+    t.equal(last.body, expected, `${size} bytes: every byte, in order`);
+    t.match(last.head, new RegExp(`\\r\\nContent-Length: ${size}$`));
+    t.equal(writes.length, 1, 'one write');
+    t.equal(writes[0]!.buffer, memory.buffer, "from the body's memory");
+    t.equal(writes[0]!.length, last.head.length + 4 + size, 'head and body');
+    t.equal(payload.toString('latin1'), expected, 'the body is as it was');
+    const untouched = memory.length - size - writes[0]!.length + size;
+    t.ok(memory.subarray(0, untouched).every((b) => b === 0xee), 'nothing before the head is written');
+  }
+
+  // Too little room: head and body copied into a buffer of their own, as without room.
+  const memory = Buffer.alloc(20 + 100, 0xee);
+  const payload = memory.subarray(20);
+  payload.fill(0x61);
+  writes.length = 0;
+  t.match(await poster.post(payload, 1000, cutOff, read, 20), { ok: true });
+  t.equal(writes.length, 1);
+  t.not(writes[0]!.buffer, memory.buffer, 'a copy');
+  t.ok(memory.subarray(0, 20).every((b) => b === 0xee), 'the room too small for the head is left alone');
+  t.equal(server.received[server.received.length - 1]!.body, 'a'.repeat(100));
+});
+
 t.test('cut off while a large body waits for its turn: nothing is written, the try fails', async (t) => {
   const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
   t.teardown(server.close);
