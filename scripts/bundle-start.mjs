@@ -72,6 +72,9 @@ const CORE = {
 const SEPARATE = [
   /^src\/(cli|viewer|bundler)\//,
   /^src\/index\.js$/,
+  // The code cache's loader: register loads it from its own file before any bundle (it is what reads them), so
+  // a copy held in a bundle would be text every process reads and never runs.
+  /^src\/agent\/code-cache(-write)?\.js$/,
   // Exporters and encoders not on the default path (OTLP/HTTP protobuf), and the logs pipeline.
   /^src\/export\/(zipkin|zipkin-json|console|json-lines|span-json|otlp-json|otlp-grpc|grpc-sender|grpc-wire|memory|log-[a-z-]+|otlp-logs[a-z-]*)\.js$/,
   // Propagators off by default.

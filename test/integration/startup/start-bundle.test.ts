@@ -47,6 +47,12 @@ t.test("a bundle's module has its dist file's folder as module.path and __dirnam
   t.same(JSON.parse(r.stdout.trim()), files.map((rel) => ['held', path.dirname(path.join(ROOT, 'dist', rel))]));
 });
 
+t.test("no bundle holds a copy of the code cache's loader, which register loads from its own file first", async (t) => {
+  for (const bundle of [BUNDLE, TRACING_BUNDLE, CORE_BUNDLE]) {
+    t.notMatch(readFileSync(bundle, 'utf8'), /^define\("src\/agent\/code-cache(-write)?\.js"/m, path.basename(bundle));
+  }
+});
+
 t.test('the tracer core is read at the first instrumentation that runs or the first use of the API, not at start', async (t) => {
   const probe = (script: string) => `
     const held = () => require.cache[${JSON.stringify(CORE_BUNDLE)}] !== undefined;
