@@ -18,9 +18,10 @@
 // --before <built checkout> runs every agent variant of that build too, interleaved, as "<variant> (before)".
 // Outside V8's heap, at the end of the load (/proc/<pid>/smaps, resident now, not peak): the main thread's
 // malloc heap ([heap]: glibc's main arena, where the main thread's native allocations and the compilers'
-// jobs started there go) and the other anonymous memory (V8's pages and the other threads' malloc arenas,
-// among them the optimizing compilers' zones on V8's worker threads). Round twelve split the Node 24 rows
-// with these and with --node-flags "--max-opt=1" (no Maglev, no TurboFan: diagnosis only, never the figure).
+// jobs started there go), the other threads' malloc arenas (the optimizing compilers' zones on V8's worker
+// threads: glibc keeps what a zone freed there resident) and the other anonymous memory (V8's pages). Round
+// twelve split the Node 24 rows with these and with --node-flags "--max-opt=1" (no Maglev, no TurboFan),
+// round fifteen with "--no-maglev" (diagnosis only, never the figure).
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
 //        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]
 //        [--before /path/to/built/checkout] [--node /path/to/node] [--node-flags "--max-opt=1"]
@@ -104,32 +105,44 @@ async function sample(name, round) {
   await new Promise((resolve, reject) => execFile(process.execPath, [path.join(root, 'benchmarks', 'cpu', 'load-child.mjs'), `http://127.0.0.1:${port}/`, String(rate), String(seconds), '8'], (err) => (err ? reject(err) : resolve())));
   await new Promise((r) => setTimeout(r, 300));
   const underLoad = peakRssBytes(child.pid);
-  const { mallocHeap, otherAnon } = anonymousResident(child.pid);
+  const { mallocHeap, arenas, otherAnon } = anonymousResident(child.pid);
   child.removeAllListeners('exit');
   child.kill('SIGKILL');
   const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const max = (k) => Math.max(...rows.map((r) => r[k]));
-  return { atStart, threads, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers'), mallocHeap, otherAnon };
+  return { atStart, threads, underLoad, newSpace: max('newSpace'), oldSpace: max('oldSpace'), codeSpace: max('codeSpace'), largeObjects: max('largeObjects'), external: max('external'), arrayBuffers: max('arrayBuffers'), mallocHeap, arenas, otherAnon };
 }
 
-/** Resident bytes of the main thread's malloc heap ([heap]) and of the other anonymous mappings, now. */
+/**
+ * Resident bytes, now, of the main thread's malloc heap ([heap]), of the other threads' malloc arenas (glibc
+ * gives a thread its own heap: a 64 MiB-aligned mapping, read-write up to what it has used and inaccessible
+ * beyond, 64 MiB in all) and of the other anonymous mappings (V8's pages, among them).
+ */
 function anonymousResident(pid) {
-  let mallocHeap = 0;
-  let otherAnon = 0;
-  let kind = null;
+  const maps = [];
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    const mapping = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (mapping) {
-      const name = mapping[1];
-      kind = name === '[heap]' ? 'heap' : name === '' ? 'anon' : null;
+      maps.push({ start: BigInt(`0x${mapping[1]}`), end: BigInt(`0x${mapping[2]}`), writable: mapping[3][1] === 'w', name: mapping[4], rss: 0 });
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
-    if (rss === null || kind === null) continue;
-    if (kind === 'heap') mallocHeap += Number(rss[1]) * 1024;
-    else otherAnon += Number(rss[1]) * 1024;
+    if (rss !== null && maps.length > 0) maps[maps.length - 1].rss = Number(rss[1]) * 1024;
   }
-  return { mallocHeap, otherAnon };
+  const arenaSize = 64n << 20n;
+  let mallocHeap = 0;
+  let arenas = 0;
+  let otherAnon = 0;
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i];
+    if (m.name === '[heap]') mallocHeap += m.rss;
+    if (m.name !== '') continue;
+    const rest = maps[i + 1];
+    const arena = m.writable && m.start % arenaSize === 0n && (m.end - m.start === arenaSize || (rest !== undefined && rest.name === '' && !rest.writable && rest.start === m.end && rest.end - m.start === arenaSize));
+    if (arena) arenas += m.rss;
+    else otherAnon += m.rss;
+  }
+  return { mallocHeap, arenas, otherAnon };
 }
 
 const results = new Map(variants.map((v) => [v, []]));
@@ -146,13 +159,13 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
-const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers', 'mallocHeap', 'otherAnon'];
+const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers', 'mallocHeap', 'arenas', 'otherAnon'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
 const base = med.get('none');
 console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${nodeFlags.length > 0 ? ` ${nodeFlags.join(' ')}` : ''}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
-console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers | malloc [heap] at end | other anonymous at end |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers | malloc [heap] at end | threads\' malloc arenas at end | other anonymous at end |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const v of variants) {
   const m = med.get(v);
   const show = (k, x) => (k === 'threads' ? String(x) : mb(x));
