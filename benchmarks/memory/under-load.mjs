@@ -24,7 +24,7 @@
 // round fifteen with "--no-maglev" (diagnosis only, never the figure).
 // Usage: node benchmarks/memory/under-load.mjs [--rate 3000] [--seconds 5] [--idle 600] [--rounds 2]
 //        [--variants none,otlp,exporter-none,unsampled,down,disabled,graphql] [--agent /path/to/built/checkout]
-//        [--before /path/to/built/checkout] [--node /path/to/node] [--node-flags "--max-opt=1"]
+//        [--before /path/to/built/checkout] [--node /path/to/node] [--node-flags "--max-opt=1"] [--app other-app.mjs]
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
@@ -49,19 +49,21 @@ const before = arg('before', null);
 const node = arg('node', process.execPath);
 const nodeFlags = arg('node-flags', '').split(/\s+/).filter((f) => f !== '');
 const wanted = arg('variants', 'none,otlp,exporter-none,unsampled,down,disabled,graphql').split(',');
+// Another app in place of the plain http app (the graphql variant keeps it), e.g. ./hot-functions-app.mjs.
+const appFile = path.resolve(arg('app', path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs')));
 const work = mkdtempSync(path.join(os.tmpdir(), 'memory-under-load-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 /** A folder holding the app and a node_modules with `packages` only (linked from this repository's). */
-function appFolder(name, packages) {
+function appFolder(name, packages, file) {
   const dir = path.join(work, name);
   mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
-  copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path.join(dir, 'http.mjs'));
+  copyFileSync(file, path.join(dir, 'http.mjs'));
   for (const p of packages) symlinkSync(realpathSync(path.join(root, 'node_modules', p)), path.join(dir, 'node_modules', p));
   return dir;
 }
-const plainApp = appFolder('app', []);
-const graphqlApp = appFolder('app-graphql', ['graphql']);
+const plainApp = appFolder('app', [], appFile);
+const graphqlApp = appFolder('app-graphql', ['graphql'], path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'));
 
 const { sink, sinkUrl, downUrl } = await collectorEndpoints();
 
@@ -162,7 +164,7 @@ const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const keys = ['atStart', 'threads', 'underLoad', 'newSpace', 'oldSpace', 'codeSpace', 'largeObjects', 'external', 'arrayBuffers', 'mallocHeap', 'arenas', 'otherAnon'];
 const med = new Map(variants.map((v) => [v, Object.fromEntries(keys.map((k) => [k, median(results.get(v).map((r) => r[k]))]))]));
 const base = med.get('none');
-console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${nodeFlags.length > 0 ? ` ${nodeFlags.join(' ')}` : ''}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; app in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
+console.log(`Node ${node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}${nodeFlags.length > 0 ? ` ${nodeFlags.join(' ')}` : ''}; ${agent}${before === null ? '' : ` (before: ${path.resolve(before)})`}; ${path.basename(appFile)} in its own folder; ${rate} req/s for ${seconds} s after ${idleMs} ms idle; ${rounds} rounds; MB, median${base ? ' (added over no agent in brackets)' : ''}`);
 console.log('');
 console.log('| variant | peak RSS at start | threads at start | peak RSS under load [lowest – highest sample] | new space | old space | code space | large objects | external | array buffers | malloc [heap] at end | threads\' malloc arenas at end | other anonymous at end |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
