@@ -19,7 +19,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectorEndpoints } from './endpoints.mjs';
+import { collectorEndpoints, variantEnvs } from './endpoints.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -42,14 +42,9 @@ copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path
 // Preloaded: SIGUSR2 ends the app normally, so V8 prints its compilers' statistics.
 copyFileSync(path.join(here, 'exit-on-signal.cjs'), path.join(work, 'exit-on-signal.cjs'));
 
-const { sink, sinkUrl, downUrl } = await collectorEndpoints();
-const envs = {
-  none: null,
-  otlp: { TRACING_ENDPOINT: sinkUrl },
-  down: { TRACING_ENDPOINT: downUrl },
-  'exporter-none': { TRACING_EXPORTER: 'none' },
-  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
-};
+const endpoints = await collectorEndpoints();
+const { sink } = endpoints;
+const envs = variantEnvs(endpoints);
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 // Node 20's V8 has no Maglev statistics flag (and refuses to start with it).
 const hasMaglevStats = execFileSync(node, ['--v8-options'], { encoding: 'utf8' }).includes('--maglev-stats');

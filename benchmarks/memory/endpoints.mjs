@@ -18,3 +18,17 @@ export async function collectorEndpoints() {
   await new Promise((r) => probe.close(r));
   return { sink, sinkUrl, downUrl };
 }
+
+/**
+ * The agent's environment per variant of the memory benchmarks, given the two endpoints: null is the app
+ * without the agent. One table, so that every benchmark's "otlp" or "down" row means the same settings.
+ */
+export function variantEnvs({ sinkUrl, downUrl }) {
+  return {
+    none: null,
+    otlp: { TRACING_ENDPOINT: sinkUrl },
+    'exporter-none': { TRACING_EXPORTER: 'none' },
+    unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
+    down: { TRACING_ENDPOINT: downUrl },
+  };
+}

@@ -31,7 +31,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectorEndpoints } from './endpoints.mjs';
+import { collectorEndpoints, variantEnvs } from './endpoints.mjs';
 import { peakRssBytes } from '../overhead/process-stats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,14 +65,11 @@ function appFolder(name, packages, file) {
 const plainApp = appFolder('app', [], appFile);
 const graphqlApp = appFolder('app-graphql', ['graphql'], path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'));
 
-const { sink, sinkUrl, downUrl } = await collectorEndpoints();
+const endpoints = await collectorEndpoints();
+const { sink, sinkUrl } = endpoints;
 
 const all = {
-  none: null,
-  otlp: { TRACING_ENDPOINT: sinkUrl },
-  'exporter-none': { TRACING_EXPORTER: 'none' },
-  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
-  down: { TRACING_ENDPOINT: downUrl },
+  ...variantEnvs(endpoints),
   disabled: { TRACING_ENABLED: 'false' },
   graphql: { TRACING_ENDPOINT: sinkUrl },
 };

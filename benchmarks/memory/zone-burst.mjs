@@ -21,7 +21,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectorEndpoints } from './endpoints.mjs';
+import { collectorEndpoints, variantEnvs } from './endpoints.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -42,14 +42,9 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 mkdirSync(path.join(work, 'app', 'node_modules'), { recursive: true });
 copyFileSync(path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs'), path.join(work, 'app', 'http.mjs'));
 
-const { sink, sinkUrl, downUrl } = await collectorEndpoints();
-const all = {
-  none: null,
-  otlp: { TRACING_ENDPOINT: sinkUrl },
-  'exporter-none': { TRACING_EXPORTER: 'none' },
-  unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
-  down: { TRACING_ENDPOINT: downUrl },
-};
+const endpoints = await collectorEndpoints();
+const { sink } = endpoints;
+const all = variantEnvs(endpoints);
 const variants = wanted.filter((w) => w in all);
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 

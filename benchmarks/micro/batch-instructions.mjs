@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { finishedServerSpans } from './server-spans.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -34,23 +35,7 @@ if (process.argv.includes('--child')) {
   const exporter = new OtlpSpanExporter({ url: arg('url', ''), resource: { 'service.name': 'batch-instructions' } });
   // A batch is sent when the test says so (forceFlush), never by the processor's timer.
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000 });
-  const finished = [];
-  const tracer = new Tracer({ processor: { onEnd: (span) => finished.push(span), forceFlush: async () => {}, shutdown: async () => {} } });
-  const connections = Array.from({ length: 8 }, (_, i) => ({ ip: ['127', '0', '0', '1'].join('.'), port: 40000 + i * 7 }));
-  const url = ['http://127.0.0.1:', '3000', '/'].join('');
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < 1024; i++) {
-    const c = connections[Math.floor(random() * 8)];
-    const span = tracer.startSpan('GET', { ignoreActiveSpan: true });
-    span.setTag('span.kind', 'server');
-    span.setTag('http.method', 'GET');
-    span.setTag('http.url', url);
-    span.setTag('peer.ipv4', c.ip);
-    span.setTag('peer.port', c.port);
-    span.setTag('http.status_code', 200);
-    span.finish();
-  }
+  const finished = finishedServerSpans(Tracer);
   // The exporter's sockets and timers are unref'd (they never hold an app open): this holds the loop.
   const hold = setInterval(() => {}, 3_600_000);
   let next = 0;

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { finishedServerSpans } from './server-spans.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -31,24 +32,7 @@ if (process.argv.includes('--child')) {
   const { OtlpBatchEncoder, encodeEnvelope } = require(path.join(root, 'dist/src/export/otlp-protobuf.js'));
   const { buildResource } = require(path.join(root, 'dist/src/export/resource.js'));
   const encoder = new OtlpBatchEncoder(encodeEnvelope(buildResource({ 'service.name': 'encode-instructions' })), false);
-  const finished = [];
-  const tracer = new Tracer({ processor: { onEnd: (span) => finished.push(span), forceFlush: async () => {}, shutdown: async () => {} } });
-  // One address string per connection, as a socket's remoteAddress is (not the same string object).
-  const connections = Array.from({ length: 8 }, (_, i) => ({ ip: ['127', '0', '0', '1'].join('.'), port: 40000 + i * 7 }));
-  const url = ['http://127.0.0.1:', '3000', '/'].join('');
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < 1024; i++) {
-    const c = connections[Math.floor(random() * 8)];
-    const span = tracer.startSpan('GET', { ignoreActiveSpan: true });
-    span.setTag('span.kind', 'server');
-    span.setTag('http.method', 'GET');
-    span.setTag('http.url', url);
-    span.setTag('peer.ipv4', c.ip);
-    span.setTag('peer.port', c.port);
-    span.setTag('http.status_code', 200);
-    span.finish();
-  }
+  const finished = finishedServerSpans(Tracer);
   let sealed = 0;
   let bytes = 0;
   const run = (n) => {
