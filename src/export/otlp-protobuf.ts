@@ -3,7 +3,7 @@ import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM, Tags } from '../api/tags.js';
 import { guard } from '../util/log.js';
 import type { EncodedBatch, SpanBatchEncoder } from './span-processor.js';
-import { copyAscii, nanosAt, ProtoWriter } from './protobuf-writer.js';
+import { copyAscii, nanosAt, ProtoWriter, varintSize } from './protobuf-writer.js';
 import { kindFromTag, mapLog, mapSpan, type Attribute, type MappedSpan } from './span-model.js';
 import { writeKeyValue, writeTag } from './otlp-common.js';
 import { SDK_NAME, SDK_VERSION } from './resource.js';
@@ -174,15 +174,6 @@ function wrapScopes(resourceField: Buffer, scopes: readonly ScopedSpans[]): Buff
   return out;
 }
 
-function varintSize(value: number): number {
-  let size = 1;
-  while (value > 127) {
-    value >>>= 7;
-    size++;
-  }
-  return size;
-}
-
 function writeVarint(out: Buffer, at: number, value: number): number {
   while (value > 127) {
     out[at++] = (value & 127) | 128;
@@ -234,19 +225,93 @@ function writeSpan(w: ProtoWriter, s: MappedSpan): void {
  * `mapSpan` followed by `writeSpan` (tested byte for byte), without the mapped copy, its attribute
  * objects and arrays. Logs, rare, still go through `mapLog`.
  */
-export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean, memo: TagMemo | null = null): void {
+export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean, memo: TagMemo): void {
   const ctx = span.context();
+  const parent = span._parent;
   const tags = span.tags;
-  const m = w.beginWide(SCOPE_SPANS_SPANS);
-  writeIds(w, ctx, span._parent);
-  const kindAt = writeNameKindTimes(w, span.operationName, span._times, span._timeAt);
+  const name = span.operationName;
+  // The span's fields up to its tags are written here, by hand, with one capacity check when its ids are
+  // this process's random bytes and its name short ASCII (the usual span), rather than by a helper each:
+  // on Node 24 every small function that gets hot under load costs a Maglev job (see ProtoWriter).
+  w.ensure(name.length + 65);
+  let buf = w.buf;
+  let view = w.bufView;
+  let at = w.length;
+  // The span's tag and two bytes for its length (written at the end).
+  buf[at] = (SCOPE_SPANS_SPANS << 3) | 2;
+  const m = at + 1;
+  at += 3;
+  // The ids: copied from their random bytes four at a time when made here; from hex text otherwise.
+  const tracePool = ctx._tracePool;
+  const spanPool = ctx._spanPool;
+  const parentPool = parent === null ? null : parent._spanPool;
+  if (tracePool !== null && spanPool !== null && ctx.traceState === '' && (parent === null || parentPool !== null)) {
+    buf[at] = (SPAN_TRACE_ID << 3) | 2;
+    buf[at + 1] = 16;
+    let from = ctx._traceAt;
+    let source = tracePool.view;
+    view.setUint32(at + 2, source.getUint32(from, true), true);
+    view.setUint32(at + 6, source.getUint32(from + 4, true), true);
+    view.setUint32(at + 10, source.getUint32(from + 8, true), true);
+    view.setUint32(at + 14, source.getUint32(from + 12, true), true);
+    buf[at + 18] = (SPAN_SPAN_ID << 3) | 2;
+    buf[at + 19] = 8;
+    from = ctx._spanAt;
+    source = spanPool.view;
+    view.setUint32(at + 20, source.getUint32(from, true), true);
+    view.setUint32(at + 24, source.getUint32(from + 4, true), true);
+    at += 28;
+    if (parentPool !== null) {
+      buf[at] = (SPAN_PARENT_SPAN_ID << 3) | 2;
+      buf[at + 1] = 8;
+      from = parent!._spanAt;
+      source = parentPool.view;
+      view.setUint32(at + 2, source.getUint32(from, true), true);
+      view.setUint32(at + 6, source.getUint32(from + 4, true), true);
+      at += 10;
+    }
+  } else {
+    w.length = at;
+    writeIdFields(w, ctx, parent);
+    w.ensure(name.length + 24);
+    buf = w.buf;
+    view = w.bufView;
+    at = w.length;
+  }
+  // The name, then the kind as a placeholder (every kind `kindFromTag` gives is one byte, never 0, so the
+  // field is always written): the tag loop finds `span.kind` later. The times are read from the span's
+  // slots (start, then duration: see `Span`).
+  const n = name.length;
+  const nameEnd = n < 128 ? copyAscii(buf, at + 2, name) : -1;
+  if (nameEnd !== -1) {
+    buf[at] = (SPAN_NAME << 3) | 2;
+    buf[at + 1] = n;
+    at = nameEnd;
+  } else {
+    w.length = at;
+    w.string(SPAN_NAME, name);
+    w.ensure(22);
+    buf = w.buf;
+    view = w.bufView;
+    at = w.length;
+  }
+  const times = span._times;
+  const startMs = times[span._timeAt]!;
+  const duration = times[span._timeAt + 1]!;
+  const kindAt = at + 1;
+  buf[at] = SPAN_KIND << 3;
+  buf[at + 1] = 0;
+  buf[at + 2] = (SPAN_START << 3) | 1;
+  nanosAt(view, at + 3, startMs);
+  buf[at + 11] = (SPAN_END << 3) | 1;
+  nanosAt(view, at + 12, startMs + (duration < 0 ? 0 : duration));
+  w.length = at + 20;
   // The tag loops note `span.kind` and `error` (structure, not attributes) as they pass them.
   kindTag = undefined;
   errorTag = undefined;
-  if (memo === null) writeTags(w, tags);
-  else writeTagsRepeating(w, tags, memo);
+  writeTagsRepeating(w, tags, memo);
   const error = errorTag;
-  w.byteAt(kindAt, kindFromTag(kindTag));
+  w.buf[kindAt] = kindFromTag(kindTag);
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }
@@ -284,18 +349,26 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   }
   // Only the W3C trace-flags byte: receivers read bit 0 as "sampled". The tag of field 16 (flags),
   // wire type 5 (fixed32), is the two-byte varint 0x85 0x01.
-  const buf = w.room(6);
-  const at = w.length;
+  w.ensure(6);
+  buf = w.buf;
+  at = w.length;
   buf[at] = 0x85;
   buf[at + 1] = 0x01;
   buf[at + 2] = ctx.traceFlags & 0xff;
   buf[at + 3] = 0;
   buf[at + 4] = 0;
   buf[at + 5] = 0;
-  w.advanceTo(at + 6);
-  const moved = w.endWide(m);
-  // The tags' bytes moved with the message (a span under 128 bytes, or from 16 KiB).
-  if (moved !== 0 && memo !== null) memo.moved(m, moved);
+  w.length = at + 6;
+  // The span's length, in the two bytes left for it: no byte moves for a span of 128 bytes to 16 KiB (the
+  // usual), where one byte left would mean moving the whole message, per span, to widen it. Otherwise
+  // the message moves to fit, and the tags' bytes the memo points to with it.
+  const len = at + 6 - m - 2;
+  if (len >= 128 && len < 16384) {
+    buf[m] = (len & 127) | 128;
+    buf[m + 1] = len >>> 7;
+  } else {
+    memo.moved(m, w.placeLength(m, 2, len));
+  }
 }
 
 // Tags.SPAN_KIND and Tags.ERROR, as constants of this module for the tag loops.
@@ -306,94 +379,12 @@ const ERROR_TAG = 'error';
 let kindTag: TagValue | undefined;
 let errorTag: TagValue | undefined;
 
-/** A span's tags as `Span.attributes` fields, noting `span.kind` and `error` (see `writeFinishedSpan`). */
-function writeTags(w: ProtoWriter, tags: TagMap): void {
-  for (const key in tags) {
-    const value = tags[key]!;
-    if (key === SPAN_KIND_TAG) kindTag = value;
-    else if (key === ERROR_TAG) errorTag = value;
-    else writeTag(w, SPAN_ATTRIBUTES, key, value);
-  }
-}
-
-/**
- * The trace id, span id, trace state and parent span id fields. Ids made here are copied from their
- * random bytes four at a time, with one capacity check for all of them when none is hex text.
- */
-function writeIds(w: ProtoWriter, ctx: SpanContext, parent: SpanContext | null): void {
-  const tracePool = ctx._tracePool;
-  const spanPool = ctx._spanPool;
-  const parentPool = parent === null ? null : parent._spanPool;
-  if (tracePool !== null && spanPool !== null && ctx.traceState === '' && (parent === null || parentPool !== null)) {
-    const buf = w.room(38);
-    const view = w.roomView();
-    let at = w.length;
-    buf[at] = (SPAN_TRACE_ID << 3) | 2;
-    buf[at + 1] = 16;
-    let from = ctx._traceAt;
-    let source = tracePool.view;
-    view.setUint32(at + 2, source.getUint32(from, true), true);
-    view.setUint32(at + 6, source.getUint32(from + 4, true), true);
-    view.setUint32(at + 10, source.getUint32(from + 8, true), true);
-    view.setUint32(at + 14, source.getUint32(from + 12, true), true);
-    buf[at + 18] = (SPAN_SPAN_ID << 3) | 2;
-    buf[at + 19] = 8;
-    from = ctx._spanAt;
-    source = spanPool.view;
-    view.setUint32(at + 20, source.getUint32(from, true), true);
-    view.setUint32(at + 24, source.getUint32(from + 4, true), true);
-    at += 28;
-    if (parentPool !== null) {
-      buf[at] = (SPAN_PARENT_SPAN_ID << 3) | 2;
-      buf[at + 1] = 8;
-      from = parent!._spanAt;
-      source = parentPool.view;
-      view.setUint32(at + 2, source.getUint32(from, true), true);
-      view.setUint32(at + 6, source.getUint32(from + 4, true), true);
-      at += 10;
-    }
-    w.advanceTo(at);
-    return;
-  }
+/** The trace id, span id, trace state and parent span id fields when some id is hex text or there is a trace state. */
+function writeIdFields(w: ProtoWriter, ctx: SpanContext, parent: SpanContext | null): void {
   writeTraceId(w, SPAN_TRACE_ID, ctx);
   writeSpanId(w, SPAN_SPAN_ID, ctx);
   if (ctx.traceState !== '') w.string(SPAN_TRACE_STATE, ctx.traceState);
-  if (parent !== null && (parentPool !== null || parent.spanId !== '')) writeSpanId(w, SPAN_PARENT_SPAN_ID, parent);
-}
-
-/**
- * The name, kind, start and end fields, with one capacity check when the name is short ASCII. The
- * kind's value is left as a placeholder (every kind `kindFromTag` gives is one byte, never 0, so the
- * field is always written) and its position returned: the tag loop finds `span.kind` later. The times
- * are read here from the span's slots (start, then duration: see `Span`), not handed in: a non-integer
- * number passed to a call V8 does not inline is boxed on the way, 16 bytes each.
- */
-function writeNameKindTimes(w: ProtoWriter, name: string, times: Float64Array, timeAt: number): number {
-  const startMs = times[timeAt]!;
-  const duration = times[timeAt + 1]!;
-  const endMs = startMs + (duration < 0 ? 0 : duration);
-  const n = name.length;
-  let buf = w.room(n + 24);
-  let at = w.length;
-  const nameEnd = n < 128 ? copyAscii(buf, at + 2, name) : -1;
-  if (nameEnd !== -1) {
-    buf[at] = (SPAN_NAME << 3) | 2;
-    buf[at + 1] = n;
-    at = nameEnd;
-  } else {
-    w.string(SPAN_NAME, name);
-    buf = w.room(22);
-    at = w.length;
-  }
-  const view = w.roomView();
-  buf[at] = SPAN_KIND << 3;
-  buf[at + 1] = 0;
-  buf[at + 2] = (SPAN_START << 3) | 1;
-  nanosAt(view, at + 3, startMs);
-  buf[at + 11] = (SPAN_END << 3) | 1;
-  nanosAt(view, at + 12, endMs);
-  w.advanceTo(at + 20);
-  return at + 1;
+  if (parent !== null && (parent._spanPool !== null || parent.spanId !== '')) writeSpanId(w, SPAN_PARENT_SPAN_ID, parent);
 }
 
 /** Positions a `TagMemo` keeps: the first tags of a span (an http server span has five). */
@@ -554,12 +545,8 @@ function sameVarintWidth(previous: TagValue, value: TagValue): number {
   if (typeof value !== 'number' || typeof previous !== 'number') return 0;
   if (!(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return 0;
   if (!(previous >= 0 && previous <= 0x7fffffff && Math.floor(previous) === previous)) return 0;
-  const width = varintWidth(value);
-  return width === varintWidth(previous) ? width : 0;
-}
-
-function varintWidth(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
+  const width = varintSize(value);
+  return width === varintSize(previous) ? width : 0;
 }
 
 // Ids generated here are copied from their random bytes; ids read from a carrier are hex text.

@@ -7,33 +7,39 @@ const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
 
-/** Appends protobuf fields to a growable buffer. Reusable: `reset()` keeps the memory. */
+/**
+ * Appends protobuf fields to a growable buffer. Reusable: `reset()` keeps the memory.
+ *
+ * `buf`, `bufView`, `length` and `epoch` are plain fields, not getters: the span encoder writes a span's
+ * fixed fields straight into `buf` (after `ensure`) and reads them per span, and on Node 24 each small
+ * function that gets hot under load is a Maglev compile job whose zone glibc keeps (~0.12 MB of peak RSS
+ * each: docs/performance.md, round fifteen). Only the writer changes them, except `length` (see `ensure`).
+ */
 export class ProtoWriter {
-  private buf: Buffer;
-  private pos = 0;
-  private era = 0;
-  /** A DataView of `buf` (made again when `buf` changes) and of the latest id block read, for 4-byte moves. */
-  private bufView: DataView | null = null;
-  private viewOf: Buffer | null = null;
+  /** The buffer written into, up to `length`: another after `ensure` or any write (it grows), so read it again. */
+  buf: Buffer;
+  /** A DataView of `buf`, for 4-byte stores. */
+  bufView: DataView;
+  /** Bytes written so far. A caller that wrote into `buf` by hand (after `ensure`) sets it past what it wrote. */
+  length = 0;
+  /**
+   * Changes whenever bytes written earlier may be gone (`reset`, `detach`, `truncate`): positions noted
+   * in one epoch can be read back with `repeat` while it lasts.
+   */
+  epoch = 0;
+  /** A DataView of the latest id block read, for 4-byte moves. */
   private sourceView: DataView | null = null;
   private sourceOf: Uint8Array | null = null;
 
   constructor(initialSize = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.bufView = viewOf(this.buf);
   }
 
   /** Empties the writer; with `start`, writing resumes there (the bytes before it are the caller's). */
   reset(start = 0): void {
-    this.pos = start;
-    this.era++;
-  }
-
-  /**
-   * Changes whenever bytes written earlier may be gone (`reset`, `detach`, `truncate`): positions noted
-   * in one era can be read back with `repeat` while it lasts.
-   */
-  get epoch(): number {
-    return this.era;
+    this.length = start;
+    this.epoch++;
   }
 
   /** Size of the buffer written into. */
@@ -48,49 +54,47 @@ export class ProtoWriter {
   detach(next: Buffer): Buffer {
     const done = this.buf;
     this.buf = next;
-    this.pos = 0;
-    this.era++;
+    this.bufView = viewOf(next);
+    this.length = 0;
+    this.epoch++;
     return done;
-  }
-
-  /** Bytes written so far. */
-  get length(): number {
-    return this.pos;
   }
 
   /** Forgets everything written after `length` (to take back a half-written message). */
   truncate(length: number): void {
-    if (length >= 0 && length < this.pos) {
-      this.pos = length;
-      this.era++;
+    if (length >= 0 && length < this.length) {
+      this.length = length;
+      this.epoch++;
     }
   }
 
   /** What was written (from `start`), without a copy: valid only until the next write or `reset()`. */
   view(start = 0): Buffer {
-    return this.buf.subarray(start, this.pos);
+    return this.buf.subarray(start, this.length);
   }
 
   /** A copy of what was written, safe to keep after the next `reset()`. */
   finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return Buffer.from(this.buf.subarray(0, this.length));
   }
 
-  private ensure(extra: number): void {
-    const need = this.pos + extra;
+  /** Makes room for `extra` more bytes after `length` (for the writer's methods, and for a caller writing into `buf`). */
+  ensure(extra: number): void {
+    const need = this.length + extra;
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
+    this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
+    this.bufView = viewOf(next);
   }
 
   private tag(field: number, wire: number): void {
     // Every field OTLP traces write is below 16: a one-byte tag.
     if (field < 16) {
       this.ensure(1);
-      this.buf[this.pos++] = (field << 3) | wire;
+      this.buf[this.length++] = (field << 3) | wire;
       return;
     }
     this.rawVarint32((field << 3) | wire);
@@ -101,10 +105,10 @@ export class ProtoWriter {
     this.ensure(5);
     let v = value >>> 0;
     while (v > 127) {
-      this.buf[this.pos++] = (v & 127) | 128;
+      this.buf[this.length++] = (v & 127) | 128;
       v >>>= 7;
     }
-    this.buf[this.pos++] = v;
+    this.buf[this.length++] = v;
   }
 
   /** A uint32 or enum field; zero is the default and is omitted. */
@@ -129,24 +133,24 @@ export class ProtoWriter {
     let v = BigInt.asUintN(64, BigInt(value));
     this.ensure(10);
     while (v > 127n) {
-      this.buf[this.pos++] = Number(v & 127n) | 128;
+      this.buf[this.length++] = Number(v & 127n) | 128;
       v >>= 7n;
     }
-    this.buf[this.pos++] = Number(v);
+    this.buf[this.length++] = Number(v);
   }
 
   double(field: number, value: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    this.buf.writeDoubleLE(value, this.pos);
-    this.pos += 8;
+    this.buf.writeDoubleLE(value, this.length);
+    this.length += 8;
   }
 
   fixed64(field: number, value: bigint): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    this.buf.writeBigUInt64LE(value, this.pos);
-    this.pos += 8;
+    this.buf.writeBigUInt64LE(value, this.length);
+    this.length += 8;
   }
 
   fixed32(field: number, value: number): void {
@@ -154,13 +158,13 @@ export class ProtoWriter {
     this.ensure(4);
     // Byte by byte, as nanosFromMs: writeUInt32LE's range checks are a call per span (the flags field).
     const buf = this.buf;
-    const at = this.pos;
+    const at = this.length;
     const v = value >>> 0;
     buf[at] = v;
     buf[at + 1] = v >>> 8;
     buf[at + 2] = v >>> 16;
     buf[at + 3] = v >>> 24;
-    this.pos = at + 4;
+    this.length = at + 4;
   }
 
   /**
@@ -175,7 +179,7 @@ export class ProtoWriter {
     if (kl + vl > 121 || field >= 16) return false;
     this.ensure(kl + vl + 8);
     const buf = this.buf;
-    const start = this.pos;
+    const start = this.length;
     let at = copyAscii(buf, start + 4, key);
     if (at < 0) return false;
     buf[at] = (2 << 3) | WIRE_LENGTH_DELIMITED;
@@ -189,7 +193,7 @@ export class ProtoWriter {
     buf[start + 1] = kl + vl + 6;
     buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
     buf[start + 3] = kl;
-    this.pos = at;
+    this.length = at;
     return true;
   }
 
@@ -202,7 +206,7 @@ export class ProtoWriter {
     if (kl > 112 || field >= 16 || !(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return false;
     this.ensure(kl + 12);
     const buf = this.buf;
-    const start = this.pos;
+    const start = this.length;
     let at = copyAscii(buf, start + 4, key);
     if (at < 0) return false;
     const valueAt = at;
@@ -220,7 +224,7 @@ export class ProtoWriter {
     buf[start + 1] = at - start - 2;
     buf[start + 2] = (1 << 3) | WIRE_LENGTH_DELIMITED;
     buf[start + 3] = kl;
-    this.pos = at;
+    this.length = at;
     return true;
   }
 
@@ -231,7 +235,7 @@ export class ProtoWriter {
     if (n < 128 && field < 16) {
       this.ensure(n + 2);
       const buf = this.buf;
-      const start = this.pos;
+      const start = this.length;
       let i = 0;
       for (; i < n; i++) {
         const c = value.charCodeAt(i);
@@ -241,7 +245,7 @@ export class ProtoWriter {
       if (i === n) {
         buf[start] = (field << 3) | WIRE_LENGTH_DELIMITED;
         buf[start + 1] = n;
-        this.pos = start + 2 + n;
+        this.length = start + 2 + n;
         return;
       }
     }
@@ -249,32 +253,7 @@ export class ProtoWriter {
     const len = Buffer.byteLength(value, 'utf8');
     this.rawVarint32(len);
     this.ensure(len);
-    this.pos += this.buf.write(value, this.pos, len, 'utf8');
-  }
-
-  /**
-   * Makes room for `extra` more bytes and returns the buffer they go into, from `length` on: for a
-   * caller that writes several fields with one capacity check and its position in a local, then
-   * calls `advanceTo`. Valid until the next write through the writer.
-   */
-  room(extra: number): Buffer {
-    this.ensure(extra);
-    return this.buf;
-  }
-
-  /** The buffer `room` returned as a DataView (for 4-byte stores). */
-  roomView(): DataView {
-    return this.dataView();
-  }
-
-  /** Moves the position past bytes written straight into `room`'s buffer. */
-  advanceTo(pos: number): void {
-    this.pos = pos;
-  }
-
-  /** Writes one byte at `at`, over a byte already written (a field's value left as a placeholder). */
-  byteAt(at: number, value: number): void {
-    this.buf[at] = value;
+    this.length += this.buf.write(value, this.length, len, 'utf8');
   }
 
   /** A bytes field given as lower-case hex (trace and span ids). */
@@ -284,9 +263,9 @@ export class ProtoWriter {
     this.rawVarint32(len);
     this.ensure(len);
     const buf = this.buf;
-    let at = this.pos;
+    let at = this.length;
     for (let i = 0; i < len * 2; i += 2) buf[at++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
-    this.pos = at;
+    this.length = at;
   }
 
   /** A bytes field of `length` bytes of `src` from `at` (ids: short, so a loop beats a native copy). */
@@ -296,10 +275,10 @@ export class ProtoWriter {
       // loads and stores): a quarter of the instructions of the byte loop below.
       this.ensure(length + 2);
       const buf = this.buf;
-      const to = this.pos;
+      const to = this.length;
       buf[to] = (field << 3) | WIRE_LENGTH_DELIMITED;
       buf[to + 1] = length;
-      const dst = this.dataView();
+      const dst = this.bufView;
       let source = this.sourceView;
       if (this.sourceOf !== src || source === null) {
         source = this.sourceView = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -311,16 +290,16 @@ export class ProtoWriter {
         dst.setUint32(to + 10, source.getUint32(at + 8, true), true);
         dst.setUint32(to + 14, source.getUint32(at + 12, true), true);
       }
-      this.pos = to + 2 + length;
+      this.length = to + 2 + length;
       return;
     }
     this.tag(field, WIRE_LENGTH_DELIMITED);
     this.rawVarint32(length);
     this.ensure(length);
     const buf = this.buf;
-    let to = this.pos;
+    let to = this.length;
     for (let i = at; i < at + length; i++) buf[to++] = src[i]!;
-    this.pos = to;
+    this.length = to;
   }
 
   /**
@@ -329,8 +308,8 @@ export class ProtoWriter {
    */
   repeat(from: number, length: number): void {
     this.ensure(length);
-    this.buf.copyWithin(this.pos, from, from + length);
-    this.pos += length;
+    this.buf.copyWithin(this.length, from, from + length);
+    this.length += length;
   }
 
   /**
@@ -351,60 +330,20 @@ export class ProtoWriter {
   nanosFromMs(field: number, ms: number): void {
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    nanosAt(this.dataView(), this.pos, ms);
-    this.pos += 8;
-  }
-
-  /** A DataView of the buffer written into. */
-  private dataView(): DataView {
-    const buf = this.buf;
-    let view = this.bufView;
-    if (this.viewOf !== buf || view === null) {
-      view = this.bufView = new DataView(buf.buffer, buf.byteOffset, buf.length);
-      this.viewOf = buf;
-    }
-    return view;
+    nanosAt(this.bufView, this.length, ms);
+    this.length += 8;
   }
 
   /** Starts a nested message; pass the result to `end`. */
   begin(field: number): number {
     this.tag(field, WIRE_LENGTH_DELIMITED);
     this.ensure(1);
-    return this.pos++;
-  }
-
-  /**
-   * Starts a nested message expected to be 128 bytes to 16 KiB long (a span): two bytes are left for
-   * its length, so that `endWide` need not move the message to widen a one-byte placeholder (a native
-   * `copyWithin` of the whole message, per span). Pass the result to `endWide`.
-   */
-  beginWide(field: number): number {
-    this.tag(field, WIRE_LENGTH_DELIMITED);
-    this.ensure(2);
-    const mark = this.pos;
-    this.pos += 2;
-    return mark;
-  }
-
-  /**
-   * Ends a message started by `beginWide`: the same bytes as `begin`/`end` would have written. Returns
-   * how far the message's content moved to fit its length (-1 below 128 bytes, 1 from 16 KiB, else 0).
-   */
-  endWide(mark: number): number {
-    const len = this.pos - mark - 2;
-    const buf = this.buf;
-    if (len >= 128 && len < 16384) {
-      buf[mark] = (len & 127) | 128;
-      buf[mark + 1] = len >>> 7;
-      return 0;
-    }
-    this.placeLength(mark, 2, len);
-    return varintSize(len) - 2;
+    return this.length++;
   }
 
   /** Ends a nested message started at `mark`, writing its length. */
   end(mark: number): void {
-    const len = this.pos - mark - 1;
+    const len = this.length - mark - 1;
     if (len < 128) {
       this.buf[mark] = len;
       return;
@@ -414,14 +353,15 @@ export class ProtoWriter {
 
   /**
    * Writes `len` as a varint at `mark`, where `reserved` bytes were left for it: the message after them
-   * moves to fit the varint's real size (wider or narrower). The slow path of `end` and `endWide`.
+   * moves to fit the varint's real size (wider or narrower). The slow path of `end`, and of the span
+   * encoder's two-byte lengths. Returns how far the message moved.
    */
-  private placeLength(mark: number, reserved: number, len: number): void {
+  placeLength(mark: number, reserved: number, len: number): number {
     const size = varintSize(len);
     if (size !== reserved) {
       if (size > reserved) this.ensure(size - reserved);
-      this.buf.copyWithin(mark + size, mark + reserved, this.pos);
-      this.pos += size - reserved;
+      this.buf.copyWithin(mark + size, mark + reserved, this.length);
+      this.length += size - reserved;
     }
     const buf = this.buf;
     let at = mark;
@@ -431,14 +371,20 @@ export class ProtoWriter {
       v >>>= 7;
     }
     buf[at] = v;
+    return size - reserved;
   }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
 
 function hexDigit(c: number): number {
   return c <= 57 ? c - 48 : (c | 32) - 87;
 }
 
-function varintSize(value: number): number {
+/** The bytes a varint of `value` (an integer in [0, 2^32)) takes. */
+export function varintSize(value: number): number {
   if (value < 1 << 7) return 1;
   if (value < 1 << 14) return 2;
   if (value < 1 << 21) return 3;
