@@ -6,7 +6,7 @@
 // in one block of seconds after another row's block read that state, not the agent; slices of one
 // pass run within a few seconds of each other, so a figure taken per pass (report.mjs) cancels it.
 import { startApp } from './server.mjs';
-import { busyShare, cpuTicks, rssBytes, threadCpuNs } from './process-stats.mjs';
+import { busyShare, cpuTicks, faultsAndTicks, rssBytes, threadCpuNs } from './process-stats.mjs';
 import { startBackend, startSink } from './sink.mjs';
 import { shuffled } from '../cpu/differences.mjs';
 import { judgeCell } from './verdict.mjs';
@@ -44,7 +44,7 @@ async function startRow({ app, appInfo, agent, round, settings, pinning }) {
   try {
     server = await startApp({
       app,
-      agentArgs: agent.args(ctx),
+      agentArgs: [...(settings.serverFlags ?? []), ...agent.args(ctx)],
       env: { ...agent.env(ctx), BACKEND_URL: `${backend.url}/` },
       cpu: pinning.server,
       node: settings.nodeBinary,
@@ -76,11 +76,14 @@ function newAccumulator() {
 
 /** One slice of load on one row; the slice's figures, or throws when the load failed. */
 async function runSlice(row, { load, settings, pinning, key }) {
+  const statBefore = faultsAndTicks(row.server.pid);
   const cpuBefore = threadCpuNs(row.server.pid);
   const ticksBefore = cpuTicks();
   const wallBefore = performance.now();
-  const s = await load.slice({ url: row.url, seconds: settings.slice, connections: settings.connections, key });
+  const marks = settings.splitMs?.length ? { pid: row.server.pid, marksMs: settings.splitMs } : {};
+  const s = await load.slice({ url: row.url, seconds: settings.slice, connections: settings.connections, key, ...marks });
   const cpuAfter = threadCpuNs(row.server.pid);
+  const statAfter = faultsAndTicks(row.server.pid);
   const ticksAfter = cpuTicks();
   const wallMs = performance.now() - wallBefore;
   if (cpuBefore == null || cpuAfter == null) throw new Error('the server process is gone');
@@ -89,7 +92,12 @@ async function runSlice(row, { load, settings, pinning, key }) {
     requests: s.requests, seconds: s.seconds, rps: s.rps, p50Ms: s.p50Ms, p99Ms: s.p99Ms,
     errors: s.errors, timeouts: s.timeouts, non2xx: s.non2xx, cpuNs,
     cpuUsPerRequest: s.requests > 0 ? cpuNs / 1000 / s.requests : null,
+    ...(s.marks ? { marks: s.marks } : {}),
   };
+  // Page faults and the user / system split (10 ms ticks: read pooled over many slices), for diagnosis.
+  if (statBefore && statAfter) {
+    slice.process = { minflt: statAfter.minflt - statBefore.minflt, utimeTicks: statAfter.utime - statBefore.utime, stimeTicks: statAfter.stime - statBefore.stime };
+  }
   if (pinning.server !== null && ticksBefore && ticksAfter) {
     const server = cpuNs / 1e6 / wallMs;
     const serverCore = busyShare(ticksBefore, ticksAfter, pinning.server);

@@ -29,6 +29,30 @@ export function threadCpuNs(pid) {
   return total;
 }
 
+/** CPU nanoseconds of the process's main thread (the event loop) so far, or null. */
+export function mainThreadCpuNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The process's minor and major page faults and its user and system CPU (clock ticks, 10 ms) so far,
+ * live and ended threads together, from /proc/<pid>/stat; or null.
+ */
+export function faultsAndTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised name, from field 3 (state): minflt is field 10, majflt 12, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { minflt: f[7], majflt: f[9], utime: f[11], stime: f[12] };
+  } catch {
+    return null;
+  }
+}
+
 /** CPU µs per request between two threadCpuNs readings, or null when either is unknown. */
 export function cpuUsPerRequest(beforeNs, afterNs, requests) {
   if (beforeNs == null || afterNs == null || !(requests > 0)) return null;

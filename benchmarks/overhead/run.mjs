@@ -24,6 +24,7 @@ import { summarize, summarizeStartup, targetsOf, toMarkdown } from './report.mjs
 import { startBackend, startSink } from './sink.mjs';
 import { startApp, timeEmptyScript } from './server.mjs';
 import { startSliceLoad } from './slice-load.mjs';
+import { processMarkdown, splitMarkdown, summarizeProcess, summarizeSplit } from './split.mjs';
 import { applySameAs } from './verdict.mjs';
 import { seededRandom } from '../cpu/differences.mjs';
 
@@ -120,6 +121,12 @@ function readSettings(env, argv) {
     apps: list('BENCH_APPS', Object.keys(APPS)),
     seed: env.BENCH_SEED ? Number(env.BENCH_SEED) : Math.floor(Math.random() * 2 ** 31),
   };
+  // Diagnosis only (docs/benchmarks.md): marks within each timed slice (ms from its start) at which the load
+  // generator reads the server's CPU and its responses so far, the first of them the split the report shows;
+  // and node flags for every server (e.g. --no-memory-reducer).
+  s.splitMs = env.BENCH_SPLIT_MS ? env.BENCH_SPLIT_MS.split(',').map(Number) : [];
+  if (s.splitMs.some((ms) => !(ms > 0) || ms >= s.slice * 1000)) throw new Error(`BENCH_SPLIT_MS=${env.BENCH_SPLIT_MS}: marks in ms, above 0 and within the slice (${s.slice * 1000} ms)`);
+  s.serverFlags = env.BENCH_SERVER_FLAGS ? env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean) : [];
   if (!(s.slice > 0)) throw new Error(`BENCH_SLICE=${env.BENCH_SLICE} must be above 0`);
   if (!Number.isInteger(s.seed)) throw new Error(`BENCH_SEED=${env.BENCH_SEED} is not an integer`);
   const nodeSpec = option(argv, env, 'node', 'BENCH_NODE');
@@ -139,7 +146,7 @@ function readSettings(env, argv) {
   if (s.before && s.before.commit && s.before.commit === gitCommit(repoRoot)) {
     for (const a of s.agentList) if (a.id.startsWith('ours-before')) a.copyOf = a.id.replace('ours-before', 'ours');
   }
-  const isDefault = Object.entries(DEFAULTS).every(([k, v]) => s[k] === v) && !env.BENCH_APPS && !env.BENCH_AGENTS;
+  const isDefault = Object.entries(DEFAULTS).every(([k, v]) => s[k] === v) && !env.BENCH_APPS && !env.BENCH_AGENTS && s.serverFlags.length === 0;
   const major = majorOf(s.serverNode);
   const ownLine = major === majorOf(process.version);
   s.out = env.BENCH_OUT || (isDefault ? (ownLine ? 'latest' : `latest-node${major}`) : 'quick');
@@ -271,10 +278,13 @@ async function main() {
   const rows = summarize(cells, settings.apps, agents, { seed: settings.seed });
   const startup = summarizeStartup(startupSamples, agents);
   const { subjects, targets } = targetsOf(rows, { agents, apps: settings.apps, nodeMajor: majorOf(settings.serverNode) });
-  const markdown = toMarkdown({ meta, rows, startup, targets, subjects });
+  const split = settings.splitMs.length ? summarizeSplit(cells, settings.apps, agents, { markCount: settings.splitMs.length, seed: settings.seed }) : undefined;
+  const processRows = split ? summarizeProcess(cells, settings.apps, agents) : undefined;
+  const markdown = toMarkdown({ meta, rows, startup, targets, subjects }) +
+    (split ? `${[...splitMarkdown(split, settings.splitMs[0]), ...processMarkdown(processRows)].join('\n')}\n` : '');
   const dir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}${settings.out}.json`, JSON.stringify({ meta, targets, rows, startup, sink: sink.counts, cells, startupSamples }, null, 2) + '\n');
+  writeFileSync(`${dir}${settings.out}.json`, JSON.stringify({ meta, targets, rows, ...(split ? { split, process: processRows } : {}), startup, sink: sink.counts, cells, startupSamples }, null, 2) + '\n');
   writeFileSync(`${dir}${settings.out}.md`, markdown);
   process.stdout.write(markdown);
   log(`bench: wrote benchmarks/results/${settings.out}.md and .json`);

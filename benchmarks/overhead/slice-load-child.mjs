@@ -8,23 +8,38 @@
 // over all its slices, not as a median of slices' p99s. autocannon's own stop is checked on its sample
 // interval: 100 ms here instead of 1 s, so a 1 s slice lasts ~1 s; rps is counted here (responses over
 // the slice's wall time), not autocannon's per-interval mean.
+// With `pid` and `marksMs` (BENCH_SPLIT_MS, run.mjs) the slice also reports `marks`: at each mark, the
+// milliseconds since the load began, the responses so far and the server's CPU so far (all threads and its
+// main thread, from /proc), read here so that the CPU and the count are taken at the same moment.
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { LatencyHistogram } from './latency.mjs';
+import { threadCpuNs, mainThreadCpuNs } from './process-stats.mjs';
 
 const histograms = new Map();
 
-function slice({ url, seconds, connections, key }) {
+function slice({ url, seconds, connections, key, pid, marksMs }) {
   const latency = new LatencyHistogram();
   let all = histograms.get(key);
   if (!all) histograms.set(key, (all = new LatencyHistogram()));
   const started = performance.now();
+  let responses = 0;
+  const marks = [];
+  const timers = [];
+  const mark = () => marks.push({ ms: performance.now() - started, responses, cpuNs: threadCpuNs(pid), mainCpuNs: mainThreadCpuNs(pid) });
+  if (pid && marksMs?.length) {
+    mark();
+    for (const ms of marksMs) timers.push(setTimeout(mark, ms));
+  }
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: seconds, pipelining: 1, sampleInt: 100 }, (err, result) => {
+      for (const t of timers) clearTimeout(t);
       if (err) reject(err);
       else {
+        if (marks.length) mark();
         const elapsed = (performance.now() - started) / 1000;
         resolve({
+          ...(marks.length ? { marks } : {}),
           requests: result.requests.total,
           seconds: elapsed,
           rps: result.requests.total / elapsed,
@@ -37,6 +52,7 @@ function slice({ url, seconds, connections, key }) {
       }
     });
     instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      responses++;
       if (statusCode >= 200 && statusCode < 300) {
         latency.record(responseTimeMs);
         all.record(responseTimeMs);
