@@ -7,7 +7,7 @@
 // it only takes what nothing else wants, and a waking server preempts it), stopped (SIGSTOP) in the
 // passes between. Each pass with the spinner is read against the pass before it without, so both states
 // are measured in the same seconds on the same servers.
-// Usage: node benchmarks/overhead/idle-spin.mjs [--passes 40] [--slice 0.5] [--cores server|both|none]
+// Usage: node benchmarks/overhead/idle-spin.mjs [--passes 40] [--slice 0.5] [--cores server|load|both|none]
 //        [--node 24] [--flags "--no-memory-reducer"]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -35,8 +35,8 @@ const pinning = choosePinning();
 if (pinning.server === null) throw new Error('needs taskset and two cores');
 pinSelf(pinning.load);
 
-const cores = { server: [pinning.server], both: [pinning.server, pinning.load], none: [] }[spinOn];
-if (!cores) throw new Error('--cores server|both|none');
+const cores = { server: [pinning.server], load: [pinning.load], both: [pinning.server, pinning.load], none: [] }[spinOn];
+if (!cores) throw new Error('--cores server|load|both|none');
 // --mode thrash: the co-runner streams through 32 MB instead (every cache line, over and over), and with
 // --policy normal it shares the core with the server as any co-runner does: a controlled "slow machine",
 // to see whether an agent's µs grow with it as no agent's do.
