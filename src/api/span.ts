@@ -59,9 +59,15 @@ export interface LogRecord {
  * non-recording spans (unsampled traces) carry their context for propagation and record nothing.
  */
 export class Span {
-  private _context: SpanContext;
-  private _name: string;
-  private _tags: Tags | null = null;
+  // @internal fields below are read by the OTLP encoder (export/otlp-span-protobuf.ts) rather than through
+  // the getters: on Node 24 each getter called per exported span is one more function Maglev compiles at
+  // a load's start, ~0.12 MB of peak RSS each (docs/performance.md, round fifteen).
+  /** @internal */
+  _context: SpanContext;
+  /** @internal */
+  _name: string;
+  /** @internal Null until the first tag. */
+  _tags: Tags | null = null;
   /**
    * Where the start (epoch milliseconds) and the duration (-1 until finished) are: two numbers of a
    * slab many spans share (see `TimeSlots`). In fields of their own they were two heap numbers per span
@@ -78,8 +84,9 @@ export class Span {
   /**
    * What few spans have (logs, references, the OpenTelemetry API's extras, its face), in one object
    * made on first need: four fields a span less to allocate. Null for most spans.
+   * @internal
    */
-  private _rare: RareParts | null;
+  _rare: RareParts | null;
 
   // Private: the factories below say which kind of span a call site makes.
   private constructor(
@@ -307,8 +314,8 @@ export class Span {
   }
 }
 
-/** A span's rarely set parts (see `Span._rare`). */
-class RareParts {
+/** @internal A span's rarely set parts (see `Span._rare`). */
+export class RareParts {
   logs: LogRecord[] | null = null;
   extras: SpanExtras | null = null;
   face: object | undefined = undefined;

@@ -204,8 +204,10 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
   }
 
   append(span: Span): void {
-    // A span started through the OpenTelemetry API goes under its own instrumentation scope.
-    if (span._extras !== null) {
+    // A span started through the OpenTelemetry API goes under its own instrumentation scope. (Its field,
+    // not the `_extras` getter: see `Span`.)
+    const rare = span._rare;
+    if (rare !== null && rare.extras !== null) {
       this.appendScoped(span);
       this.openCount++;
       return;

@@ -76,10 +76,11 @@ export function writeSpan(w: ProtoWriter, s: MappedSpan): void {
  * objects and arrays. Logs, rare, still go through `mapLog`.
  */
 export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boolean, memo: TagMemo): void {
-  const ctx = span.context();
+  // The span's own fields rather than its getters (see `Span`).
+  const ctx = span._context;
   const parent = span._parent;
-  const tags = span.tags;
-  const name = span.operationName;
+  const name = span._name;
+  const rare = span._rare;
   // The span's fields up to its tags are written here, by hand, with one capacity check when its ids are
   // this process's random bytes and its name short ASCII (the usual span), rather than by a helper each:
   // on Node 24 every small function that gets hot under load costs a Maglev job (see ProtoWriter).
@@ -95,7 +96,7 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   const tracePool = ctx._tracePool;
   const spanPool = ctx._spanPool;
   const parentPool = parent === null ? null : parent._spanPool;
-  if (tracePool !== null && spanPool !== null && ctx.traceState === '' && (parent === null || parentPool !== null)) {
+  if (tracePool !== null && spanPool !== null && ctx._carried.traceState === '' && (parent === null || parentPool !== null)) {
     buf[at] = (SPAN_TRACE_ID << 3) | 2;
     buf[at + 1] = 16;
     let from = ctx._traceAt;
@@ -159,15 +160,15 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   // The tag loops note `span.kind` and `error` (structure, not attributes) as they pass them.
   kindTag = undefined;
   errorTag = undefined;
-  writeTagsRepeating(w, tags, memo);
+  writeTagsRepeating(w, span._tags ?? NO_TAGS, memo);
   const error = errorTag;
   w.buf[kindAt] = kindFromTag(kindTag);
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }
   let statusMessage = '';
-  const logs = span.logs;
-  for (let i = 0; i < logs.length; i++) {
+  const logs = rare === null ? null : rare.logs;
+  for (let i = 0; logs !== null && i < logs.length; i++) {
     const entry = logs[i]!;
     const e = mapLog(entry.fields, entry.timestamp);
     if (e.name === 'exception' && statusMessage === '') {
@@ -179,7 +180,7 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
     for (const a of e.attributes) writeKeyValue(w, EVENT_ATTRIBUTES, a);
     w.end(em);
   }
-  const refs = span.references;
+  const refs = rare === null ? null : rare.references;
   if (refs !== null) {
     for (const ref of refs) {
       const rc = ref.referencedContext();
@@ -220,6 +221,9 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
     memo.moved(m, w.placeLength(m, 2, len));
   }
 }
+
+/** A span's tags before its first (`Span._tags` is null until then). */
+const NO_TAGS: TagMap = Object.freeze({});
 
 // Tags.SPAN_KIND and Tags.ERROR, as constants of this module for the tag loops.
 const SPAN_KIND_TAG = 'span.kind';

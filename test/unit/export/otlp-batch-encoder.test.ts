@@ -132,7 +132,8 @@ t.test('a span that cannot be encoded leaves the open batch as it was', async (t
   const encoder = new OtlpBatchEncoder(encodeEnvelope(resource), false);
   encoder.append(spans[0]!);
   const broken = Object.create(spans[1]!) as Span;
-  Object.defineProperty(broken, 'references', { get: () => [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] });
+  // Through the span's rare parts, which the encoder reads (not the `references` getter: see `Span`).
+  Object.defineProperty(broken, '_rare', { value: { logs: null, extras: null, references: [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] } });
   t.throws(() => encoder.append(broken), /bad reference/);
   encoder.append(spans[2]!);
   t.equal(encoder.openCount, 2);
@@ -312,7 +313,8 @@ t.test('tags equal to the previous span\'s are repeated from its bytes: the same
   // A span that fails half-way is taken back; the next ones do not repeat its bytes.
   encoder.append(spans[0]!);
   const broken = Object.create(spans[1]!) as Span;
-  Object.defineProperty(broken, 'references', { get: () => [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] });
+  // Through the span's rare parts, which the encoder reads (not the `references` getter: see `Span`).
+  Object.defineProperty(broken, '_rare', { value: { logs: null, extras: null, references: [{ referencedContext: () => { throw new Error('bad reference'); }, type: () => 'x' }] } });
   t.throws(() => encoder.append(broken), /bad reference/);
   for (const s of spans.slice(2, 6)) encoder.append(s);
   t.ok(encoder.seal().bytes.equals(expected([spans[0]!, ...spans.slice(2, 6)])), 'identical bytes after a failed span');
