@@ -16,8 +16,9 @@
 // Usage: node benchmarks/memory/zone-burst.mjs [--variants none,otlp,exporter-none,unsampled,down]
 //        [--agents /built/checkout,/another] [--runs 3] [--rate 3000] [--seconds 4] [--idle 600]
 //        [--node /path/to/node] [--node-flags "--no-maglev"] (flags for the app's Node, diagnosis only)
+//        [--names /dir] (writes the Maglev-compiled functions' names, <variant>-<build>-<run>.txt, one a line)
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,7 @@ const seconds = arg('seconds', '4');
 const idleMs = Number(arg('idle', '600'));
 const node = arg('node', process.execPath);
 const nodeFlags = arg('node-flags', '').split(/\s+/).filter((f) => f !== '');
+const namesDir = arg('names', null);
 const work = mkdtempSync(path.join(os.tmpdir(), 'zone-burst-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 mkdirSync(path.join(work, 'app', 'node_modules'), { recursive: true });
@@ -48,7 +50,7 @@ const all = variantEnvs(endpoints);
 const variants = wanted.filter((w) => w in all);
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TRACING_|OTEL_|NODE_OPTIONS$)/.test(k)));
 
-async function sample(variant, agent, index) {
+async function sample(variant, agent, index, run) {
   const extra = all[variant];
   const args = ['--trace-zone-stats', '--zone-stats-tolerance=262144', '--trace-opt', ...nodeFlags, ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]), path.join(work, 'app', 'http.mjs')];
   const env = { ...baseEnv, ...(extra ?? {}), TRACING_LOG_LEVEL: 'error', TRACING_CACHE_DIR: path.join(work, `code-cache-${index}`), PORT: '0' };
@@ -80,12 +82,15 @@ async function sample(variant, agent, index) {
   await exited;
   let maglev = 0;
   let turbofan = 0;
+  const maglevNames = [];
   let peak = { allocated: 0, zones: [], time: 0 };
   let torn = 0;
   for (const line of chunks.join('').split('\n')) {
     if (line.startsWith('[compiling method')) {
-      if (line.includes('(target MAGLEV)')) maglev++;
-      else if (line.includes('(target TURBOFAN')) turbofan++;
+      if (line.includes('(target MAGLEV)')) {
+        maglev++;
+        maglevNames.push((/<JSFunction (.*?) \(sfi/.exec(line)?.[1] ?? '?').trim());
+      } else if (line.includes('(target TURBOFAN')) turbofan++;
     } else if (line.startsWith('{"type": "v8-zone-trace"')) {
       // The compiler threads' --trace-opt lines can land inside a zone line: such a line is left out.
       let stats = null;
@@ -98,6 +103,7 @@ async function sample(variant, agent, index) {
       if (stats.allocated > peak.allocated) peak = stats;
     }
   }
+  if (namesDir !== null) writeFileSync(path.join(namesDir, `${variant}-${agents.indexOf(agent)}-${run}.txt`), `${maglevNames.join('\n')}\n`);
   const jobsAtPeak = peak.zones.filter((z) => z.name === 'maglev-compilation-job-zone').length;
   return { maglev, turbofan, peakMb: peak.allocated / 2 ** 20, jobsAtPeak, peakAtMs: peak.time, peakRss, torn };
 }
@@ -111,7 +117,7 @@ for (let run = 0; run < runs; run++) {
   for (const variant of variants) {
     const who = all[variant] === null ? [builds[0]] : builds;
     for (const agent of who) {
-      const r = await sample(variant, agent, builds.indexOf(agent));
+      const r = await sample(variant, agent, builds.indexOf(agent), run);
       const name = all[variant] === null ? '-' : agent;
       console.log(`| ${variant} | ${name} | ${run + 1} | ${r.maglev} / ${r.turbofan} | ${r.peakMb.toFixed(1)} | ${r.jobsAtPeak} | ${r.peakAtMs.toFixed(0)} | ${r.peakRss.toFixed(1)} | ${r.torn} |`);
     }
