@@ -60,6 +60,12 @@ export async function traceKnown(traceId: string): Promise<boolean> {
 export interface LiveListener {
   traces?(update: TraceUpdate): void;
   stats?(stats: StoreStats): void;
+  /**
+   * The stream has just (re)connected. The server sends only the changes made while a stream is attached,
+   * so spans that arrived between the view's first load and the stream's connect (or while it was
+   * reconnecting after a viewer restart) are in no event: a view that waits for data loads it again here.
+   */
+  resync?(): void;
 }
 
 /**
@@ -78,6 +84,9 @@ export class LiveUpdates {
       if (!update) return;
       for (const listener of this.listeners) listener.traces?.(update);
       for (const listener of this.listeners) listener.stats?.(update.stats);
+    });
+    source.addEventListener('open', () => {
+      for (const listener of this.listeners) listener.resync?.();
     });
     source.addEventListener('stats', (event) => {
       const stats = parse<StoreStats>((event as MessageEvent<string>).data);

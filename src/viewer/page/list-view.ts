@@ -116,7 +116,7 @@ export function showTraceList(main: HTMLElement, context: ViewContext, live: Liv
     if (isTraceId(id)) context.navigate(`/trace/${id}`);
   });
 
-  const unsubscribe = live.subscribe({ traces: () => void load() });
+  const unsubscribe = live.subscribe({ traces: () => void load(), resync: () => void load() });
   void load();
   return {
     dispose() {

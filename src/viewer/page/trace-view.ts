@@ -47,6 +47,10 @@ export function showServerTrace(main: HTMLElement, traceId: string, context: Vie
       if (!shown) void load();
       else shown.offerRefresh(summary.spanCount - shownCount, () => void load());
     },
+    // A trace not shown yet (404: "shows it as soon as its spans arrive") may have arrived before the stream connected.
+    resync() {
+      if (!shown) void load();
+    },
   });
   void load();
   return {

@@ -135,3 +135,38 @@ t.test('from any OTLP sender: a hostile span name is text, a span without its pa
   t.same(browser.dialogs, [], 'no dialog fired');
   t.same(browser.pageErrors, [], 'no errors on the page');
 });
+
+t.test('a trace that arrives after the list loaded but before the live stream connected is shown when it connects', async (t) => {
+  const { page } = browser;
+  // The page's event stream is held back, so the trace below arrives in the gap a loaded machine can open
+  // between the list's first load and the stream's connect (the server sends only changes made while a
+  // stream is attached).
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/events', async (route) => {
+    await held;
+    await route.continue();
+  });
+  t.teardown(() => page.unroute('**/api/events'));
+  await page.goto(`${viewer.webUrl}/`, { waitUntil: 'domcontentloaded' });
+  await page.locator('.list-summary', { hasText: /trace/ }).waitFor();
+
+  const traceId = 'e'.repeat(31) + '2';
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const body = {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'late-stream' } }] },
+      scopeSpans: [{ scope: { name: 'other-sdk' }, spans: [{ traceId, spanId: '00000000000000b1', name: 'arrived early', kind: 2, startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n) }] }],
+    }],
+  };
+  const posted = await fetch(viewer.otlpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  t.equal(posted.status, 200);
+  // Past the server's coalescing interval (250 ms): its change event has gone out to no stream of this page.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const row = page.locator(`tr[data-trace-id="${traceId}"]`);
+  t.equal(await row.count(), 0, 'not in the list the page loaded before the trace arrived');
+
+  release();
+  await row.waitFor({ timeout: 10_000 });
+  t.match(await row.textContent(), 'arrived early', 'the list loaded again when the stream connected');
+});
