@@ -15,11 +15,8 @@ import type { Incomplete, Pending, WriterHost } from './code-cache.js';
 const WRITE_DELAY_MS = 1000;
 
 // What this half uses of the reading half, handed over by ./code-cache.ts when it loads this file: an import
-// back would make the two files a run-time cycle (the two bits below are its EXPORT_PATH and PACKAGE_PATCH).
+// back would make the two files a run-time cycle (so also the coverage bits, its EXPORT_PATH and PACKAGE_PATCH).
 let host: WriterHost;
-const EXPORT_PATH = 1;
-const PACKAGE_PATCH = 2;
-const ALL_PATHS = EXPORT_PATH | PACKAGE_PATCH;
 export function attach(reader: WriterHost): void {
   host = reader;
 }
@@ -71,7 +68,7 @@ function covers(here: number, file: number): boolean {
 /** The paths a file written now holds. */
 function coverageHere(): number {
   const exportPathRanHere = exportPath === 'ran' || (exportPath === 'running' && exiting && exitFlushDone);
-  return (exportPathRanHere ? EXPORT_PATH : 0) | (packagePatchRan_ ? PACKAGE_PATCH : 0);
+  return (exportPathRanHere ? host.EXPORT_PATH : 0) | (packagePatchRan_ ? host.PACKAGE_PATCH : 0);
 }
 
 /** Moves the files this process can now write with more than they hold to the pending writes; whether any. */
@@ -117,7 +114,7 @@ export function exportPathStarted(settleMs: number): void {
   exportPath = 'running';
   // Nothing lacks it and nothing waits to be written (a file this process writes before then lacks it and is
   // added here): no timer and no listener.
-  if (!incomplete.some((e) => (e.coverage & EXPORT_PATH) === 0) && pending.length === 0) return;
+  if (!incomplete.some((e) => (e.coverage & host.EXPORT_PATH) === 0) && pending.length === 0) return;
   const timer = setTimeout(exportPathRan, settleMs);
   timer.unref();
   process.once('exit', exportPathRanAtExit);
@@ -163,7 +160,7 @@ function writePending(): void {
   for (const entry of pending.splice(0)) {
     try {
       writeCache(entry, coverage);
-      if (coverage !== ALL_PATHS) incomplete.push({ script: entry.script, file: entry.file, cacheFile: entry.cacheFile, key: entry.key, coverage });
+      if (coverage !== (host.EXPORT_PATH | host.PACKAGE_PATCH)) incomplete.push({ ...entry, coverage });
       written = path.dirname(entry.cacheFile);
       host.note('debug', `code cache for ${path.basename(entry.file)} written to ${entry.cacheFile}`);
     } catch (err) {

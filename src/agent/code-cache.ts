@@ -63,6 +63,8 @@ export interface Incomplete extends Pending {
 /** What ./code-cache-write.ts uses of this file, handed to it when it loads (an import back would be a cycle). */
 export interface WriterHost {
   FORMAT: string;
+  EXPORT_PATH: number;
+  PACKAGE_PATCH: number;
   alignedOffset(offset: number): number;
   note(level: 'warn' | 'debug', msg: string): void;
   trustedDir(dir: string): boolean;
@@ -94,7 +96,7 @@ let logger: { warn(msg: string): void; debug(msg: string): void } | null = null;
 function cacheWriter(): typeof import('./code-cache-write.js') {
   if (writer === null) {
     writer = loadOwnFile(path.join(__dirname, 'code-cache-write.js')) as typeof import('./code-cache-write.js');
-    writer.attach({ FORMAT, alignedOffset, note, trustedDir });
+    writer.attach({ FORMAT, EXPORT_PATH, PACKAGE_PATCH, alignedOffset, note, trustedDir });
     writer.lacksPaths(usedIncomplete.splice(0));
     if (packagePatchSeen) writer.packagePatchRan();
   }

@@ -76,52 +76,23 @@ t.test('one keep-alive connection for consecutive posts; the request is well for
   t.same(server.received.map((r) => r.body.length), [10, 11, 12, 13, 14]);
 });
 
-t.test('a large body is written whole on the next loop turn, a small one at once', async (t) => {
+/** A poster to a server that answers every request with an empty 200, both closed at the test's end. */
+async function answeringPoster(t: Test): Promise<{ server: Awaited<ReturnType<typeof rawServer>>; poster: Http1Poster }> {
   const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
   t.teardown(server.close);
   const poster = new Http1Poster(new URL(server.url), { 'content-type': 'application/x-protobuf' });
   t.teardown(() => poster.close());
-  const cutOff = { aborted: false, addEventListener() {}, removeEventListener() {} };
-  const read = (status: number, _retryAfter: string | undefined, bodyWritten: boolean) => ({ ok: status < 300, retryable: false, status, reason: '', bodyWritten });
-  // A kept-alive connection first: posting on it writes without waiting for 'connect'.
-  t.match(await poster.post(body(10), 1000, cutOff, read), { ok: true, bodyWritten: true });
-  const writes: number[] = [];
-  const write = net.Socket.prototype.write;
-  t.teardown(() => { net.Socket.prototype.write = write; });
-  net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
-    if (Buffer.isBuffer(args[0])) writes.push(args[0].length);
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
-  } as typeof write;
+  return { server, poster };
+}
 
-  // Head and body go out as one buffer: one write of both (the head is what the server received before the blank line).
-  const small = poster.post(body(DEFERRED_WRITE_BYTES - 1), 1000, cutOff, read);
-  t.equal(writes.length, 1, 'a body under the threshold is written within post()');
-  t.match(await small, { ok: true, bodyWritten: true });
-  t.same(writes, [server.received[server.received.length - 1]!.head.length + 4 + DEFERRED_WRITE_BYTES - 1], 'head and body in that one write');
+/** A cut-off signal that never fires. */
+const NO_CUT_OFF = { aborted: false, addEventListener() {}, removeEventListener() {} };
 
-  writes.length = 0;
-  const big = Buffer.alloc(DEFERRED_WRITE_BYTES * 7 + 5);
-  for (let i = 0; i < big.length; i++) big[i] = 97 + (i % 26);
-  const posted = poster.post(big, 1000, cutOff, read);
-  t.same(writes, [], 'nothing of a large body is written within post()');
-  await new Promise((resolve) => setImmediate(resolve));
-  t.equal(writes.length, 1, 'on the next turn, the whole body in one write');
-  t.match(await posted, { ok: true, bodyWritten: true });
-  const last = server.received[server.received.length - 1]!;
-  t.same(writes, [last.head.length + 4 + big.length], 'head and body in that one write');
-  t.match(last.head, new RegExp(`\\r\\nContent-Length: ${big.length}$`));
-  t.equal(last.body, big.toString('latin1'), 'every byte, in order');
-  t.equal(server.connections(), 1, 'one kept-alive connection throughout');
-});
+/** The answer reader of these tests: ok below 300, never retried. */
+const readOutcome = (status: number, _retryAfter: string | undefined, bodyWritten: boolean) => ({ ok: status < 300, retryable: false, status, reason: '', bodyWritten });
 
-t.test('with room before the body, the head goes there: one write from the body\'s own memory, no copy', async (t) => {
-  const server = await rawServer((_r, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
-  t.teardown(server.close);
-  const poster = new Http1Poster(new URL(server.url), { 'content-type': 'application/x-protobuf' });
-  t.teardown(() => poster.close());
-  const cutOff = { aborted: false, addEventListener() {}, removeEventListener() {} };
-  const read = (status: number, _retryAfter: string | undefined, bodyWritten: boolean) => ({ ok: status < 300, retryable: false, status, reason: '', bodyWritten });
-  t.match(await poster.post(body(10), 1000, cutOff, read), { ok: true });
+/** Every Buffer written to any socket until the test's end (the poster writes head and body as one). */
+function bufferWrites(t: Test): Buffer[] {
   const writes: Buffer[] = [];
   const write = net.Socket.prototype.write;
   t.teardown(() => { net.Socket.prototype.write = write; });
@@ -129,6 +100,40 @@ t.test('with room before the body, the head goes there: one write from the body\
     if (Buffer.isBuffer(args[0])) writes.push(args[0]);
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as typeof write;
+  return writes;
+}
+
+t.test('a large body is written whole on the next loop turn, a small one at once', async (t) => {
+  const { server, poster } = await answeringPoster(t);
+  // A kept-alive connection first: posting on it writes without waiting for 'connect'.
+  t.match(await poster.post(body(10), 1000, NO_CUT_OFF, readOutcome), { ok: true, bodyWritten: true });
+  const writes = bufferWrites(t);
+
+  // Head and body go out as one buffer: one write of both (the head is what the server received before the blank line).
+  const small = poster.post(body(DEFERRED_WRITE_BYTES - 1), 1000, NO_CUT_OFF, readOutcome);
+  t.equal(writes.length, 1, 'a body under the threshold is written within post()');
+  t.match(await small, { ok: true, bodyWritten: true });
+  t.same(writes.map((b) => b.length), [server.received[server.received.length - 1]!.head.length + 4 + DEFERRED_WRITE_BYTES - 1], 'head and body in that one write');
+
+  writes.length = 0;
+  const big = Buffer.alloc(DEFERRED_WRITE_BYTES * 7 + 5);
+  for (let i = 0; i < big.length; i++) big[i] = 97 + (i % 26);
+  const posted = poster.post(big, 1000, NO_CUT_OFF, readOutcome);
+  t.same(writes, [], 'nothing of a large body is written within post()');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(writes.length, 1, 'on the next turn, the whole body in one write');
+  t.match(await posted, { ok: true, bodyWritten: true });
+  const last = server.received[server.received.length - 1]!;
+  t.same(writes.map((b) => b.length), [last.head.length + 4 + big.length], 'head and body in that one write');
+  t.match(last.head, new RegExp(`\\r\\nContent-Length: ${big.length}$`));
+  t.equal(last.body, big.toString('latin1'), 'every byte, in order');
+  t.equal(server.connections(), 1, 'one kept-alive connection throughout');
+});
+
+t.test('with room before the body, the head goes there: one write from the body\'s own memory, no copy', async (t) => {
+  const { server, poster } = await answeringPoster(t);
+  t.match(await poster.post(body(10), 1000, NO_CUT_OFF, readOutcome), { ok: true });
+  const writes = bufferWrites(t);
 
   for (const size of [100, DEFERRED_WRITE_BYTES * 7 + 5]) {
     const spare = 7;
@@ -137,7 +142,7 @@ t.test('with room before the body, the head goes there: one write from the body\
     for (let i = 0; i < size; i++) payload[i] = 97 + (i % 26);
     const expected = payload.toString('latin1');
     writes.length = 0;
-    t.match(await poster.post(payload, 1000, cutOff, read, poster.headBytes + spare), { ok: true, bodyWritten: true });
+    t.match(await poster.post(payload, 1000, NO_CUT_OFF, readOutcome, poster.headBytes + spare), { ok: true, bodyWritten: true });
     const last = server.received[server.received.length - 1]!;
     t.equal(last.body, expected, `${size} bytes: every byte, in order`);
     t.match(last.head, new RegExp(`\\r\\nContent-Length: ${size}$`));
@@ -154,7 +159,7 @@ t.test('with room before the body, the head goes there: one write from the body\
   const payload = memory.subarray(20);
   payload.fill(0x61);
   writes.length = 0;
-  t.match(await poster.post(payload, 1000, cutOff, read, 20), { ok: true });
+  t.match(await poster.post(payload, 1000, NO_CUT_OFF, readOutcome, 20), { ok: true });
   t.equal(writes.length, 1);
   t.not(writes[0]!.buffer, memory.buffer, 'a copy');
   t.ok(memory.subarray(0, 20).every((b) => b === 0xee), 'the room too small for the head is left alone');
