@@ -1,9 +1,9 @@
-// Issue 21's job phase by phase in instructions (callgrind), where phases.mjs reads the clock: the same job and
-// marker modules, but each mark is a call of `process.memoryUsage.rss()`, and callgrind
+// Issue 21's job phase by phase in instructions (callgrind), where phases.mjs reads the clock: the same job,
+// but each mark is a call of `process.memoryUsage.rss()`, and callgrind
 // (`--dump-before=uv_resident_set_memory`) writes the instructions counted so far at each one, so a phase is one
 // dump. Nothing else in the job calls that function (a run that finds another dump than the marks' fails). Phases:
-//   node       Node's start, to the first --import marker
-//   start      the agent's register.mjs (between the two markers; the floor row: the second marker's import)
+//   start      Node's start and the agent's register.mjs, to a marker imported after it (Node's own part is the
+//              floor row's: the marker alone; the two rows' difference is the agent's start)
 //   first line the rest of Node's start up to the script's first line
 //   http       the script's require('node:http') (with the agent: the tracer core's bundle and http's patch)
 //   listen     createServer and listen, to the listen callback
@@ -12,6 +12,8 @@
 //   after exit the 'exit' listeners and Node's teardown
 // Variants take turns process by process; each build's code cache is written first by two runs with the same
 // flags. Medians per phase, and each agent row against the floor's.
+// One marker, not two around register.mjs as phases.mjs has: with a second one the job allocates enough more to
+// have a third scavenge (at its exit, ~3 M instructions) that neither the plain job nor the floor has.
 // Why no --single-threaded by default: it changes V8's flags, so Node 20 rejects the code cache of its own
 // built-in modules and compiles every one it loads from source (~110 M instructions more in the floor alone,
 // ~15 % of the job), which counts each built-in function the agent calls first at many times its usual cost.
@@ -45,8 +47,7 @@ const nodeFlags = ['--random-seed=42', ...(process.argv.includes('--single-threa
 const dir = mkdtempSync(path.join(os.tmpdir(), 'short-instructions-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const MARK = 'process.memoryUsage.rss();';
-writeFileSync(path.join(dir, 'mark0.mjs'), `${MARK}\n`);
-writeFileSync(path.join(dir, 'mark1.mjs'), `${MARK}\n`);
+writeFileSync(path.join(dir, 'mark.mjs'), `${MARK}\n`);
 // benchmarks/short-processes/job.cjs, with a mark at each step.
 writeFileSync(
   path.join(dir, 'job.cjs'),
@@ -69,16 +70,16 @@ server.listen(0, '127.0.0.1', () => {
 });
 `,
 );
-const PHASES = ['node', 'start', 'first line', 'http', 'listen', 'request', 'exit', 'after exit'];
+const PHASES = ['start', 'first line', 'http', 'listen', 'request', 'exit', 'after exit'];
 
 const probe = net.createServer();
 await new Promise((r) => probe.listen(0, '127.0.0.1', r));
 const endpoint = `http://127.0.0.1:${probe.address().port}/v1/traces`;
 await new Promise((r) => probe.close(r));
 
-const imports = (register) => ['--import', path.join(dir, 'mark0.mjs'), ...(register ? ['--import', register] : []), '--import', path.join(dir, 'mark1.mjs')];
+const imports = (register) => [...(register ? ['--import', register] : []), '--import', path.join(dir, 'mark.mjs')];
 const variants = [
-  { name: '--import floor (markers only)', args: imports(null) },
+  { name: '--import floor (the marker only)', args: imports(null) },
   { name: 'agent', args: imports(path.join(root, 'register.mjs')) },
 ];
 if (before !== null) variants.push({ name: 'before: agent', args: imports(path.resolve(before, 'register.mjs')) });
