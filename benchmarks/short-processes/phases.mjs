@@ -32,7 +32,9 @@ const arg = (name, fallback) => {
   return at === -1 ? fallback : process.argv[at + 1];
 };
 const runs = Math.max(1, Number(arg('runs', '15')) || 15);
-const node = arg('node', process.execPath);
+// The processes run in a folder of their own: a relative path names a file from here.
+const nodeArg = arg('node', process.execPath);
+const node = nodeArg.includes('/') ? path.resolve(nodeArg) : nodeArg;
 const before = arg('before', null);
 const collectorUp = arg('collector', 'down') === 'up';
 const host = arg('host', '127.0.0.1');
