@@ -7,9 +7,11 @@
 // spans, to an OTLP/HTTP sink in this process) fall inside the windows, so their share is in the figure.
 // Differences between variants and builds are what the agent allocates; the client's own share is the same
 // in every row. Counts, not time: any load gives the same figure (within a few bytes).
-// Usage: node benchmarks/micro/request-allocations.mjs --agents /build/a[,/build/b] [--variants none,unsampled,exporter-none,otlp]
-//        [--node /path/to/node] [--warmup 30000] [--window 4096] [--windows 8] [--connections 4] [--repeat 1]
-//        [--profile /dir [--interval 64]]
+// Usage: node benchmarks/micro/request-allocations.mjs --agents /build/a[,/build/b] [--variants none,floor,unsampled,exporter-none,otlp]
+//        [--app http|express|fastify] [--node /path/to/node] [--warmup 30000] [--window 4096] [--windows 8]
+//        [--connections 4] [--repeat 1] [--env VAR=value[+VAR=value]] [--profile /dir [--interval 64]]
+// --app: express and fastify are benchmarks/overhead/apps' (GET /users/42), imported into the child;
+// variant floor: benchmarks/micro/als-floor's preload instead of the agent (one AsyncLocalStorage per request).
 // --repeat N: N processes per build and variant, interleaved; the figure is their median.
 // --profile /dir: instead of counting, runs V8's sampling heap profiler over the windows and writes one
 // profile per build and variant there (read with ../cpu/heap-profile-summary.mjs: bytes a request by
@@ -32,18 +34,42 @@ const windowSize = Number(arg('window', '4096'));
 const windows = Number(arg('windows', '8'));
 const connections = Number(arg('connections', '4'));
 const repeat = Number(arg('repeat', '1'));
+// --app express|fastify: that overhead app (benchmarks/overhead/apps) instead of the inline hello world.
+const APP_PATHS = { http: '/', express: '/users/42', fastify: '/users/42' };
+if (APP_PATHS[arg('app', 'http')] === undefined) {
+  console.error(`--app: one of ${Object.keys(APP_PATHS).join(', ')}`);
+  process.exit(2);
+}
 
 if (process.argv.includes('--child')) {
   let gcs = 0;
   new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
-  const server = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('hello world');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const request = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  const marker = Buffer.from('hello world');
+  const appName = arg('app', 'http');
+  let port;
+  if (appName === 'http') {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('hello world');
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = server.address().port;
+  } else {
+    // The overhead app itself, imported here (so its server and these clients share the process): it
+    // prints `listening on <port>`, which is read off console.log.
+    const log = console.log;
+    port = await new Promise((resolve, reject) => {
+      console.log = (...a) => {
+        const m = /listening on (\d+)/.exec(String(a[0]));
+        if (m !== null) resolve(Number(m[1]));
+      };
+      process.env.PORT = '0';
+      import(path.join(here, '..', 'overhead', 'apps', `${appName}.mjs`)).catch(reject);
+    });
+    console.log = log;
+  }
+  const request = Buffer.from(`GET ${APP_PATHS[appName]} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  // Each app's body ends so; a response ends with its body and never straddles reads here.
+  const marker = Buffer.from(appName === 'http' ? 'hello world' : '"Ada"}');
   let answered = 0;
   let target = 0;
   let onTarget = null;
@@ -51,7 +77,7 @@ if (process.argv.includes('--child')) {
   for (let i = 0; i < connections; i++) {
     const socket = net.connect(port, '127.0.0.1');
     socket.setNoDelay(true);
-    // A response ends with its 11-byte body; responses never straddle reads here (one request in flight per socket).
+    // One request in flight per socket: a chunk with the body's end is one answer.
     socket.on('data', (chunk) => {
       if (chunk.indexOf(marker) === -1) return;
       answered++;
@@ -103,6 +129,8 @@ const agents = arg('agents', path.resolve(here, '..', '..')).split(',').map((p) 
 const variants = arg('variants', 'none,unsampled,exporter-none,otlp').split(',');
 const node = arg('node', process.execPath);
 const profileDir = arg('profile', '') === '' ? '' : path.resolve(arg('profile', ''));
+// --env VAR=value[+VAR=value]: more environment for the agent's processes (e.g. TRACING_DISABLED_INSTRUMENTATIONS=fastify).
+const extraEnv = Object.fromEntries(arg('env', '').split('+').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 const sinkCounts = { payloads: 0 };
 const sink = http.createServer((req, res) => {
@@ -120,15 +148,16 @@ const ENV = {
   unsampled: { TRACING_SAMPLER: 'always_off', TRACING_ENDPOINT: sinkUrl },
   'exporter-none': { TRACING_EXPORTER: 'none' },
   otlp: { TRACING_ENDPOINT: sinkUrl },
+  floor: null,
 };
 
 function run(agent, variant) {
   const extra = ENV[variant];
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TRACING_|OTEL_|DD_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-  Object.assign(env, { TRACING_SERVICE_NAME: 'alloc-bench', TRACING_LOG_LEVEL: 'error' }, extra ?? {});
-  const args = ['--min-semi-space-size=64', '--max-semi-space-size=64', ...(extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]),
-    fileURLToPath(import.meta.url), '--child', ...(profileDir === '' ? [] : ['--profile', path.join(profileDir, `${path.basename(agent)}-${variant}.heapprofile`), '--interval', arg('interval', '64')]), '--warmup', String(warmup), '--window', String(windowSize), '--windows', String(windows), '--connections', String(connections)];
+  Object.assign(env, { TRACING_SERVICE_NAME: 'alloc-bench', TRACING_LOG_LEVEL: 'error' }, extra ?? {}, extra === null ? {} : extraEnv);
+  const args = ['--min-semi-space-size=64', '--max-semi-space-size=64', ...(variant === 'floor' ? ['--import', path.join(here, 'als-floor', 'register.mjs')] : extra === null ? [] : ['--import', path.join(agent, 'register.mjs')]),
+    fileURLToPath(import.meta.url), '--child', ...(profileDir === '' ? [] : ['--profile', path.join(profileDir, `${path.basename(agent)}-${variant}.heapprofile`), '--interval', arg('interval', '64')]), '--warmup', String(warmup), '--window', String(windowSize), '--windows', String(windows), '--connections', String(connections), '--app', arg('app', 'http')];
   return new Promise((resolve, reject) => {
     const child = spawn(node, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -149,7 +178,7 @@ console.log('|---|---|---:|---:|---:|---:|');
 // for a count) falls on all alike. A process's figure can differ from another's of the same build by tens of
 // bytes when V8 optimised it otherwise (what escape analysis kept off the heap): hence several processes.
 const rows = [];
-for (const agent of agents) for (const variant of variants) if (!(variant === 'none' && rows.some((r) => r.variant === 'none'))) rows.push({ agent, variant, runs: [], dropped: 0 });
+for (const agent of agents) for (const variant of variants) if (!((variant === 'none' || variant === 'floor') && rows.some((r) => r.variant === variant))) rows.push({ agent, variant, runs: [], dropped: 0 });
 for (let i = 0; i < repeat; i++) {
   for (const row of rows) {
     const r = await run(row.agent, row.variant);
@@ -161,7 +190,7 @@ const none = rows.find((r) => r.variant === 'none');
 const noneMedian = none === undefined ? null : median(none.runs);
 for (const row of rows) {
   const m = median(row.runs);
-  const label = row.variant === 'none' ? '—' : path.basename(row.agent);
+  const label = row.variant === 'none' || row.variant === 'floor' ? '—' : path.basename(row.agent);
   console.log(`| ${label} | ${row.variant} | ${m.toFixed(1)} | ${row.runs.map((x) => x.toFixed(1)).join(', ')} | ${row.dropped} | ${noneMedian === null || row.variant === 'none' ? '' : `+${(m - noneMedian).toFixed(1)}`} |`);
 }
 sink.close();
