@@ -67,6 +67,39 @@ function findContextKey(request: FastifyRequest): symbol | null {
   return null;
 }
 
+/** A route template's span name for the method it was last asked with. */
+interface RouteName {
+  method: unknown;
+  operation: string;
+}
+
+// Route template → its span name, so that a route's requests share one flat string instead of each
+// making a `${method} ${route}` concatenation that the exporter's encoder then flattens (a runtime call
+// and a copy per exported span). Keys are templates of registered routes (finitely many); the cap is
+// for an app that registers routes without end.
+const NAMES_CAP = 1024;
+const namesByRoute = new Map<string, RouteName>();
+let lastRoute = '';
+let lastName: RouteName | undefined;
+
+function operationOf(method: unknown, route: string): string {
+  let names = lastName;
+  if (names === undefined || route !== lastRoute) {
+    names = namesByRoute.get(route);
+    if (names === undefined) {
+      names = { method: undefined, operation: '' };
+      if (namesByRoute.size < NAMES_CAP) namesByRoute.set(route, names);
+    }
+    lastRoute = route;
+    lastName = names;
+  }
+  if (names.method !== method || names.operation === '') {
+    names.operation = typeof method === 'string' ? `${method} ${route}` : route;
+    names.method = method;
+  }
+  return names.operation;
+}
+
 function makeOnRequest(): (request: FastifyRequest, reply: unknown, done: () => void) => void {
   const routeOfRequest = makeRouteReader();
   return function onRequestWithTrace(request: FastifyRequest, _reply: unknown, done: () => void): void {
@@ -75,7 +108,10 @@ function makeOnRequest(): (request: FastifyRequest, reply: unknown, done: () => 
       if (span !== undefined && span.isRecording()) {
         const url = routeOfRequest(request);
         // The not-found handler has no route of its own: the span keeps the bare method.
-        if (typeof url === 'string' && url !== '') nameServerSpan(span, request.method, url, 'fastify');
+        if (typeof url === 'string' && url !== '') {
+          const method = request.method;
+          nameServerSpan(span, method, url, 'fastify', operationOf(method, url));
+        }
         else span.setTag('component', 'fastify');
       }
     } catch (err) {

@@ -15,6 +15,8 @@ function buildApp(fastify: any) {
   const app = fastify({ logger: false });
   app.get('/hello', async () => 'hi');
   app.get('/users/:id', async (req: any) => req.params.id);
+  app.post('/users/:id', async (req: any) => req.params.id);
+  app.delete('/users/:id', async (req: any) => req.params.id);
   app.register(async (api: any) => {
     api.get('/items/:itemId', async () => 'item');
     api.register(async (v1: any) => {
@@ -77,6 +79,28 @@ for (const { label, fastify } of versions) {
         t.equal(span.operationName, `GET ${route}`);
         t.equal(span.tags['http.route'], route);
         t.equal(span.tags.component, 'fastify');
+      }
+    });
+
+    t.test('each request is named after its own method and route, however they repeat or alternate', async (t) => {
+      // The names are kept per route: a name composed for one method or route must never stick to another.
+      const cases: Array<[string, string, string]> = [
+        ['GET', '/users/1', 'GET /users/:id'],
+        ['GET', '/users/2', 'GET /users/:id'],
+        ['POST', '/users/3', 'POST /users/:id'],
+        ['GET', '/users/4', 'GET /users/:id'],
+        ['GET', '/hello', 'GET /hello'],
+        ['DELETE', '/users/5', 'DELETE /users/:id'],
+        ['DELETE', '/users/6', 'DELETE /users/:id'],
+        ['GET', '/api/items/7', 'GET /api/items/:itemId'],
+        ['POST', '/users/8', 'POST /users/:id'],
+        ['GET', '/hello', 'GET /hello'],
+      ];
+      for (const [method, path, name] of cases) {
+        const { span, reply } = await serverSpanOf(server.port, path, method);
+        t.equal(reply.status, 200, `${method} ${path} answered`);
+        t.equal(span.operationName, name, `${method} ${path}`);
+        t.equal(span.tags['http.route'], name.slice(name.indexOf(' ') + 1));
       }
     });
 
