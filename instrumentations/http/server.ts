@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canReenter, EMITTER_SCOPE, FORMAT_HTTP_HEADERS, recordError, scopeToEnter, writableTags, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import { canReenter, EMITTER_SCOPE, FORMAT_HTTP_HEADERS, listenersMayRun, recordError, writableTags, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
@@ -25,11 +25,21 @@ const NODE_FINISH = Symbol('acme.tracing.nodeFinish');
 /** True when `res`'s only 'finish' listener is the one Node added before the app's handler ran. */
 export function isOnlyNodeFinish(res: object): boolean {
   try {
-    const listener = (res as TracedResponse)._events?.finish;
-    return listener !== undefined && listener === (res as TracedResponse)[NODE_FINISH];
+    return isNodeFinish(res as TracedResponse, (res as TracedResponse)._events?.finish);
   } catch {
     return false;
   }
+}
+
+function isNodeFinish(res: TracedResponse, listener: unknown): boolean {
+  return listener !== undefined && listener === res[NODE_FINISH];
+}
+
+/** `listenersMayRun` for 'finish' (a named read), false for Node's own listener alone. */
+function finishMayRunListeners(res: TracedResponse, events: Record<string, unknown> | undefined): boolean {
+  if (events === null || typeof events !== 'object') return true;
+  const listener = events.finish;
+  return listener !== undefined && listener !== res[NODE_FINISH];
 }
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
@@ -151,7 +161,10 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     // instead of missing along the re-parented request's whole prototype chain.
     req[FRAMEWORK_STATE] = null;
     // Only when headers are to be captured: one more property on every response costs for nothing.
-    if (options.responseHeaders.length > 0 && span.isRecording()) (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
+    if (options.responseHeaders.length > 0 && span.isRecording()) {
+      (res as unknown as { [RESPONSE_HEADERS]: readonly string[] })[RESPONSE_HEADERS] = options.responseHeaders;
+      responseHeadersWanted = true;
+    }
     return span;
   } catch {
     return undefined;
@@ -229,6 +242,8 @@ function serverUrl(options: HttpOptions, protocol: string, hostHeader: unknown, 
 }
 
 const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
+// Whether any response has been given headers to capture (RESPONSE_HEADERS), in this process.
+let responseHeadersWanted = false;
 
 /**
  * Wraps `IncomingMessage.prototype.emit`: a traced request's events run in the request's scope (see
@@ -236,10 +251,16 @@ const RESPONSE_HEADERS = Symbol('acme.tracing.responseHeaders');
  */
 export function makeRequestEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
-    // Guards its own code (installed with `ownGuard`): called on every event of every request.
+    // Guards its own code (installed with `ownGuard`): called on every event of every request. The
+    // listeners are looked at first and once, the scope only when some listener will run.
     return function emitWithTrace(this: TracedRequest, event: unknown): boolean {
-      if (event === 'end' && isOnlyClearIncoming(this)) return original.apply(this, arguments as unknown as unknown[]);
-      const scope = scopeToEnter(this, event);
+      let scope: Scope | undefined;
+      try {
+        const events = (this as { _events?: Record<string, unknown> })._events;
+        if (event === 'end' ? endMayRunListeners(events) : listenersMayRun(events, event)) scope = this[EMITTER_SCOPE];
+      } catch {
+        scope = undefined;
+      }
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
@@ -255,7 +276,21 @@ export function makeRequestEmitWrapper(tracer: Tracer) {
  */
 export function isOnlyClearIncoming(req: object): boolean {
   try {
-    const listener = (req as unknown as { _events?: Record<string, unknown> })._events?.end;
+    return isClearIncoming((req as unknown as { _events?: Record<string, unknown> })._events?.end);
+  } catch {
+    return false;
+  }
+}
+
+/** `listenersMayRun` for 'end' (a named read, not a keyed one), false for Node's `clearIncoming` alone. */
+function endMayRunListeners(events: Record<string, unknown> | undefined): boolean {
+  if (events === null || typeof events !== 'object') return true;
+  const listener = events.end;
+  return listener !== undefined && !isClearIncoming(listener);
+}
+
+function isClearIncoming(listener: unknown): boolean {
+  try {
     if (listener === undefined || listener === null) return false;
     if (listener === clearIncoming) return true;
     if (clearIncoming !== undefined || typeof listener !== 'function' || listener.name !== 'clearIncoming') return false;
@@ -278,21 +313,30 @@ let clearIncoming: Function | undefined;
  */
 export function makeResponseEmitWrapper(tracer: Tracer) {
   return function wrapEmit(original: (...args: unknown[]) => boolean) {
-    // Guards its own code (installed with `ownGuard`): called on every event of every response.
+    // Guards its own code (installed with `ownGuard`): called on every event of every response. Each of
+    // the response's properties is read once (the scope for 'close' serves both finishing and entering).
     return function emitWithTrace(this: TracedResponse, event: unknown): boolean {
-      if (event === 'close') finishServerSpan(this);
-      else if (event === 'finish' && isOnlyNodeFinish(this)) return original.apply(this, arguments as unknown as unknown[]);
-      const scope = scopeToEnter(this, event);
+      let scope: Scope | undefined;
+      try {
+        // 'close' and 'finish' by name: a keyed read of `_events` is a megamorphic lookup (its key varies).
+        const events = this._events;
+        if (event === 'close') {
+          scope = this[EMITTER_SCOPE];
+          finishServerSpan(this, scope);
+          if (events !== null && typeof events === 'object' && events.close === undefined) scope = undefined;
+        } else if (event === 'finish' ? finishMayRunListeners(this, events) : listenersMayRun(events, event)) scope = this[EMITTER_SCOPE];
+      } catch {
+        scope = undefined;
+      }
       if (scope === undefined) return original.apply(this, arguments as unknown as unknown[]);
       return tracer.scopeManager.callIn!(scope, original, this, arguments);
     };
   };
 }
 
-function finishServerSpan(res: TracedResponse): void {
+function finishServerSpan(res: TracedResponse, scope: Scope | undefined): void {
   let span: Span | undefined;
   try {
-    const scope = res[EMITTER_SCOPE];
     span = scope !== undefined ? scope.span : res[SERVER_SPAN];
     if (span === undefined || span.isFinished() || !span.isRecording()) return;
   } catch {
@@ -317,7 +361,9 @@ function tagServerResult(res: TracedResponse, span: Span): void {
     if (tags === null) return;
     tags['http.status_code'] = status;
     if (status >= 500) tags.error = true;
-    const wanted = (res as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS];
+    // Not looked up unless some server captures response headers: a symbol every response lacks is
+    // looked for along its whole prototype chain.
+    const wanted = responseHeadersWanted ? (res as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS] : undefined;
     if (wanted !== undefined) {
       for (const name of wanted) {
         const v = res.getHeader(name);

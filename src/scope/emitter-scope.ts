@@ -59,8 +59,16 @@ export function scopeToEnter(emitter: ScopedEmitter, event: unknown): Scope | un
  * to recognise: see instrumentations/http/server.ts.)
  */
 export function mayRunListeners(emitter: object, event: unknown): boolean {
+  return listenersMayRun((emitter as { _events?: unknown })._events, event);
+}
+
+/**
+ * `mayRunListeners` from the emitter's `_events`, read by the caller: a wrapper that needs the
+ * listeners for more than this reads the property once (on objects whose maps change from request to
+ * request — express re-parents its requests and responses — every property read is a lookup of its own).
+ */
+export function listenersMayRun(events: unknown, event: unknown): boolean {
   if (event === 'error') return true;
-  const events = (emitter as { _events?: unknown })._events;
   if (events === null || typeof events !== 'object') return true;
   return (events as Record<PropertyKey, unknown>)[event as PropertyKey] !== undefined;
 }
