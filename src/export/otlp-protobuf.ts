@@ -174,6 +174,14 @@ const GRPC_PREFIX = 5;
 /** A released body buffer larger than this is left to the GC rather than kept for the next batch. */
 const MAX_SPARE_BYTES = 4 * 1024 * 1024;
 const MIN_BUFFER_BYTES = 16 * 1024;
+/**
+ * The first batch's buffer: a batch of 512 http server spans (~94 KB) fits without growing. The writer
+ * grew in it otherwise (16 → 128 KB), the last time ~350 spans in, about when Maglev compiles the encoder
+ * on Node 24 (~400), whose check before a write then met a call it had never made and sent the function
+ * back to the interpreter, once per process (docs/performance.md, round sixteen). Later batches get a
+ * buffer of the size the previous one needed; pages are touched only as they are written.
+ */
+const FIRST_BUFFER_BYTES = 128 * 1024;
 
 /**
  * The open batch of an OTLP/protobuf pipeline: span messages appended to a buffer as spans finish,
@@ -199,7 +207,7 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
     framingRoom = 0,
   ) {
     this.head = headroomFor(envelope) + framingRoom;
-    if (this.writer.capacity < this.head * 2) this.writer.detach(Buffer.allocUnsafe(this.head * 2 + MIN_BUFFER_BYTES));
+    this.writer.detach(Buffer.allocUnsafe(Math.max(this.head * 2 + MIN_BUFFER_BYTES, FIRST_BUFFER_BYTES)));
     this.writer.reset(this.head);
   }
 

@@ -4,8 +4,8 @@
 import type { SpanContext } from '../api/span-context.js';
 import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM } from '../api/tags.js';
-import { copyAscii, nanosAt, ProtoWriter, varintSize } from './protobuf-writer.js';
-import { kindFromTag, mapLog, type MappedSpan } from './span-model.js';
+import { ProtoWriter } from './protobuf-writer.js';
+import { mapLog, SPAN_KIND_CODES, SpanKind, type MappedSpan } from './span-model.js';
 import { writeKeyValue, writeTag } from './otlp-common.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto.
@@ -83,8 +83,10 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   const rare = span._rare;
   // The span's fields up to its tags are written here, by hand, with one capacity check when its ids are
   // this process's random bytes and its name short ASCII (the usual span), rather than by a helper each:
-  // on Node 24 every small function that gets hot under load costs a Maglev job (see ProtoWriter).
-  w.ensure(name.length + 65);
+  // on Node 24 every small function that gets hot under load costs a Maglev job (see ProtoWriter): the
+  // capacity checks, the name's copy and the times are written out here (`ensure` is called only to grow,
+  // `copyAscii` and `nanosAt` not at all), and the kind is looked up in `SPAN_KIND_CODES`.
+  if (w.length + name.length + 65 > w.buf.length) w.ensure(name.length + 65);
   let buf = w.buf;
   let view = w.bufView;
   let at = w.length;
@@ -129,15 +131,20 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
     view = w.bufView;
     at = w.length;
   }
-  // The name, then the kind as a placeholder (every kind `kindFromTag` gives is one byte, never 0, so the
+  // The name, then the kind as a placeholder (every kind in `SPAN_KIND_CODES` is one byte, never 0, so the
   // field is always written): the tag loop finds `span.kind` later. The times are read from the span's
   // slots (start, then duration: see `Span`).
   const n = name.length;
-  const nameEnd = n < 128 ? copyAscii(buf, at + 2, name) : -1;
-  if (nameEnd !== -1) {
+  let c = 0;
+  for (let i = 0; i < n && n < 128; i++) {
+    c = name.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[at + 2 + i] = c;
+  }
+  if (n < 128 && c < 0x80) {
     buf[at] = (SPAN_NAME << 3) | 2;
     buf[at + 1] = n;
-    at = nameEnd;
+    at += 2 + n;
   } else {
     w.length = at;
     w.string(SPAN_NAME, name);
@@ -153,16 +160,26 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   buf[at] = SPAN_KIND << 3;
   buf[at + 1] = 0;
   buf[at + 2] = (SPAN_START << 3) | 1;
-  nanosAt(view, at + 3, startMs);
   buf[at + 11] = (SPAN_END << 3) | 1;
-  nanosAt(view, at + 12, startMs + (duration < 0 ? 0 : duration));
+  // Each time as `nanosAt` writes it (the same arithmetic: see there), start then end.
+  for (let k = 0, ms = startMs, to = at + 3; k < 2; k++, ms = startMs + (duration < 0 ? 0 : duration), to += 9) {
+    const whole = Math.floor(ms);
+    const frac = Math.round((ms - whole) * 1e6);
+    const high = Math.floor(whole / 2 ** 21);
+    const a = high * 1e6;
+    let lo = (a - Math.trunc(a / 2048) * 2048) * 2 ** 21 + (whole - high * 2 ** 21) * 1e6 + frac;
+    const carry = Math.floor(lo / 2 ** 32);
+    lo -= carry * 2 ** 32;
+    view.setUint32(to, lo, true);
+    view.setUint32(to + 4, Math.floor(a / 2048) + carry, true);
+  }
   w.length = at + 20;
   // The tag loops note `span.kind` and `error` (structure, not attributes) as they pass them.
   kindTag = undefined;
   errorTag = undefined;
   writeTagsRepeating(w, span._tags ?? NO_TAGS, memo);
   const error = errorTag;
-  w.buf[kindAt] = kindFromTag(kindTag);
+  w.buf[kindAt] = SPAN_KIND_CODES.get(kindTag) ?? SpanKind.INTERNAL;
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }
@@ -200,7 +217,7 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   }
   // Only the W3C trace-flags byte: receivers read bit 0 as "sampled". The tag of field 16 (flags),
   // wire type 5 (fixed32), is the two-byte varint 0x85 0x01.
-  w.ensure(6);
+  if (w.length + 6 > w.buf.length) w.ensure(6);
   buf = w.buf;
   at = w.length;
   buf[at] = 0x85;
@@ -285,11 +302,13 @@ export class TagMemo {
  * from `base` stay as they are.
  */
 function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
-  let filled = memo.filled;
-  if (memo.epoch !== w.epoch) {
-    filled = 0;
-    memo.epoch = w.epoch;
-  }
+  // Positions of another epoch are gone. The epoch is stored per span, not only when it changed: stored
+  // at a batch's first span only, the store ran in the first batch at the process's first call alone,
+  // before V8 gave this function its feedback (allocated lazily), so Maglev compiled it ~400 spans in
+  // without feedback there and the second batch's first span sent it back to the interpreter (Node 24).
+  const epoch = w.epoch;
+  const filled = memo.epoch === epoch ? memo.filled : 0;
+  memo.epoch = epoch;
   const keys = memo.keys;
   const values = memo.values;
   const ends = memo.ends;
@@ -314,7 +333,10 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
       const previous = values[slot]!;
       let width = 0;
       // Compared by type, so that each comparison is compiled for one type, not a generic `===` call.
-      if (typeof value === 'string' ? typeof previous === 'string' && previous === value : typeof value === 'number' ? typeof previous === 'number' && (previous === value || (width = sameVarintWidth(previous, value)) !== 0) : previous === value) {
+      // Two integers in [0, 2^31) of the same varint width are written alike but for the value's last
+      // `width` bytes (see `asciiKeySmallIntValue`). The width of such an integer v, 7 bits a byte, is
+      // (38 - clz32(v | 1)) / 7 rounded down: written out here, not a helper to compile (see above).
+      if (typeof value === 'string' ? typeof previous === 'string' && previous === value : typeof value === 'number' ? typeof previous === 'number' && (previous === value || ((value | 0) === value && (previous | 0) === previous && value >= 0 && previous >= 0 && (width = ((38 - Math.clz32(value | 1)) / 7) | 0) === (((38 - Math.clz32(previous | 1)) / 7) | 0))) : previous === value) {
         const end = ends[slot]!;
         if (intact) {
           if (width !== 0) {
@@ -389,18 +411,6 @@ function writeTagsRepeating(w: ProtoWriter, tags: TagMap, memo: TagMemo): void {
 function repeatRun(w: ProtoWriter, from: number, length: number, memo: TagMemo, patches: number): void {
   w.repeat(from, length);
   for (let i = 0; i < patches; i++) w.varintAt(memo.patchAt[i]!, memo.patchValue[i]!);
-}
-
-/**
- * The varint width both values take when they are integers in [0, 2^31) written as an int `AnyValue`
- * (the tag's last bytes: see `asciiKeySmallIntValue`), and it is the same for both; 0 otherwise.
- */
-function sameVarintWidth(previous: TagValue, value: TagValue): number {
-  if (typeof value !== 'number' || typeof previous !== 'number') return 0;
-  if (!(value >= 0 && value <= 0x7fffffff && Math.floor(value) === value)) return 0;
-  if (!(previous >= 0 && previous <= 0x7fffffff && Math.floor(previous) === previous)) return 0;
-  const width = varintSize(value);
-  return width === varintSize(previous) ? width : 0;
 }
 
 // Ids generated here are copied from their random bytes; ids read from a carrier are hex text.

@@ -307,7 +307,8 @@ export class ProtoWriter {
    * encoding them again costs tens of instructions a byte.
    */
   repeat(from: number, length: number): void {
-    this.ensure(length);
+    // The check written out, `ensure` called only to grow: this runs per span (see the class's comment).
+    if (this.length + length > this.buf.length) this.ensure(length);
     this.buf.copyWithin(this.length, from, from + length);
     this.length += length;
   }
