@@ -32,6 +32,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jitNamer } from './perf-map.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -188,28 +189,7 @@ function totals(file) {
 
 /** Self counts per function of one window, JIT code named by the perf map's address ranges. */
 function ownCounts(file, perfMap) {
-  let ranges = [];
-  try {
-    ranges = readFileSync(perfMap, 'utf8').split('\n').filter(Boolean).map((l) => {
-      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(l);
-      return [parseInt(m[1], 16), parseInt(m[2], 16), m[3]];
-    }).sort((a, b) => a[0] - b[0]);
-  } catch {
-    // No map: JIT code stays an address.
-  }
-  const jitName = (address) => {
-    let lo = 0;
-    let hi = ranges.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (ranges[mid][0] <= address) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best >= 0 && address < ranges[best][0] + ranges[best][1] ? ranges[best][2].replace(/ \/\S*\/(dist|benchmarks)\//, ' $1/') : null;
-  };
+  const jitName = jitNamer(perfMap, (name) => name.replace(/ \/\S*\/(dist|benchmarks)\//, ' $1/'));
   const annotated = execFileSync('callgrind_annotate', [`--show=${EVENTS.join(',')}`, '--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const own = new Map();
   for (const line of annotated.split('\n')) {
