@@ -2,7 +2,7 @@ import satisfies = require('semver/functions/satisfies');
 import valid = require('semver/functions/valid');
 import { defineInstrumentation, type InstrumentationContext } from '../../src/agent/instrumentation.js';
 import { guard } from '../../src/agent/instrumentation.js';
-import { getServerSpan, internalError, nameServerSpan, notePendingError } from './server-span.js';
+import { getServerSpan, internalError, nameServerSpan, notePendingError, serverSpanName } from './server-span.js';
 
 /*
  * Fastify announces every instance it creates on the 'fastify.initialization' channel (4.x and
@@ -94,7 +94,7 @@ function operationOf(method: unknown, route: string): string {
     lastName = names;
   }
   if (names.method !== method || names.operation === '') {
-    names.operation = typeof method === 'string' ? `${method} ${route}` : route;
+    names.operation = serverSpanName(method, route);
     names.method = method;
   }
   return names.operation;

@@ -11,6 +11,11 @@ import { FRAMEWORK_STATE as FRAMEWORK_STATE_KEY, getServerSpan as getServerSpanV
 export const FRAMEWORK_STATE = FRAMEWORK_STATE_KEY;
 export const getServerSpan = getServerSpanValue;
 
+/** A server span's name after its route: `GET /users/:id`, or the template alone without a method. */
+export function serverSpanName(method: unknown, route: string): string {
+  return typeof method === 'string' ? `${method} ${route}` : route;
+}
+
 /**
  * Renames a request's server span after the route the framework matched: `GET /users/:id`,
  * tagged `http.route` with the template (never the raw path) and `component` with the framework.
@@ -21,7 +26,7 @@ export function nameServerSpan(span: Span, method: unknown, route: string, compo
   const tags = writableTags(span);
   if (tags === null) return;
   // `operation`: the name composed already by a caller that keeps it per route.
-  span.setOperationName(operation ?? (typeof method === 'string' ? `${method} ${route}` : route));
+  span.setOperationName(operation ?? serverSpanName(method, route));
   tags['http.route'] = route;
   tags.component = component;
 }

@@ -39,7 +39,7 @@ function isNodeFinish(res: TracedResponse, listener: unknown): boolean {
 function finishMayRunListeners(res: TracedResponse, events: Record<string, unknown> | undefined): boolean {
   if (events === null || typeof events !== 'object') return true;
   const listener = events.finish;
-  return listener !== undefined && listener !== res[NODE_FINISH];
+  return listener !== undefined && !isNodeFinish(res, listener);
 }
 interface TracedRequest extends IncomingMessage {
   [SERVER_SPAN]?: Span;
