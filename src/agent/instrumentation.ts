@@ -33,7 +33,7 @@ import {
 } from '../api/span-context.js';
 import { defaultGetter as defaultGetterValue } from '../api/carrier.js';
 import { nowMs as nowMsValue } from '../util/clock.js';
-import { EMITTER_SCOPE as EMITTER_SCOPE_KEY, canReenter as canReenterValue, listenersMayRun as listenersMayRunValue, makeScopedEmitWrapper as makeScopedEmitWrapperValue, scopeToEnter as scopeToEnterValue } from '../scope/emitter-scope.js';
+import { EMITTER_SCOPE as EMITTER_SCOPE_KEY, canReenter as canReenterValue, listenersMayRun as listenersMayRunValue, makeScopedEmitWrapper as makeScopedEmitWrapperValue } from '../scope/emitter-scope.js';
 import { scopeAttachments as scopeAttachmentsValue } from '../scope/async-local.js';
 
 /*
@@ -81,7 +81,6 @@ export type { Scope, ScopeManager } from '../api/scope-manager.js';
 export const EMITTER_SCOPE: typeof EMITTER_SCOPE_KEY = EMITTER_SCOPE_KEY;
 export const canReenter = canReenterValue;
 export const makeScopedEmitWrapper = makeScopedEmitWrapperValue;
-export const scopeToEnter = scopeToEnterValue;
 export const listenersMayRun = listenersMayRunValue;
 export type { ScopedEmitter } from '../scope/emitter-scope.js';
 // For a bridge to another context API: its record kept beside the active span in the agent's one store.

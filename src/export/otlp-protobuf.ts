@@ -193,7 +193,7 @@ const FIRST_BUFFER_BYTES = 128 * 1024;
  */
 export class OtlpBatchEncoder implements SpanBatchEncoder {
   openCount = 0;
-  private readonly writer = new ProtoWriter();
+  private readonly writer: ProtoWriter;
   private readonly memo = new TagMemo();
   private readonly head: number;
   /** A body buffer given back by the transport, for the next batch; one is enough (one send at a time). */
@@ -207,7 +207,7 @@ export class OtlpBatchEncoder implements SpanBatchEncoder {
     framingRoom = 0,
   ) {
     this.head = headroomFor(envelope) + framingRoom;
-    this.writer.detach(Buffer.allocUnsafe(Math.max(this.head * 2 + MIN_BUFFER_BYTES, FIRST_BUFFER_BYTES)));
+    this.writer = new ProtoWriter(Math.max(this.head * 2 + MIN_BUFFER_BYTES, FIRST_BUFFER_BYTES));
     this.writer.reset(this.head);
   }
 
