@@ -32,6 +32,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
 import { jitNamer } from './perf-map.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -53,28 +54,16 @@ const extraBytes = Number(arg('extra-bytes', '0'));
 const flushBytes = Number(arg('flush-bytes', String(4 * 1024 * 1024)));
 const caches = { I1: arg('I1', '32768,8,64'), D1: arg('D1', '32768,8,64'), LL: arg('LL', '2097152,16,64') };
 const keep = process.argv.includes('--keep');
-const VARIANTS = {
-  none: null,
-  unsampled: { TRACING_SAMPLER: 'always_off' },
-  'exporter-none': { TRACING_SAMPLER: 'always_on', TRACING_EXPORTER: 'none' },
-  otlp: { TRACING_SAMPLER: 'always_on' },
-};
-for (const v of variants) {
-  if (!(v in VARIANTS)) {
-    console.error(`--variants: of ${Object.keys(VARIANTS).join(', ')}`);
-    process.exit(2);
-  }
-}
 const EVENTS = ['Ir', 'I1mr', 'D1mr', 'D1mw', 'ILmr', 'DLmr', 'DLmw'];
 
-const sink = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-});
-sink.keepAliveTimeout = 600_000;
-await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-sink.unref();
-const endpoint = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+// A minute is not enough here: a server under callgrind can spend longer than that between two batches.
+const sink = await startOtlpSink({ keepAliveTimeoutMs: 600_000 });
+sink.server.unref();
+const endpoint = sink.url;
+// The shared variants (agent-variants.mjs): the same settings as the fixed-rate and GC benchmarks' rows of the
+// same name; `otlp` and `exporter-none` are sampled by the agent's default sampler (no parent: always on).
+const VARIANTS = variantEnv({ sinkUrl: endpoint });
+checkVariants(variants, VARIANTS);
 
 async function serve(build, variant) {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cache-misses-'));

@@ -37,6 +37,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startOtlpSink } from '../overhead/agent-variants.mjs';
 import { jitNamer } from './perf-map.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,14 +89,9 @@ if (appName === 'fetch') {
 // The OTLP/HTTP sink of --exporter otlp.
 let exporterEnv = { TRACING_EXPORTER: 'none' };
 if (exporter === 'otlp') {
-  const sink = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  sink.keepAliveTimeout = 60_000;
-  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
-  sink.unref();
-  exporterEnv = { TRACING_ENDPOINT: `http://127.0.0.1:${sink.address().port}/v1/traces` };
+  const sink = await startOtlpSink();
+  sink.server.unref();
+  exporterEnv = { TRACING_ENDPOINT: sink.url };
 }
 
 try {

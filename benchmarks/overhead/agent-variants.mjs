@@ -1,8 +1,9 @@
-// What the fixed-rate and GC benchmarks (benchmarks/cpu/cpu-per-request.mjs, attribute.mjs,
-// benchmarks/memory/gc-survival.mjs) share: an OTLP/HTTP sink in the benchmark's own process, and the
-// environment of each variant of our agent, so that a "sampled + OTLP" or "unsampled" row means the same
-// settings in every script. The closed-loop harness (run.mjs) has its own agents (agents.mjs) and a sink
-// that decodes and counts spans (sink.mjs); this one only answers, so that it costs the load core little.
+// What the fixed-rate, GC and callgrind benchmarks share (benchmarks/cpu/cpu-per-request.mjs, attribute.mjs,
+// benchmarks/memory/gc-survival.mjs, benchmarks/micro/cache-misses.mjs, server-instructions.mjs): an OTLP/HTTP
+// sink in the benchmark's own process, and the environment of each variant of our agent, so that a "sampled +
+// OTLP" or "unsampled" row means the same settings in every script. The closed-loop harness (run.mjs) has its
+// own agents (agents.mjs) and a sink that decodes and counts spans (sink.mjs); this one only answers, so that it
+// costs the load core little.
 import http from 'node:http';
 
 /**
