@@ -25,9 +25,10 @@ const TagStore = function TagStore(this: Tags): void {} as unknown as new () => 
 TagStore.prototype = Object.freeze(Object.create(null) as object) as Tags;
 
 /**
- * @internal What a span started through the OpenTelemetry API carries beyond OpenTracing's model:
+ * What a span started through the OpenTelemetry API carries beyond OpenTracing's model:
  * the instrumentation scope that started it, links with attributes, and an explicit status. Kept in
- * one optional object so spans of the agent's own instrumentations pay one null field for it.
+ * one optional object so spans of the agent's own instrumentations pay one null field for it. A type of
+ * the instrumentation API (it re-exports it): kept in the shipped declarations.
  */
 export interface SpanExtras {
   /** The OpenTelemetry instrumentation scope (`trace.getTracer(name, version)`). */
@@ -39,7 +40,7 @@ export interface SpanExtras {
   statusMessage: string;
 }
 
-/** @internal A link with attributes, exported as an OTLP link. */
+/** A link with attributes, exported as an OTLP link (instrumentation API, as `SpanExtras`). */
 export interface SpanLinkRecord {
   readonly traceId: string;
   readonly spanId: string;
@@ -134,6 +135,7 @@ export class Span {
     return rare === null ? null : rare.extras;
   }
 
+  /** @internal */
   set _extras(extras: SpanExtras | null) {
     (this._rare ??= new RareParts(null)).extras = extras;
   }
@@ -149,6 +151,7 @@ export class Span {
     return rare === null ? undefined : rare.face;
   }
 
+  /** @internal */
   set _face(face: object | undefined) {
     (this._rare ??= new RareParts(null)).face = face;
   }
