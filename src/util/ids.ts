@@ -2,10 +2,18 @@ import { isHexRange } from './hex.js';
 
 // Ids are cut from blocks of random bytes: one generator call per POOL_BYTES bytes, and an id is kept as
 // (block, offset) rather than as text. The OTLP encoder copies its bytes; hex is made only when a
-// propagator, a log line or the user asks for it, once per block (a slice of the block's hex text).
+// propagator, a log line or the user asks for it, once per HEX_BYTES of the block (a slice of that stretch's text).
 // 16 KiB: a block costs a fixed price per call plus its bytes, ~12 ns of every request at 24 bytes of ids
-// each (sampled or not), and a block still living (with its hex text) holds 48 KiB at most.
+// each (sampled or not), and a block still living (with its hex text) holds ~18 KiB at most.
 const POOL_BYTES = 16384;
+
+// Hex text is made for 2 KiB of the block at a time (4 KiB of text), not for the whole block: the text lives while
+// ids are taken from its stretch, and the whole block's (32 KiB, a young string) lived through the ~500 requests
+// that took ids from the block, across V8's scavenges (copied, then promoted) in an app that injects trace headers
+// (every outgoing call) or samples by trace id; V8 counts those bytes towards growing the new space
+// (docs/performance.md, "Where the memory goes"). Per id a stretch costs ~15 instructions more than the block's
+// text did (a hex call per ~85 requests' ids); a call per id would cost ~1,000 more (callgrind, Node 20).
+const HEX_BYTES = 2048;
 
 // crypto (~15 internal modules, 5-10 ms of CPU to load) is not loaded for the first block: it comes from the
 // kernel's generator, which crypto's own is seeded from, read from /dev/urandom with fs (loaded by Node
@@ -97,7 +105,9 @@ export class IdPool {
   /** The block as a DataView: the OTLP encoder copies an id four bytes at a time through it. */
   readonly view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   private used = 0;
+  /** The hex text of the block from `textAt` (HEX_BYTES and 8), once an id there was wanted as hex. */
   private text: string | null = null;
+  private textAt = 0;
 
   /** Whether `length` more bytes are left. */
   has(length: number): boolean {
@@ -117,8 +127,16 @@ export class IdPool {
 
   /** The id at `at` as lower-case hex. */
   hex(at: number, length: number): string {
-    const text = (this.text ??= this.bytes.toString('hex'));
-    return text.slice(at * 2, (at + length) * 2);
+    let text = this.text;
+    let start = this.textAt;
+    if (text === null || at < start || 2 * (at + length - start) > text.length) {
+      start = at & ~(HEX_BYTES - 1);
+      // 8 bytes past the stretch too: a 16-byte id that starts in its last 8 bytes ends there.
+      text = this.text = this.bytes.toString('hex', start, Math.max(at + length, Math.min(start + HEX_BYTES + 8, POOL_BYTES)));
+      this.textAt = start;
+    }
+    const from = 2 * (at - start);
+    return text.slice(from, from + 2 * length);
   }
 }
 

@@ -56,3 +56,26 @@ t.test('making ids creates no async resource, first block and later ones alike',
   }
   t.same(seen, [], 'no async resource was created while three blocks and more were used up');
 });
+
+t.test("an id's hex is its bytes, wherever it lies in the block and in whatever order ids are read", async (t) => {
+  // Hex text is made for a stretch of the block at a time: ids at a stretch's edges (a 16-byte id 8 bytes before
+  // its end lies across two), and ids read after others from elsewhere in the block (a long request's trace id
+  // read after later requests' ids), must still read as their own bytes.
+  const pool = idPool(16);
+  while (pool.has(16)) pool.take(8);
+  const want = (at: number, length: number) => pool.bytes.subarray(at, at + length).toString('hex');
+  let wrong = 0;
+  let checked = 0;
+  for (const length of [8, 16]) {
+    for (let at = 0; at + length <= BLOCK; at += 8) {
+      if (pool.hex(at, length) !== want(at, length)) wrong++;
+      checked++;
+    }
+  }
+  // Back and forth across the block: the first stretch, the last, one in the middle, across an edge, the first again.
+  for (const [at, length] of [[0, 16], [BLOCK - 16, 16], [8192, 8], [1016, 16], [2040, 16], [8, 8], [BLOCK - 8, 8], [1016, 16]] as const) {
+    if (pool.hex(at, length) !== want(at, length)) wrong++;
+    checked++;
+  }
+  t.equal(wrong, 0, `${checked} ids read as their bytes`);
+});
