@@ -121,7 +121,11 @@ export class IdPool {
     const b = this.bytes;
     let any = 0;
     for (let i = at; i < at + length; i++) any |= b[i]!;
-    if (any === 0) b[at + length - 1] = 1;
+    if (any === 0) {
+      b[at + length - 1] = 1;
+      // The hex text may already hold this id's bytes (made for an id before it): it is made again.
+      this.text = null;
+    }
     return at;
   }
 

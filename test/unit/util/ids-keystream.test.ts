@@ -79,3 +79,15 @@ t.test("an id's hex is its bytes, wherever it lies in the block and in whatever 
   }
   t.equal(wrong, 0, `${checked} ids read as their bytes`);
 });
+
+t.test('an all-zero id made non-zero after the hex text of its stretch was made reads as its new bytes', async (t) => {
+  const pool = idPool(16);
+  const first = pool.take(8);
+  // The text of the stretch is made now, with the next id's bytes in it.
+  pool.hex(first, 8);
+  pool.bytes.fill(0, first + 8, first + 16);
+  const next = pool.take(8);
+  t.equal(next, first + 8);
+  t.equal(pool.hex(next, 8), '0000000000000001', 'the id as take() left it');
+  t.ok(isValidSpanId(pool.hex(next, 8)));
+});
