@@ -59,7 +59,16 @@ export class BatchProcessor<T> {
   private sealedCount = 0;
   private inFlight: Promise<void> | null = null;
   private inFlightSize = 0;
+  /**
+   * The batch timer: one `Timeout` for the processor's life, re-armed with `refresh()` when a batch
+   * opens, rather than a new one per batch. A timer made per batch lived the ~170 ms a batch takes to
+   * fill at 3,000 spans a second, so each one outlived two scavenges and was promoted (with, on Node 20,
+   * the store of the request whose span opened the batch): the fixed-rate server's survivors
+   * (docs/performance.md, round seventeen). `clearTimeout` would leave it unable to be refreshed, so a
+   * batch sent early (full) only disarms it: `timerArmed` says whether its firing is due.
+   */
   private timer: NodeJS.Timeout | null = null;
+  private timerArmed = false;
   /**
    * A send due now (a full batch, or more waiting after one): an immediate, not `setTimeout(0)`,
    * which waits at least a millisecond, so a backlog drains one batch per round trip rather than per
@@ -78,8 +87,20 @@ export class BatchProcessor<T> {
   private fullText = '';
   private readonly sendNow = (): void => {
     this.soon = null;
-    this.timer = null;
+    this.timerArmed = false;
     this.exportNext();
+  };
+  private readonly onTimer = (): void => {
+    // Fired for a batch that went out full meanwhile (disarmed, not cleared): nothing is due.
+    if (!this.timerArmed) return;
+    this.timerArmed = false;
+    this.exportNext();
+  };
+  /** The export's settlements, made once: not two closures per batch. */
+  private readonly exportDone = (): void => this.afterExport();
+  private readonly exportFailed = (err: unknown): void => {
+    this.dropped(this.inFlightSize, `exporter failed: ${describeError(err)}`);
+    this.afterExport();
   };
 
   /** `what` names the items in drop reports (`span`, `log record`). */
@@ -131,7 +152,7 @@ export class BatchProcessor<T> {
     // Exactly at a full batch: spans that keep arriving while that send is pending or in flight must
     // not re-arm a timer each (afterExport schedules the next batch).
     if (waiting === this.maxBatch) this.schedule(0);
-    else if (this.timer === null) this.schedule(this.delayMs);
+    else if (!this.timerArmed) this.schedule(this.delayMs);
   }
 
   async forceFlush(exitDeadline?: number): Promise<void> {
@@ -187,20 +208,24 @@ export class BatchProcessor<T> {
   private schedule(delayMs: number): void {
     if (this.soon !== null) return;
     if (delayMs === 0) {
-      if (this.timer !== null) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
+      this.timerArmed = false;
       this.soon = setImmediate(this.sendNow);
       this.soon.unref();
       return;
     }
-    if (this.timer !== null) return;
-    this.timer = setTimeout(this.sendNow, delayMs);
-    this.timer.unref();
+    if (this.timerArmed) return;
+    this.timerArmed = true;
+    // `refresh()` restarts the timer from now, whether it is still pending (disarmed) or has fired.
+    // (`delayMs` is always `this.delayMs` here.)
+    if (this.timer !== null) this.timer.refresh();
+    else {
+      this.timer = setTimeout(this.onTimer, delayMs);
+      this.timer.unref();
+    }
   }
 
   private clearTimer(): void {
+    this.timerArmed = false;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -213,7 +238,6 @@ export class BatchProcessor<T> {
 
   private exportNext(): void {
     if (this.inFlight !== null || this.queued() === 0) return;
-    let size = 0;
     let exported: Promise<void>;
     try {
       if (this.encoder !== null) {
@@ -224,28 +248,20 @@ export class BatchProcessor<T> {
         } else {
           batch = this.encoder.seal();
         }
-        size = batch.count;
-        this.inFlightSize = size;
+        this.inFlightSize = batch.count;
         exported = this.exporter.exportEncoded!(batch);
       } else {
         const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
         this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
         // Only the count outlives this call: the spans can be collected once the exporter has encoded
         // them, instead of surviving (and being promoted by the GC) for the whole network round trip.
-        size = batch.length;
-        this.inFlightSize = size;
+        this.inFlightSize = batch.length;
         exported = this.exporter.export(batch);
       }
     } catch (err) {
       exported = Promise.reject(err);
     }
-    this.inFlight = exported.then(
-      () => this.afterExport(),
-      (err: unknown) => {
-        this.dropped(size, `exporter failed: ${describeError(err)}`);
-        this.afterExport();
-      },
-    );
+    this.inFlight = exported.then(this.exportDone, this.exportFailed);
   }
 
   private afterExport(): void {

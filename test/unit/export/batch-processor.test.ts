@@ -156,6 +156,38 @@ t.test('the batch timer does not keep the process alive', async (t) => {
   await processor.shutdown();
 });
 
+t.test('one batch timer for the processor\'s life: a batch that went out full leaves it disarmed, and the next batch waits its whole delay', async (t) => {
+  const exporter = new RecordingExporter();
+  const delayMs = 300;
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: delayMs, maxExportBatchSize: 3 });
+  const tracer = tracerWith(processor);
+  // A first batch by the timer: its span waits the delay.
+  tracer.startSpan('a0').finish();
+  const timer = (processor as unknown as { timer: NodeJS.Timeout }).timer;
+  for (let waited = 0; exporter.batches.length < 1 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  t.same(exporter.batches, [['a0']]);
+  // A second batch opens (the timer re-armed) and goes out full at once.
+  for (let i = 0; i < 3; i++) tracer.startSpan(`b${i}`).finish();
+  await new Promise((r) => setImmediate(r));
+  t.same(exporter.batches, [['a0'], ['b0', 'b1', 'b2']]);
+  // The timer armed for the second batch is still pending; a span that opens the third batch later must
+  // wait the whole delay from its own arrival, not go out when that earlier arming would have fired.
+  await new Promise((r) => setTimeout(r, delayMs / 2));
+  const openedAt = Date.now();
+  tracer.startSpan('c0').finish();
+  let sentAt = 0;
+  for (let waited = 0; sentAt === 0 && waited < 5000; waited += 5) {
+    await new Promise((r) => setTimeout(r, 5));
+    if (exporter.batches.length === 3) sentAt = Date.now();
+  }
+  t.same(exporter.batches, [['a0'], ['b0', 'b1', 'b2'], ['c0']]);
+  // Timers fire no earlier than asked (a few ms of clock rounding allowed); late is fine on a busy machine.
+  t.ok(sentAt - openedAt >= delayMs - 5, `sent ${sentAt - openedAt} ms after the span that opened its batch`);
+  t.equal((processor as unknown as { timer: NodeJS.Timeout }).timer, timer, 'the same timer, re-armed');
+  t.equal(timer.hasRef(), false);
+  await processor.shutdown();
+});
+
 t.test('a full batch is sent at the next turn of the loop (no timer tick), by an immediate that does not keep the process alive', async (t) => {
   const exporter = new RecordingExporter();
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxExportBatchSize: 3 });
