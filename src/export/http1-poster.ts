@@ -63,6 +63,10 @@ export class Http1Poster {
   /** Request line and every header but Content-Length, ending in `Content-Length: `. */
   private readonly head: string;
   private idle: Http1Connection | null = null;
+  /** The idle connection closed by the server: made once, not a closure per exchange. */
+  private readonly unparked = (conn: Http1Connection): void => {
+    if (this.idle === conn) this.idle = null;
+  };
   private closed = false;
   /** The address tried before the name (`LOCALHOST_FIRST` for `localhost`), or null: by name only. */
   private firstTry: string | null;
@@ -99,52 +103,58 @@ export class Http1Poster {
    * bytes) instead of head and body being copied into a new buffer.
    */
   post(body: Buffer, timeoutMs: number, cutOff: CutOffSignal, read: AnswerReader, headroom = 0): Promise<AttemptOutcome> {
-    return new Promise((resolve) => {
-      if (this.closed) {
-        resolve(noAnswer('the exporter was shut down'));
-        return;
-      }
-      const head = `${this.head}${body.length}\r\n\r\n`;
-      const start = (conn: Http1Connection, reused: boolean): void => {
-        conn.exchange(head, body, headroom, timeoutMs, cutOff, read, (outcome, reusable, stale, refused) => {
-          // A kept-alive connection the server had closed meanwhile (reset or closed before any byte
-          // of an answer) says nothing about the collector: the try goes again once on a new one.
-          if (reused && stale && !cutOff.aborted && !this.closed) {
-            start(this.connect(), false);
-            return;
-          }
-          // 127.0.0.1 refused `localhost`: while the process runs, the same try goes on by name if the name
-          // leads elsewhere; at exit the refusal stands (see LOCALHOST_FIRST).
-          if (refused && conn.firstTry && cutOff.atExit !== true && !cutOff.aborted && !this.closed) {
-            conn.destroy();
-            (require('node:dns') as typeof import('node:dns')).lookup(this.host, { all: true }, (err, addresses) => {
-              const elsewhere = err === null && addresses.some((a) => a.address !== LOCALHOST_FIRST);
-              if (elsewhere && !cutOff.aborted && !this.closed) start(this.connect(true), false);
-              else resolve(outcome);
-            });
-            return;
-          }
-          // Answered by name after the first address had refused: by name from now on.
-          if (!conn.firstTry && outcome.status !== 0 && this.firstTry !== null) this.firstTry = null;
-          if (reusable && !this.closed && this.idle === null) {
-            this.idle = conn;
-            conn.parked(() => {
-              if (this.idle === conn) this.idle = null;
-            });
-          } else {
-            conn.destroy();
-          }
-          resolve(outcome);
-        });
-      };
-      const idle = this.idle;
-      this.idle = null;
-      if (idle !== null && idle.usable()) start(idle, true);
-      else {
-        idle?.destroy();
-        start(this.connect(), false);
-      }
-    });
+    const answered = new Promise<AttemptOutcome>(takeResolve);
+    const resolve = taken!;
+    taken = null;
+    if (this.closed) {
+      resolve(noAnswer('the exporter was shut down'));
+      return answered;
+    }
+    const post = new Post(`${this.head}${body.length}\r\n\r\n`, body, headroom, timeoutMs, cutOff, read, resolve);
+    const idle = this.idle;
+    this.idle = null;
+    if (idle !== null && idle.usable()) idle.exchange(post, true);
+    else {
+      idle?.destroy();
+      this.connect().exchange(post, false);
+    }
+    return answered;
+  }
+
+  /**
+   * Where a connection reports how `post`'s exchange on it ended; the poster's own. `stale`: failed before
+   * any answer because the server had closed or reset the connection. `refused`: the connection was refused
+   * (ECONNREFUSED).
+   * @internal
+   */
+  ended(post: Post, conn: Http1Connection, outcome: AttemptOutcome, reusable: boolean, stale: boolean, refused: boolean): void {
+    const cutOff = post.cutOff;
+    // A kept-alive connection the server had closed meanwhile (reset or closed before any byte
+    // of an answer) says nothing about the collector: the try goes again once on a new one.
+    if (post.reused && stale && !cutOff.aborted && !this.closed) {
+      this.connect().exchange(post, false);
+      return;
+    }
+    // 127.0.0.1 refused `localhost`: while the process runs, the same try goes on by name if the name
+    // leads elsewhere; at exit the refusal stands (see LOCALHOST_FIRST).
+    if (refused && conn.firstTry && cutOff.atExit !== true && !cutOff.aborted && !this.closed) {
+      conn.destroy();
+      (require('node:dns') as typeof import('node:dns')).lookup(this.host, { all: true }, (err, addresses) => {
+        const elsewhere = err === null && addresses.some((a) => a.address !== LOCALHOST_FIRST);
+        if (elsewhere && !cutOff.aborted && !this.closed) this.connect(true).exchange(post, false);
+        else post.resolve(outcome);
+      });
+      return;
+    }
+    // Answered by name after the first address had refused: by name from now on.
+    if (!conn.firstTry && outcome.status !== 0 && this.firstTry !== null) this.firstTry = null;
+    if (reusable && !this.closed && this.idle === null) {
+      this.idle = conn;
+      conn.parked(this.unparked);
+    } else {
+      conn.destroy();
+    }
+    post.resolve(outcome);
   }
 
   /** Closes the idle connection; later posts fail at once. A post in progress finishes. */
@@ -159,7 +169,7 @@ export class Http1Poster {
     // `noDelay` as an option rather than `setNoDelay()`: net applies it at connect from code it runs anyway,
     // where the method is one more of Node's functions to compile in a process whose first export is its
     // exit's (docs/performance.md, issue 21, round thirteen).
-    const conn: Http1Connection = new Http1Connection(net.connect({
+    const conn: Http1Connection = new Http1Connection(this, net.connect({
       host: first ?? this.host,
       port: this.port,
       noDelay: true,
@@ -170,12 +180,33 @@ export class Http1Poster {
 }
 
 /**
- * `stale`: failed before any answer because the server had closed or reset the connection. `refused`: the
- * connection was refused (ECONNREFUSED).
+ * One `post`: its request, and where its end goes, over the one or two connections it takes (a kept-alive
+ * one the server had closed, then a new one). One object per batch, where closures (the promise's
+ * executor, a starter and an end handler per connection) were three.
  */
-type Done = (outcome: AttemptOutcome, reusable: boolean, stale: boolean, refused: boolean) => void;
+class Post {
+  /** Tried on a kept-alive connection (the one it is on now). */
+  reused = false;
+  constructor(
+    readonly head: string,
+    readonly body: Buffer,
+    readonly headroom: number,
+    readonly timeoutMs: number,
+    readonly cutOff: CutOffSignal,
+    readonly read: AnswerReader,
+    readonly resolve: (outcome: AttemptOutcome) => void,
+  ) {}
+}
+
+/** The resolve function of the promise `post` is making: a module function as its executor, no closure. */
+let taken: ((outcome: AttemptOutcome) => void) | null = null;
+function takeResolve(resolve: (outcome: AttemptOutcome) => void): void {
+  taken = resolve;
+}
 
 const STALE_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+/** The abort listener's options: one object, not one per exchange. */
+const ONCE = { once: true } as const;
 
 /**
  * Where every connection's answers are read (net's `onread`): one buffer for all, as each read is turned
@@ -210,11 +241,9 @@ const enum Body {
 class Http1Connection {
   private readonly socket: net.Socket;
   private dead = false;
-  private done: Done | null = null;
-  private read: AnswerReader | null = null;
-  private cutOff: CutOffSignal | null = null;
-  private timeoutMs = 0;
-  private onIdleClose: (() => void) | null = null;
+  /** The exchange on this connection: the request, and where its end goes (`Http1Poster.ended`). */
+  private post: Post | null = null;
+  private onIdleClose: ((conn: Http1Connection) => void) | null = null;
   private text = '';
   private state = Body.Head;
   private remaining = 0;
@@ -222,10 +251,6 @@ class Http1Connection {
   private retryAfter: string | undefined = undefined;
   private keepAlive = true;
   private bodyWritten = false;
-  /** The request of the exchange: head, body and the room before the body (see `Http1Poster.post`). */
-  private head = '';
-  private body: Buffer | null = null;
-  private headroom = 0;
   /** The request is waiting for the connection to open. */
   private waiting = false;
   /** The request waiting for its turn to be written (a large body), or null. */
@@ -233,7 +258,7 @@ class Http1Connection {
   private readonly writeDeferred = (): void => {
     this.deferred = null;
     // The exchange ended meanwhile (the exit's cut-off, an error): nothing to write.
-    if (this.body === null || this.done === null || this.dead) return;
+    if (this.post === null || this.dead) return;
     this.writeNow();
   };
   private readonly onBodyWritten = (err?: Error | null): void => {
@@ -244,13 +269,18 @@ class Http1Connection {
   /**
    * The try's deadline of silence: a timer of its own, restarted by each read, rather than the socket's
    * `setTimeout`, whose stream bookkeeping (`setStreamTimeout`, a timer refreshed per write and read) is
-   * more of Node's functions compiled for the app's sockets and sent back by this one.
+   * more of Node's functions compiled for the app's sockets and sent back by this one. One per connection,
+   * restarted (`refresh()`) by each exchange rather than made and cleared per batch: after an exchange it is
+   * left to fire once, for nothing (`fail` finds no exchange), while the connection idles.
    */
   private silence: NodeJS.Timeout | null = null;
-  private readonly onSilence = (): void => this.fail(`no answer within ${this.timeoutMs} ms`);
+  private silenceMs = 0;
+  private readonly onSilence = (): void => {
+    if (this.post !== null) this.fail(`no answer within ${this.post.timeoutMs} ms`);
+  };
 
   /** `firstTry`: made to the address tried before the name (see LOCALHOST_FIRST). */
-  constructor(socket: net.Socket, readonly firstTry = false) {
+  constructor(private readonly poster: Http1Poster, socket: net.Socket, readonly firstTry = false) {
     this.socket = socket;
     socket.unref();
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err.message, STALE_ERRORS.has(err.code ?? ''), err.code === 'ECONNREFUSED'));
@@ -259,7 +289,7 @@ class Http1Connection {
     socket.on('connect', () => {
       const waiting = this.waiting;
       this.waiting = false;
-      if (waiting && this.done !== null) this.writeRequest();
+      if (waiting && this.post !== null) this.writeRequest();
     });
   }
 
@@ -272,15 +302,12 @@ class Http1Connection {
     return !this.dead;
   }
 
-  exchange(head: string, body: Buffer, headroom: number, timeoutMs: number, cutOff: CutOffSignal, read: AnswerReader, done: Done): void {
+  /** Starts `post` on this connection (`reused`: a kept-alive one). */
+  exchange(post: Post, reused: boolean): void {
+    post.reused = reused;
     this.onIdleClose = null;
-    this.head = head;
-    this.body = body;
-    this.headroom = headroom;
-    this.done = done;
-    this.read = read;
-    this.cutOff = cutOff;
-    this.timeoutMs = timeoutMs;
+    this.post = post;
+    const { cutOff, timeoutMs } = post;
     this.text = '';
     this.state = Body.Head;
     this.status = 0;
@@ -292,10 +319,16 @@ class Http1Connection {
       this.fail('no answer before the exit deadline');
       return;
     }
-    cutOff.addEventListener('abort', this.onAbort, { once: true });
+    cutOff.addEventListener('abort', this.onAbort, ONCE);
     const socket = this.socket;
-    this.silence = setTimeout(this.onSilence, timeoutMs);
-    this.silence.unref();
+    if (this.silence !== null && this.silenceMs === timeoutMs) this.silence.refresh();
+    else {
+      // A try at exit has a shorter deadline: its own timer.
+      if (this.silence !== null) clearTimeout(this.silence);
+      this.silence = setTimeout(this.onSilence, timeoutMs);
+      this.silence.unref();
+      this.silenceMs = timeoutMs;
+    }
     // On a new connection the request waits for 'connect': written while connecting, net would hold
     // it and, when the connection is refused, fail the write with a second error (and Node's streams
     // format each error's stack trace) on top of the refusal itself — work for nothing on the path of
@@ -306,7 +339,7 @@ class Http1Connection {
   }
 
   private writeRequest(): void {
-    if (this.body!.length < DEFERRED_WRITE_BYTES) {
+    if (this.post!.body.length < DEFERRED_WRITE_BYTES) {
       this.writeNow();
       return;
     }
@@ -330,10 +363,9 @@ class Http1Connection {
    * allocated outside the heap, filled and freed by a later scavenge, per batch.
    */
   private writeNow(): void {
-    const head = this.head;
-    const body = this.body!;
+    const { head, body, headroom } = this.post!;
     let whole: Buffer;
-    if (head.length <= this.headroom) {
+    if (head.length <= headroom) {
       whole = Buffer.from(body.buffer, body.byteOffset - head.length, head.length + body.length);
       // latin1: one byte per char (header names and values are validated, none above \xff).
       whole.write(head, 0, 'latin1');
@@ -345,30 +377,41 @@ class Http1Connection {
   }
 
   /** Kept for the next exchange: `gone` runs if the server closes it meanwhile. */
-  parked(gone: () => void): void {
+  parked(gone: (conn: Http1Connection) => void): void {
     this.onIdleClose = gone;
   }
 
   destroy(): void {
     this.dead = true;
     this.socket.destroy();
+    this.stopSilence();
+  }
+
+  /** The connection is done with: its timer would keep it (and the socket) until it fires. */
+  private stopSilence(): void {
+    if (this.silence !== null) {
+      clearTimeout(this.silence);
+      this.silence = null;
+    }
   }
 
   /** Text read from the socket (see `answerBuffer`); true: reading goes on. */
   onData(chunk: string): boolean {
-    if (this.done === null) {
+    if (this.post === null) {
       // Bytes nobody asked for: the connection is out of step, never reuse it.
       this.destroy();
       return true;
     }
     this.answered = true;
-    this.silence?.refresh();
     this.text = this.text === '' ? chunk : this.text + chunk;
     try {
       this.parse();
     } catch (err) {
       this.fail(`unreadable answer: ${(err as Error).message}`);
     }
+    // Silence counts from the last byte read, once the answer is not complete with it: an answer read whole
+    // (nearly all of them) restarts no timer.
+    if (this.post !== null) this.silence?.refresh();
     return true;
   }
 
@@ -472,10 +515,11 @@ class Http1Connection {
 
   private onEnd(): void {
     this.dead = true;
-    if (this.done === null) {
+    if (this.post === null) {
+      this.stopSilence();
       const gone = this.onIdleClose;
       this.onIdleClose = null;
-      gone?.();
+      gone?.(this);
       return;
     }
     if (this.state === Body.UntilClose) this.complete(false);
@@ -483,41 +527,31 @@ class Http1Connection {
   }
 
   private complete(reusable: boolean): void {
-    const done = this.done;
-    const read = this.read!;
-    if (done === null) return;
+    const post = this.post;
+    if (post === null) return;
     // Anything left over answers no request of ours: not reusable.
     const clean = reusable && this.text === '' && !this.dead;
     this.finishExchange();
-    done(read(this.status, this.retryAfter, this.bodyWritten), clean, false, false);
+    this.poster.ended(post, this, post.read(this.status, this.retryAfter, this.bodyWritten), clean, false, false);
   }
 
   private fail(reason: string, closedByPeer = false, refused = false): void {
-    const done = this.done;
-    if (done === null) return;
+    const post = this.post;
+    if (post === null) return;
     const stale = closedByPeer && !this.answered;
     this.finishExchange();
     this.destroy();
-    done(noAnswer(reason), false, stale, refused);
+    this.poster.ended(post, this, noAnswer(reason), false, stale, refused);
   }
 
   private finishExchange(): void {
     this.waiting = false;
-    this.head = '';
-    this.body = null;
-    this.headroom = 0;
     if (this.deferred !== null) {
       clearImmediate(this.deferred);
       this.deferred = null;
     }
-    this.cutOff?.removeEventListener('abort', this.onAbort);
-    this.cutOff = null;
-    this.done = null;
-    this.read = null;
+    this.post?.cutOff.removeEventListener('abort', this.onAbort);
+    this.post = null;
     this.text = '';
-    if (this.silence !== null) {
-      clearTimeout(this.silence);
-      this.silence = null;
-    }
   }
 }

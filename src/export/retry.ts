@@ -114,26 +114,39 @@ export interface CutOffSignal {
 class CutOff implements CutOffSignal {
   aborted = false;
   constructor(readonly atExit: boolean) {}
-  private listeners: (() => void)[] | null = null;
+  /** The first listener (a transport adds one per try: no array per try), then any others in order. */
+  private listener: (() => void) | null = null;
+  private more: (() => void)[] | null = null;
+  /** Neighbours among the `Retrier`'s tries in progress. */
+  previous: CutOff | null = null;
+  next: CutOff | null = null;
 
   addEventListener(_type: 'abort', listener: () => void): void {
     if (this.aborted) return;
-    (this.listeners ??= []).push(listener);
+    if (this.listener === null && (this.more === null || this.more.length === 0)) this.listener = listener;
+    else (this.more ??= []).push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const listeners = this.listeners;
-    if (listeners === null) return;
-    const at = listeners.indexOf(listener);
-    if (at !== -1) listeners.splice(at, 1);
+    if (this.listener === listener) {
+      this.listener = null;
+      return;
+    }
+    const more = this.more;
+    if (more === null) return;
+    const at = more.indexOf(listener);
+    if (at !== -1) more.splice(at, 1);
   }
 
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    const listeners = this.listeners;
-    this.listeners = null;
-    if (listeners !== null) for (const listener of listeners) listener();
+    const first = this.listener;
+    const more = this.more;
+    this.listener = null;
+    this.more = null;
+    if (first !== null) first();
+    if (more !== null) for (const listener of more) listener();
   }
 }
 
@@ -172,10 +185,13 @@ export class Retrier {
   /** Set when the collector did not answer during the exit: the rest is dropped without a try. */
   private exitFailure: string | null = null;
   /** Settles when the latest try has (its outcome recorded). */
-  private probe: Promise<void> | null = null;
+  private probe: Promise<unknown> | null = null;
   private readonly wakeups = new Set<() => void>();
-  /** Tries in progress, so the exit can cut them off at its deadline. */
-  private readonly inProgress = new Set<CutOff>();
+  /**
+   * Tries in progress (linked through `CutOff.next`), so the exit can cut them off at its deadline. Not a
+   * `Set` (nor an array): one that goes from one entry to none per batch reallocated its table each time.
+   */
+  private inProgress: CutOff | null = null;
   private stopped = false;
 
   /** `where`: the endpoint without credentials, for the outage sentence. `now`: a clock, for tests. */
@@ -198,7 +214,9 @@ export class Retrier {
   beginExit(deadline: number): void {
     if (deadline < this.exitDeadline) this.exitDeadline = deadline;
     for (const wake of [...this.wakeups]) wake();
-    for (const controller of this.inProgress) cutOffAt(controller, this.exitDeadline - this.now());
+    const tries: CutOff[] = [];
+    for (let at = this.inProgress; at !== null; at = at.next) tries.push(at);
+    for (const controller of tries) cutOffAt(controller, this.exitDeadline - this.now());
   }
 
   /**
@@ -217,8 +235,18 @@ export class Retrier {
     return `no payload taken for ${seconds(t - this.downSince)}, next try in ${seconds(Math.max(0, this.nextTryAt - t))}`;
   }
 
-  async run(attemptOnce: Attempt): Promise<SendResult> {
-    let attempts = 0;
+  run(attemptOnce: Attempt): Promise<SendResult> {
+    // The collector answers and the process is not ending (every batch, most of the time): the first try
+    // goes at once, as the loop would send it, without the loop's async function per batch
+    // (docs/performance.md, round seventeen). Only a failed try goes on in the loop.
+    if (this.downSince < 0 && !this.exiting()) {
+      return this.attempt(attemptOnce, this.timeoutMs).then((outcome) => this.afterTry(outcome, 1) ?? this.retry(attemptOnce, 1));
+    }
+    return this.retry(attemptOnce, 0);
+  }
+
+  /** The retry loop, `attempts` tries made already. */
+  private async retry(attemptOnce: Attempt, attempts: number): Promise<SendResult> {
     for (;;) {
       // While the collector is down (and during the exit), one try at a time probes it; the others
       // wait for its outcome instead of each knocking on a closed port.
@@ -234,20 +262,26 @@ export class Retrier {
         continue; // the exit may have begun meanwhile
       }
       attempts++;
-      const outcome = await this.attempt(attemptOnce, this.timeoutMs);
-      if (outcome.ok || !outcome.retryable) {
-        // It answered: the collector is there (a refusal concerns this payload only).
-        this.recovered();
-        return result(outcome, attempts);
-      }
-      this.failed(outcome.reason, outcome.retryAfterMs ?? 0);
-      if (this.exiting()) {
-        // Started before the exit and ended (or was cut off) during it: that was its one try.
-        if (outcome.unreachable === true) this.exitFailure ??= outcome.reason;
-        return droppedAtExit(attempts, outcome.status, outcome.reason);
-      }
-      if (attempts >= this.maxAttempts || this.stopped) return result(outcome, attempts);
+      const ended = this.afterTry(await this.attempt(attemptOnce, this.timeoutMs), attempts);
+      if (ended !== null) return ended;
     }
+  }
+
+  /** What a try (the `attempts`th) comes to: the payload's result, or null when another try is due. */
+  private afterTry(outcome: AttemptOutcome, attempts: number): SendResult | null {
+    if (outcome.ok || !outcome.retryable) {
+      // It answered: the collector is there (a refusal concerns this payload only).
+      this.recovered();
+      return result(outcome, attempts);
+    }
+    this.failed(outcome.reason, outcome.retryAfterMs ?? 0);
+    if (this.exiting()) {
+      // Started before the exit and ended (or was cut off) during it: that was its one try.
+      if (outcome.unreachable === true) this.exitFailure ??= outcome.reason;
+      return droppedAtExit(attempts, outcome.status, outcome.reason);
+    }
+    if (attempts >= this.maxAttempts || this.stopped) return result(outcome, attempts);
+    return null;
   }
 
   /** No more retries after the current one; a sleeping retry wakes now and gives up. */
@@ -278,28 +312,45 @@ export class Retrier {
     return droppedAtExit(attempts, outcome.status, outcome.reason);
   }
 
+  /**
+   * One try, settled by one `then` on the transport's promise (no async function and no second promise
+   * for the probe per batch: docs/performance.md, round seventeen). The returned promise is the probe:
+   * its handler records the try's end before anyone waiting on it resumes.
+   */
   private attempt(attemptOnce: Attempt, timeoutMs: number): Promise<AttemptOutcome> {
     const controller = new CutOff(this.exiting());
-    this.inProgress.add(controller);
+    controller.next = this.inProgress;
+    if (controller.next !== null) controller.next.previous = controller;
+    this.inProgress = controller;
     // A timer of our own at the deadline: a transport's idle timeout may fire late on a busy loop.
     const cutOff = this.exiting() ? cutOffAt(controller, this.exitDeadline - this.now()) : null;
-    const attempt = this.runAttempt(attemptOnce, timeoutMs, controller, cutOff);
-    const probe = attempt.then(() => {
-      if (this.probe === probe) this.probe = null;
-    });
-    this.probe = probe;
-    return attempt;
-  }
-
-  private async runAttempt(attemptOnce: Attempt, timeoutMs: number, controller: CutOff, cutOff: NodeJS.Timeout | null): Promise<AttemptOutcome> {
+    let outcome: Promise<AttemptOutcome>;
     try {
-      return await attemptOnce(timeoutMs, controller);
+      // (`Promise.resolve` of a native promise is that promise: nothing made.)
+      outcome = Promise.resolve(attemptOnce(timeoutMs, controller));
     } catch (err) {
-      return { ok: false, retryable: true, unreachable: true, status: 0, reason: `send failed: ${(err as Error)?.message ?? String(err)}` };
-    } finally {
-      if (cutOff !== null) clearTimeout(cutOff);
-      this.inProgress.delete(controller);
+      outcome = Promise.reject(err);
     }
+    const ended = (): void => {
+      if (cutOff !== null) clearTimeout(cutOff);
+      const { previous, next } = controller;
+      if (previous === null) this.inProgress = next;
+      else previous.next = next;
+      if (next !== null) next.previous = previous;
+      if (this.probe === attempt) this.probe = null;
+    };
+    const attempt = outcome.then(
+      (settled) => {
+        ended();
+        return settled;
+      },
+      (err: unknown): AttemptOutcome => {
+        ended();
+        return { ok: false, retryable: true, unreachable: true, status: 0, reason: `send failed: ${(err as Error)?.message ?? String(err)}` };
+      },
+    );
+    this.probe = attempt;
+    return attempt;
   }
 
   private recovered(): void {
