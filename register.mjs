@@ -7,10 +7,13 @@
 // ES-module app does not compile the loader's resolve, read and extension code just for the agent
 // (Node 20 compiles those functions at their first call: ~5 M instructions of an empty .mjs app's
 // start-up). Anything else they require goes through require() as before.
+// No import statement: `import ... from 'node:module'` builds that built-in's ES-module facade (~0.7 M
+// instructions of every process on Node 20); getBuiltinModule serves every line that resolves the package's
+// `./register` here (its `module-sync` condition: Node 20.19+, 22.10+). Where Node lacks getBuiltinModule
+// (20.6 - 20.15, 22.0 - 22.2), the package's `import` condition is register-compat.mjs, which imports this
+// file and then starts the agent through require().
 // No top-level await here: it makes Node evaluate this file as an async module (~3 M instructions more on
-// Node 20), so the fallback below has its createRequire imported up front.
-import { createRequire } from 'node:module';
-
+// Node 20).
 const STARTED = Symbol.for('@acme/tracing-agent.started');
 
 try {
@@ -20,14 +23,18 @@ try {
 }
 
 function runRegister() {
+  const getBuiltin = process.getBuiltinModule;
+  if (typeof getBuiltin !== 'function') {
+    startedByCompat();
+    return;
+  }
   // This file's folder as a path (Node 20.11+, so wherever getBuiltinModule is): no URL to parse. Undefined
   // for a URL that is not a file.
   const dir = import.meta.dirname;
-  const getBuiltin = process.getBuiltinModule;
-  // Elsewhere (older Node, Windows paths, a non-file URL) and under --enable-source-maps (Node maps only
-  // what its own loader compiled): require(), as before.
-  if (typeof getBuiltin !== 'function' || typeof dir !== 'string' || process.platform === 'win32' || process.sourceMapsEnabled === true) {
-    createRequire(import.meta.url)('./register.cjs');
+  // Windows paths, a non-file URL, and under --enable-source-maps (Node maps only what its own loader
+  // compiled): require(), as before.
+  if (typeof dir !== 'string' || process.platform === 'win32' || process.sourceMapsEnabled === true) {
+    getBuiltin('node:module').createRequire(import.meta.url)('./register.cjs');
     return;
   }
   const Module = getBuiltin('node:module');
@@ -81,4 +88,15 @@ function runRegister() {
 function resolveOwn(from, id) {
   if (!id.startsWith('./')) return id;
   return `${from}/${id.slice(2)}`;
+}
+
+// Without getBuiltinModule this file cannot require() synchronously. register-compat.mjs (the package's
+// `./register` on those Node releases) imports it and then starts the agent in its own body, which runs before
+// this microtask; a process that imported this file by its path gets a warning instead of a silent no-agent.
+function startedByCompat() {
+  queueMicrotask(() => {
+    if (globalThis[STARTED] === undefined) {
+      process.stderr.write(`[tracing-agent] warn: could not start, the app runs untraced: Node ${process.version} has no process.getBuiltinModule; use --import @acme/tracing-agent/register (or register-compat.mjs).\n`);
+    }
+  });
 }

@@ -5,9 +5,10 @@
 // are the require.cache entries a later require() gets (one instance); nothing of ours is resolved through
 // Module._resolveFilename on the way; given twice (--require and --import) one agent starts; under
 // --enable-source-maps it goes through require() as before.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { REGISTER, ROOT, runNodeUntracked } from '../../helpers/run-node.js';
 
@@ -75,4 +76,54 @@ t.test('given twice, or under --enable-source-maps, one agent starts', async (t)
     t.equal(r.stderr.split('\n').filter((l) => l.includes('info: service ')).length, 1, `${name}: one agent`);
     t.equal(JSON.parse(r.stdout).traced, true, `${name}: traces`);
   }
+});
+
+// The package's `./register` for --import: register.mjs where Node resolves the `module-sync` condition (20.19+,
+// 22.10+: every release with it has process.getBuiltinModule, so register.mjs needs no import of node:module);
+// elsewhere register-compat.mjs, which imports register.mjs and starts the agent through require() where
+// getBuiltinModule is missing (Node 20.6 - 20.15, 22.0 - 22.2). Those releases are simulated here:
+// --no-experimental-require-module turns the condition off, and a module imported first deletes
+// process.getBuiltinModule.
+const BY_NAME_APP = `
+console.log(JSON.stringify({
+  entry: import.meta.resolve('@acme/tracing-agent/register'),
+  started: globalThis[Symbol.for('@acme/tracing-agent.started')] === true,
+}));
+`;
+
+t.test('--import @acme/tracing-agent/register: register.mjs, or register-compat.mjs where Node lacks module-sync or getBuiltinModule', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'register-esm-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'node_modules', '@acme'), { recursive: true });
+  symlinkSync(ROOT, path.join(dir, 'node_modules', '@acme', 'tracing-agent'), 'dir');
+  writeFileSync(path.join(dir, 'app.mjs'), BY_NAME_APP);
+  writeFileSync(path.join(dir, 'no-get-builtin.mjs'), 'delete process.getBuiltinModule;\n');
+  const env = { TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'info' };
+  const requireModule = (process as { features: { require_module?: boolean } }).features.require_module === true;
+  const compat = pathToFileURL(path.join(ROOT, 'register-compat.mjs')).href;
+  const runs: Array<[string, string[], string]> = [
+    ['by name', [], pathToFileURL(REGISTER).href],
+    ['by name, no module-sync', ['--no-experimental-require-module'], compat],
+    ['by name, no module-sync nor getBuiltinModule', ['--no-experimental-require-module', '--import', './no-get-builtin.mjs'], compat],
+  ];
+  for (const [name, args, entry] of runs) {
+    if (name === 'by name' && !requireModule) continue;
+    const r = runNodeUntracked([...args, '--import', '@acme/tracing-agent/register', 'app.mjs'], { cwd: dir, env });
+    t.equal(r.code, 0, `${name}: ${r.stderr}`);
+    t.equal(r.stderr.split('\n').filter((l) => l.includes('info: service ')).length, 1, `${name}: one agent`);
+    t.equal(r.stderr.includes('warn'), false, `${name}: no warning`);
+    t.same(JSON.parse(r.stdout), { entry, started: true }, `${name}: the entry, and the agent started before the app`);
+  }
+});
+
+t.test('register.mjs by its path without getBuiltinModule: one warning, and the app runs untraced', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'register-esm-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'app.mjs'), `console.log(globalThis[Symbol.for('@acme/tracing-agent.started')] === true ? 'traced' : 'untraced');\n`);
+  writeFileSync(path.join(dir, 'no-get-builtin.mjs'), 'delete process.getBuiltinModule;\n');
+  const r = runNodeUntracked(['--import', './no-get-builtin.mjs', '--import', REGISTER, 'app.mjs'], { cwd: dir, env: { TRACING_EXPORTER: 'none' } });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim(), 'untraced');
+  t.match(r.stderr, /^\[tracing-agent\] warn: could not start, the app runs untraced: Node v[\d.]+ has no process\.getBuiltinModule; use --import @acme\/tracing-agent\/register/);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
 });

@@ -125,7 +125,7 @@ t.test('the published package holds the bundle and its map', async (t) => {
   t.ok(files.includes('dist/src/agent/start-bundle.js.map'), 'its map is published');
   t.ok(files.includes('dist/src/agent/tracing-bundle.js') && files.includes('dist/src/agent/tracing-bundle.js.map'), 'and the tracing half with its map');
   t.ok(files.includes('dist/src/agent/core-bundle.js') && files.includes('dist/src/agent/core-bundle.js.map'), 'and the tracer core with its map');
-  t.ok(files.includes('register.cjs') && files.includes('register.mjs'), 'with the register entries');
+  t.ok(files.includes('register.cjs') && files.includes('register.mjs') && files.includes('register-compat.mjs'), 'with the register entries');
 });
 
 t.test('built-ins the first span needs load with it, not at start', async (t) => {
