@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, tokenizer, tokTypes } from 'acorn';
+import { full as walkFull } from 'acorn-walk';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceMap } from './bundle-source-map.mjs';
@@ -400,4 +401,50 @@ for (const [spec, modules] of [[START, startModules], [TRACING, tracingModules],
 // start (−0.55 M instructions of issue 21's job on Node 20, callgrind; docs/performance.md, round thirteen).
 // Every line is kept, so tsc's source map of the file (by line and column) still points at code-cache.ts.
 const LOADER = path.join(DIST, 'src', 'agent', 'code-cache.js');
-if (existsSync(LOADER)) writeFileSync(LOADER, withoutComments(readFileSync(LOADER, 'utf8'), 'src/agent/code-cache.js'));
+if (existsSync(LOADER)) writeFileSync(LOADER, compiledWithTheFile(withoutComments(readFileSync(LOADER, 'utf8'), 'src/agent/code-cache.js'), 'src/agent/code-cache.js'));
+
+/**
+ * The file's top-level functions as parenthesized function expressions, `const f = (function f() {...});`. V8
+ * compiles a function written so together with the file (its guess that it runs at once); a declaration it
+ * pre-parses with the file, then parses again and compiles at its first call. code-cache.js is compiled without
+ * a cache in every process and calls nearly all of its functions at start: issue 21's job on Node 20, 678.4 ->
+ * 676.4 M instructions (docs/performance.md, "What remains for start-up", round seventeen). Lines and columns
+ * stay where tsc's map puts them: `const f = (` ends the line before the function, `);` follows its closing
+ * brace, and the `exports.f = f;` lines tsc writes at the top (a declaration is hoisted, a constant is not) are
+ * emptied there and written after the last line of code. Fails the build if any other top-level code uses such a
+ * function before its definition.
+ */
+function compiledWithTheFile(source, rel) {
+  const ast = parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowHashBang: true, allowReturnOutsideFunction: true });
+  const names = new Set(ast.body.filter((n) => n.type === 'FunctionDeclaration').map((n) => n.id.name));
+  const edits = [];
+  const exported = [];
+  const defined = new Set();
+  for (const node of ast.body) {
+    if (node.type === 'FunctionDeclaration') {
+      const lineStart = source.lastIndexOf('\n', node.start - 1);
+      if (lineStart === -1 || source.slice(lineStart + 1, node.start).trim() !== '') throw new Error(`bundle-start: ${rel}: function ${node.id.name} does not start its line`);
+      edits.push([lineStart, lineStart, ` const ${node.id.name} = (`], [node.end, node.end, ');']);
+      defined.add(node.id.name);
+      continue;
+    }
+    const e = node.type === 'ExpressionStatement' ? node.expression : null;
+    const isExport = e?.type === 'AssignmentExpression' && e.left.type === 'MemberExpression' && e.left.object.name === 'exports' && e.right.type === 'Identifier' && e.left.property.name === e.right.name && names.has(e.right.name);
+    if (isExport) {
+      edits.push([node.start, node.end, '']);
+      exported.push(source.slice(node.start, node.end));
+      continue;
+    }
+    walkFull(node, (n) => {
+      if (n.type === 'Identifier' && names.has(n.name) && !defined.has(n.name)) throw new Error(`bundle-start: ${rel}: ${n.name} is used before its definition`);
+    });
+  }
+  let out = source;
+  // From the end, so each edit's offsets still hold; at one offset (a function's end and the next one's line
+  // break) the later edit first, so the texts keep their order.
+  const ordered = edits.map((edit, i) => [...edit, i]).sort((a, b) => b[0] - a[0] || b[3] - a[3]);
+  for (const [start, end, text] of ordered) out = out.slice(0, start) + text + out.slice(end);
+  const mapLine = out.lastIndexOf('\n//# sourceMappingURL=');
+  const at = mapLine === -1 ? out.length : mapLine;
+  return `${out.slice(0, at).trimEnd()}\n${exported.join('\n')}${out.slice(at)}`;
+}

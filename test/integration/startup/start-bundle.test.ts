@@ -166,9 +166,18 @@ t.test("the code cache's loader is built without its comments and still maps to 
   const map = new SourceMap(JSON.parse(readFileSync(`${loader}.map`, 'utf8')));
   const declared = [...text.split('\n').entries()].filter(([, l]) => /^(?:async )?function \w+\(/.test(l));
   t.ok(declared.length >= 15, `the loader's functions (${declared.length})`);
+  const lines = text.split('\n');
   for (const [line, l] of declared) {
     const name = /^(?:async )?function (\w+)\(/.exec(l)![1]!;
     const entry = map.findEntry(line, 0) as { originalLine?: number };
     t.match(source[entry.originalLine ?? -1] ?? '', new RegExp(`function ${name}\\(`), `${name} maps to its line in code-cache.ts`);
+    // Compiled with the file, not pre-parsed and compiled again at its first call (scripts/bundle-start.mjs,
+    // compiledWithTheFile): a parenthesized function expression, opened at the end of the line before.
+    t.ok(lines[line - 1]!.endsWith(` const ${name} = (`), `${name} is a parenthesized function expression`);
+  }
+  // Every exported function is there once the module has run (tsc's exports lines, moved after the code).
+  const exported = require(loader) as Record<string, unknown>;
+  for (const name of ['loadBundle', 'reportCodeCache', 'note', 'trustedDir', 'alignedOffset', 'exportPathStarted', 'packagePatched', 'exitFlushEnded']) {
+    t.equal(typeof exported[name], 'function', `exports.${name}`);
   }
 });
