@@ -3,7 +3,8 @@ import * as diagnostics from 'node:diagnostics_channel';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { HttpSender } from '../../../src/export/http-sender.js';
-import { DEFERRED_WRITE_BYTES, Http1Poster } from '../../../src/export/http1-poster.js';
+import { DEFERRED_WRITE_BYTES } from '../../../src/export/http1-connection.js';
+import { Http1Poster } from '../../../src/export/http1-poster.js';
 
 // The OTLP/HTTP exporter's own HTTP/1.1 transport, against a raw TCP server that answers each request
 // however a test scripts it: every framing a collector or a proxy in front of it may use.
