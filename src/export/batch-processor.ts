@@ -1,4 +1,6 @@
+import type { AsyncResource } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
+import { detachedResource } from '../scope/async-local.js';
 import { describeError, log } from '../util/log.js';
 import { DropReporter } from './drop-reporter.js';
 import type { EncodedBatch, SpanExporter } from './span-processor.js';
@@ -75,6 +77,16 @@ export class BatchProcessor<T> {
    * round trip plus a timer tick (and the encoder gets each body's buffer back sooner).
    */
   private soon: NodeJS.Immediate | null = null;
+  /**
+   * Where the timer and immediates are made and a flush's send starts: outside any request's store.
+   * They are made in `onEnd`, inside the request whose span opened or filled a batch, and a timer or
+   * socket keeps the context it was made in: the one timer held the first request's scope for the
+   * process's life, and each send (its post, socket and retries) held the scope of the request that
+   * filled its batch until the answer came, running its callbacks in that trace. One resource for the
+   * processor's life: no closure per batch, and `onEnd` pays for it only when it makes the timer (once) or
+   * an immediate (a full batch).
+   */
+  private readonly outside: AsyncResource;
   private stopped = false;
   private readonly maxQueueSize: number;
   private readonly maxBatch: number;
@@ -110,6 +122,7 @@ export class BatchProcessor<T> {
     this.delayMs = typeof options.scheduledDelayMs === 'number' && options.scheduledDelayMs >= 0 ? options.scheduledDelayMs : 1000;
     this.drops = exporter.drops ?? new DropReporter(`${what} queue`, undefined, undefined, what);
     this.encoder = typeof exporter.exportEncoded === 'function' ? exporter.createEncoder?.() ?? null : null;
+    this.outside = detachedResource(`${what} export`);
   }
 
   /** Items dropped because the queue was full or the exporter threw (the exporter counts its own). */
@@ -161,7 +174,8 @@ export class BatchProcessor<T> {
     if (exitDeadline !== undefined) this.exporter.beginExit?.(exitDeadline);
     // Loop rather than drain once: spans may keep finishing while a batch is in flight.
     while (this.inFlight !== null || this.queued() > 0) {
-      if (this.inFlight === null) this.exportNext();
+      // A flush may be asked for inside a request (the app's own `forceFlush`): its send starts outside it.
+      if (this.inFlight === null) this.outside.runInAsyncScope(this.exportNext, this);
       const current = this.inFlight;
       if (current === null) break;
       await current;
@@ -209,7 +223,7 @@ export class BatchProcessor<T> {
     if (this.soon !== null) return;
     if (delayMs === 0) {
       this.timerArmed = false;
-      this.soon = setImmediate(this.sendNow);
+      this.soon = this.outside.runInAsyncScope(setImmediate, null, this.sendNow) as NodeJS.Immediate;
       this.soon.unref();
       return;
     }
@@ -219,7 +233,7 @@ export class BatchProcessor<T> {
     // (`delayMs` is always `this.delayMs` here.)
     if (this.timer !== null) this.timer.refresh();
     else {
-      this.timer = setTimeout(this.onTimer, delayMs);
+      this.timer = this.outside.runInAsyncScope(setTimeout, null, this.onTimer, delayMs) as NodeJS.Timeout;
       this.timer.unref();
     }
   }

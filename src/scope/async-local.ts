@@ -1,5 +1,5 @@
 import { copyNameAndLength } from '../util/function-shape.js';
-import { AsyncLocalStorage, executionAsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, executionAsyncResource } from 'node:async_hooks';
 import type { Span } from '../api/span.js';
 import type { Scope, ScopeManager } from '../api/scope-manager.js';
 import { activeOf, firstOpen, LinkedScope } from './scope-manager.js';
@@ -140,6 +140,25 @@ export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null
 }
 
 const NO_ARGS: readonly unknown[] = [];
+
+/**
+ * An async resource outside every request, for the agent's own long-lived work (the exporter's timer,
+ * immediates and sends): what runs in it (`runInAsyncScope`), and every timer, socket and promise that
+ * starts, sees no active span, and keeps no request's store alive. Timers and sockets keep the context
+ * they were made in (Node 20: the store copied onto the resource; Node 24: the frame), so one made
+ * inside a request would hold that request's scope for as long as it lives and run its callbacks in
+ * that trace. Made with the agent's store cleared, whatever is active now (the storage left as it is
+ * when it holds nothing: `run` with the store already current does not enable it); the app's own
+ * storages are empty too when it is made at start, outside any request.
+ */
+export function detachedResource(type: string): AsyncResource {
+  return contextStorage.run(undefined as unknown as LinkedScope, makeResource, type);
+}
+
+function makeResource(type: string): AsyncResource {
+  // Never destroyed by hand: it lives as long as its owner, and the GC's destroy hook is not wanted.
+  return new AsyncResource(type, { requireManualDestroy: true });
+}
 
 /**
  * `contextStorage.run(scope, ...)` that builds one frame where Node 24's `run` builds two (see
