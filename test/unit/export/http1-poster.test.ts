@@ -206,16 +206,17 @@ t.test('an answer longer than one read, and one that trickles: silence is counte
   const server = await rawServer((_r, socket, n) => {
     if (n === 1) socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${long.length}\r\nX-Long: ${long}\r\n\r\n${long}`);
     else if (n === 2) {
-      // 4 pieces 60 ms apart: 180 ms in all against a 100-ms deadline of silence.
+      // 4 pieces 100 ms apart: 300 ms in all against a 250-ms deadline of silence (150 ms of slack per gap, so
+      // a late timer on a loaded test machine does not read as silence).
       const answer = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
-      for (let i = 0; i < 4; i++) setTimeout(() => socket.write(answer.slice(i * 10, i === 3 ? undefined : i * 10 + 10)), i * 60);
+      for (let i = 0; i < 4; i++) setTimeout(() => socket.write(answer.slice(i * 10, i === 3 ? undefined : i * 10 + 10)), i * 100);
     } else socket.write('HTTP/1.1 204 No Content\r\n\r\n');
   });
   t.teardown(server.close);
-  const sender = new HttpSender({ ...fast, timeoutMs: 100, maxAttempts: 1, url: server.url, contentType: 'application/x-protobuf' });
+  const sender = new HttpSender({ ...fast, timeoutMs: 250, maxAttempts: 1, url: server.url, contentType: 'application/x-protobuf' });
   t.teardown(() => sender.shutdown());
   t.match(await sender.send(body()), { ok: true, status: 200 }, 'a 40-KB answer, read in pieces');
-  t.match(await sender.send(body()), { ok: true, status: 200 }, 'answered in 180 ms, never 100 ms silent');
+  t.match(await sender.send(body()), { ok: true, status: 200 }, 'answered in 300 ms, never 250 ms silent');
   t.match(await sender.send(body()), { ok: true, status: 204 });
   t.equal(server.connections(), 1, 'the same connection throughout');
 });
