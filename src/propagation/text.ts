@@ -77,9 +77,6 @@ export function isToken(s: string): boolean {
   return true;
 }
 
-/** Two lower-case hex digits for a byte; a table so injection does no number formatting. */
-export const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
-
 /** Joins a header that arrived several times, as RFC 9110 combines repeated list fields. */
 export function joinHeader(value: string | readonly string[]): string {
   return typeof value === 'string' ? value : value.join(',');

@@ -1,7 +1,7 @@
 import { SpanContext } from '../api/span-context.js';
 import type { CarrierGetter, CarrierSetter } from '../api/carrier.js';
 import type { TextMapPropagator } from '../api/propagator.js';
-import { BYTE_HEX, isNonZeroLowerHex, joinHeader, lowerHexValue, skipOws, trimOwsEnd } from './text.js';
+import { isNonZeroLowerHex, joinHeader, lowerHexValue, skipOws, trimOwsEnd } from './text.js';
 
 const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
@@ -23,6 +23,11 @@ const MAX_VALUE_LENGTH = 256;
 export const MAX_TRACESTATE_INJECT_LENGTH = 512;
 /** When truncating, entries longer than this go first. */
 const LARGE_ENTRY = 128;
+/**
+ * The flags field as written, by `flags & KNOWN_FLAGS`. Literals: V8 keeps them with the compiled code, in the old
+ * generation, where a table made at load (256 strings) was ~5 KB of young objects every process kept.
+ */
+const FLAGS_HEX: readonly string[] = ['00', '01', '02', '03'];
 
 /** W3C Trace Context Level 2: the `traceparent` and `tracestate` headers. */
 export class W3CTraceContextPropagator implements TextMapPropagator {
@@ -38,7 +43,7 @@ export class W3CTraceContextPropagator implements TextMapPropagator {
     // that came as text (a context built by hand) are checked, character by character.
     if ((context._tracePool === null && !isNonZeroLowerHex(traceId, 0, 32)) || (context._spanPool === null && !isNonZeroLowerHex(spanId, 0, 16))) return;
     // Always version 00, the highest we know, even when the parent sent a higher one.
-    setter.set(carrier, TRACEPARENT, '00-' + traceId + '-' + spanId + '-' + BYTE_HEX[context.traceFlags & KNOWN_FLAGS]);
+    setter.set(carrier, TRACEPARENT, '00-' + traceId + '-' + spanId + '-' + FLAGS_HEX[context.traceFlags & KNOWN_FLAGS]);
     const state = context.traceState;
     if (state !== '') {
       const out = state.length <= MAX_TRACESTATE_INJECT_LENGTH ? state : truncateTraceState(state, MAX_TRACESTATE_INJECT_LENGTH);
