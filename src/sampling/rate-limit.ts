@@ -1,7 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import type { SpanContext } from '../api/span-context.js';
 import type { Tags } from '../api/span.js';
 import type { Sampler } from '../api/sampler.js';
+import { nowMs } from '../util/clock.js';
 
 /**
  * Caps how many new traces per second `inner` may start (a token bucket holding one second's
@@ -15,7 +15,9 @@ export class RateLimitingSampler implements Sampler {
   constructor(
     private readonly inner: Sampler,
     readonly tracesPerSecond: number,
-    private readonly now: () => number = () => performance.now(),
+    // The span clock (monotonic; perf_hooks only once it is read often, ../util/clock.ts), not performance.now():
+    // building this sampler at the tracer's start would otherwise load perf_hooks in every process that sets it.
+    private readonly now: () => number = nowMs,
   ) {
     this.tokens = tracesPerSecond;
     this.lastRefill = now();
