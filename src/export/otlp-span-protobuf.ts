@@ -5,7 +5,7 @@ import type { SpanContext } from '../api/span-context.js';
 import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { REFERENCE_FOLLOWS_FROM } from '../api/tags.js';
 import { ProtoWriter } from './protobuf-writer.js';
-import { mapLog, SPAN_KIND_CODES, SpanKind, type MappedSpan } from './span-model.js';
+import { mapLog, SpanKind, type MappedSpan } from './span-model.js';
 import { writeKeyValue, writeTag } from './otlp-common.js';
 
 // Field numbers from opentelemetry/proto/trace/v1/trace.proto.
@@ -85,7 +85,7 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   // this process's random bytes and its name short ASCII (the usual span), rather than by a helper each:
   // on Node 24 every small function that gets hot under load costs a Maglev job (see ProtoWriter): the
   // capacity checks, the name's copy and the times are written out here (`ensure` is called only to grow,
-  // `copyAscii` and `nanosAt` not at all), and the kind is looked up in `SPAN_KIND_CODES`.
+  // `copyAscii` and `nanosAt` not at all), and the kind is found by comparisons (below).
   if (w.length + name.length + 65 > w.buf.length) w.ensure(name.length + 65);
   let buf = w.buf;
   let view = w.bufView;
@@ -179,7 +179,15 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   errorTag = undefined;
   writeTagsRepeating(w, span._tags ?? NO_TAGS, memo);
   const error = errorTag;
-  w.buf[kindAt] = SPAN_KIND_CODES.get(kindTag) ?? SpanKind.INTERNAL;
+  // `SPAN_KIND_CODES`'s lookup written out as comparisons: `Map#get` is a call of V8's
+  // FindOrderedHashMapEntry, ~85 instructions a span where these are a few (batch-instructions.mjs).
+  // The same codes for every value (tested against `mapSpan`).
+  const kind = kindTag;
+  w.buf[kindAt] = typeof kind !== 'string' ? SpanKind.INTERNAL
+    : kind === 'server' ? SpanKind.SERVER
+      : kind === 'client' ? SpanKind.CLIENT
+        : kind === 'producer' ? SpanKind.PRODUCER
+          : kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.INTERNAL;
   if (exportBaggage && ctx.baggage !== null) {
     for (const key of Object.keys(ctx.baggage)) writeTag(w, SPAN_ATTRIBUTES, `baggage.${key}`, ctx.baggage[key]!);
   }

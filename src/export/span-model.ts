@@ -78,8 +78,9 @@ const NO_LINKS: readonly MappedLink[] = Object.freeze([]) as readonly MappedLink
 
 /**
  * `span.kind` tag value → OTLP kind; any other value (or no tag) is INTERNAL. A `Map` rather than a
- * `switch`: the span encoder looks a kind up per span, and a lookup is V8's own code where a function is
- * one more to compile when the encode path gets hot (docs/performance.md, round sixteen).
+ * `switch`: a lookup is V8's own code where a function is one more to compile when a path gets hot
+ * (docs/performance.md, round sixteen). The OTLP/protobuf batch encoder (`writeFinishedSpan`) compares
+ * instead, inline, for the same codes.
  */
 export const SPAN_KIND_CODES: ReadonlyMap<TagValue | undefined, SpanKindCode> = new Map<TagValue | undefined, SpanKindCode>([
   [Tags.SPAN_KIND_RPC_SERVER, SpanKind.SERVER],

@@ -91,7 +91,8 @@ t.test('names of every length and alphabet, and span.kind and error anywhere amo
   const tracer = new Tracer({ processor: memory });
   // Names: the one-pass ASCII path (under 128 characters) and the general one (longer, or not ASCII).
   const names = ['', 'GET', 'é', 'GET /é', 'a'.repeat(126), 'a'.repeat(127), 'a'.repeat(128), 'a'.repeat(300), `${'a'.repeat(120)}é`];
-  const kinds = [Tags.SPAN_KIND_RPC_SERVER, Tags.SPAN_KIND_RPC_CLIENT, Tags.SPAN_KIND_MESSAGING_PRODUCER, Tags.SPAN_KIND_MESSAGING_CONSUMER, 'other', undefined];
+  // Also a kind's text built at run time (not the literal's string object) and a number (not a kind).
+  const kinds = [Tags.SPAN_KIND_RPC_SERVER, Tags.SPAN_KIND_RPC_CLIENT, Tags.SPAN_KIND_MESSAGING_PRODUCER, Tags.SPAN_KIND_MESSAGING_CONSUMER, 'other', undefined, ['con', 'sumer'].join(''), 2];
   const remote = tracer.extract('http_headers', {
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     tracestate: 'congo=t61rcWkgMzE',
