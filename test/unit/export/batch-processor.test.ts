@@ -203,13 +203,19 @@ t.test('a full batch is sent at the next turn of the loop (no timer tick), by an
 /** An exporter that encodes spans as they finish (as OTLP/protobuf does) and records each batch's count. */
 class EncodingExporter extends RecordingExporter {
   readonly encodedBatches: number[] = [];
+  /** Spans handed to the encoder, encodable or not. */
+  appends = 0;
   createEncoder(): SpanBatchEncoder {
     let open: string[] = [];
+    const counted = (): void => {
+      this.appends++;
+    };
     return {
       get openCount() {
         return open.length;
       },
       append(span: Span) {
+        counted();
         if (span.operationName === 'unencodable') throw new Error('cannot encode');
         open.push(span.operationName);
       },
@@ -227,7 +233,7 @@ class EncodingExporter extends RecordingExporter {
   }
 }
 
-t.test('with an encoding exporter: spans are encoded as they finish, batched, bounded and counted the same way', async (t) => {
+t.test('with an encoding exporter: spans are encoded into the open batch, batched, bounded and counted the same way', async (t) => {
   const exporter = new EncodingExporter();
   let release!: () => void;
   exporter.hold = new Promise((r) => (release = r));
@@ -245,4 +251,25 @@ t.test('with an encoding exporter: spans are encoded as they finish, batched, bo
   t.same(exporter.encodedBatches, [4, 4, 4, 2], 'full batches of four, then the open one');
   t.same(exporter.batches.flat(), Array.from({ length: 14 }, (_, i) => `s${i}`), 'in order, each once');
   t.equal(processor.pendingCount(), 0);
+});
+
+t.test('with an encoding exporter: spans still waiting to be encoded go out with the scheduled batch, and a full group is encoded at once', async (t) => {
+  const exporter = new EncodingExporter();
+  const processor = new BatchSpanProcessor(exporter, { scheduledDelayMs: 30, maxExportBatchSize: 512 });
+  const tracer = tracerWith(processor);
+  for (let i = 0; i < 3; i++) tracer.startSpan(`s${i}`).finish();
+  t.equal(processor.pendingCount(), 3, 'counted while they wait');
+  for (let waited = 0; exporter.batches.length === 0 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  t.same(exporter.batches, [['s0', 's1', 's2']], 'the timer\'s batch holds the spans not yet encoded');
+  // Eight finished spans are encoded when the eighth finishes: one that cannot be encoded is counted then.
+  for (let i = 0; i < 7; i++) tracer.startSpan(`g${i}`).finish();
+  t.equal(processor.droppedSpans, 0);
+  t.equal(exporter.appends, 3, 'the seven wait: none encoded before the eighth');
+  tracer.startSpan('unencodable').finish();
+  t.equal(exporter.appends, 11, 'the eighth encodes the group');
+  t.equal(processor.droppedSpans, 1, 'counted as the group is encoded');
+  t.equal(processor.pendingCount(), 7);
+  await processor.forceFlush();
+  t.same(exporter.batches[1], Array.from({ length: 7 }, (_, i) => `g${i}`), 'in order, each once');
+  await processor.shutdown();
 });
