@@ -73,6 +73,8 @@ t.test("a bundle's text is not kept in the young generation", async (t) => {
     t.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { kept: number; text: string };
     t.equal(out.text, 'big', `${run}: the bundle ran`);
-    t.ok(out.kept < 32 * 1024, `${run}: ${out.kept} bytes young after a scavenge, for a ${filler.length}-byte text`);
+    // Kept with the text young: 131.9 KB on Node 20, 103.7 – 164.9 on Node 26. Without it 12.9 KB on a quiet machine,
+    // but 33 – 36 KB in some runs under load (the scavenger's parallel tasks), so the bound sits between the two.
+    t.ok(out.kept < 64 * 1024, `${run}: ${out.kept} bytes young after a scavenge, for a ${filler.length}-byte text`);
   }
 });
