@@ -1,10 +1,9 @@
 import { describeError, log } from '../util/log.js';
 import { idPool, type IdPool } from '../util/ids.js';
-import { extractBinary, injectBinary } from './binary-format.js';
 import { defaultGetter, defaultSetter, type CarrierGetter, type CarrierSetter } from './carrier.js';
 import { FORMAT_BINARY, FORMAT_HTTP_HEADERS, FORMAT_TEXT_MAP } from './formats.js';
 import type { TextMapPropagator } from './propagator.js';
-import { isContextSource, type ContextSource, type Reference } from './reference.js';
+import type { ContextSource, Reference } from './reference.js';
 import type { Sampler } from './sampler.js';
 import type { Scope, ScopeManager } from './scope-manager.js';
 import { FLAG_RANDOM, FLAG_SAMPLED, SpanContext } from './span-context.js';
@@ -153,7 +152,7 @@ export class BasicTracer implements Tracer {
       const ctx = toContext(spanOrContext);
       if (ctx === null) return;
       if (format === FORMAT_HTTP_HEADERS || format === FORMAT_TEXT_MAP) this._propagator.inject(ctx, carrier, setter);
-      else if (format === FORMAT_BINARY) injectBinary(ctx, carrier);
+      else if (format === FORMAT_BINARY) binaryFormat().injectBinary(ctx, carrier);
     } catch (err) {
       // What `guard` would log: the call goes on without our headers.
       log.warnOnce('inject', `internal error in inject, carrying on without it: ${describeError(err)}`);
@@ -164,7 +163,7 @@ export class BasicTracer implements Tracer {
     // Inline try/catch rather than `guard`: every server request extracts, and a closure per call adds up.
     try {
       if (format === FORMAT_HTTP_HEADERS || format === FORMAT_TEXT_MAP) return this._propagator.extract(carrier, getter, null);
-      if (format === FORMAT_BINARY) return extractBinary(carrier);
+      if (format === FORMAT_BINARY) return binaryFormat().extractBinary(carrier);
       return null;
     } catch (err) {
       // What `guard` would log: a malformed header never throws, and the request starts a new trace.
@@ -197,7 +196,9 @@ export class BasicTracer implements Tracer {
 function toContext(value: Span | SpanContext | ContextSource): SpanContext | null {
   if (value instanceof SpanContext) return value;
   if (value instanceof Span) return value.context();
-  if (isContextSource(value)) {
+  // reference.js is OpenTracing's `references` API: required here, on this rare path, and by the public API's
+  // entry, not by the tracer's load (see binaryFormat below).
+  if ((require('./reference.js') as typeof import('./reference.js')).isContextSource(value)) {
     const ctx = value.context();
     return ctx instanceof SpanContext ? ctx : null;
   }
@@ -208,4 +209,15 @@ function referenceContext(ref: Reference): SpanContext | null {
   if (ref === null || typeof ref !== 'object' || typeof ref.referencedContext !== 'function' || typeof ref.type !== 'function') return null;
   const ctx = ref.referencedContext();
   return ctx instanceof SpanContext ? ctx : null;
+}
+
+/**
+ * The binary format's code, required at its first use. Only OpenTracing callers pass FORMAT_BINARY (no
+ * instrumentation does); every traced process built it with the tracer when it first loaded node:http, young
+ * objects its scavenges copied and promoted with the rest of the core's build (docs/performance.md, round
+ * eighteen's core room). The literal path lets the core bundle resolve it when it is written.
+ */
+let binary: typeof import('./binary-format.js') | null = null;
+function binaryFormat(): typeof import('./binary-format.js') {
+  return (binary ??= require('./binary-format.js') as typeof import('./binary-format.js'));
 }
