@@ -30,6 +30,12 @@ import path = require('node:path');
  * `exports`, `__filename` and `__dirname`, and a `require` of its own. Stack traces name the bundle's
  * file and line. Under `--enable-source-maps` the bundle is required as usual (Node maps only what it
  * compiles itself), as it is with `TRACING_CODE_CACHE=false`.
+ *
+ * One file, over the usual ~400 lines with its comments, on purpose: it is the one module of ours that every
+ * traced process compiles without a cache (it is what loads the caches), so each file it were split into would
+ * add a resolve, a read and a compile to every start (issue 21's short processes). What a start does not need
+ * (writing a cache) is already apart, in code-cache-write.ts, loaded on demand; the built file drops these
+ * comments (scripts/bundle-start.mjs).
  */
 
 export const FORMAT = 'acme-tracing-agent-code-cache-4';
