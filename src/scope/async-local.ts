@@ -40,9 +40,9 @@ export class AsyncLocalScopeManager implements ScopeManager {
     if (span === null) {
       // No span active, but suppression (the agent's own work) and a bridge's attachment hold on.
       const keep = current !== null && (current.suppressed || current.attachment !== undefined);
-      return runIn((keep ? LinkedScope.detached(current) : undefined) as LinkedScope, fn, undefined, NO_ARGS) as T;
+      return runIn((keep ? LinkedScope.detached(current) : undefined) as LinkedScope, fn, undefined, NO_ARGS, true) as T;
     }
-    return runIn(new LinkedScope(span, false, current, noop, this), fn, undefined, NO_ARGS) as T;
+    return runIn(new LinkedScope(span, false, current, noop, this), fn, undefined, NO_ARGS, true) as T;
   }
 
   newScope(span: Span, root = false): Scope {
@@ -57,11 +57,7 @@ export class AsyncLocalScopeManager implements ScopeManager {
     // synchronously inside the handler, whose own frame may hold more than the scope).
     if (contextStorage.getStore() === linked) return fn.apply(self, args as unknown[]);
     const prior = frames.current();
-    let frame = linked.frame;
-    if (frame === undefined || linked.frameBase !== prior) {
-      frame = linked.frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, linked);
-      linked.frameBase = prior;
-    }
+    const frame = frameOf(linked, prior);
     frames.set(frame);
     try {
       return fn.apply(self, args as unknown[]);
@@ -74,7 +70,7 @@ export class AsyncLocalScopeManager implements ScopeManager {
     if (typeof fn !== 'function') return fn;
     const scope = new LinkedScope(span, false, null, noop, this);
     const bound = function (this: unknown, ...args: never[]): unknown {
-      return runIn(scope, fn, this, args);
+      return runIn(scope, fn, this, args, false);
     };
     return copyNameAndLength(bound, fn) as unknown as F;
   }
@@ -130,7 +126,7 @@ export function scopeAttachments(manager: ScopeManager): ScopeAttachments | null
       const current = firstOpen(contextStorage.getStore());
       const scope = span === null ? LinkedScope.detached(current) : new LinkedScope(span, false, current, noop, manager);
       scope.attachment = attachment;
-      return runIn(scope, fn, self, args ?? NO_ARGS) as T;
+      return runIn(scope, fn, self, args ?? NO_ARGS, true) as T;
     },
     active(): object | undefined {
       const store = contextStorage.getStore();
@@ -162,15 +158,16 @@ function makeResource(type: string): AsyncResource {
 
 /**
  * `contextStorage.run(scope, ...)` that builds one frame where Node 24's `run` builds two (see
- * context-frame.ts): the scope's frame, switched to and back. For a new scope each call (`run`,
- * `bind`, a bridge's `run`); `callIn` keeps its frame on the scope instead.
+ * context-frame.ts), switched to and back; none when the scope can be its own frame (`asFrame`): a
+ * `fresh` scope, made for this call (`run`, a bridge's `run`). `bind`'s scope serves every call of the
+ * bound function, from any context: a frame of its own each call, so that it holds none of them.
  */
-function runIn(scope: LinkedScope | undefined, fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {
+function runIn(scope: LinkedScope | undefined, fn: Function, self: unknown, args: ArrayLike<unknown>, fresh: boolean): unknown {
   if (frames === undefined) frames = learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>);
   if (frames === null) return callOnResource(scope, fn, self, args);
   if (contextStorage.getStore() === scope) return fn.apply(self, args);
-  const frame = frames.make(contextStorage as AsyncLocalStorage<unknown>, scope);
   const prior = frames.current();
+  const frame = fresh && scope !== undefined && scopesAreFrames(frames) ? asFrame(scope, prior) : frames.make(contextStorage as AsyncLocalStorage<unknown>, scope);
   frames.set(frame);
   try {
     return fn.apply(self, args);
@@ -178,6 +175,103 @@ function runIn(scope: LinkedScope | undefined, fn: Function, self: unknown, args
     frames.set(prior);
   }
 }
+
+/**
+ * The frame `callIn` enters `scope` by from `prior`: the one kept on the scope when it was made from
+ * `prior` too (a request's events, all emitted from its socket's context), else a new one, kept when
+ * the scope is not a frame itself (a frame in use never changes base).
+ */
+function frameOf(scope: LinkedScope, prior: unknown): object {
+  const kept = scope.frame;
+  if (kept !== undefined && scope.frameBase === prior) return kept;
+  if (kept === undefined && scopesAreFrames(frames!)) return asFrame(scope, prior);
+  const made = frames!.make(contextStorage as AsyncLocalStorage<unknown>, scope);
+  if (kept !== scope) {
+    scope.frame = made;
+    scope.frameBase = prior;
+  }
+  return made;
+}
+
+/**
+ * The scope as the frame it runs in: what Node 24's `AsyncLocalStorage` reads of a frame is `has`,
+ * `get` (`getStore`), iteration (a new frame copies the current one: the app's own storage's `run`)
+ * and `disable`, and the scope answers them for the agent's storage itself and for every other one
+ * from `base`, the frame it was entered from, as a copy of it would. A `Map` per request less (an
+ * `AsyncContextFrame`, 32 bytes and its ~150-byte table, young for as long as the request is in
+ * flight: issue 20's new space on Node 24). Once used, a scope's base never changes.
+ */
+function asFrame(scope: LinkedScope, base: unknown): object {
+  scope.frame = scope;
+  scope.frameBase = base;
+  return scope;
+}
+
+type FrameLike = { has(key: unknown): boolean; get(key: unknown): unknown; [Symbol.iterator](): Iterator<[unknown, unknown]> };
+
+function hasIn(this: LinkedScope, storage: unknown): boolean {
+  if (storage === contextStorage) return true;
+  const base = this.frameBase as FrameLike | undefined | null;
+  return base !== undefined && base !== null && base.has(storage);
+}
+
+function getIn(this: LinkedScope, storage: unknown): unknown {
+  if (storage === contextStorage) return this;
+  const base = this.frameBase as FrameLike | undefined | null;
+  return base === undefined || base === null ? undefined : base.get(storage);
+}
+
+function entriesOf(this: LinkedScope): Iterator<[unknown, unknown]> {
+  const entries: Array<[unknown, unknown]> = [];
+  const base = this.frameBase as FrameLike | undefined | null;
+  if (base !== undefined && base !== null) {
+    for (const entry of base as Iterable<[unknown, unknown]>) if (entry[0] !== contextStorage) entries.push(entry);
+  }
+  entries.push([contextStorage, this]);
+  return entries[Symbol.iterator]();
+}
+
+/** `storage.disable()`: Node's frame deletes the storage from itself; this one is shared, so the current frame becomes a copy without it. */
+function disableIn(this: LinkedScope, storage: unknown): void {
+  if (frames === undefined || frames === null || !hasIn.call(this, storage)) return;
+  const copy = frames.make(storage as AsyncLocalStorage<unknown>, undefined) as Map<unknown, unknown>;
+  copy.delete(storage);
+  frames.set(copy);
+}
+
+for (const [name, value] of [['has', hasIn], ['get', getIn], ['disable', disableIn], [Symbol.iterator, entriesOf]] as const) {
+  Object.defineProperty(LinkedScope.prototype, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * Whether a scope works as a frame on this Node (`asFrame`): learnt once, end to end (the scope's
+ * value and another storage's from its base through `getStore()`, both in a frame made inside it,
+ * and the base back after). Null-safe: false when any part behaves otherwise.
+ */
+function scopesAreFrames(switcher: FrameSwitch): boolean {
+  if (framesOfScopes !== undefined) return framesOfScopes;
+  framesOfScopes = false;
+  try {
+    const other = new AsyncLocalStorage<unknown>();
+    const probe = new LinkedScope(null as unknown as Span, false, null, noop, null);
+    const third = new AsyncLocalStorage<unknown>();
+    const works = other.run('base', () => {
+      const prior = switcher.current();
+      switcher.set(asFrame(probe, prior));
+      try {
+        if (contextStorage.getStore() !== probe || other.getStore() !== 'base') return false;
+        return third.run('inner', () => contextStorage.getStore() === probe && other.getStore() === 'base' && third.getStore() === 'inner');
+      } finally {
+        switcher.set(prior);
+      }
+    });
+    framesOfScopes = works === true && contextStorage.getStore() !== probe && other.getStore() === undefined;
+  } catch {
+    framesOfScopes = false;
+  }
+  return framesOfScopes;
+}
+let framesOfScopes: boolean | undefined;
 
 // Module-level so that `callIn` hands `storage.run` no fresh closure.
 function applyWith(fn: Function, self: unknown, args: ArrayLike<unknown>): unknown {

@@ -212,3 +212,53 @@ t.test('newScope(span, true) sits on nothing: no suppression or bridge attachmen
   t.same(seen[1], [span, true, { bridge: 'context' }], 'without root: both inherited from where it was made');
   t.equal((root as LinkedScope).previous, null, 'nothing under the root scope');
 });
+
+t.test('a scope that is its own frame (Node 24+) shows the app\'s storages as a copy of its base would', async (t) => {
+  // On a Node with frames, a scope entered by callIn or run is the frame itself (no Map per request):
+  // every other storage's value must read as in the frame it was entered from, through awaits, timers,
+  // the app's own run and enterWith inside it, and disable().
+  const tracer = new Tracer();
+  const sm = tracer.scopeManager;
+  const app = new AsyncLocalStorage<string>();
+  const inner = new AsyncLocalStorage<string>();
+  const span = tracer.startSpan('request');
+  const scope = sm.newScope!(span);
+  const seen: unknown[] = [];
+  const look = (label: string): void => {
+    seen.push([label, tracer.activeSpan() === span, app.getStore(), inner.getStore()]);
+  };
+  await new Promise<void>((resolve) => app.run('app', () => sm.callIn!(scope, () => {
+    look('entered');
+    inner.run('inner', () => {
+      look('app run inside');
+      setImmediate(() => look('immediate of the app run'));
+    });
+    look('after the app run');
+    void Promise.resolve().then(() => look('promise'));
+    setTimeout(() => {
+      look('timer');
+      app.disable();
+      look('disabled');
+      sm.run(tracer.startSpan('child'), () => seen.push(['child run', tracer.activeSpan() !== span, app.getStore(), inner.getStore()]));
+      inner.enterWith('entered with');
+      look('enterWith');
+      resolve();
+    }, 1);
+  }, null, [])));
+  t.same(seen, [
+    ['entered', true, 'app', undefined],
+    ['app run inside', true, 'app', 'inner'],
+    ['after the app run', true, 'app', undefined],
+    ['promise', true, 'app', undefined],
+    ['immediate of the app run', true, 'app', 'inner'],
+    ['timer', true, 'app', undefined],
+    ['disabled', true, undefined, undefined],
+    ['child run', true, undefined, undefined],
+    ['enterWith', true, undefined, 'entered with'],
+  ]);
+  t.equal(app.getStore(), undefined, 'nothing of the request outside it');
+  t.equal(tracer.activeSpan(), null);
+  if (learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>) !== null) {
+    t.equal((scope as LinkedScope).frame, scope, 'on this Node the scope is its own frame: no AsyncContextFrame made for it');
+  }
+});
