@@ -196,9 +196,7 @@ export class BasicTracer implements Tracer {
 function toContext(value: Span | SpanContext | ContextSource): SpanContext | null {
   if (value instanceof SpanContext) return value;
   if (value instanceof Span) return value.context();
-  // reference.js is OpenTracing's `references` API: required here, on this rare path, and by the public API's
-  // entry, not by the tracer's load (see binaryFormat below).
-  if ((require('./reference.js') as typeof import('./reference.js')).isContextSource(value)) {
+  if (referenceModule().isContextSource(value)) {
     const ctx = value.context();
     return ctx instanceof SpanContext ? ctx : null;
   }
@@ -209,6 +207,16 @@ function referenceContext(ref: Reference): SpanContext | null {
   if (ref === null || typeof ref !== 'object' || typeof ref.referencedContext !== 'function' || typeof ref.type !== 'function') return null;
   const ctx = ref.referencedContext();
   return ctx instanceof SpanContext ? ctx : null;
+}
+
+/**
+ * reference.js (OpenTracing's `references` API), required at the first call of `toContext`'s rare path and by the
+ * public API's entry, not by the tracer's load (see binaryFormat below); kept once required, as a `require` per
+ * call resolves the path again each time.
+ */
+let reference: typeof import('./reference.js') | null = null;
+function referenceModule(): typeof import('./reference.js') {
+  return (reference ??= require('./reference.js') as typeof import('./reference.js'));
 }
 
 /**
