@@ -11,8 +11,9 @@ export function isBaggageOctet(c: number): boolean {
 export let decodedCanonically = true;
 /** The longest input percentDecode takes; callers drop longer values before decoding. */
 export const MAX_DECODED_LENGTH = 8192;
-// Three bytes per character: a raw non-ASCII character is copied as UTF-8.
-const decodeScratch = Buffer.allocUnsafe(MAX_DECODED_LENGTH * 3);
+// Three bytes per character: a raw non-ASCII character is copied as UTF-8. Made at the first value that is
+// not plain ASCII: most processes never see one, and the module is evaluated with the core at the http import.
+let decodeScratch: Buffer | null = null;
 
 /**
  * Percent-decodes `s[from, to)` as UTF-8. Byte sequences that are not UTF-8 become U+FFFD, as the
@@ -26,6 +27,7 @@ export function percentDecode(s: string, from: number, to: number): string {
   }
   const ascii = decodeAscii(s, from, to);
   if (ascii !== null) return ascii;
+  const scratch = (decodeScratch ??= Buffer.allocUnsafe(MAX_DECODED_LENGTH * 3));
   let n = 0;
   let canonical = true;
   for (let i = from; i < to; i++) {
@@ -35,7 +37,7 @@ export function percentDecode(s: string, from: number, to: number): string {
       const lo = hexValue(s.charCodeAt(i + 2));
       if (hi >= 0 && lo >= 0) {
         const b = hi * 16 + lo;
-        decodeScratch[n++] = b;
+        scratch[n++] = b;
         // Our encoder writes upper-case hex, and only for bytes that need it.
         if (b < 0x80 && isBaggageOctet(b) && b !== 0x25) canonical = false;
         else if (s.charCodeAt(i + 1) >= 0x61 || s.charCodeAt(i + 2) >= 0x61) canonical = false;
@@ -44,21 +46,21 @@ export function percentDecode(s: string, from: number, to: number): string {
       }
     }
     if (c === 0x25) canonical = false;
-    if (c < 0x80) decodeScratch[n++] = c;
+    if (c < 0x80) scratch[n++] = c;
     else {
       // Only Jaeger values can hold these (baggage values are ASCII by grammar); a lone surrogate
       // written this way is not UTF-8 and decodes to U+FFFD.
       canonical = false;
       if (c < 0x800) {
-        decodeScratch[n++] = 0xc0 | (c >> 6);
+        scratch[n++] = 0xc0 | (c >> 6);
       } else {
-        decodeScratch[n++] = 0xe0 | (c >> 12);
-        decodeScratch[n++] = 0x80 | ((c >> 6) & 63);
+        scratch[n++] = 0xe0 | (c >> 12);
+        scratch[n++] = 0x80 | ((c >> 6) & 63);
       }
-      decodeScratch[n++] = 0x80 | (c & 63);
+      scratch[n++] = 0x80 | (c & 63);
     }
   }
-  const out = decodeScratch.toString('utf8', 0, n);
+  const out = scratch.toString('utf8', 0, n);
   if (canonical && out.indexOf('\ufffd') !== -1) canonical = false;
   decodedCanonically = canonical;
   return out;
