@@ -19,7 +19,7 @@
 // the functions with the most LL misses, and with --diff the functions whose misses differ most between
 // two runs (the second variant of the first build against the first, e.g. otlp against unsampled).
 // Usage: node benchmarks/micro/cache-misses.mjs [--agents /build/a[,/build/b]] [--variants none,unsampled,exporter-none,otlp]
-//          [--window 512] [--warmup 6144] [--node /path/to/node] [--functions 25] [--diff otlp,unsampled]
+//          [--window 512] [--warmup 6144] [--cycle N] [--node /path/to/node] [--functions 25] [--diff otlp,unsampled]
 //          [--extra-bytes N] [--flush-bytes 4194304] [--I1 32768,8,64 --D1 32768,8,64 --LL 2097152,16,64] [--keep]
 // Variants: none (no agent), unsampled (always_off), exporter-none (always_on, TRACING_EXPORTER=none),
 // otlp (always_on, OTLP/HTTP protobuf to the sink). --extra-bytes: the preload reads that many more bytes
@@ -45,6 +45,8 @@ const builds = arg('agents', root).split(',').map((b) => path.resolve(b));
 const variants = arg('variants', 'none,unsampled,exporter-none,otlp').split(',');
 const windowSize = Number(arg('window', '512'));
 const warmup = Number(arg('warmup', '6144'));
+// Warm-up requests per set of client connections (see the warm-up): by default a third of the warm-up, 4,096 at most.
+const cycle = Number(arg('cycle', String(Math.min(4096, Math.max(1, Math.floor(warmup / 3))))));
 // The flush alone is the same work every round: fewer rounds suffice.
 const flushRounds = 64;
 const node = arg('node', process.execPath);
@@ -108,29 +110,45 @@ async function serve(build, variant) {
       child.stdin.write(`${word}\n`);
     });
     let agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    const request = () => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+    const request = (via = agent) => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent: via }, (res) => {
         res.resume();
         res.on('end', resolve);
       }).on('error', reject);
     });
-    // Warm-up as under load: 8 connections, 3 requests in flight, new connections at the end.
+    // Warm-up as under load: 8 connections, 3 requests in flight, new connections at the end. The connections
+    // are also replaced every --cycle requests (the old ones closed once their requests are answered), as a
+    // server's clients come and go: the first connection a server sees close takes its sockets and streams
+    // through paths that change their objects' maps, and every optimized function that checked the old maps
+    // deoptimizes (Node's streams, parserOnIncoming, our startServerSpan and emit wrappers). Closed only at the
+    // warm-up's end, that happened just before the measured windows, which then ran some functions in
+    // Sparkplug's code and its inline caches until TurboFan compiled them again, at a point that varied by run.
     let sent = 0;
     let resets = 0;
+    const open = new Map();
     await new Promise((resolve, reject) => {
       let active = 0;
       const fire = () => {
         sent++;
         active++;
+        if (sent % cycle === 0 && sent + cycle <= warmup) agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+        const via = agent;
+        open.set(via, (open.get(via) ?? 0) + 1);
         // A keep-alive connection the server closed as the agent reused it (idle past the server's 5-s timeout:
         // under valgrind on a loaded machine some of the 8 sit that long) resets the request: sent again
         // (warm-up only, not counted; the measured windows use one connection that is never idle that long).
-        request().catch((err) => {
+        request(via).catch((err) => {
           if (err.code !== 'ECONNRESET') throw err;
           resets++;
-          return request();
+          return request(via);
         }).then(() => {
           active--;
+          const left = open.get(via) - 1;
+          open.set(via, left);
+          if (left === 0 && via !== agent) {
+            via.destroy();
+            open.delete(via);
+          }
           if (sent < warmup) fire();
           else if (active === 0) resolve();
         }, reject);
@@ -228,7 +246,7 @@ for (const r of results) {
   console.log(`| ${name} | cold, 2 | ${fmt(sub(r.windows.cold2, r.windows.flush))} |`);
   console.log(`| ${name} | warm | ${fmt(per(r.windows.warm, null, windowSize))} |`);
 }
-const show = (row) => `${(row[0] / windowSize / 1000).toFixed(2).padStart(7)} k Ir ${(row[1] / windowSize).toFixed(1).padStart(6)} I1mr ${((row[2] + row[3]) / windowSize).toFixed(1).padStart(6)} D1m ${((row[4] + row[5] + row[6]) / windowSize).toFixed(1).padStart(6)} LL`;
+const show = (row) => `${(row[0] / windowSize / 1000).toFixed(2).padStart(7)} k Ir ${(row[1] / windowSize).toFixed(1).padStart(6)} I1mr ${((row[2] + row[3]) / windowSize).toFixed(1).padStart(6)} D1m ${((row[4] + row[5] + row[6]) / windowSize).toFixed(1).padStart(6)} LL (${(row[4] / windowSize).toFixed(1).padStart(5)} code, ${((row[5] + row[6]) / windowSize).toFixed(1).padStart(5)} data)`;
 // The agent's own JavaScript (JIT code from a build's dist/) and the C++ builtin its encoder calls.
 const OURS = / dist\/|Builtin_TypedArrayPrototypeCopyWithin/;
 console.log('');
