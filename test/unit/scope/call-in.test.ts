@@ -227,11 +227,19 @@ t.test('a scope that is its own frame (Node 24+) shows the app\'s storages as a 
   const look = (label: string): void => {
     seen.push([label, tracer.activeSpan() === span, app.getStore(), inner.getStore()]);
   };
+  // The immediate and the timer may run in either order: each is awaited, and the entries are keyed by label.
+  let immediateRan!: () => void;
+  const immediate = new Promise<void>((resolve) => {
+    immediateRan = resolve;
+  });
   await new Promise<void>((resolve) => app.run('app', () => sm.callIn!(scope, () => {
     look('entered');
     inner.run('inner', () => {
       look('app run inside');
-      setImmediate(() => look('immediate of the app run'));
+      setImmediate(() => {
+        look('immediate of the app run');
+        immediateRan();
+      });
     });
     look('after the app run');
     void Promise.resolve().then(() => look('promise'));
@@ -245,17 +253,20 @@ t.test('a scope that is its own frame (Node 24+) shows the app\'s storages as a 
       resolve();
     }, 1);
   }, null, [])));
-  t.same(seen, [
-    ['entered', true, 'app', undefined],
-    ['app run inside', true, 'app', 'inner'],
-    ['after the app run', true, 'app', undefined],
-    ['promise', true, 'app', undefined],
-    ['immediate of the app run', true, 'app', 'inner'],
-    ['timer', true, 'app', undefined],
-    ['disabled', true, undefined, undefined],
-    ['child run', true, undefined, undefined],
-    ['enterWith', true, undefined, 'entered with'],
-  ]);
+  await immediate;
+  const byLabel = Object.fromEntries((seen as Array<[string, ...unknown[]]>).map(([label, ...rest]) => [label, rest]));
+  t.same(byLabel, {
+    'entered': [true, 'app', undefined],
+    'app run inside': [true, 'app', 'inner'],
+    'after the app run': [true, 'app', undefined],
+    'promise': [true, 'app', undefined],
+    'immediate of the app run': [true, 'app', 'inner'],
+    'timer': [true, 'app', undefined],
+    'disabled': [true, undefined, undefined],
+    'child run': [true, undefined, undefined],
+    'enterWith': [true, undefined, 'entered with'],
+  });
+  t.equal(seen.length, 9, 'each once');
   t.equal(app.getStore(), undefined, 'nothing of the request outside it');
   t.equal(tracer.activeSpan(), null);
   if (learnFrameSwitch(contextStorage as AsyncLocalStorage<unknown>) !== null) {
