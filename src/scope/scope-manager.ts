@@ -21,15 +21,19 @@ export class LinkedScope implements Scope {
    */
   attachment: object | undefined;
   /**
-   * The context frame that holds this scope, made the first time the scope is re-entered with
-   * `callIn` on a Node whose `AsyncLocalStorage` works by frames (see context-frame.ts), then
-   * switched to on every later re-entry instead of building two frames each time.
+   * The context frame that holds this scope on a Node whose `AsyncLocalStorage` works by frames (see
+   * context-frame.ts), set at its first entry by `callIn` or `run`, then switched to on every later
+   * re-entry instead of building two frames each time. Usually the scope itself: async-local.ts gives
+   * this class the few `Map` methods Node reads of a frame (`has`, `get`, iteration, `disable`), so a
+   * request needs no frame object of its own. Not kept for `bind`'s scope (a new frame each call, as
+   * its calls come from any context); a scope re-entered from another base gets a frame made apart.
    */
   frame: object | undefined = undefined;
   /**
-   * The frame `frame` was made from. The kept frame is reused only when the re-entry comes from
-   * that same frame (a request's events, all emitted from its socket's): from any other, the other
-   * storages' values of the moment must show, as `run` would show them, so a new frame is made.
+   * The frame `frame` was made from, and for a scope that is its own frame the one its other storages'
+   * values are read from. The kept frame is reused only when the re-entry comes from that same frame (a
+   * request's events, all emitted from its socket's): from any other, the other storages' values of the
+   * moment must show, as `run` would show them, so a new frame is made.
    */
   frameBase: unknown = undefined;
   constructor(
