@@ -45,7 +45,7 @@
 // test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
 // with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -138,7 +138,7 @@ if (!(appName in APP_PATHS)) {
   console.error(`--app ${appName}: one of ${Object.keys(APP_PATHS).join(', ')}`);
   process.exit(1);
 }
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
+const appSource = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
 // The fetch app's downstream service.
 const backendServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
 await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
@@ -166,10 +166,20 @@ function cleanEnv(extra) {
   return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', BACKEND_URL: backendUrl, ...extra };
 }
 
-// The servers run from an empty folder, as a user's plain http app does, not from this repository:
-// its devDependencies (graphql's .mjs build) would make the agent register a resolve hook (Node 22+)
-// or start the module.register loader thread (Node 20), which a plain http app does not have.
+// The servers run from a folder of their own, as a user's app does, not from this repository: its
+// devDependencies (@graphql-tools/executor's ES-module build) would make the agent register a resolve hook
+// (Node 22+) or start the module.register loader thread (Node 20: a second isolate, ~10 MB of peak RSS and
+// ~100 ms of CPU at start), which a plain http app does not have. The agent looks for installed packages
+// from the working directory and from the main script's folder (es-module-targets.ts), so the app file is
+// copied there too, beside a node_modules holding only the package it imports (linked from this
+// repository's benchmarks/node_modules): run from benchmarks/overhead/apps, every Node 20 agent server
+// of this script had the loader thread (docs/performance.md, round twenty, exchange room).
 const serverCwd = mkdtempSync(path.join(os.tmpdir(), 'cpu-per-request-'));
+mkdirSync(path.join(serverCwd, 'node_modules'));
+const APP_PACKAGES = { http: [], express: ['express'], fastify: ['fastify'], fetch: [] };
+for (const p of APP_PACKAGES[appName]) symlinkSync(realpathSync(path.join(root, 'benchmarks', 'node_modules', p)), path.join(serverCwd, 'node_modules', p));
+const app = path.join(serverCwd, `${appName}.mjs`);
+copyFileSync(appSource, app);
 
 function startServer(v) {
   return new Promise((resolve, reject) => {
