@@ -20,10 +20,13 @@
 // `--random-seed=42` alone keeps that cache; V8's helper threads then move a count by ~±0.5 M, which is what the
 // repeated runs are for. `--single-threaded` reproduces the counts of rounds fourteen and fifteen.
 // Usage: node benchmarks/short-processes/instructions.mjs [--runs 3] [--before /path/to/build] [--node /path/to/node]
-//                                                         [--single-threaded]
-// The collector: a loopback port nothing listens on (refused), as phases.mjs's default. Run `npm run build` first;
-// set a private TMPDIR and TRACING_CACHE_DIR. Needs valgrind. ~4 s per process.
-import { spawnSync } from 'node:child_process';
+//                                                         [--single-threaded] [--require] [--collector down|up]
+// --require: the agent and the marker by `--require` (register.cjs, a marker .cjs), the floor the marker alone:
+// run.mjs's "by --require" row, whose job Node 20 does not run through its ES-module loader.
+// The collector: a loopback port nothing listens on (refused), as phases.mjs's default; `--collector up`: a server
+// in a process of its own answering 200 (run.mjs's collector-up rows; this script waits in spawnSync). Run
+// `npm run build` first; set a private TMPDIR and TRACING_CACHE_DIR. Needs valgrind. ~4 s per process.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -42,12 +45,15 @@ const runs = Math.max(1, Number(arg('runs', '3')) || 3);
 const nodeArg = arg('node', process.execPath);
 const node = nodeArg.includes('/') ? path.resolve(nodeArg) : nodeArg;
 const before = arg('before', null);
+const byRequire = process.argv.includes('--require');
+const collectorUp = arg('collector', 'down') === 'up';
 const nodeFlags = ['--random-seed=42', ...(process.argv.includes('--single-threaded') ? ['--single-threaded'] : [])];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'short-instructions-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const MARK = 'process.memoryUsage.rss();';
-writeFileSync(path.join(dir, 'mark.mjs'), `${MARK}\n`);
+const marker = path.join(dir, byRequire ? 'mark.cjs' : 'mark.mjs');
+writeFileSync(marker, `${MARK}\n`);
 // benchmarks/short-processes/job.cjs, with a mark at each step.
 writeFileSync(
   path.join(dir, 'job.cjs'),
@@ -70,19 +76,34 @@ server.listen(0, '127.0.0.1', () => {
 });
 `,
 );
+// The collector of `--collector up`: answers every request with 200, as run.mjs's does; prints its port.
+const COLLECTOR = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()); });
+s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));`;
 const PHASES = ['start', 'first line', 'http', 'listen', 'request', 'exit', 'after exit'];
 
-const probe = net.createServer();
-await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-const endpoint = `http://127.0.0.1:${probe.address().port}/v1/traces`;
-await new Promise((r) => probe.close(r));
+let endpoint;
+if (collectorUp) {
+  const collector = spawn(process.execPath, ['-e', COLLECTOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => collector.kill());
+  const port = await new Promise((resolve) => collector.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  collector.stdout.destroy();
+  collector.unref();
+  endpoint = `http://127.0.0.1:${port}/v1/traces`;
+} else {
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${probe.address().port}/v1/traces`;
+  await new Promise((r) => probe.close(r));
+}
 
-const imports = (register) => [...(register ? ['--import', register] : []), '--import', path.join(dir, 'mark.mjs')];
+const flag = byRequire ? '--require' : '--import';
+const preloads = (register) => [...(register ? [flag, register] : []), flag, marker];
+const registerFile = byRequire ? 'register.cjs' : 'register.mjs';
 const variants = [
-  { name: '--import floor (the marker only)', args: imports(null) },
-  { name: 'agent', args: imports(path.join(root, 'register.mjs')) },
+  { name: `${flag} floor (the marker only)`, args: preloads(null) },
+  { name: 'agent', args: preloads(path.join(root, registerFile)) },
 ];
-if (before !== null) variants.push({ name: 'before: agent', args: imports(path.resolve(before, 'register.mjs')) });
+if (before !== null) variants.push({ name: 'before: agent', args: preloads(path.resolve(before, registerFile)) });
 
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRACING_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'));
 const env = { ...baseEnv, TRACING_SERVICE_NAME: 'short-process', TRACING_ENDPOINT: endpoint };
@@ -119,7 +140,7 @@ for (let i = 0; i < runs; i++) {
 const M = (x, sign = false) => (sign && x > 0 ? '+' : '') + (x / 1e6).toFixed(2);
 const perPhase = results.map((rs) => PHASES.map((_, p) => median(rs.map((r) => r[p]))));
 const totals = results.map((rs) => median(rs.map((r) => r.reduce((a, b) => a + b, 0))));
-console.log(`Node ${spawnSync(node, ['--version']).stdout.toString().trim()}, ${nodeFlags.join(' ')}; ${runs} processes per variant, interleaved; collector refused; load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(`Node ${spawnSync(node, ['--version']).stdout.toString().trim()}, ${nodeFlags.join(' ')}; ${runs} processes per variant, interleaved; collector ${collectorUp ? 'up' : 'refused'}, agent by ${flag}; load average ${os.loadavg()[0].toFixed(1)}`);
 console.log(`M instructions, medians per phase (the whole process: ${variants.map((v, k) => `${v.name} ${M(totals[k])}`).join(', ')}; each run: ${variants.map((v, k) => results[k].map((r) => M(r.reduce((a, b) => a + b, 0))).join(' / ')).join('; ')})`);
 console.log('');
 console.log(`| phase | ${variants.map((v) => v.name).join(' | ')} | ${variants.slice(1).map((v) => `${v.name} − floor`).join(' | ')} |`);

@@ -1,5 +1,4 @@
 import fs = require('node:fs');
-import Module = require('node:module');
 import path = require('node:path');
 
 /**
@@ -37,6 +36,12 @@ import path = require('node:path');
  * (writing a cache) is already apart, in code-cache-write.ts, loaded on demand; the built file drops these
  * comments (scripts/bundle-start.mjs).
  */
+
+// The loader's Module class from this file's own module, which Node (or register.mjs) made with it:
+// require('node:module') would load lib/module.js, which a CommonJS app on Node 20 never loads otherwise (see
+// loaderModule in module-info.ts; this file is loaded alone, before the bundles that hold that one).
+const Module: typeof import('node:module') =
+  typeof (module.constructor as { _load?: unknown })._load === 'function' ? (module.constructor as typeof import('node:module')) : require('node:module');
 
 export const FORMAT = 'acme-tracing-agent-code-cache-4';
 const BOOLEAN_EXPECTED = 'true or false (also 1/0, yes/no, on/off)';

@@ -1,6 +1,6 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
 import path = require('node:path');
+import { loaderModule } from './module-info.js';
 import type { HookTarget } from './registry.js';
 
 type PackageJson = { type?: unknown; main?: unknown; exports?: unknown };
@@ -36,7 +36,7 @@ export interface EsModuleTargetOptions {
 export function firstEsModuleTarget(targets: readonly HookTarget[], options: EsModuleTargetOptions): HookTarget | null {
   let dirs: string[] | null = null;
   for (const target of targets) {
-    if (target.esModule === false || isBuiltin(target.name)) continue;
+    if (target.esModule === false || loaderModule.isBuiltin(target.name)) continue;
     dirs ??= nodeModulesDirs();
     if (loadsAsEsModule(target, dirs, options.deepImports)) return target;
   }

@@ -1,9 +1,8 @@
-import { isBuiltin, syncBuiltinESMExports } from 'node:module';
 import path = require('node:path');
 import { isModuleNamespaceObject } from 'node:util/types';
 import { describeError, log } from '../util/log.js';
 import { isPackageEntry } from './hooks-load.js';
-import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, stripNodePrefix } from './module-info.js';
+import { describeBuiltin, loaderModule, normalizeSubpath, packageVersion, splitPackagePath, stripNodePrefix } from './module-info.js';
 import type { HookTarget, InstrumentationRegistry } from './registry.js';
 
 type RequireFn = (this: unknown, id: string) => unknown;
@@ -35,7 +34,7 @@ export function hookRequire(registry: InstrumentationRegistry, targets: readonly
     return;
   }
   hooked = true;
-  const Module = require('node:module') as ModuleStatics;
+  const Module = loaderModule as unknown as ModuleStatics;
   const original = Module.prototype.require;
   const hookedRequire = function require(this: unknown, id: string): unknown {
     let watched = true;
@@ -53,7 +52,7 @@ export function hookRequire(registry: InstrumentationRegistry, targets: readonly
   if (typeof getBuiltinModule === 'function') {
     (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule = function getBuiltinModule_(this: unknown, id: string): unknown {
       const exports = getBuiltinModule.apply(this, arguments as unknown as [string]);
-      return exports !== undefined && typeof id === 'string' && isBuiltin(id) ? onBuiltin(registry, stripNodePrefix(id), exports) : exports;
+      return exports !== undefined && typeof id === 'string' && loaderModule.isBuiltin(id) ? onBuiltin(registry, stripNodePrefix(id), exports) : exports;
     };
     Object.defineProperty(process.getBuiltinModule, 'name', { value: 'getBuiltinModule' });
   }
@@ -63,7 +62,7 @@ export function hookRequire(registry: InstrumentationRegistry, targets: readonly
 function onRequired(registry: InstrumentationRegistry, Module: ModuleStatics, id: string, parent: unknown, exports: unknown): unknown {
   try {
     if (typeof id !== 'string') return exports;
-    if (isBuiltin(id)) return onBuiltin(registry, stripNodePrefix(id), exports);
+    if (loaderModule.isBuiltin(id)) return onBuiltin(registry, stripNodePrefix(id), exports);
     let file: string;
     try {
       file = Module._resolveFilename(id, parent);
@@ -94,7 +93,7 @@ function onBuiltin(registry: InstrumentationRegistry, name: string, exports: unk
     const result = registry.onLoad(describeBuiltin(name), exports);
     // ES-module importers of a built-in read a copy of its exports; refresh it so
     // `import { createServer } from 'node:http'` sees what `require('http')` now has.
-    syncBuiltinESMExports();
+    loaderModule.syncBuiltinESMExports();
     answered.set(exports, { exports, result });
     return result;
   } catch (err) {
@@ -146,7 +145,7 @@ export function mayReachTarget(registry: InstrumentationRegistry, id: unknown, p
   }
   // A specifier a resolve hook of someone else's maps to another package (an alias) is judged by its
   // own name, as `import` is.
-  if (isBuiltin(id)) return registry.hasTarget(stripNodePrefix(id), '');
+  if (loaderModule.isBuiltin(id)) return registry.hasTarget(stripNodePrefix(id), '');
   const slash = id.indexOf('/', id.startsWith('@') ? id.indexOf('/') + 1 : 0);
   return registry.watches(slash === -1 ? id : id.slice(0, slash));
 }

@@ -1,10 +1,9 @@
-import nodeModule = require('node:module');
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError, log } from '../util/log.js';
 import { patchNowOrOnLoad } from './builtin-loads.js';
 import { firstEsModuleTarget, hasEsModuleFileTarget } from './es-module-targets.js';
 import { hookCommonJsImports } from './hooks-load.js';
-import { describeBuiltin, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
+import { describeBuiltin, loaderModule, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import type { ImportHookMode } from '../config/types.js';
 import { parseModuleKey, type HookTarget, type InstrumentationRegistry } from './registry.js';
 
@@ -52,7 +51,7 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
     hook = installImportHook(registry, targets);
     return hook;
   }
-  const canWatch = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
+  const canWatch = typeof registerHooksApi() === 'function';
   // Where a resolve hook can notice a deep import of a target's ES-module files, count those files first:
   // when even then no installed target loads as ES-module code, no hook is needed now, nor later.
   let reachable: HookTarget | null = null;
@@ -79,7 +78,7 @@ export function hookImport(registry: InstrumentationRegistry, targets: readonly 
   });
   if (!watching) patchBuiltinsAsLoaded(registry, targets);
   // A disabled instrumentation's wraps are undone: ES-module importers of built-ins see that too.
-  registry.onDisable(() => nodeModule.syncBuiltinESMExports());
+  registry.onDisable(() => loaderModule.syncBuiltinESMExports());
   return {
     get mode() {
       return hook === null ? 'lazy' : hook.mode;
@@ -124,6 +123,16 @@ function describe(t: HookTarget): string {
 }
 
 /**
+ * `module.registerHooks` (Node 22.15+, 23.5+), which the public `node:module` built-in (lib/module.js) adds to the
+ * loader's Module: that built-in is required for it only where it can exist, not on Node 20, where a CommonJS app
+ * never loads it (module-info.ts, loaderModule).
+ */
+function registerHooksApi(): unknown {
+  if (process.versions.node.startsWith('20.')) return undefined;
+  return (require('node:module') as { registerHooks?: unknown }).registerHooks;
+}
+
+/**
  * Where `module.registerHooks` exists (Node 22.15+, 23.5+) and an installed target has ES-module files a
  * deep import could reach, a resolve-only hook of our own (~0.1 ms to install,
  * in-thread, no import-in-the-middle) patches a targeted built-in when the app first resolves it,
@@ -131,7 +140,7 @@ function describe(t: HookTarget): string {
  * ~30 ms of CPU on Node 24) is loaded only by apps that use it. Returns false where the API is missing.
  */
 function watchBuiltinImports(registry: InstrumentationRegistry, onEsModuleOfTarget: (url: string) => void): boolean {
-  const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
+  const registerHooks = registerHooksApi();
   if (typeof registerHooks !== 'function') return false;
   let patching = false;
   let hooked = false;
@@ -177,7 +186,7 @@ function watchBuiltinImports(registry: InstrumentationRegistry, onEsModuleOfTarg
 function patchBuiltins(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
   let patched = false;
   for (const t of targets) {
-    if (t.subpath !== '' || !nodeModule.isBuiltin(t.name)) continue;
+    if (t.subpath !== '' || !loaderModule.isBuiltin(t.name)) continue;
     try {
       registry.onLoad(describeBuiltin(t.name), require(`node:${t.name}`));
       patched = true;
@@ -185,7 +194,7 @@ function patchBuiltins(registry: InstrumentationRegistry, targets: readonly Hook
       log.debug(`could not load ${t.name} to patch it: ${describeError(err)}`);
     }
   }
-  if (patched) nodeModule.syncBuiltinESMExports();
+  if (patched) loaderModule.syncBuiltinESMExports();
 }
 
 /**
@@ -195,7 +204,7 @@ function patchBuiltins(registry: InstrumentationRegistry, targets: readonly Hook
  */
 function patchBuiltinsAsLoaded(registry: InstrumentationRegistry, targets: readonly HookTarget[]): void {
   const asTargets = (names: readonly string[]): HookTarget[] => names.map((name) => ({ name, subpath: '' }));
-  const names = targets.filter((t) => t.subpath === '' && nodeModule.isBuiltin(t.name)).map((t) => t.name);
+  const names = targets.filter((t) => t.subpath === '' && loaderModule.isBuiltin(t.name)).map((t) => t.name);
   const now = patchNowOrOnLoad(names, (loaded) => patchBuiltins(registry, asTargets(loaded)));
   if (now.length > 0) patchBuiltins(registry, asTargets(now));
 }
@@ -209,10 +218,10 @@ function installImportHook(registry: InstrumentationRegistry, targets: readonly 
   iitm.addHook((url, namespace, specifier, format) => onImport(registry, copies, url, namespace, specifier, format));
   registry.onDisable(() => {
     for (const [namespace, plain] of copies) refreshNamedExports(namespace, plain);
-    nodeModule.syncBuiltinESMExports();
+    loaderModule.syncBuiltinESMExports();
   });
 
-  const registerHooks = (nodeModule as { registerHooks?: unknown }).registerHooks;
+  const registerHooks = registerHooksApi();
   if (typeof registerHooks === 'function') {
     // Node lines that have module.registerHooks deprecate module.register (DEP0205 on 26). The synchronous
     // loader needs the nullish-CommonJS-source fix (22.22.3+, 24.11.1+, 25.1+, 26+); releases in between
@@ -224,6 +233,7 @@ function installImportHook(registry: InstrumentationRegistry, targets: readonly 
       return { mode: 'sync', add: () => Promise.resolve() };
     }
   }
+  const nodeModule = require('node:module') as typeof import('node:module');
   if (typeof nodeModule.register !== 'function') {
     log.warnOnce('hook:import', `this Node (${process.version}) cannot hook ES-module imports; only require() and CommonJS packages are traced`);
     hookCommonJsImports(registry);
@@ -274,7 +284,7 @@ function registerOffThread(targets: readonly HookTarget[]): ImportHook {
   const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const hookUrl = pathToFileURL(require.resolve('import-in-the-middle/hook.mjs')).href;
-  nodeModule.register(hookUrl, {
+  (require('node:module') as typeof import('node:module')).register(hookUrl, {
     parentURL: pathToFileURL(__filename).href,
     data: { addHookMessagePort: port2, include: targets.map(includeEntry) },
     transferList: [port2],
@@ -319,7 +329,7 @@ function onImport(registry: InstrumentationRegistry, copies: Array<[Namespace, N
     if (result !== plain) namespace.default = result;
     refreshNamedExports(namespace, result as Namespace);
     copies.push([namespace, result as Namespace]);
-    if (mod.builtin) nodeModule.syncBuiltinESMExports();
+    if (mod.builtin) loaderModule.syncBuiltinESMExports();
   } catch (err) {
     log.warnOnce('hook:import', `internal error in the import hook, module left untouched: ${describeError(err)}`);
   }

@@ -1,6 +1,6 @@
 import path = require('node:path');
 import { describeError, log } from '../util/log.js';
-import { normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
+import { loaderModule, normalizeSubpath, packageVersion, splitPackagePath, type LoadedModule } from './module-info.js';
 import type { InstrumentationRegistry } from './registry.js';
 
 type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
@@ -20,7 +20,7 @@ let hooked = false;
  */
 export function hookCommonJsImports(registry: InstrumentationRegistry): void {
   // The module object itself (an `import * as` namespace would only have getters).
-  const Module = require('node:module') as { _load?: Load };
+  const Module = loaderModule as unknown as { _load?: Load };
   const original = Module._load;
   if (hooked || typeof original !== 'function') return;
   hooked = true;

@@ -15,6 +15,24 @@ export interface LoadedModule {
 const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 const versions = new Map<string, string>();
 
+/**
+ * The CommonJS loader's `Module` class, which `require('node:module')` returns, read from this file's own module
+ * record: requiring the public `node:module` loads lib/module.js and what it requires (the ES-module loader's modules
+ * and the source-map classes), which a CommonJS app on Node 20 never loads otherwise (~0.8 M instructions and ~15
+ * page faults of issue 21's job started by `--require`; docs/performance.md, round twenty). The statics the hooks use
+ * (`_load`, `_cache`, `_resolveFilename`, `isBuiltin`, `syncBuiltinESMExports`, `prototype.require`) are the
+ * loader's own; what only lib/module.js adds (`register`, `registerHooks`) is required where it is used
+ * (hooks-esm.ts). A module Node loaded is a `Module`; one held in a bundle (scripts/bundle-start.mjs) inherits from
+ * `Module.prototype`. Anything else (a test runner's own module registry) gets the built-in.
+ */
+export const loaderModule: typeof import('node:module') = (function findLoaderModule() {
+  for (let proto: unknown = Object.getPrototypeOf(module); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const ctor = Object.hasOwn(proto as object, 'constructor') ? (proto as { constructor: unknown }).constructor : undefined;
+    if (typeof ctor === 'function' && ctor.prototype === proto && typeof (ctor as { _load?: unknown })._load === 'function') return ctor as typeof import('node:module');
+  }
+  return require('node:module') as typeof import('node:module');
+})();
+
 /** `node:http` → `http`; other names unchanged. */
 export function stripNodePrefix(name: string): string {
   return name.startsWith('node:') ? name.slice(5) : name;
