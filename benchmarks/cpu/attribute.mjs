@@ -21,11 +21,12 @@
 // (Heap::CollectGarbage, ScavengerCollector::JobTask). The per-thread-kind lines at the end split the window's
 // CPU between the main thread and V8's / libuv's helper threads (round eleven).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
 import { runLoad } from '../overhead/load.mjs';
@@ -56,10 +57,8 @@ const sink = await startOtlpSink();
 const sinkUrl = sink.url;
 const ENV = variantEnv({ sinkUrl });
 checkVariants(wanted, ENV);
-// From an empty folder, as a user's app (see cpu-per-request.mjs).
-const cwd = mkdtempSync(path.join(os.tmpdir(), 'attribute-'));
-process.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+// From a folder of its own, as a user's app (../overhead/app-folder.mjs).
+const { dir: cwd, file: app } = appFolder('http');
 
 function load(port, secs) {
   if (closed) return runLoad({ url: `http://127.0.0.1:${port}/`, duration: secs, connections: 10, cpu: 0 }).then((r) => ({ answered: r.requests }));

@@ -45,13 +45,14 @@
 // test/integration/loader/node-lines for lines other than this Node's own (node-line.mjs, shared
 // with the overhead harness, as are the CPU reading and issue 20's CPU targets).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALS_FLOOR } from '../overhead/agents.mjs';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { checkVariants, startOtlpSink, VARIANT_LABELS, variantEnv } from '../overhead/agent-variants.mjs';
 import { majorOf, nodeBinary } from '../overhead/node-line.mjs';
 import { peakRssBytes, threadCpuNs } from '../overhead/process-stats.mjs';
@@ -138,7 +139,6 @@ if (!(appName in APP_PATHS)) {
   console.error(`--app ${appName}: one of ${Object.keys(APP_PATHS).join(', ')}`);
   process.exit(1);
 }
-const appSource = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
 // The fetch app's downstream service.
 const backendServer = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
 await new Promise((r) => backendServer.listen(0, '127.0.0.1', r));
@@ -166,20 +166,9 @@ function cleanEnv(extra) {
   return { ...env, TRACING_SERVICE_NAME: 'cpu-bench', TRACING_LOG_LEVEL: 'error', PORT: '0', BACKEND_URL: backendUrl, ...extra };
 }
 
-// The servers run from a folder of their own, as a user's app does, not from this repository: its
-// devDependencies (@graphql-tools/executor's ES-module build) would make the agent register a resolve hook
-// (Node 22+) or start the module.register loader thread (Node 20: a second isolate, ~10 MB of peak RSS and
-// ~100 ms of CPU at start), which a plain http app does not have. The agent looks for installed packages
-// from the working directory and from the main script's folder (es-module-targets.ts), so the app file is
-// copied there too, beside a node_modules holding only the package it imports (linked from this
-// repository's benchmarks/node_modules): run from benchmarks/overhead/apps, every Node 20 agent server
-// of this script had the loader thread (docs/performance.md, round twenty, exchange room).
-const serverCwd = mkdtempSync(path.join(os.tmpdir(), 'cpu-per-request-'));
-mkdirSync(path.join(serverCwd, 'node_modules'));
-const APP_PACKAGES = { http: [], express: ['express'], fastify: ['fastify'], fetch: [] };
-for (const p of APP_PACKAGES[appName]) symlinkSync(realpathSync(path.join(root, 'benchmarks', 'node_modules', p)), path.join(serverCwd, 'node_modules', p));
-const app = path.join(serverCwd, `${appName}.mjs`);
-copyFileSync(appSource, app);
+// The servers run from a folder of their own, as a user's app does, not from this repository, whose
+// devDependencies would give our Node 20 servers the loader thread (../overhead/app-folder.mjs).
+const { dir: serverCwd, file: app } = appFolder(appName);
 
 function startServer(v) {
   return new Promise((resolve, reject) => {
@@ -267,7 +256,6 @@ for (let round = 0; round < rounds; round++) {
 await otlpSink.close();
 grpcSink.close();
 backendServer.close();
-rmSync(serverCwd, { recursive: true, force: true });
 
 console.log(`app ${appName}; offered ${rate} req/s for ${seconds} s (${slices} interleaved slices) after a warm-up of ${warmup} s and at least ${warmupRequests} requests, ${connections} connections, ${rounds} rounds, memory reducer ${memoryReducer}, seed ${seed}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (${os.cpus().length} cores)`);
 console.log('');

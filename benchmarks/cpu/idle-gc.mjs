@@ -15,11 +15,12 @@
 // --collector-keep-alive: how long (ms) the OTLP sink keeps an idle connection open (Node's default
 // 5,000); past it the exporter connects again after the idle gap.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { nodeBinary } from '../overhead/node-line.mjs';
 import { threadCpuNs } from '../overhead/process-stats.mjs';
 import { cleanEnv } from '../overhead/server.mjs';
@@ -40,7 +41,8 @@ const cases = arg('cases', `${root}:otlp:gc,${root}:otlp:nogc,none:none:gc,none:
   const [build, variant, gc] = c.split(':');
   return { build, variant, gc: gc === 'gc' };
 });
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs');
+// From a folder of its own, as a user's app (../overhead/app-folder.mjs).
+const { dir: cwd, file: app } = appFolder('http');
 const collectorKeepAlive = Number(arg('collector-keep-alive', '5000'));
 
 const sink = http.createServer((req, res) => {
@@ -50,7 +52,6 @@ const sink = http.createServer((req, res) => {
 sink.keepAliveTimeout = collectorKeepAlive;
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
 const sinkUrl = `http://127.0.0.1:${sink.address().port}/v1/traces`;
-const cwd = mkdtempSync(path.join(os.tmpdir(), 'idle-gc-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function load(port, secs) {
@@ -104,4 +105,3 @@ for (const c of cases) {
   }
 }
 sink.close();
-rmSync(cwd, { recursive: true, force: true });

@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVariants, startOtlpSink, variantEnv } from '../overhead/agent-variants.mjs';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { jitNamer } from './perf-map.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,6 +68,9 @@ const endpoint = sink.url;
 const VARIANTS = variantEnv({ sinkUrl: endpoint });
 checkVariants(variants, VARIANTS);
 
+// The plain http app, from a folder of its own as a user's app (../overhead/app-folder.mjs).
+const app = appFolder('http');
+
 async function serve(build, variant) {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cache-misses-'));
   const out = path.join(work, 'callgrind.out');
@@ -76,8 +80,8 @@ async function serve(build, variant) {
   const preload = agentEnv === null ? [] : ['--import', path.join(build, 'register.mjs')];
   const child = spawn('valgrind', ['--tool=callgrind', '--cache-sim=yes', `--I1=${caches.I1}`, `--D1=${caches.D1}`, `--LL=${caches.LL}`,
     '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`, node, '--random-seed=42', '--perf-basic-prof', ...preload,
-    '--import', path.join(here, 'cache-flush.mjs'), path.join(root, 'benchmarks', 'overhead', 'apps', 'http.mjs')], {
-    cwd: work,
+    '--import', path.join(here, 'cache-flush.mjs'), app.file], {
+    cwd: app.dir,
     env: {
       ...env, PORT: '0', TRACING_LOG_LEVEL: 'error', TRACING_ENDPOINT: endpoint, TRACING_BATCH_DELAY_MS: '3600000',
       COLD_FLUSH_BYTES: String(flushBytes), COLD_EXTRA_BYTES: String(extraBytes), ...(agentEnv ?? {}),

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startOtlpSink } from '../overhead/agent-variants.mjs';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { loadSockets } from './socket-load.mjs';
 
 const [rounds = 5, seconds = 3, connections = 16] = process.argv.slice(2, 5).map(Number);
@@ -17,13 +18,14 @@ const apps = (process.argv[5] ?? 'hello,fetch').split(',');
 const exporter = process.env.BENCH_EXPORTER ?? 'otlp';
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const REGISTER = here('../../register.mjs');
-const APP_FILES = { hello: here('../overhead/apps/http.mjs'), fetch: here('../overhead/apps/fetch.mjs') };
+// Each app from a folder of its own, as a user's app (../overhead/app-folder.mjs).
+const APP_FILES = { hello: appFolder('http'), fetch: appFolder('fetch') };
 const MARKERS = { hello: 'hello world', fetch: 'upstream: hello world' };
 
-/** Starts `node [--import register] file` and resolves with its port and a stop function. */
+/** Starts `node [--import register] <app>` from the app's folder and resolves with its port and a stop function. */
 function startServer(file, { agent, env }) {
-  const args = agent ? ['--import', REGISTER, file] : [file];
-  const child = spawn(process.execPath, args, { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = agent ? ['--import', REGISTER, file.file] : [file.file];
+  const child = spawn(process.execPath, args, { cwd: file.dir, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.on('error', reject);

@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOtlpSink } from '../overhead/agent-variants.mjs';
+import { appFolder } from '../overhead/app-folder.mjs';
 import { jitNamer } from './perf-map.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,7 +78,8 @@ if (requestPath === undefined) {
   console.error(`--app: one of ${Object.keys(APP_PATHS).join(', ')}`);
   process.exit(2);
 }
-const app = path.join(root, 'benchmarks', 'overhead', 'apps', `${appName}.mjs`);
+// The app runs from a folder of its own, as a user's app (../overhead/app-folder.mjs).
+const { dir: appDir, file: app } = appFolder(appName);
 let backendUrl = '';
 if (appName === 'fetch') {
   const backend = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('backend says hello'));
@@ -118,7 +120,7 @@ async function serve(build) {
   const perfFlag = functions > 0 && !nodeFlags.includes('--perf-basic-prof') ? ['--perf-basic-prof'] : [];
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, `--random-seed=${ownSeed ?? seed}`, ...nodeFlags, ...perfFlag,
     ...preload, app], {
-    cwd: work,
+    cwd: appDir,
     env: { ...env, PORT: '0', BACKEND_URL: backendUrl, TRACING_LOG_LEVEL: 'error', TRACING_SAMPLER: build.sampler ?? sampler, ...exporterEnv, ...extraEnv },
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -1,9 +1,7 @@
 // Starts one app under one agent as a child process and waits until it listens.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { APP_PACKAGES, PEER_PACKAGES, appFolder } from './app-folder.mjs';
 import { pinned } from './pinning.mjs';
-
-const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** Environment of the parent without any tracing settings a developer may have exported. */
 export function cleanEnv(extra) {
@@ -14,20 +12,32 @@ export function cleanEnv(extra) {
   return { ...env, ...extra };
 }
 
+/**
+ * The app's copy in a folder of its own (app-folder.mjs) and that folder, the working directory every
+ * row runs it from: its node_modules holds the app's packages and the peers' entry packages, so that
+ * the peers' bare `--import` specifiers resolve there. Run in place (apps/, cwd benchmarks/), our agent
+ * found the repository's devDependencies and on Node 20 started the loader thread, which a user's app
+ * does not have (docs/performance.md, round twenty, harness room).
+ */
+export function appLocation(app) {
+  return appFolder(app, { packages: [...(APP_PACKAGES[app] ?? []), ...PEER_PACKAGES] });
+}
+
 export function appPath(app) {
-  return fileURLToPath(new URL(`./apps/${app}.mjs`, import.meta.url));
+  return appLocation(app).file;
 }
 
 /**
- * Spawns `<node> <agent flags> apps/<app>.mjs` (cwd: benchmarks/, so the peers' bare `--import`
- * specifiers resolve) and resolves once it prints its port. Rejects with its stderr on failure.
+ * Spawns `<node> <agent flags> <app>.mjs` from the app's folder (appLocation) and resolves once it
+ * prints its port. Rejects with its stderr on failure.
  * `node` is the binary of the line under test (node-line.mjs); this process's Node by default.
  */
 export function startApp({ app, agentArgs, env, cpu, node, timeoutMs = 30000 }) {
   const started = performance.now();
-  const { command, args } = pinned(cpu, [...agentArgs, appPath(app)], node);
+  const { dir, file } = appLocation(app);
+  const { command, args } = pinned(cpu, [...agentArgs, file], node);
   const child = spawn(command, args, {
-    cwd: benchDir,
+    cwd: dir,
     env: cleanEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,11 +79,12 @@ export function startApp({ app, agentArgs, env, cpu, node, timeoutMs = 30000 }) 
   });
 }
 
-/** Runs `<node> <agent flags> apps/empty.mjs` to its exit and resolves with the wall time in ms. */
+/** Runs `<node> <agent flags> empty.mjs` (from its folder) to its exit and resolves with the wall time in ms. */
 export function timeEmptyScript({ agentArgs, env, cpu, node, timeoutMs = 30000 }) {
   const started = performance.now();
-  const { command, args } = pinned(cpu, [...agentArgs, appPath('empty')], node);
-  const child = spawn(command, args, { cwd: benchDir, env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const { dir, file } = appLocation('empty');
+  const { command, args } = pinned(cpu, [...agentArgs, file], node);
+  const child = spawn(command, args, { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
   return new Promise((resolve, reject) => {

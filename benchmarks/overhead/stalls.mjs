@@ -23,13 +23,12 @@ import { AGENTS, beforeAgents } from './agents.mjs';
 import { runLoad } from './load.mjs';
 import { nodeBinary, nodeVersion } from './node-line.mjs';
 import { choosePinning, pinned, pinSelf } from './pinning.mjs';
-import { appPath, cleanEnv } from './server.mjs';
+import { appLocation, cleanEnv } from './server.mjs';
 import { gcFigures } from './gc-trace.mjs';
 import { tailTurns } from './turn-tail.mjs';
 import { startBackend, startSink } from './sink.mjs';
 
 const PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/', 'http-body': '/' };
-const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const probe = fileURLToPath(new URL('./turn-probe.mjs', import.meta.url));
 
 const argv = process.argv.slice(2);
@@ -54,9 +53,10 @@ const agents = option('agents', beforeRoot ? 'none,ours-before,ours' : 'none,our
 
 /** Starts the app with the GC trace and the probe; its stdout (the GC trace) is kept. */
 function startTraced(agent, ctx, cpu) {
-  const args = ['--trace-gc-nvp', ...nodeFlags, ...(withProbe ? ['--import', probe] : []), ...agent.args(ctx), appPath(app)];
+  const { dir, file } = appLocation(app);
+  const args = ['--trace-gc-nvp', ...nodeFlags, ...(withProbe ? ['--import', probe] : []), ...agent.args(ctx), file];
   const { command, args: full } = pinned(cpu, args, node);
-  const child = spawn(command, full, { cwd: benchDir, env: cleanEnv({ PORT: '0', ...agent.env(ctx), BACKEND_URL: `${ctx.backendUrl}/` }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, full, { cwd: dir, env: cleanEnv({ PORT: '0', ...agent.env(ctx), BACKEND_URL: `${ctx.backendUrl}/` }), stdio: ['ignore', 'pipe', 'pipe'] });
   const io = { out: '', err: '' };
   child.stdout.setEncoding('utf8').on('data', (d) => { io.out += d; });
   child.stderr.setEncoding('utf8').on('data', (d) => { io.err += d; });
