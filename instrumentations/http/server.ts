@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canReenter, EMITTER_SCOPE, FORMAT_HTTP_HEADERS, listenersMayRun, recordError, writableTags, type CarrierGetter, type Scope, type Span, type Tracer } from '../../src/agent/instrumentation.js';
+import {
+  canReenter, EMITTER_SCOPE, FORMAT_HTTP_HEADERS, listenersMayRun, presetTags, presetTagsOf, recordError, writableTags,
+  type CarrierGetter, type PresetShape, type PresetTags, type Scope, type Span, type TagMap, type Tracer,
+} from '../../src/agent/instrumentation.js';
 import { isIgnoredPath, type HttpContext, type HttpOptions } from './options.js';
 
 const SERVER_SPAN = Symbol.for('acme.tracing.serverSpan');
@@ -125,6 +128,39 @@ export function makeServerEmitWrapper(ctx: HttpContext, protocol: 'http' | 'http
 // A request without a trace context starts a new trace, whatever is active where the socket's event fired.
 const NEW_TRACE = Object.freeze({ ignoreActiveSpan: true });
 
+/** A server span's preset tags: made by fillServerTags from the request's parts, as startServerSpan keeps them. */
+const SERVER_TAGS: PresetShape = { fill: fillServerTags };
+/** Where the response's status and error are kept until the tags are made. */
+const STATUS_AT = 8;
+const ERROR_AT = 9;
+
+/**
+ * The server span's tags from what startServerSpan kept: [SERVER_TAGS, options, protocol, method, target, host
+ * header, peer, caller, status, error]. The tags, their order and their values are those the request's start
+ * and end once wrote themselves.
+ */
+function fillServerTags(into: TagMap, kept: PresetTags): void {
+  const protocol = kept[2] as string;
+  into['span.kind'] = 'server';
+  into.component = protocol === 'https' ? 'https' : 'http';
+  into['http.method'] = kept[3] as string;
+  into['http.url'] = serverUrl(kept[1] as HttpOptions, protocol, kept[5], kept[4] as string | undefined);
+  const peer = kept[6] as Peer | undefined;
+  if (peer !== undefined) {
+    if (peer.address !== undefined) {
+      if (peer.ipv6) into['peer.ipv6'] = peer.address;
+      else into['peer.ipv4'] = peer.address;
+    }
+    if (peer.port !== undefined) into['peer.port'] = peer.port;
+  }
+  const caller = kept[7];
+  if (caller !== undefined) into['peer.service'] = caller as string;
+  const status = kept[8];
+  if (status !== undefined) into['http.status_code'] = status as number;
+  const error = kept[9];
+  if (error !== undefined) into.error = error as boolean;
+}
+
 function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string, req: TracedRequest, res: TracedResponse): Span | undefined {
   try {
     if (req === null || typeof req !== 'object' || res === null || typeof res !== 'object') return undefined;
@@ -133,27 +169,24 @@ function startServerSpan(tracer: Tracer, options: HttpOptions, protocol: string,
     const parent = tracer.extract(FORMAT_HTTP_HEADERS, headers, incomingGetter);
     const method = req.method ?? 'GET';
     const span = tracer.startSpan(method, parent === null ? NEW_TRACE : { childOf: parent, ignoreActiveSpan: true });
-    // The span's own tag store, written key by key: each write site sees one key (see writableTags).
-    const tags = writableTags(span);
-    if (tags !== null) {
-      tags['span.kind'] = 'server';
-      tags.component = protocol === 'https' ? 'https' : 'http';
-      tags['http.method'] = method;
-      tags['http.url'] = serverUrl(options, protocol, headers.host, req.url);
+    if (span.isRecording()) {
       const socket = req.socket;
-      if (socket !== undefined && socket !== null) {
-        const peer = peerOf(socket as PeerSocket);
-        if (peer.address !== undefined) {
-          if (peer.ipv6) tags['peer.ipv6'] = peer.address;
-          else tags['peer.ipv4'] = peer.address;
-        }
-        if (peer.port !== undefined) tags['peer.port'] = peer.port;
-      }
       const caller = headers[options.peerServiceHeader];
-      if (typeof caller === 'string' && caller !== '') tags['peer.service'] = caller;
-      for (const name of options.requestHeaders) {
-        const v = headers[name];
-        if (v !== undefined) tags[`http.request.header.${name}`] = Array.isArray(v) ? v.join(', ') : v;
+      // What the tags are made from, as it is (see PresetTags and fillServerTags): no tag store, no URL joined
+      // here. Strings do not change, and a connection's peer is kept on its socket already.
+      presetTags(span, [
+        SERVER_TAGS, options, protocol, method, req.url, headers.host, socket !== undefined && socket !== null ? peerOf(socket as PeerSocket) : undefined,
+        typeof caller === 'string' && caller !== '' ? caller : undefined, undefined, undefined,
+      ]);
+      const captured = options.requestHeaders;
+      if (captured.length > 0) {
+        // Captured headers follow the start's tags (writableTags makes the store from them).
+        const tags = writableTags(span);
+        for (let i = 0; i < captured.length && tags !== null; i++) {
+          const name = captured[i]!;
+          const v = headers[name];
+          if (v !== undefined) tags[`http.request.header.${name}`] = Array.isArray(v) ? v.join(', ') : v;
+        }
       }
     }
     req[SERVER_SPAN] = span;
@@ -357,10 +390,18 @@ function finishServerSpan(res: TracedResponse, scope: Scope | undefined): void {
 function tagServerResult(res: TracedResponse, span: Span): void {
   const status = res.statusCode;
   if (res.writableFinished) {
-    const tags = writableTags(span);
-    if (tags === null) return;
-    tags['http.status_code'] = status;
-    if (status >= 500) tags.error = true;
+    // Into the kept tags while the span has them (the usual plain-http request; finishServerSpan has checked it
+    // records and is not finished), else into its store.
+    const kept = presetTagsOf(span);
+    if (kept !== null) {
+      kept[STATUS_AT] = status;
+      if (status >= 500) kept[ERROR_AT] = true;
+    } else {
+      const tags = writableTags(span);
+      if (tags === null) return;
+      tags['http.status_code'] = status;
+      if (status >= 500) tags.error = true;
+    }
     // Not looked up unless some server captures response headers: a symbol every response lacks is
     // looked for along its whole prototype chain.
     const wanted = responseHeadersWanted ? (res as unknown as { [RESPONSE_HEADERS]?: readonly string[] })[RESPONSE_HEADERS] : undefined;

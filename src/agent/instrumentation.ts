@@ -1,4 +1,4 @@
-import type { Span, TagValue, Tags as TagMap } from '../api/span.js';
+import type { PresetTags, Span, TagValue, Tags as TagMap } from '../api/span.js';
 import { Span as SpanClass } from '../api/span.js';
 import type { SpanContext as SpanContextType } from '../api/span-context.js';
 import type { Tracer } from '../api/tracer.js';
@@ -45,7 +45,7 @@ import { scopeAttachments as scopeAttachmentsValue } from '../scope/async-local.
  * cannot inline: ~0.8 k instructions of a plain http request on Node 20. These values never
  * change, so plain data properties lose nothing (test/unit/agent/instrumentation-exports.test.ts).
  */
-export type { Span, TagValue, Tags as TagMap, LogRecord } from '../api/span.js';
+export type { Span, TagValue, Tags as TagMap, LogRecord, PresetTags, PresetShape } from '../api/span.js';
 export const recordError = recordErrorValue;
 export type { Tracer } from '../api/tracer.js';
 export const Tags = TagsValue;
@@ -379,4 +379,20 @@ export function splitOrigin(origin: string): { hostname: string; port: number } 
  */
 export function writableTags(span: Span): TagMap | null {
   return span._writableTags();
+}
+
+/**
+ * Gives a span just started the tags its hot path knows at the start, as one array rather than a store (see
+ * `PresetTags`); ignored when the span records nothing.
+ */
+export function presetTags(span: Span, tags: PresetTags): void {
+  span._presetTags(tags);
+}
+
+/**
+ * The array given to `presetTags` while the span still keeps its tags in it, else null (its tags are in its
+ * store: something set or read them). Its elements are the caller's to update until then.
+ */
+export function presetTagsOf(span: Span): PresetTags | null {
+  return span._presetTagsNow();
 }

@@ -25,6 +25,23 @@ const TagStore = function TagStore(this: Tags): void {} as unknown as new () => 
 TagStore.prototype = Object.freeze(Object.create(null) as object) as Tags;
 
 /**
+ * What a hot path knows of a span's tags when it starts it, kept as it was, in one array, instead of a tag store:
+ * element 0 is the shape, whose `fill` makes the tags from the other elements. Making the tags at the start is a
+ * store, one map transition per tag (a map, a store and a write-barrier check each) and the values' own code (a
+ * URL joined and redacted, the peer's key), all cold for a request that follows idle time. The store is made
+ * from the array the first time anything sets or reads the span's tags (`Span.tags`, `setTag`, `_writableTags`,
+ * `addTags`), so every reader sees the object, the order and the values it saw before; the OTLP encoder makes
+ * it when it writes the span, where its code is warm for every span of a group after the first.
+ */
+export type PresetTags = [PresetShape, ...unknown[]];
+
+/** A kind of `PresetTags`. */
+export interface PresetShape {
+  /** Writes the tags `tags` stands for into `into`, in the order a hot path would have set them. */
+  readonly fill: (into: Tags, tags: PresetTags) => void;
+}
+
+/**
  * What a span started through the OpenTelemetry API carries beyond OpenTracing's model:
  * the instrumentation scope that started it, links with attributes, and an explicit status. Kept in
  * one optional object so spans of the agent's own instrumentations pay one null field for it. A type of
@@ -67,8 +84,8 @@ export class Span {
   _context: SpanContext;
   /** @internal */
   _name: string;
-  /** @internal Null until the first tag. */
-  _tags: Tags | null = null;
+  /** @internal Null until the first tag; `PresetTags` until its tags are first set or read (see there). */
+  _tags: Tags | PresetTags | null = null;
   /**
    * Where the start (epoch milliseconds) and the duration (-1 until finished) are: two numbers of a
    * slab many spans share (see `TimeSlots`). In fields of their own they were two heap numbers per span
@@ -232,7 +249,8 @@ export class Span {
 
   /** The tags set so far (do not mutate); an empty object when none. */
   get tags(): Readonly<Tags> {
-    return this._tags ?? EMPTY_TAGS;
+    const tags = this._tags;
+    return tags === null ? EMPTY_TAGS : Array.isArray(tags) ? this._storeFrom(tags) : tags;
   }
 
   /** The logs recorded so far; an empty array when none. */
@@ -247,10 +265,42 @@ export class Span {
   }
 
   setTag(key: string, value: TagValue): this {
-    if (this._recording && this.duration < 0) {
-      (this._tags ??= new TagStore())[key] = value;
-    }
+    if (this._recording && this.duration < 0) this._store()[key] = value;
     return this;
+  }
+
+  /** The tag store, made now if the span has none (or its preset tags only). */
+  private _store(): Tags {
+    const tags = this._tags;
+    return tags === null ? (this._tags = new TagStore()) : Array.isArray(tags) ? this._storeFrom(tags) : tags;
+  }
+
+  /** The tag store made from preset tags, in their order; kept as the span's from now on. */
+  private _storeFrom(preset: PresetTags): Tags {
+    const store = new TagStore();
+    preset[0].fill(store, preset);
+    this._tags = store;
+    return store;
+  }
+
+  /**
+   * @internal Gives a span that has no tag yet the tags a hot path knows at its start (see `PresetTags`); a
+   * span with tags gets them written into its store. Ignored when the span records nothing or is finished.
+   */
+  _presetTags(tags: PresetTags): void {
+    if (!this._recording || this.duration >= 0) return;
+    const own = this._tags;
+    if (own === null) this._tags = tags;
+    else tags[0].fill(Array.isArray(own) ? this._storeFrom(own) : own, tags);
+  }
+
+  /**
+   * @internal The span's preset tags while it still has them (see `PresetTags`), else null: a hot path that
+   * gave them writes what it learns later (a response's status) into its own elements.
+   */
+  _presetTagsNow(): PresetTags | null {
+    const tags = this._tags;
+    return Array.isArray(tags) ? tags : null;
   }
 
   /**
@@ -261,12 +311,12 @@ export class Span {
    */
   _writableTags(): Tags | null {
     if (!this._recording || this.duration >= 0) return null;
-    return (this._tags ??= new TagStore());
+    return this._store();
   }
 
   addTags(tags: Readonly<Record<string, TagValue>>): this {
     if (this._recording && this.duration < 0 && tags !== null && typeof tags === 'object') {
-      const own = (this._tags ??= new TagStore());
+      const own = this._store();
       for (const key of Object.keys(tags)) own[key] = tags[key]!;
     }
     return this;

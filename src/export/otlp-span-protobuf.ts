@@ -177,7 +177,11 @@ export function writeFinishedSpan(w: ProtoWriter, span: Span, exportBaggage: boo
   // The tag loops note `span.kind` and `error` (structure, not attributes) as they pass them.
   kindTag = undefined;
   errorTag = undefined;
-  writeTagsRepeating(w, span._tags ?? NO_TAGS, memo);
+  // Preset tags (see `PresetTags`) become the span's tag store here: what the request's hot path kept as it was
+  // (the target, the host, the peer) is made into tags in the encoder's loop, whose code runs warm for the
+  // spans of a group after the first, rather than cold at each request that follows idle time.
+  const own = span._tags;
+  writeTagsRepeating(w, own === null ? NO_TAGS : Array.isArray(own) ? span.tags as TagMap : own, memo);
   const error = errorTag;
   // `SPAN_KIND_CODES`'s lookup written out as comparisons: `Map#get` is a call of V8's
   // FindOrderedHashMapEntry, ~85 instructions a span where these are a few (batch-instructions.mjs).
