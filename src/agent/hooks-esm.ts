@@ -240,7 +240,19 @@ function installImportHook(registry: InstrumentationRegistry, targets: readonly 
     patchBuiltins(registry, targets);
     return { mode: 'none', add: () => Promise.resolve() };
   }
-  return registerOffThread(targets);
+  // Built-ins are patched in this thread as Node loads them, their ES-module exports synced, as without the
+  // hook: given them, import-in-the-middle loads each one again on the loader thread to read its exports
+  // (http with net, stream...: ~48 M instructions and ~5 MB of peak RSS at a Node 20 app's start).
+  patchBuiltinsAsLoaded(registry, targets);
+  const offThread = registerOffThread(targets.filter((t) => !loaderModule.isBuiltin(t.name)));
+  return {
+    mode: offThread.mode,
+    add(added) {
+      patchBuiltinsAsLoaded(registry, registry.hookTargets());
+      const packages = added.filter((t) => !loaderModule.isBuiltin(t.name));
+      return packages.length > 0 ? offThread.add(packages) : Promise.resolve();
+    },
+  };
 }
 
 type Resolved = { url: string; format?: string | null };
