@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launcherFolder } from '../overhead/app-folder.mjs';
 import { listeningPort } from './app-port.mjs';
 
 const PATHS = { http: '/', express: '/users/42', fastify: '/users/42', fetch: '/' };
@@ -74,9 +75,12 @@ const env = (root) => {
   if (root === null) return clean;
   return { ...clean, TRACING_EXPORTER: 'none', TRACING_LOG_LEVEL: 'error', TRACING_DISABLED_INSTRUMENTATIONS: 'undici', TRACING_SAMPLER: unsampled ? 'always_off' : 'always_on' };
 };
+// The child (this file, under the agent) starts from a launcher outside this repository, as a user's app would
+// (../overhead/app-folder.mjs): from here the agent would see its devDependencies.
+const launcher = launcherFolder(self);
 const run = (root) => Number(execFileSync(process.execPath, [
-  ...(root === null ? [] : ['--import', path.join(root, 'register.mjs')]), self, 'child', app, String(requests), String(concurrency),
-], { env: env(root), encoding: 'utf8', cwd: here }));
+  ...(root === null ? [] : ['--import', path.join(root, 'register.mjs')]), launcher.file, 'child', app, String(requests), String(concurrency),
+], { env: env(root), encoding: 'utf8', cwd: launcher.dir }));
 const us = targets.map(() => []);
 for (let t = 0; t < trials; t++) {
   const order = t % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i);

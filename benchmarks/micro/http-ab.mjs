@@ -22,6 +22,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launcherFolder } from '../overhead/app-folder.mjs';
 import { listeningPort } from './app-port.mjs';
 import { loadSockets } from './socket-load.mjs';
 
@@ -109,8 +110,11 @@ async function parent() {
       Object.assign(env, { TRACING_EXPORTER: process.env.BENCH_EXPORTER ?? 'otlp', TRACING_ENDPOINT: endpoint, TRACING_SERVICE_NAME: `bench-${app}` }, grpc ? { TRACING_EXPORTER_PROTOCOL: 'grpc' } : {});
       if (process.env.BENCH_SAMPLER !== undefined) env.TRACING_SAMPLER = process.env.BENCH_SAMPLER;
     }
-    const proc = fork(fileURLToPath(import.meta.url), ['child', app, String(connections)], {
-      env, execArgv: root === null ? [] : ['--import', path.join(root, 'register.mjs')], stdio: 'inherit',
+    // The child (this file, under the agent) starts from a launcher outside this repository, as a user's app
+    // would (../overhead/app-folder.mjs): from here the agent would see its devDependencies.
+    const launcher = launcherFolder(fileURLToPath(import.meta.url));
+    const proc = fork(launcher.file, ['child', app, String(connections)], {
+      cwd: launcher.dir, env, execArgv: root === null ? [] : ['--import', path.join(root, 'register.mjs')], stdio: 'inherit',
     });
     return new Promise((resolve) => proc.once('message', () => resolve(proc)));
   };

@@ -8,10 +8,10 @@
 // app never has (docs/performance.md, round twenty, exchange and harness rooms). So each harness copies
 // the app into a temporary folder beside a node_modules holding only what it imports (linked from
 // benchmarks/node_modules), and runs it with that folder as its working directory.
-import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const benchModules = fileURLToPath(new URL('../node_modules/', import.meta.url));
 const appsDir = fileURLToPath(new URL('./apps/', import.meta.url));
@@ -65,5 +65,26 @@ export function appFolder(app, { packages, source } = {}) {
   copyFileSync(file, copy);
   const folder = { dir, file: copy };
   made.set(key, folder);
+  return folder;
+}
+
+/**
+ * For a harness that loads an app into its own child process (the child is the harness file itself, run
+ * under the agent): a temporary folder holding `run.mjs`, which imports `script` (an absolute path), and an
+ * empty node_modules, so that the agent's main script and working directory are outside this repository.
+ * `node [flags] <file> args...` then runs `script` with the same `process.argv` from index 2.
+ * @param {string} script
+ * @returns {{ dir: string, file: string }}
+ */
+export function launcherFolder(script) {
+  const known = made.get(`launcher\0${script}`);
+  if (known !== undefined) return known;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'app-launcher-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'node_modules'));
+  const file = path.join(dir, 'run.mjs');
+  writeFileSync(file, `await import(${JSON.stringify(pathToFileURL(script).href)});\n`);
+  const folder = { dir, file };
+  made.set(`launcher\0${script}`, folder);
   return folder;
 }
