@@ -155,9 +155,9 @@ function fillServerTags(into: TagMap, kept: PresetTags): void {
   }
   const caller = kept[7];
   if (caller !== undefined) into['peer.service'] = caller as string;
-  const status = kept[8];
+  const status = kept[STATUS_AT];
   if (status !== undefined) into['http.status_code'] = status as number;
-  const error = kept[9];
+  const error = kept[ERROR_AT];
   if (error !== undefined) into.error = error as boolean;
 }
 
